@@ -1,0 +1,127 @@
+# dockscale: build, test and install the dockscaled daemon.
+#
+#   make            build build/dockscaled
+#   make check      deps, build, lint, unit tests, integration tests
+#   make asan       unit + integration tests under AddressSanitizer/UBSan
+#   make demo       the main job end to end (see README.md)
+#   make bench      benchmarks in tests/bench
+#   make deps       install the Debian packages below (no-op when present)
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SYSCONFDIR ?= /etc
+UNITDIR  ?= /lib/systemd/system
+BUILD    ?= build
+VERSION  := 0.1.0
+PYTEST   := /usr/bin/python3 -m pytest
+
+# The ONE list of Debian packages this project needs (SPEC §1, TESTING.md).
+DEB_PACKAGES := gcc make pkg-config libc6-dev curl ca-certificates \
+	libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libinih-dev libcmocka-dev \
+	docker.io nginx prometheus prometheus-alertmanager wrk \
+	python3-pytest python3-requests \
+	cppcheck clang-tidy clang valgrind
+
+CC       ?= gcc
+PKGS     := libcurl libcjson libmicrohttpd inih
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith \
+	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+HARDEN   := -fstack-protector-strong -fstack-clash-protection -fPIE -D_FORTIFY_SOURCE=2
+ifeq ($(SAN),1)
+OPT      := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+HARDEN   := -fPIE
+SANLD    := -fsanitize=address,undefined
+else
+OPT      := -O2 -g
+SANLD    :=
+endif
+CFLAGS   ?=
+CPPFLAGS += -Iinclude -DDOCKSCALE_VERSION='"$(VERSION)"'
+ALL_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS  ?=
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLD) $(LDFLAGS)
+
+SRCS     := $(wildcard src/*.c)
+OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+DEPS     := $(OBJS:.o=.d)
+
+.PHONY: all check unit integration asan lint deps install clean demo bench test-image fuzz dockerd
+all: $(BUILD)/dockscaled
+
+$(BUILD)/dockscaled: $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS) -lm
+
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+-include $(DEPS)
+
+# ---- unit tests: tests/unit/test_X.c links src/X.c plus TEST_X_EXTRA --------------
+UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
+TEST_config_EXTRA := units config_keys
+TEST_decide_EXTRA :=
+TEST_log_EXTRA    :=
+TEST_loop_EXTRA   := log
+TEST_httpc_EXTRA  := loop log
+TEST_dockerjson_EXTRA :=
+
+define unit_rule
+$(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests
+	$$(CC) $$(CPPFLAGS) $$(ALL_CFLAGS) -Wno-missing-prototypes $$(ALL_LDFLAGS) -o $$@ $$(filter %.c,$$^) $$(PKG_LIBS) -lcmocka -lm
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+unit: $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
+	@fail=0; for t in $^; do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
+
+integration: $(BUILD)/dockscaled test-image
+	DOCKSCALED=$(abspath $(BUILD)/dockscaled) $(PYTEST) -q tests/integration
+
+check: deps
+	$(MAKE) all
+	$(MAKE) lint
+	$(MAKE) unit
+	$(MAKE) integration
+
+asan:
+	$(MAKE) BUILD=build/asan SAN=1 all unit integration
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+dockerd:
+	@tests/dockerd-up
+
+# The demo image (tests/app), and a variant without HEALTHCHECK for the HTTP probe path.
+test-image: dockerd
+	tests/app/build-image dockscale-demo:latest >/dev/null
+	printf 'FROM dockscale-demo:latest\nHEALTHCHECK NONE\n' | \
+		DOCKER_BUILDKIT=0 docker build -q -t dockscale-demo:nohc - >/dev/null 2>&1 || \
+		{ echo "building dockscale-demo:nohc failed" >&2; exit 1; }
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+		--inline-suppr --suppressions-list=.cppcheck-suppressions \
+		-Iinclude --std=c11 src
+	clang-tidy --quiet $(SRCS) -- $(CPPFLAGS) -std=gnu11 $(PKG_CFLAGS)
+
+install: $(BUILD)/dockscaled
+	install -D -m 0755 $(BUILD)/dockscaled $(DESTDIR)$(PREFIX)/sbin/dockscaled
+	install -D -m 0644 conf/dockscale.conf $(DESTDIR)$(SYSCONFDIR)/dockscale/dockscale.conf
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/dockscale.service > $(BUILD)/dockscale.service
+	install -D -m 0644 $(BUILD)/dockscale.service $(DESTDIR)$(UNITDIR)/dockscale.service
+
+clean:
+	rm -rf build

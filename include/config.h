@@ -1,0 +1,97 @@
+/* config.h: the parsed and validated configuration file (SPEC §3). */
+#ifndef DOCKSCALE_CONFIG_H
+#define DOCKSCALE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decide.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/dockscale/dockscale.conf"
+#define CONFIG_NAME_MAX 48
+
+/* A NULL-terminated, heap-owned vector of strings. */
+struct strv {
+	char **v;
+	size_t n;
+};
+
+enum metric_kind { METRIC_DOCKER_CPU = 0, METRIC_PROMETHEUS = 1, METRIC_NONE = 2 };
+
+struct svc_conf {
+	char name[CONFIG_NAME_MAX + 1];
+	int line;                 /* line of the [service NAME] header */
+	char *image;
+	struct strv command;      /* argv; empty = image default */
+	struct strv env;          /* KEY=value, one per `env` line */
+	int port;
+	char *network;            /* "" = publish on 127.0.0.1 */
+	double cpus;              /* 0 = unlimited */
+	int64_t memory;           /* bytes; 0 = unlimited */
+	bool init;
+	char *health_path;
+	enum metric_kind metric;
+	char *query;
+	struct decide_params dp;  /* policy, thresholds, windows, steps, bounds */
+	int64_t start_timeout_ms;
+	int64_t drain_ms;
+	int64_t stop_timeout_ms;
+	char *upstream_file;
+	char *upstream_name;
+	struct strv up_alerts;
+	struct strv down_alerts;
+};
+
+struct config {
+	char *path;
+	/* [daemon] */
+	char *listen;             /* host:port */
+	char *token_file;         /* "" = no auth */
+	char *token;              /* read from token_file at load time; NULL = none */
+	int64_t interval_ms;
+	int log_level;            /* syslog priority: LOG_DEBUG .. LOG_ERR */
+	bool dry_run;
+	char *lock_file;
+	/* [docker] */
+	char *docker_socket;
+	int64_t docker_timeout_ms;
+	/* [prometheus] */
+	char *prom_url;
+	int64_t prom_timeout_ms;
+	/* [nginx] */
+	struct strv nginx_test;   /* argv */
+	struct strv nginx_reload;
+	/* [service NAME] ... */
+	struct svc_conf *svcs;
+	size_t nsvcs;
+};
+
+/* Problems found while loading, each "FILE:LINE: message" (or "FILE: message"). */
+struct config_errors {
+	char **msg;
+	size_t n;
+};
+
+/* Parse and validate path into *out. Returns 0 when the file is valid, -1 otherwise;
+ * every problem found (not just the first) is appended to *errs. On failure *out is
+ * left empty (config_free-safe). Warnings (e.g. no service) are not errors. */
+int config_load(const char *path, struct config *out, struct config_errors *errs);
+void config_free(struct config *cfg);
+void config_errors_free(struct config_errors *errs);
+
+const struct svc_conf *config_service(const struct config *cfg, const char *name);
+
+/* Units. Durations: "500ms", "15s", "2m", "1h", bare number = seconds. Sizes: "512",
+ * "512K", "512M", "1G" (powers of 1024). Return 0 or -1 on a malformed or
+ * out-of-range value. */
+int config_parse_duration(const char *s, int64_t *ms);
+int config_parse_size(const char *s, int64_t *bytes);
+int config_parse_bool(const char *s, bool *b);
+/* Split a command line into argv: whitespace separates, double quotes group, a
+ * backslash escapes the next character inside quotes. -1 on an unterminated quote. */
+int config_split_argv(const char *s, struct strv *out);
+void strv_free(struct strv *sv);
+int strv_push(struct strv *sv, const char *s);
+
+#endif

@@ -1,0 +1,152 @@
+/* docker.h: the Docker Engine API client (unix socket, asynchronous, API 1.41). */
+#ifndef DOCKSCALE_DOCKER_H
+#define DOCKSCALE_DOCKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "httpc.h"
+
+#define DOCKER_LABEL "io.dockscale.service"
+#define DOCKER_ID_MAX 64
+#define DOCKER_NAME_MAX 128
+
+enum docker_health {
+	HEALTH_NONE = 0,       /* image has no HEALTHCHECK */
+	HEALTH_STARTING,
+	HEALTH_HEALTHY,
+	HEALTH_UNHEALTHY,
+};
+
+/* One entry of GET /containers/json. */
+struct docker_ctr {
+	char id[DOCKER_ID_MAX + 1];
+	char name[DOCKER_NAME_MAX + 1]; /* without the leading '/' */
+	char service[64];               /* value of the io.dockscale.service label */
+	char state[16];                 /* created|running|paused|restarting|removing|exited|dead */
+	int64_t created;                /* unix seconds */
+};
+
+/* What GET /containers/{id}/json tells about a replica. */
+struct docker_inspect {
+	char id[DOCKER_ID_MAX + 1];
+	char name[DOCKER_NAME_MAX + 1];
+	char state[16];
+	bool running;
+	int exit_code;
+	enum docker_health health;
+	bool has_healthcheck;           /* Config.Healthcheck.Test is set and not NONE */
+	int host_port;                  /* published 127.0.0.1 port of `port`/tcp, 0 if none */
+	char ip[64];                    /* IP on `network`, "" if none */
+	char image[256];                /* Config.Image */
+};
+
+/* One sample of GET /containers/{id}/stats?stream=false&one-shot=true. */
+struct docker_stats {
+	double cpu_total_ns;            /* cpu_stats.cpu_usage.total_usage */
+	double system_ns;               /* cpu_stats.system_cpu_usage */
+	int online_cpus;                /* online_cpus or len(percpu_usage) */
+	double mem_usage;               /* memory_stats.usage (bytes) */
+	double mem_cache;               /* memory_stats.stats.cache or inactive_file, 0 if absent */
+};
+
+/* A replica to create. */
+struct docker_spec {
+	const char *name;               /* <service>-<n> */
+	const char *service;            /* label value */
+	const char *image;
+	const char *const *cmd;         /* NULL-terminated argv, or NULL for the image's */
+	const char *const *env;         /* NULL-terminated KEY=value list, or NULL */
+	int port;                       /* container port, tcp */
+	const char *network;            /* NULL/"" = publish port on 127.0.0.1:<ephemeral> */
+	double cpus;                    /* 0 = unlimited */
+	int64_t memory;                 /* bytes, 0 = unlimited */
+	bool init;
+};
+
+/* An event from GET /events. */
+struct docker_event {
+	char id[DOCKER_ID_MAX + 1];
+	char action[64];                /* "start", "die", "health_status: healthy", ... */
+	char service[64];               /* label value from Actor.Attributes */
+	char name[DOCKER_NAME_MAX + 1];
+};
+
+/* ---- pure JSON handling (unit-tested; no I/O) ------------------------------------ */
+
+/* Parse a /containers/json array. Returns the number of entries written into out
+ * (at most max; entries without our label are skipped), or -1 if body is not an
+ * array. Entries with fields of the wrong type are skipped. */
+int docker_parse_list(const char *body, struct docker_ctr *out, size_t max);
+/* Parse inspect output; port/network say which port and network to report. */
+int docker_parse_inspect(const char *body, int port, const char *network,
+    struct docker_inspect *out);
+int docker_parse_stats(const char *body, struct docker_stats *out);
+/* Parse one event line. 0 on a container event, -1 otherwise. */
+int docker_parse_event(const char *line, size_t len, struct docker_event *out);
+/* Id from a create answer {"Id": ...}. */
+int docker_parse_create(const char *body, char *id, size_t idlen);
+/* The "message" of an error body, or a placeholder; never NULL. */
+void docker_error_message(const char *body, char *out, size_t outlen);
+/* The JSON body of POST /containers/create. Returns a malloc'd string or NULL. */
+char *docker_create_body(const struct docker_spec *spec);
+/* Negotiated version: min(1.41, the engine's ApiVersion from /version). -1 on error
+ * or when the engine is older than 1.25. */
+int docker_parse_version(const char *body, char *out, size_t outlen);
+/* "health_status: healthy" -> HEALTH_HEALTHY etc.; "none"/absent -> HEALTH_NONE */
+enum docker_health docker_health_parse(const char *s);
+const char *docker_health_name(enum docker_health h);
+
+/* ---- asynchronous calls ----------------------------------------------------------- */
+
+struct docker;
+
+struct docker_reply {
+	bool ok;                        /* the call did what it asked (2xx, or 304/404 where
+	                                 * noted) */
+	long status;                    /* HTTP status, 0 on transport failure */
+	char error[256];                /* Docker's message or the transport error */
+};
+
+typedef void (*docker_cb)(void *arg, const struct docker_reply *r);
+typedef void (*docker_list_cb)(void *arg, const struct docker_reply *r,
+    const struct docker_ctr *ctrs, size_t n);
+typedef void (*docker_inspect_cb)(void *arg, const struct docker_reply *r,
+    const struct docker_inspect *in);
+typedef void (*docker_create_cb)(void *arg, const struct docker_reply *r, const char *id);
+typedef void (*docker_stats_cb)(void *arg, const struct docker_reply *r,
+    const struct docker_stats *st);
+typedef void (*docker_event_cb)(void *arg, const struct docker_event *ev);
+/* The event stream connected (up = true) or dropped (up = false). */
+typedef void (*docker_stream_cb)(void *arg, bool up);
+
+struct docker *docker_new(struct loop *l, struct httpc *hc, const char *socket_path,
+    int64_t timeout_ms);
+void docker_free(struct docker *d);
+void docker_set_timeout(struct docker *d, int64_t timeout_ms);
+/* Errors counted since start (transport failures and 5xx). */
+uint64_t docker_errors(const struct docker *d);
+/* The API version in use ("1.41" until negotiated). */
+const char *docker_api_version(const struct docker *d);
+
+/* Every call returns 0 when started (the callback will run exactly once), -1 when it
+ * could not be started (callback not called). `arg` is passed back. Calls in flight
+ * are cancelled silently by docker_free. */
+int docker_negotiate(struct docker *d, docker_cb cb, void *arg);
+int docker_list(struct docker *d, docker_list_cb cb, void *arg);     /* all, our label */
+int docker_create(struct docker *d, const struct docker_spec *s, docker_create_cb cb, void *arg);
+int docker_start(struct docker *d, const char *id, docker_cb cb, void *arg);   /* 304 ok */
+int docker_inspect(struct docker *d, const char *id, int port, const char *network,
+    docker_inspect_cb cb, void *arg);
+int docker_stop(struct docker *d, const char *id, int64_t stop_timeout_ms,
+    docker_cb cb, void *arg);                                        /* 304 ok */
+int docker_remove(struct docker *d, const char *id, docker_cb cb, void *arg); /* 404 ok */
+int docker_stats(struct docker *d, const char *id, docker_stats_cb cb, void *arg);
+/* Follow /events for our label; reconnects with since= after a drop, every
+ * retry_ms at most. */
+int docker_events_start(struct docker *d, docker_event_cb ev, docker_stream_cb st,
+    void *arg, int64_t retry_ms);
+void docker_events_stop(struct docker *d);
+
+#endif

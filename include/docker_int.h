@@ -1,0 +1,52 @@
+/* docker_int.h: internals shared by docker.c (calls) and dockerevents.c (event stream). */
+#ifndef DOCKSCALE_DOCKER_INT_H
+#define DOCKSCALE_DOCKER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "docker.h"
+#include "loop.h"
+
+struct call;
+
+struct docker {
+	struct loop *loop;
+	struct httpc *hc;
+	char socket[108];       /* sun_path size */
+	int64_t timeout_ms;
+	uint64_t errors;
+	char version[16];
+	struct call *calls;     /* in flight, for docker_free */
+
+	/* The event stream (dockerevents.c). */
+	bool ev_on;             /* docker_events_start called and not stopped */
+	bool ev_up;             /* the caller was told "up" */
+	bool ev_failing;        /* a failure was logged; quiet until it works again */
+	bool ev_overflow;       /* we aborted the stream ourselves (queue full) */
+	struct httpc_xfer *ev_x;
+	docker_event_cb ev_cb;
+	docker_stream_cb st_cb;
+	void *ev_arg;
+	int64_t retry_ms;
+	int64_t since_ns;       /* replay from here after a drop */
+	struct loop_timer ev_retry, ev_uptimer, ev_dispatch;
+	char *line;             /* partial line across chunks */
+	size_t line_len;
+	bool line_skip;         /* discarding an oversized line up to its newline */
+	char ev_err[256];       /* last non-event line: Docker's error body */
+	struct docker_event *evq;
+	size_t evq_head, evq_len, evq_cap;
+	bool dispatching;       /* user callbacks running from the event dispatcher */
+	bool free_pending;      /* docker_free called meanwhile: the dispatcher frees */
+};
+
+/* Adopt min(1.41, the API-Version header) if it is usable. */
+void docker_use_api_version(struct docker *d, const char *hdr);
+/* Arm nothing, but make the stream's timers safe to stop (called by docker_new). */
+void docker_events_init(struct docker *d);
+/* Release the memory of d; everything in flight must already be cancelled. */
+void docker_free_now(struct docker *d);
+
+#endif

@@ -1,0 +1,94 @@
+/* dockscaled.h: the daemon's one context struct and the modules that act on it. */
+#ifndef DOCKSCALE_DOCKSCALED_H
+#define DOCKSCALE_DOCKSCALED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "docker.h"
+#include "http.h"
+#include "httpc.h"
+#include "loop.h"
+
+struct svc;
+
+#ifndef DOCKSCALE_VERSION
+#define DOCKSCALE_VERSION "0.0.0"
+#endif
+
+/* Exit codes (SPEC §2). */
+#define EXIT_USAGE 64
+#define EXIT_CONFIG 78
+
+struct dsd_stats {
+	uint64_t reloads_ok;
+	uint64_t reloads_failed;
+};
+
+/* Everything the daemon knows, passed explicitly to every module. */
+struct dsd {
+	struct loop loop;
+	struct config cfg;          /* the running configuration */
+	const char *config_path;
+	bool dry_run;               /* from --dry-run or [daemon] dry_run */
+	bool once;
+	int exit_code;
+
+	struct http *http;
+	char *http_listen;          /* the address http is bound to */
+
+	int sigfd;
+	struct loop_io sig_io;
+	struct loop_timer tick;     /* reconcile every [daemon] interval */
+	struct loop_timer watchdog; /* WATCHDOG=1 at half of WatchdogSec */
+	int64_t watchdog_ms;
+	int lock_fd;
+
+	int64_t started_ms;
+	struct dsd_stats stats;
+
+	/* peers */
+	struct httpc *httpc;        /* every outgoing HTTP call, on the loop */
+	struct docker *docker;
+	bool docker_up;             /* the last container list succeeded */
+	bool list_busy;
+	bool stopping;              /* SIGTERM: take no new work */
+	uint64_t passes;
+
+	/* services, in configuration order */
+	struct svc **svcs;
+	size_t nsvcs;
+	char (*unmanaged)[DOCKER_ID_MAX + 1]; /* labelled containers of unknown services */
+	size_t nunmanaged;
+	struct loop_timer once_timer;
+};
+
+/* daemon.c: start-up, signals, reload, shutdown. */
+int dsd_init(struct dsd *d, const char *config_path, bool dry_run, bool once);
+int dsd_run(struct dsd *d);
+void dsd_fini(struct dsd *d);
+int dsd_reload(struct dsd *d);
+void config_errors_log(const struct config_errors *errs);
+
+/* control.c: the reconcile pass over all services. */
+int control_start(struct dsd *d);
+int control_apply(struct dsd *d);
+void control_stop(struct dsd *d);
+void control_pass(struct dsd *d);
+struct svc *control_find(const struct dsd *d, const char *name);
+/* --once: exit when the pass has finished everything it started. */
+void control_once_check(struct dsd *d);
+/* A service's set of healthy replicas changed: sync its upstream. */
+void dsd_membership_changed(struct dsd *d, struct svc *s);
+
+/* lock.c: one daemon per host. */
+int lock_acquire(const char *path);
+
+/* api.c: the HTTP routes. */
+void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp);
+
+/* metrics.c: Prometheus text exposition of the daemon's state. */
+char *metrics_render(const struct dsd *d, size_t *len);
+
+#endif

@@ -1,0 +1,50 @@
+/* http.h: the HTTP server (libmicrohttpd driven from the event loop). */
+#ifndef DOCKSCALE_HTTP_H
+#define DOCKSCALE_HTTP_H
+
+#include <stddef.h>
+
+#include "loop.h"
+
+#define HTTP_BODY_MAX (1024 * 1024) /* larger request bodies get 413 (SPEC §5) */
+
+struct http_req {
+	const char *method;
+	const char *path;          /* without the query string */
+	const char *authorization; /* header value or NULL */
+	const char *body;          /* NUL-terminated; "" when none */
+	size_t body_len;
+	void *conn;                /* opaque, for http_req_arg() */
+};
+
+struct http_resp {
+	int status;
+	char *body;                /* malloc'd, owned by the server after the handler */
+	size_t body_len;
+	const char *content_type;  /* static string */
+	const char *allow;         /* Allow header for 405, static string or NULL */
+};
+
+/* The router: fill resp (http_resp_json/http_resp_error help). */
+typedef void (*http_handler)(void *ctx, const struct http_req *req, struct http_resp *resp);
+
+struct http;
+
+/* Bind listen ("HOST:PORT") and hook into l. NULL on failure (logged). */
+struct http *http_start(struct loop *l, const char *listen, http_handler h, void *ctx);
+void http_stop(struct http *h);
+/* The bound port (useful with port 0). */
+unsigned http_port(const struct http *h);
+
+/* A query argument of the request, or NULL. */
+const char *http_req_arg(const struct http_req *req, const char *key);
+
+/* Set a response; body copied. */
+int http_resp_set(struct http_resp *r, int status, const char *ctype, const char *body, size_t len);
+/* Take ownership of a malloc'd body. */
+void http_resp_take(struct http_resp *r, int status, const char *ctype, char *body, size_t len);
+/* {"error": msg} with a status. */
+void http_resp_error(struct http_resp *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

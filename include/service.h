@@ -1,0 +1,127 @@
+/* service.h: one managed service at run time: its replicas and their lifecycle. */
+#ifndef DOCKSCALE_SERVICE_H
+#define DOCKSCALE_SERVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "decide.h"
+#include "docker.h"
+#include "loop.h"
+
+struct dsd;
+struct svc;
+
+/* Where a replica is in its life. Only STARTING and READY count toward the current
+ * number; DRAINING onwards are on their way out. */
+enum replica_state {
+	REP_CREATING = 0, /* create or start call in flight */
+	REP_STARTING,     /* running, not yet healthy: not in the upstream */
+	REP_READY,        /* healthy: in the upstream */
+	REP_DRAINING,     /* out of the upstream, waiting `drain` before the stop */
+	REP_STOPPING,     /* stop/remove in flight */
+	REP_GONE,         /* removed: freed at the end of the pass */
+};
+
+struct replica {
+	struct svc *svc;
+	char id[DOCKER_ID_MAX + 1];
+	char name[DOCKER_NAME_MAX + 1];
+	int index;                 /* n of <service>-<n> */
+	enum replica_state state;
+	enum docker_health health; /* last known Docker health */
+	bool has_healthcheck;      /* else probed over HTTP */
+	bool busy;                 /* a Docker call or probe for it is in flight */
+	bool failed;               /* counted as a failed start on the way out */
+	bool adopted;              /* found running at start-up */
+	bool stopped;              /* the stop call is done (or not needed): remove next */
+	char addr[80];             /* host:port nginx and the probe use; "" until known */
+	int64_t born_ms;           /* creation (or adoption) time, loop clock */
+	int64_t ready_ms;          /* when it turned healthy; 0 = never */
+	int probe_failures;        /* consecutive failed probes of a READY replica */
+	struct loop_timer timer;   /* health polling while starting; drain wait */
+	struct httpc_xfer *probe;
+	/* CPU accounting for docker_cpu and the cAdvisor-style series */
+	double cpu_total_ns, cpu_prev_ns, system_prev_ns;
+	double mem_bytes;
+	int online_cpus;
+	bool have_cpu_sample;
+	double cpu_pct;            /* last rate, percent of the replica's limit; <0 unknown */
+};
+
+struct svc {
+	struct dsd *d;
+	char name[CONFIG_NAME_MAX + 1];
+	const struct svc_conf *conf;   /* points into d->cfg; refreshed on reload */
+	struct replica **reps;
+	size_t nreps, capreps;
+	int desired;
+	bool desired_set;              /* adopted or requested; else min_replicas */
+	bool observed;                 /* a container list has been merged once */
+	bool membership_dirty;         /* the READY set changed since the upstream sync */
+	int *taken;                    /* indices whose name a foreign container holds */
+	size_t ntaken;
+	bool op_busy;                  /* one create or one removal at a time */
+	int start_failures;            /* consecutive failed starts */
+	int64_t backoff_until;         /* no creation before this (loop clock) */
+	struct loop_timer kick;        /* a reconcile soon (events, API, backoff end) */
+	/* decisions */
+	struct decide_state ds;
+	struct decide_result last;     /* last decision */
+	bool have_decision;
+	double metric;                 /* last raw metric value, NaN if missing */
+	bool metric_pending;
+	/* counters for /metrics and the API */
+	uint64_t created, removed, failed_starts, replaced;
+	uint64_t scale_up_events, scale_down_events, metric_missing;
+};
+
+struct svc *svc_new(struct dsd *d, const struct svc_conf *conf);
+void svc_free(struct svc *s);
+/* Apply a (re)loaded configuration entry: new limits take effect at once. */
+void svc_set_conf(struct svc *s, const struct svc_conf *conf);
+
+/* Merge a fresh container list into the replica table (adopt, forget, clean up). */
+void svc_observe(struct svc *s, const struct docker_ctr *ctrs, size_t n);
+/* Compare desired with what exists and start at most one Docker operation. */
+void svc_reconcile(struct svc *s);
+/* Reconcile soon (coalesces bursts of events). */
+void svc_kick(struct svc *s);
+/* A Docker event about one of this service's containers. */
+void svc_event(struct svc *s, const struct docker_event *ev);
+/* Set desired (manual scale, decisions); clamps to [min,max]. */
+void svc_set_desired(struct svc *s, int n, const char *why);
+
+/* Counts by state, for the API and /metrics. */
+int svc_count(const struct svc *s, enum replica_state st);
+/* Replicas that count as present now: STARTING + READY + CREATING. */
+int svc_current(const struct svc *s);
+const char *replica_state_name(enum replica_state st);
+
+/* status.c: JSON for the status API (a cJSON object, caller frees). */
+struct cJSON;
+struct cJSON *status_service(const struct svc *s, int64_t now);
+
+/* replica.c: one replica's lifecycle. */
+struct replica *replica_new(struct svc *s, const char *id, const char *name, int index);
+void replica_free(struct replica *r);
+/* Create + start a new replica named <service>-<index>; 0 when under way. */
+int replica_launch(struct svc *s, int index);
+/* Adopted or observed replica: inspect it and track its health. */
+void replica_refresh(struct replica *r);
+/* Take it out of service: upstream, drain, stop, remove. */
+void replica_retire(struct replica *r, bool failed);
+/* Remove a container that is not worth stopping gracefully (never started, exited). */
+void replica_discard(struct replica *r);
+/* Push a STOPPING replica one Docker call further (stop, then remove). */
+void replica_advance(struct replica *r);
+
+/* service.c helpers for replica.c */
+int svc_add_replica(struct svc *s, struct replica *r);
+/* The set of READY replicas changed: the upstream must follow. */
+void svc_membership_changed(struct svc *s);
+/* <service>-<index> belongs to a container we do not own. */
+void svc_name_taken(struct svc *s, int index);
+
+#endif

@@ -1,0 +1,187 @@
+/* api.c: routes HTTP requests to the status, control, webhook and metrics handlers. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dockscaled.h"
+#include "service.h"
+
+#define API_SERVICES "/api/v1/services"
+
+/* Answers 405 with an Allow header unless the method is one of allow's. */
+static bool
+allowed(const struct http_req *req, struct http_resp *resp, const char *allow)
+{
+	size_t n = strlen(req->method);
+
+	for (const char *p = allow; (p = strstr(p, req->method)) != NULL; p += n)
+		if ((p == allow || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	resp->allow = allow;
+	http_resp_error(resp, 405, "method %s not allowed on %s", req->method, req->path);
+	return false;
+}
+
+/* With a token configured every POST carries "Authorization: Bearer <token>". */
+static bool
+api_authorized(const struct dsd *d, const struct http_req *req, struct http_resp *resp)
+{
+	const char *tok = d->cfg.token, *h = req->authorization;
+	size_t tlen, hlen;
+	unsigned char diff = 0;
+
+	if (tok == NULL || tok[0] == '\0')
+		return true;
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+		goto deny;
+	h += 7;
+	tlen = strlen(tok);
+	hlen = strlen(h);
+	/* Constant time in the token's length: every byte is compared whatever differs. */
+	diff = (unsigned char)(hlen != tlen);
+	for (size_t i = 0; i < tlen; i++)
+		diff |= (unsigned char)(tok[i] ^ (i < hlen ? h[i] : 0));
+	if (diff == 0)
+		return true;
+deny:
+	http_resp_error(resp, 401, "missing or wrong bearer token");
+	return false;
+}
+
+static void
+route_healthz(struct dsd *d, const struct http_req *req, struct http_resp *resp)
+{
+	static const char ok[] = "{\"status\":\"ok\"}";
+
+	/* Answered from inside the loop, so an answer proves the loop is turning. */
+	if (!allowed(req, resp, "GET, HEAD"))
+		return;
+	http_resp_set(resp, 200, "application/json", ok, sizeof(ok) - 1);
+}
+
+static void
+route_metrics(struct dsd *d, const struct http_req *req, struct http_resp *resp)
+{
+	char *body;
+	size_t len;
+
+	if (!allowed(req, resp, "GET, HEAD"))
+		return;
+	body = metrics_render(d, &len);
+	if (body == NULL) {
+		http_resp_error(resp, 500, "out of memory");
+		return;
+	}
+	http_resp_take(resp, 200, "text/plain; version=0.0.4; charset=utf-8", body, len);
+}
+
+static void
+reply_json(struct http_resp *resp, int status, cJSON *o)
+{
+	char *s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+
+	cJSON_Delete(o);
+	if (s == NULL) {
+		http_resp_error(resp, 500, "out of memory");
+		return;
+	}
+	http_resp_take(resp, status, "application/json", s, strlen(s));
+}
+
+static void
+route_services(struct dsd *d, const struct http_req *req, struct http_resp *resp)
+{
+	cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "services");
+
+	if (!allowed(req, resp, "GET, HEAD")) {
+		cJSON_Delete(o);
+		return;
+	}
+	for (size_t i = 0; i < d->nsvcs && arr != NULL; i++)
+		cJSON_AddItemToArray(arr, status_service(d->svcs[i], loop_now(&d->loop)));
+	cJSON_AddBoolToObject(o, "docker_up", d->docker_up);
+	cJSON_AddBoolToObject(o, "dry_run", d->dry_run);
+	reply_json(resp, 200, o);
+}
+
+/* POST {"replicas": N}: manual scale inside [min, max]; the policy keeps running. */
+static void
+route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct http_resp *resp)
+{
+	const struct svc_conf *c = s->conf;
+	cJSON *body, *n, *o;
+	double v;
+
+	if (!allowed(req, resp, "POST") || !api_authorized(d, req, resp))
+		return;
+	body = cJSON_ParseWithLength(req->body, req->body_len);
+	if (body == NULL) {
+		http_resp_error(resp, 400, "body is not valid JSON");
+		return;
+	}
+	n = cJSON_GetObjectItemCaseSensitive(body, "replicas");
+	if (!cJSON_IsObject(body) || !cJSON_IsNumber(n)) {
+		cJSON_Delete(body);
+		http_resp_error(resp, 400, "expected {\"replicas\": N}");
+		return;
+	}
+	v = n->valuedouble;
+	cJSON_Delete(body);
+	if (v != floor(v) || v < c->dp.min_replicas || v > c->dp.max_replicas) {
+		http_resp_error(resp, 400, "replicas must be a whole number in [%d, %d]",
+		    c->dp.min_replicas, c->dp.max_replicas);
+		return;
+	}
+	svc_set_desired(s, (int)v, "manual scale request");
+	o = status_service(s, loop_now(&d->loop));
+	reply_json(resp, 200, o);
+}
+
+static void
+route_service(struct dsd *d, const char *rest, const struct http_req *req,
+    struct http_resp *resp)
+{
+	char name[CONFIG_NAME_MAX + 1];
+	const char *slash = strchr(rest, '/');
+	size_t len = slash != NULL ? (size_t)(slash - rest) : strlen(rest);
+	struct svc *s;
+
+	if (len == 0 || len > CONFIG_NAME_MAX) {
+		http_resp_error(resp, 404, "no such service");
+		return;
+	}
+	memcpy(name, rest, len);
+	name[len] = '\0';
+	s = control_find(d, name);
+	if (s == NULL || s->conf == NULL) {
+		http_resp_error(resp, 404, "no such service: %s", name);
+		return;
+	}
+	if (slash == NULL) {
+		if (allowed(req, resp, "GET, HEAD"))
+			reply_json(resp, 200, status_service(s, loop_now(&d->loop)));
+	} else if (strcmp(slash, "/scale") == 0) {
+		route_scale(d, s, req, resp);
+	} else {
+		http_resp_error(resp, 404, "no such endpoint: %s", req->path);
+	}
+}
+
+void
+api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
+{
+	struct dsd *d = ctx;
+	size_t plen = strlen(API_SERVICES);
+
+	if (strcmp(req->path, "/healthz") == 0)
+		route_healthz(d, req, resp);
+	else if (strcmp(req->path, "/metrics") == 0)
+		route_metrics(d, req, resp);
+	else if (strcmp(req->path, API_SERVICES) == 0)
+		route_services(d, req, resp);
+	else if (strncmp(req->path, API_SERVICES "/", plen + 1) == 0)
+		route_service(d, req->path + plen + 1, req, resp);
+	else
+		http_resp_error(resp, 404, "no such endpoint: %s", req->path);
+}

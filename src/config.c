@@ -1,0 +1,466 @@
+/* config.c: read dockscale.conf (SPEC §3): inih fed by our own line reader. */
+#define _GNU_SOURCE /* asprintf */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <ini.h>
+
+#include "config_int.h"
+
+/* clang-format off */
+static const char *const global_names[] = { "daemon", "docker", "prometheus", "nginx" };
+/* clang-format on */
+
+void
+config_vperr(struct pstate *ps, int line, const char *fmt, va_list ap)
+{
+	char *msg = NULL, *full = NULL;
+	int r;
+
+	ps->nerr++;
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		ps->oom = true;
+		return;
+	}
+	if (line > 0)
+		r = asprintf(&full, "%s:%d: %s", ps->path, line, msg);
+	else
+		r = asprintf(&full, "%s: %s", ps->path, msg);
+	free(msg);
+	if (r < 0) {
+		ps->oom = true;
+		return;
+	}
+	size_t k = ps->errs ? ps->errs->n - ps->errs_base : 0;
+	int *lines = ps->errs ? realloc(ps->err_lines, (k + 1) * sizeof(*lines)) : NULL;
+	if (lines)
+		ps->err_lines = lines;
+	char **v = lines ? realloc(ps->errs->msg, (ps->errs->n + 1) * sizeof(*v)) : NULL;
+	if (!v) {
+		ps->oom |= ps->errs != NULL;
+		free(full);
+		return;
+	}
+	lines[k] = line > 0 ? line : INT_MAX;
+	v[ps->errs->n++] = full;
+	ps->errs->msg = v;
+}
+
+void
+config_perr(struct pstate *ps, int line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	config_vperr(ps, line, fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+sec_label(const struct pstate *ps, char *buf, size_t len)
+{
+	int r;
+	if (ps->sec == SEC_SERVICE)
+		r = snprintf(buf, len, "service %s", ps->cur->name);
+	else
+		r = snprintf(buf, len, "%s", global_names[ps->sec - SEC_DAEMON]);
+	return r < 0 || (size_t)r >= len ? "?" : buf;
+}
+
+/* inih handler; every problem is recorded here, so it always returns "ok". */
+static int
+on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct pstate *ps = user;
+	char label[CONFIG_NAME_MAX + 16];
+	(void)section; /* ours, not inih's: it only ever sees "[]" */
+
+	if (ps->sec == SEC_NONE) {
+		if (!ps->cont)
+			config_perr(ps, ps->line, "key '%s' outside any section", name);
+		return 1;
+	}
+	if (ps->sec == SEC_BAD)
+		return 1; /* the section header was already reported */
+	int i;
+	const struct keydef *kd = config_key_find(ps->sec, name, &i);
+	if (!kd) {
+		if (!ps->cont)
+			config_perr(ps, ps->line, "unknown key '%s' in [%s]", name,
+			            sec_label(ps, label, sizeof(label)));
+		return 1;
+	}
+	if (ps->cont && kd->type != K_ENV) {
+		config_perr(
+		    ps, ps->line,
+		    "indented line continues '%s', which takes one value (do not indent keys)",
+		    name);
+		return 1;
+	}
+	if (ps->seen[i] && kd->type != K_ENV) {
+		config_perr(ps, ps->line, "duplicate key '%s' (first on line %d)", name,
+		            abs(ps->seen[i]));
+		return 1;
+	}
+	if (!ps->seen[i])
+		ps->seen[i] = ps->line;
+	char *base = ps->sec == SEC_SERVICE ? (char *)ps->cur : (char *)ps->cfg;
+	if (!config_set_value(ps, kd, base + kd->off, value) && ps->seen[i] > 0)
+		ps->seen[i] = -ps->seen[i];
+	return 1;
+}
+
+static void
+svc_free(struct svc_conf *s)
+{
+	free(s->image);
+	strv_free(&s->command);
+	strv_free(&s->env);
+	free(s->network);
+	free(s->health_path);
+	free(s->query);
+	free(s->upstream_file);
+	free(s->upstream_name);
+	strv_free(&s->up_alerts);
+	strv_free(&s->down_alerts);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+svc_init(struct svc_conf *s, const char *name, int line)
+{
+	memset(s, 0, sizeof(*s));
+	size_t n = strnlen(name, CONFIG_NAME_MAX); /* cut only for rejected names */
+	memcpy(s->name, name, n);
+	s->name[n] = '\0';
+	s->line = line;
+	s->port = 8080;
+	s->cpus = 0.5;
+	s->memory = 512LL * 1024 * 1024;
+	s->init = true;
+	s->metric = METRIC_DOCKER_CPU;
+	s->dp = (struct decide_params){
+	    .policy = POLICY_THRESHOLD,
+	    .up_threshold = 75,
+	    .down_threshold = 40,
+	    .target = 60,
+	    .tolerance = 0.1,
+	    .up_for_ms = 0,
+	    .down_for_ms = 60000,
+	    .up_step = 1,
+	    .down_step = 1,
+	    .up_cooldown_ms = 60000,
+	    .down_cooldown_ms = 300000,
+	    .smoothing = 1.0,
+	    .stale_ms = 0,
+	    .min_replicas = 1,
+	    .max_replicas = 5,
+	};
+	s->start_timeout_ms = 60000;
+	s->drain_ms = 5000;
+	s->stop_timeout_ms = 10000;
+	s->network = strdup("");
+	s->health_path = strdup("/health");
+	s->query = strdup("");
+	s->upstream_file = strdup("/etc/nginx/conf.d/backend.conf");
+	s->upstream_name = strdup("backend");
+	return s->network && s->health_path && s->query && s->upstream_file && s->upstream_name
+	           ? 0
+	           : -1;
+}
+
+static void
+end_section(struct pstate *ps)
+{
+	if (ps->sec == SEC_SERVICE) {
+		config_check_service(ps, ps->cur);
+		if (ps->in_scratch)
+			svc_free(&ps->scratch);
+	}
+	ps->in_scratch = false;
+	ps->cur = NULL;
+	ps->sec = SEC_NONE;
+	memset(ps->seen, 0, sizeof(ps->seen));
+}
+
+/* "[service NAME]": start a new service, or check a rejected one in scratch. */
+static void
+begin_service(struct pstate *ps, const char *name)
+{
+	size_t n = strlen(name);
+	bool ok = false;
+
+	if (!*name)
+		config_perr(ps, ps->line, "[service] needs a name: [service NAME]");
+	else if (n > CONFIG_NAME_MAX)
+		config_perr(ps, ps->line, "service name '%s' is longer than %d characters",
+		            name, CONFIG_NAME_MAX);
+	else if (!config_valid_chars(name, "_-") || !isalnum((unsigned char)name[0]) ||
+	         strpbrk(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+		config_perr(
+		    ps, ps->line,
+		    "bad service name '%s': use [a-z0-9_-], starting with a letter or digit",
+		    name);
+	else if (config_service(ps->cfg, name))
+		config_perr(ps, ps->line, "duplicate service '%s' (first on line %d)", name,
+		            config_service(ps->cfg, name)->line);
+	else
+		ok = true;
+	if (ok) {
+		struct svc_conf *v = realloc(ps->cfg->svcs, (ps->cfg->nsvcs + 1) * sizeof(*v));
+		if (!v) {
+			ps->oom = true;
+			ps->sec = SEC_BAD;
+			return;
+		}
+		ps->cfg->svcs = v;
+		ps->cur = &v[ps->cfg->nsvcs++];
+	} else {
+		ps->cur = &ps->scratch;
+		ps->in_scratch = true;
+	}
+	if (svc_init(ps->cur, name, ps->line) < 0)
+		ps->oom = true;
+	ps->sec = SEC_SERVICE;
+}
+
+static void
+on_section(struct pstate *ps, char *start)
+{
+	char *close = strchr(start, ']');
+	end_section(ps);
+	ps->sec = SEC_BAD;
+	if (!close) {
+		config_perr(ps, ps->line, "section header lacks ']'");
+		return;
+	}
+	char *after = close + 1 + strspn(close + 1, " \t");
+	if (*after && *after != ';' && *after != '#') {
+		config_perr(ps, ps->line, "unexpected text after section header");
+		return;
+	}
+	*close = '\0';
+	char *in = start + 1 + strspn(start + 1, " \t");
+	for (char *e = close; e > in && isspace((unsigned char)e[-1]); e--)
+		e[-1] = '\0';
+	for (size_t i = 0; i < NKEYS(global_names); i++) {
+		if (strcmp(in, global_names[i]) == 0) {
+			if (ps->global_line[i])
+				config_perr(ps, ps->line,
+				            "duplicate section [%s] (first on line %d)", in,
+				            ps->global_line[i]);
+			else
+				ps->global_line[i] = ps->line;
+			ps->sec = (enum section)(SEC_DAEMON + (int)i);
+			return;
+		}
+	}
+	if (strncmp(in, "service", 7) == 0 && (!in[7] || isspace((unsigned char)in[7]))) {
+		begin_service(ps, in + 7 + strspn(in + 7, " \t"));
+		return;
+	}
+	config_perr(
+	    ps, ps->line,
+	    "unknown section [%s] (expected daemon, docker, prometheus, nginx or service NAME)",
+	    in);
+}
+
+/* inih's reader: hands inih one line at a time, so ps->line is the handler's line.
+ * Section headers, malformed and over-long lines are handled (and reported) here; inih
+ * gets "[]" (to end a multiline key) or a comment in their place. */
+static char *
+read_line(char *str, int num, void *stream)
+{
+	struct pstate *ps = stream;
+	ssize_t len = getline(&ps->buf, &ps->cap, ps->fp);
+	const char *out;
+
+	if (len < 0) {
+		if (ferror(ps->fp))
+			config_perr(ps, 0, "read error: %s", strerror(errno));
+		return NULL;
+	}
+	char *s = ps->buf;
+	ps->line++;
+	ps->cont = false;
+	if (ps->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0) {
+		s += 3;
+		len -= 3;
+	}
+	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+		s[--len] = '\0';
+	char *start = s + strspn(s, " \t\f\v");
+	if (!*start || *start == ';' || *start == '#') {
+		out = ";\n"; /* blank or comment: any length */
+	} else if (len > num - 2) {
+		config_perr(ps, ps->line, "line too long (%zd characters, at most %d)", len,
+		            num - 2);
+		out = ";\n";
+	} else if (strlen(s) != (size_t)len) {
+		config_perr(ps, ps->line, "NUL byte in line");
+		out = ";\n";
+	} else if (start > s && ps->have_prev) {
+		ps->cont = true;
+		out = s;
+	} else if (*start == '[') {
+		on_section(ps, start);
+		ps->have_prev = false;
+		out = "[]\n";
+	} else {
+		/* inih's rule: the first '=' or ':' before an inline " ;" comment */
+		char *p = start;
+		for (; *p && *p != '=' && *p != ':'; p++)
+			if (*p == ';' && p > start && isspace((unsigned char)p[-1]))
+				break;
+		if (*p != '=' && *p != ':') {
+			config_perr(ps, ps->line, "expected 'key = value'");
+			out = ";\n";
+		} else if (p == start) {
+			config_perr(ps, ps->line, "missing key before '%c'", *p);
+			out = ";\n";
+		} else {
+			ps->have_prev = true;
+			out = s;
+		}
+	}
+	int r = snprintf(str, (size_t)num, "%s%s", out, out == s ? "\n" : "");
+	if (r < 0 || r >= num) { /* cannot happen: len <= num - 2 */
+		str[0] = '\n';
+		str[1] = '\0';
+	}
+	return str;
+}
+
+static int
+config_defaults(struct config *c, const char *path)
+{
+	c->path = strdup(path);
+	c->listen = strdup("127.0.0.1:9280");
+	c->token_file = strdup("");
+	c->interval_ms = 15000;
+	c->log_level = LOG_INFO;
+	c->lock_file = strdup("/run/dockscale/dockscale.lock");
+	c->docker_socket = strdup("/var/run/docker.sock");
+	c->docker_timeout_ms = 30000;
+	c->prom_url = strdup("http://127.0.0.1:9090");
+	c->prom_timeout_ms = 5000;
+	if (!c->path || !c->listen || !c->token_file || !c->lock_file || !c->docker_socket ||
+	    !c->prom_url || config_split_argv("nginx -t", &c->nginx_test) < 0 ||
+	    config_split_argv("nginx -s reload", &c->nginx_reload) < 0)
+		return -1;
+	return 0;
+}
+
+/* Stable sort of our messages by line, so that they read top to bottom. */
+static void
+sort_errors(struct pstate *ps)
+{
+	if (!ps->errs)
+		return;
+	char **m = ps->errs->msg + ps->errs_base;
+	size_t n = ps->errs->n - ps->errs_base;
+	for (size_t i = 1; i < n; i++) {
+		int l = ps->err_lines[i];
+		char *msg = m[i];
+		size_t j = i;
+		for (; j > 0 && ps->err_lines[j - 1] > l; j--) {
+			ps->err_lines[j] = ps->err_lines[j - 1];
+			m[j] = m[j - 1];
+		}
+		ps->err_lines[j] = l;
+		m[j] = msg;
+	}
+}
+
+int
+config_load(const char *path, struct config *out, struct config_errors *errs)
+{
+	struct config cfg;
+	struct pstate ps;
+
+	memset(out, 0, sizeof(*out));
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&ps, 0, sizeof(ps));
+	ps.path = path;
+	ps.cfg = &cfg;
+	ps.errs = errs;
+	ps.errs_base = errs ? errs->n : 0;
+	ps.fp = fopen(path, "re");
+	if (!ps.fp) {
+		config_perr(&ps, 0, "cannot open: %s", strerror(errno));
+		free(ps.err_lines);
+		return -1;
+	}
+	if (config_defaults(&cfg, path) < 0) {
+		ps.oom = true;
+	} else {
+		int r = ini_parse_stream(read_line, &ps, on_key, &ps);
+		end_section(&ps);
+		if (r == -2)
+			ps.oom = true;
+		else if (r > 0 && ps.nerr == 0)
+			config_perr(&ps, r, "syntax error");
+	}
+	config_check_services(&ps, &cfg);
+	if (ps.oom)
+		config_perr(&ps, 0, "out of memory");
+	fclose(ps.fp);
+	free(ps.buf);
+	sort_errors(&ps);
+	free(ps.err_lines);
+	if (ps.nerr > 0) {
+		config_free(&cfg);
+		return -1;
+	}
+	*out = cfg;
+	return 0;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->path);
+	free(cfg->listen);
+	free(cfg->token_file);
+	if (cfg->token) {
+		explicit_bzero(cfg->token, strlen(cfg->token));
+		free(cfg->token);
+	}
+	free(cfg->lock_file);
+	free(cfg->docker_socket);
+	free(cfg->prom_url);
+	strv_free(&cfg->nginx_test);
+	strv_free(&cfg->nginx_reload);
+	for (size_t i = 0; i < cfg->nsvcs; i++)
+		svc_free(&cfg->svcs[i]);
+	free(cfg->svcs);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void
+config_errors_free(struct config_errors *errs)
+{
+	if (!errs)
+		return;
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->msg[i]);
+	free(errs->msg);
+	errs->msg = NULL;
+	errs->n = 0;
+}
+
+const struct svc_conf *
+config_service(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nsvcs; i++)
+		if (strcmp(cfg->svcs[i].name, name) == 0)
+			return &cfg->svcs[i];
+	return NULL;
+}

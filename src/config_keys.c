@@ -1,0 +1,484 @@
+/* config_keys.c: the keys of dockscale.conf (SPEC §3): their tables, values and checks. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config_int.h"
+
+#define TOKEN_MAX 4096
+#define REPLICAS_MAX 1000
+#define MEMORY_MIN (6LL * 1024 * 1024) /* Docker refuses less */
+
+/* clang-format off */
+#define KEY(n, t, o, lo, hi, f) { n, o, lo, hi, t, f }
+#define C(f) offsetof(struct config, f)
+#define S(f) offsetof(struct svc_conf, f)
+#define INF INFINITY
+
+static const struct keydef daemon_keys[] = {
+	KEY("listen", K_LISTEN, C(listen), 0, 0, 0),
+	KEY("token_file", K_TOKEN, C(token_file), 0, 0, 0),
+	KEY("interval", K_DUR, C(interval_ms), 0, INF, F_OPEN_LO),
+	KEY("log_level", K_LOGLEVEL, C(log_level), 0, 0, 0),
+	KEY("dry_run", K_BOOL, C(dry_run), 0, 0, 0),
+	KEY("lock_file", K_ABSPATH, C(lock_file), 0, 0, 0),
+};
+static const struct keydef docker_keys[] = {
+	KEY("socket", K_SOCKET, C(docker_socket), 0, 0, 0),
+	KEY("timeout", K_DUR, C(docker_timeout_ms), 0, INF, F_OPEN_LO),
+};
+static const struct keydef prom_keys[] = {
+	KEY("url", K_URL, C(prom_url), 0, 0, 0),
+	KEY("timeout", K_DUR, C(prom_timeout_ms), 0, INF, F_OPEN_LO),
+};
+static const struct keydef nginx_keys[] = {
+	KEY("test_command", K_ARGV, C(nginx_test), 0, 0, F_NONEMPTY),
+	KEY("reload_command", K_ARGV, C(nginx_reload), 0, 0, F_NONEMPTY),
+};
+static const struct keydef svc_keys[] = {
+	KEY("image", K_WORD, S(image), 0, 0, 0),
+	KEY("command", K_ARGV, S(command), 0, 0, 0),
+	KEY("env", K_ENV, S(env), 0, 0, 0),
+	KEY("port", K_INT, S(port), 1, 65535, 0),
+	KEY("network", K_STR, S(network), 0, 0, 0),
+	KEY("cpus", K_DBL, S(cpus), 0, 1024, 0),
+	KEY("memory", K_MEMORY, S(memory), 0, 0, 0),
+	KEY("init", K_BOOL, S(init), 0, 0, 0),
+	KEY("health_path", K_HTTPPATH, S(health_path), 0, 0, 0),
+	KEY("min_replicas", K_INT, S(dp.min_replicas), 0, REPLICAS_MAX, 0),
+	KEY("max_replicas", K_INT, S(dp.max_replicas), 1, REPLICAS_MAX, 0),
+	KEY("metric", K_METRIC, S(metric), 0, 0, 0),
+	KEY("query", K_STR, S(query), 0, 0, 0),
+	KEY("policy", K_POLICY, S(dp.policy), 0, 0, 0),
+	KEY("scale_up_threshold", K_DBL, S(dp.up_threshold), -INF, INF, 0),
+	KEY("scale_down_threshold", K_DBL, S(dp.down_threshold), -INF, INF, 0),
+	KEY("target", K_DBL, S(dp.target), 0, INF, F_OPEN_LO),
+	KEY("scale_up_for", K_DUR, S(dp.up_for_ms), 0, INF, 0),
+	KEY("scale_down_for", K_DUR, S(dp.down_for_ms), 0, INF, 0),
+	KEY("scale_up_step", K_INT, S(dp.up_step), 1, REPLICAS_MAX, 0),
+	KEY("scale_down_step", K_INT, S(dp.down_step), 1, REPLICAS_MAX, 0),
+	KEY("scale_up_cooldown", K_DUR, S(dp.up_cooldown_ms), 0, INF, 0),
+	KEY("scale_down_cooldown", K_DUR, S(dp.down_cooldown_ms), 0, INF, 0),
+	KEY("smoothing", K_DBL, S(dp.smoothing), 0, 1, F_OPEN_LO),
+	KEY("start_timeout", K_DUR, S(start_timeout_ms), 0, INF, F_OPEN_LO),
+	KEY("drain", K_DUR, S(drain_ms), 0, INF, 0),
+	KEY("stop_timeout", K_DUR, S(stop_timeout_ms), 1000, INF, F_WHOLE_S),
+	KEY("upstream_file", K_ABSPATH, S(upstream_file), 0, 0, 0),
+	KEY("upstream_name", K_UPNAME, S(upstream_name), 0, 0, 0),
+	KEY("scale_up_alerts", K_LIST, S(up_alerts), 0, 0, 0),
+	KEY("scale_down_alerts", K_LIST, S(down_alerts), 0, 0, 0),
+};
+
+_Static_assert(NKEYS(svc_keys) <= KEYS_MAX, "KEYS_MAX too small");
+
+/* indexed by enum section - SEC_DAEMON */
+static const struct {
+	const struct keydef *keys;
+	size_t n;
+} sections[] = {
+	{ daemon_keys, NKEYS(daemon_keys) }, { docker_keys, NKEYS(docker_keys) },
+	{ prom_keys, NKEYS(prom_keys) },     { nginx_keys, NKEYS(nginx_keys) },
+	{ svc_keys, NKEYS(svc_keys) },
+};
+_Static_assert(NKEYS(sections) == SEC_SERVICE - SEC_DAEMON + 1, "a section lacks keys");
+
+/* indexed by enum metric_kind / enum decide_policy_kind */
+static const char *const metric_names[] = { "docker_cpu", "prometheus", "none" };
+static const char *const policy_names[] = { "threshold", "target" };
+#define SUN_PATH_LEN sizeof(((struct sockaddr_un *)0)->sun_path)
+/* clang-format on */
+
+/* Report a rejected value on the current line; returns false for set_value. */
+__attribute__((format(printf, 2, 3))) static bool
+bad(struct pstate *ps, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	config_vperr(ps, ps->line, fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+static bool
+set_str(struct pstate *ps, char **dst, const char *v)
+{
+	char *copy = strdup(v);
+	if (!copy) {
+		ps->oom = true;
+		return false;
+	}
+	free(*dst);
+	*dst = copy;
+	return true;
+}
+
+static bool
+has_space(const char *s)
+{
+	for (; *s; s++)
+		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
+			return true;
+	return false;
+}
+
+bool
+config_valid_chars(const char *s, const char *extra)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
+			return false;
+	return true;
+}
+
+/* HOST:PORT; HOST is dotted IPv4, [IPv6] or localhost; PORT 0..65535 (0 = any). */
+static bool
+valid_listen(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	char host[64];
+	char *end;
+
+	if (!colon || colon == s || !colon[1] ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return false;
+	errno = 0;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (errno || port > 65535)
+		return false;
+	size_t hl = (size_t)(colon - s);
+	if (s[0] == '[') {
+		if (hl < 3 || s[hl - 1] != ']' || hl - 2 >= sizeof(host))
+			return false;
+		memcpy(host, s + 1, hl - 2);
+		host[hl - 2] = '\0';
+		struct in6_addr a6;
+		return inet_pton(AF_INET6, host, &a6) == 1;
+	}
+	if (hl >= sizeof(host))
+		return false;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	struct in_addr a4;
+	return strcmp(host, "localhost") == 0 || inet_pton(AF_INET, host, &a4) == 1;
+}
+
+/* Read the bearer token at load time; the token itself never appears in a message. */
+static bool
+read_token(struct pstate *ps, const char *path)
+{
+	char buf[TOKEN_MAX + 1];
+	size_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	bool ok = false;
+
+	if (fd < 0) {
+		config_perr(ps, ps->line, "token_file %s: %s", path, strerror(errno));
+		return false;
+	}
+	while (n < sizeof(buf)) {
+		ssize_t r = read(fd, buf + n, sizeof(buf) - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			config_perr(ps, ps->line, "token_file %s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n > TOKEN_MAX) {
+		config_perr(ps, ps->line, "token_file %s: longer than %d bytes", path,
+		            TOKEN_MAX);
+		goto out;
+	}
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		n--;
+	buf[n] = '\0';
+	size_t skip = strspn(buf, " \t\r\n");
+	if (n == skip) {
+		config_perr(ps, ps->line, "token_file %s: empty token", path);
+	} else if (strlen(buf) != n || has_space(buf + skip)) {
+		config_perr(ps, ps->line,
+		            "token_file %s: the token must be one line without spaces", path);
+	} else {
+		free(ps->cfg->token);
+		ps->cfg->token = strdup(buf + skip);
+		ok = ps->cfg->token != NULL;
+		ps->oom |= !ok;
+	}
+out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return ok;
+}
+
+bool
+config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
+{
+	const char *k = kd->name;
+	const char *ge = (kd->flags & F_OPEN_LO) ? ">" : ">=";
+	char *end;
+
+	switch (kd->type) {
+	case K_STR:
+		return set_str(ps, p, v);
+	case K_WORD:
+		if (!*v || has_space(v))
+			return bad(ps, "%s: must be one non-empty word", k);
+		return set_str(ps, p, v);
+	case K_ABSPATH:
+	case K_SOCKET:
+		if (v[0] != '/' || has_space(v))
+			return bad(ps, "%s: '%s' is not an absolute path", k, v);
+		if (kd->type == K_SOCKET && strlen(v) >= SUN_PATH_LEN)
+			return bad(ps, "%s: path longer than %zu bytes", k, SUN_PATH_LEN - 1);
+		return set_str(ps, p, v);
+	case K_LISTEN:
+		if (!valid_listen(v))
+			return bad(ps,
+			           "%s: '%s' is not HOST:PORT (IPv4, [IPv6] or localhost; port "
+			           "0..65535)",
+			           k, v);
+		return set_str(ps, p, v);
+	case K_URL: {
+		size_t pre = strncasecmp(v, "http://", 7) == 0    ? 7
+		             : strncasecmp(v, "https://", 8) == 0 ? 8
+		                                                  : 0;
+		if (!pre || !v[pre] || v[pre] == '/' || has_space(v))
+			return bad(ps, "%s: '%s' is not an http:// or https:// URL", k, v);
+		if (!set_str(ps, p, v))
+			return false;
+		char *u = *(char **)p; /* drop trailing slashes: API paths are appended to it */
+		for (size_t n = strlen(u); n > pre + 1 && u[n - 1] == '/'; n--)
+			u[n - 1] = '\0';
+		return true;
+	}
+	case K_TOKEN:
+		return set_str(ps, p, v) && (!*v || read_token(ps, v));
+	case K_LOGLEVEL: {
+		static const char *const names[] = {"debug", "info", "notice", "warning",
+		                                    "err"};
+		static const int prios[] = {LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING,
+		                            LOG_ERR};
+		for (size_t i = 0; i < NKEYS(names); i++) {
+			if (strcmp(v, names[i]) == 0) {
+				*(int *)p = prios[i];
+				return true;
+			}
+		}
+		return bad(ps, "%s: '%s' is not one of debug, info, notice, warning, err", k,
+		           v);
+	}
+	case K_DUR: {
+		int64_t ms;
+		if (config_parse_duration(v, &ms) < 0)
+			return bad(ps,
+			           "%s: '%s' is not a duration (e.g. 500ms, 15s, 2m, 1h; at "
+			           "most 366 days)",
+			           k, v);
+		if ((kd->flags & F_OPEN_LO) ? ms <= kd->lo : ms < kd->lo)
+			return kd->lo > 0
+			           ? bad(ps, "%s: must be at least %gs", k, kd->lo / 1000)
+			           : bad(ps, "%s: must be greater than 0", k);
+		if ((kd->flags & F_WHOLE_S) && ms % 1000)
+			return bad(ps, "%s: must be a whole number of seconds", k);
+		*(int64_t *)p = ms;
+		return true;
+	}
+	case K_INT: {
+		errno = 0;
+		long x = strtol(v, &end, 10);
+		if (!(isdigit((unsigned char)v[0]) ||
+		      (v[0] == '-' && isdigit((unsigned char)v[1]))) ||
+		    *end || errno || x < kd->lo || x > kd->hi)
+			return bad(ps, "%s: '%s' is not an integer in %.0f..%.0f", k, v, kd->lo,
+			           kd->hi);
+		*(int *)p = (int)x;
+		return true;
+	}
+	case K_DBL: {
+		errno = 0;
+		double x = strtod(v, &end);
+		if (!*v || v[strspn(v, "0123456789.eE+-")] || *end || errno || !isfinite(x))
+			return bad(ps, "%s: '%s' is not a number", k, v);
+		if (((kd->flags & F_OPEN_LO) ? x <= kd->lo : x < kd->lo) || x > kd->hi)
+			return isfinite(kd->hi) ? bad(ps, "%s: must be %s %g and <= %g", k, ge,
+			                              kd->lo, kd->hi)
+			                        : bad(ps, "%s: must be %s %g", k, ge, kd->lo);
+		*(double *)p = x;
+		return true;
+	}
+	case K_MEMORY: {
+		int64_t b;
+		if (config_parse_size(v, &b) < 0)
+			return bad(ps, "%s: '%s' is not a size (e.g. 512M, 1G; 0 = unlimited)",
+			           k, v);
+		if (b > 0 && b < MEMORY_MIN)
+			return bad(
+			    ps, "%s: must be 0 (unlimited) or at least 6M (Docker's minimum)",
+			    k);
+		*(int64_t *)p = b;
+		return true;
+	}
+	case K_BOOL:
+		if (config_parse_bool(v, p) < 0)
+			return bad(
+			    ps, "%s: '%s' is not a boolean (true/false, yes/no, on/off, 1/0)",
+			    k, v);
+		return true;
+	case K_ARGV: {
+		struct strv sv;
+		if (config_split_argv(v, &sv) < 0) {
+			if (errno != ENOMEM)
+				return bad(ps, "%s: unterminated double quote", k);
+			ps->oom = true;
+			return false;
+		}
+		if ((kd->flags & F_NONEMPTY) && sv.n == 0)
+			return bad(ps, "%s: must not be empty", k);
+		strv_free(p);
+		*(struct strv *)p = sv;
+		return true;
+	}
+	case K_ENV: {
+		struct strv *sv = p;
+		const char *eq = strchr(v, '=');
+		size_t kl = eq ? (size_t)(eq - v) : 0;
+		if (kl == 0 || strcspn(v, " \t") < kl)
+			return bad(ps, "%s: '%s' is not NAME=value", k, v);
+		for (size_t i = 0; i < sv->n; i++)
+			if (strncmp(sv->v[i], v, kl + 1) == 0)
+				return bad(ps, "%s: %.*s is set twice", k, (int)kl, v);
+		ps->oom |= strv_push(sv, v) < 0;
+		return !ps->oom;
+	}
+	case K_LIST: {
+		struct strv *sv = p;
+		char *copy = strdup(v), *save = NULL;
+		ps->oom |= !copy;
+		for (char *t = copy ? strtok_r(copy, ", \t", &save) : NULL; t;
+		     t = strtok_r(NULL, ", \t", &save))
+			ps->oom |= strv_push(sv, t) < 0;
+		free(copy);
+		return !ps->oom;
+	}
+	case K_METRIC:
+		for (int i = 0; i < (int)NKEYS(metric_names); i++) {
+			if (strcmp(v, metric_names[i]) == 0) {
+				*(enum metric_kind *)p = (enum metric_kind)i;
+				return true;
+			}
+		}
+		return bad(ps, "%s: '%s' is not one of docker_cpu, prometheus, none", k, v);
+	case K_POLICY:
+		for (int i = 0; i < (int)NKEYS(policy_names); i++) {
+			if (strcmp(v, policy_names[i]) == 0) {
+				*(enum decide_policy_kind *)p = (enum decide_policy_kind)i;
+				return true;
+			}
+		}
+		return bad(ps, "%s: '%s' is not one of threshold, target", k, v);
+	case K_HTTPPATH:
+		if (v[0] != '/' || has_space(v))
+			return bad(ps, "%s: '%s' must start with '/' and contain no spaces", k,
+			           v);
+		return set_str(ps, p, v);
+	case K_UPNAME:
+		if (!config_valid_chars(v, "_.-"))
+			return bad(ps, "%s: '%s' must match [A-Za-z0-9_.-]+", k, v);
+		return set_str(ps, p, v);
+	}
+	return false;
+}
+
+static int
+key_index(const struct keydef *tab, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(tab[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct keydef *
+config_key_find(enum section sec, const char *name, int *idx)
+{
+	const struct keydef *tab = sections[sec - SEC_DAEMON].keys;
+	*idx = key_index(tab, sections[sec - SEC_DAEMON].n, name);
+	return *idx < 0 ? NULL : &tab[*idx];
+}
+
+static bool
+svc_key_ok(const struct pstate *ps, const char *name)
+{
+	return ps->seen[key_index(svc_keys, NKEYS(svc_keys), name)] >= 0;
+}
+
+void
+config_check_service(struct pstate *ps, const struct svc_conf *s)
+{
+	const struct decide_params *dp = &s->dp;
+	int l = s->line;
+
+	if (!s->image && svc_key_ok(ps, "image"))
+		config_perr(ps, l, "service %s: image is required", s->name);
+	if (svc_key_ok(ps, "min_replicas") && svc_key_ok(ps, "max_replicas") &&
+	    dp->min_replicas > dp->max_replicas)
+		config_perr(ps, l,
+		            "service %s: min_replicas (%d) is greater than max_replicas (%d)",
+		            s->name, dp->min_replicas, dp->max_replicas);
+	if (svc_key_ok(ps, "scale_up_threshold") && svc_key_ok(ps, "scale_down_threshold") &&
+	    !(dp->down_threshold < dp->up_threshold))
+		config_perr(
+		    ps, l,
+		    "service %s: scale_down_threshold (%g) must be below scale_up_threshold "
+		    "(%g)",
+		    s->name, dp->down_threshold, dp->up_threshold);
+	if (s->metric == METRIC_PROMETHEUS && !*s->query && svc_key_ok(ps, "query"))
+		config_perr(ps, l, "service %s: metric = prometheus needs a query", s->name);
+	if (s->metric == METRIC_NONE && dp->policy == POLICY_TARGET)
+		config_perr(
+		    ps, l,
+		    "service %s: policy = target needs a metric (metric = none only takes "
+		    "alerts)",
+		    s->name);
+	for (size_t i = 0; i < s->up_alerts.n; i++)
+		for (size_t j = 0; j < s->down_alerts.n; j++)
+			if (strcmp(s->up_alerts.v[i], s->down_alerts.v[j]) == 0)
+				config_perr(
+				    ps, l,
+				    "service %s: alert '%s' is in both scale_up_alerts and "
+				    "scale_down_alerts",
+				    s->name, s->up_alerts.v[i]);
+}
+
+/* Separate from config_check_service: it needs every service, so it runs at the end. */
+void
+config_check_services(struct pstate *ps, const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->nsvcs; i++) {
+		const struct svc_conf *s = &cfg->svcs[i];
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(s->upstream_file, cfg->svcs[j].upstream_file) == 0) {
+				config_perr(
+				    ps, s->line,
+				    "service %s: upstream_file %s is also used by service %s; "
+				    "each service needs its own",
+				    s->name, s->upstream_file, cfg->svcs[j].name);
+				break;
+			}
+		}
+	}
+}

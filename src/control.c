@@ -1,0 +1,248 @@
+/* control.c: the reconcile pass: list containers, hand them to services, act. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dockscaled.h"
+#include "log.h"
+#include "service.h"
+
+#define MAX_CONTAINERS 4096
+#define EVENTS_RETRY_MS 2000
+
+struct svc *
+control_find(const struct dsd *d, const char *name)
+{
+	for (size_t i = 0; i < d->nsvcs; i++)
+		if (strcmp(d->svcs[i]->name, name) == 0)
+			return d->svcs[i];
+	return NULL;
+}
+
+/* Containers labelled for a service the file no longer has: left running, said once. */
+static void
+note_unmanaged(struct dsd *d, const struct docker_ctr *c)
+{
+	for (size_t i = 0; i < d->nunmanaged; i++)
+		if (strcmp(d->unmanaged[i], c->id) == 0)
+			return;
+	char (*v)[DOCKER_ID_MAX + 1] = realloc(d->unmanaged, (d->nunmanaged + 1) * sizeof(*v));
+	if (v == NULL)
+		return;
+	d->unmanaged = v;
+	memcpy(d->unmanaged[d->nunmanaged++], c->id, sizeof(*v));
+	log_notice("container %s (service %s) is not in the configuration: left running, "
+	    "not managed", c->name, c->service);
+}
+
+static void
+on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, size_t n)
+{
+	struct dsd *d = arg;
+
+	d->list_busy = false;
+	if (!r->ok) {
+		/* docker.c logged it; services hold what they have until the engine answers. */
+		d->docker_up = false;
+		goto out;
+	}
+	if (!d->docker_up)
+		log_notice("Docker Engine answers (API %s)", docker_api_version(d->docker));
+	d->docker_up = true;
+	for (size_t i = 0; i < d->nsvcs; i++) {
+		struct svc *s = d->svcs[i];
+		struct docker_ctr *mine = malloc((n ? n : 1) * sizeof(*mine));
+		size_t k = 0;
+
+		if (mine == NULL)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(ctrs[j].service, s->name) == 0)
+				mine[k++] = ctrs[j];
+		if (s->conf != NULL)
+			svc_observe(s, mine, k);
+		free(mine);
+	}
+	for (size_t j = 0; j < n; j++)
+		if (control_find(d, ctrs[j].service) == NULL)
+			note_unmanaged(d, &ctrs[j]);
+out:
+	d->passes++;
+	if (d->once)
+		control_once_check(d);
+}
+
+/* Start a pass: one container list for all services. */
+void
+control_pass(struct dsd *d)
+{
+	if (d->list_busy || d->stopping)
+		return;
+	if (docker_list(d->docker, on_list, d) == 0)
+		d->list_busy = true;
+}
+
+static void
+on_event(void *arg, const struct docker_event *ev)
+{
+	struct dsd *d = arg;
+	struct svc *s = control_find(d, ev->service);
+
+	log_debug("docker event: %s %s (%.12s)", ev->action, ev->name, ev->id);
+	if (s != NULL)
+		svc_event(s, ev);
+}
+
+static void
+on_stream(void *arg, bool up)
+{
+	struct dsd *d = arg;
+
+	if (up) {
+		log_info("following Docker events");
+		control_pass(d); /* catch up on what happened while the stream was down */
+	} else {
+		log_warning("Docker event stream lost; reconnecting");
+	}
+}
+
+int
+control_start(struct dsd *d)
+{
+	d->httpc = httpc_new(&d->loop);
+	if (d->httpc == NULL)
+		return -1;
+	d->docker = docker_new(&d->loop, d->httpc, d->cfg.docker_socket, d->cfg.docker_timeout_ms);
+	if (d->docker == NULL)
+		return -1;
+	if (control_apply(d) == -1)
+		return -1;
+	if (docker_events_start(d->docker, on_event, on_stream, d, EVENTS_RETRY_MS) == -1)
+		log_warning("cannot follow Docker events; relying on the %lldms pass",
+		    (long long)d->cfg.interval_ms);
+	return 0;
+}
+
+/* Match the service table to d->cfg (start-up and reload). */
+int
+control_apply(struct dsd *d)
+{
+	size_t keep = 0;
+
+	docker_set_timeout(d->docker, d->cfg.docker_timeout_ms);
+	/* Services that left the file: their replicas keep running, unmanaged. */
+	for (size_t i = 0; i < d->nsvcs; i++) {
+		struct svc *s = d->svcs[i];
+		const struct svc_conf *c = config_service(&d->cfg, s->name);
+
+		if (c == NULL) {
+			log_warning("%s: removed from the configuration; its %d replica(s) are "
+			    "left running and no longer managed", s->name, svc_current(s));
+			svc_free(s);
+			continue;
+		}
+		svc_set_conf(s, c);
+		d->svcs[keep++] = s;
+	}
+	d->nsvcs = keep;
+	for (size_t i = 0; i < d->cfg.nsvcs; i++) {
+		const struct svc_conf *c = &d->cfg.svcs[i];
+		struct svc **v;
+		struct svc *s;
+
+		if (control_find(d, c->name) != NULL)
+			continue;
+		v = realloc(d->svcs, (d->nsvcs + 1) * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		d->svcs = v;
+		s = svc_new(d, c);
+		if (s == NULL)
+			return -1;
+		d->svcs[d->nsvcs++] = s;
+	}
+	/* Forget the unmanaged notes: a re-added service adopts its replicas again. */
+	free(d->unmanaged);
+	d->unmanaged = NULL;
+	d->nunmanaged = 0;
+	return 0;
+}
+
+void
+control_stop(struct dsd *d)
+{
+	for (size_t i = 0; i < d->nsvcs; i++)
+		svc_free(d->svcs[i]);
+	free(d->svcs);
+	d->svcs = NULL;
+	d->nsvcs = 0;
+	free(d->unmanaged);
+	d->unmanaged = NULL;
+	if (d->docker != NULL)
+		docker_free(d->docker); /* in-flight calls are abandoned, replicas keep running */
+	d->docker = NULL;
+	httpc_free(d->httpc);
+	d->httpc = NULL;
+}
+
+static bool
+svc_idle(const struct svc *s)
+{
+	if (s->conf == NULL)
+		return true;
+	if (s->op_busy || loop_timer_armed(&s->kick) || svc_current(s) != s->desired)
+		return false;
+	for (size_t i = 0; i < s->nreps; i++) {
+		const struct replica *r = s->reps[i];
+
+		if (r->busy || r->state == REP_CREATING || r->state == REP_DRAINING ||
+		    r->state == REP_STOPPING)
+			return false;
+	}
+	return true;
+}
+
+static void
+on_once_timer(struct loop *l, struct loop_timer *t)
+{
+	control_once_check(t->arg);
+}
+
+/* --once: the pass is over when every action it started has finished (replicas are
+ * created and started, or drained and removed); it does not wait for health. */
+void
+control_once_check(struct dsd *d)
+{
+	bool idle = true;
+
+	if (!d->docker_up) {
+		log_err("--once: the Docker Engine did not answer; pass failed");
+		d->exit_code = 1;
+		loop_break(&d->loop);
+		return;
+	}
+	for (size_t i = 0; i < d->nsvcs; i++) {
+		if (d->svcs[i]->start_failures > 0) {
+			log_err("--once: %s: a replica failed to start; pass failed", d->svcs[i]->name);
+			d->exit_code = 1;
+			loop_break(&d->loop);
+			return;
+		}
+		idle = idle && svc_idle(d->svcs[i]);
+	}
+	if (idle && !d->list_busy) {
+		log_info("--once: pass complete");
+		loop_break(&d->loop);
+		return;
+	}
+	if (!loop_timer_armed(&d->once_timer)) {
+		loop_timer_init(&d->once_timer, on_once_timer, d);
+		loop_timer_start(&d->loop, &d->once_timer, 100);
+	}
+}
+
+void
+dsd_membership_changed(struct dsd *d, struct svc *s)
+{
+	/* The nginx upstream follows here (SPEC §4.10). */
+	s->membership_dirty = false;
+}

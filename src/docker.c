@@ -1,0 +1,505 @@
+/* docker.c: asynchronous Docker Engine API calls over the unix socket, on httpc. */
+#include "docker.h"
+#include "docker_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define DEFAULT_TIMEOUT_MS 30000
+#define LIST_FILTER "{\"label\":[\"" DOCKER_LABEL "\"]}"
+
+enum call_kind {
+	CALL_NEGOTIATE,
+	CALL_LIST,
+	CALL_CREATE,
+	CALL_START,
+	CALL_INSPECT,
+	CALL_STOP,
+	CALL_REMOVE,
+	CALL_STATS,
+};
+
+union call_cb {
+	docker_cb plain;
+	docker_list_cb list;
+	docker_inspect_cb inspect;
+	docker_create_cb create;
+	docker_stats_cb stats;
+};
+
+/* One call in flight: carries the user's callback until httpc reports back. */
+struct call {
+	struct call *prev, *next;
+	struct docker *d;
+	struct httpc_xfer *x;
+	enum call_kind kind;
+	union call_cb cb;
+	void *arg;
+	int port;               /* inspect: which port and network to report */
+	char network[128];
+	const char *method;     /* string literal */
+	char path[640];         /* without the /vX.Y prefix, for log lines */
+};
+
+static void call_done(void *arg, const struct httpc_result *res);
+
+/* Ids and names go into URL paths: [0-9a-zA-Z_.-], alphanumeric first (no "..");
+ * the same rule dockerjson.c applies to everything it parses. */
+static bool
+id_ok(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL || !((s[0] >= '0' && s[0] <= '9') || (s[0] >= 'a' && s[0] <= 'z') ||
+	    (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (; s[n] != '\0'; n++) {
+		char c = s[n];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return n <= DOCKER_NAME_MAX;
+}
+
+/* API-Version rides on every answer: adopt min(1.41, it), so even an engine that
+ * rejected our first call as "too new" is spoken to correctly from then on. */
+void
+docker_use_api_version(struct docker *d, const char *hdr)
+{
+	char body[64], v[sizeof(d->version)];
+
+	if (hdr == NULL || hdr[0] == '\0' || strlen(hdr) > 10 ||
+	    strspn(hdr, "0123456789.") != strlen(hdr))
+		return;
+	snprintf(body, sizeof(body), "{\"ApiVersion\":\"%s\"}", hdr);
+	if (docker_parse_version(body, v, sizeof(v)) == 0 && strcmp(v, d->version) != 0) {
+		log_notice("docker: using API version %s (engine offers %s)", v, hdr);
+		memcpy(d->version, v, sizeof(v));
+	}
+}
+
+/* ---- plain calls ------------------------------------------------------------------- */
+
+static void
+call_unlink(struct docker *d, struct call *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		d->calls = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* path is relative to the versioned root; versioned = false for /version, which any
+ * engine answers whatever version we would otherwise ask for. */
+static int
+call_start(struct docker *d, struct call *c, const char *method, bool versioned,
+    const char *body, int64_t timeout_ms)
+{
+	struct httpc_req req;
+	char url[sizeof(c->path) + 64];
+	int n;
+
+	c->d = d;
+	c->method = method;
+	n = versioned ? snprintf(url, sizeof(url), "http://localhost/v%s%s", d->version, c->path)
+	    : snprintf(url, sizeof(url), "http://localhost%s", c->path);
+	if (n < 0 || (size_t)n >= sizeof(url)) {
+		free(c);
+		return -1;
+	}
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.url = url;
+	req.unix_socket = d->socket;
+	req.body = body;
+	req.body_len = body != NULL ? strlen(body) : 0;
+	req.content_type = body != NULL ? "application/json" : NULL;
+	req.timeout_ms = timeout_ms;
+	req.done = call_done;
+	req.arg = c;
+	c->x = httpc_start(d->hc, &req);
+	if (c->x == NULL) {
+		log_warning("docker: %s %s: cannot start the request", method, c->path);
+		free(c);
+		return -1;
+	}
+	c->next = d->calls;
+	if (d->calls != NULL)
+		d->calls->prev = c;
+	d->calls = c;
+	return 0;
+}
+
+/* The path is pre + mid + post (no format strings built from data). */
+static struct call *
+call_new(enum call_kind kind, void *arg, const char *pre, const char *mid, const char *post)
+{
+	struct call *c = calloc(1, sizeof(*c));
+	int n;
+
+	if (c == NULL)
+		return NULL;
+	c->kind = kind;
+	c->arg = arg;
+	n = snprintf(c->path, sizeof(c->path), "%s%s%s", pre, mid, post);
+	if (n < 0 || (size_t)n >= sizeof(c->path)) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Which statuses mean "done what was asked". */
+static bool
+status_ok(enum call_kind kind, long st)
+{
+	switch (kind) {
+	case CALL_CREATE:
+		return st == 201;
+	case CALL_START:
+	case CALL_STOP:
+		return st == 204 || st == 304;
+	case CALL_REMOVE:
+		return st == 204 || st == 404;
+	default:
+		return st == 200;
+	}
+}
+
+/* Grow until the whole list fits: docker_parse_list stops at max. */
+static struct docker_ctr *
+parse_list(const char *body, int *n)
+{
+	struct docker_ctr *v = NULL, *nv;
+	size_t cap = 64;
+
+	for (;;) {
+		nv = realloc(v, cap * sizeof(*v));
+		if (nv == NULL) {
+			free(v);
+			*n = -1;
+			return NULL;
+		}
+		v = nv;
+		*n = docker_parse_list(body, v, cap);
+		if (*n < 0 || (size_t)*n < cap || cap >= 65536)
+			return v;
+		cap *= 2;
+	}
+}
+
+static void
+call_done(void *arg, const struct httpc_result *res)
+{
+	struct call *c = arg;
+	struct docker *d = c->d;
+	struct docker_reply r;
+	struct docker_inspect in;
+	struct docker_stats st;
+	struct docker_ctr *ctrs = NULL;
+	char id[DOCKER_ID_MAX + 1] = "", v[sizeof(d->version)];
+	int n = 0;
+	const char *bad = NULL;
+
+	call_unlink(d, c);
+	memset(&r, 0, sizeof(r));
+	memset(&in, 0, sizeof(in));
+	memset(&st, 0, sizeof(st));
+	docker_use_api_version(d, res->api_version);
+	r.status = res->ok ? res->status : 0;
+	if (!res->ok) {
+		/* Transport failure: refused, timed out, connection reset. */
+		d->errors++;
+		snprintf(r.error, sizeof(r.error), "%s", res->error != NULL ? res->error : "failed");
+		log_warning("docker: %s %s: %s", c->method, c->path, r.error);
+	} else if (!status_ok(c->kind, res->status)) {
+		docker_error_message(res->body, r.error, sizeof(r.error));
+		if (res->status >= 500)
+			d->errors++;
+		/* A name conflict is routine: the caller moves on to the next name. */
+		if (c->kind == CALL_CREATE && res->status == 409)
+			log_info("docker: %s %s: %ld %s", c->method, c->path, res->status, r.error);
+		else
+			log_warning("docker: %s %s: %ld %s", c->method, c->path, res->status,
+			    r.error);
+	} else {
+		r.ok = true;
+		switch (c->kind) {
+		case CALL_NEGOTIATE:
+			if (docker_parse_version(res->body, v, sizeof(v)) == 0) {
+				if (strcmp(v, d->version) != 0)
+					log_notice("docker: using API version %s", v);
+				memcpy(d->version, v, sizeof(v));
+			} else {
+				bad = "engine API version missing or older than 1.25";
+			}
+			break;
+		case CALL_LIST:
+			ctrs = parse_list(res->body, &n);
+			if (n < 0)
+				bad = "malformed container list";
+			break;
+		case CALL_CREATE:
+			if (docker_parse_create(res->body, id, sizeof(id)) == -1)
+				bad = "no container id in the answer";
+			break;
+		case CALL_INSPECT:
+			if (docker_parse_inspect(res->body, c->port, c->network, &in) == -1)
+				bad = "malformed inspect answer";
+			break;
+		case CALL_STATS:
+			/* Also what a stopped container answers: no system_cpu_usage. */
+			if (docker_parse_stats(res->body, &st) == -1)
+				bad = "no CPU sample (container not running?)";
+			break;
+		default:
+			break;
+		}
+		if (bad != NULL) {
+			r.ok = false;
+			snprintf(r.error, sizeof(r.error), "%s", bad);
+			if (c->kind == CALL_STATS)
+				log_debug("docker: %s %s: %s", c->method, c->path, bad);
+			else
+				log_warning("docker: %s %s: %ld %s", c->method, c->path,
+				    res->status, bad);
+		}
+	}
+	/* The callback may free d (and with it everything): nothing is touched after. */
+	{
+		enum call_kind kind = c->kind;
+		void *uarg = c->arg;
+		union call_cb cb = c->cb;
+
+		free(c);
+		switch (kind) {
+		case CALL_LIST:
+			cb.list(uarg, &r, r.ok ? ctrs : NULL, r.ok ? (size_t)n : 0);
+			free(ctrs);
+			break;
+		case CALL_CREATE:
+			cb.create(uarg, &r, r.ok ? id : NULL);
+			break;
+		case CALL_INSPECT:
+			cb.inspect(uarg, &r, r.ok ? &in : NULL);
+			break;
+		case CALL_STATS:
+			cb.stats(uarg, &r, r.ok ? &st : NULL);
+			break;
+		default:
+			cb.plain(uarg, &r);
+			break;
+		}
+	}
+}
+
+struct docker *
+docker_new(struct loop *l, struct httpc *hc, const char *socket_path, int64_t timeout_ms)
+{
+	struct docker *d;
+
+	if (socket_path == NULL || strlen(socket_path) >= sizeof(d->socket)) {
+		log_err("docker: socket path too long: %s", socket_path ? socket_path : "(null)");
+		return NULL;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->loop = l;
+	d->hc = hc;
+	memcpy(d->socket, socket_path, strlen(socket_path) + 1);
+	d->timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS;
+	memcpy(d->version, "1.41", 5);
+	docker_events_init(d);
+	return d;
+}
+
+void
+docker_set_timeout(struct docker *d, int64_t timeout_ms)
+{
+	if (timeout_ms > 0)
+		d->timeout_ms = timeout_ms;
+}
+
+uint64_t
+docker_errors(const struct docker *d)
+{
+	return d->errors;
+}
+
+const char *
+docker_api_version(const struct docker *d)
+{
+	return d->version;
+}
+
+int
+docker_negotiate(struct docker *d, docker_cb cb, void *arg)
+{
+	struct call *c = call_new(CALL_NEGOTIATE, arg, "/version", "", "");
+
+	if (c == NULL || cb == NULL) {
+		free(c);
+		return -1;
+	}
+	c->cb.plain = cb;
+	return call_start(d, c, "GET", false, NULL, d->timeout_ms);
+}
+
+int
+docker_list(struct docker *d, docker_list_cb cb, void *arg)
+{
+	char filt[256];
+	struct call *c;
+
+	if (cb == NULL || httpc_escape(LIST_FILTER, filt, sizeof(filt)) < 0)
+		return -1;
+	if ((c = call_new(CALL_LIST, arg, "/containers/json?all=1&filters=", filt, "")) == NULL)
+		return -1;
+	c->cb.list = cb;
+	return call_start(d, c, "GET", true, NULL, d->timeout_ms);
+}
+
+int
+docker_create(struct docker *d, const struct docker_spec *s, docker_create_cb cb, void *arg)
+{
+	struct call *c;
+	char *body;
+	int rc;
+
+	/* The name goes into the query string; Docker wants [a-zA-Z0-9][a-zA-Z0-9_.-]+. */
+	if (cb == NULL || s == NULL || !id_ok(s->name))
+		return -1;
+	if ((c = call_new(CALL_CREATE, arg, "/containers/create?name=", s->name, "")) == NULL)
+		return -1;
+	if ((body = docker_create_body(s)) == NULL) {
+		free(c);
+		return -1;
+	}
+	c->cb.create = cb;
+	rc = call_start(d, c, "POST", true, body, d->timeout_ms);
+	free(body); /* httpc copied it */
+	return rc;
+}
+
+/* A call on one container: the id is checked before it goes into the path. */
+static struct call *
+id_call(enum call_kind kind, const char *method, const char *id, const char *post,
+    void *arg)
+{
+	if (!id_ok(id)) {
+		log_warning("docker: refusing %s of an invalid container id", method);
+		return NULL;
+	}
+	return call_new(kind, arg, "/containers/", id, post);
+}
+
+int
+docker_start(struct docker *d, const char *id, docker_cb cb, void *arg)
+{
+	struct call *c;
+
+	if (cb == NULL ||
+	    (c = id_call(CALL_START, "POST", id, "/start", arg)) == NULL)
+		return -1;
+	c->cb.plain = cb;
+	return call_start(d, c, "POST", true, NULL, d->timeout_ms);
+}
+
+int
+docker_inspect(struct docker *d, const char *id, int port, const char *network,
+    docker_inspect_cb cb, void *arg)
+{
+	struct call *c;
+
+	if (cb == NULL || (network != NULL && strlen(network) >= sizeof(c->network)))
+		return -1;
+	if ((c = id_call(CALL_INSPECT, "GET", id, "/json", arg)) == NULL)
+		return -1;
+	c->cb.inspect = cb;
+	c->port = port;
+	if (network != NULL)
+		memcpy(c->network, network, strlen(network) + 1);
+	return call_start(d, c, "GET", true, NULL, d->timeout_ms);
+}
+
+int
+docker_stop(struct docker *d, const char *id, int64_t stop_timeout_ms, docker_cb cb,
+    void *arg)
+{
+	struct call *c;
+	int64_t secs;
+	int n;
+
+	if (stop_timeout_ms < 0)
+		stop_timeout_ms = 0;
+	/* Docker takes whole seconds; round up so the app gets at least what was asked. */
+	secs = (stop_timeout_ms + 999) / 1000;
+	if (cb == NULL || secs > 86400 ||
+	    (c = id_call(CALL_STOP, "POST", id, "/stop", arg)) == NULL)
+		return -1;
+	n = (int)strlen(c->path);
+	snprintf(c->path + n, sizeof(c->path) - (size_t)n, "?t=%lld", (long long)secs);
+	c->cb.plain = cb;
+	/* The engine itself waits t seconds before SIGKILL: our timeout comes on top. */
+	return call_start(d, c, "POST", true, NULL, secs * 1000 + d->timeout_ms);
+}
+
+int
+docker_remove(struct docker *d, const char *id, docker_cb cb, void *arg)
+{
+	struct call *c;
+
+	if (cb == NULL ||
+	    (c = id_call(CALL_REMOVE, "DELETE", id, "?force=1&v=1", arg)) == NULL)
+		return -1;
+	c->cb.plain = cb;
+	return call_start(d, c, "DELETE", true, NULL, d->timeout_ms);
+}
+
+int
+docker_stats(struct docker *d, const char *id, docker_stats_cb cb, void *arg)
+{
+	struct call *c;
+
+	/* one-shot: answer at once instead of after a ~2 s collection cycle. */
+	if (cb == NULL || (c = id_call(CALL_STATS, "GET", id,
+	    "/stats?stream=false&one-shot=true", arg)) == NULL)
+		return -1;
+	c->cb.stats = cb;
+	return call_start(d, c, "GET", true, NULL, d->timeout_ms);
+}
+
+void
+docker_free(struct docker *d)
+{
+	if (d == NULL)
+		return;
+	docker_events_stop(d);
+	for (struct call *c = d->calls, *next; c != NULL; c = next) {
+		next = c->next;
+		httpc_cancel(d->hc, c->x); /* silently: its callback never runs */
+		free(c);
+	}
+	d->calls = NULL;
+	/* Called from an event callback: ev_dispatch_now frees d once it unwinds. */
+	if (d->dispatching) {
+		d->free_pending = true;
+		return;
+	}
+	docker_free_now(d);
+}
+
+void
+docker_free_now(struct docker *d)
+{
+	free(d->line);
+	free(d->evq);
+	free(d);
+}

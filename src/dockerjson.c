@@ -1,0 +1,572 @@
+/* dockerjson.c: the pure half of the Docker client: Engine API JSON in and out, no I/O. */
+#include "docker.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The newest API we speak and the oldest we accept (1.25 added the features we use:
+ * Init, NanoCpus, filters as JSON objects). */
+#define API_MINOR_MAX 41
+#define API_MINOR_MIN 25
+
+/* Copy src into dst (size n); -1 if it does not fit, so identity fields (ids, names,
+ * labels) are never silently cut into something that names another container. */
+static int
+copy_exact(char *dst, size_t n, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (n == 0)
+		return -1;
+	if (len >= n) {
+		dst[0] = '\0';
+		return -1;
+	}
+	memcpy(dst, src, len + 1);
+	return 0;
+}
+
+/* Copy with truncation, for informational text (image names, messages). */
+static void
+copy_trunc(char *dst, size_t n, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (n == 0)
+		return;
+	if (len >= n)
+		len = n - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* Ids and names end up in URL paths: only [0-9a-zA-Z_.-], starting alphanumeric so
+ * "." and ".." (which curl would fold as dot segments) can never get through. */
+static int
+id_ok(const char *s)
+{
+	if (s[0] == '\0' || !((s[0] >= '0' && s[0] <= '9') || (s[0] >= 'a' && s[0] <= 'z') ||
+	    (s[0] >= 'A' && s[0] <= 'Z')))
+		return 0;
+	for (const char *p = s; *p != '\0'; p++) {
+		char c = *p;
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    c == '_' || c == '.' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Case-sensitive lookups: Docker has both "Id" and "id" in some documents. */
+static const cJSON *
+get(const cJSON *o, const char *key)
+{
+	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+}
+
+static const char *
+get_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = get(o, key);
+
+	return cJSON_IsString(v) && v->valuestring != NULL ? v->valuestring : NULL;
+}
+
+/* Numbers are read from valuedouble: valueint saturates at 32 bits, and nanosecond
+ * counters pass 2^31 after two seconds of CPU. Exact up to 2^53. */
+static int
+num_i64(const cJSON *v, int64_t *out)
+{
+	double d;
+
+	if (!cJSON_IsNumber(v))
+		return -1;
+	d = v->valuedouble;
+	if (!isfinite(d) || d < -9.2e18 || d > 9.2e18)
+		return -1;
+	*out = (int64_t)d;
+	return 0;
+}
+
+static int
+num_double(const cJSON *v, double *out)
+{
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+		return -1;
+	*out = v->valuedouble;
+	return 0;
+}
+
+/* Names come as "/web-1"; strip the slash. */
+static int
+copy_name(char *dst, size_t n, const char *name)
+{
+	if (name[0] == '/')
+		name++;
+	if (copy_exact(dst, n, name) == -1 || !id_ok(dst)) {
+		dst[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static int
+list_entry(const cJSON *e, struct docker_ctr *c)
+{
+	const cJSON *names = get(e, "Names"), *created = get(e, "Created");
+	const char *id = get_str(e, "Id"), *state = get_str(e, "State");
+	const char *svc = get_str(get(e, "Labels"), DOCKER_LABEL);
+
+	memset(c, 0, sizeof(*c));
+	/* No label: not ours (the filter should already have dropped it; stay safe). */
+	if (svc == NULL || id == NULL || state == NULL || !cJSON_IsArray(names))
+		return -1;
+	if (copy_exact(c->id, sizeof(c->id), id) == -1 || !id_ok(c->id))
+		return -1;
+	if (!cJSON_IsString(cJSON_GetArrayItem(names, 0)) ||
+	    copy_name(c->name, sizeof(c->name), cJSON_GetArrayItem(names, 0)->valuestring) == -1)
+		return -1;
+	if (copy_exact(c->service, sizeof(c->service), svc) == -1 ||
+	    copy_exact(c->state, sizeof(c->state), state) == -1)
+		return -1;
+	/* Created is informational: absent is 0, but the wrong type means a bad entry. */
+	if (created != NULL && num_i64(created, &c->created) == -1)
+		return -1;
+	return 0;
+}
+
+int
+docker_parse_list(const char *body, struct docker_ctr *out, size_t max)
+{
+	cJSON *root;
+	const cJSON *e;
+	size_t n = 0;
+
+	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+		return -1;
+	if (!cJSON_IsArray(root)) {
+		cJSON_Delete(root);
+		return -1;
+	}
+	cJSON_ArrayForEach(e, root) {
+		if (n >= max || n >= (size_t)INT32_MAX)
+			break;
+		if (list_entry(e, &out[n]) == 0)
+			n++;
+	}
+	cJSON_Delete(root);
+	return (int)n;
+}
+
+/* Config.Healthcheck.Test: [] or absent inherits (and inspect shows the merged
+ * config, so empty means none); ["NONE"] disables. */
+static bool
+healthcheck_set(const cJSON *hc)
+{
+	const cJSON *test = get(hc, "Test"), *first;
+
+	if (!cJSON_IsArray(test))
+		return false;
+	first = cJSON_GetArrayItem(test, 0);
+	if (!cJSON_IsString(first) || first->valuestring == NULL)
+		return false;
+	return strcmp(first->valuestring, "NONE") != 0;
+}
+
+/* NetworkSettings.Ports["8080/tcp"] is null when not published, and may list one
+ * binding per address family with the same port: take the first usable one. */
+static int
+host_port(const cJSON *ports, int port)
+{
+	char key[32];
+	const cJSON *arr, *b;
+
+	if (port <= 0 || port > 65535)
+		return 0;
+	snprintf(key, sizeof(key), "%d/tcp", port);
+	arr = get(ports, key);
+	if (!cJSON_IsArray(arr))
+		return 0;
+	cJSON_ArrayForEach(b, arr) {
+		const char *hp = get_str(b, "HostPort");
+		char *end;
+		long v;
+
+		if (hp == NULL || hp[0] == '\0')
+			continue;
+		v = strtol(hp, &end, 10);
+		if (*end == '\0' && v > 0 && v <= 65535)
+			return (int)v;
+	}
+	return 0;
+}
+
+int
+docker_parse_inspect(const char *body, int port, const char *network,
+    struct docker_inspect *out)
+{
+	cJSON *root;
+	const cJSON *st, *running, *code, *cfg, *ns;
+	const char *id, *name, *status, *s;
+	int64_t ec = 0;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+		return -1;
+	st = get(root, "State");
+	id = get_str(root, "Id");
+	name = get_str(root, "Name");
+	status = get_str(st, "Status");
+	running = get(st, "Running");
+	code = get(st, "ExitCode");
+	if (id == NULL || name == NULL || status == NULL || !cJSON_IsBool(running))
+		goto out;
+	if (copy_exact(out->id, sizeof(out->id), id) == -1 || !id_ok(out->id) ||
+	    copy_name(out->name, sizeof(out->name), name) == -1 ||
+	    copy_exact(out->state, sizeof(out->state), status) == -1)
+		goto out;
+	out->running = cJSON_IsTrue(running);
+	if (code != NULL && (num_i64(code, &ec) == -1 || ec < -2147483647 || ec > 2147483647))
+		goto out;
+	out->exit_code = (int)ec;
+	/* State.Health is absent for images without HEALTHCHECK: that is "none". */
+	out->health = docker_health_parse(get_str(get(st, "Health"), "Status"));
+
+	cfg = get(root, "Config");
+	out->has_healthcheck = healthcheck_set(get(cfg, "Healthcheck"));
+	if ((s = get_str(cfg, "Image")) != NULL)
+		copy_trunc(out->image, sizeof(out->image), s);
+
+	ns = get(root, "NetworkSettings");
+	out->host_port = host_port(get(ns, "Ports"), port);
+	if (network != NULL && network[0] != '\0' &&
+	    (s = get_str(get(get(ns, "Networks"), network), "IPAddress")) != NULL &&
+	    copy_exact(out->ip, sizeof(out->ip), s) == -1)
+		out->ip[0] = '\0';
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	if (rc == -1)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+int
+docker_parse_stats(const char *body, struct docker_stats *out)
+{
+	cJSON *root;
+	const cJSON *cpu, *mem, *mstats, *percpu, *v;
+	int64_t n;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+		return -1;
+	cpu = get(root, "cpu_stats");
+	/* system_cpu_usage is absent while the container is not running: no sample. */
+	if (num_double(get(get(cpu, "cpu_usage"), "total_usage"), &out->cpu_total_ns) == -1 ||
+	    num_double(get(cpu, "system_cpu_usage"), &out->system_ns) == -1)
+		goto out;
+	out->online_cpus = 1;
+	percpu = get(get(cpu, "cpu_usage"), "percpu_usage");
+	if (num_i64(get(cpu, "online_cpus"), &n) == 0 && n > 0 && n < 65536)
+		out->online_cpus = (int)n;
+	else if (cJSON_IsArray(percpu) && cJSON_GetArraySize(percpu) > 0)
+		out->online_cpus = cJSON_GetArraySize(percpu);
+
+	mem = get(root, "memory_stats");
+	mstats = get(mem, "stats");
+	if (num_double(get(mem, "usage"), &out->mem_usage) == -1)
+		out->mem_usage = 0;
+	/* cgroup v1 reports page cache as "cache"; v2 has only "inactive_file". */
+	if ((v = get(mstats, "cache")) == NULL)
+		v = get(mstats, "inactive_file");
+	if (num_double(v, &out->mem_cache) == -1)
+		out->mem_cache = 0;
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	if (rc == -1)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+int
+docker_parse_event(const char *line, size_t len, struct docker_event *out)
+{
+	cJSON *root;
+	const cJSON *actor, *attrs;
+	const char *type, *action, *id, *s;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (line == NULL || (root = cJSON_ParseWithLength(line, len)) == NULL)
+		return -1;
+	type = get_str(root, "Type");
+	action = get_str(root, "Action");
+	actor = get(root, "Actor");
+	attrs = get(actor, "Attributes");
+	if ((id = get_str(actor, "ID")) == NULL)
+		id = get_str(root, "id");
+	if (type == NULL || strcmp(type, "container") != 0 || action == NULL || id == NULL)
+		goto out;
+	if (copy_exact(out->id, sizeof(out->id), id) == -1 || !id_ok(out->id))
+		goto out;
+	/* Actions like "exec_create: <command line>" can be long; the part that matters
+	 * ("health_status: unhealthy", "die") always fits, so truncation is fine. */
+	copy_trunc(out->action, sizeof(out->action), action);
+	if ((s = get_str(attrs, DOCKER_LABEL)) != NULL &&
+	    copy_exact(out->service, sizeof(out->service), s) == -1)
+		goto out;
+	if ((s = get_str(attrs, "name")) != NULL &&
+	    copy_exact(out->name, sizeof(out->name), s) == -1)
+		goto out;
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	if (rc == -1)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+int
+docker_parse_create(const char *body, char *id, size_t idlen)
+{
+	cJSON *root;
+	const char *s;
+	int rc = -1;
+
+	if (idlen > 0)
+		id[0] = '\0';
+	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+		return -1;
+	if ((s = get_str(root, "Id")) != NULL && copy_exact(id, idlen, s) == 0 && id_ok(id))
+		rc = 0;
+	else if (idlen > 0)
+		id[0] = '\0';
+	cJSON_Delete(root);
+	return rc;
+}
+
+void
+docker_error_message(const char *body, char *out, size_t outlen)
+{
+	cJSON *root;
+	const char *s;
+	size_t i;
+
+	if (outlen == 0)
+		return;
+	out[0] = '\0';
+	if (body == NULL || body[0] == '\0') {
+		copy_trunc(out, outlen, "(no message)");
+		return;
+	}
+	if ((root = cJSON_Parse(body)) != NULL) {
+		s = get_str(root, "message");
+		copy_trunc(out, outlen, s != NULL && s[0] != '\0' ? s : "(no message)");
+		cJSON_Delete(root);
+	} else {
+		/* Not Docker's JSON (a proxy, a truncated answer): show its start. */
+		copy_trunc(out, outlen, body);
+	}
+	/* The text goes into log lines: no control characters. */
+	for (i = 0; out[i] != '\0'; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			out[i] = ' ';
+}
+
+/* cJSON prints numbers with %.15g/%.17g, which turns large values into exponent form
+ * that Go's int64 decoder rejects: emit integers as raw text. */
+static int
+add_i64(cJSON *o, const char *key, int64_t v)
+{
+	char num[32];
+	cJSON *n;
+
+	snprintf(num, sizeof(num), "%lld", (long long)v);
+	if ((n = cJSON_CreateRaw(num)) == NULL)
+		return -1;
+	if (!cJSON_AddItemToObject(o, key, n)) {
+		cJSON_Delete(n);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+add_strv(cJSON *o, const char *key, const char *const *v)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, key);
+
+	if (arr == NULL)
+		return -1;
+	for (; *v != NULL; v++) {
+		cJSON *s = cJSON_CreateString(*v);
+		if (s == NULL || !cJSON_AddItemToArray(arr, s)) {
+			cJSON_Delete(s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+create_host_config(cJSON *root, const struct docker_spec *spec, const char *portkey)
+{
+	cJSON *hc, *pb, *binds, *b, *rp;
+	bool netset = spec->network != NULL && spec->network[0] != '\0';
+
+	if ((hc = cJSON_AddObjectToObject(root, "HostConfig")) == NULL ||
+	    cJSON_AddBoolToObject(hc, "Init", spec->init) == NULL)
+		return -1;
+	if (spec->cpus > 0 && isfinite(spec->cpus)) {
+		double nano = spec->cpus * 1e9;
+		/* round half up by hand: no libm needed for one positive value */
+		if (nano >= 9.2e18 || add_i64(hc, "NanoCpus", (int64_t)(nano + 0.5)) == -1)
+			return -1;
+	}
+	if (spec->memory > 0 && add_i64(hc, "Memory", spec->memory) == -1)
+		return -1;
+	if (netset) {
+		if (cJSON_AddStringToObject(hc, "NetworkMode", spec->network) == NULL)
+			return -1;
+	} else if (portkey != NULL) {
+		/* HostPort "" lets the kernel choose; loopback only: nginx is local. */
+		if ((pb = cJSON_AddObjectToObject(hc, "PortBindings")) == NULL ||
+		    (binds = cJSON_AddArrayToObject(pb, portkey)) == NULL)
+			return -1;
+		if ((b = cJSON_CreateObject()) == NULL)
+			return -1;
+		if (!cJSON_AddItemToArray(binds, b)) {
+			cJSON_Delete(b);
+			return -1;
+		}
+		if (cJSON_AddStringToObject(b, "HostIp", "127.0.0.1") == NULL ||
+		    cJSON_AddStringToObject(b, "HostPort", "") == NULL)
+			return -1;
+	}
+	/* Docker must not restart replicas behind our back: dockscale replaces them. */
+	if ((rp = cJSON_AddObjectToObject(hc, "RestartPolicy")) == NULL ||
+	    cJSON_AddStringToObject(rp, "Name", "no") == NULL)
+		return -1;
+	return 0;
+}
+
+char *
+docker_create_body(const struct docker_spec *spec)
+{
+	cJSON *root, *labels, *exposed;
+	char portkey[32];
+	bool has_port;
+	char *out = NULL;
+
+	if (spec == NULL || spec->image == NULL || spec->image[0] == '\0' ||
+	    spec->service == NULL || spec->service[0] == '\0')
+		return NULL;
+	has_port = spec->port > 0 && spec->port <= 65535;
+	snprintf(portkey, sizeof(portkey), "%d/tcp", spec->port);
+	if ((root = cJSON_CreateObject()) == NULL)
+		return NULL;
+	if (cJSON_AddStringToObject(root, "Image", spec->image) == NULL)
+		goto out;
+	/* An empty Cmd means "the image's", same as leaving it out. */
+	if (spec->cmd != NULL && spec->cmd[0] != NULL && add_strv(root, "Cmd", spec->cmd) == -1)
+		goto out;
+	if (spec->env != NULL && spec->env[0] != NULL && add_strv(root, "Env", spec->env) == -1)
+		goto out;
+	if ((labels = cJSON_AddObjectToObject(root, "Labels")) == NULL ||
+	    cJSON_AddStringToObject(labels, DOCKER_LABEL, spec->service) == NULL)
+		goto out;
+	/* PortBindings only apply to ports that are also exposed (the CLI adds this). */
+	if (has_port && ((exposed = cJSON_AddObjectToObject(root, "ExposedPorts")) == NULL ||
+	    cJSON_AddObjectToObject(exposed, portkey) == NULL))
+		goto out;
+	if (create_host_config(root, spec, has_port ? portkey : NULL) == -1)
+		goto out;
+	out = cJSON_PrintUnformatted(root);
+out:
+	cJSON_Delete(root);
+	return out;
+}
+
+/* "1.NN" -> NN; -1 unless exactly major 1 and a decimal minor. */
+static int
+api_minor(const char *s)
+{
+	char *end;
+	long minor;
+
+	if (s == NULL || strncmp(s, "1.", 2) != 0 || s[2] < '0' || s[2] > '9')
+		return -1;
+	minor = strtol(s + 2, &end, 10);
+	if (*end != '\0' || minor > 1000)
+		return -1;
+	return (int)minor;
+}
+
+int
+docker_parse_version(const char *body, char *out, size_t outlen)
+{
+	cJSON *root;
+	int minor, minimum;
+	int rc = -1;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+		return -1;
+	minor = api_minor(get_str(root, "ApiVersion"));
+	minimum = api_minor(get_str(root, "MinAPIVersion"));
+	/* An engine that no longer serves 1.41 would refuse every call we make. */
+	if (minor >= API_MINOR_MIN && minimum <= API_MINOR_MAX) {
+		if (minor > API_MINOR_MAX)
+			minor = API_MINOR_MAX;
+		if (outlen > 0 && (size_t)snprintf(out, outlen, "1.%d", minor) < outlen)
+			rc = 0;
+		else if (outlen > 0)
+			out[0] = '\0';
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+enum docker_health
+docker_health_parse(const char *s)
+{
+	static const char prefix[] = "health_status:";
+
+	if (s == NULL)
+		return HEALTH_NONE;
+	if (strncmp(s, prefix, sizeof(prefix) - 1) == 0)
+		s += sizeof(prefix) - 1;
+	while (*s == ' ')
+		s++;
+	if (strcmp(s, "healthy") == 0)
+		return HEALTH_HEALTHY;
+	if (strcmp(s, "unhealthy") == 0)
+		return HEALTH_UNHEALTHY;
+	if (strcmp(s, "starting") == 0)
+		return HEALTH_STARTING;
+	return HEALTH_NONE;
+}
+
+const char *
+docker_health_name(enum docker_health h)
+{
+	switch (h) {
+	case HEALTH_NONE:
+		return "none";
+	case HEALTH_STARTING:
+		return "starting";
+	case HEALTH_HEALTHY:
+		return "healthy";
+	case HEALTH_UNHEALTHY:
+		return "unhealthy";
+	}
+	return "unknown";
+}

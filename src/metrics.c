@@ -1,0 +1,84 @@
+/* metrics.c: renders the daemon's state in the Prometheus text format (SPEC §5). */
+#include <stdlib.h>
+
+#include "buf.h"
+#include "dockscaled.h"
+#include "service.h"
+
+static void
+render_services(struct buf *b, const struct dsd *d)
+{
+	static const enum replica_state states[] = { REP_CREATING, REP_STARTING, REP_READY,
+		REP_DRAINING, REP_STOPPING };
+
+	buf_printf(b, "# HELP dockscale_replicas Replicas by lifecycle state.\n"
+	    "# TYPE dockscale_replicas gauge\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		for (size_t k = 0; k < sizeof(states) / sizeof(states[0]); k++)
+			buf_printf(b, "dockscale_replicas{service=\"%s\",state=\"%s\"} %d\n",
+			    d->svcs[i]->name, replica_state_name(states[k]),
+			    svc_count(d->svcs[i], states[k]));
+	buf_printf(b, "# HELP dockscale_desired_replicas The count each service is driven to.\n"
+	    "# TYPE dockscale_desired_replicas gauge\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_desired_replicas{service=\"%s\"} %d\n",
+		    d->svcs[i]->name, d->svcs[i]->desired);
+	buf_printf(b, "# HELP dockscale_failed_starts_total Replicas that did not become healthy.\n"
+	    "# TYPE dockscale_failed_starts_total counter\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_failed_starts_total{service=\"%s\"} %llu\n",
+		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->failed_starts);
+	buf_printf(b, "# HELP dockscale_replicas_replaced_total Replicas replaced after exiting "
+	    "or turning unhealthy.\n# TYPE dockscale_replicas_replaced_total counter\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_replicas_replaced_total{service=\"%s\"} %llu\n",
+		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->replaced);
+	buf_printf(b, "# HELP dockscale_start_backoff_seconds Wait before the next creation "
+	    "after failed starts.\n# TYPE dockscale_start_backoff_seconds gauge\n");
+	for (size_t i = 0; i < d->nsvcs; i++) {
+		int64_t left = d->svcs[i]->backoff_until - loop_clock_ms();
+
+		buf_printf(b, "dockscale_start_backoff_seconds{service=\"%s\"} %.3f\n",
+		    d->svcs[i]->name, left > 0 ? (double)left / 1000.0 : 0.0);
+	}
+	buf_printf(b, "# HELP dockscale_docker_errors_total Failed Docker Engine calls.\n"
+	    "# TYPE dockscale_docker_errors_total counter\n"
+	    "dockscale_docker_errors_total %llu\n"
+	    "# HELP dockscale_docker_up 1 when the last container list succeeded.\n"
+	    "# TYPE dockscale_docker_up gauge\n"
+	    "dockscale_docker_up %d\n",
+	    (unsigned long long)(d->docker != NULL ? docker_errors(d->docker) : 0),
+	    d->docker_up ? 1 : 0);
+}
+
+char *
+metrics_render(const struct dsd *d, size_t *len)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_printf(&b,
+	    "# HELP dockscale_build_info Build information.\n"
+	    "# TYPE dockscale_build_info gauge\n"
+	    "dockscale_build_info{version=\"%s\"} 1\n"
+	    "# HELP dockscale_up 1 while the daemon's event loop is serving.\n"
+	    "# TYPE dockscale_up gauge\n"
+	    "dockscale_up 1\n"
+	    "# HELP dockscale_uptime_seconds Seconds since the daemon started.\n"
+	    "# TYPE dockscale_uptime_seconds gauge\n"
+	    "dockscale_uptime_seconds %.3f\n"
+	    "# HELP dockscale_config_reloads_total Configuration reloads by result.\n"
+	    "# TYPE dockscale_config_reloads_total counter\n"
+	    "dockscale_config_reloads_total{result=\"success\"} %llu\n"
+	    "dockscale_config_reloads_total{result=\"failure\"} %llu\n"
+	    "# HELP dockscale_services Services in the running configuration.\n"
+	    "# TYPE dockscale_services gauge\n"
+	    "dockscale_services %zu\n",
+	    DOCKSCALE_VERSION,
+	    (double)(loop_clock_ms() - d->started_ms) / 1000.0,
+	    (unsigned long long)d->stats.reloads_ok,
+	    (unsigned long long)d->stats.reloads_failed,
+	    d->cfg.nsvcs);
+	render_services(&b, d);
+	return buf_steal(&b, len);
+}

@@ -1,0 +1,361 @@
+/* service.c: a service's replica table, reconciled toward the desired count. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dockscaled.h"
+#include "log.h"
+#include "service.h"
+
+#define KICK_DELAY_MS 20 /* coalesce bursts of events into one pass */
+#define MAX_INDEX 4096
+
+static void on_kick(struct loop *l, struct loop_timer *t);
+
+struct svc *
+svc_new(struct dsd *d, const struct svc_conf *conf)
+{
+	struct svc *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->d = d;
+	snprintf(s->name, sizeof(s->name), "%s", conf->name);
+	s->conf = conf;
+	s->metric = -1;
+	decide_state_init(&s->ds);
+	loop_timer_init(&s->kick, on_kick, s);
+	return s;
+}
+
+void
+svc_free(struct svc *s)
+{
+	if (s == NULL)
+		return;
+	loop_timer_stop(&s->d->loop, &s->kick);
+	for (size_t i = 0; i < s->nreps; i++)
+		replica_free(s->reps[i]);
+	free(s->reps);
+	free(s->taken);
+	free(s);
+}
+
+void
+svc_set_conf(struct svc *s, const struct svc_conf *conf)
+{
+	s->conf = conf;
+	if (conf == NULL)
+		return;
+	/* New bounds apply at once; the decision windows and cooldowns carry over. */
+	if (s->desired_set)
+		svc_set_desired(s, s->desired, NULL);
+	free(s->taken);
+	s->taken = NULL;
+	s->ntaken = 0;
+	svc_kick(s);
+}
+
+int
+svc_add_replica(struct svc *s, struct replica *r)
+{
+	if (s->nreps == s->capreps) {
+		size_t cap = s->capreps ? s->capreps * 2 : 8;
+		struct replica **v = realloc(s->reps, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		s->reps = v;
+		s->capreps = cap;
+	}
+	s->reps[s->nreps++] = r;
+	return 0;
+}
+
+void
+svc_name_taken(struct svc *s, int index)
+{
+	int *v = realloc(s->taken, (s->ntaken + 1) * sizeof(*v));
+
+	if (v == NULL)
+		return;
+	s->taken = v;
+	s->taken[s->ntaken++] = index;
+}
+
+void
+svc_membership_changed(struct svc *s)
+{
+	s->membership_dirty = true;
+}
+
+int
+svc_count(const struct svc *s, enum replica_state st)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < s->nreps; i++)
+		n += s->reps[i]->state == st;
+	return n;
+}
+
+int
+svc_current(const struct svc *s)
+{
+	return svc_count(s, REP_CREATING) + svc_count(s, REP_STARTING) + svc_count(s, REP_READY);
+}
+
+void
+svc_set_desired(struct svc *s, int n, const char *why)
+{
+	const struct svc_conf *c = s->conf;
+	int old = s->desired;
+
+	if (c == NULL)
+		return;
+	if (n < c->dp.min_replicas)
+		n = c->dp.min_replicas;
+	if (n > c->dp.max_replicas)
+		n = c->dp.max_replicas;
+	s->desired = n;
+	s->desired_set = true;
+	if (why != NULL && n != old)
+		log_notice("%s: desired replicas %d -> %d (%s)", s->name, old, n, why);
+	svc_kick(s);
+}
+
+void
+svc_kick(struct svc *s)
+{
+	if (!loop_timer_armed(&s->kick))
+		loop_timer_start(&s->d->loop, &s->kick, KICK_DELAY_MS);
+}
+
+static void
+on_kick(struct loop *l, struct loop_timer *t)
+{
+	svc_reconcile(t->arg);
+}
+
+static struct replica *
+find_by_id(const struct svc *s, const char *id)
+{
+	for (size_t i = 0; i < s->nreps; i++)
+		if (strcmp(s->reps[i]->id, id) == 0)
+			return s->reps[i];
+	return NULL;
+}
+
+static struct replica *
+find_by_name(const struct svc *s, const char *name)
+{
+	for (size_t i = 0; i < s->nreps; i++)
+		if (strcmp(s->reps[i]->name, name) == 0)
+			return s->reps[i];
+	return NULL;
+}
+
+/* n of "<service>-<n>", or 0 when the name is not ours in form. */
+static int
+name_index(const struct svc *s, const char *name)
+{
+	size_t len = strlen(s->name);
+	char *end;
+	long n;
+
+	if (strncmp(name, s->name, len) != 0 || name[len] != '-')
+		return 0;
+	n = strtol(name + len + 1, &end, 10);
+	return (*end == '\0' && n > 0 && n <= MAX_INDEX) ? (int)n : 0;
+}
+
+static void
+adopt(struct svc *s, const struct docker_ctr *c)
+{
+	struct replica *r;
+
+	if (strcmp(c->state, "removing") == 0)
+		return;
+	r = replica_new(s, c->id, c->name, name_index(s, c->name));
+	if (r == NULL)
+		return;
+	if (strcmp(c->state, "running") == 0) {
+		/* Adopted as starting; the inspect that follows moves a healthy one straight
+		 * back into the upstream. */
+		r->state = REP_STARTING;
+		r->adopted = true;
+		log_info("%s: adopting running replica %s (%.12s)", s->name, c->name, c->id);
+		replica_refresh(r);
+		return;
+	}
+	/* created-but-never-started, exited, dead, paused: half-done or broken work. */
+	log_notice("%s: removing leftover replica %s (%.12s, %s)", s->name, c->name, c->id,
+	    c->state);
+	replica_discard(r);
+}
+
+void
+svc_observe(struct svc *s, const struct docker_ctr *ctrs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct docker_ctr *c = &ctrs[i];
+		struct replica *r = find_by_id(s, c->id);
+
+		if (r == NULL) {
+			/* A create whose answer has not arrived yet shows up under its name. */
+			r = find_by_name(s, c->name);
+			if (r != NULL && r->state == REP_CREATING)
+				continue;
+			adopt(s, c);
+			continue;
+		}
+		if (r->state == REP_STOPPING)
+			replica_advance(r);
+		else if (r->state == REP_STARTING || r->state == REP_READY)
+			replica_refresh(r);
+	}
+	/* Replicas whose container vanished behind our back. */
+	for (size_t i = 0; i < s->nreps; i++) {
+		struct replica *r = s->reps[i];
+		bool seen = false;
+
+		if (r->busy || r->state == REP_CREATING || r->id[0] == '\0')
+			continue;
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strcmp(ctrs[j].id, r->id) == 0;
+		if (!seen && r->state != REP_GONE) {
+			if (r->state == REP_READY || r->state == REP_STARTING)
+				log_warning("%s: replica %s was removed outside dockscale", s->name,
+				    r->name);
+			if (r->state == REP_READY)
+				svc_membership_changed(s);
+			r->state = REP_GONE;
+		}
+	}
+	if (!s->observed) {
+		s->observed = true;
+		if (!s->desired_set) {
+			/* After a restart keep what runs (within bounds), else start at min. */
+			int running = svc_current(s);
+
+			svc_set_desired(s, running, NULL);
+		}
+	}
+	svc_kick(s);
+}
+
+void
+svc_event(struct svc *s, const struct docker_event *ev)
+{
+	struct replica *r = find_by_id(s, ev->id);
+
+	if (r == NULL)
+		return;
+	if (strncmp(ev->action, "health_status", 13) == 0 || strcmp(ev->action, "die") == 0 ||
+	    strcmp(ev->action, "oom") == 0 || strcmp(ev->action, "stop") == 0)
+		replica_refresh(r);
+	else if (strcmp(ev->action, "destroy") == 0 && !r->busy && r->state != REP_CREATING) {
+		if (r->state == REP_READY)
+			svc_membership_changed(s);
+		r->state = REP_GONE;
+		svc_kick(s);
+	}
+}
+
+static bool
+index_used(const struct svc *s, int n)
+{
+	for (size_t i = 0; i < s->nreps; i++)
+		if (s->reps[i]->index == n && s->reps[i]->state != REP_GONE)
+			return true;
+	for (size_t i = 0; i < s->ntaken; i++)
+		if (s->taken[i] == n)
+			return true;
+	return false;
+}
+
+/* The newest replica that may be retired: one still starting before a ready one. */
+static struct replica *
+pick_victim(const struct svc *s)
+{
+	struct replica *best = NULL;
+
+	for (size_t i = 0; i < s->nreps; i++) {
+		struct replica *r = s->reps[i];
+
+		if (r->state != REP_STARTING && r->state != REP_READY)
+			continue;
+		if (best == NULL || (best->state == REP_READY && r->state == REP_STARTING) ||
+		    (best->state == r->state && (r->born_ms > best->born_ms ||
+		    (r->born_ms == best->born_ms && r->index > best->index))))
+			best = r;
+	}
+	return best;
+}
+
+static void
+sweep(struct svc *s)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < s->nreps; i++) {
+		struct replica *r = s->reps[i];
+
+		if (r->state == REP_GONE && !r->busy)
+			replica_free(r);
+		else
+			s->reps[j++] = r;
+	}
+	s->nreps = j;
+}
+
+void
+svc_reconcile(struct svc *s)
+{
+	const struct svc_conf *c = s->conf;
+	struct dsd *d = s->d;
+	int64_t now = loop_now(&d->loop);
+	int current, total;
+
+	sweep(s);
+	if (c == NULL || !s->observed || d->stopping)
+		goto out;
+	for (size_t i = 0; i < s->nreps; i++)
+		if (s->reps[i]->state == REP_STOPPING)
+			replica_advance(s->reps[i]);
+	current = svc_current(s);
+	total = (int)s->nreps;
+	if (current > s->desired) {
+		/* Retire newest first, as many as needed; drains run side by side. */
+		while (svc_current(s) > s->desired) {
+			struct replica *r = pick_victim(s);
+
+			if (r == NULL)
+				break;
+			log_info("%s: scaling down: retiring %s (%d -> %d)", s->name, r->name,
+			    svc_current(s), s->desired);
+			replica_retire(r, false);
+		}
+		goto out;
+	}
+	if (current == s->desired || s->op_busy || d->dry_run)
+		goto out;
+	if (now < s->backoff_until) {
+		if (!loop_timer_armed(&s->kick) || s->kick.when > s->backoff_until)
+			loop_timer_start(&d->loop, &s->kick, s->backoff_until - now);
+		goto out;
+	}
+	/* Replicas on their way out still exist: never more than max at once. */
+	if (total >= c->dp.max_replicas)
+		goto out;
+	for (int n = 1; n <= MAX_INDEX; n++) {
+		if (!index_used(s, n)) {
+			if (replica_launch(s, n) == -1)
+				log_err("%s: cannot start a replica", s->name);
+			break;
+		}
+	}
+out:
+	if (s->membership_dirty)
+		dsd_membership_changed(d, s);
+}

@@ -1,0 +1,67 @@
+/* status.c: a service's state as JSON for the status API. */
+#include <cjson/cJSON.h>
+#include <math.h>
+
+#include "dockscaled.h"
+#include "service.h"
+
+static cJSON *
+replica_json(const struct replica *r)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "name", r->name);
+	cJSON_AddStringToObject(o, "id", r->id);
+	cJSON_AddStringToObject(o, "state", replica_state_name(r->state));
+	cJSON_AddStringToObject(o, "health", r->has_healthcheck ?
+	    docker_health_name(r->health) : (r->state == REP_READY ? "healthy (probe)" :
+	    "unknown (probe)"));
+	cJSON_AddStringToObject(o, "address", r->addr);
+	if (r->cpu_pct >= 0)
+		cJSON_AddNumberToObject(o, "cpu_percent", r->cpu_pct);
+	return o;
+}
+
+cJSON *
+status_service(const struct svc *s, int64_t now)
+{
+	const struct svc_conf *c = s->conf;
+	cJSON *o = cJSON_CreateObject(), *reps, *dec;
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "name", s->name);
+	cJSON_AddNumberToObject(o, "desired", s->desired);
+	cJSON_AddNumberToObject(o, "current", svc_current(s));
+	cJSON_AddNumberToObject(o, "ready", svc_count(s, REP_READY));
+	if (c != NULL) {
+		cJSON_AddNumberToObject(o, "min_replicas", c->dp.min_replicas);
+		cJSON_AddNumberToObject(o, "max_replicas", c->dp.max_replicas);
+		cJSON_AddStringToObject(o, "image", c->image);
+		cJSON_AddNumberToObject(o, "cooldown_up_left_ms",
+		    (double)decide_cooldown_left(&c->dp, &s->ds, now, DECIDE_UP));
+		cJSON_AddNumberToObject(o, "cooldown_down_left_ms",
+		    (double)decide_cooldown_left(&c->dp, &s->ds, now, DECIDE_DOWN));
+	}
+	if (isfinite(s->metric))
+		cJSON_AddNumberToObject(o, "metric", s->metric);
+	else
+		cJSON_AddNullToObject(o, "metric");
+	dec = cJSON_AddObjectToObject(o, "last_decision");
+	if (dec != NULL && s->have_decision) {
+		cJSON_AddStringToObject(dec, "direction", decide_dir_name(s->last.dir));
+		cJSON_AddNumberToObject(dec, "desired", s->last.desired);
+		cJSON_AddStringToObject(dec, "reason", s->last.reason);
+	}
+	cJSON_AddNumberToObject(o, "start_failures", s->start_failures);
+	cJSON_AddNumberToObject(o, "failed_starts_total", (double)s->failed_starts);
+	cJSON_AddNumberToObject(o, "backoff_left_ms",
+	    s->backoff_until > now ? (double)(s->backoff_until - now) : 0.0);
+	reps = cJSON_AddArrayToObject(o, "replicas");
+	for (size_t i = 0; i < s->nreps && reps != NULL; i++)
+		if (s->reps[i]->state != REP_GONE)
+			cJSON_AddItemToArray(reps, replica_json(s->reps[i]));
+	return o;
+}

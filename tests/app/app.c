@@ -1,0 +1,493 @@
+/* dockscale demo app: tiny static HTTP/1.1 server (/, /health, /work?ms=N) that drains on SIGTERM. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#define BACKLOG        512
+#define MAX_CONNS      1024
+#define REQ_MAX        8192      /* request line + headers */
+#define IDLE_MS        65000     /* keep-alive idle timeout (> nginx's 60 s upstream keepalive) */
+#define HDR_MS         10000     /* time allowed to finish a started request */
+#define DRAIN_MS       10000     /* give up draining after this long */
+#define WORK_MAX_MS    10000
+#define HEALTH_MS      2000
+
+static char hostname_nl[300];          /* "hostname\n" */
+static size_t hostname_len;
+static atomic_int active;               /* open connections (threads) */
+static volatile sig_atomic_t stop_sig;  /* signal number that asked us to stop */
+static atomic_int stopping;
+static int stop_pipe[2] = { -1, -1 };   /* readable (never drained) once stopping */
+
+static long long now_ms(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    if (!stop_sig)
+        stop_sig = sig;
+    atomic_store(&stopping, 1);
+    ssize_t r = write(stop_pipe[1], "x", 1);
+    (void)r;
+    errno = saved;
+}
+
+static int send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int respond(int fd, int code, const char *reason, const char *body, size_t blen,
+                   int keep, int head_only)
+{
+    char hdr[256];
+    int h = snprintf(hdr, sizeof hdr,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                     "Connection: %s\r\n\r\n",
+                     code, reason, blen, keep ? "keep-alive" : "close");
+    if (h < 0 || (size_t)h >= sizeof hdr)
+        return -1;
+    if (send_all(fd, hdr, (size_t)h) < 0)
+        return -1;
+    if (!head_only && blen && send_all(fd, body, blen) < 0)
+        return -1;
+    return 0;
+}
+
+/* Spin until this thread has used `ms` milliseconds of CPU. */
+static void burn_cpu(long ms)
+{
+    long long end = now_ms(CLOCK_THREAD_CPUTIME_ID) + ms;
+    unsigned long x = 0;
+    while (now_ms(CLOCK_THREAD_CPUTIME_ID) < end) {
+        for (int i = 0; i < 10000; i++)
+            x += (unsigned long)i * 2654435761u;
+        __asm__ volatile("" : : "r"(x));   /* keep the loop */
+    }
+}
+
+static long query_ms(const char *q)
+{
+    /* q points after '?', e.g. "ms=200&x=1" */
+    while (q && *q) {
+        if (strncmp(q, "ms=", 3) == 0) {
+            long v = strtol(q + 3, NULL, 10);
+            if (v < 0)
+                v = 0;
+            if (v > WORK_MAX_MS)
+                v = WORK_MAX_MS;
+            return v;
+        }
+        q = strchr(q, '&');
+        if (q)
+            q++;
+    }
+    return 0;
+}
+
+/* Case-insensitive: does the comma-separated header value contain token `tok`? */
+static int has_token(const char *v, const char *tok)
+{
+    size_t tl = strlen(tok);
+    while (*v) {
+        while (*v == ' ' || *v == '\t' || *v == ',')
+            v++;
+        const char *e = v;
+        while (*e && *e != ',')
+            e++;
+        const char *t = e;
+        while (t > v && (t[-1] == ' ' || t[-1] == '\t'))
+            t--;
+        if ((size_t)(t - v) == tl && strncasecmp(v, tok, tl) == 0)
+            return 1;
+        v = e;
+    }
+    return 0;
+}
+
+/* Wait for input on fd. Returns 1 readable, 0 timeout/stop (close quietly), -1 error. */
+static int wait_input(int fd, int idle)
+{
+    struct pollfd p[2] = { { fd, POLLIN, 0 }, { stop_pipe[0], POLLIN, 0 } };
+    long long deadline = now_ms(CLOCK_MONOTONIC) + (idle ? IDLE_MS : HDR_MS);
+    for (;;) {
+        long long left = deadline - now_ms(CLOCK_MONOTONIC);
+        if (left <= 0)
+            return 0;
+        int r = poll(p, idle ? 2 : 1, (int)left);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            return 0;
+        if (p[0].revents)
+            return 1;           /* data (or EOF/error, which recv reports) wins over stop */
+        if (idle && p[1].revents)
+            return 0;           /* shutting down and this keep-alive connection is idle */
+    }
+}
+
+static void serve(int fd)
+{
+    char buf[REQ_MAX + 1];
+    size_t have = 0;
+
+    for (;;) {
+        /* Read until the end of the header block. */
+        char *end;
+        for (;;) {
+            buf[have] = '\0';
+            end = strstr(buf, "\r\n\r\n");
+            if (end)
+                break;
+            if (have >= REQ_MAX) {
+                respond(fd, 431, "Request Header Fields Too Large", "too large\n", 10, 0, 0);
+                return;
+            }
+            int w = wait_input(fd, have == 0);
+            if (w <= 0)
+                return;
+            ssize_t r = recv(fd, buf + have, REQ_MAX - have, 0);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return;
+            have += (size_t)r;
+        }
+        size_t hdr_len = (size_t)(end - buf) + 4;
+        *end = '\0';
+
+        /* Request line. */
+        char *line_end = strstr(buf, "\r\n");
+        if (line_end)
+            *line_end = '\0';
+        char *method = buf, *target = NULL, *version = NULL, *sp;
+        if ((sp = strchr(method, ' '))) {
+            *sp = '\0';
+            target = sp + 1;
+            if ((sp = strchr(target, ' '))) {
+                *sp = '\0';
+                version = sp + 1;
+            }
+        }
+        if (!target || !version || strncmp(version, "HTTP/1.", 7) != 0) {
+            respond(fd, 400, "Bad Request", "bad request\n", 12, 0, 0);
+            return;
+        }
+        int keep = strcmp(version, "HTTP/1.0") != 0;
+
+        /* Headers: Connection, Content-Length, Transfer-Encoding. */
+        long long clen = 0;
+        int chunked = 0;
+        for (char *h = line_end ? line_end + 2 : NULL; h && *h;) {
+            char *nl = strstr(h, "\r\n");
+            if (nl)
+                *nl = '\0';
+            char *colon = strchr(h, ':');
+            if (colon) {
+                *colon = '\0';
+                char *v = colon + 1;
+                while (*v == ' ' || *v == '\t')
+                    v++;
+                if (strcasecmp(h, "Connection") == 0) {
+                    if (has_token(v, "close"))
+                        keep = 0;
+                    else if (has_token(v, "keep-alive"))
+                        keep = 1;
+                } else if (strcasecmp(h, "Content-Length") == 0) {
+                    clen = strtoll(v, NULL, 10);
+                    if (clen < 0)
+                        clen = 0;
+                } else if (strcasecmp(h, "Transfer-Encoding") == 0) {
+                    chunked = 1;
+                }
+            }
+            h = nl ? nl + 2 : NULL;
+        }
+        if (chunked) {
+            respond(fd, 501, "Not Implemented", "chunked bodies not supported\n", 29, 0, 0);
+            return;
+        }
+
+        /* Route now: method and target point into buf, which is reused below. */
+        enum { R_ROOT, R_HEALTH, R_WORK, R_NOTFOUND, R_BADMETHOD } route;
+        int head = strcmp(method, "HEAD") == 0;
+        char *query = strchr(target, '?');
+        if (query)
+            *query++ = '\0';
+        long work_ms = 0;
+        if (!head && strcmp(method, "GET") != 0)
+            route = R_BADMETHOD;
+        else if (strcmp(target, "/") == 0)
+            route = R_ROOT;
+        else if (strcmp(target, "/health") == 0)
+            route = R_HEALTH;
+        else if (strcmp(target, "/work") == 0) {
+            route = R_WORK;
+            work_ms = query_ms(query);
+        } else
+            route = R_NOTFOUND;
+
+        /* Drop the request body, keeping any pipelined bytes after it. */
+        size_t rest = have - hdr_len;
+        memmove(buf, buf + hdr_len, rest);
+        have = rest;
+        while (clen > 0) {
+            if (have > 0) {
+                size_t d = (unsigned long long)clen < have ? (size_t)clen : have;
+                memmove(buf, buf + d, have - d);
+                have -= d;
+                clen -= (long long)d;
+                continue;
+            }
+            if (wait_input(fd, 0) <= 0)
+                return;
+            ssize_t r = recv(fd, buf, REQ_MAX, 0);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return;
+            have = (size_t)r;
+        }
+
+        if (route == R_WORK)
+            burn_cpu(work_ms);
+        if (atomic_load(&stopping))
+            keep = 0;   /* draining: finish this request, then close */
+
+        int rc;
+        switch (route) {
+        case R_ROOT:
+        case R_WORK:
+            rc = respond(fd, 200, "OK", hostname_nl, hostname_len, keep, head);
+            break;
+        case R_HEALTH:
+            if (atomic_load(&stopping))
+                rc = respond(fd, 503, "Service Unavailable", "stopping\n", 9, keep, head);
+            else
+                rc = respond(fd, 200, "OK", "ok\n", 3, keep, head);
+            break;
+        case R_BADMETHOD:
+            rc = respond(fd, 405, "Method Not Allowed", "method not allowed\n", 19, keep, 0);
+            break;
+        default:
+            rc = respond(fd, 404, "Not Found", "not found\n", 10, keep, head);
+            break;
+        }
+        if (rc < 0 || !keep)
+            return;
+    }
+}
+
+static void *conn_thread(void *arg)
+{
+    int fd = (int)(intptr_t)arg;
+    serve(fd);
+    shutdown(fd, SHUT_WR);
+    close(fd);
+    atomic_fetch_sub(&active, 1);
+    return NULL;
+}
+
+static int parse_port(const char *s)
+{
+    char *e;
+    long v = strtol(s, &e, 10);
+    if (*s == '\0' || *e != '\0' || v < 1 || v > 65535)
+        return -1;
+    return (int)v;
+}
+
+static int env_port(void)
+{
+    const char *p = getenv("PORT");
+    if (!p || !*p)
+        return 8080;
+    return parse_port(p);
+}
+
+/* `app --health [port]`: exit 0 iff GET /health on 127.0.0.1 answers 200 within 2 s. */
+static int health_check(int port)
+{
+    long long deadline = now_ms(CLOCK_MONOTONIC) + HEALTH_MS;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return 1;
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS)
+        return 1;
+
+    static const char req[] = "GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    size_t sent = 0;
+    char resp[64];
+    size_t got = 0;
+    for (;;) {
+        long long left = deadline - now_ms(CLOCK_MONOTONIC);
+        if (left <= 0)
+            return 1;
+        struct pollfd p = { fd, (short)(sent < sizeof req - 1 ? POLLOUT : POLLIN), 0 };
+        int r = poll(&p, 1, (int)left);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return 1;
+        if (sent < sizeof req - 1) {
+            int err = 0;
+            socklen_t el = sizeof err;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) < 0 || err)
+                return 1;
+            ssize_t w = send(fd, req + sent, sizeof req - 1 - sent, MSG_NOSIGNAL);
+            if (w < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
+            if (w < 0)
+                return 1;
+            sent += (size_t)w;
+        } else {
+            ssize_t n = recv(fd, resp + got, sizeof resp - 1 - got, 0);
+            if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
+            if (n <= 0)
+                return 1;
+            got += (size_t)n;
+            resp[got] = '\0';
+            if (got >= 12 || strchr(resp, '\n')) {
+                close(fd);
+                return (strncmp(resp, "HTTP/1.", 7) == 0 && strncmp(resp + 8, " 200", 4) == 0) ? 0 : 1;
+            }
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "--health") == 0) {
+        int port = argc >= 3 ? parse_port(argv[2]) : env_port();
+        return port < 0 ? 1 : health_check(port);
+    }
+    if (argc >= 2) {
+        fprintf(stderr, "usage: %s [--health [port]]   (listens on $PORT, default 8080)\n", argv[0]);
+        return 2;
+    }
+    int port = env_port();
+    if (port < 0) {
+        fprintf(stderr, "app: invalid PORT\n");
+        return 2;
+    }
+
+    if (gethostname(hostname_nl, sizeof hostname_nl - 2) < 0)
+        strcpy(hostname_nl, "unknown");
+    hostname_nl[sizeof hostname_nl - 2] = '\0';
+    hostname_len = strlen(hostname_nl);
+    hostname_nl[hostname_len++] = '\n';
+    hostname_nl[hostname_len] = '\0';
+
+    if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+        perror("app: pipe2");
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (lfd < 0) {
+        perror("app: socket");
+        return 1;
+    }
+    int one = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    addr.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (bind(lfd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(lfd, BACKLOG) < 0) {
+        fprintf(stderr, "app: cannot listen on 0.0.0.0:%d: %s\n", port, strerror(errno));
+        return 1;
+    }
+
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+
+    fprintf(stderr, "app: listening on 0.0.0.0:%d host=%.*s pid=%d\n", port,
+            (int)hostname_len - 1, hostname_nl, (int)getpid());
+
+    while (!atomic_load(&stopping)) {
+        int full = atomic_load(&active) >= MAX_CONNS;
+        struct pollfd p[2] = { { stop_pipe[0], POLLIN, 0 }, { lfd, POLLIN, 0 } };
+        int r = poll(p, full ? 1 : 2, full ? 20 : -1);
+        if (r < 0 && errno != EINTR) {
+            perror("app: poll");
+            break;
+        }
+        if (r <= 0 || full || !(p[1].revents & POLLIN))
+            continue;
+        int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (cfd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                usleep(10000);
+            continue;
+        }
+        setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        struct timeval tv = { .tv_sec = 10 };
+        setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        pthread_t t;
+        atomic_fetch_add(&active, 1);
+        if (pthread_create(&t, &attr, conn_thread, (void *)(intptr_t)cfd) != 0) {
+            atomic_fetch_sub(&active, 1);
+            close(cfd);
+        }
+    }
+
+    /* Draining: no new connections; idle keep-alive connections close at once,
+       busy ones finish their current request and answer with Connection: close. */
+    close(lfd);
+    long long t0 = now_ms(CLOCK_MONOTONIC);
+    int left;
+    while ((left = atomic_load(&active)) > 0 && now_ms(CLOCK_MONOTONIC) - t0 < DRAIN_MS)
+        usleep(5000);
+    int sig = stop_sig;
+    fprintf(stderr, "app: shutdown on %s: drained in %lld ms, %d connection(s) abandoned\n",
+            sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "error",
+            now_ms(CLOCK_MONOTONIC) - t0, left);
+    return 0;
+}

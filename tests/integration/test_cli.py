@@ -1,0 +1,87 @@
+"""Command line and --check-config: exit codes and FILE:LINE messages (SPEC §2, §3)."""
+import os
+import re
+
+from conftest import ROOT, run
+
+SERVICE = """
+[service web]
+image = dockscale-demo:latest
+port = 8080
+"""
+
+
+def write(tmp_path, text, name="t.conf"):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def test_shipped_example_config_is_valid():
+    r = run(["--check-config", "-c", os.path.join(ROOT, "conf", "dockscale.conf")])
+    assert r.returncode == 0, r.stderr
+    assert "ok" in r.stdout
+
+
+def test_check_config_ok(tmp_path):
+    p = write(tmp_path, "[daemon]\ninterval = 2s\n" + SERVICE)
+    r = run(["--check-config", "-c", p])
+    assert r.returncode == 0, r.stderr
+    assert "1 service" in r.stdout
+
+
+def test_no_service_is_valid_with_warning(tmp_path):
+    p = write(tmp_path, "[daemon]\ninterval = 5s\n")
+    r = run(["--check-config", "-c", p])
+    assert r.returncode == 0
+    assert "no [service]" in r.stderr
+
+
+def test_check_config_reports_every_problem_with_file_and_line(tmp_path):
+    text = ("[daemon]\n"               # 1
+            "interval = soon\n"        # 2
+            "bogus = 1\n"              # 3
+            "[nosuch]\n"               # 4
+            "[service Web]\n"          # 5
+            "image = x\n"              # 6
+            "[service api]\n"          # 7
+            "image = x\n"              # 8
+            "min_replicas = 4\n"       # 9
+            "max_replicas = 2\n"       # 10
+            "smoothing = 0\n")         # 11
+    p = write(tmp_path, text)
+    r = run(["--check-config", "-c", p])
+    assert r.returncode == 78
+    lines = [l for l in r.stderr.splitlines() if l.strip()]
+    got = {int(m.group(1)) for l in lines if (m := re.match(re.escape(p) + r":(\d+): ", l))}
+    for line in (2, 3, 4, 5, 11):
+        assert line in got, f"line {line} not reported:\n{r.stderr}"
+    assert got & {7, 9, 10}, f"min > max not reported:\n{r.stderr}"
+    assert all(l.startswith(p + ":") for l in lines), r.stderr
+
+
+def test_missing_file_is_config_error(tmp_path):
+    p = str(tmp_path / "absent.conf")
+    r = run(["--check-config", "-c", p])
+    assert r.returncode == 78
+    assert p in r.stderr
+
+
+def test_daemon_exits_78_on_bad_config(tmp_path):
+    p = write(tmp_path, "[daemon]\ninterval = -3s\n")
+    r = run(["-c", p])
+    assert r.returncode == 78
+    assert f"{p}:2:" in r.stderr
+
+
+def test_usage_errors_exit_64():
+    assert run(["--no-such-flag"]).returncode == 64
+    assert run(["extra-arg"]).returncode == 64
+    assert run(["-c"]).returncode == 64
+
+
+def test_version_and_help():
+    r = run(["--version"])
+    assert r.returncode == 0 and r.stdout.startswith("dockscaled ")
+    r = run(["--help"])
+    assert r.returncode == 0 and "--check-config" in r.stdout
