@@ -20,7 +20,7 @@ DEB_PACKAGES := gcc make pkg-config libc6-dev curl ca-certificates \
 	libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libinih-dev libcmocka-dev \
 	docker.io nginx prometheus prometheus-alertmanager wrk \
 	python3-pytest python3-requests \
-	cppcheck clang-tidy clang valgrind
+	cppcheck clang-tidy clang libclang-rt-14-dev valgrind
 
 CC       ?= gcc
 PKGS     := libcurl libcjson libmicrohttpd inih
@@ -70,6 +70,10 @@ TEST_log_EXTRA    :=
 TEST_loop_EXTRA   := log
 TEST_httpc_EXTRA  := loop log
 TEST_dockerjson_EXTRA :=
+TEST_webhook_EXTRA :=
+TEST_prom_EXTRA := httpc loop log
+TEST_proc_EXTRA   := loop log
+TEST_upstream_EXTRA := proc loop log buf
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests
@@ -80,6 +84,19 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 unit: $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 	@fail=0; for t in $^; do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 
+# libFuzzer over the webhook parser (it reads bodies straight off the network), bounded
+# by FUZZ_RUNS so it fits in `make check`. Runs on a copy of the seed corpus: libFuzzer
+# writes the inputs it finds into its corpus directory. Needs libclang-rt-14-dev.
+FUZZ_RUNS ?= 20000
+fuzz:
+	mkdir -p $(BUILD)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude $(PKG_CFLAGS) \
+		tests/fuzz/fuzz_webhook.c src/webhook.c -lcjson -o $(BUILD)/fuzz_webhook
+	@corpus=$$(mktemp -d) && cp tests/fuzz/corpus_webhook/* "$$corpus"/ && \
+		$(BUILD)/fuzz_webhook -runs=$(FUZZ_RUNS) -max_len=65536 \
+			-artifact_prefix=$(BUILD)/fuzz- "$$corpus"; \
+		rc=$$?; rm -rf "$$corpus"; exit $$rc
+
 integration: $(BUILD)/dockscaled test-image
 	DOCKSCALED=$(abspath $(BUILD)/dockscaled) $(PYTEST) -q tests/integration
 
@@ -87,6 +104,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) lint
 	$(MAKE) unit
+	$(MAKE) fuzz
 	$(MAKE) integration
 
 asan:

@@ -145,6 +145,9 @@ int docker_remove(struct docker *d, const char *id, docker_cb cb, void *arg); /*
 int docker_stats(struct docker *d, const char *id, docker_stats_cb cb, void *arg);
 /* Follow /events for our label; reconnects with since= after a drop, every
  * retry_ms at most. */
+/* Cancel, silently, every call in flight whose callback argument is arg (its owner is
+ * going away). */
+void docker_cancel_arg(struct docker *d, const void *arg);
 int docker_events_start(struct docker *d, docker_event_cb ev, docker_stream_cb st,
     void *arg, int64_t retry_ms);
 void docker_events_stop(struct docker *d);

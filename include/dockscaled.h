@@ -21,9 +21,21 @@ struct svc;
 #define EXIT_USAGE 64
 #define EXIT_CONFIG 78
 
+enum alert_outcome {
+	ALERT_STEPPED = 0, /* the service stepped in the alert's direction */
+	ALERT_HELD,        /* bounds, cooldown or pending starts held it */
+	ALERT_DUPLICATE,   /* the same firing alert again, inside the cooldown */
+	ALERT_RESOLVED,    /* recorded, not acted on */
+	ALERT_IGNORED,     /* no service or no direction */
+	ALERT_OUTCOMES,
+};
+#define WEBHOOK_CODES 6 /* 200 400 401 405 413 500 */
+
 struct dsd_stats {
 	uint64_t reloads_ok;
 	uint64_t reloads_failed;
+	uint64_t webhooks[WEBHOOK_CODES];
+	uint64_t alerts[ALERT_OUTCOMES];
 };
 
 /* Everything the daemon knows, passed explicitly to every module. */
@@ -86,7 +98,16 @@ void dsd_membership_changed(struct dsd *d, struct svc *s);
 int lock_acquire(const char *path);
 
 /* api.c: the HTTP routes. */
+struct cJSON;
 void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp);
+bool api_allowed(const struct http_req *req, struct http_resp *resp, const char *allow);
+bool api_authorized(const struct dsd *d, const struct http_req *req, struct http_resp *resp);
+/* Answer with o (freed), or 500 when o is NULL. */
+void api_reply_json(struct http_resp *resp, int status, struct cJSON *o);
+
+/* alerts.c: the Alertmanager webhook. */
+void alerts_handle(struct dsd *d, const struct http_req *req, struct http_resp *resp);
+const char *alerts_outcome_name(enum alert_outcome o);
 
 /* metrics.c: Prometheus text exposition of the daemon's state. */
 char *metrics_render(const struct dsd *d, size_t *len);

@@ -2,6 +2,7 @@
 #ifndef DOCKSCALE_HTTP_H
 #define DOCKSCALE_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "loop.h"
@@ -14,6 +15,7 @@ struct http_req {
 	const char *authorization; /* header value or NULL */
 	const char *body;          /* NUL-terminated; "" when none */
 	size_t body_len;
+	bool too_big;              /* the body exceeds HTTP_BODY_MAX: answer 413 */
 	void *conn;                /* opaque, for http_req_arg() */
 };
 

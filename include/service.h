@@ -11,6 +11,7 @@
 #include "loop.h"
 
 struct dsd;
+struct prom_query;
 struct svc;
 
 /* Where a replica is in its life. Only STARTING and READY count toward the current
@@ -35,6 +36,8 @@ struct replica {
 	bool busy;                 /* a Docker call or probe for it is in flight */
 	bool failed;               /* counted as a failed start on the way out */
 	bool adopted;              /* found running at start-up */
+	bool stats_busy;           /* a stats call is in flight */
+	char image[256];           /* Config.Image, for the cAdvisor-style series */
 	bool stopped;              /* the stop call is done (or not needed): remove next */
 	char addr[80];             /* host:port nginx and the probe use; "" until known */
 	int64_t born_ms;           /* creation (or adoption) time, loop clock */
@@ -50,6 +53,15 @@ struct replica {
 	double cpu_pct;            /* last rate, percent of the replica's limit; <0 unknown */
 };
 
+#define SVC_FINGERPRINTS 32
+
+/* A firing alert that stepped a service, to recognise its re-sends. */
+struct svc_fp {
+	char fp[128];
+	enum decide_dir dir;
+	int64_t at;
+};
+
 struct svc {
 	struct dsd *d;
 	char name[CONFIG_NAME_MAX + 1];
@@ -59,6 +71,7 @@ struct svc {
 	int desired;
 	bool desired_set;              /* adopted or requested; else min_replicas */
 	bool observed;                 /* a container list has been merged once */
+	int dry_said;                  /* --dry-run: the desired count last reported */
 	bool membership_dirty;         /* the READY set changed since the upstream sync */
 	int *taken;                    /* indices whose name a foreign container holds */
 	size_t ntaken;
@@ -71,7 +84,13 @@ struct svc {
 	struct decide_result last;     /* last decision */
 	bool have_decision;
 	double metric;                 /* last raw metric value, NaN if missing */
-	bool metric_pending;
+	bool evaluated;                /* the policy ran at least once */
+	int stats_pending;             /* stats calls of this round in flight */
+	bool once_resampled;           /* --once: the second CPU sample was taken */
+	struct loop_timer resample;
+	struct prom_query *prom_q;     /* query in flight */
+	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts */
+	size_t nfp;
 	/* counters for /metrics and the API */
 	uint64_t created, removed, failed_starts, replaced;
 	uint64_t scale_up_events, scale_down_events, metric_missing;
@@ -98,6 +117,22 @@ int svc_count(const struct svc *s, enum replica_state st);
 /* Replicas that count as present now: STARTING + READY + CREATING. */
 int svc_current(const struct svc *s);
 const char *replica_state_name(enum replica_state st);
+
+/* metric.c: load sampling. */
+void metric_init(struct svc *s);
+void metric_fini(struct svc *s);
+void metric_collect(struct dsd *d);
+/* Sample one service now (after an alert). */
+void metric_sample(struct svc *s);
+void metric_docker_down(struct dsd *d);
+double metric_cpu_percent(double prev_cpu, double prev_sys, double cpu, double sys,
+    int online, double cpus_limit);
+
+/* scale.c: decisions into desired counts. */
+void scale_evaluate(struct svc *s, bool have, double value, int64_t sampled_ms,
+    const char *source);
+int scale_alert(struct svc *s, enum decide_dir dir, const char *why,
+    struct decide_result *out);
 
 /* status.c: JSON for the status API (a cJSON object, caller frees). */
 struct cJSON;

@@ -8,10 +8,11 @@
 #include "service.h"
 
 #define API_SERVICES "/api/v1/services"
+#define API_ALERTS "/api/v1/alerts"
 
 /* Answers 405 with an Allow header unless the method is one of allow's. */
-static bool
-allowed(const struct http_req *req, struct http_resp *resp, const char *allow)
+bool
+api_allowed(const struct http_req *req, struct http_resp *resp, const char *allow)
 {
 	size_t n = strlen(req->method);
 
@@ -24,7 +25,7 @@ allowed(const struct http_req *req, struct http_resp *resp, const char *allow)
 }
 
 /* With a token configured every POST carries "Authorization: Bearer <token>". */
-static bool
+bool
 api_authorized(const struct dsd *d, const struct http_req *req, struct http_resp *resp)
 {
 	const char *tok = d->cfg.token, *h = req->authorization;
@@ -55,7 +56,7 @@ route_healthz(struct dsd *d, const struct http_req *req, struct http_resp *resp)
 	static const char ok[] = "{\"status\":\"ok\"}";
 
 	/* Answered from inside the loop, so an answer proves the loop is turning. */
-	if (!allowed(req, resp, "GET, HEAD"))
+	if (!api_allowed(req, resp, "GET, HEAD"))
 		return;
 	http_resp_set(resp, 200, "application/json", ok, sizeof(ok) - 1);
 }
@@ -66,7 +67,7 @@ route_metrics(struct dsd *d, const struct http_req *req, struct http_resp *resp)
 	char *body;
 	size_t len;
 
-	if (!allowed(req, resp, "GET, HEAD"))
+	if (!api_allowed(req, resp, "GET, HEAD"))
 		return;
 	body = metrics_render(d, &len);
 	if (body == NULL) {
@@ -76,8 +77,8 @@ route_metrics(struct dsd *d, const struct http_req *req, struct http_resp *resp)
 	http_resp_take(resp, 200, "text/plain; version=0.0.4; charset=utf-8", body, len);
 }
 
-static void
-reply_json(struct http_resp *resp, int status, cJSON *o)
+void
+api_reply_json(struct http_resp *resp, int status, cJSON *o)
 {
 	char *s = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
 
@@ -94,7 +95,7 @@ route_services(struct dsd *d, const struct http_req *req, struct http_resp *resp
 {
 	cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "services");
 
-	if (!allowed(req, resp, "GET, HEAD")) {
+	if (!api_allowed(req, resp, "GET, HEAD")) {
 		cJSON_Delete(o);
 		return;
 	}
@@ -102,7 +103,7 @@ route_services(struct dsd *d, const struct http_req *req, struct http_resp *resp
 		cJSON_AddItemToArray(arr, status_service(d->svcs[i], loop_now(&d->loop)));
 	cJSON_AddBoolToObject(o, "docker_up", d->docker_up);
 	cJSON_AddBoolToObject(o, "dry_run", d->dry_run);
-	reply_json(resp, 200, o);
+	api_reply_json(resp, 200, o);
 }
 
 /* POST {"replicas": N}: manual scale inside [min, max]; the policy keeps running. */
@@ -113,7 +114,7 @@ route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct htt
 	cJSON *body, *n, *o;
 	double v;
 
-	if (!allowed(req, resp, "POST") || !api_authorized(d, req, resp))
+	if (!api_allowed(req, resp, "POST") || !api_authorized(d, req, resp))
 		return;
 	body = cJSON_ParseWithLength(req->body, req->body_len);
 	if (body == NULL) {
@@ -135,7 +136,7 @@ route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct htt
 	}
 	svc_set_desired(s, (int)v, "manual scale request");
 	o = status_service(s, loop_now(&d->loop));
-	reply_json(resp, 200, o);
+	api_reply_json(resp, 200, o);
 }
 
 static void
@@ -159,8 +160,8 @@ route_service(struct dsd *d, const char *rest, const struct http_req *req,
 		return;
 	}
 	if (slash == NULL) {
-		if (allowed(req, resp, "GET, HEAD"))
-			reply_json(resp, 200, status_service(s, loop_now(&d->loop)));
+		if (api_allowed(req, resp, "GET, HEAD"))
+			api_reply_json(resp, 200, status_service(s, loop_now(&d->loop)));
 	} else if (strcmp(slash, "/scale") == 0) {
 		route_scale(d, s, req, resp);
 	} else {
@@ -174,7 +175,11 @@ api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 	struct dsd *d = ctx;
 	size_t plen = strlen(API_SERVICES);
 
-	if (strcmp(req->path, "/healthz") == 0)
+	if (strcmp(req->path, API_ALERTS) == 0)
+		alerts_handle(d, req, resp);
+	else if (req->too_big)
+		http_resp_error(resp, 413, "request body exceeds 1 MiB");
+	else if (strcmp(req->path, "/healthz") == 0)
 		route_healthz(d, req, resp);
 	else if (strcmp(req->path, "/metrics") == 0)
 		route_metrics(d, req, resp);

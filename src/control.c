@@ -6,7 +6,8 @@
 #include "log.h"
 #include "service.h"
 
-#define MAX_CONTAINERS 4096
+
+static void on_once_timer(struct loop *l, struct loop_timer *t);
 #define EVENTS_RETRY_MS 2000
 
 struct svc *
@@ -43,6 +44,7 @@ on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, 
 	if (!r->ok) {
 		/* docker.c logged it; services hold what they have until the engine answers. */
 		d->docker_up = false;
+		metric_docker_down(d);
 		goto out;
 	}
 	if (!d->docker_up)
@@ -65,6 +67,7 @@ on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, 
 	for (size_t j = 0; j < n; j++)
 		if (control_find(d, ctrs[j].service) == NULL)
 			note_unmanaged(d, &ctrs[j]);
+	metric_collect(d);
 out:
 	d->passes++;
 	if (d->once)
@@ -108,6 +111,7 @@ on_stream(void *arg, bool up)
 int
 control_start(struct dsd *d)
 {
+	loop_timer_init(&d->once_timer, on_once_timer, d);
 	d->httpc = httpc_new(&d->loop);
 	if (d->httpc == NULL)
 		return -1;
@@ -191,6 +195,10 @@ svc_idle(const struct svc *s)
 		return true;
 	if (s->op_busy || loop_timer_armed(&s->kick) || svc_current(s) != s->desired)
 		return false;
+	/* The policy must have run once (a CPU rate needs two samples). */
+	if (s->stats_pending > 0 || s->prom_q != NULL || loop_timer_armed(&s->resample) ||
+	    (s->conf->metric != METRIC_NONE && !s->evaluated))
+		return false;
 	for (size_t i = 0; i < s->nreps; i++) {
 		const struct replica *r = s->reps[i];
 
@@ -234,10 +242,8 @@ control_once_check(struct dsd *d)
 		loop_break(&d->loop);
 		return;
 	}
-	if (!loop_timer_armed(&d->once_timer)) {
-		loop_timer_init(&d->once_timer, on_once_timer, d);
+	if (!loop_timer_armed(&d->once_timer))
 		loop_timer_start(&d->loop, &d->once_timer, 100);
-	}
 }
 
 void

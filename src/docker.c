@@ -218,7 +218,9 @@ call_done(void *arg, const struct httpc_result *res)
 		/* Transport failure: refused, timed out, connection reset. */
 		d->errors++;
 		snprintf(r.error, sizeof(r.error), "%s", res->error != NULL ? res->error : "failed");
-		log_warning("docker: %s %s: %s", c->method, c->path, r.error);
+		/* curl names "localhost port 80" in its text: say which socket it was. */
+		log_warning("docker: %s %s: %s (socket %s)", c->method, c->path, r.error,
+		    d->socket);
 	} else if (!status_ok(c->kind, res->status)) {
 		docker_error_message(res->body, r.error, sizeof(r.error));
 		if (res->status >= 500)
@@ -474,6 +476,19 @@ docker_stats(struct docker *d, const char *id, docker_stats_cb cb, void *arg)
 		return -1;
 	c->cb.stats = cb;
 	return call_start(d, c, "GET", true, NULL, d->timeout_ms);
+}
+
+void
+docker_cancel_arg(struct docker *d, const void *arg)
+{
+	for (struct call *c = d->calls, *next; c != NULL; c = next) {
+		next = c->next;
+		if (c->arg != arg)
+			continue;
+		call_unlink(d, c);
+		httpc_cancel(d->hc, c->x);
+		free(c);
+	}
 }
 
 void

@@ -228,7 +228,7 @@ static void
 ev_done(void *arg, const struct httpc_result *res)
 {
 	struct docker *d = arg;
-	char why[320];
+	char why[512];
 	bool was_up = d->ev_up;
 
 	d->ev_x = NULL;
@@ -243,7 +243,8 @@ ev_done(void *arg, const struct httpc_result *res)
 	if (d->ev_overflow)
 		snprintf(why, sizeof(why), "event queue full");
 	else if (!res->ok)
-		snprintf(why, sizeof(why), "%s", res->error != NULL ? res->error : "failed");
+		snprintf(why, sizeof(why), "%s (socket %s)",
+		    res->error != NULL ? res->error : "failed", d->socket);
 	else if (res->status != 200)
 		snprintf(why, sizeof(why), "%ld %s", res->status,
 		    d->ev_err[0] != '\0' ? d->ev_err : "(no message)");

@@ -117,13 +117,24 @@ queue(struct MHD_Connection *c, struct http_resp *r)
 	return ret;
 }
 
+/* The router answers every request, 413s included, so it can count them per route. */
 static enum MHD_Result
-queue_error(struct MHD_Connection *c, int status, const char *msg)
+dispatch(struct http *h, struct MHD_Connection *c, const char *url, const char *method,
+    struct upload *up)
 {
-	struct http_resp r = { 0 };
+	struct http_resp resp = { 0 };
+	struct http_req req = { 0 };
 
-	http_resp_error(&r, status, "%s", msg);
-	return queue(c, &r);
+	req.method = method;
+	req.path = url;
+	req.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	req.too_big = up->too_big;
+	req.body = up->buf != NULL && !up->too_big ? up->buf : "";
+	req.body_len = up->too_big ? 0 : up->len;
+	req.conn = c;
+	h->handler(h->ctx, &req, &resp);
+	return queue(c, &resp);
 }
 
 static enum MHD_Result
@@ -132,8 +143,6 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 {
 	struct http *h = cls;
 	struct upload *up = *con_cls;
-	struct http_resp resp = { 0 };
-	struct http_req req;
 
 	if (up == NULL) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -146,7 +155,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		/* Refuse a declared oversized body before reading any of it. */
 		if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_BODY_MAX) {
 			up->too_big = true;
-			return queue_error(c, 413, "request body exceeds 1 MiB");
+			return dispatch(h, c, url, method, up);
 		}
 		return MHD_YES;
 	}
@@ -175,18 +184,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		up->buf[up->len] = '\0';
 		return MHD_YES;
 	}
-	if (up->too_big)
-		return queue_error(c, 413, "request body exceeds 1 MiB");
-
-	req.method = method;
-	req.path = url;
-	req.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_AUTHORIZATION);
-	req.body = up->buf != NULL ? up->buf : "";
-	req.body_len = up->len;
-	req.conn = c;
-	h->handler(h->ctx, &req, &resp);
-	return queue(c, &resp);
+	return dispatch(h, c, url, method, up);
 }
 
 static void
@@ -322,12 +320,12 @@ http_start(struct loop *l, const char *listen, http_handler handler, void *ctx)
 	h->ctx = ctx;
 	loop_timer_init(&h->timer, on_timer, h);
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_CONN_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONN_LIMIT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, request_completed, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
 	    MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		log_err("http: cannot listen on %s (address in use or not local?)", listen);

@@ -1,13 +1,72 @@
 /* metrics.c: renders the daemon's state in the Prometheus text format (SPEC §5). */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "buf.h"
 #include "dockscaled.h"
 #include "service.h"
 
+static const char *
+num(char *buf, size_t len, double v)
+{
+	if (isnan(v))
+		return "NaN";
+	snprintf(buf, len, "%.6g", v);
+	return buf;
+}
+
+/* cAdvisor's names and labels, so rules written for cAdvisor work unchanged. */
+static void
+render_containers(struct buf *b, const struct dsd *d)
+{
+	buf_printf(b, "# HELP container_cpu_usage_seconds_total Cumulative CPU time consumed "
+	    "(cAdvisor-compatible).\n# TYPE container_cpu_usage_seconds_total counter\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		for (size_t k = 0; k < d->svcs[i]->nreps; k++) {
+			const struct replica *r = d->svcs[i]->reps[k];
+
+			if (r->have_cpu_sample && r->state <= REP_DRAINING)
+				buf_printf(b, "container_cpu_usage_seconds_total{name=\"%s\","
+				    "image=\"%s\",dockscale_service=\"%s\"} %.9f\n", r->name,
+				    r->image, d->svcs[i]->name, r->cpu_total_ns / 1e9);
+		}
+	buf_printf(b, "# HELP container_memory_usage_bytes Current memory usage, cache "
+	    "included (cAdvisor-compatible).\n# TYPE container_memory_usage_bytes gauge\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		for (size_t k = 0; k < d->svcs[i]->nreps; k++) {
+			const struct replica *r = d->svcs[i]->reps[k];
+
+			if (r->have_cpu_sample && r->state <= REP_DRAINING)
+				buf_printf(b, "container_memory_usage_bytes{name=\"%s\",image=\"%s\","
+				    "dockscale_service=\"%s\"} %.0f\n", r->name, r->image,
+				    d->svcs[i]->name, r->mem_bytes);
+		}
+}
+
+static void
+render_webhooks(struct buf *b, const struct dsd *d)
+{
+	static const int codes[WEBHOOK_CODES] = { 200, 400, 401, 405, 413, 500 };
+
+	buf_printf(b, "# HELP dockscale_webhooks_total Alertmanager webhook requests by "
+	    "answer.\n# TYPE dockscale_webhooks_total counter\n");
+	for (size_t i = 0; i < WEBHOOK_CODES; i++)
+		buf_printf(b, "dockscale_webhooks_total{code=\"%d\"} %llu\n", codes[i],
+		    (unsigned long long)d->stats.webhooks[i]);
+	buf_printf(b, "# HELP dockscale_alerts_total Alerts received, by what they did.\n"
+	    "# TYPE dockscale_alerts_total counter\n");
+	for (int k = 0; k < ALERT_OUTCOMES; k++)
+		buf_printf(b, "dockscale_alerts_total{outcome=\"%s\"} %llu\n",
+		    alerts_outcome_name((enum alert_outcome)k),
+		    (unsigned long long)d->stats.alerts[k]);
+}
+
 static void
 render_services(struct buf *b, const struct dsd *d)
 {
+	char v[32];
+
 	static const enum replica_state states[] = { REP_CREATING, REP_STARTING, REP_READY,
 		REP_DRAINING, REP_STOPPING };
 
@@ -41,6 +100,23 @@ render_services(struct buf *b, const struct dsd *d)
 		buf_printf(b, "dockscale_start_backoff_seconds{service=\"%s\"} %.3f\n",
 		    d->svcs[i]->name, left > 0 ? (double)left / 1000.0 : 0.0);
 	}
+	buf_printf(b, "# HELP dockscale_metric_value Last metric value the policy saw (NaN if "
+	    "missing).\n# TYPE dockscale_metric_value gauge\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_metric_value{service=\"%s\"} %s\n", d->svcs[i]->name,
+		    num(v, sizeof(v), d->svcs[i]->metric));
+	buf_printf(b, "# HELP dockscale_metric_missing_total Evaluations without usable data.\n"
+	    "# TYPE dockscale_metric_missing_total counter\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_metric_missing_total{service=\"%s\"} %llu\n",
+		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->metric_missing);
+	buf_printf(b, "# HELP dockscale_scale_events_total Decisions that changed the count.\n"
+	    "# TYPE dockscale_scale_events_total counter\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_scale_events_total{service=\"%s\",direction=\"up\"} %llu\n"
+		    "dockscale_scale_events_total{service=\"%s\",direction=\"down\"} %llu\n",
+		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->scale_up_events,
+		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->scale_down_events);
 	buf_printf(b, "# HELP dockscale_docker_errors_total Failed Docker Engine calls.\n"
 	    "# TYPE dockscale_docker_errors_total counter\n"
 	    "dockscale_docker_errors_total %llu\n"
@@ -79,6 +155,8 @@ metrics_render(const struct dsd *d, size_t *len)
 	    (unsigned long long)d->stats.reloads_ok,
 	    (unsigned long long)d->stats.reloads_failed,
 	    d->cfg.nsvcs);
+	render_webhooks(&b, d);
 	render_services(&b, d);
+	render_containers(&b, d);
 	return buf_steal(&b, len);
 }

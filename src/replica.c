@@ -62,6 +62,9 @@ replica_free(struct replica *r)
 	loop_timer_stop(&d->loop, &r->timer);
 	if (r->probe != NULL)
 		httpc_cancel(d->httpc, r->probe);
+	/* A service dropped on reload may still have calls in flight for it. */
+	if (d->docker != NULL)
+		docker_cancel_arg(d->docker, r);
 	free(r);
 }
 
@@ -161,6 +164,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 
 	r->health = in->health;
 	r->has_healthcheck = in->has_healthcheck;
+	snprintf(r->image, sizeof(r->image), "%s", in->image);
 	if (s->conf != NULL && s->conf->network != NULL && s->conf->network[0] != '\0') {
 		if (in->ip[0] != '\0')
 			snprintf(r->addr, sizeof(r->addr), "%s:%d", in->ip, s->conf->port);
@@ -422,9 +426,21 @@ replica_stop(struct replica *r)
 	replica_advance(r);
 }
 
+/* In a dry run nothing is removed: say what would have happened. */
+static bool
+dry(struct replica *r, const char *what)
+{
+	if (!r->svc->d->dry_run)
+		return false;
+	log_notice("%s: dry-run: would %s replica %s", r->svc->name, what, r->name);
+	return true;
+}
+
 void
 replica_discard(struct replica *r)
 {
+	if (dry(r, "remove"))
+		return;
 	r->stopped = true; /* nothing to stop gracefully: remove with force */
 	replica_stop(r);
 }
@@ -435,7 +451,7 @@ replica_retire(struct replica *r, bool failed)
 	struct svc *s = r->svc;
 	bool was_member = r->state == REP_READY;
 
-	if (r->state >= REP_DRAINING)
+	if (r->state >= REP_DRAINING || dry(r, "retire"))
 		return;
 	r->failed = failed;
 	if (r->probe != NULL) {

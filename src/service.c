@@ -1,4 +1,5 @@
 /* service.c: a service's replica table, reconciled toward the desired count. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,10 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	s->d = d;
 	snprintf(s->name, sizeof(s->name), "%s", conf->name);
 	s->conf = conf;
-	s->metric = -1;
+	s->metric = NAN;
 	decide_state_init(&s->ds);
 	loop_timer_init(&s->kick, on_kick, s);
+	metric_init(s);
 	return s;
 }
 
@@ -34,6 +36,7 @@ svc_free(struct svc *s)
 	if (s == NULL)
 		return;
 	loop_timer_stop(&s->d->loop, &s->kick);
+	metric_fini(s);
 	for (size_t i = 0; i < s->nreps; i++)
 		replica_free(s->reps[i]);
 	free(s->reps);
@@ -320,6 +323,14 @@ svc_reconcile(struct svc *s)
 	sweep(s);
 	if (c == NULL || !s->observed || d->stopping)
 		goto out;
+	/* A dry run observes and decides; it creates and removes nothing. */
+	if (d->dry_run) {
+		current = svc_current(s);
+		if (current != s->desired && s->dry_said != s->desired)
+			log_notice("%s: dry-run: would scale %d -> %d", s->name, current, s->desired);
+		s->dry_said = s->desired;
+		goto out;
+	}
 	for (size_t i = 0; i < s->nreps; i++)
 		if (s->reps[i]->state == REP_STOPPING)
 			replica_advance(s->reps[i]);
@@ -338,7 +349,7 @@ svc_reconcile(struct svc *s)
 		}
 		goto out;
 	}
-	if (current == s->desired || s->op_busy || d->dry_run)
+	if (current == s->desired || s->op_busy)
 		goto out;
 	if (now < s->backoff_until) {
 		if (!loop_timer_armed(&s->kick) || s->kick.when > s->backoff_until)

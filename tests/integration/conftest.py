@@ -1,12 +1,14 @@
 """Shared fixtures: run the built dockscaled against real peers, each test isolated."""
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 import pytest
 
@@ -136,11 +138,47 @@ def daemon_factory(tmp_path):
         made.append(d)
         return d
 
+    def kill_all():
+        for d in made:
+            if d.proc is not None and d.proc.poll() is None:
+                d.proc.kill()
+                d.proc.wait()
+
+    make.kill_all = kill_all
     yield make
-    for d in made:
-        if d.proc is not None and d.proc.poll() is None:
-            d.proc.kill()
-            d.proc.wait()
+    kill_all()
+
+
+TEST_SERVICE = re.compile(r"^[a-z][0-9a-f]{8}$")
+
+
+def _remove_test_containers():
+    import dockerapi as dk
+    if not dk.ping():
+        return
+    for c in dk.containers():
+        if TEST_SERVICE.match(c.get("Labels", {}).get(dk.LABEL, "")):
+            dk.remove(c["Id"])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_leftover_test_containers():
+    """Containers of earlier, interrupted runs must not leak into this one."""
+    _remove_test_containers()
+    yield
+    _remove_test_containers()
+
+
+@pytest.fixture
+def svc(daemon_factory):
+    """A unique service name; the test's daemons are stopped before its containers are
+    removed (else a daemon would replace them), before and after the test."""
+    import dockerapi as dk
+    name = "t" + uuid.uuid4().hex[:8]
+    dk.cleanup(name)
+    yield name
+    daemon_factory.kill_all()
+    dk.cleanup(name)
 
 
 def run(args, **kw):

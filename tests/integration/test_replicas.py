@@ -13,15 +13,6 @@ IMAGE = "dockscale-demo:latest"
 NOHC = "dockscale-demo:nohc"  # same app, no HEALTHCHECK: health by HTTP probe
 
 
-@pytest.fixture
-def svc():
-    """A unique service name; its containers are removed before and after."""
-    name = "t" + uuid.uuid4().hex[:8]
-    dk.cleanup(name)
-    yield name
-    dk.cleanup(name)
-
-
 def service_conf(name, **kw):
     opts = {"image": IMAGE, "min_replicas": 1, "max_replicas": 4, "metric": "none",
             "cpus": 0, "memory": 0, "start_timeout": "20s", "drain": "0s",
