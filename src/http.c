@@ -152,11 +152,11 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		if (up == NULL)
 			return MHD_NO;
 		*con_cls = up;
-		/* Refuse a declared oversized body before reading any of it. */
-		if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_BODY_MAX) {
+		/* A declared oversized body is never stored: it is drained (bounded by the
+		 * connection timeout) and answered 413 at the end, because clients that do
+		 * not read early answers see a broken pipe instead of the 413. */
+		if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
 			up->too_big = true;
-			return dispatch(h, c, url, method, up);
-		}
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
