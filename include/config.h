@@ -62,6 +62,7 @@ struct config {
 	/* [nginx] */
 	struct strv nginx_test;   /* argv */
 	struct strv nginx_reload;
+	int64_t nginx_timeout_ms; /* per command; a hung nginx is killed after it */
 	/* [service NAME] ... */
 	struct svc_conf *svcs;
 	size_t nsvcs;

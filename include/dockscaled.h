@@ -91,8 +91,6 @@ void control_pass(struct dsd *d);
 struct svc *control_find(const struct dsd *d, const char *name);
 /* --once: exit when the pass has finished everything it started. */
 void control_once_check(struct dsd *d);
-/* A service's set of healthy replicas changed: sync its upstream. */
-void dsd_membership_changed(struct dsd *d, struct svc *s);
 
 /* lock.c: one daemon per host. */
 int lock_acquire(const char *path);

@@ -12,6 +12,7 @@
 
 struct dsd;
 struct prom_query;
+struct upstream;
 struct svc;
 
 /* Where a replica is in its life. Only STARTING and READY count toward the current
@@ -36,6 +37,7 @@ struct replica {
 	bool busy;                 /* a Docker call or probe for it is in flight */
 	bool failed;               /* counted as a failed start on the way out */
 	bool adopted;              /* found running at start-up */
+	bool inspected;            /* one inspect answered */
 	bool stats_busy;           /* a stats call is in flight */
 	char image[256];           /* Config.Image, for the cAdvisor-style series */
 	bool stopped;              /* the stop call is done (or not needed): remove next */
@@ -44,6 +46,7 @@ struct replica {
 	int64_t ready_ms;          /* when it turned healthy; 0 = never */
 	int probe_failures;        /* consecutive failed probes of a READY replica */
 	struct loop_timer timer;   /* health polling while starting; drain wait */
+	uint64_t drain_gen;        /* the upstream generation that took it out */
 	struct httpc_xfer *probe;
 	/* CPU accounting for docker_cpu and the cAdvisor-style series */
 	double cpu_total_ns, cpu_prev_ns, system_prev_ns;
@@ -89,6 +92,8 @@ struct svc {
 	bool once_resampled;           /* --once: the second CPU sample was taken */
 	struct loop_timer resample;
 	struct prom_query *prom_q;     /* query in flight */
+	struct upstream *up;           /* its nginx upstream file */
+	uint64_t up_applied;           /* last generation nginx took */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts */
 	size_t nfp;
 	/* counters for /metrics and the API */
@@ -133,6 +138,11 @@ void scale_evaluate(struct svc *s, bool have, double value, int64_t sampled_ms,
     const char *source);
 int scale_alert(struct svc *s, enum decide_dir dir, const char *why,
     struct decide_result *out);
+
+/* traffic.c: the service's nginx upstream. */
+int traffic_init(struct svc *s);
+void traffic_fini(struct svc *s);
+void traffic_sync(struct svc *s);
 
 /* status.c: JSON for the status API (a cJSON object, caller frees). */
 struct cJSON;

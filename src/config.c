@@ -349,6 +349,7 @@ config_defaults(struct config *c, const char *path)
 	c->docker_timeout_ms = 30000;
 	c->prom_url = strdup("http://127.0.0.1:9090");
 	c->prom_timeout_ms = 5000;
+	c->nginx_timeout_ms = 10000;
 	if (!c->path || !c->listen || !c->token_file || !c->lock_file || !c->docker_socket ||
 	    !c->prom_url || config_split_argv("nginx -t", &c->nginx_test) < 0 ||
 	    config_split_argv("nginx -s reload", &c->nginx_reload) < 0)

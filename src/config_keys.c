@@ -43,6 +43,7 @@ static const struct keydef prom_keys[] = {
 static const struct keydef nginx_keys[] = {
 	KEY("test_command", K_ARGV, C(nginx_test), 0, 0, F_NONEMPTY),
 	KEY("reload_command", K_ARGV, C(nginx_reload), 0, 0, F_NONEMPTY),
+	KEY("timeout", K_DUR, C(nginx_timeout_ms), 0, INF, F_OPEN_LO),
 };
 static const struct keydef svc_keys[] = {
 	KEY("image", K_WORD, S(image), 0, 0, 0),

@@ -245,10 +245,3 @@ control_once_check(struct dsd *d)
 	if (!loop_timer_armed(&d->once_timer))
 		loop_timer_start(&d->loop, &d->once_timer, 100);
 }
-
-void
-dsd_membership_changed(struct dsd *d, struct svc *s)
-{
-	/* The nginx upstream follows here (SPEC §4.10). */
-	s->membership_dirty = false;
-}

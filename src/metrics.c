@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "dockscaled.h"
 #include "service.h"
+#include "upstream.h"
 
 static const char *
 num(char *buf, size_t len, double v)
@@ -63,6 +64,33 @@ render_webhooks(struct buf *b, const struct dsd *d)
 }
 
 static void
+render_nginx(struct buf *b, const struct dsd *d)
+{
+	uint64_t ok = 0, failed = 0, rejected = 0;
+
+	buf_printf(b, "# HELP dockscale_upstream_servers Replicas in the service's nginx "
+	    "upstream.\n# TYPE dockscale_upstream_servers gauge\n");
+	for (size_t i = 0; i < d->nsvcs; i++) {
+		const struct upstream *u = d->svcs[i]->up;
+
+		if (u == NULL)
+			continue;
+		ok += upstream_get_stats(u)->reloads_ok;
+		failed += upstream_get_stats(u)->reloads_failed;
+		rejected += upstream_get_stats(u)->tests_failed;
+		buf_printf(b, "dockscale_upstream_servers{service=\"%s\"} %zu\n", d->svcs[i]->name,
+		    upstream_size(u));
+	}
+	/* test_failed: test_command rejected the file, which was restored. */
+	buf_printf(b, "# HELP dockscale_nginx_reloads_total nginx reloads by result.\n"
+	    "# TYPE dockscale_nginx_reloads_total counter\n"
+	    "dockscale_nginx_reloads_total{result=\"success\"} %llu\n"
+	    "dockscale_nginx_reloads_total{result=\"failure\"} %llu\n"
+	    "dockscale_nginx_reloads_total{result=\"test_failed\"} %llu\n",
+	    (unsigned long long)ok, (unsigned long long)failed, (unsigned long long)rejected);
+}
+
+static void
 render_services(struct buf *b, const struct dsd *d)
 {
 	char v[32];
@@ -117,6 +145,7 @@ render_services(struct buf *b, const struct dsd *d)
 		    "dockscale_scale_events_total{service=\"%s\",direction=\"down\"} %llu\n",
 		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->scale_up_events,
 		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->scale_down_events);
+	render_nginx(b, d);
 	buf_printf(b, "# HELP dockscale_docker_errors_total Failed Docker Engine calls.\n"
 	    "# TYPE dockscale_docker_errors_total counter\n"
 	    "dockscale_docker_errors_total %llu\n"

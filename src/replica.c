@@ -163,6 +163,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 	struct svc *s = r->svc;
 
 	r->health = in->health;
+	r->inspected = true;
 	r->has_healthcheck = in->has_healthcheck;
 	snprintf(r->image, sizeof(r->image), "%s", in->image);
 	if (s->conf != NULL && s->conf->network != NULL && s->conf->network[0] != '\0') {
@@ -462,9 +463,12 @@ replica_retire(struct replica *r, bool failed)
 		replica_stop(r);
 		return;
 	}
-	/* Out of the upstream first; the stop waits `drain` after nginx took it out. */
+	/* Out of the upstream first; the drain wait starts once nginx took it out
+	 * (traffic.c), then the stop. */
 	r->state = REP_DRAINING;
+	r->drain_gen = 0;
+	loop_timer_stop(&s->d->loop, &r->timer);
 	log_info("%s: draining replica %s (%s)", s->name, r->name, r->addr);
 	svc_membership_changed(s);
-	loop_timer_start(&s->d->loop, &r->timer, s->conf != NULL ? s->conf->drain_ms : 0);
+	svc_kick(s);
 }

@@ -27,6 +27,10 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	decide_state_init(&s->ds);
 	loop_timer_init(&s->kick, on_kick, s);
 	metric_init(s);
+	if (traffic_init(s) == -1) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -37,6 +41,7 @@ svc_free(struct svc *s)
 		return;
 	loop_timer_stop(&s->d->loop, &s->kick);
 	metric_fini(s);
+	traffic_fini(s);
 	for (size_t i = 0; i < s->nreps; i++)
 		replica_free(s->reps[i]);
 	free(s->reps);
@@ -56,6 +61,7 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 	free(s->taken);
 	s->taken = NULL;
 	s->ntaken = 0;
+	s->membership_dirty = true; /* upstream_file or upstream_name may have changed */
 	svc_kick(s);
 }
 
@@ -237,6 +243,7 @@ svc_observe(struct svc *s, const struct docker_ctr *ctrs, size_t n)
 	}
 	if (!s->observed) {
 		s->observed = true;
+		s->membership_dirty = true; /* the file reflects what runs, even nothing */
 		if (!s->desired_set) {
 			/* After a restart keep what runs (within bounds), else start at min. */
 			int running = svc_current(s);
@@ -368,5 +375,5 @@ svc_reconcile(struct svc *s)
 	}
 out:
 	if (s->membership_dirty)
-		dsd_membership_changed(d, s);
+		traffic_sync(s);
 }

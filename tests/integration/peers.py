@@ -71,3 +71,84 @@ def start_alertmanager(tmp, config_text):
     p.port = port
     p.url = f"http://127.0.0.1:{port}"
     return p
+
+
+class Nginx:
+    """An nginx master of the test's own, proxying to one upstream file."""
+
+    def __init__(self, tmp, upstream_name, keepalive_upstream=False):
+        self.port = free_port()
+        self.dir = os.path.join(tmp, f"nginx-{self.port}")
+        os.makedirs(os.path.join(self.dir, "conf.d"))
+        os.makedirs(os.path.join(self.dir, "tmp"))
+        self.upstream_file = os.path.join(self.dir, "conf.d", f"{upstream_name}.conf")
+        with open(self.upstream_file, "w") as f:
+            f.write(f"upstream {upstream_name} {{\n    server 127.0.0.1:1 down;\n}}\n")
+        self.conf = os.path.join(self.dir, "nginx.conf")
+        self.err = os.path.join(self.dir, "error.log")
+        t = os.path.join(self.dir, "tmp")
+        with open(self.conf, "w") as f:
+            f.write(f"""user root;
+worker_processes 2;
+daemon off;
+pid {self.dir}/nginx.pid;
+error_log {self.err} notice;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {t}/body;
+    proxy_temp_path {t}/proxy;
+    fastcgi_temp_path {t}/fastcgi;
+    uwsgi_temp_path {t}/uwsgi;
+    scgi_temp_path {t}/scgi;
+    include {self.dir}/conf.d/*.conf;
+    server {{
+        listen 127.0.0.1:{self.port};
+        location / {{
+            proxy_pass http://{upstream_name};
+            proxy_connect_timeout 2s;
+            proxy_next_upstream error timeout;
+        }}
+    }}
+}}
+""")
+        self.logf = open(os.path.join(self.dir, "stdout.log"), "wb")
+        self.proc = subprocess.Popen(self.argv(), stdout=self.logf, stderr=subprocess.STDOUT)
+        wait_for(self.listening, timeout=10, what="nginx listening")
+
+    def argv(self, *extra):
+        # Paths relative to the prefix keep the command inside inih's 200-byte lines.
+        return ["nginx", "-e", "error.log", "-p", self.dir + "/", "-c", "nginx.conf", *extra]
+
+    def command(self, *extra):
+        return " ".join(self.argv(*extra))
+
+    def nginx_section(self, test=None, reload=None, timeout="10s"):
+        return (f"[nginx]\ntest_command = {test or self.command('-t')}\n"
+                f"reload_command = {reload or self.command('-s', 'reload')}\n"
+                f"timeout = {timeout}\n")
+
+    def listening(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"nginx exited {self.proc.returncode}")
+        import socket
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def upstream(self):
+        with open(self.upstream_file) as f:
+            return f.read()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()

@@ -1,0 +1,487 @@
+/* upstream.c: one service's nginx upstream file: render, write atomically, test, reload. */
+#include "upstream.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "proc.h"
+
+/* A file bigger than this is not one of ours: refuse to replace what we could not restore. */
+#define UPSTREAM_FILE_MAX (4 * 1024 * 1024)
+#define UPSTREAM_TOKEN_MAX 255
+
+/* One requested state of the file, with private copies of everything it needs: the
+ * config it came from may be freed (SIGHUP) while it waits or runs. */
+struct job {
+	uint64_t gen;
+	char *path;
+	char **test, **reload;
+	char *data, *fallback; /* the file to write; the placeholder file if nothing to restore */
+	size_t len, fblen, nservers;
+	int64_t timeout_ms;
+	char *prev;            /* the bytes it replaced, for a restore */
+	size_t prevlen;
+	bool had_prev, wrote;
+};
+
+struct upstream {
+	struct loop *l;
+	char *service;
+	upstream_cb cb;
+	void *arg;
+	struct upstream_stats st;
+	size_t size;
+	uint64_t last_gen;
+	/* A file passed the test but its reload failed: nginx may not run it yet, so the
+	 * next sync reloads even when the bytes are unchanged. */
+	bool need_reload;
+	struct job *cur, *next; /* running (or about to start) and queued */
+	bool started;           /* cur has begun: a new request must queue behind it */
+	struct loop_timer kick; /* starts cur from the loop, never from upstream_sync */
+	struct proc *proc;
+};
+
+static bool
+valid_token(const char *s, const char *extra)
+{
+	size_t n = 0;
+
+	for (; s[n] != '\0'; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+		      (s[n] >= '0' && s[n] <= '9') || strchr(extra, s[n]) != NULL))
+			return false;
+	return n > 0 && n <= UPSTREAM_TOKEN_MAX;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The block plus, when service is set, the file's header line. nservers: unique count. */
+static char *
+render(const char *service, const char *name, const char *const *addrs, size_t n,
+    size_t *len, size_t *nservers)
+{
+	const char **sorted = NULL;
+	char *out = NULL;
+	struct buf b;
+	size_t uniq = 0;
+
+	/* Everything lands in nginx's config: refuse anything that could inject syntax. */
+	for (size_t i = 0; i < n && addrs != NULL; i++)
+		if (addrs[i] == NULL || !valid_token(addrs[i], ".:[]_-")) {
+			log_err("upstream: bad server address '%s'", addrs[i] ? addrs[i] : "(null)");
+			return NULL;
+		}
+	if (name == NULL || !valid_token(name, "_.-") || (n > 0 && addrs == NULL)) {
+		log_err("upstream: bad upstream name or address list");
+		return NULL;
+	}
+	buf_init(&b);
+	if (n > 0 && (sorted = malloc(n * sizeof(*sorted))) == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = addrs[i];
+	if (n > 1)
+		qsort(sorted, n, sizeof(*sorted), cmp_str);
+	if (service != NULL)
+		buf_printf(&b, "# Written by dockscaled for service %s; do not edit: it is "
+		    "rewritten whenever the healthy replicas change.\n", service);
+	buf_printf(&b, "upstream %s {\n", name);
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0) {
+			buf_printf(&b, "    server %s;\n", sorted[i]);
+			uniq++;
+		}
+	if (uniq == 0)
+		buf_printf(&b, "    server " UPSTREAM_PLACEHOLDER ";\n");
+	buf_printf(&b, "}\n");
+	out = buf_steal(&b, len);
+	if (nservers != NULL)
+		*nservers = uniq;
+out:
+	if (out == NULL)
+		log_err("upstream %s: out of memory", name);
+	buf_free(&b);
+	free(sorted);
+	return out;
+}
+
+char *
+upstream_render(const char *name, const char *const *addrs, size_t n, size_t *len)
+{
+	return render(NULL, name, addrs, n, len, NULL);
+}
+
+static int
+write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, data, len);
+
+		if (w == -1 && errno != EINTR)
+			return -1;
+		if (w > 0) {
+			data += w;
+			len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+int
+upstream_write_file(const char *path, const char *data, size_t len)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	size_t dl = slash ? (size_t)(slash - path) + 1 : 0; /* the directory, with its '/' */
+	int fd = -1, dfd = -1, ret = -1, n, m;
+	bool created = false, bad;
+
+	if (path == NULL || data == NULL || path[dl] == '\0') {
+		log_err("upstream_write_file: bad path %s", path ? path : "(null)");
+		return -1;
+	}
+	n = snprintf(dir, sizeof(dir), "%.*s", (int)dl, path);
+	m = snprintf(tmp, sizeof(tmp), "%s.%s.dockscale.tmp", dir, path + dl);
+	if (n < 0 || (size_t)n >= sizeof(dir) || m < 0 || (size_t)m >= sizeof(tmp)) {
+		log_err("upstream file %s: path too long", path);
+		return -1;
+	}
+	/* Opened first: a directory we cannot sync fails before anything changes. */
+	dfd = open(dl > 0 ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1) {
+		log_err("upstream file %s: directory: %s", path, strerror(errno));
+		goto out;
+	}
+	/* A temp file left by a crash would make O_EXCL fail forever. */
+	if (unlink(tmp) == -1 && errno != ENOENT)
+		log_warning("upstream file %s: removing stale %s: %s", path, tmp, strerror(errno));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		log_err("upstream file %s: creating %s: %s", path, tmp, strerror(errno));
+		goto out;
+	}
+	created = true;
+	/* 0644 whatever the umask: nginx workers may run as another user. */
+	bad = fchmod(fd, 0644) == -1 || write_all(fd, data, len) == -1 || fsync(fd) == -1;
+	if (close(fd) == -1)
+		bad = true;
+	fd = -1;
+	if (bad) {
+		log_err("upstream file %s: writing %s: %s", path, tmp, strerror(errno));
+		goto out;
+	}
+	if (rename(tmp, path) == -1) {
+		log_err("upstream file %s: rename: %s", path, strerror(errno));
+		goto out;
+	}
+	created = false;
+	ret = 0;
+	/* The new file is in place; only its durability across a crash is in doubt. */
+	if (fsync(dfd) == -1)
+		log_warning("upstream file %s: fsync of its directory: %s", path, strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		(void)unlink(tmp);
+	if (dfd >= 0)
+		close(dfd);
+	return ret;
+}
+
+/* Current bytes of path: 1 read, 0 absent, -1 error (logged). */
+static int
+read_file(const char *path, char **data, size_t *len)
+{
+	char chunk[8192];
+	struct buf b;
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1;
+
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_err("upstream file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf_init(&b);
+	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 || b.len + (size_t)r > UPSTREAM_FILE_MAX) {
+			log_err("upstream file %s: %s", path, r == -1 ? strerror(errno)
+			    : "too big to be ours, not replacing it");
+			goto out;
+		}
+		buf_append(&b, chunk, (size_t)r);
+	}
+	if ((*data = buf_steal(&b, len)) == NULL)
+		log_err("upstream file %s: out of memory", path);
+	ret = *data ? 1 : -1;
+out:
+	close(fd);
+	buf_free(&b);
+	return ret;
+}
+
+static void
+free_argv(char **v)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **
+copy_argv(const struct strv *sv)
+{
+	char **v;
+
+	if (sv->n == 0 || sv->v == NULL || (v = calloc(sv->n + 1, sizeof(*v))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < sv->n; i++)
+		if ((v[i] = strdup(sv->v[i])) == NULL) {
+			free_argv(v);
+			return NULL;
+		}
+	return v;
+}
+
+static void
+job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	free_argv(j->test);
+	free_argv(j->reload);
+	free(j->path);
+	free(j->data);
+	free(j->fallback);
+	free(j->prev);
+	free(j);
+}
+
+/* Hand the result out last: the callback may queue another sync or free u. */
+static void
+finish(struct upstream *u, bool ok)
+{
+	uint64_t gen = u->cur->gen;
+
+	job_free(u->cur);
+	u->cur = u->next;
+	u->next = NULL;
+	u->started = false;
+	if (u->cur != NULL && loop_timer_start(u->l, &u->kick, 0) == -1)
+		log_err("service %s: upstream sync not started", u->service);
+	if (u->cb != NULL)
+		u->cb(u->arg, gen, ok);
+}
+
+static bool
+cmd_ok(const struct proc_result *res)
+{
+	return res->exited && res->code == 0 && !res->timed_out;
+}
+
+/* The log turns the output's newlines into spaces: one journal entry per failure. */
+static void
+log_failure(struct upstream *u, const char *what, char *const *argv,
+    const struct proc_result *res)
+{
+	size_t n = strlen(res->output);
+
+	while (n > 0 && strchr(" \t\r\n", res->output[n - 1]) != NULL)
+		n--;
+	log_err("service %s: %s (%s) %s %d%s%s%.*s", u->service, what, argv[0],
+	    res->exited ? "exited" : "killed by signal", res->code,
+	    res->timed_out ? " (timed out)" : "", n > 0 ? ": " : "", (int)n, res->output);
+}
+
+/* proc_run failing to start at all is reported like a command that failed. */
+static void
+run(struct upstream *u, char **argv, proc_cb done)
+{
+	static const struct proc_result nostart = {
+		.exited = 1, .code = 127, .spawn_failed = 1, .output = "could not start",
+	};
+
+	u->proc = proc_run(u->l, argv, u->cur->timeout_ms, done, u);
+	if (u->proc == NULL)
+		done(u, &nostart);
+}
+
+static void
+on_reload_done(void *arg, const struct proc_result *res)
+{
+	struct upstream *u = arg;
+	struct job *j = u->cur;
+
+	u->proc = NULL;
+	u->need_reload = !cmd_ok(res);
+	if (u->need_reload) {
+		/* The file passed the test, so it stays; the next sync retries the reload. */
+		u->st.reloads_failed++;
+		log_failure(u, "nginx reload", j->reload, res);
+		finish(u, false);
+		return;
+	}
+	u->st.reloads_ok++;
+	u->size = j->nservers;
+	log_info("service %s: %s holds %zu server(s), nginx reloaded", u->service, j->path,
+	    j->nservers);
+	finish(u, true);
+}
+
+static void
+on_test_done(void *arg, const struct proc_result *res)
+{
+	struct upstream *u = arg;
+	struct job *j = u->cur;
+
+	u->proc = NULL;
+	if (cmd_ok(res)) {
+		run(u, j->reload, on_reload_done);
+		return;
+	}
+	u->st.tests_failed++;
+	log_failure(u, "nginx config test", j->test, res);
+	/* Never leave the rejected file, nor an empty one: with nothing to go back to, the
+	 * placeholder keeps the upstream valid. */
+	if (j->wrote && upstream_write_file(j->path, j->had_prev ? j->prev : j->fallback,
+	    j->had_prev ? j->prevlen : j->fblen) == 0) {
+		u->st.writes++;
+		log_warning("service %s: restored %s%s", u->service, j->path,
+		    j->had_prev ? "" : " as a placeholder");
+	}
+	finish(u, false);
+}
+
+static void
+on_kick(struct loop *l, struct loop_timer *t)
+{
+	struct upstream *u = t->arg;
+	struct job *j = u->cur;
+	int r;
+
+	u->started = true;
+	r = read_file(j->path, &j->prev, &j->prevlen);
+	j->had_prev = r == 1;
+	if (r == 1 && j->prevlen == j->len && memcmp(j->prev, j->data, j->len) == 0) {
+		if (!u->need_reload) {
+			u->size = j->nservers;
+			finish(u, true);
+			return;
+		}
+		/* Same bytes, but the last reload failed: test and reload them again. */
+	} else if (r == -1 || upstream_write_file(j->path, j->data, j->len) == -1) {
+		finish(u, false);
+		return;
+	} else {
+		u->st.writes++;
+		j->wrote = true;
+	}
+	run(u, j->test, on_test_done);
+}
+
+struct upstream *
+upstream_new(struct loop *l, const char *service, upstream_cb cb, void *arg)
+{
+	struct upstream *u = l && service ? calloc(1, sizeof(*u)) : NULL;
+
+	if (u == NULL || (u->service = strdup(service)) == NULL) {
+		log_err("upstream %s: bad argument or out of memory", service ? service : "");
+		free(u);
+		return NULL;
+	}
+	u->l = l;
+	u->cb = cb;
+	u->arg = arg;
+	/* Whether nginx runs what the file holds is unknown at start (a daemon killed
+	 * between write and reload): the first sync tests and reloads even unchanged bytes. */
+	u->need_reload = true;
+	loop_timer_init(&u->kick, on_kick, u);
+	return u;
+}
+
+void
+upstream_free(struct upstream *u)
+{
+	if (u == NULL)
+		return;
+	loop_timer_stop(u->l, &u->kick);
+	proc_cancel(u->proc);
+	job_free(u->cur);
+	job_free(u->next);
+	free(u->service);
+	free(u);
+}
+
+uint64_t
+upstream_sync(struct upstream *u, const struct config *cfg, const struct svc_conf *sc,
+    const char *const *addrs, size_t n, int64_t timeout_ms)
+{
+	struct job *j = NULL;
+
+	if (u == NULL || cfg == NULL || sc == NULL || sc->upstream_file == NULL ||
+	    sc->upstream_file[0] == '\0' || sc->upstream_name == NULL ||
+	    cfg->nginx_test.n == 0 || cfg->nginx_reload.n == 0) {
+		log_err("upstream_sync: bad argument");
+		return 0;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		goto fail;
+	j->timeout_ms = timeout_ms;
+	j->data = render(u->service, sc->upstream_name, addrs, n, &j->len, &j->nservers);
+	j->fallback = render(u->service, sc->upstream_name, NULL, 0, &j->fblen, NULL);
+	j->path = strdup(sc->upstream_file);
+	j->test = copy_argv(&cfg->nginx_test);
+	j->reload = copy_argv(&cfg->nginx_reload);
+	if (!j->data || !j->fallback || !j->path || !j->test || !j->reload)
+		goto fail;
+	if (u->cur == NULL) {
+		if (loop_timer_start(u->l, &u->kick, 0) == -1)
+			goto fail;
+		u->cur = j;
+	} else if (!u->started) {
+		job_free(u->cur); /* not begun yet: the newer request simply takes its place */
+		u->cur = j;
+	} else {
+		job_free(u->next);
+		u->next = j;
+	}
+	return j->gen = ++u->last_gen;
+fail:
+	log_err("service %s: upstream sync not accepted", u->service);
+	job_free(j);
+	return 0;
+}
+
+bool
+upstream_busy(const struct upstream *u)
+{
+	return u != NULL && (u->cur != NULL || u->next != NULL);
+}
+
+const struct upstream_stats *
+upstream_get_stats(const struct upstream *u)
+{
+	return &u->st;
+}
+
+size_t
+upstream_size(const struct upstream *u)
+{
+	return u->size;
+}
