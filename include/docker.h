@@ -96,6 +96,10 @@ char *docker_create_body(const struct docker_spec *spec);
 int docker_parse_version(const char *body, char *out, size_t outlen);
 /* "health_status: healthy" -> HEALTH_HEALTHY etc.; "none"/absent -> HEALTH_NONE */
 enum docker_health docker_health_parse(const char *s);
+/* CPU use between two stats samples in percent of cpus_limit cores (of one core when
+ * 0). -1 when the pair gives no rate (no elapsed system time, counter went back). */
+double docker_cpu_percent(double prev_cpu, double prev_sys, double cpu, double sys,
+    int online, double cpus_limit);
 const char *docker_health_name(enum docker_health h);
 
 /* ---- asynchronous calls ----------------------------------------------------------- */

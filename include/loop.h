@@ -56,6 +56,8 @@ bool loop_timer_armed(const struct loop_timer *t);
 
 int64_t loop_now(struct loop *l);
 int64_t loop_clock_ms(void);
+/* A fresh monotonic reading in microseconds (for measurements, not timers). */
+int64_t loop_clock_us(void);
 
 /* Run until loop_break(); one iteration waits at most until the next timer. */
 int loop_run(struct loop *l);

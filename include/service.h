@@ -47,6 +47,8 @@ struct replica {
 	int probe_failures;        /* consecutive failed probes of a READY replica */
 	struct loop_timer timer;   /* health polling while starting; drain wait */
 	uint64_t drain_gen;        /* the upstream generation that took it out */
+	uint64_t join_gen;         /* the upstream generation that first listed it */
+	int64_t trigger_us;        /* the scale-up request it answers (0 = none) */
 	struct httpc_xfer *probe;
 	/* CPU accounting for docker_cpu and the cAdvisor-style series */
 	double cpu_total_ns, cpu_prev_ns, system_prev_ns;
@@ -92,6 +94,11 @@ struct svc {
 	bool once_resampled;           /* --once: the second CPU sample was taken */
 	struct loop_timer resample;
 	struct prom_query *prom_q;     /* query in flight */
+	/* reaction of the last scale-up, from the request (policy, alert, API) */
+	int64_t up_trigger_us;         /* a scale-up waiting for its create call */
+	int64_t react_create_us;       /* request -> Docker create call issued */
+	int64_t react_ready_us;        /* request -> replica healthy */
+	int64_t react_serving_us;      /* request -> nginx reloaded with it */
 	struct upstream *up;           /* its nginx upstream file */
 	uint64_t up_applied;           /* last generation nginx took */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts */
@@ -130,8 +137,6 @@ void metric_collect(struct dsd *d);
 /* Sample one service now (after an alert). */
 void metric_sample(struct svc *s);
 void metric_docker_down(struct dsd *d);
-double metric_cpu_percent(double prev_cpu, double prev_sys, double cpu, double sys,
-    int online, double cpus_limit);
 
 /* scale.c: decisions into desired counts. */
 void scale_evaluate(struct svc *s, bool have, double value, int64_t sampled_ms,

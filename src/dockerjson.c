@@ -570,3 +570,18 @@ docker_health_name(enum docker_health h)
 	}
 	return "unknown";
 }
+
+/* CPU use between two samples in percent of the replica's limit (of one core when
+ * unlimited). -1 when the pair gives no rate (first sample, container restarted). */
+double
+docker_cpu_percent(double prev_cpu, double prev_sys, double cpu, double sys, int online,
+    double cpus_limit)
+{
+	double dcpu = cpu - prev_cpu, dsys = sys - prev_sys, cores;
+
+	if (dsys <= 0 || dcpu < 0 || online <= 0)
+		return -1;
+	/* system_cpu_usage counts all online CPUs: the share times their number is cores. */
+	cores = dcpu / dsys * online;
+	return cores * 100.0 / (cpus_limit > 0 ? cpus_limit : 1.0);
+}

@@ -10,22 +10,6 @@
 
 #define ONCE_RESAMPLE_MS 1000 /* --once: a CPU rate needs a second sample */
 
-/* CPU use between two samples in percent of the replica's limit (of one core when
- * unlimited). -1 when the pair gives no rate (first sample, container restarted). */
-double
-metric_cpu_percent(double prev_cpu, double prev_sys, double cpu, double sys, int online,
-    double cpus_limit)
-{
-	double dcpu = cpu - prev_cpu, dsys = sys - prev_sys, cores;
-
-	if (dsys <= 0 || dcpu < 0 || online <= 0)
-		return -1;
-	/* system_cpu_usage counts all online CPUs: the share times their number is cores. */
-	cores = dcpu / dsys * online;
-	return cores * 100.0 / (cpus_limit > 0 ? cpus_limit : 1.0);
-}
-
-
 static void
 evaluate_cpu(struct svc *s)
 {
@@ -70,7 +54,7 @@ on_stats(void *arg, const struct docker_reply *rep, const struct docker_stats *s
 	if (rep->ok) {
 		double cpus = s->conf != NULL ? s->conf->cpus : 0;
 
-		r->cpu_pct = r->have_cpu_sample ? metric_cpu_percent(r->cpu_prev_ns,
+		r->cpu_pct = r->have_cpu_sample ? docker_cpu_percent(r->cpu_prev_ns,
 		    r->system_prev_ns, st->cpu_total_ns, st->system_ns, st->online_cpus, cpus) : -1;
 		r->cpu_prev_ns = st->cpu_total_ns;
 		r->system_prev_ns = st->system_ns;

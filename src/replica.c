@@ -98,6 +98,8 @@ became_ready(struct replica *r)
 	s->start_failures = 0;
 	s->backoff_until = 0;
 	loop_timer_stop(&s->d->loop, &r->timer);
+	if (r->trigger_us != 0)
+		s->react_ready_us = loop_clock_us() - r->trigger_us;
 	log_info("%s: replica %s healthy at %s after %lldms", s->name, r->name,
 	    r->addr[0] != '\0' ? r->addr : "?", (long long)(r->ready_ms - r->born_ms));
 	svc_membership_changed(s);
@@ -358,6 +360,12 @@ replica_launch(struct svc *s, int index)
 		r->busy = false;
 		s->op_busy = false;
 		return -1;
+	}
+	if (s->up_trigger_us != 0) {
+		r->trigger_us = s->up_trigger_us;
+		s->react_create_us = loop_clock_us() - r->trigger_us;
+		if (svc_current(s) >= s->desired)
+			s->up_trigger_us = 0;
 	}
 	log_info("%s: creating replica %s", s->name, name);
 	return 0;

@@ -128,9 +128,12 @@ svc_set_desired(struct svc *s, int n, const char *why)
 		n = c->dp.max_replicas;
 	s->desired = n;
 	s->desired_set = true;
+	if (n > svc_current(s) && s->up_trigger_us == 0)
+		s->up_trigger_us = loop_clock_us();
 	if (why != NULL && n != old)
 		log_notice("%s: desired replicas %d -> %d (%s)", s->name, old, n, why);
-	svc_kick(s);
+	/* A request acts now; only event bursts are coalesced. */
+	loop_timer_start(&s->d->loop, &s->kick, 0);
 }
 
 void

@@ -24,11 +24,20 @@ replica_json(const struct replica *r)
 	return o;
 }
 
+static void
+add_ms(cJSON *o, const char *key, int64_t us)
+{
+	if (us > 0)
+		cJSON_AddNumberToObject(o, key, (double)us / 1000.0);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
 cJSON *
 status_service(const struct svc *s, int64_t now)
 {
 	const struct svc_conf *c = s->conf;
-	cJSON *o = cJSON_CreateObject(), *reps, *dec;
+	cJSON *o = cJSON_CreateObject(), *reps, *dec, *react;
 
 	if (o == NULL)
 		return NULL;
@@ -59,6 +68,13 @@ status_service(const struct svc *s, int64_t now)
 	cJSON_AddNumberToObject(o, "failed_starts_total", (double)s->failed_starts);
 	cJSON_AddNumberToObject(o, "backoff_left_ms",
 	    s->backoff_until > now ? (double)(s->backoff_until - now) : 0.0);
+	react = cJSON_AddObjectToObject(o, "last_scale_up_ms");
+	if (react != NULL) {
+		/* From the request (policy, alert, API) to each milestone; null until seen. */
+		add_ms(react, "to_create_call", s->react_create_us);
+		add_ms(react, "to_healthy", s->react_ready_us);
+		add_ms(react, "to_serving", s->react_serving_us);
+	}
 	reps = cJSON_AddArrayToObject(o, "replicas");
 	for (size_t i = 0; i < s->nreps && reps != NULL; i++)
 		if (s->reps[i]->state != REP_GONE)

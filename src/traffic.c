@@ -22,6 +22,10 @@ on_synced(void *arg, uint64_t gen, bool ok)
 	for (size_t i = 0; i < s->nreps; i++) {
 		struct replica *r = s->reps[i];
 
+		if (ok && r->trigger_us != 0 && r->join_gen != 0 && r->join_gen <= gen) {
+			s->react_serving_us = loop_clock_us() - r->trigger_us;
+			r->trigger_us = 0;
+		}
 		if (r->state == REP_DRAINING && r->drain_gen != 0 && r->drain_gen <= gen &&
 		    !loop_timer_armed(&r->timer))
 			loop_timer_start(&d->loop, &r->timer,
@@ -74,7 +78,12 @@ traffic_sync(struct svc *s)
 		s->membership_dirty = true;
 		return;
 	}
-	for (size_t i = 0; i < s->nreps; i++)
-		if (s->reps[i]->state == REP_DRAINING && s->reps[i]->drain_gen == 0)
-			s->reps[i]->drain_gen = gen;
+	for (size_t i = 0; i < s->nreps; i++) {
+		struct replica *r = s->reps[i];
+
+		if (r->state == REP_DRAINING && r->drain_gen == 0)
+			r->drain_gen = gen;
+		if (r->state == REP_READY && r->join_gen == 0)
+			r->join_gen = gen;
+	}
 }

@@ -148,3 +148,21 @@ def test_full_chain_prometheus_rule_alertmanager_webhook(daemon_factory, svc, tm
         load.stop()
         prom.stop()
         am.stop()
+
+
+def test_reload_keeps_cooldowns_and_applies_new_bounds(daemon_factory, svc, tmp_path):
+    base = dict(min_replicas=1, max_replicas=3, scale_up_cooldown="60s")
+    d = with_token(daemon_factory, tmp_path, service_conf(svc, **base)).start()
+    wait_ready(d, svc, 1)
+    url = d.url + "/api/v1/alerts"
+    out = http("POST", url, body=payload([alert(svc, "scale_up", fp="r1")]), headers=AUTH)[1]
+    assert out["stepped"] == 1, out
+    wait_ready(d, svc, 2)
+    # Reload with new bounds: min 3 applies at once; the running up-cooldown survives.
+    d.write_config(service_conf(svc, **dict(base, min_replicas=3, max_replicas=4)))
+    d.signal(__import__("signal").SIGHUP)
+    wait_ready(d, svc, 3)
+    assert status(d, svc)["cooldown_up_left_ms"] > 0
+    out = http("POST", url, body=payload([alert(svc, "scale_up", fp="r2")]), headers=AUTH)[1]
+    assert out["held"] == 1 and "cooldown" in out["alerts"][0]["reason"], out
+    assert status(d, svc)["max_replicas"] == 4

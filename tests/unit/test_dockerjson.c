@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -909,6 +911,37 @@ test_health(void **state)
 	assert_string_equal(docker_health_name((enum docker_health)42), "unknown");
 }
 
+/* docker_cpu: the rate between two one-shot samples, in percent of the cpus limit. */
+static void
+test_cpu_percent(void **state)
+{
+	static const struct {
+		double pc, ps, c, s;
+		int online;
+		double limit, want;
+	} cases[] = {
+		/* half a core used on a 2-CPU host over 1 s of wall time (2e9 ns system) */
+		{ 0, 0, 5e8, 2e9, 2, 0, 50.0 },
+		{ 0, 0, 5e8, 2e9, 2, 0.5, 100.0 },   /* the same against a 0.5 cpus limit */
+		{ 0, 0, 5e8, 2e9, 2, 2, 25.0 },
+		{ 1e12, 4e12, 1e12 + 2e9, 4e12 + 2e9, 2, 1, 200.0 }, /* both cores, big counters */
+		{ 0, 0, 0, 2e9, 2, 0, 0.0 },         /* idle */
+		{ 0, 1e9, 5e8, 1e9, 2, 0, -1 },      /* no system time elapsed */
+		{ 9e8, 0, 5e8, 2e9, 2, 0, -1 },      /* counter went back: restarted */
+		{ 0, 0, 5e8, 2e9, 0, 0, -1 },        /* no online CPU count */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		double got = docker_cpu_percent(cases[i].pc, cases[i].ps, cases[i].c, cases[i].s,
+		    cases[i].online, cases[i].limit);
+
+		if (cases[i].want < 0)
+			assert_true(got < 0);
+		else
+			assert_true(fabs(got - cases[i].want) < 1e-9);
+	}
+}
+
 int
 main(void)
 {
@@ -930,6 +963,7 @@ main(void)
 		cmocka_unit_test(test_create_body_refused),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_health),
+		cmocka_unit_test(test_cpu_percent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
