@@ -69,9 +69,9 @@ TEST_decide_EXTRA :=
 TEST_log_EXTRA    :=
 TEST_loop_EXTRA   := log
 TEST_httpc_EXTRA  := loop log
-TEST_dockerjson_EXTRA :=
-TEST_webhook_EXTRA :=
-TEST_prom_EXTRA := httpc loop log
+TEST_dockerjson_EXTRA := json
+TEST_webhook_EXTRA := json
+TEST_prom_EXTRA := httpc loop log json
 TEST_proc_EXTRA   := loop log
 TEST_upstream_EXTRA := proc loop log buf
 
@@ -91,7 +91,7 @@ FUZZ_RUNS ?= 20000
 fuzz:
 	mkdir -p $(BUILD)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude $(PKG_CFLAGS) \
-		tests/fuzz/fuzz_webhook.c src/webhook.c -lcjson -o $(BUILD)/fuzz_webhook
+		tests/fuzz/fuzz_webhook.c src/webhook.c src/json.c -lcjson -o $(BUILD)/fuzz_webhook
 	@corpus=$$(mktemp -d) && cp tests/fuzz/corpus_webhook/* "$$corpus"/ && \
 		$(BUILD)/fuzz_webhook -runs=$(FUZZ_RUNS) -max_len=65536 \
 			-artifact_prefix=$(BUILD)/fuzz- "$$corpus"; \
@@ -128,6 +128,12 @@ test-image: dockerd
 	printf 'FROM dockscale-demo:latest\nHEALTHCHECK NONE\n' | \
 		DOCKER_BUILDKIT=0 docker build -q -t dockscale-demo:nohc - >/dev/null 2>&1 || \
 		{ echo "building dockscale-demo:nohc failed" >&2; exit 1; }
+
+# The main job end to end: nginx in front of the autoscaled `demo` service, a load ramp
+# through it, live view and summary (tests/demo/demo.py; DEMO_FAST=1 for a ~40 s run).
+demo: deps
+	$(MAKE) all test-image
+	/usr/bin/python3 tests/demo/demo.py --dockscaled $(abspath $(BUILD)/dockscaled)
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \

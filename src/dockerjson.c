@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+
 /* The newest API we speak and the oldest we accept (1.25 added the features we use:
  * Init, NanoCpus, filters as JSON objects). */
 #define API_MINOR_MAX 41
@@ -60,21 +62,6 @@ id_ok(const char *s)
 	return 1;
 }
 
-/* Case-sensitive lookups: Docker has both "Id" and "id" in some documents. */
-static const cJSON *
-get(const cJSON *o, const char *key)
-{
-	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-}
-
-static const char *
-get_str(const cJSON *o, const char *key)
-{
-	const cJSON *v = get(o, key);
-
-	return cJSON_IsString(v) && v->valuestring != NULL ? v->valuestring : NULL;
-}
-
 /* Numbers are read from valuedouble: valueint saturates at 32 bits, and nanosecond
  * counters pass 2^31 after two seconds of CPU. Exact up to 2^53. */
 static int
@@ -116,9 +103,9 @@ copy_name(char *dst, size_t n, const char *name)
 static int
 list_entry(const cJSON *e, struct docker_ctr *c)
 {
-	const cJSON *names = get(e, "Names"), *created = get(e, "Created");
-	const char *id = get_str(e, "Id"), *state = get_str(e, "State");
-	const char *svc = get_str(get(e, "Labels"), DOCKER_LABEL);
+	const cJSON *names = json_get(e, "Names"), *created = json_get(e, "Created");
+	const char *id = json_get_str(e, "Id"), *state = json_get_str(e, "State");
+	const char *svc = json_get_str(json_get(e, "Labels"), DOCKER_LABEL);
 
 	memset(c, 0, sizeof(*c));
 	/* No label: not ours (the filter should already have dropped it; stay safe). */
@@ -166,7 +153,7 @@ docker_parse_list(const char *body, struct docker_ctr *out, size_t max)
 static bool
 healthcheck_set(const cJSON *hc)
 {
-	const cJSON *test = get(hc, "Test"), *first;
+	const cJSON *test = json_get(hc, "Test"), *first;
 
 	if (!cJSON_IsArray(test))
 		return false;
@@ -187,11 +174,11 @@ host_port(const cJSON *ports, int port)
 	if (port <= 0 || port > 65535)
 		return 0;
 	snprintf(key, sizeof(key), "%d/tcp", port);
-	arr = get(ports, key);
+	arr = json_get(ports, key);
 	if (!cJSON_IsArray(arr))
 		return 0;
 	cJSON_ArrayForEach(b, arr) {
-		const char *hp = get_str(b, "HostPort");
+		const char *hp = json_get_str(b, "HostPort");
 		char *end;
 		long v;
 
@@ -217,12 +204,12 @@ docker_parse_inspect(const char *body, int port, const char *network,
 	memset(out, 0, sizeof(*out));
 	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
 		return -1;
-	st = get(root, "State");
-	id = get_str(root, "Id");
-	name = get_str(root, "Name");
-	status = get_str(st, "Status");
-	running = get(st, "Running");
-	code = get(st, "ExitCode");
+	st = json_get(root, "State");
+	id = json_get_str(root, "Id");
+	name = json_get_str(root, "Name");
+	status = json_get_str(st, "Status");
+	running = json_get(st, "Running");
+	code = json_get(st, "ExitCode");
 	if (id == NULL || name == NULL || status == NULL || !cJSON_IsBool(running))
 		goto out;
 	if (copy_exact(out->id, sizeof(out->id), id) == -1 || !id_ok(out->id) ||
@@ -234,17 +221,17 @@ docker_parse_inspect(const char *body, int port, const char *network,
 		goto out;
 	out->exit_code = (int)ec;
 	/* State.Health is absent for images without HEALTHCHECK: that is "none". */
-	out->health = docker_health_parse(get_str(get(st, "Health"), "Status"));
+	out->health = docker_health_parse(json_get_str(json_get(st, "Health"), "Status"));
 
-	cfg = get(root, "Config");
-	out->has_healthcheck = healthcheck_set(get(cfg, "Healthcheck"));
-	if ((s = get_str(cfg, "Image")) != NULL)
+	cfg = json_get(root, "Config");
+	out->has_healthcheck = healthcheck_set(json_get(cfg, "Healthcheck"));
+	if ((s = json_get_str(cfg, "Image")) != NULL)
 		copy_trunc(out->image, sizeof(out->image), s);
 
-	ns = get(root, "NetworkSettings");
-	out->host_port = host_port(get(ns, "Ports"), port);
+	ns = json_get(root, "NetworkSettings");
+	out->host_port = host_port(json_get(ns, "Ports"), port);
 	if (network != NULL && network[0] != '\0' &&
-	    (s = get_str(get(get(ns, "Networks"), network), "IPAddress")) != NULL &&
+	    (s = json_get_str(json_get(json_get(ns, "Networks"), network), "IPAddress")) != NULL &&
 	    copy_exact(out->ip, sizeof(out->ip), s) == -1)
 		out->ip[0] = '\0';
 	rc = 0;
@@ -266,25 +253,25 @@ docker_parse_stats(const char *body, struct docker_stats *out)
 	memset(out, 0, sizeof(*out));
 	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
 		return -1;
-	cpu = get(root, "cpu_stats");
+	cpu = json_get(root, "cpu_stats");
 	/* system_cpu_usage is absent while the container is not running: no sample. */
-	if (num_double(get(get(cpu, "cpu_usage"), "total_usage"), &out->cpu_total_ns) == -1 ||
-	    num_double(get(cpu, "system_cpu_usage"), &out->system_ns) == -1)
+	if (num_double(json_get(json_get(cpu, "cpu_usage"), "total_usage"), &out->cpu_total_ns) == -1 ||
+	    num_double(json_get(cpu, "system_cpu_usage"), &out->system_ns) == -1)
 		goto out;
 	out->online_cpus = 1;
-	percpu = get(get(cpu, "cpu_usage"), "percpu_usage");
-	if (num_i64(get(cpu, "online_cpus"), &n) == 0 && n > 0 && n < 65536)
+	percpu = json_get(json_get(cpu, "cpu_usage"), "percpu_usage");
+	if (num_i64(json_get(cpu, "online_cpus"), &n) == 0 && n > 0 && n < 65536)
 		out->online_cpus = (int)n;
 	else if (cJSON_IsArray(percpu) && cJSON_GetArraySize(percpu) > 0)
 		out->online_cpus = cJSON_GetArraySize(percpu);
 
-	mem = get(root, "memory_stats");
-	mstats = get(mem, "stats");
-	if (num_double(get(mem, "usage"), &out->mem_usage) == -1)
+	mem = json_get(root, "memory_stats");
+	mstats = json_get(mem, "stats");
+	if (num_double(json_get(mem, "usage"), &out->mem_usage) == -1)
 		out->mem_usage = 0;
 	/* cgroup v1 reports page cache as "cache"; v2 has only "inactive_file". */
-	if ((v = get(mstats, "cache")) == NULL)
-		v = get(mstats, "inactive_file");
+	if ((v = json_get(mstats, "cache")) == NULL)
+		v = json_get(mstats, "inactive_file");
 	if (num_double(v, &out->mem_cache) == -1)
 		out->mem_cache = 0;
 	rc = 0;
@@ -306,12 +293,12 @@ docker_parse_event(const char *line, size_t len, struct docker_event *out)
 	memset(out, 0, sizeof(*out));
 	if (line == NULL || (root = cJSON_ParseWithLength(line, len)) == NULL)
 		return -1;
-	type = get_str(root, "Type");
-	action = get_str(root, "Action");
-	actor = get(root, "Actor");
-	attrs = get(actor, "Attributes");
-	if ((id = get_str(actor, "ID")) == NULL)
-		id = get_str(root, "id");
+	type = json_get_str(root, "Type");
+	action = json_get_str(root, "Action");
+	actor = json_get(root, "Actor");
+	attrs = json_get(actor, "Attributes");
+	if ((id = json_get_str(actor, "ID")) == NULL)
+		id = json_get_str(root, "id");
 	if (type == NULL || strcmp(type, "container") != 0 || action == NULL || id == NULL)
 		goto out;
 	if (copy_exact(out->id, sizeof(out->id), id) == -1 || !id_ok(out->id))
@@ -319,10 +306,10 @@ docker_parse_event(const char *line, size_t len, struct docker_event *out)
 	/* Actions like "exec_create: <command line>" can be long; the part that matters
 	 * ("health_status: unhealthy", "die") always fits, so truncation is fine. */
 	copy_trunc(out->action, sizeof(out->action), action);
-	if ((s = get_str(attrs, DOCKER_LABEL)) != NULL &&
+	if ((s = json_get_str(attrs, DOCKER_LABEL)) != NULL &&
 	    copy_exact(out->service, sizeof(out->service), s) == -1)
 		goto out;
-	if ((s = get_str(attrs, "name")) != NULL &&
+	if ((s = json_get_str(attrs, "name")) != NULL &&
 	    copy_exact(out->name, sizeof(out->name), s) == -1)
 		goto out;
 	rc = 0;
@@ -344,7 +331,7 @@ docker_parse_create(const char *body, char *id, size_t idlen)
 		id[0] = '\0';
 	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
 		return -1;
-	if ((s = get_str(root, "Id")) != NULL && copy_exact(id, idlen, s) == 0 && id_ok(id))
+	if ((s = json_get_str(root, "Id")) != NULL && copy_exact(id, idlen, s) == 0 && id_ok(id))
 		rc = 0;
 	else if (idlen > 0)
 		id[0] = '\0';
@@ -367,7 +354,7 @@ docker_error_message(const char *body, char *out, size_t outlen)
 		return;
 	}
 	if ((root = cJSON_Parse(body)) != NULL) {
-		s = get_str(root, "message");
+		s = json_get_str(root, "message");
 		copy_trunc(out, outlen, s != NULL && s[0] != '\0' ? s : "(no message)");
 		cJSON_Delete(root);
 	} else {
@@ -520,8 +507,8 @@ docker_parse_version(const char *body, char *out, size_t outlen)
 		out[0] = '\0';
 	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
 		return -1;
-	minor = api_minor(get_str(root, "ApiVersion"));
-	minimum = api_minor(get_str(root, "MinAPIVersion"));
+	minor = api_minor(json_get_str(root, "ApiVersion"));
+	minimum = api_minor(json_get_str(root, "MinAPIVersion"));
 	/* An engine that no longer serves 1.41 would refuse every call we make. */
 	if (minor >= API_MINOR_MIN && minimum <= API_MINOR_MAX) {
 		if (minor > API_MINOR_MAX)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "log.h"
 
 /* How much of the query or of a peer string goes into a message: the message must still
@@ -66,20 +67,6 @@ echo(char *dst, const char *src)
 	return dst;
 }
 
-static const cJSON *
-get(const cJSON *o, const char *key)
-{
-	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-}
-
-static const char *
-get_str(const cJSON *o, const char *key)
-{
-	const cJSON *v = get(o, key);
-
-	return cJSON_IsString(v) && v->valuestring != NULL ? v->valuestring : NULL;
-}
-
 /* One sample, [<unix time>, "<value>"]. Prometheus writes values as strings so that
  * NaN and the infinities survive JSON; strtod reads every form it emits. NaN and +-Inf
  * are missing data, not numbers to scale on. */
@@ -120,8 +107,8 @@ parse_sample(const cJSON *pair, struct prom_value *out)
 static int
 parse_data(const cJSON *data, const char *query, struct prom_value *out)
 {
-	const char *type = get_str(data, "resultType");
-	const cJSON *res = get(data, "result");
+	const char *type = json_get_str(data, "resultType");
+	const cJSON *res = json_get(data, "result");
 	char what[ECHO_MAX + 4];
 	int n;
 
@@ -143,7 +130,7 @@ parse_data(const cJSON *data, const char *query, struct prom_value *out)
 		if (n > 1)
 			return set_err(out, "query %s returned %d series, want 1 (aggregate it)",
 			    echo(what, query != NULL ? query : "?"), n);
-		return parse_sample(get(cJSON_GetArrayItem(res, 0), "value"), out);
+		return parse_sample(json_get(cJSON_GetArrayItem(res, 0), "value"), out);
 	}
 	if (strcmp(type, "matrix") == 0 || strcmp(type, "string") == 0)
 		return set_err(out, "%s result, want scalar or vector (drop the range selector)",
@@ -171,7 +158,7 @@ prom_parse(const char *body, size_t len, long http_status, const char *query,
 			root = NULL;
 		}
 	}
-	status = get_str(root, "status");
+	status = json_get_str(root, "status");
 	if (status == NULL || (strcmp(status, "success") != 0 && strcmp(status, "error") != 0)) {
 		/* No envelope: a proxy's HTML page, a truncated body. The status says more
 		 * than the body then. */
@@ -183,15 +170,15 @@ prom_parse(const char *body, size_t len, long http_status, const char *query,
 		return set_err(out, "%s", json ? "not a Prometheus API response" : "not JSON");
 	}
 	if (strcmp(status, "error") == 0) {
-		etype = get_str(root, "errorType");
-		emsg = get_str(root, "error");
+		etype = json_get_str(root, "errorType");
+		emsg = json_get_str(root, "error");
 		/* The type is a short keyword; cap it so the message keeps its room. */
 		rc = set_err(out, "%.32s: %s", echo(tbuf, etype != NULL ? etype : "error"),
 		    echo(what, emsg != NULL ? emsg : "no message"));
 	} else if (http_status != 200) {
 		rc = set_err(out, "HTTP %ld", http_status); /* a success envelope, a bad status */
 	} else {
-		rc = parse_data(get(root, "data"), query, out);
+		rc = parse_data(json_get(root, "data"), query, out);
 	}
 	cJSON_Delete(root);
 	return rc;

@@ -74,6 +74,12 @@ scale_alert(struct svc *s, enum decide_dir dir, const char *why, struct decide_r
 		return -1;
 	decide_alert(&c->dp, &s->ds, loop_now(&s->d->loop), svc_current(s), starting(s), dir,
 	    out);
+	/* An alert step restarts the opposite window: the metric sampled right after it must
+	 * show the other condition anew before undoing the step. */
+	if (out->dir == DECIDE_UP)
+		s->ds.down_since = -1;
+	else if (out->dir == DECIDE_DOWN)
+		s->ds.up_since = -1;
 	apply(s, out, why);
 	return 0;
 }

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+
 /* How much of a peer-supplied string (a label name, a version) goes into a message:
  * enough to recognise it, never enough to crowd out the rest of the message. */
 #define ECHO_MAX 48
@@ -55,13 +57,6 @@ echo(char *dst, size_t n, const char *src)
 	else
 		dst[i] = '\0';
 	return dst;
-}
-
-/* Case-sensitive, like Alertmanager's Go structs: "Labels" is not "labels". */
-static const cJSON *
-get(const cJSON *o, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(o, key);
 }
 
 /* Copy a label or fingerprint. Too long is an error, not a cut: these strings select a
@@ -132,7 +127,7 @@ parse_alert(const cJSON *o, size_t idx, struct webhook_alert *a, char *err, size
 
 	if (!cJSON_IsObject(o))
 		return fail(err, errlen, "alerts[%zu] is not an object", idx);
-	st = get(o, "status");
+	st = json_get(o, "status");
 	if (st == NULL)
 		return fail(err, errlen, "alerts[%zu]: status missing", idx);
 	if (!cJSON_IsString(st) || st->valuestring == NULL ||
@@ -140,11 +135,11 @@ parse_alert(const cJSON *o, size_t idx, struct webhook_alert *a, char *err, size
 		return fail(err, errlen, "alerts[%zu]: status must be firing or resolved", idx);
 	a->firing = strcmp(st->valuestring, "firing") == 0;
 	a->action = DECIDE_HOLD;
-	if (parse_labels(get(o, "labels"), idx, a, err, errlen) != 0)
+	if (parse_labels(json_get(o, "labels"), idx, a, err, errlen) != 0)
 		return -1;
 	/* Optional (alerts posted by hand have none), but when present it is the dedup key
 	 * and must be usable as such. */
-	fp = get(o, "fingerprint");
+	fp = json_get(o, "fingerprint");
 	if (fp != NULL && !cJSON_IsNull(fp)) {
 		if (!cJSON_IsString(fp) || fp->valuestring == NULL)
 			return fail(err, errlen, "alerts[%zu]: fingerprint is not a string", idx);
@@ -186,7 +181,7 @@ parse_root(const cJSON *root, struct webhook_payload *out, char *err, size_t err
 
 	if (!cJSON_IsObject(root))
 		return fail(err, errlen, "payload is not a JSON object");
-	ver = get(root, "version");
+	ver = json_get(root, "version");
 	if (ver == NULL)
 		return fail(err, errlen, "version missing");
 	/* Alertmanager sends the string "4"; a number 4 is some other sender guessing. */
@@ -197,12 +192,12 @@ parse_root(const cJSON *root, struct webhook_payload *out, char *err, size_t err
 		    echo(what, sizeof(what), ver->valuestring));
 	/* The group status is informational (each alert carries its own), so an odd one is
 	 * left empty instead of failing the whole notification. */
-	st = get(root, "status");
+	st = json_get(root, "status");
 	if (cJSON_IsString(st) && st->valuestring != NULL &&
 	    (strcmp(st->valuestring, "firing") == 0 || strcmp(st->valuestring, "resolved") == 0))
 		(void)copy_field(out->status, sizeof(out->status), st->valuestring);
 
-	alerts = get(root, "alerts");
+	alerts = json_get(root, "alerts");
 	if (alerts == NULL)
 		return fail(err, errlen, "alerts missing");
 	if (!cJSON_IsArray(alerts))

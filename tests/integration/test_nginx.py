@@ -21,7 +21,7 @@ def nginx(tmp_path, svc):
 
 
 def conf(svc, nginx, nginx_opts=None, **kw):
-    opts = dict(min_replicas=1, max_replicas=3, drain="1s", stop_timeout="5s",
+    opts = dict(min_replicas=1, max_replicas=3, drain="2s", stop_timeout="5s",
                 upstream_file=nginx.upstream_file, upstream_name=f"up_{svc}")
     opts.update(kw)
     return service_conf(svc, **opts) + nginx.nginx_section(**(nginx_opts or {}))

@@ -1,0 +1,16 @@
+/* json.c: type-checked cJSON lookups: a field is used only as the type it should be. */
+#include "json.h"
+
+const cJSON *
+json_get(const cJSON *o, const char *key)
+{
+	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+}
+
+const char *
+json_get_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = json_get(o, key);
+
+	return cJSON_IsString(v) && v->valuestring != NULL ? v->valuestring : NULL;
+}
