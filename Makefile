@@ -73,7 +73,8 @@ TEST_dockerjson_EXTRA := json
 TEST_webhook_EXTRA := json
 TEST_prom_EXTRA := httpc loop log json
 TEST_proc_EXTRA   := loop log
-TEST_upstream_EXTRA := proc loop log buf
+TEST_upstream_EXTRA := proc loop log buf nginx
+TEST_nginx_EXTRA  :=
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests
@@ -99,6 +100,11 @@ fuzz:
 
 integration: $(BUILD)/dockscaled test-image
 	DOCKSCALED=$(abspath $(BUILD)/dockscaled) $(PYTEST) -q tests/integration
+
+# Benchmarks (SPEC §6): each against a baseline measured in the same run; the table goes
+# to stdout and build/bench.md. About 7 minutes on a 2-core machine. Needs jq and bc.
+bench: $(BUILD)/dockscaled test-image
+	DOCKSCALED=$(abspath $(BUILD)/dockscaled) /usr/bin/python3 tests/bench/run.py
 
 check: deps
 	$(MAKE) all

@@ -63,6 +63,7 @@ struct config {
 	struct strv nginx_test;   /* argv */
 	struct strv nginx_reload;
 	int64_t nginx_timeout_ms; /* per command; a hung nginx is killed after it */
+	char *nginx_pid_file;     /* the master's pid file: confirms a reload landed; "" off */
 	/* [service NAME] ... */
 	struct svc_conf *svcs;
 	size_t nsvcs;

@@ -25,6 +25,7 @@ enum ktype {
 
 #define F_OPEN_LO 1u  /* the lower bound is exclusive */
 #define F_NONEMPTY 2u /* an argv must have a word */
+#define F_EMPTY_OK 4u /* a path may be empty (the feature is off) */
 #define F_WHOLE_S 4u  /* a duration in whole seconds */
 
 struct keydef {

@@ -350,8 +350,9 @@ config_defaults(struct config *c, const char *path)
 	c->prom_url = strdup("http://127.0.0.1:9090");
 	c->prom_timeout_ms = 5000;
 	c->nginx_timeout_ms = 10000;
+	c->nginx_pid_file = strdup("/run/nginx.pid");
 	if (!c->path || !c->listen || !c->token_file || !c->lock_file || !c->docker_socket ||
-	    !c->prom_url || config_split_argv("nginx -t", &c->nginx_test) < 0 ||
+	    !c->prom_url || !c->nginx_pid_file || config_split_argv("nginx -t", &c->nginx_test) < 0 ||
 	    config_split_argv("nginx -s reload", &c->nginx_reload) < 0)
 		return -1;
 	return 0;
@@ -439,6 +440,7 @@ config_free(struct config *cfg)
 	free(cfg->prom_url);
 	strv_free(&cfg->nginx_test);
 	strv_free(&cfg->nginx_reload);
+	free(cfg->nginx_pid_file);
 	for (size_t i = 0; i < cfg->nsvcs; i++)
 		svc_free(&cfg->svcs[i]);
 	free(cfg->svcs);

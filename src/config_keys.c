@@ -44,6 +44,7 @@ static const struct keydef nginx_keys[] = {
 	KEY("test_command", K_ARGV, C(nginx_test), 0, 0, F_NONEMPTY),
 	KEY("reload_command", K_ARGV, C(nginx_reload), 0, 0, F_NONEMPTY),
 	KEY("timeout", K_DUR, C(nginx_timeout_ms), 0, INF, F_OPEN_LO),
+	KEY("pid_file", K_ABSPATH, C(nginx_pid_file), 0, 0, F_EMPTY_OK),
 };
 static const struct keydef svc_keys[] = {
 	KEY("image", K_WORD, S(image), 0, 0, 0),
@@ -241,6 +242,8 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 		return set_str(ps, p, v);
 	case K_ABSPATH:
 	case K_SOCKET:
+		if (kd->flags & F_EMPTY_OK && v[0] == '\0')
+			return set_str(ps, p, v);
 		if (v[0] != '/' || has_space(v))
 			return bad(ps, "%s: '%s' is not an absolute path", k, v);
 		if (kd->type == K_SOCKET && strlen(v) >= SUN_PATH_LEN)

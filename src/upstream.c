@@ -12,7 +12,10 @@
 
 #include "buf.h"
 #include "log.h"
+#include "nginx.h"
 #include "proc.h"
+
+#define CONFIRM_POLL_MS 5 /* how often to look for the master's new workers */
 
 /* A file bigger than this is not one of ours: refuse to replace what we could not restore. */
 #define UPSTREAM_FILE_MAX (4 * 1024 * 1024)
@@ -30,6 +33,11 @@ struct job {
 	char *prev;            /* the bytes it replaced, for a restore */
 	size_t prevlen;
 	bool had_prev, wrote;
+	char *pidfile;         /* nginx's pid file ("" = do not confirm reloads) */
+	pid_t master;          /* the master and its children before the reload */
+	pid_t old[NGINX_WORKERS_MAX];
+	int nold;
+	int64_t reload_ms, confirm_deadline;
 };
 
 struct upstream {
@@ -46,6 +54,7 @@ struct upstream {
 	struct job *cur, *next; /* running (or about to start) and queued */
 	bool started;           /* cur has begun: a new request must queue behind it */
 	struct loop_timer kick; /* starts cur from the loop, never from upstream_sync */
+	struct loop_timer confirm; /* polls for the master's new workers after a reload */
 	struct proc *proc;
 };
 
@@ -270,6 +279,7 @@ job_free(struct job *j)
 	free(j->data);
 	free(j->fallback);
 	free(j->prev);
+	free(j->pidfile);
 	free(j);
 }
 
@@ -341,7 +351,41 @@ on_reload_done(void *arg, const struct proc_result *res)
 	u->size = j->nservers;
 	log_info("service %s: %s holds %zu server(s), nginx reloaded", u->service, j->path,
 	    j->nservers);
+	/* `nginx -s reload` returns once the signal is sent. Replicas taken out may only
+	 * drain once the master runs the new file, i.e. once it started new workers. */
+	if (j->master > 0 && j->nold >= 0) {
+		j->confirm_deadline = loop_now(u->l) + j->timeout_ms;
+		loop_timer_start(u->l, &u->confirm, 0);
+		return;
+	}
 	finish(u, true);
+}
+
+static void
+on_confirm(struct loop *l, struct loop_timer *t)
+{
+	struct upstream *u = t->arg;
+	struct job *j = u->cur;
+	pid_t now[NGINX_WORKERS_MAX];
+	pid_t master = nginx_master(j->pidfile);
+	int n = master == j->master ? nginx_children(master, now, NGINX_WORKERS_MAX) : -1;
+
+	/* A new master (restarted) runs the new file too. */
+	if (master != j->master || (n > 0 && nginx_new_generation(j->old, (size_t)j->nold, now,
+	    (size_t)n))) {
+		log_debug("service %s: nginx runs the new upstream %lldms after the reload",
+		    u->service, (long long)(loop_clock_ms() - j->reload_ms));
+		finish(u, true);
+		return;
+	}
+	if (loop_now(l) >= j->confirm_deadline) {
+		log_warning("service %s: nginx master %ld started no new workers within %lldms of "
+		    "the reload; continuing", u->service, (long)j->master,
+		    (long long)j->timeout_ms);
+		finish(u, true);
+		return;
+	}
+	loop_timer_start(l, &u->confirm, CONFIRM_POLL_MS);
 }
 
 static void
@@ -352,6 +396,10 @@ on_test_done(void *arg, const struct proc_result *res)
 
 	u->proc = NULL;
 	if (cmd_ok(res)) {
+		/* Who serves now, to recognise the workers the reload starts. */
+		j->master = nginx_master(j->pidfile);
+		j->nold = j->master > 0 ? nginx_children(j->master, j->old, NGINX_WORKERS_MAX) : -1;
+		j->reload_ms = loop_clock_ms();
 		run(u, j->reload, on_reload_done);
 		return;
 	}
@@ -412,6 +460,7 @@ upstream_new(struct loop *l, const char *service, upstream_cb cb, void *arg)
 	 * between write and reload): the first sync tests and reloads even unchanged bytes. */
 	u->need_reload = true;
 	loop_timer_init(&u->kick, on_kick, u);
+	loop_timer_init(&u->confirm, on_confirm, u);
 	return u;
 }
 
@@ -421,6 +470,7 @@ upstream_free(struct upstream *u)
 	if (u == NULL)
 		return;
 	loop_timer_stop(u->l, &u->kick);
+	loop_timer_stop(u->l, &u->confirm);
 	proc_cancel(u->proc);
 	job_free(u->cur);
 	job_free(u->next);
@@ -448,7 +498,8 @@ upstream_sync(struct upstream *u, const struct config *cfg, const struct svc_con
 	j->path = strdup(sc->upstream_file);
 	j->test = copy_argv(&cfg->nginx_test);
 	j->reload = copy_argv(&cfg->nginx_reload);
-	if (!j->data || !j->fallback || !j->path || !j->test || !j->reload)
+	j->pidfile = strdup(cfg->nginx_pid_file != NULL ? cfg->nginx_pid_file : "");
+	if (!j->data || !j->fallback || !j->path || !j->test || !j->reload || !j->pidfile)
 		goto fail;
 	if (u->cur == NULL) {
 		if (loop_timer_start(u->l, &u->kick, 0) == -1)

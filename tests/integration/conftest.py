@@ -77,7 +77,7 @@ class Daemon:
     def daemon_section(self, listen_port=None):
         # Tests without an nginx of their own get commands that always succeed.
         nginx = "" if "[nginx]" in self.body else \
-            "[nginx]\ntest_command = true\nreload_command = true\n"
+            "[nginx]\ntest_command = true\nreload_command = true\npid_file =\n"
         return (f"[daemon]\nlisten = 127.0.0.1:{listen_port or self.port}\n"
                 f"lock_file = {self.lock}\ninterval = 1s\nlog_level = debug\n"
                 f"{self.daemon_extra}{nginx}")

@@ -126,7 +126,7 @@ http {{
     def nginx_section(self, test=None, reload=None, timeout="10s"):
         return (f"[nginx]\ntest_command = {test or self.command('-t')}\n"
                 f"reload_command = {reload or self.command('-s', 'reload')}\n"
-                f"timeout = {timeout}\n")
+                f"timeout = {timeout}\npid_file = {self.dir}/nginx.pid\n")
 
     def listening(self):
         if self.proc.poll() is not None:

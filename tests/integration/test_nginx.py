@@ -46,6 +46,8 @@ def test_upstream_follows_healthy_replicas_and_nginx_serves(daemon_factory, svc,
     m = d.get("/metrics")[1]
     assert f'dockscale_upstream_servers{{service="{svc}"}} 1' in m
     assert re.search(r'dockscale_nginx_reloads_total\{result="success"\} [1-9]', m)
+    # The drain gate saw the master start new workers, not just the signal sent.
+    assert "nginx runs the new upstream" in d.log()
 
 
 def test_replica_never_joins_before_healthy(daemon_factory, svc, nginx):

@@ -1,0 +1,96 @@
+/* test_nginx.c: recognising a landed reload from the master's children. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nginx.h"
+
+static void
+test_new_generation(void **state)
+{
+	static const struct {
+		pid_t before[4];
+		size_t nb;
+		pid_t now[4];
+		size_t nn;
+		int want;
+	} cases[] = {
+		{ { 10, 11 }, 2, { 10, 11 }, 2, 0 },         /* nothing happened yet */
+		{ { 10, 11 }, 2, { 10, 11, 20, 21 }, 4, 1 }, /* new workers next to exiting ones */
+		{ { 10, 11 }, 2, { 20, 21 }, 2, 1 },         /* old ones already gone */
+		{ { 10, 11 }, 2, { 11 }, 1, 0 },             /* one old worker exited, no new */
+		{ { 0 }, 0, { 5 }, 1, 1 },                   /* master had no child before */
+		{ { 10 }, 1, { 0 }, 0, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(nginx_new_generation(cases[i].before, cases[i].nb, cases[i].now,
+		    cases[i].nn), cases[i].want);
+}
+
+/* A stand-in master: a process with two children, named by a pid file. */
+static void
+test_master_and_children(void **state)
+{
+	char dir[] = "/tmp/dsngxXXXXXX", pidfile[64];
+	int ready[2];
+	pid_t master, kids[NGINX_WORKERS_MAX];
+	FILE *f;
+	char c;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(pidfile, sizeof(pidfile), "%s/nginx.pid", dir);
+	assert_int_equal(pipe(ready), 0);
+	master = fork();
+	assert_true(master >= 0);
+	if (master == 0) {
+		for (int i = 0; i < 2; i++)
+			if (fork() == 0) {
+				pause();
+				_exit(0);
+			}
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	f = fopen(pidfile, "w");
+	assert_non_null(f);
+	fprintf(f, "%ld\n", (long)master);
+	fclose(f);
+	assert_int_equal(nginx_master(pidfile), master);
+	assert_int_equal(nginx_children(master, kids, NGINX_WORKERS_MAX), 2);
+	/* absent, empty and stale pid files */
+	assert_int_equal(nginx_master("/nonexistent/nginx.pid"), -1);
+	assert_int_equal(nginx_master(""), -1);
+	assert_int_equal(nginx_master(NULL), -1);
+	kill(master, SIGKILL);
+	kill(kids[0], SIGKILL);
+	kill(kids[1], SIGKILL);
+	waitpid(master, NULL, 0);
+	assert_int_equal(nginx_master(pidfile), -1);
+	unlink(pidfile);
+	rmdir(dir);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new_generation),
+		cmocka_unit_test(test_master_and_children),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
