@@ -430,6 +430,9 @@ replica_advance(struct replica *r)
 static void
 replica_stop(struct replica *r)
 {
+	/* A member that died or is discarded leaves the upstream with the next sync. */
+	if (r->state == REP_READY)
+		svc_membership_changed(r->svc);
 	r->state = REP_STOPPING;
 	loop_timer_stop(&r->svc->d->loop, &r->timer);
 	replica_advance(r);

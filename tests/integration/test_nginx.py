@@ -181,3 +181,17 @@ def test_kill9_between_write_and_reload_then_restart_reconciles(daemon_factory, 
     wait_for(lambda: {http("GET", nginx.url + "/")[1].strip() for _ in range(20)} == want,
              timeout=20, what="the restart reloads nginx onto both adopted replicas")
     assert sorted(c["Id"] for c in dk.containers(svc)) == sorted(r["id"] for r in s["replicas"])
+
+
+def test_crashed_replica_leaves_the_upstream(daemon_factory, svc, nginx):
+    d = daemon_factory(conf(svc, nginx, min_replicas=2)).start()
+    s = wait_ready(d, svc, 2)
+    both = sorted(r["address"] for r in s["replicas"])
+    wait_for(lambda: servers(nginx.upstream()) == both, timeout=10, what="both in upstream")
+    victim = s["replicas"][0]
+    dk.kill(victim["id"])
+    wait_for(lambda: victim["address"] not in servers(nginx.upstream()), timeout=10,
+             what="the dead replica out of the upstream")
+    s = wait_ready(d, svc, 2)
+    wait_for(lambda: servers(nginx.upstream()) == sorted(r["address"] for r in s["replicas"]),
+             timeout=10, what="the replacement in the upstream")
