@@ -19,7 +19,7 @@ PYTEST   := /usr/bin/python3 -m pytest
 DEB_PACKAGES := gcc make pkg-config libc6-dev curl ca-certificates \
 	libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libinih-dev libcmocka-dev \
 	docker.io nginx prometheus prometheus-alertmanager wrk \
-	python3-pytest python3-requests \
+	python3-pytest python3-requests jq bc \
 	cppcheck clang-tidy clang libclang-rt-14-dev valgrind
 
 CC       ?= gcc
@@ -102,7 +102,7 @@ integration: $(BUILD)/dockscaled test-image
 	DOCKSCALED=$(abspath $(BUILD)/dockscaled) $(PYTEST) -q tests/integration
 
 # Benchmarks (SPEC §6): each against a baseline measured in the same run; the table goes
-# to stdout and build/bench.md. About 7 minutes on a 2-core machine. Needs jq and bc.
+# to stdout and build/bench.md. About 4-5 minutes on a 2-core machine. Needs jq and bc.
 bench: $(BUILD)/dockscaled test-image
 	DOCKSCALED=$(abspath $(BUILD)/dockscaled) /usr/bin/python3 tests/bench/run.py
 

@@ -16,4 +16,9 @@ int nginx_children(pid_t master, pid_t *out, size_t max);
  * requests). Pure. */
 int nginx_new_generation(const pid_t *before, size_t nbefore, const pid_t *now, size_t nnow);
 
+/* 1 when none of pids is still a worker taking requests: each is gone, or its title
+ * says "shutting down" (the master told it to stop; it only finishes what it has).
+ * nginx starts new workers about 100 ms before it retires the old ones. */
+int nginx_old_retired(const pid_t *pids, size_t n);
+
 #endif

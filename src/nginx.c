@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Small files of decimal pids: read whole, then strtol, which reports bad input. */
 static int
@@ -71,4 +72,22 @@ nginx_new_generation(const pid_t *before, size_t nbefore, const pid_t *now, size
 			return 1;
 	}
 	return 0;
+}
+
+int
+nginx_old_retired(const pid_t *pids, size_t n)
+{
+	char path[64], title[128];
+
+	for (size_t i = 0; i < n; i++) {
+		if (snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pids[i]) >=
+		    (int)sizeof(path))
+			return 0;
+		if (read_small(path, title, sizeof(title)) == -1)
+			continue; /* gone */
+		if (strncmp(title, "nginx: worker process", 21) == 0 &&
+		    strstr(title, "shutting down") == NULL)
+			return 0;
+	}
+	return 1;
 }

@@ -352,7 +352,8 @@ on_reload_done(void *arg, const struct proc_result *res)
 	log_info("service %s: %s holds %zu server(s), nginx reloaded", u->service, j->path,
 	    j->nservers);
 	/* `nginx -s reload` returns once the signal is sent. Replicas taken out may only
-	 * drain once the master runs the new file, i.e. once it started new workers. */
+	 * drain once the master runs the new file: new workers started and the old ones
+	 * told to stop (which comes about 100 ms later). */
 	if (j->master > 0 && j->nold >= 0) {
 		j->confirm_deadline = loop_now(u->l) + j->timeout_ms;
 		loop_timer_start(u->l, &u->confirm, 0);
@@ -372,7 +373,7 @@ on_confirm(struct loop *l, struct loop_timer *t)
 
 	/* A new master (restarted) runs the new file too. */
 	if (master != j->master || (n > 0 && nginx_new_generation(j->old, (size_t)j->nold, now,
-	    (size_t)n))) {
+	    (size_t)n) && nginx_old_retired(j->old, (size_t)j->nold))) {
 		log_debug("service %s: nginx runs the new upstream %lldms after the reload",
 		    u->service, (long long)(loop_clock_ms() - j->reload_ms));
 		finish(u, true);

@@ -69,6 +69,8 @@ test_master_and_children(void **state)
 	fclose(f);
 	assert_int_equal(nginx_master(pidfile), master);
 	assert_int_equal(nginx_children(master, kids, NGINX_WORKERS_MAX), 2);
+	/* not nginx workers by title: nothing to wait for */
+	assert_int_equal(nginx_old_retired(kids, 2), 1);
 	/* absent, empty and stale pid files */
 	assert_int_equal(nginx_master("/nonexistent/nginx.pid"), -1);
 	assert_int_equal(nginx_master(""), -1);
