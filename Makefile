@@ -136,7 +136,7 @@ test-image: dockerd
 		{ echo "building dockscale-demo:nohc failed" >&2; exit 1; }
 
 # The main job end to end: nginx in front of the autoscaled `demo` service, a load ramp
-# through it, live view and summary (tests/demo/demo.py; DEMO_FAST=1 for a ~40 s run).
+# through it, live view and summary (tests/demo/demo.py; DEMO_FAST=1 for a ~50 s run).
 demo: deps
 	$(MAKE) all test-image
 	/usr/bin/python3 tests/demo/demo.py --dockscaled $(abspath $(BUILD)/dockscaled)
