@@ -6,9 +6,9 @@
 #include "log.h"
 #include "service.h"
 
+#define EVENTS_RETRY_MS 2000
 
 static void on_once_timer(struct loop *l, struct loop_timer *t);
-#define EVENTS_RETRY_MS 2000
 
 struct svc *
 control_find(const struct dsd *d, const char *name)
@@ -39,6 +39,7 @@ static void
 on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, size_t n)
 {
 	struct dsd *d = arg;
+	struct docker_ctr *mine;
 
 	d->list_busy = false;
 	if (!r->ok) {
@@ -50,20 +51,20 @@ on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, 
 	if (!d->docker_up)
 		log_notice("Docker Engine answers (API %s)", docker_api_version(d->docker));
 	d->docker_up = true;
-	for (size_t i = 0; i < d->nsvcs; i++) {
+	/* Without memory for the split, skip the pass: observing a partial list would
+	 * take missing replicas for removed ones. */
+	mine = malloc((n ? n : 1) * sizeof(*mine));
+	for (size_t i = 0; i < d->nsvcs && mine != NULL; i++) {
 		struct svc *s = d->svcs[i];
-		struct docker_ctr *mine = malloc((n ? n : 1) * sizeof(*mine));
 		size_t k = 0;
 
-		if (mine == NULL)
-			continue;
 		for (size_t j = 0; j < n; j++)
 			if (strcmp(ctrs[j].service, s->name) == 0)
 				mine[k++] = ctrs[j];
 		if (s->conf != NULL)
 			svc_observe(s, mine, k);
-		free(mine);
 	}
+	free(mine);
 	for (size_t j = 0; j < n; j++)
 		if (control_find(d, ctrs[j].service) == NULL)
 			note_unmanaged(d, &ctrs[j]);

@@ -6,6 +6,17 @@ import subprocess
 from conftest import free_port, http, wait_for
 
 
+def stop_process(proc, timeout=10):
+    """SIGTERM, then SIGKILL if it does not exit in time; reaped either way."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Peer:
     def __init__(self, argv, logpath, ready_url):
         self.logf = open(logpath, "wb")
@@ -24,13 +35,7 @@ class Peer:
             return f.read().decode(errors="replace")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.logf.close()
 
 
@@ -144,11 +149,5 @@ http {{
             return f.read()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.logf.close()
