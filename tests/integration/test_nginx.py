@@ -105,7 +105,9 @@ def cycles(d, svc, nginx, n):
 def test_no_request_dropped_across_scale_cycles(daemon_factory, svc, nginx, keepalive):
     d = daemon_factory(conf(svc, nginx)).start()
     wait_ready(d, svc, 1)
-    wait_for(lambda: len(servers(nginx.upstream())) == 1, timeout=10, what="upstream")
+    # The file is written before nginx runs it: start the load once nginx serves.
+    wait_for(lambda: all(http("GET", nginx.url + "/")[0] == 200 for _ in range(5)),
+             timeout=10, what="nginx serving the first replica")
     load = wrk(nginx.url + "/", 30, keepalive)
     start = time.monotonic()
     cycles(d, svc, nginx, 2)
