@@ -16,7 +16,7 @@ VERSION  := 0.1.0
 PYTEST   := /usr/bin/python3 -m pytest
 
 # The ONE list of Debian packages this project needs (SPEC §1, TESTING.md).
-DEB_PACKAGES := gcc make pkg-config libc6-dev curl ca-certificates \
+DEB_PACKAGES := gcc make pkg-config libc6-dev curl ca-certificates procps \
 	libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libinih-dev libcmocka-dev \
 	docker.io nginx prometheus prometheus-alertmanager wrk \
 	python3-pytest python3-requests jq bc \
