@@ -1,4 +1,5 @@
-/* dockscale demo app: tiny static HTTP/1.1 server (/, /health, /work?ms=N) that drains on SIGTERM. */
+/* dockscale demo app: tiny static HTTP/1.1 server (/, /health, /work?ms=N; GET, HEAD, and POST
+   to / and /work) that drains on SIGTERM. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -250,7 +251,10 @@ static void serve(int fd)
         if (query)
             *query++ = '\0';
         long work_ms = 0;
-        if (!head && strcmp(method, "GET") != 0)
+        int post = strcmp(method, "POST") == 0;   /* body discarded; answered like GET */
+        if (!head && !post && strcmp(method, "GET") != 0)
+            route = R_BADMETHOD;
+        else if (post && strcmp(target, "/health") == 0)
             route = R_BADMETHOD;
         else if (strcmp(target, "/") == 0)
             route = R_ROOT;

@@ -1,6 +1,9 @@
 #!/usr/bin/python3
 """No drops (SPEC §6): wrk through a real nginx at constant load across N scale-up /
-scale-down cycles (1 -> 3 -> 1), with `Connection: close` and with keep-alive.
+scale-down cycles (1 -> 3 -> 1), with `Connection: close` and with keep-alive, for GET /
+and for POST /work?ms=20 (post.lua). nginx retries a failed GET on another replica
+(proxy_next_upstream error timeout), but not a POST once it was sent upstream, so only
+the POST runs show requests lost by stopping a replica that still gets traffic.
 
 dockscale's order: a replica joins the upstream only once healthy; on the way out it
 leaves the upstream, nginx reloads, it drains, and only then is it stopped.
@@ -8,20 +11,21 @@ Baseline, in the same run: the NAIVE order of a shell script, without dockscaled
 up = create + start a container through the Docker API and add it to the upstream at
 once (no health wait), one reload per container; scale down = `docker stop` + remove the
 replica FIRST, and only then rewrite the upstream and reload.
-Reported: non-2xx answers, socket errors (connect/read/write/timeout), and for keep-alive
-the socket errors (resets) per nginx reload.
+Reported: non-2xx answers, socket errors (connect/read/write/timeout), and for GET with
+keep-alive the socket errors (resets) per nginx reload.
 """
 import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 
-from common import (BenchDaemon, command, create_container, dk, emit, get_text, host_port,
-                    on_sigterm, remove_bench_containers, service_name, stop_proc, wait_for,
-                    wait_healthy, wrk_latency, write_upstream)
+from common import (HERE, BenchDaemon, command, create_container, dk, emit, get_text,
+                    host_port, on_sigterm, remove_bench_containers, service_name, stop_proc,
+                    wait_for, wait_healthy, wrk_latency, write_upstream)
 from peers import Nginx
 from test_nginx import conf, cycles, servers, wrk, wrk_result
 from test_replicas import wait_ready
@@ -29,6 +33,19 @@ from test_replicas import wait_ready
 CYCLES = int(os.environ.get("BENCH_DROPS_CYCLES", "3"))
 SCRIPT = "drops.py"
 WRK_MAX_S = 300  # wrk is stopped with SIGINT (it then prints its totals) when done
+POST_PATH = "/work?ms=20"  # 20 ms of CPU a request: POSTs are in flight when a replica stops
+
+
+def start_load(ngx, keepalive, post):
+    """wrk through nginx: GET / as test_nginx.wrk, or POST_PATH with post.lua."""
+    if not post:
+        return wrk(ngx.url + "/", WRK_MAX_S, keepalive)
+    args = ["wrk", "-t2", "-c8", f"-d{WRK_MAX_S}s", "--latency",
+            "-s", os.path.join(HERE, "post.lua")]
+    if not keepalive:
+        args += ["-H", "Connection: close"]
+    return subprocess.Popen(args + [ngx.url + POST_PATH], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
 
 
 def reloads(d):
@@ -49,7 +66,7 @@ def finish(load):
             "lat": wrk_latency(out)}
 
 
-def run_dockscale(tmp, keepalive):
+def run_dockscale(tmp, keepalive, post):
     svc = service_name("drops")
     ngx = Nginx(tmp, f"up_{svc}")
     d = load = None
@@ -59,7 +76,7 @@ def run_dockscale(tmp, keepalive):
         wait_for(lambda: len(servers(ngx.upstream())) == 1, timeout=10, what="upstream")
         serving(ngx, {s["replicas"][0]["id"][:12]})
         r0 = reloads(d)
-        load = wrk(ngx.url + "/", WRK_MAX_S, keepalive)
+        load = start_load(ngx, keepalive, post)
         time.sleep(1.0)
         cycles(d, svc, ngx, CYCLES)  # the integration suite's cycle: 1 -> 3 -> 1, waited
         res = finish(load)
@@ -74,7 +91,7 @@ def run_dockscale(tmp, keepalive):
         dk.cleanup(svc)
 
 
-def run_naive(tmp, keepalive):
+def run_naive(tmp, keepalive, post):
     svc = service_name("naive")
     ngx = Nginx(tmp, f"up_{svc}")
     ngx.upstream_name = f"up_{svc}"
@@ -86,7 +103,7 @@ def run_naive(tmp, keepalive):
         members = [(base, f"127.0.0.1:{host_port(wait_healthy(base))}")]
         write_upstream(ngx, [a for _, a in members])
         serving(ngx, {base[:12]})
-        load = wrk(ngx.url + "/", WRK_MAX_S, keepalive)
+        load = start_load(ngx, keepalive, post)
         time.sleep(1.0)
         for c in range(CYCLES):
             for i in (2, 3):  # scale up: start it, add it at once, reload
@@ -131,14 +148,19 @@ def main():
     tmp = tempfile.mkdtemp(prefix="bench-drops-")
     remove_bench_containers()
     res = {}
-    for keepalive in (False, True):
-        mode = "keep-alive" if keepalive else "Connection: close"
-        res[(mode, "dockscale")] = run_dockscale(tmp, keepalive)
-        print(f"dockscale, {mode}: {describe(res[(mode, 'dockscale')])}", flush=True)
-        res[(mode, "naive")] = run_naive(tmp, keepalive)
-        print(f"naive, {mode}: {describe(res[(mode, 'naive')])}", flush=True)
+    modes = []  # GET rows keep their labels; POST rows say so
+    for post in (False, True):
+        for keepalive in (False, True):
+            mode = "keep-alive" if keepalive else "Connection: close"
+            if post:
+                mode = f"POST {POST_PATH}, {mode}"
+            modes.append(mode)
+            res[(mode, "dockscale")] = run_dockscale(tmp, keepalive, post)
+            print(f"dockscale, {mode}: {describe(res[(mode, 'dockscale')])}", flush=True)
+            res[(mode, "naive")] = run_naive(tmp, keepalive, post)
+            print(f"naive, {mode}: {describe(res[(mode, 'naive')])}", flush=True)
     shutil.rmtree(tmp, ignore_errors=True)  # kept (logs) when the benchmark failed
-    for mode in ("Connection: close", "keep-alive"):
+    for mode in modes:
         ds, nv = res[(mode, "dockscale")], res[(mode, "naive")]
         e_ds, e_nv = errors(ds), errors(nv)
         # Errors per request: the two runs do not last exactly as long.
