@@ -73,7 +73,7 @@ TEST_dockerjson_EXTRA := json
 TEST_webhook_EXTRA := json
 TEST_prom_EXTRA := httpc loop log json
 TEST_proc_EXTRA   := loop log
-TEST_upstream_EXTRA := proc loop log buf nginx
+TEST_upstream_EXTRA := proc loop log buf nginx units
 TEST_nginx_EXTRA  :=
 
 define unit_rule

@@ -94,6 +94,8 @@ int config_parse_bool(const char *s, bool *b);
  * backslash escapes the next character inside quotes. -1 on an unterminated quote. */
 int config_split_argv(const char *s, struct strv *out);
 void strv_free(struct strv *sv);
+/* Non-empty, and only ASCII letters, digits and the characters in extra. */
+bool config_valid_chars(const char *s, const char *extra);
 int strv_push(struct strv *sv, const char *s);
 
 #endif

@@ -74,9 +74,6 @@ __attribute__((format(printf, 3, 4))) void config_perr(struct pstate *ps, int li
 const struct keydef *config_key_find(enum section sec, const char *name, int *idx);
 /* Parse v into the field at p. False (after reporting) when v is rejected. */
 bool config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
-/* s is non-empty and every character is alphanumeric or in extra. Shared because the
- * reader checks [service NAME] with it too. */
-bool config_valid_chars(const char *s, const char *extra);
 /* Checks across the keys of the [service] just finished (reported on its header line). */
 void config_check_service(struct pstate *ps, const struct svc_conf *s);
 /* Checks across services, once the whole file has been read. */

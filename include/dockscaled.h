@@ -66,7 +66,6 @@ struct dsd {
 	bool docker_up;             /* the last container list succeeded */
 	bool list_busy;
 	bool stopping;              /* SIGTERM: take no new work */
-	uint64_t passes;
 
 	/* services, in configuration order */
 	struct svc **svcs;

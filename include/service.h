@@ -35,7 +35,6 @@ struct replica {
 	enum docker_health health; /* last known Docker health */
 	bool has_healthcheck;      /* else probed over HTTP */
 	bool busy;                 /* a Docker call or probe for it is in flight */
-	bool failed;               /* counted as a failed start on the way out */
 	bool adopted;              /* found running at start-up */
 	bool inspected;            /* one inspect answered */
 	bool stats_busy;           /* a stats call is in flight */
@@ -51,9 +50,8 @@ struct replica {
 	int64_t trigger_us;        /* the scale-up request it answers (0 = none) */
 	struct httpc_xfer *probe;
 	/* CPU accounting for docker_cpu and the cAdvisor-style series */
-	double cpu_total_ns, cpu_prev_ns, system_prev_ns;
+	double cpu_total_ns, system_prev_ns; /* last sample: the next rate's base */
 	double mem_bytes;
-	int online_cpus;
 	bool have_cpu_sample;
 	double cpu_pct;            /* last rate, percent of the replica's limit; <0 unknown */
 };
@@ -100,11 +98,10 @@ struct svc {
 	int64_t react_ready_us;        /* request -> replica healthy */
 	int64_t react_serving_us;      /* request -> nginx reloaded with it */
 	struct upstream *up;           /* its nginx upstream file */
-	uint64_t up_applied;           /* last generation nginx took */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts */
 	size_t nfp;
 	/* counters for /metrics and the API */
-	uint64_t created, removed, failed_starts, replaced;
+	uint64_t failed_starts, replaced;
 	uint64_t scale_up_events, scale_down_events, metric_missing;
 };
 
@@ -161,7 +158,7 @@ int replica_launch(struct svc *s, int index);
 /* Adopted or observed replica: inspect it and track its health. */
 void replica_refresh(struct replica *r);
 /* Take it out of service: upstream, drain, stop, remove. */
-void replica_retire(struct replica *r, bool failed);
+void replica_retire(struct replica *r);
 /* Remove a container that is not worth stopping gracefully (never started, exited). */
 void replica_discard(struct replica *r);
 /* Push a STOPPING replica one Docker call further (stop, then remove). */

@@ -116,7 +116,8 @@ route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct htt
 
 	if (!api_allowed(req, resp, "POST") || !api_authorized(d, req, resp))
 		return;
-	body = cJSON_ParseWithLength(req->body, req->body_len);
+	/* Trailing bytes after the object are malformed too (http.c NUL-terminates). */
+	body = cJSON_ParseWithOpts(req->body, NULL, true);
 	if (body == NULL) {
 		http_resp_error(resp, 400, "body is not valid JSON");
 		return;

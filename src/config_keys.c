@@ -132,17 +132,6 @@ has_space(const char *s)
 	return false;
 }
 
-bool
-config_valid_chars(const char *s, const char *extra)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
-			return false;
-	return true;
-}
-
 /* HOST:PORT; HOST is dotted IPv4, [IPv6] or localhost; PORT 0..65535 (0 = any). */
 static bool
 valid_listen(const char *s)

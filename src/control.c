@@ -70,7 +70,6 @@ on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, 
 			note_unmanaged(d, &ctrs[j]);
 	metric_collect(d);
 out:
-	d->passes++;
 	if (d->once)
 		control_once_check(d);
 }

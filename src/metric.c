@@ -54,13 +54,11 @@ on_stats(void *arg, const struct docker_reply *rep, const struct docker_stats *s
 	if (rep->ok) {
 		double cpus = s->conf != NULL ? s->conf->cpus : 0;
 
-		r->cpu_pct = r->have_cpu_sample ? docker_cpu_percent(r->cpu_prev_ns,
+		r->cpu_pct = r->have_cpu_sample ? docker_cpu_percent(r->cpu_total_ns,
 		    r->system_prev_ns, st->cpu_total_ns, st->system_ns, st->online_cpus, cpus) : -1;
-		r->cpu_prev_ns = st->cpu_total_ns;
-		r->system_prev_ns = st->system_ns;
 		r->cpu_total_ns = st->cpu_total_ns;
+		r->system_prev_ns = st->system_ns;
 		r->mem_bytes = st->mem_usage;
-		r->online_cpus = st->online_cpus;
 		r->have_cpu_sample = true;
 	} else {
 		r->cpu_pct = -1;

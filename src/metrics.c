@@ -1,7 +1,9 @@
 /* metrics.c: renders the daemon's state in the Prometheus text format (SPEC §5). */
 #include <math.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "buf.h"
 #include "dockscaled.h"
@@ -93,6 +95,34 @@ render_nginx(struct buf *b, const struct dsd *d)
 	    (unsigned long long)ok, (unsigned long long)failed, (unsigned long long)rejected);
 }
 
+/* Per-service counters that are one uint64_t field of struct svc each. */
+struct svc_counter {
+	const char *name, *help;
+	size_t off;
+};
+
+static const struct svc_counter counters[] = {
+	{ "dockscale_failed_starts_total", "Replicas that did not become healthy.",
+	  offsetof(struct svc, failed_starts) },
+	{ "dockscale_replicas_replaced_total", "Replicas replaced after exiting or turning "
+	  "unhealthy.", offsetof(struct svc, replaced) },
+	{ "dockscale_metric_missing_total", "Evaluations without usable data.",
+	  offsetof(struct svc, metric_missing) },
+};
+
+static void
+render_counter(struct buf *b, const struct dsd *d, const struct svc_counter *c)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s counter\n", c->name, c->help, c->name);
+	for (size_t i = 0; i < d->nsvcs; i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)d->svcs[i] + c->off, sizeof(v));
+		buf_printf(b, "%s{service=\"%s\"} %llu\n", c->name, d->svcs[i]->name,
+		    (unsigned long long)v);
+	}
+}
+
 static void
 render_services(struct buf *b, const struct dsd *d)
 {
@@ -113,16 +143,8 @@ render_services(struct buf *b, const struct dsd *d)
 	for (size_t i = 0; i < d->nsvcs; i++)
 		buf_printf(b, "dockscale_desired_replicas{service=\"%s\"} %d\n",
 		    d->svcs[i]->name, d->svcs[i]->desired);
-	buf_printf(b, "# HELP dockscale_failed_starts_total Replicas that did not become healthy.\n"
-	    "# TYPE dockscale_failed_starts_total counter\n");
-	for (size_t i = 0; i < d->nsvcs; i++)
-		buf_printf(b, "dockscale_failed_starts_total{service=\"%s\"} %llu\n",
-		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->failed_starts);
-	buf_printf(b, "# HELP dockscale_replicas_replaced_total Replicas replaced after exiting "
-	    "or turning unhealthy.\n# TYPE dockscale_replicas_replaced_total counter\n");
-	for (size_t i = 0; i < d->nsvcs; i++)
-		buf_printf(b, "dockscale_replicas_replaced_total{service=\"%s\"} %llu\n",
-		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->replaced);
+	for (size_t k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
+		render_counter(b, d, &counters[k]);
 	buf_printf(b, "# HELP dockscale_start_backoff_seconds Wait before the next creation "
 	    "after failed starts.\n# TYPE dockscale_start_backoff_seconds gauge\n");
 	for (size_t i = 0; i < d->nsvcs; i++) {
@@ -136,11 +158,6 @@ render_services(struct buf *b, const struct dsd *d)
 	for (size_t i = 0; i < d->nsvcs; i++)
 		buf_printf(b, "dockscale_metric_value{service=\"%s\"} %s\n", d->svcs[i]->name,
 		    num(v, sizeof(v), d->svcs[i]->metric));
-	buf_printf(b, "# HELP dockscale_metric_missing_total Evaluations without usable data.\n"
-	    "# TYPE dockscale_metric_missing_total counter\n");
-	for (size_t i = 0; i < d->nsvcs; i++)
-		buf_printf(b, "dockscale_metric_missing_total{service=\"%s\"} %llu\n",
-		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->metric_missing);
 	buf_printf(b, "# HELP dockscale_scale_events_total Decisions that changed the count.\n"
 	    "# TYPE dockscale_scale_events_total counter\n");
 	for (size_t i = 0; i < d->nsvcs; i++)

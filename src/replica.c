@@ -132,7 +132,7 @@ on_probe(void *arg, const struct httpc_result *res)
 	if (r->probe_failures >= PROBE_FAILS_UNHEALTHY) {
 		log_warning("%s: replica %s unhealthy; replacing it", r->svc->name, r->name);
 		r->svc->replaced++;
-		replica_retire(r, false);
+		replica_retire(r);
 		svc_kick(r->svc);
 	}
 }
@@ -177,7 +177,6 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 	if (!in->running) {
 		if (r->state == REP_STARTING) {
 			count_failed_start(s, r->name, "exited");
-			r->failed = true;
 		} else if (r->state == REP_READY) {
 			log_warning("%s: replica %s exited (code %d); replacing it", s->name,
 			    r->name, in->exit_code);
@@ -192,10 +191,10 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 		else if (in->health == HEALTH_UNHEALTHY && r->state == REP_READY) {
 			log_warning("%s: replica %s reports unhealthy; replacing it", s->name, r->name);
 			s->replaced++;
-			replica_retire(r, false);
+			replica_retire(r);
 		} else if (in->health == HEALTH_UNHEALTHY && r->state == REP_STARTING) {
 			count_failed_start(s, r->name, "unhealthy");
-			replica_retire(r, true);
+			replica_retire(r);
 		}
 	} else {
 		probe(r);
@@ -255,7 +254,7 @@ replica_poll(struct loop *l, struct loop_timer *t)
 		snprintf(why, sizeof(why), "not healthy within %llds",
 		    (long long)s->conf->start_timeout_ms / 1000);
 		count_failed_start(s, r->name, why);
-		replica_retire(r, true);
+		replica_retire(r);
 		svc_kick(s);
 		return;
 	}
@@ -279,14 +278,12 @@ on_started(void *arg, const struct docker_reply *rep)
 	}
 	if (!rep->ok) {
 		count_failed_start(s, r->name, rep->error);
-		r->failed = true;
 		replica_discard(r);
 		svc_kick(s);
 		return;
 	}
 	r->state = REP_STARTING;
 	r->born_ms = loop_now(&s->d->loop);
-	s->created++;
 	log_info("%s: replica %s started (%.12s)", s->name, r->name, r->id);
 	replica_refresh(r);
 	loop_timer_start(&s->d->loop, &r->timer, POLL_STARTING_MS);
@@ -387,7 +384,6 @@ on_removed(void *arg, const struct docker_reply *rep)
 	}
 	log_info("%s: replica %s removed", s->name, r->name);
 	r->state = REP_GONE;
-	s->removed++;
 	svc_kick(s);
 }
 
@@ -458,14 +454,13 @@ replica_discard(struct replica *r)
 }
 
 void
-replica_retire(struct replica *r, bool failed)
+replica_retire(struct replica *r)
 {
 	struct svc *s = r->svc;
 	bool was_member = r->state == REP_READY;
 
 	if (r->state >= REP_DRAINING || dry(r, "retire"))
 		return;
-	r->failed = failed;
 	if (r->probe != NULL) {
 		httpc_cancel(s->d->httpc, r->probe);
 		r->probe = NULL;

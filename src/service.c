@@ -355,7 +355,7 @@ svc_reconcile(struct svc *s)
 				break;
 			log_info("%s: scaling down: retiring %s (%d -> %d)", s->name, r->name,
 			    svc_current(s), s->desired);
-			replica_retire(r, false);
+			replica_retire(r);
 		}
 		goto out;
 	}

@@ -15,7 +15,6 @@ on_synced(void *arg, uint64_t gen, bool ok)
 	struct svc *s = arg;
 	struct dsd *d = s->d;
 
-	s->up_applied = gen;
 	if (!ok)
 		log_err("%s: nginx did not take the new upstream (see above); draining "
 		    "continues so scaling is not stuck", s->name);

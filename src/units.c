@@ -227,3 +227,16 @@ fail : {
 	return -1;
 }
 }
+
+/* Names that end up in nginx files, container names and URLs: letters, digits and
+ * the few characters in extra, nothing else (no injection by syntax). */
+bool
+config_valid_chars(const char *s, const char *extra)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
+			return false;
+	return true;
+}

@@ -58,16 +58,11 @@ struct upstream {
 	struct proc *proc;
 };
 
+/* Addresses and names go into nginx syntax: a short token of safe characters only. */
 static bool
 valid_token(const char *s, const char *extra)
 {
-	size_t n = 0;
-
-	for (; s[n] != '\0'; n++)
-		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
-		      (s[n] >= '0' && s[n] <= '9') || strchr(extra, s[n]) != NULL))
-			return false;
-	return n > 0 && n <= UPSTREAM_TOKEN_MAX;
+	return config_valid_chars(s, extra) && strlen(s) <= UPSTREAM_TOKEN_MAX;
 }
 
 static int
