@@ -768,27 +768,6 @@ test_unix_socket(void **state)
 }
 
 static void
-test_docker_ping(void **state)
-{
-	struct fx *f = *state;
-	struct rec r;
-	struct httpc_req q = { .method = "GET", .url = "http://localhost/_ping",
-		.unix_socket = "/var/run/docker.sock", .timeout_ms = 3000, .done = on_done,
-		.arg = &r };
-
-	if (access(q.unix_socket, R_OK | W_OK) != 0)
-		skip();
-	memset(&r, 0, sizeof(r));
-	r.f = f;
-	assert_non_null(httpc_start(f->c, &q));
-	run(f, 1);
-	assert_int_equal(r.ok, 1);
-	assert_int_equal(r.status, 200);
-	assert_string_equal(r.body, "OK");
-	assert_true(strlen(r.apiv) > 0);
-}
-
-static void
 test_escape(void **state)
 {
 	char out[64];
@@ -825,7 +804,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_50_concurrent, setup_tcp, teardown),
 		cmocka_unit_test_setup_teardown(test_free_with_transfers_in_flight, setup_tcp, teardown),
 		cmocka_unit_test_setup_teardown(test_unix_socket, setup_unix, teardown),
-		cmocka_unit_test_setup_teardown(test_docker_ping, setup_tcp, teardown),
 		cmocka_unit_test(test_escape),
 	};
 
