@@ -18,11 +18,16 @@ def stop_process(proc, timeout=10):
 
 
 class Peer:
-    def __init__(self, argv, logpath, ready_url):
-        self.logf = open(logpath, "wb")
-        self.logpath = logpath
-        self.proc = subprocess.Popen(argv, stdout=self.logf, stderr=subprocess.STDOUT)
-        self.ready_url = ready_url
+    """A Prometheus-family server on 127.0.0.1:port, logging to d/log, ready at /-/ready."""
+
+    def __init__(self, argv, d, port):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.ready_url = f"{self.url}/-/ready"
+        self.logpath = os.path.join(d, "log")
+        self.logf = open(self.logpath, "wb")
+        self.proc = subprocess.Popen(argv + [f"--web.listen-address=127.0.0.1:{port}"],
+                                     stdout=self.logf, stderr=subprocess.STDOUT)
         wait_for(self.ready, timeout=20, what=f"{argv[0]} ready")
 
     def ready(self):
@@ -55,12 +60,8 @@ def start_prometheus(tmp, scrape_port, rule_files=(), alertmanager_port=None):
     path = os.path.join(d, "prometheus.yml")
     with open(path, "w") as f:
         f.write("\n".join(cfg) + "\n")
-    p = Peer(["prometheus", f"--config.file={path}", f"--storage.tsdb.path={d}/data",
-              f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle"],
-             os.path.join(d, "log"), f"http://127.0.0.1:{port}/-/ready")
-    p.port = port
-    p.url = f"http://127.0.0.1:{port}"
-    return p
+    return Peer(["prometheus", f"--config.file={path}", f"--storage.tsdb.path={d}/data",
+                 "--web.enable-lifecycle"], d, port)
 
 
 def start_alertmanager(tmp, config_text):
@@ -70,12 +71,8 @@ def start_alertmanager(tmp, config_text):
     path = os.path.join(d, "alertmanager.yml")
     with open(path, "w") as f:
         f.write(config_text)
-    p = Peer(["prometheus-alertmanager", f"--config.file={path}", f"--storage.path={d}/data",
-              f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
-             os.path.join(d, "log"), f"http://127.0.0.1:{port}/-/ready")
-    p.port = port
-    p.url = f"http://127.0.0.1:{port}"
-    return p
+    return Peer(["prometheus-alertmanager", f"--config.file={path}", f"--storage.path={d}/data",
+                 "--cluster.listen-address="], d, port)
 
 
 class Nginx:
