@@ -38,6 +38,17 @@ listed(const struct strv *sv, const char *name)
 	return false;
 }
 
+/* The direction a service's alertname lists give an alert, or HOLD if neither lists it. */
+static enum decide_dir
+listed_dir(const struct svc *s, const char *alertname)
+{
+	if (listed(&s->conf->up_alerts, alertname))
+		return DECIDE_UP;
+	if (listed(&s->conf->down_alerts, alertname))
+		return DECIDE_DOWN;
+	return DECIDE_HOLD;
+}
+
 /* Service and direction: labels first, then the services' alertname lists. */
 static struct svc *
 match(struct dsd *d, const struct webhook_alert *a, enum decide_dir *dir)
@@ -48,27 +59,24 @@ match(struct dsd *d, const struct webhook_alert *a, enum decide_dir *dir)
 
 		if (s == NULL || s->conf == NULL)
 			return NULL;
-		if (*dir == DECIDE_HOLD && a->alertname[0] != '\0') {
-			if (listed(&s->conf->up_alerts, a->alertname))
-				*dir = DECIDE_UP;
-			else if (listed(&s->conf->down_alerts, a->alertname))
-				*dir = DECIDE_DOWN;
-		}
+		if (*dir == DECIDE_HOLD && a->alertname[0] != '\0')
+			*dir = listed_dir(s, a->alertname);
 		return s;
 	}
 	if (a->alertname[0] == '\0')
 		return NULL;
 	for (size_t i = 0; i < d->nsvcs; i++) {
 		struct svc *s = d->svcs[i];
+		enum decide_dir listed_as;
 
 		if (s->conf == NULL)
 			continue;
-		if (listed(&s->conf->up_alerts, a->alertname) ||
-		    listed(&s->conf->down_alerts, a->alertname)) {
-			if (*dir == DECIDE_HOLD)
-				*dir = listed(&s->conf->up_alerts, a->alertname) ? DECIDE_UP : DECIDE_DOWN;
-			return s;
-		}
+		listed_as = listed_dir(s, a->alertname);
+		if (listed_as == DECIDE_HOLD)
+			continue;
+		if (*dir == DECIDE_HOLD)
+			*dir = listed_as;
+		return s;
 	}
 	return NULL;
 }
