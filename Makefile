@@ -66,15 +66,16 @@ $(BUILD)/obj $(BUILD)/tests:
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_config_EXTRA := units config_keys
 TEST_decide_EXTRA :=
-TEST_log_EXTRA    :=
-TEST_loop_EXTRA   := log
-TEST_httpc_EXTRA  := loop log
+TEST_log_EXTRA    := text
+TEST_loop_EXTRA   := log text
+TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := json
-TEST_webhook_EXTRA := json
-TEST_prom_EXTRA := httpc loop log json
-TEST_proc_EXTRA   := loop log
-TEST_upstream_EXTRA := proc loop log buf nginx units
+TEST_webhook_EXTRA := json text
+TEST_prom_EXTRA := httpc loop log json text
+TEST_proc_EXTRA   := loop log text
+TEST_upstream_EXTRA := proc loop log buf nginx units text
 TEST_nginx_EXTRA  :=
+TEST_text_EXTRA   :=
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests
@@ -92,7 +93,7 @@ FUZZ_RUNS ?= 20000
 fuzz:
 	mkdir -p $(BUILD)
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude $(PKG_CFLAGS) \
-		tests/fuzz/fuzz_webhook.c src/webhook.c src/json.c -lcjson -o $(BUILD)/fuzz_webhook
+		tests/fuzz/fuzz_webhook.c src/webhook.c src/json.c src/text.c -lcjson -o $(BUILD)/fuzz_webhook
 	@corpus=$$(mktemp -d) && cp tests/fuzz/corpus_webhook/* "$$corpus"/ && \
 		$(BUILD)/fuzz_webhook -runs=$(FUZZ_RUNS) -max_len=65536 \
 			-artifact_prefix=$(BUILD)/fuzz- "$$corpus"; \

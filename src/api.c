@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dockscaled.h"
+#include "json.h"
 #include "service.h"
 
 #define API_SERVICES "/api/v1/services"
@@ -116,8 +117,8 @@ route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct htt
 
 	if (!api_allowed(req, resp, "POST") || !api_authorized(d, req, resp))
 		return;
-	/* Trailing bytes after the object are malformed too (http.c NUL-terminates). */
-	body = cJSON_ParseWithOpts(req->body, NULL, true);
+	/* Trailing bytes after the object are malformed too. */
+	body = json_parse_whole(req->body, req->body_len);
 	if (body == NULL) {
 		http_resp_error(resp, 400, "body is not valid JSON");
 		return;

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "log.h"
+#include "text.h"
 
 #define HTTP_CONN_TIMEOUT_S 30U
 #define HTTP_CONN_LIMIT 512U
@@ -70,7 +71,7 @@ http_resp_error(struct http_resp *r, int status, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap); /* a cut message is still an answer */
+	text_vformat(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	o = cJSON_CreateObject();
 	if (o != NULL && cJSON_AddStringToObject(o, "error", msg) != NULL)

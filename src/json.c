@@ -14,3 +14,21 @@ json_get_str(const cJSON *o, const char *key)
 
 	return cJSON_IsString(v) && v->valuestring != NULL ? v->valuestring : NULL;
 }
+
+cJSON *
+json_parse_whole(const char *body, size_t len)
+{
+	const char *end = NULL;
+	cJSON *root;
+
+	if (body == NULL || len == 0)
+		return NULL;
+	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	for (; root != NULL && end != NULL && end < body + len; end++) {
+		if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
+			cJSON_Delete(root);
+			root = NULL;
+		}
+	}
+	return root;
+}

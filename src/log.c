@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "text.h"
+
 /* Process-wide like syslog(3) itself: set once at start-up and on reload, read by
  * every module that logs (as in OpenBSD's log.c); the daemon's one file-scope state. */
 static struct {
@@ -126,8 +128,7 @@ log_vmsg(int prio, const char *fmt, va_list ap)
 
 	if (prio > logstate.level)
 		return;
-	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg))
-		memcpy(msg + sizeof(msg) - 4, "...", 4); /* keep the head of an over-long line */
+	text_vformat(msg, sizeof(msg), fmt, ap); /* keeps the head of an over-long line */
 	/* One record per line: an embedded newline would split a journal entry. */
 	for (char *p = msg; *p != '\0'; p++)
 		if (*p == '\n' || *p == '\r')

@@ -12,6 +12,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "text.h"
 
 /* How much of the query or of a peer string goes into a message: the message must still
  * say what went wrong after the echoed part (error[] is 256 bytes). */
@@ -25,8 +26,8 @@ struct prom_query {
 	char *query; /* for messages */
 };
 
-/* Format the reason into out->error. A cut message is still useful, so truncation marks
- * the end with "..." instead of failing. Returns -1 so parse steps can return it. */
+/* The reason goes into out->error, cut with "..." if long. Returns -1 so parse steps can
+ * return it. */
 static int set_err(struct prom_value *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -34,37 +35,13 @@ static int
 set_err(struct prom_value *out, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(out->error, sizeof(out->error), fmt, ap);
+	text_vformat(out->error, sizeof(out->error), fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		out->error[0] = '\0';
-	else if ((size_t)n >= sizeof(out->error))
-		memcpy(out->error + sizeof(out->error) - 4, "...", 4);
 	out->ok = false;
 	out->value = NAN;
 	return -1;
-}
-
-/* Peer strings and the query go into messages that end up in logs and JSON: keep
- * printable ASCII, cut at ECHO_MAX with "...". dst must hold ECHO_MAX + 4. */
-static const char *
-echo(char *dst, const char *src)
-{
-	size_t i, len = strlen(src);
-
-	for (i = 0; i < len && i < ECHO_MAX; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-	}
-	if (i < len)
-		memcpy(dst + i, "...", 4);
-	else
-		dst[i] = '\0';
-	return dst;
 }
 
 /* One sample, [<unix time>, "<value>"]. Prometheus writes values as strings so that
@@ -85,13 +62,12 @@ parse_sample(const cJSON *pair, struct prom_value *out)
 	if (!cJSON_IsString(v) || v->valuestring == NULL)
 		return set_err(out, "sample value is not a string");
 	s = v->valuestring;
-	/* strtod skips leading blanks; Prometheus never writes them, so they mean junk. */
-	if (s[0] == '\0' || s[0] == ' ' || s[0] == '\t' || s[0] == '\n')
-		return set_err(out, "bad sample value '%s'", echo(what, s));
 	errno = 0;
 	d = strtod(s, &end);
-	if (end == s || *end != '\0')
-		return set_err(out, "bad sample value '%s'", echo(what, s));
+	/* strtod skips leading blanks; Prometheus never writes them, so they mean junk. */
+	if (end == s || *end != '\0' || s[0] == ' ' || s[0] == '\t' || s[0] == '\n')
+		return set_err(out, "bad sample value '%s'",
+		    text_echo(what, sizeof(what), s, NULL));
 	/* ERANGE on underflow still gives a usable tiny number; overflow gives +-HUGE_VAL,
 	 * which the isfinite test below turns into missing data like "+Inf". */
 	if (isnan(d))
@@ -129,35 +105,28 @@ parse_data(const cJSON *data, const char *query, struct prom_value *out)
 		 * it so the operator sees which configured query is at fault. */
 		if (n > 1)
 			return set_err(out, "query %s returned %d series, want 1 (aggregate it)",
-			    echo(what, query != NULL ? query : "?"), n);
+			    text_echo(what, sizeof(what), query != NULL ? query : "?", NULL), n);
 		return parse_sample(json_get(cJSON_GetArrayItem(res, 0), "value"), out);
 	}
 	if (strcmp(type, "matrix") == 0 || strcmp(type, "string") == 0)
 		return set_err(out, "%s result, want scalar or vector (drop the range selector)",
 		    type);
-	return set_err(out, "unknown resultType '%s'", echo(what, type));
+	return set_err(out, "unknown resultType '%s'",
+	    text_echo(what, sizeof(what), type, NULL));
 }
 
 int
 prom_parse(const char *body, size_t len, long http_status, const char *query,
     struct prom_value *out)
 {
-	const char *end = NULL, *status, *etype, *emsg;
+	const char *status, *etype, *emsg;
 	char what[ECHO_MAX + 4], tbuf[ECHO_MAX + 4];
-	cJSON *root = NULL;
+	cJSON *root;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->value = NAN;
-	if (body != NULL && len > 0)
-		root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-	/* Trailing bytes after the value mean it was not one JSON document. */
-	for (; root != NULL && end != NULL && end < body + len; end++) {
-		if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
-			cJSON_Delete(root);
-			root = NULL;
-		}
-	}
+	root = json_parse_whole(body, len);
 	status = json_get_str(root, "status");
 	if (status == NULL || (strcmp(status, "success") != 0 && strcmp(status, "error") != 0)) {
 		/* No envelope: a proxy's HTML page, a truncated body. The status says more
@@ -173,8 +142,9 @@ prom_parse(const char *body, size_t len, long http_status, const char *query,
 		etype = json_get_str(root, "errorType");
 		emsg = json_get_str(root, "error");
 		/* The type is a short keyword; cap it so the message keeps its room. */
-		rc = set_err(out, "%.32s: %s", echo(tbuf, etype != NULL ? etype : "error"),
-		    echo(what, emsg != NULL ? emsg : "no message"));
+		rc = set_err(out, "%.32s: %s",
+		    text_echo(tbuf, sizeof(tbuf), etype != NULL ? etype : "error", NULL),
+		    text_echo(what, sizeof(what), emsg != NULL ? emsg : "no message", NULL));
 	} else if (http_status != 200) {
 		rc = set_err(out, "HTTP %ld", http_status); /* a success envelope, a bad status */
 	} else {

@@ -8,13 +8,15 @@
 #include <string.h>
 
 #include "json.h"
+#include "text.h"
 
 /* How much of a peer-supplied string (a label name, a version) goes into a message:
  * enough to recognise it, never enough to crowd out the rest of the message. */
 #define ECHO_MAX 48
+/* Nor quotes or backslashes: label names appear unquoted in the 400 answer and the log. */
+#define ECHO_DROP "\"\\"
 
-/* Format the reason into err. A cut message is still a useful message, so truncation
- * only marks the end with "..." instead of failing. Always returns -1, so parse steps
+/* The reason goes into err, cut with "..." if long. Always returns -1, so parse steps
  * can `return fail(...)`. */
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -23,40 +25,11 @@ static int
 fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
-	if (err == NULL || errlen == 0)
-		return -1;
 	va_start(ap, fmt);
-	n = vsnprintf(err, errlen, fmt, ap);
+	text_vformat(err, errlen, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		err[0] = '\0';
-	else if ((size_t)n >= errlen && errlen > 4)
-		memcpy(err + errlen - 4, "...", 4);
 	return -1;
-}
-
-/* Peer strings are echoed in messages: keep printable ASCII only (no quotes or
- * backslashes either) so the caller's JSON answer and our log lines stay one clean line,
- * whatever bytes Alertmanager or an attacker sent. */
-static const char *
-echo(char *dst, size_t n, const char *src)
-{
-	size_t len = strlen(src), max = n > 4 ? n - 4 : 0, i;
-
-	if (max > ECHO_MAX)
-		max = ECHO_MAX;
-	for (i = 0; i < len && i < max; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		dst[i] = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? (char)c : '?';
-	}
-	if (i < len)
-		memcpy(dst + i, "...", 4); /* fits: i <= n - 4 */
-	else
-		dst[i] = '\0';
-	return dst;
 }
 
 /* Copy a label or fingerprint. Too long is an error, not a cut: these strings select a
@@ -95,7 +68,7 @@ parse_labels(const cJSON *labels, size_t idx, struct webhook_alert *a, char *err
 
 		if (!cJSON_IsString(l) || l->valuestring == NULL)
 			return fail(err, errlen, "alerts[%zu]: label %s is not a string", idx,
-			    echo(name, sizeof(name), key));
+			    text_echo(name, sizeof(name), key, ECHO_DROP));
 		/* Duplicate keys: the first one wins, as cJSON's lookups would have it.
 		 * Flags rather than lookups keep a body of duplicates linear. */
 		if (strcmp(key, "alertname") == 0 && !seen_name) {
@@ -150,28 +123,6 @@ parse_alert(const cJSON *o, size_t idx, struct webhook_alert *a, char *err, size
 	return 0;
 }
 
-/* cJSON_ParseWithLength accepts anything after the first value ("{}garbage"); a body
- * with trailing bytes other than whitespace is not a JSON document, so it is refused. */
-static cJSON *
-parse_json(const char *body, size_t len)
-{
-	const char *end = NULL;
-	cJSON *root;
-
-	if (body == NULL || len == 0)
-		return NULL;
-	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-	if (root == NULL)
-		return NULL;
-	for (; end != NULL && end < body + len; end++) {
-		if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
-			cJSON_Delete(root);
-			return NULL;
-		}
-	}
-	return root;
-}
-
 static int
 parse_root(const cJSON *root, struct webhook_payload *out, char *err, size_t errlen)
 {
@@ -189,7 +140,7 @@ parse_root(const cJSON *root, struct webhook_payload *out, char *err, size_t err
 		return fail(err, errlen, "version must be the string 4");
 	if (strcmp(ver->valuestring, "4") != 0)
 		return fail(err, errlen, "unsupported version %s (want 4)",
-		    echo(what, sizeof(what), ver->valuestring));
+		    text_echo(what, sizeof(what), ver->valuestring, ECHO_DROP));
 	/* The group status is informational (each alert carries its own), so an odd one is
 	 * left empty instead of failing the whole notification. */
 	st = json_get(root, "status");
@@ -231,7 +182,7 @@ webhook_parse(const char *body, size_t len, struct webhook_payload *out, char *e
 	memset(out, 0, sizeof(*out));
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	root = parse_json(body, len);
+	root = json_parse_whole(body, len);
 	if (root == NULL)
 		return fail(err, errlen, "not JSON");
 	rc = parse_root(root, out, err, errlen);

@@ -1,0 +1,18 @@
+/* text.h: bounded messages, safe to log and to answer with, from untrusted strings. */
+#ifndef DOCKSCALE_TEXT_H
+#define DOCKSCALE_TEXT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* Format into dst (n bytes). A message too long for dst is still worth having, so it is
+ * cut and ends in "..." instead of failing. */
+void text_vformat(char *dst, size_t n, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+/* src for a message, in dst (n bytes): printable ASCII only, so that a log line stays
+ * one line whatever a peer sent; bytes that are not, and those in drop (may be NULL),
+ * become '?'. Cut with "..." when too long: size dst for what a message can afford to
+ * echo. Returns dst. */
+const char *text_echo(char *dst, size_t n, const char *src, const char *drop);
+
+#endif
