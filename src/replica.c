@@ -297,6 +297,9 @@ on_created(void *arg, const struct docker_reply *rep, const char *id)
 	struct svc *s = r->svc;
 
 	if (!rep->ok) {
+		/* Nothing was created: the record goes at the next sweep. Left busy, it would
+		 * never go, and would count against max_replicas for good. */
+		r->busy = false;
 		s->op_busy = false;
 		if (rep->status == 409) {
 			/* A container we do not own holds the name: never touch it, use another. */

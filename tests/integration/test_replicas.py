@@ -153,6 +153,19 @@ def test_missing_image_backs_off_without_crash_loop(daemon_factory, svc):
     assert "failed to start" in d.log()
 
 
+def test_failed_creates_do_not_use_up_max_replicas(daemon_factory, svc):
+    # As many failed create calls as max_replicas (an engine down or an image missing
+    # for a while): once the cause is gone, the service still reaches its count.
+    d = daemon_factory(service_conf(svc, image="dockscale-no-such-image:1",
+                                    max_replicas=2)).start()
+    wait_for(lambda: status(d, svc)["failed_starts_total"] >= 3, timeout=30,
+             what="three failed starts")
+    assert status(d, svc)["replicas"] == []
+    d.write_config(service_conf(svc, max_replicas=2))
+    d.signal(signal.SIGHUP)
+    wait_ready(d, svc, 1)
+
+
 def test_never_healthy_replica_is_removed_and_backs_off(daemon_factory, svc):
     d = daemon_factory(service_conf(svc, image=NOHC, health_path="/nope",
                                     start_timeout="2s")).start()
