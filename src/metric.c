@@ -85,21 +85,24 @@ metric_sample(struct svc *s)
 	struct dsd *d = s->d;
 	const struct svc_conf *c = s->conf;
 
-	if (c == NULL || s->stats_pending > 0)
+	if (c == NULL)
 		return;
-	/* Every ready replica: docker_cpu needs them, and /metrics exports them all. */
-	for (size_t i = 0; i < s->nreps; i++) {
-		struct replica *r = s->reps[i];
+	/* Every ready replica: docker_cpu needs them, and /metrics exports them all. A round
+	 * still in flight is not doubled, but the query below does not wait for it. */
+	if (s->stats_pending == 0) {
+		for (size_t i = 0; i < s->nreps; i++) {
+			struct replica *r = s->reps[i];
 
-		if (r->state != REP_READY || r->stats_busy || r->id[0] == '\0')
-			continue;
-		if (docker_stats(d->docker, r->id, on_stats, r) == 0) {
-			r->stats_busy = true;
-			s->stats_pending++;
+			if (r->state != REP_READY || r->stats_busy || r->id[0] == '\0')
+				continue;
+			if (docker_stats(d->docker, r->id, on_stats, r) == 0) {
+				r->stats_busy = true;
+				s->stats_pending++;
+			}
 		}
+		if (s->stats_pending == 0)
+			stats_round_done(s);
 	}
-	if (s->stats_pending == 0)
-		stats_round_done(s);
 	if (c->metric == METRIC_PROMETHEUS && s->prom_q == NULL)
 		s->prom_q = prom_query(d->httpc, d->cfg.prom_url, c->query, d->cfg.prom_timeout_ms,
 		    on_prom, s);
