@@ -418,14 +418,19 @@ on_confirm(struct loop *l, struct loop_timer *t)
 		say_blind(u, j);
 	}
 	if (loop_now(l) >= j->confirm_deadline) {
-		if (j->blind)
-			log_info("service %s: nginx assumed to run the new upstream %lldms after the "
-			    "reload (its workers are not visible)", u->service,
-			    (long long)(loop_clock_ms() - j->reload_ms));
-		else
-			log_warning("service %s: nginx master %ld started no new workers within "
-			    "%lldms of the reload; continuing", u->service, (long)j->master,
-			    (long long)j->timeout_ms);
+		if (!j->blind) {
+			/* The master did not take the file (it may have failed to apply it):
+			 * its old workers still route to the old upstream. */
+			log_err("service %s: nginx master %ld started no new workers within %lldms "
+			    "of the reload: it may still run the previous upstream", u->service,
+			    (long)j->master, (long long)j->timeout_ms);
+			u->need_reload = true;
+			finish(u, false);
+			return;
+		}
+		log_info("service %s: nginx assumed to run the new upstream %lldms after the "
+		    "reload (its workers are not visible)", u->service,
+		    (long long)(loop_clock_ms() - j->reload_ms));
 		finish(u, true);
 		return;
 	}

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -585,6 +587,55 @@ test_sync_moved_path_removes_ours_only(void **state)
 	f->sc.upstream_file = f->path;
 }
 
+/* A "master" whose workers never change: the reload signal was sent, but nothing shows
+ * the master applied the file, so nginx may still route to removed replicas. The sync
+ * fails (to be retried, reloading the same bytes again) instead of letting drains start. */
+static void
+test_sync_reload_not_applied_fails(void **state)
+{
+	struct fx *f = *state;
+	char pidfile[160], pidtext[32], children[64], buf[64];
+	pid_t master = fork();
+
+	assert_true(master >= 0);
+	if (master == 0) {
+		setpgid(0, 0); /* its sleep goes with it at the end */
+		execlp("sh", "sh", "-c", "sleep 30 & wait", (char *)NULL);
+		_exit(127);
+	}
+	/* its one child (not an nginx worker) appears once sh has forked */
+	snprintf(children, sizeof(children), "/proc/%ld/task/%ld/children", (long)master,
+	    (long)master);
+	for (;;) {
+		FILE *fp = fopen(children, "r");
+		size_t n = fp != NULL ? fread(buf, 1, sizeof(buf) - 1, fp) : 0;
+
+		if (fp != NULL)
+			fclose(fp);
+		if (n > 0)
+			break;
+		usleep(1000);
+	}
+	snprintf(pidfile, sizeof(pidfile), "%s/nginx.pid", f->dir);
+	snprintf(pidtext, sizeof(pidtext), "%ld\n", (long)master);
+	put(pidfile, pidtext);
+	f->cfg.nginx_pid_file = pidfile;
+	assert_true(upstream_sync(f->u, tgt(f, 300), TWO, 2) > 0);
+	run_until(f, 1);
+	assert_false(f->oks[0]);
+	assert_int_equal(upstream_get_stats(f->u)->reloads_ok, 1);
+	/* the same set again: reloaded again, not taken as already applied */
+	assert_true(upstream_sync(f->u, tgt(f, 300), TWO, 2) > 0);
+	run_until(f, 2);
+	assert_false(f->oks[1]);
+	assert_int_equal(upstream_get_stats(f->u)->reloads_ok, 2);
+	kill(-master, SIGKILL);
+	kill(master, SIGKILL);
+	waitpid(master, NULL, 0);
+	f->cfg.nginx_pid_file = NULL;
+	unlink(pidfile);
+}
+
 static void
 test_sync_bad_arguments(void **state)
 {
@@ -756,6 +807,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sync_copies_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_bad_arguments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_refuses_symlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_reload_not_applied_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_refuses_fifo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_moved_path_removes_ours_only, setup,
 		    teardown),
