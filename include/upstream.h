@@ -20,6 +20,12 @@ char *upstream_render(const char *name, const char *const *addrs, size_t n, size
  * directory. 0 or -1 (logged; the old file is untouched on failure). */
 int upstream_write_file(const char *path, const char *data, size_t len);
 
+/* Read path whole into a malloc'd *data: 1 read, 0 absent, -1 error (logged). Only a
+ * regular file is read: a symlink (O_NOFOLLOW) or anything else (FIFO, device: opened
+ * O_NONBLOCK, refused after fstat) is an error, so nothing is read or restored through
+ * a link and the loop never blocks on a FIFO. Bigger than 4 MiB: not ours, an error. */
+int upstream_read_file(const char *path, char **data, size_t *len);
+
 struct upstream;
 
 /* Where and how one sync writes and applies the file: plain values, no configuration
