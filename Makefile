@@ -73,7 +73,7 @@ TEST_dockerjson_EXTRA := json
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
 TEST_proc_EXTRA   := loop log text
-TEST_upstream_EXTRA := proc loop log buf nginx units text
+TEST_upstream_EXTRA := upstream_file proc loop log buf nginx units text
 TEST_nginx_EXTRA  :=
 TEST_text_EXTRA   :=
 

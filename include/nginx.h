@@ -18,7 +18,9 @@ int nginx_new_generation(const pid_t *before, size_t nbefore, const pid_t *now, 
 
 /* 1 when none of pids is still a worker taking requests: each is gone, or its title
  * says "shutting down" (the master told it to stop; it only finishes what it has).
- * nginx starts new workers about 100 ms before it retires the old ones. */
+ * nginx starts new workers about 100 ms before it retires the old ones. 0 when one
+ * still takes requests; -1 when one is alive but /proc does not show it (hidepid,
+ * ProtectProc=invisible: a worker of another user), so retirement cannot be seen. */
 int nginx_old_retired(const pid_t *pids, size_t n);
 
 #endif

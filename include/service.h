@@ -12,7 +12,7 @@
 
 struct dsd;
 struct prom_query;
-struct upstream;
+struct lb;
 struct svc;
 
 /* Where a replica is in its life. Only STARTING and READY count toward the current
@@ -56,6 +56,18 @@ struct replica {
 	double cpu_pct;            /* last rate, percent of the replica's limit; <0 unknown */
 };
 
+/* A service's balancer membership: owned and written by traffic.c only. */
+struct traffic {
+	struct lb *lb;
+	bool changed;            /* the members changed since the last sync request */
+	bool failing;            /* the last sync failed: the balancer may run old members */
+	int failures_in_row;     /* consecutive failed syncs: the retry backoff */
+	uint64_t failures;       /* failed syncs, total */
+	uint64_t requested;      /* generation of the latest sync request */
+	int64_t retry_at;        /* loop clock: when a failed sync is retried */
+	struct loop_timer retry;
+};
+
 #define SVC_FINGERPRINTS 32
 
 /* A firing alert that stepped a service, to recognise its re-sends. */
@@ -75,7 +87,6 @@ struct svc {
 	bool desired_set;              /* adopted or requested; else min_replicas */
 	bool observed;                 /* a container list has been merged once */
 	int dry_said;                  /* --dry-run: the desired count last reported */
-	bool membership_dirty;         /* the READY set changed since the upstream sync */
 	int *taken;                    /* indices whose name a foreign container holds */
 	size_t ntaken;
 	bool op_busy;                  /* one create or one removal at a time */
@@ -97,7 +108,7 @@ struct svc {
 	int64_t react_create_us;       /* request -> Docker create call issued */
 	int64_t react_ready_us;        /* request -> replica healthy */
 	int64_t react_serving_us;      /* request -> nginx reloaded with it */
-	struct upstream *up;           /* its nginx upstream file */
+	struct traffic tr;             /* its balancer membership (traffic.c) */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts */
 	size_t nfp;
 	/* counters for /metrics and the API */
@@ -141,9 +152,13 @@ void scale_evaluate(struct svc *s, bool have, double value, int64_t sampled_ms,
 int scale_alert(struct svc *s, enum decide_dir dir, const char *why,
     struct decide_result *out);
 
-/* traffic.c: the service's nginx upstream. */
+/* traffic.c: the service's balancer membership. */
 int traffic_init(struct svc *s);
 void traffic_fini(struct svc *s);
+/* The members changed (or the settings did): the next pass syncs. */
+void traffic_changed(struct svc *s);
+/* Every pass: sync a change at once, and a failed sync when its retry is due. */
+void traffic_pass(struct svc *s);
 void traffic_sync(struct svc *s);
 
 /* status.c: JSON for the status API (a cJSON object, caller frees). */

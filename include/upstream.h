@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
 #include "loop.h"
 
 /* The placeholder that keeps an upstream with no healthy replica valid: nginx answers
@@ -21,11 +20,28 @@ char *upstream_render(const char *name, const char *const *addrs, size_t n, size
  * directory. 0 or -1 (logged; the old file is untouched on failure). */
 int upstream_write_file(const char *path, const char *data, size_t len);
 
+/* Read path whole into a malloc'd *data: 1 read, 0 absent, -1 error (logged). Only a
+ * regular file is read: a symlink (O_NOFOLLOW) or anything else (FIFO, device: opened
+ * O_NONBLOCK, refused after fstat) is an error, so nothing is read or restored through
+ * a link and the loop never blocks on a FIFO. Bigger than 4 MiB: not ours, an error. */
+int upstream_read_file(const char *path, char **data, size_t *len);
+
 struct upstream;
+
+/* Where and how one sync writes and applies the file: plain values, no configuration
+ * (the caller may free them once upstream_sync returns: the request keeps copies). */
+struct upstream_target {
+	const char *path;          /* the upstream file, absolute */
+	const char *name;          /* NAME of `upstream NAME { ... }` */
+	const char *const *test;   /* test_command argv, NULL-terminated, non-empty */
+	const char *const *reload; /* reload_command argv */
+	const char *pid_file;      /* nginx's pid file; NULL or "" = do not confirm reloads */
+	int64_t timeout_ms;        /* per command */
+};
 
 /* A sync finished. gen is the generation it applied (see upstream_sync); ok = the file
  * holds it and nginx was reloaded (or nothing had to change). On !ok the previous file
- * is back in place. */
+ * is back in place (or, if there was none, no file is left). */
 typedef void (*upstream_cb)(void *arg, uint64_t gen, bool ok);
 
 struct upstream_stats {
@@ -39,16 +55,20 @@ struct upstream *upstream_new(struct loop *l, const char *service, upstream_cb c
 /* Kills a running command (no callback) and frees. The file stays as it is. */
 void upstream_free(struct upstream *u);
 
-/* Ask for the file to hold exactly addrs. Returns the generation of this request (> 0;
- * increasing). Asynchronous, at most one sync at a time per upstream: when the rendered
- * bytes equal the file's, nothing is written and cb(gen, true) runs from the loop
- * (never from inside this call); else write atomically, run test_command, and on success
- * reload_command; if the test fails restore the previous bytes exactly and log the
- * checker's output. A request made while a sync runs is queued; only the latest queued
- * one runs next, and cb reports that later generation (covering the skipped ones).
- * Commands get timeout_ms each. 0 on a bad argument or out of memory (logged). */
-uint64_t upstream_sync(struct upstream *u, const struct config *cfg,
-    const struct svc_conf *sc, const char *const *addrs, size_t n, int64_t timeout_ms);
+/* Ask for the file at t->path to hold exactly addrs. Returns the generation of this
+ * request (> 0; increasing). Asynchronous, at most one sync at a time per upstream: when
+ * the rendered bytes equal the file's, nothing is written and cb(gen, true) runs from
+ * the loop (never from inside this call); else write atomically, run the test, and on
+ * success the reload; if the test fails restore the previous bytes exactly (or remove
+ * the file if there was none) and log the checker's output. The file is only read
+ * when it is a regular file (not a symlink, FIFO, device): anything else fails the
+ * sync. When t->path differs from the path the previous sync used, the old file is
+ * removed first if it still starts with this daemon's header for the service, so two
+ * files never declare the same upstream. A request made while a sync runs is queued;
+ * only the latest queued one runs next, and cb reports that later generation (covering
+ * the skipped ones). 0 on a bad argument or out of memory (logged). */
+uint64_t upstream_sync(struct upstream *u, const struct upstream_target *t,
+    const char *const *addrs, size_t n);
 bool upstream_busy(const struct upstream *u);
 const struct upstream_stats *upstream_get_stats(const struct upstream *u);
 /* How many servers the file held after the last successful sync (0 = placeholder). */

@@ -8,7 +8,7 @@
 #include "buf.h"
 #include "dockscaled.h"
 #include "service.h"
-#include "upstream.h"
+#include "lb.h"
 
 static const char *
 num(char *buf, size_t len, double v)
@@ -76,16 +76,29 @@ render_nginx(struct buf *b, const struct dsd *d)
 	buf_printf(b, "# HELP dockscale_upstream_servers Replicas in the service's nginx "
 	    "upstream.\n# TYPE dockscale_upstream_servers gauge\n");
 	for (size_t i = 0; i < d->nsvcs; i++) {
-		const struct upstream *u = d->svcs[i]->up;
+		struct lb_stats st;
 
-		if (u == NULL)
+		if (d->svcs[i]->tr.lb == NULL)
 			continue;
-		ok += upstream_get_stats(u)->reloads_ok;
-		failed += upstream_get_stats(u)->reloads_failed;
-		rejected += upstream_get_stats(u)->tests_failed;
+		lb_stats(d->svcs[i]->tr.lb, &st);
+		ok += st.applied;
+		failed += st.failed;
+		rejected += st.rejected;
 		buf_printf(b, "dockscale_upstream_servers{service=\"%s\"} %zu\n", d->svcs[i]->name,
-		    upstream_size(u));
+		    st.serving);
 	}
+	/* 0 while a failed sync waits for its retry: scale-downs wait with it. */
+	buf_printf(b, "# HELP dockscale_balancer_in_sync 1 when the balancer runs the service's "
+	    "current replicas, 0 after a failed sync until one succeeds.\n"
+	    "# TYPE dockscale_balancer_in_sync gauge\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_balancer_in_sync{service=\"%s\"} %d\n", d->svcs[i]->name,
+		    d->svcs[i]->tr.failing ? 0 : 1);
+	buf_printf(b, "# HELP dockscale_balancer_sync_failures_total Balancer syncs that failed "
+	    "(write, test or reload).\n# TYPE dockscale_balancer_sync_failures_total counter\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_balancer_sync_failures_total{service=\"%s\"} %llu\n",
+		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->tr.failures);
 	/* test_failed: test_command rejected the file, which was restored. */
 	buf_printf(b, "# HELP dockscale_nginx_reloads_total nginx reloads by result.\n"
 	    "# TYPE dockscale_nginx_reloads_total counter\n"

@@ -78,16 +78,23 @@ int
 nginx_old_retired(const pid_t *pids, size_t n)
 {
 	char path[64], title[128];
+	int hidden = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pids[i]) >=
 		    (int)sizeof(path))
 			return 0;
-		if (read_small(path, title, sizeof(title)) == -1)
-			continue; /* gone */
+		if (read_small(path, title, sizeof(title)) == -1) {
+			/* Gone, or alive but hidden from us (hidepid, ProtectProc=invisible):
+			 * only kill() can tell, and hidden must never read as retired. */
+			if (kill(pids[i], 0) == -1 && errno == ESRCH)
+				continue;
+			hidden = 1;
+			continue;
+		}
 		if (strncmp(title, "nginx: worker process", 21) == 0 &&
 		    strstr(title, "shutting down") == NULL)
 			return 0;
 	}
-	return 1;
+	return hidden ? -1 : 1;
 }

@@ -61,7 +61,7 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 	free(s->taken);
 	s->taken = NULL;
 	s->ntaken = 0;
-	s->membership_dirty = true; /* upstream_file or upstream_name may have changed */
+	traffic_changed(s); /* upstream_file or upstream_name may have changed */
 	svc_kick(s);
 }
 
@@ -95,7 +95,7 @@ svc_name_taken(struct svc *s, int index)
 void
 svc_membership_changed(struct svc *s)
 {
-	s->membership_dirty = true;
+	traffic_changed(s);
 }
 
 int
@@ -246,7 +246,7 @@ svc_observe(struct svc *s, const struct docker_ctr *ctrs, size_t n)
 	}
 	if (!s->observed) {
 		s->observed = true;
-		s->membership_dirty = true; /* the file reflects what runs, even nothing */
+		traffic_changed(s); /* the file reflects what runs, even nothing */
 		if (!s->desired_set) {
 			/* After a restart keep what runs (within bounds), else start at min. */
 			int running = svc_current(s);
@@ -377,6 +377,5 @@ svc_reconcile(struct svc *s)
 		}
 	}
 out:
-	if (s->membership_dirty)
-		traffic_sync(s);
+	traffic_pass(s);
 }

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "dockscaled.h"
+#include "lb.h"
 #include "service.h"
 
 static cJSON *
@@ -19,6 +20,11 @@ replica_json(const struct replica *r)
 	    docker_health_name(r->health) : (r->state == REP_READY ? "healthy (probe)" :
 	    "unknown (probe)"));
 	cJSON_AddStringToObject(o, "address", r->addr);
+	/* A draining replica waits first for the balancer to run an upstream without it,
+	 * then for `drain`. */
+	if (r->state == REP_DRAINING)
+		cJSON_AddStringToObject(o, "waiting_for", loop_timer_armed(&r->timer) ? "drain" :
+		    "balancer");
 	if (r->cpu_pct >= 0)
 		cJSON_AddNumberToObject(o, "cpu_percent", r->cpu_pct);
 	return o;
@@ -37,7 +43,7 @@ cJSON *
 status_service(const struct svc *s, int64_t now)
 {
 	const struct svc_conf *c = s->conf;
-	cJSON *o = cJSON_CreateObject(), *reps, *dec, *react;
+	cJSON *o = cJSON_CreateObject(), *reps, *dec, *react, *bal;
 
 	if (o == NULL)
 		return NULL;
@@ -74,6 +80,14 @@ status_service(const struct svc *s, int64_t now)
 		add_ms(react, "to_create_call", s->react_create_us);
 		add_ms(react, "to_healthy", s->react_ready_us);
 		add_ms(react, "to_serving", s->react_serving_us);
+	}
+	bal = cJSON_AddObjectToObject(o, "balancer");
+	if (bal != NULL) {
+		cJSON_AddStringToObject(bal, "kind", lb_kind(s->tr.lb));
+		cJSON_AddBoolToObject(bal, "in_sync", !s->tr.failing);
+		cJSON_AddNumberToObject(bal, "sync_failures_total", (double)s->tr.failures);
+		cJSON_AddNumberToObject(bal, "retry_in_ms", s->tr.failing && s->tr.retry_at > now ?
+		    (double)(s->tr.retry_at - now) : 0.0);
 	}
 	reps = cJSON_AddArrayToObject(o, "replicas");
 	for (size_t i = 0; i < s->nreps && reps != NULL; i++)

@@ -1,82 +1,153 @@
-/* traffic.c: a service's nginx membership: healthy replicas in, draining ones out. */
+/* traffic.c: a service's balancer membership: healthy replicas in, draining ones out. */
 #include <stdlib.h>
 
 #include "dockscaled.h"
+#include "lb.h"
 #include "log.h"
 #include "service.h"
-#include "upstream.h"
 
-/* nginx has applied (or failed to apply) generation gen: replicas taken out by it
- * start their drain wait now, so `drain` counts from nginx's reload, not from the
- * decision. */
+/* A failed sync is retried after 1 s, doubling up to 30 s, until the balancer runs the
+ * members (README.md, "nginx upstream"). */
+#define RETRY_FIRST_MS 1000
+#define RETRY_MAX_MS 30000
+
+static void
+failed(struct svc *s, bool latest)
+{
+	struct traffic *tr = &s->tr;
+	int64_t delay = RETRY_FIRST_MS;
+
+	tr->failures++;
+	if (!latest)
+		return; /* a newer request is queued behind it: its result decides */
+	tr->failing = true;
+	for (int i = 0; i < tr->failures_in_row && delay < RETRY_MAX_MS; i++)
+		delay *= 2;
+	if (delay > RETRY_MAX_MS)
+		delay = RETRY_MAX_MS;
+	tr->failures_in_row++;
+	tr->retry_at = loop_now(&s->d->loop) + delay;
+	loop_timer_start(&s->d->loop, &tr->retry, delay);
+	log_err("%s: the balancer does not run the current replicas (see above); replicas "
+	    "leaving it keep running until it does; retrying in %llds", s->name,
+	    (long long)delay / 1000);
+}
+
+/* The balancer has applied (or failed to apply) generation gen. Replicas taken out by
+ * it start their drain wait now, so `drain` counts from the moment nothing routes new
+ * requests to them; a failure stops nothing: the drain waits for a later success. */
 static void
 on_synced(void *arg, uint64_t gen, bool ok)
 {
 	struct svc *s = arg;
-	struct dsd *d = s->d;
+	struct traffic *tr = &s->tr;
 
-	if (!ok)
-		log_err("%s: nginx did not take the new upstream (see above); draining "
-		    "continues so scaling is not stuck", s->name);
+	if (!ok) {
+		failed(s, gen >= tr->requested);
+		return;
+	}
+	if (gen >= tr->requested && tr->failing) {
+		log_notice("%s: the balancer runs the current replicas again after %d failed "
+		    "attempt(s)", s->name, tr->failures_in_row);
+		tr->failing = false;
+		tr->failures_in_row = 0;
+		loop_timer_stop(&s->d->loop, &tr->retry);
+	}
 	for (size_t i = 0; i < s->nreps; i++) {
 		struct replica *r = s->reps[i];
 
-		if (ok && r->trigger_us != 0 && r->join_gen != 0 && r->join_gen <= gen) {
+		if (r->trigger_us != 0 && r->join_gen != 0 && r->join_gen <= gen) {
 			s->react_serving_us = loop_clock_us() - r->trigger_us;
 			r->trigger_us = 0;
 		}
 		if (r->state == REP_DRAINING && r->drain_gen != 0 && r->drain_gen <= gen &&
 		    !loop_timer_armed(&r->timer))
-			loop_timer_start(&d->loop, &r->timer,
+			loop_timer_start(&s->d->loop, &r->timer,
 			    s->conf != NULL ? s->conf->drain_ms : 0);
 	}
+}
+
+static void
+on_retry(struct loop *l, struct loop_timer *t)
+{
+	struct svc *s = t->arg;
+
+	(void)l;
+	if (!lb_busy(s->tr.lb))
+		traffic_sync(s);
 }
 
 int
 traffic_init(struct svc *s)
 {
-	s->up = upstream_new(&s->d->loop, s->name, on_synced, s);
-	return s->up != NULL ? 0 : -1;
+	loop_timer_init(&s->tr.retry, on_retry, s);
+	s->tr.lb = lb_new(&s->d->loop, &s->d->cfg, s->name, on_synced, s);
+	return s->tr.lb != NULL ? 0 : -1;
 }
 
 void
 traffic_fini(struct svc *s)
 {
-	upstream_free(s->up);
-	s->up = NULL;
+	loop_timer_stop(&s->d->loop, &s->tr.retry);
+	lb_free(s->tr.lb);
+	s->tr.lb = NULL;
 }
 
-/* Write the upstream of READY replicas; draining ones wait for this generation. */
+void
+traffic_changed(struct svc *s)
+{
+	s->tr.changed = true;
+}
+
+/* Called at every pass: a change is synced at once, a failed sync when its retry is due. */
+void
+traffic_pass(struct svc *s)
+{
+	struct traffic *tr = &s->tr;
+
+	if (tr->changed || (tr->failing && !lb_busy(tr->lb) &&
+	    loop_now(&s->d->loop) >= tr->retry_at))
+		traffic_sync(s);
+}
+
+/* Hand the balancer the READY replicas and the draining ones (marked); draining ones
+ * wait for this generation. */
 void
 traffic_sync(struct svc *s)
 {
 	struct dsd *d = s->d;
-	const char **addrs;
+	struct traffic *tr = &s->tr;
+	struct lb_member *m;
 	size_t n = 0;
 	uint64_t gen;
 
-	if (s->conf == NULL || d->dry_run || s->up == NULL || !s->observed)
+	if (s->conf == NULL || d->dry_run || tr->lb == NULL || !s->observed)
 		return;
 	/* After a restart, adopted replicas are inspected before the first write, or the
 	 * file would drop healthy replicas for a moment. */
 	for (size_t i = 0; i < s->nreps; i++)
 		if (s->reps[i]->adopted && !s->reps[i]->inspected && s->reps[i]->state == REP_STARTING)
 			return;
-	s->membership_dirty = false;
-	addrs = calloc(s->nreps + 1, sizeof(*addrs));
-	if (addrs == NULL) {
-		s->membership_dirty = true; /* try again next pass */
+	tr->changed = false;
+	m = calloc(s->nreps + 1, sizeof(*m));
+	if (m == NULL) {
+		tr->changed = true; /* try again next pass */
 		return;
 	}
-	for (size_t i = 0; i < s->nreps; i++)
-		if (s->reps[i]->state == REP_READY && s->reps[i]->addr[0] != '\0')
-			addrs[n++] = s->reps[i]->addr;
-	gen = upstream_sync(s->up, &d->cfg, s->conf, addrs, n, d->cfg.nginx_timeout_ms);
-	free(addrs);
+	for (size_t i = 0; i < s->nreps; i++) {
+		const struct replica *r = s->reps[i];
+
+		if ((r->state == REP_READY || r->state == REP_DRAINING) && r->addr[0] != '\0')
+			m[n++] = (struct lb_member){ .name = r->name, .addr = r->addr,
+			    .draining = r->state == REP_DRAINING };
+	}
+	gen = lb_sync(tr->lb, &d->cfg, s->conf, m, n);
+	free(m);
 	if (gen == 0) {
-		s->membership_dirty = true;
+		failed(s, true);
 		return;
 	}
+	tr->requested = gen;
 	for (size_t i = 0; i < s->nreps; i++) {
 		struct replica *r = s->reps[i];
 

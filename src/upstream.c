@@ -1,25 +1,23 @@
-/* upstream.c: one service's nginx upstream file: render, write atomically, test, reload. */
+/* upstream.c: one service's nginx upstream: render the file, replace it, test, reload, confirm. */
 #include "upstream.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "config.h"
 #include "log.h"
 #include "nginx.h"
 #include "proc.h"
 
 #define CONFIRM_POLL_MS 5 /* how often to look for the master's new workers */
 
-/* A file bigger than this is not one of ours: refuse to replace what we could not restore. */
-#define UPSTREAM_FILE_MAX (4 * 1024 * 1024)
 #define UPSTREAM_TOKEN_MAX 255
+/* The start of the file's first line: what marks a file as this daemon's. */
+#define HEADER_FMT "# Written by dockscaled for service %s;"
 
 /* One requested state of the file, with private copies of everything it needs: the
  * config it came from may be freed (SIGHUP) while it waits or runs. */
@@ -27,8 +25,8 @@ struct job {
 	uint64_t gen;
 	char *path;
 	char **test, **reload;
-	char *data, *fallback; /* the file to write; the placeholder file if nothing to restore */
-	size_t len, fblen, nservers;
+	char *data;            /* the file to write */
+	size_t len, nservers;
 	int64_t timeout_ms;
 	char *prev;            /* the bytes it replaced, for a restore */
 	size_t prevlen;
@@ -37,6 +35,7 @@ struct job {
 	pid_t master;          /* the master and its children before the reload */
 	pid_t old[NGINX_WORKERS_MAX];
 	int nold;
+	bool blind;            /* /proc does not show the master's workers */
 	int64_t reload_ms, confirm_deadline;
 };
 
@@ -56,6 +55,8 @@ struct upstream {
 	struct loop_timer kick; /* starts cur from the loop, never from upstream_sync */
 	struct loop_timer confirm; /* polls for the master's new workers after a reload */
 	struct proc *proc;
+	char *last_path;        /* the file the previous sync wrote: removed if the path moves */
+	bool blind_said;        /* "cannot see nginx's workers" was logged */
 };
 
 /* Addresses and names go into nginx syntax: a short token of safe characters only. */
@@ -99,8 +100,8 @@ render(const char *service, const char *name, const char *const *addrs, size_t n
 	if (n > 1)
 		qsort(sorted, n, sizeof(*sorted), cmp_str);
 	if (service != NULL)
-		buf_printf(&b, "# Written by dockscaled for service %s; do not edit: it is "
-		    "rewritten whenever the healthy replicas change.\n", service);
+		buf_printf(&b, HEADER_FMT " do not edit: it is rewritten whenever the healthy "
+		    "replicas change.\n", service);
 	buf_printf(&b, "upstream %s {\n", name);
 	for (size_t i = 0; i < n; i++)
 		if (i == 0 || strcmp(sorted[i], sorted[i - 1]) != 0) {
@@ -127,118 +128,6 @@ upstream_render(const char *name, const char *const *addrs, size_t n, size_t *le
 	return render(NULL, name, addrs, n, len, NULL);
 }
 
-static int
-write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, data, len);
-
-		if (w == -1 && errno != EINTR)
-			return -1;
-		if (w > 0) {
-			data += w;
-			len -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
-int
-upstream_write_file(const char *path, const char *data, size_t len)
-{
-	char dir[PATH_MAX], tmp[PATH_MAX];
-	const char *slash = path ? strrchr(path, '/') : NULL;
-	size_t dl = slash ? (size_t)(slash - path) + 1 : 0; /* the directory, with its '/' */
-	int fd = -1, dfd = -1, ret = -1, n, m;
-	bool created = false, bad;
-
-	if (path == NULL || data == NULL || path[dl] == '\0') {
-		log_err("upstream_write_file: bad path %s", path ? path : "(null)");
-		return -1;
-	}
-	n = snprintf(dir, sizeof(dir), "%.*s", (int)dl, path);
-	m = snprintf(tmp, sizeof(tmp), "%s.%s.dockscale.tmp", dir, path + dl);
-	if (n < 0 || (size_t)n >= sizeof(dir) || m < 0 || (size_t)m >= sizeof(tmp)) {
-		log_err("upstream file %s: path too long", path);
-		return -1;
-	}
-	/* Opened first: a directory we cannot sync fails before anything changes. */
-	dfd = open(dl > 0 ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd == -1) {
-		log_err("upstream file %s: directory: %s", path, strerror(errno));
-		goto out;
-	}
-	/* A temp file left by a crash would make O_EXCL fail forever. */
-	if (unlink(tmp) == -1 && errno != ENOENT)
-		log_warning("upstream file %s: removing stale %s: %s", path, tmp, strerror(errno));
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd == -1) {
-		log_err("upstream file %s: creating %s: %s", path, tmp, strerror(errno));
-		goto out;
-	}
-	created = true;
-	/* 0644 whatever the umask: nginx workers may run as another user. */
-	bad = fchmod(fd, 0644) == -1 || write_all(fd, data, len) == -1 || fsync(fd) == -1;
-	if (close(fd) == -1)
-		bad = true;
-	fd = -1;
-	if (bad) {
-		log_err("upstream file %s: writing %s: %s", path, tmp, strerror(errno));
-		goto out;
-	}
-	if (rename(tmp, path) == -1) {
-		log_err("upstream file %s: rename: %s", path, strerror(errno));
-		goto out;
-	}
-	created = false;
-	ret = 0;
-	/* The new file is in place; only its durability across a crash is in doubt. */
-	if (fsync(dfd) == -1)
-		log_warning("upstream file %s: fsync of its directory: %s", path, strerror(errno));
-out:
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		(void)unlink(tmp);
-	if (dfd >= 0)
-		close(dfd);
-	return ret;
-}
-
-/* Current bytes of path: 1 read, 0 absent, -1 error (logged). */
-static int
-read_file(const char *path, char **data, size_t *len)
-{
-	char chunk[8192];
-	struct buf b;
-	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = -1;
-
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return 0;
-		log_err("upstream file %s: %s", path, strerror(errno));
-		return -1;
-	}
-	buf_init(&b);
-	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1 || b.len + (size_t)r > UPSTREAM_FILE_MAX) {
-			log_err("upstream file %s: %s", path, r == -1 ? strerror(errno)
-			    : "too big to be ours, not replacing it");
-			goto out;
-		}
-		buf_append(&b, chunk, (size_t)r);
-	}
-	if ((*data = buf_steal(&b, len)) == NULL)
-		log_err("upstream file %s: out of memory", path);
-	ret = *data ? 1 : -1;
-out:
-	close(fd);
-	buf_free(&b);
-	return ret;
-}
 
 static void
 free_argv(char **v)
@@ -249,14 +138,17 @@ free_argv(char **v)
 }
 
 static char **
-copy_argv(const struct strv *sv)
+copy_argv(const char *const *argv)
 {
+	size_t n = 0;
 	char **v;
 
-	if (sv->n == 0 || sv->v == NULL || (v = calloc(sv->n + 1, sizeof(*v))) == NULL)
+	while (argv != NULL && argv[n] != NULL)
+		n++;
+	if (n == 0 || (v = calloc(n + 1, sizeof(*v))) == NULL)
 		return NULL;
-	for (size_t i = 0; i < sv->n; i++)
-		if ((v[i] = strdup(sv->v[i])) == NULL) {
+	for (size_t i = 0; i < n; i++)
+		if ((v[i] = strdup(argv[i])) == NULL) {
 			free_argv(v);
 			return NULL;
 		}
@@ -272,7 +164,6 @@ job_free(struct job *j)
 	free_argv(j->reload);
 	free(j->path);
 	free(j->data);
-	free(j->fallback);
 	free(j->prev);
 	free(j->pidfile);
 	free(j);
@@ -327,6 +218,20 @@ run(struct upstream *u, char **argv, proc_cb done)
 		done(u, &nostart);
 }
 
+/* Without the workers in view, a reload is only trusted after the whole timeout: the
+ * drain clock must not start while old workers may still take requests. */
+static void
+say_blind(struct upstream *u, const struct job *j)
+{
+	if (u->blind_said)
+		return;
+	u->blind_said = true;
+	log_warning("service %s: /proc shows nginx master %ld but not its workers (hidden by "
+	    "ProtectProc=invisible or hidepid, workers of another user?); each reload counts "
+	    "as applied only %lldms (nginx timeout) after it", u->service, (long)j->master,
+	    (long long)j->timeout_ms);
+}
+
 static void
 on_reload_done(void *arg, const struct proc_result *res)
 {
@@ -349,9 +254,11 @@ on_reload_done(void *arg, const struct proc_result *res)
 	/* `nginx -s reload` returns once the signal is sent. Replicas taken out may only
 	 * drain once the master runs the new file: new workers started and the old ones
 	 * told to stop (which comes about 100 ms later). */
-	if (j->master > 0 && j->nold >= 0) {
+	if (j->master > 0) {
 		j->confirm_deadline = loop_now(u->l) + j->timeout_ms;
-		loop_timer_start(u->l, &u->confirm, 0);
+		if (j->blind)
+			say_blind(u, j);
+		loop_timer_start(u->l, &u->confirm, j->blind ? j->timeout_ms : 0);
 		return;
 	}
 	finish(u, true);
@@ -364,24 +271,41 @@ on_confirm(struct loop *l, struct loop_timer *t)
 	struct job *j = u->cur;
 	pid_t now[NGINX_WORKERS_MAX];
 	pid_t master = nginx_master(j->pidfile);
-	int n = master == j->master ? nginx_children(master, now, NGINX_WORKERS_MAX) : -1;
+	int n = !j->blind && master == j->master ? nginx_children(master, now,
+	    NGINX_WORKERS_MAX) : -1;
+	int retired = n > 0 && nginx_new_generation(j->old, (size_t)j->nold, now, (size_t)n) ?
+	    nginx_old_retired(j->old, (size_t)j->nold) : 0;
 
 	/* A new master (restarted) runs the new file too. */
-	if (master != j->master || (n > 0 && nginx_new_generation(j->old, (size_t)j->nold, now,
-	    (size_t)n) && nginx_old_retired(j->old, (size_t)j->nold))) {
+	if (master != j->master || retired == 1) {
 		log_debug("service %s: nginx runs the new upstream %lldms after the reload",
 		    u->service, (long long)(loop_clock_ms() - j->reload_ms));
 		finish(u, true);
 		return;
 	}
+	if (retired == -1) {
+		j->blind = true;
+		say_blind(u, j);
+	}
 	if (loop_now(l) >= j->confirm_deadline) {
-		log_warning("service %s: nginx master %ld started no new workers within %lldms of "
-		    "the reload; continuing", u->service, (long)j->master,
-		    (long long)j->timeout_ms);
+		if (!j->blind) {
+			/* The master did not take the file (it may have failed to apply it):
+			 * its old workers still route to the old upstream. */
+			log_err("service %s: nginx master %ld started no new workers within %lldms "
+			    "of the reload: it may still run the previous upstream", u->service,
+			    (long)j->master, (long long)j->timeout_ms);
+			u->need_reload = true;
+			finish(u, false);
+			return;
+		}
+		log_info("service %s: nginx assumed to run the new upstream %lldms after the "
+		    "reload (its workers are not visible)", u->service,
+		    (long long)(loop_clock_ms() - j->reload_ms));
 		finish(u, true);
 		return;
 	}
-	loop_timer_start(l, &u->confirm, CONFIRM_POLL_MS);
+	loop_timer_start(l, &u->confirm, j->blind ? j->confirm_deadline - loop_now(l) :
+	    CONFIRM_POLL_MS);
 }
 
 static void
@@ -395,21 +319,59 @@ on_test_done(void *arg, const struct proc_result *res)
 		/* Who serves now, to recognise the workers the reload starts. */
 		j->master = nginx_master(j->pidfile);
 		j->nold = j->master > 0 ? nginx_children(j->master, j->old, NGINX_WORKERS_MAX) : -1;
+		/* A master with no worker we can see: /proc hides them, and their absence
+		 * must not read as "retired". */
+		j->blind = j->master > 0 && (j->nold <= 0 ||
+		    nginx_old_retired(j->old, (size_t)j->nold) == -1);
 		j->reload_ms = loop_clock_ms();
 		run(u, j->reload, on_reload_done);
 		return;
 	}
 	u->st.tests_failed++;
 	log_failure(u, "nginx config test", j->test, res);
-	/* Never leave the rejected file, nor an empty one: with nothing to go back to, the
-	 * placeholder keeps the upstream valid. */
-	if (j->wrote && upstream_write_file(j->path, j->had_prev ? j->prev : j->fallback,
-	    j->had_prev ? j->prevlen : j->fblen) == 0) {
+	/* Never leave the rejected file: put back what was there, and a file that did not
+	 * exist is removed (a placeholder would be a file nginx never had). */
+	if (j->wrote && j->had_prev && upstream_write_file(j->path, j->prev, j->prevlen) == 0) {
 		u->st.writes++;
-		log_warning("service %s: restored %s%s", u->service, j->path,
-		    j->had_prev ? "" : " as a placeholder");
+		log_warning("service %s: restored %s", u->service, j->path);
+	} else if (j->wrote && !j->had_prev) {
+		if (unlink(j->path) == 0 || errno == ENOENT)
+			log_warning("service %s: removed %s (it did not exist before)", u->service,
+			    j->path);
+		else
+			log_err("service %s: removing rejected %s: %s", u->service, j->path,
+			    strerror(errno));
 	}
 	finish(u, false);
+}
+
+/* upstream_file moved (reload): the file this daemon wrote at the old path would declare
+ * the same upstream as the new one. Removed only while it still starts with our header;
+ * 0 when it was removed. */
+static int
+remove_moved(struct upstream *u, const char *old)
+{
+	char hdr[CONFIG_NAME_MAX + 64], *data = NULL;
+	size_t len = 0;
+	int n = snprintf(hdr, sizeof(hdr), HEADER_FMT, u->service), ret = -1;
+
+	if (n < 0 || (size_t)n >= sizeof(hdr) || upstream_read_file(old, &data, &len) != 1)
+		goto out;
+	if (len < (size_t)n || memcmp(data, hdr, (size_t)n) != 0) {
+		log_warning("service %s: leaving %s (upstream_file before the reload): it no "
+		    "longer starts with dockscaled's header", u->service, old);
+		goto out;
+	}
+	if (unlink(old) == -1) {
+		log_err("service %s: removing %s (upstream_file before the reload): %s",
+		    u->service, old, strerror(errno));
+		goto out;
+	}
+	log_notice("service %s: removed %s (upstream_file before the reload)", u->service, old);
+	ret = 0;
+out:
+	free(data);
+	return ret;
 }
 
 static void
@@ -420,7 +382,12 @@ on_kick(struct loop *l, struct loop_timer *t)
 	int r;
 
 	u->started = true;
-	r = read_file(j->path, &j->prev, &j->prevlen);
+	if (u->last_path != NULL && strcmp(u->last_path, j->path) != 0 &&
+	    remove_moved(u, u->last_path) == 0)
+		u->need_reload = true; /* nginx must drop the old file's upstream */
+	free(u->last_path);
+	u->last_path = strdup(j->path); /* NULL (out of memory): the next move keeps it */
+	r = upstream_read_file(j->path, &j->prev, &j->prevlen);
 	j->had_prev = r == 1;
 	if (r == 1 && j->prevlen == j->len && memcmp(j->prev, j->data, j->len) == 0) {
 		if (!u->need_reload) {
@@ -470,32 +437,31 @@ upstream_free(struct upstream *u)
 	proc_cancel(u->proc);
 	job_free(u->cur);
 	job_free(u->next);
+	free(u->last_path);
 	free(u->service);
 	free(u);
 }
 
 uint64_t
-upstream_sync(struct upstream *u, const struct config *cfg, const struct svc_conf *sc,
-    const char *const *addrs, size_t n, int64_t timeout_ms)
+upstream_sync(struct upstream *u, const struct upstream_target *t, const char *const *addrs,
+    size_t n)
 {
 	struct job *j = NULL;
 
-	if (u == NULL || cfg == NULL || sc == NULL || sc->upstream_file == NULL ||
-	    sc->upstream_file[0] == '\0' || sc->upstream_name == NULL ||
-	    cfg->nginx_test.n == 0 || cfg->nginx_reload.n == 0) {
+	if (u == NULL || t == NULL || t->path == NULL || t->path[0] != '/' || t->name == NULL ||
+	    t->test == NULL || t->test[0] == NULL || t->reload == NULL || t->reload[0] == NULL) {
 		log_err("upstream_sync: bad argument");
 		return 0;
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		goto fail;
-	j->timeout_ms = timeout_ms;
-	j->data = render(u->service, sc->upstream_name, addrs, n, &j->len, &j->nservers);
-	j->fallback = render(u->service, sc->upstream_name, NULL, 0, &j->fblen, NULL);
-	j->path = strdup(sc->upstream_file);
-	j->test = copy_argv(&cfg->nginx_test);
-	j->reload = copy_argv(&cfg->nginx_reload);
-	j->pidfile = strdup(cfg->nginx_pid_file != NULL ? cfg->nginx_pid_file : "");
-	if (!j->data || !j->fallback || !j->path || !j->test || !j->reload || !j->pidfile)
+	j->timeout_ms = t->timeout_ms;
+	j->data = render(u->service, t->name, addrs, n, &j->len, &j->nservers);
+	j->path = strdup(t->path);
+	j->test = copy_argv(t->test);
+	j->reload = copy_argv(t->reload);
+	j->pidfile = strdup(t->pid_file != NULL ? t->pid_file : "");
+	if (!j->data || !j->path || !j->test || !j->reload || !j->pidfile)
 		goto fail;
 	if (u->cur == NULL) {
 		if (loop_timer_start(u->l, &u->kick, 0) == -1)

@@ -78,7 +78,7 @@ def start_alertmanager(tmp, config_text):
 class Nginx:
     """An nginx master of the test's own, proxying to one upstream file."""
 
-    def __init__(self, tmp, upstream_name, keepalive_upstream=False):
+    def __init__(self, tmp, upstream_name, keepalive_upstream=False, user="root"):
         self.port = free_port()
         self.dir = os.path.join(tmp, f"nginx-{self.port}")
         os.makedirs(os.path.join(self.dir, "conf.d"))
@@ -90,7 +90,7 @@ class Nginx:
         self.err = os.path.join(self.dir, "error.log")
         t = os.path.join(self.dir, "tmp")
         with open(self.conf, "w") as f:
-            f.write(f"""user root;
+            f.write(f"""user {user};
 worker_processes 2;
 daemon off;
 pid {self.dir}/nginx.pid;

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -42,8 +44,24 @@ struct fx {
 	int want_calls; /* break the loop after this many callbacks */
 	struct config cfg;
 	struct svc_conf sc;
-	char *testv[8], *reloadv[8];
+	char *testv[12], *reloadv[12];
+	struct upstream_target t;
 };
+
+/* What a sync takes, from the fixture's config (the way lb_nginx.c builds it). */
+static const struct upstream_target *
+tgt(struct fx *f, int64_t timeout_ms)
+{
+	f->t = (struct upstream_target){
+		.path = f->sc.upstream_file,
+		.name = f->sc.upstream_name,
+		.test = (const char *const *)f->cfg.nginx_test.v,
+		.reload = (const char *const *)f->cfg.nginx_reload.v,
+		.pid_file = f->cfg.nginx_pid_file,
+		.timeout_ms = timeout_ms,
+	};
+	return &f->t;
+}
 
 static void
 on_sync(void *arg, uint64_t gen, bool ok)
@@ -293,7 +311,7 @@ test_sync_writes_tests_reloads(void **state)
 {
 	struct fx *f = *state;
 	const struct upstream_stats *st = upstream_get_stats(f->u);
-	uint64_t g = upstream_sync(f->u, &f->cfg, &f->sc, TWO, 2, 2000);
+	uint64_t g = upstream_sync(f->u, tgt(f, 2000), TWO, 2);
 
 	assert_true(g > 0);
 	assert_true(upstream_busy(f->u));
@@ -309,7 +327,7 @@ test_sync_writes_tests_reloads(void **state)
 	assert_int_equal(upstream_size(f->u), 2);
 
 	/* the same set again: nothing written, nothing run, still reported from the loop */
-	uint64_t g2 = upstream_sync(f->u, &f->cfg, &f->sc, TWO, 2, 2000);
+	uint64_t g2 = upstream_sync(f->u, tgt(f, 2000), TWO, 2);
 	assert_true(g2 > g);
 	assert_int_equal(f->calls, 1);
 	run_until(f, 2);
@@ -319,7 +337,7 @@ test_sync_writes_tests_reloads(void **state)
 	assert_int_equal(st->reloads_ok, 1);
 
 	/* down to nothing: the placeholder */
-	assert_true(upstream_sync(f->u, &f->cfg, &f->sc, NULL, 0, 2000) > g2);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), NULL, 0) > g2);
 	run_until(f, 3);
 	assert_string_equal(slurp(f->path), HDR PLACEHOLDER_BLOCK);
 	assert_int_equal(upstream_size(f->u), 0);
@@ -335,7 +353,7 @@ test_sync_failed_test_restores_exact_bytes(void **state)
 
 	put(f->path, before);
 	set_cmds(f, FALSE_CMD, TRUE_CMD);
-	assert_true(upstream_sync(f->u, &f->cfg, &f->sc, TWO, 2, 2000) > 0);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
 	run_until(f, 1);
 	assert_false(f->oks[0]);
 	assert_string_equal(slurp(f->path), before);
@@ -351,11 +369,12 @@ test_sync_failed_test_without_previous_file(void **state)
 	const struct upstream_stats *st = upstream_get_stats(f->u);
 
 	set_cmds(f, FALSE_CMD, TRUE_CMD);
-	assert_true(upstream_sync(f->u, &f->cfg, &f->sc, TWO, 2, 2000) > 0);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
 	run_until(f, 1);
 	assert_false(f->oks[0]);
-	/* never empty, never the rejected version: the placeholder */
-	assert_string_equal(slurp(f->path), HDR PLACEHOLDER_BLOCK);
+	/* never the rejected version, and no file that was not there before */
+	assert_null(slurp(f->path));
+	assert_int_equal(count_entries(f->dir), 0);
 	assert_int_equal(st->tests_failed, 1);
 }
 
@@ -366,20 +385,20 @@ test_sync_failed_reload_then_retried(void **state)
 	const struct upstream_stats *st = upstream_get_stats(f->u);
 
 	set_cmds(f, TRUE_CMD, FALSE_CMD);
-	assert_true(upstream_sync(f->u, &f->cfg, &f->sc, TWO, 2, 2000) > 0);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
 	run_until(f, 1);
 	assert_false(f->oks[0]);
 	assert_int_equal(st->reloads_failed, 1);
 	assert_string_equal(slurp(f->path), TWO_FILE); /* it passed the test: it stays */
 	/* the same set again: the bytes match, but nginx may not run them: reload again */
 	set_cmds(f, TRUE_CMD, TRUE_CMD);
-	assert_true(upstream_sync(f->u, &f->cfg, &f->sc, TWO, 2, 2000) > 0);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
 	run_until(f, 2);
 	assert_true(f->oks[1]);
 	assert_int_equal(st->reloads_ok, 1);
 	assert_int_equal(st->writes, 1);
 	/* and once reloaded, the same set is a no-op again */
-	assert_true(upstream_sync(f->u, &f->cfg, &f->sc, TWO, 2, 2000) > 0);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
 	run_until(f, 3);
 	assert_true(f->oks[2]);
 	assert_int_equal(st->reloads_ok, 1);
@@ -394,7 +413,7 @@ test_sync_hanging_reload_times_out(void **state)
 	int64_t t0 = loop_clock_ms();
 
 	set_cmds(f, TRUE_CMD, sleep10);
-	assert_true(upstream_sync(f->u, &f->cfg, &f->sc, TWO, 2, 200) > 0);
+	assert_true(upstream_sync(f->u, tgt(f, 200), TWO, 2) > 0);
 	run_until(f, 1);
 	assert_false(f->oks[0]);
 	assert_int_equal(st->reloads_failed, 1);
@@ -410,7 +429,7 @@ test_sync_missing_test_command(void **state)
 
 	put(f->path, "previous");
 	set_cmds(f, missing, TRUE_CMD);
-	assert_true(upstream_sync(f->u, &f->cfg, &f->sc, TWO, 2, 2000) > 0);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
 	run_until(f, 1);
 	assert_false(f->oks[0]);
 	assert_string_equal(slurp(f->path), "previous");
@@ -425,9 +444,9 @@ test_queue_collapses_unstarted(void **state)
 	const struct upstream_stats *st = upstream_get_stats(f->u);
 	const char *a[] = { "127.0.0.1:1001" }, *b[] = { "127.0.0.1:1002" };
 
-	assert_true(upstream_sync(f->u, &f->cfg, &f->sc, a, 1, 2000) > 0);
-	assert_true(upstream_sync(f->u, &f->cfg, &f->sc, b, 1, 2000) > 0);
-	uint64_t g3 = upstream_sync(f->u, &f->cfg, &f->sc, TWO, 2, 2000);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), a, 1) > 0);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), b, 1) > 0);
+	uint64_t g3 = upstream_sync(f->u, tgt(f, 2000), TWO, 2);
 	run_until(f, 1);
 	assert_int_equal(f->gens[0], g3);
 	assert_true(f->oks[0]);
@@ -449,8 +468,8 @@ on_later(struct loop *l, struct loop_timer *t)
 	const char *b[] = { "127.0.0.1:1002" };
 
 	assert_true(upstream_busy(x->f->u));
-	x->g2 = upstream_sync(x->f->u, &x->f->cfg, &x->f->sc, b, 1, 2000);
-	x->g3 = upstream_sync(x->f->u, &x->f->cfg, &x->f->sc, TWO, 2, 2000);
+	x->g2 = upstream_sync(x->f->u, tgt(x->f, 2000), b, 1);
+	x->g3 = upstream_sync(x->f->u, tgt(x->f, 2000), TWO, 2);
 }
 
 /* Requests while one runs: it finishes, then only the latest runs. */
@@ -464,7 +483,7 @@ test_queue_while_running(void **state)
 	struct later x = { .f = f };
 
 	set_cmds(f, slow, TRUE_CMD);
-	uint64_t g1 = upstream_sync(f->u, &f->cfg, &f->sc, a, 1, 2000);
+	uint64_t g1 = upstream_sync(f->u, tgt(f, 2000), a, 1);
 	loop_timer_init(&x.t, on_later, &x);
 	loop_timer_start(&f->l, &x.t, 50);
 	run_until(f, 2);
@@ -483,25 +502,138 @@ static void
 test_sync_copies_config(void **state)
 {
 	struct fx *f = *state;
-	struct config cfg = { 0 };
-	struct svc_conf sc = { 0 };
 	char *testv[] = { strdup("true"), NULL }, *reloadv[] = { strdup("true"), NULL };
-	char *addr = strdup("127.0.0.1:4242");
+	char *addr = strdup("127.0.0.1:4242"), *path = strdup(f->path), *name = strdup("backend");
 	const char *addrs[] = { addr };
+	struct upstream_target t = { .path = path, .name = name,
+		.test = (const char *const *)testv, .reload = (const char *const *)reloadv,
+		.timeout_ms = 2000 };
 
-	cfg.nginx_test = (struct strv){ testv, 1 };
-	cfg.nginx_reload = (struct strv){ reloadv, 1 };
-	sc.upstream_file = strdup(f->path);
-	sc.upstream_name = strdup("backend");
-	assert_true(upstream_sync(f->u, &cfg, &sc, addrs, 1, 2000) > 0);
+	assert_true(upstream_sync(f->u, &t, addrs, 1) > 0);
 	free(testv[0]);
 	free(reloadv[0]);
-	free(sc.upstream_file);
-	free(sc.upstream_name);
+	free(path);
+	free(name);
 	free(addr);
 	run_until(f, 1);
 	assert_true(f->oks[0]);
 	assert_string_equal(slurp(f->path), HDR "upstream backend {\n    server 127.0.0.1:4242;\n}\n");
+}
+
+/* README.md "nginx upstream": a symlink at upstream_file is refused, the file it
+ * points to is never read nor written, and the sync fails (to be retried). */
+static void
+test_sync_refuses_symlink(void **state)
+{
+	struct fx *f = *state;
+	char target[160];
+
+	snprintf(target, sizeof(target), "%s/elsewhere.conf", f->dir);
+	put(target, "someone else's file");
+	assert_int_equal(symlink(target, f->path), 0);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
+	run_until(f, 1);
+	assert_false(f->oks[0]);
+	assert_string_equal(slurp(target), "someone else's file");
+	struct stat st;
+	assert_int_equal(lstat(f->path, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(upstream_get_stats(f->u)->writes, 0);
+}
+
+/* A FIFO at upstream_file would block the loop in open(2) or read(2): refused at once. */
+static void
+test_sync_refuses_fifo(void **state)
+{
+	struct fx *f = *state;
+	struct stat st;
+
+	assert_int_equal(mkfifo(f->path, 0644), 0);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
+	run_until(f, 1);
+	assert_false(f->safety_fired);
+	assert_false(f->oks[0]);
+	assert_int_equal(lstat(f->path, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_int_equal(upstream_get_stats(f->u)->writes, 0);
+}
+
+/* upstream_file changed (reload): the old file declared the same upstream, so it goes,
+ * but only while it still holds this daemon's header. */
+static void
+test_sync_moved_path_removes_ours_only(void **state)
+{
+	struct fx *f = *state;
+	char second[160], third[160];
+
+	snprintf(second, sizeof(second), "%s/second.conf", f->dir);
+	snprintf(third, sizeof(third), "%s/third.conf", f->dir);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
+	run_until(f, 1);
+	assert_string_equal(slurp(f->path), TWO_FILE);
+	f->sc.upstream_file = second;
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
+	run_until(f, 2);
+	assert_true(f->oks[1]);
+	assert_null(slurp(f->path));
+	assert_string_equal(slurp(second), TWO_FILE);
+	/* someone took the file over: it is not ours any more, it stays */
+	put(second, "upstream backend { server 10.0.0.1:80; }\n");
+	f->sc.upstream_file = third;
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
+	run_until(f, 3);
+	assert_string_equal(slurp(second), "upstream backend { server 10.0.0.1:80; }\n");
+	assert_string_equal(slurp(third), TWO_FILE);
+	f->sc.upstream_file = f->path;
+}
+
+/* A "master" whose workers never change: the reload signal was sent, but nothing shows
+ * the master applied the file, so nginx may still route to removed replicas. The sync
+ * fails (to be retried, reloading the same bytes again) instead of letting drains start. */
+static void
+test_sync_reload_not_applied_fails(void **state)
+{
+	struct fx *f = *state;
+	char pidfile[160], pidtext[32], children[64], buf[64];
+	pid_t master = fork();
+
+	assert_true(master >= 0);
+	if (master == 0) {
+		setpgid(0, 0); /* its sleep goes with it at the end */
+		execlp("sh", "sh", "-c", "sleep 30 & wait", (char *)NULL);
+		_exit(127);
+	}
+	/* its one child (not an nginx worker) appears once sh has forked */
+	snprintf(children, sizeof(children), "/proc/%ld/task/%ld/children", (long)master,
+	    (long)master);
+	for (;;) {
+		FILE *fp = fopen(children, "r");
+		size_t n = fp != NULL ? fread(buf, 1, sizeof(buf) - 1, fp) : 0;
+
+		if (fp != NULL)
+			fclose(fp);
+		if (n > 0)
+			break;
+		usleep(1000);
+	}
+	snprintf(pidfile, sizeof(pidfile), "%s/nginx.pid", f->dir);
+	snprintf(pidtext, sizeof(pidtext), "%ld\n", (long)master);
+	put(pidfile, pidtext);
+	f->cfg.nginx_pid_file = pidfile;
+	assert_true(upstream_sync(f->u, tgt(f, 300), TWO, 2) > 0);
+	run_until(f, 1);
+	assert_false(f->oks[0]);
+	assert_int_equal(upstream_get_stats(f->u)->reloads_ok, 1);
+	/* the same set again: reloaded again, not taken as already applied */
+	assert_true(upstream_sync(f->u, tgt(f, 300), TWO, 2) > 0);
+	run_until(f, 2);
+	assert_false(f->oks[1]);
+	assert_int_equal(upstream_get_stats(f->u)->reloads_ok, 2);
+	kill(-master, SIGKILL);
+	kill(master, SIGKILL);
+	waitpid(master, NULL, 0);
+	f->cfg.nginx_pid_file = NULL;
+	unlink(pidfile);
 }
 
 static void
@@ -511,11 +643,11 @@ test_sync_bad_arguments(void **state)
 	const char *bad[] = { "1.2.3.4:80;" };
 	struct strv empty = { NULL, 0 };
 
-	assert_int_equal(upstream_sync(f->u, &f->cfg, &f->sc, bad, 1, 2000), 0);
-	assert_int_equal(upstream_sync(NULL, &f->cfg, &f->sc, TWO, 2, 2000), 0);
-	assert_int_equal(upstream_sync(f->u, NULL, &f->sc, TWO, 2, 2000), 0);
+	assert_int_equal(upstream_sync(f->u, tgt(f, 2000), bad, 1), 0);
+	assert_int_equal(upstream_sync(NULL, tgt(f, 2000), TWO, 2), 0);
+	assert_int_equal(upstream_sync(f->u, NULL, TWO, 2), 0);
 	f->cfg.nginx_reload = empty;
-	assert_int_equal(upstream_sync(f->u, &f->cfg, &f->sc, TWO, 2, 2000), 0);
+	assert_int_equal(upstream_sync(f->u, tgt(f, 2000), TWO, 2), 0);
 	assert_false(upstream_busy(f->u));
 	assert_null(slurp(f->path));
 }
@@ -530,7 +662,7 @@ test_free_while_running(void **state)
 	int64_t t0;
 
 	set_cmds(f, sleep10, TRUE_CMD);
-	assert_true(upstream_sync(f->u, &f->cfg, &f->sc, TWO, 2, 20000) > 0);
+	assert_true(upstream_sync(f->u, tgt(f, 20000), TWO, 2) > 0);
 	loop_timer_init(&t, on_safety, f);
 	loop_timer_start(&f->l, &t, 100); /* the command is running by then */
 	loop_run(&f->l);
@@ -594,13 +726,13 @@ test_real_nginx(void **state)
 	set_cmds(f, test, TRUE_CMD);
 
 	/* no replica yet: the placeholder alone is a valid upstream */
-	assert_true(upstream_sync(f->u, &f->cfg, &f->sc, NULL, 0, 5000) > 0);
+	assert_true(upstream_sync(f->u, tgt(f, 5000), NULL, 0) > 0);
 	run_until(f, 1);
 	assert_true(f->oks[0]);
 	assert_string_equal(slurp(f->path), HDR PLACEHOLDER_BLOCK);
 
 	/* a real server list */
-	assert_true(upstream_sync(f->u, &f->cfg, &f->sc, TWO, 2, 5000) > 0);
+	assert_true(upstream_sync(f->u, tgt(f, 5000), TWO, 2) > 0);
 	run_until(f, 2);
 	assert_true(f->oks[1]);
 	good = strdup(slurp(f->path));
@@ -611,7 +743,7 @@ test_real_nginx(void **state)
 	 * comes back byte for byte */
 	snprintf(dup, sizeof(dup), "%s/dup.conf", confd);
 	put(dup, "upstream backend { server 127.0.0.1:2; }\n");
-	assert_true(upstream_sync(f->u, &f->cfg, &f->sc, three, 3, 5000) > 0);
+	assert_true(upstream_sync(f->u, tgt(f, 5000), three, 3) > 0);
 	run_until(f, 3);
 	assert_false(f->oks[2]);
 	assert_int_equal(st->tests_failed, 1);
@@ -674,6 +806,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_queue_while_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_copies_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_bad_arguments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_refuses_symlink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_reload_not_applied_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_refuses_fifo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync_moved_path_removes_ours_only, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_free_while_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_nginx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_real_nginx_rejects_empty_upstream, setup,

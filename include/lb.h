@@ -1,0 +1,63 @@
+/* lb.h: the balancer interface: a service's members in, "the balancer runs them" out. */
+#ifndef DOCKSCALE_LB_H
+#define DOCKSCALE_LB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "loop.h"
+
+/* One member of a service's pool. A draining member gets no new requests once the
+ * balancer runs the generation that says so (nginx: it is left out of the upstream;
+ * a runtime API balancer would set it to drain), and may be stopped after that. */
+struct lb_member {
+	const char *name; /* the replica's container name: a stable server id */
+	const char *addr; /* host:port */
+	bool draining;
+};
+
+/* Generation gen (see lb_sync) finished. ok = the balancer now runs it, and so every
+ * earlier generation too; !ok = it may still run an older one (the caller retries). */
+typedef void (*lb_cb)(void *arg, uint64_t gen, bool ok);
+
+struct lb_stats {
+	uint64_t applied;  /* changes the balancer took (nginx: reloads that succeeded) */
+	uint64_t failed;   /* changes it refused to apply (nginx: reloads that failed) */
+	uint64_t rejected; /* changes refused before applying (nginx: test_command said no) */
+	size_t serving;    /* members taking requests after the last successful sync */
+};
+
+/* One balancer kind. A new kind is one file defining its ops, plus a line in lb.c. */
+struct lb_ops {
+	const char *kind;
+	void *(*create)(struct loop *l, const char *service, lb_cb cb, void *arg);
+	/* Stops what runs (no callback) and frees. What the balancer serves stays. */
+	void (*destroy)(void *impl);
+	/* Make the balancer serve exactly members, read settings from cfg and sc (copied:
+	 * both may be freed once this returns). A generation > 0 (increasing); the result
+	 * comes through the callback, from the loop, never from inside this call. Calls
+	 * made while one runs may be merged: the callback then reports only the latest.
+	 * 0 when the request could not be accepted (logged): nothing was queued. */
+	uint64_t (*sync)(void *impl, const struct config *cfg, const struct svc_conf *sc,
+	    const struct lb_member *m, size_t n);
+	bool (*busy)(const void *impl);
+	void (*stats)(const void *impl, struct lb_stats *out);
+};
+
+extern const struct lb_ops lb_nginx_ops;
+
+struct lb;
+
+/* The balancer the configuration names for the service (today: nginx). */
+struct lb *lb_new(struct loop *l, const struct config *cfg, const char *service, lb_cb cb,
+    void *arg);
+void lb_free(struct lb *b);
+uint64_t lb_sync(struct lb *b, const struct config *cfg, const struct svc_conf *sc,
+    const struct lb_member *m, size_t n);
+bool lb_busy(const struct lb *b);
+void lb_stats(const struct lb *b, struct lb_stats *out);
+const char *lb_kind(const struct lb *b);
+
+#endif
