@@ -66,6 +66,7 @@ $(BUILD)/obj $(BUILD)/tests:
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_config_EXTRA := units config_keys
 TEST_decide_EXTRA :=
+TEST_plan_EXTRA   :=
 TEST_log_EXTRA    := text
 TEST_loop_EXTRA   := log text
 TEST_httpc_EXTRA  := loop log text
