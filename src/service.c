@@ -181,6 +181,16 @@ name_index(const struct svc *s, const char *name)
 	return (*end == '\0' && n > 0 && n <= PLAN_MAX_INDEX) ? (int)n : 0;
 }
 
+/* "<service>-<n>.retiring-<id>": a replica that was leaving when a daemon stopped. */
+static bool
+name_retiring(const struct svc *s, const char *name)
+{
+	size_t len = strlen(s->name);
+
+	return strncmp(name, s->name, len) == 0 && name[len] == '-' &&
+	    strstr(name + len + 1, REPLICA_RETIRING_MARK) != NULL;
+}
+
 static void
 adopt(struct svc *s, const struct docker_ctr *c)
 {
@@ -188,9 +198,16 @@ adopt(struct svc *s, const struct docker_ctr *c)
 
 	if (strcmp(c->state, "removing") == 0)
 		return;
+	/* name_index gives 0 for a marked name: its <service>-<n> is free again. */
 	r = replica_new(s, c->id, c->name, name_index(s, c->name));
 	if (r == NULL)
 		return;
+	if (name_retiring(s, c->name) && strcmp(c->state, "running") == 0) {
+		/* On its way out (drain or stop) when the last daemon stopped: finished as a
+		 * removal, never counted toward desired nor as a failed start. */
+		replica_adopt_retiring(r);
+		return;
+	}
 	if (strcmp(c->state, "running") == 0) {
 		/* Adopted as starting; the inspect that follows moves a healthy one straight
 		 * back into the upstream. */
