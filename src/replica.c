@@ -429,7 +429,7 @@ on_marked(void *arg, const struct docker_reply *rep)
 	r->marked = true; /* done, or given up: the removal goes on either way */
 	if (rep->ok && retiring_name(r, name, sizeof(name)) == 0) {
 		log_debug("%s: replica %s renamed %s", r->svc->name, r->name, name);
-		memcpy(r->name, name, sizeof(name));
+		snprintf(r->name, sizeof(r->name), "%s", name); /* fits: same size */
 		r->index = 0; /* <service>-<n> is free again */
 	} else if (!rep->ok && rep->status != 404) {
 		log_warning("%s: cannot mark replica %s as retiring (%s); a restart before its "
