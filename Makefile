@@ -66,10 +66,14 @@ $(BUILD)/obj $(BUILD)/tests:
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_config_EXTRA := units config_keys
 TEST_decide_EXTRA :=
+TEST_plan_EXTRA   :=
 TEST_log_EXTRA    := text
 TEST_loop_EXTRA   := log text
 TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := json
+TEST_docker_EXTRA := dockerjson dockerevents httpc loop log json text ../tests/unit/fake_docker
+TEST_service_EXTRA := replica plan metric scale decide traffic upstream proc nginx buf units \
+	prom docker dockerjson dockerevents httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
 TEST_proc_EXTRA   := loop log text

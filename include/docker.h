@@ -146,6 +146,9 @@ int docker_inspect(struct docker *d, const char *id, int port, const char *netwo
 int docker_stop(struct docker *d, const char *id, int64_t stop_timeout_ms,
     docker_cb cb, void *arg);                                        /* 304 ok */
 int docker_remove(struct docker *d, const char *id, docker_cb cb, void *arg); /* 404 ok */
+/* POST /containers/{id}/rename?name=: 204; 404 no such container, 409 name in use. */
+int docker_rename(struct docker *d, const char *id, const char *name, docker_cb cb,
+    void *arg);
 int docker_stats(struct docker *d, const char *id, docker_stats_cb cb, void *arg);
 /* Follow /events for our label; reconnects with since= after a drop, every
  * retry_ms at most. */

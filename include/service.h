@@ -40,6 +40,8 @@ struct replica {
 	bool stats_busy;           /* a stats call is in flight */
 	char image[256];           /* Config.Image, for the cAdvisor-style series */
 	bool stopped;              /* the stop call is done (or not needed): remove next */
+	bool marked;               /* renamed with REPLICA_RETIRING_MARK (or marking gave
+	                            * up): on its way out even across a restart */
 	char addr[80];             /* host:port nginx and the probe use; "" until known */
 	int64_t born_ms;           /* creation (or adoption) time, loop clock */
 	int64_t ready_ms;          /* when it turned healthy; 0 = never */
@@ -166,6 +168,10 @@ struct cJSON;
 struct cJSON *status_service(const struct svc *s, int64_t now);
 
 /* replica.c: one replica's lifecycle. */
+/* A replica leaving (drain, stop) is renamed <service>-<n>.retiring-<id12> first, so a
+ * daemon restarted meanwhile finishes its removal instead of adopting it (README.md,
+ * Restart safety). The name <service>-<n> is free again from then on. */
+#define REPLICA_RETIRING_MARK ".retiring-"
 struct replica *replica_new(struct svc *s, const char *id, const char *name, int index);
 void replica_free(struct replica *r);
 /* Create + start a new replica named <service>-<index>; 0 when under way. */
@@ -176,8 +182,10 @@ void replica_refresh(struct replica *r);
 void replica_retire(struct replica *r);
 /* Remove a container that is not worth stopping gracefully (never started, exited). */
 void replica_discard(struct replica *r);
-/* Push a STOPPING replica one Docker call further (stop, then remove). */
+/* Push a leaving replica one Docker call further (mark, stop, remove). */
 void replica_advance(struct replica *r);
+/* A running container found at start-up with the retiring mark: drain and remove it. */
+void replica_adopt_retiring(struct replica *r);
 
 /* service.c helpers for replica.c */
 int svc_add_replica(struct svc *s, struct replica *r);

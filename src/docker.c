@@ -20,6 +20,7 @@ enum call_kind {
 	CALL_STOP,
 	CALL_REMOVE,
 	CALL_STATS,
+	CALL_RENAME,
 };
 
 union call_cb {
@@ -166,6 +167,8 @@ status_ok(enum call_kind kind, long st)
 	case CALL_START:
 	case CALL_STOP:
 		return st == 204 || st == 304;
+	case CALL_RENAME:
+		return st == 204;
 	case CALL_REMOVE:
 		return st == 204 || st == 404;
 	default:
@@ -463,6 +466,26 @@ docker_remove(struct docker *d, const char *id, docker_cb cb, void *arg)
 		return -1;
 	c->cb.plain = cb;
 	return call_start(d, c, "DELETE", true, NULL, d->timeout_ms);
+}
+
+int
+docker_rename(struct docker *d, const char *id, const char *name, docker_cb cb, void *arg)
+{
+	struct call *c;
+	size_t n;
+
+	/* The new name goes into the query string: the same rule as create's. */
+	if (cb == NULL || !id_ok(name) ||
+	    (c = id_call(CALL_RENAME, "POST", id, "/rename?name=", arg)) == NULL)
+		return -1;
+	n = strlen(c->path);
+	if (n + strlen(name) >= sizeof(c->path)) {
+		free(c);
+		return -1;
+	}
+	memcpy(c->path + n, name, strlen(name) + 1);
+	c->cb.plain = cb;
+	return call_start(d, c, "POST", true, NULL, d->timeout_ms);
 }
 
 int

@@ -175,7 +175,13 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 		snprintf(r->addr, sizeof(r->addr), "127.0.0.1:%d", in->host_port);
 	}
 	if (!in->running) {
-		if (r->state == REP_STARTING) {
+		if (r->state == REP_STARTING && r->adopted) {
+			/* Found running at start-up, never started by this daemon: its exit says
+			 * nothing about starting (an older daemon may have been stopping it). */
+			log_warning("%s: adopted replica %s exited (code %d); replacing it", s->name,
+			    r->name, in->exit_code);
+			s->replaced++;
+		} else if (r->state == REP_STARTING) {
 			count_failed_start(s, r->name, "exited");
 		} else if (r->state == REP_READY) {
 			log_warning("%s: replica %s exited (code %d); replacing it", s->name,
@@ -403,8 +409,55 @@ on_stopped(void *arg, const struct docker_reply *rep)
 	replica_advance(r);
 }
 
-/* Drive a STOPPING replica one call further: stop (SIGTERM, then SIGKILL after
- * stop_timeout), then remove. Idempotent; a failed call is retried by the next pass. */
+/* <name>.retiring-<first 12 of the id>: unique per container, so two replicas that
+ * held the same index and leave at once never collide. */
+static int
+retiring_name(const struct replica *r, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s" REPLICA_RETIRING_MARK "%.12s", r->name, r->id);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static void
+on_marked(void *arg, const struct docker_reply *rep)
+{
+	struct replica *r = arg;
+	char name[sizeof(r->name)];
+
+	r->busy = false;
+	r->marked = true; /* done, or given up: the removal goes on either way */
+	if (rep->ok && retiring_name(r, name, sizeof(name)) == 0) {
+		log_debug("%s: replica %s renamed %s", r->svc->name, r->name, name);
+		snprintf(r->name, sizeof(r->name), "%s", name); /* fits: same size */
+		r->index = 0; /* <service>-<n> is free again */
+	} else if (!rep->ok && rep->status != 404) {
+		log_warning("%s: cannot mark replica %s as retiring (%s); a restart before its "
+		    "removal would adopt it", r->svc->name, r->name, rep->error);
+	}
+	replica_advance(r);
+}
+
+/* The mark goes on before the stop, so a daemon killed during the stop (or the drain)
+ * and restarted finishes the removal instead of adopting a replica on its way out. */
+static void
+mark(struct replica *r)
+{
+	char name[sizeof(r->name)];
+
+	if (retiring_name(r, name, sizeof(name)) == -1 ||
+	    docker_rename(r->svc->d->docker, r->id, name, on_marked, r) == -1) {
+		log_warning("%s: cannot mark replica %s as retiring; a restart before its "
+		    "removal would adopt it", r->svc->name, r->name);
+		r->marked = true;
+		return;
+	}
+	r->busy = true;
+}
+
+/* Drive a leaving replica one call further: mark it (rename), then, once STOPPING,
+ * stop (SIGTERM, then SIGKILL after stop_timeout) and remove. Idempotent; a failed
+ * stop or remove is retried by the next pass. */
 void
 replica_advance(struct replica *r)
 {
@@ -412,16 +465,29 @@ replica_advance(struct replica *r)
 	int64_t t = s->conf != NULL ? s->conf->stop_timeout_ms : 10000;
 	int rc;
 
-	if (r->busy || r->state != REP_STOPPING)
+	if (r->busy || (r->state != REP_STOPPING && r->state != REP_DRAINING))
 		return;
 	if (r->id[0] == '\0') {
-		r->state = REP_GONE;
+		if (r->state == REP_STOPPING)
+			r->state = REP_GONE;
 		return;
 	}
-	if (!r->stopped)
+	/* Nothing to mark when there is nothing to stop: a restart removes it anyway. */
+	if (!r->marked && !r->stopped) {
+		mark(r);
+		if (r->busy)
+			return; /* on_marked comes back here */
+	}
+	if (r->state == REP_DRAINING)
+		return; /* the drain wait ends in replica_stop */
+	if (!r->stopped) {
 		rc = docker_stop(s->d->docker, r->id, t, on_stopped, r);
-	else
+		if (rc == 0)
+			log_info("%s: stopping replica %s (stop_timeout %llds)", s->name, r->name,
+			    (long long)(t + 999) / 1000);
+	} else {
 		rc = docker_remove(s->d->docker, r->id, on_removed, r);
+	}
 	if (rc == 0)
 		r->busy = true;
 }
@@ -456,6 +522,24 @@ replica_discard(struct replica *r)
 	replica_stop(r);
 }
 
+/* Out of the upstream first; the drain wait starts once nginx took it out
+ * (traffic.c), then the stop. The mark goes on now: a restart during the drain must
+ * not count it either. */
+static void
+start_drain(struct replica *r)
+{
+	struct svc *s = r->svc;
+
+	r->state = REP_DRAINING;
+	r->drain_gen = 0;
+	loop_timer_stop(&s->d->loop, &r->timer);
+	log_info("%s: draining replica %s (%s)", s->name, r->name,
+	    r->addr[0] != '\0' ? r->addr : "-");
+	svc_membership_changed(s);
+	svc_kick(s);
+	replica_advance(r);
+}
+
 void
 replica_retire(struct replica *r)
 {
@@ -472,12 +556,19 @@ replica_retire(struct replica *r)
 		replica_stop(r);
 		return;
 	}
-	/* Out of the upstream first; the drain wait starts once nginx took it out
-	 * (traffic.c), then the stop. */
-	r->state = REP_DRAINING;
-	r->drain_gen = 0;
-	loop_timer_stop(&s->d->loop, &r->timer);
-	log_info("%s: draining replica %s (%s)", s->name, r->name, r->addr);
-	svc_membership_changed(s);
-	svc_kick(s);
+	start_drain(r);
+}
+
+void
+replica_adopt_retiring(struct replica *r)
+{
+	r->adopted = true;
+	r->marked = true;
+	if (dry(r, "finish removing")) {
+		r->state = REP_DRAINING; /* on its way out: never counted */
+		return;
+	}
+	log_notice("%s: replica %s (%.12s) was on its way out before a restart; finishing "
+	    "its removal", r->svc->name, r->name, r->id);
+	start_drain(r);
 }

@@ -6,10 +6,10 @@
 
 #include "dockscaled.h"
 #include "log.h"
+#include "plan.h"
 #include "service.h"
 
 #define KICK_DELAY_MS 20 /* coalesce bursts of events into one pass */
-#define MAX_INDEX 4096
 
 static void on_kick(struct loop *l, struct loop_timer *t);
 
@@ -178,7 +178,17 @@ name_index(const struct svc *s, const char *name)
 	if (strncmp(name, s->name, len) != 0 || name[len] != '-')
 		return 0;
 	n = strtol(name + len + 1, &end, 10);
-	return (*end == '\0' && n > 0 && n <= MAX_INDEX) ? (int)n : 0;
+	return (*end == '\0' && n > 0 && n <= PLAN_MAX_INDEX) ? (int)n : 0;
+}
+
+/* "<service>-<n>.retiring-<id>": a replica that was leaving when a daemon stopped. */
+static bool
+name_retiring(const struct svc *s, const char *name)
+{
+	size_t len = strlen(s->name);
+
+	return strncmp(name, s->name, len) == 0 && name[len] == '-' &&
+	    strstr(name + len + 1, REPLICA_RETIRING_MARK) != NULL;
 }
 
 static void
@@ -188,9 +198,16 @@ adopt(struct svc *s, const struct docker_ctr *c)
 
 	if (strcmp(c->state, "removing") == 0)
 		return;
+	/* name_index gives 0 for a marked name: its <service>-<n> is free again. */
 	r = replica_new(s, c->id, c->name, name_index(s, c->name));
 	if (r == NULL)
 		return;
+	if (name_retiring(s, c->name) && strcmp(c->state, "running") == 0) {
+		/* On its way out (drain or stop) when the last daemon stopped: finished as a
+		 * removal, never counted toward desired nor as a failed start. */
+		replica_adopt_retiring(r);
+		return;
+	}
 	if (strcmp(c->state, "running") == 0) {
 		/* Adopted as starting; the inspect that follows moves a healthy one straight
 		 * back into the upstream. */
@@ -275,35 +292,23 @@ svc_event(struct svc *s, const struct docker_event *ev)
 	}
 }
 
-static bool
-index_used(const struct svc *s, int n)
+static enum plan_state
+plan_state_of(enum replica_state st)
 {
-	for (size_t i = 0; i < s->nreps; i++)
-		if (s->reps[i]->index == n && s->reps[i]->state != REP_GONE)
-			return true;
-	for (size_t i = 0; i < s->ntaken; i++)
-		if (s->taken[i] == n)
-			return true;
-	return false;
-}
-
-/* The newest replica that may be retired: one still starting before a ready one. */
-static struct replica *
-pick_victim(const struct svc *s)
-{
-	struct replica *best = NULL;
-
-	for (size_t i = 0; i < s->nreps; i++) {
-		struct replica *r = s->reps[i];
-
-		if (r->state != REP_STARTING && r->state != REP_READY)
-			continue;
-		if (best == NULL || (best->state == REP_READY && r->state == REP_STARTING) ||
-		    (best->state == r->state && (r->born_ms > best->born_ms ||
-		    (r->born_ms == best->born_ms && r->index > best->index))))
-			best = r;
+	switch (st) {
+	case REP_CREATING:
+		return PLAN_CREATING;
+	case REP_STARTING:
+		return PLAN_STARTING;
+	case REP_READY:
+		return PLAN_READY;
+	case REP_DRAINING:
+		return PLAN_DRAINING;
+	case REP_STOPPING:
+		return PLAN_STOPPING;
+	default:
+		return PLAN_GONE;
 	}
-	return best;
 }
 
 static void
@@ -322,60 +327,94 @@ sweep(struct svc *s)
 	s->nreps = j;
 }
 
+/* Carry out one action of the planner. */
+static void
+carry_out(struct svc *s, const struct plan_action *a)
+{
+	struct replica *r = a->kind == PLAN_RETIRE || a->kind == PLAN_ADVANCE ?
+	    s->reps[a->rep] : NULL;
+
+	switch (a->kind) {
+	case PLAN_ADVANCE:
+		replica_advance(r);
+		break;
+	case PLAN_RETIRE:
+		log_info("%s: %s: %s", s->name, a->reason, r->name);
+		replica_retire(r);
+		break;
+	case PLAN_CREATE:
+		if (replica_launch(s, a->index) == -1)
+			log_err("%s: cannot start a replica", s->name);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The table as the planner sees it, the plan, then the Docker calls it asks for. */
+static void
+plan_and_act(struct svc *s)
+{
+	struct dsd *d = s->d;
+	struct plan_replica *view = calloc(s->nreps + 1, sizeof(*view));
+	struct plan_action *acts = calloc(s->nreps + 1, sizeof(*acts));
+	struct plan_input in = { 0 };
+	struct plan_result res;
+	size_t n = s->nreps;
+
+	if (view == NULL || acts == NULL) {
+		log_err("%s: out of memory planning a pass", s->name);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct replica *r = s->reps[i];
+
+		view[i].state = plan_state_of(r->state);
+		view[i].index = r->index;
+		view[i].born_ms = r->born_ms;
+		view[i].busy = r->busy;
+		view[i].generation = 0; /* one spec until rolling updates */
+	}
+	in.reps = view;
+	in.nreps = n;
+	in.desired = s->desired;
+	in.max_replicas = s->conf->dp.max_replicas;
+	in.op_busy = s->op_busy;
+	in.now_ms = loop_now(&d->loop);
+	in.backoff_until = s->backoff_until;
+	in.taken = s->taken;
+	in.ntaken = s->ntaken;
+	plan_reconcile(&in, acts, n + 1, &res);
+	/* Positions stay valid: only a create (always last) adds to s->reps. */
+	for (size_t i = 0; i < res.nacts; i++)
+		carry_out(s, &acts[i]);
+	if (res.wake_at != 0 &&
+	    (!loop_timer_armed(&s->kick) || s->kick.when > res.wake_at))
+		loop_timer_start(&d->loop, &s->kick, res.wake_at - in.now_ms);
+out:
+	free(view);
+	free(acts);
+}
+
 void
 svc_reconcile(struct svc *s)
 {
 	const struct svc_conf *c = s->conf;
 	struct dsd *d = s->d;
-	int64_t now = loop_now(&d->loop);
-	int current, total;
 
 	sweep(s);
 	if (c == NULL || !s->observed || d->stopping)
 		goto out;
 	/* A dry run observes and decides; it creates and removes nothing. */
 	if (d->dry_run) {
-		current = svc_current(s);
+		int current = svc_current(s);
+
 		if (current != s->desired && s->dry_said != s->desired)
 			log_notice("%s: dry-run: would scale %d -> %d", s->name, current, s->desired);
 		s->dry_said = s->desired;
 		goto out;
 	}
-	for (size_t i = 0; i < s->nreps; i++)
-		if (s->reps[i]->state == REP_STOPPING)
-			replica_advance(s->reps[i]);
-	current = svc_current(s);
-	total = (int)s->nreps;
-	if (current > s->desired) {
-		/* Retire newest first, as many as needed; drains run side by side. */
-		while (svc_current(s) > s->desired) {
-			struct replica *r = pick_victim(s);
-
-			if (r == NULL)
-				break;
-			log_info("%s: scaling down: retiring %s (%d -> %d)", s->name, r->name,
-			    svc_current(s), s->desired);
-			replica_retire(r);
-		}
-		goto out;
-	}
-	if (current == s->desired || s->op_busy)
-		goto out;
-	if (now < s->backoff_until) {
-		if (!loop_timer_armed(&s->kick) || s->kick.when > s->backoff_until)
-			loop_timer_start(&d->loop, &s->kick, s->backoff_until - now);
-		goto out;
-	}
-	/* Replicas on their way out still exist: never more than max at once. */
-	if (total >= c->dp.max_replicas)
-		goto out;
-	for (int n = 1; n <= MAX_INDEX; n++) {
-		if (!index_used(s, n)) {
-			if (replica_launch(s, n) == -1)
-				log_err("%s: cannot start a replica", s->name);
-			break;
-		}
-	}
+	plan_and_act(s);
 out:
 	traffic_pass(s);
 }

@@ -1,0 +1,76 @@
+/* plan.h: the pure reconcile planner: a replica table and a desired count in, actions out. */
+#ifndef DOCKSCALE_PLAN_H
+#define DOCKSCALE_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PLAN_MAX_INDEX 4096 /* replica names run <service>-1 .. <service>-4096 */
+
+/* Where a replica is, as the planner sees it (the caller maps its own states). */
+enum plan_state {
+	PLAN_CREATING = 0, /* create or start call in flight */
+	PLAN_STARTING,     /* running, not yet healthy */
+	PLAN_READY,        /* healthy, serving */
+	PLAN_DRAINING,     /* on its way out: out of the balancer, waiting before the stop */
+	PLAN_STOPPING,     /* on its way out: stop/remove calls */
+	PLAN_GONE,         /* removed; still listed while a call for it is in flight */
+};
+
+/* One replica of the table, by value: no pointers into the caller's records. */
+struct plan_replica {
+	enum plan_state state;
+	int index;           /* n of the name <service>-<n> it holds; 0 = holds none (its
+	                      * name carries the retiring mark, or is not ours in form) */
+	int64_t born_ms;     /* creation or adoption time, the caller's clock */
+	bool busy;           /* a call for it is in flight: advancing it now does nothing */
+	uint64_t generation; /* the spec it runs; placeholder for rolling updates */
+};
+
+struct plan_input {
+	const struct plan_replica *reps;
+	size_t nreps;
+	int desired;            /* already within [min, max] */
+	int max_replicas;       /* containers of the service at once, leaving ones included */
+	bool op_busy;           /* a create + start is in flight: one at a time */
+	int64_t now_ms;         /* the caller's clock; the planner has none */
+	int64_t backoff_until;  /* no creation before this (after failed starts); 0 = none */
+	const int *taken;       /* indices whose name a container we do not own holds */
+	size_t ntaken;
+	uint64_t generation;    /* the current spec (replicas of another one are outdated) */
+};
+
+enum plan_kind {
+	PLAN_HOLD = 0, /* nothing to do now; the reason says why */
+	PLAN_CREATE,   /* create + start <service>-<index> */
+	PLAN_RETIRE,   /* take reps[rep] out of service (drain, stop, remove) */
+	PLAN_ADVANCE,  /* push the leaving reps[rep] one Docker call further */
+};
+
+struct plan_action {
+	enum plan_kind kind;
+	size_t rep;        /* RETIRE, ADVANCE: position in plan_input.reps */
+	int index;         /* CREATE: the name's n */
+	char reason[128];  /* one line */
+};
+
+struct plan_result {
+	size_t nacts;      /* actions written, in the order to carry them out; >= 1 */
+	bool truncated;    /* out had no room for every action (cap < nreps + 1) */
+	int current;       /* replicas counted as present: creating + starting + ready */
+	int total;         /* containers that exist or may: not gone, or a call in flight */
+	int64_t wake_at;   /* plan again at this time (a backoff ends); 0 = no need */
+};
+
+/* One pass: what to do now to move the table toward in->desired. Writes at most cap
+ * actions into out (nreps + 1 always suffice): advances of leaving replicas first,
+ * then either retirements (newest first, not-ready before ready, outdated before
+ * current) or at most one creation at the lowest free index, or one HOLD. Never plans
+ * a creation that would put more than max_replicas containers on the host. */
+void plan_reconcile(const struct plan_input *in, struct plan_action *out, size_t cap,
+    struct plan_result *res);
+
+const char *plan_kind_name(enum plan_kind k);
+
+#endif

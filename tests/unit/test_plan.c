@@ -1,0 +1,428 @@
+/* test_plan.c: table-driven tests of the pure reconcile planner (src/plan.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "plan.h"
+
+#define T0 1000000LL /* an arbitrary "now" in ms */
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+#define MAXREPS 8
+
+/* ---- shorthands for table rows: index, birth time ---------------------------------- */
+
+/* clang-format off */
+#define CR(i, b)  { PLAN_CREATING, (i), (b), true,  0 }
+#define SG(i, b)  { PLAN_STARTING, (i), (b), false, 0 }
+#define RD(i, b)  { PLAN_READY,    (i), (b), false, 0 }
+#define DR(i, b)  { PLAN_DRAINING, (i), (b), false, 0 }
+#define SP(i, b)  { PLAN_STOPPING, (i), (b), false, 0 }
+#define SPB(i, b) { PLAN_STOPPING, (i), (b), true,  0 }
+#define GN(i)     { PLAN_GONE,     (i), 0,   false, 0 }
+#define GNB(i)    { PLAN_GONE,     (i), 0,   true,  0 }
+#define RDOLD(i, b) { PLAN_READY,  (i), (b), false, 1 } /* runs an older spec */
+#define SGOLD(i, b) { PLAN_STARTING, (i), (b), false, 1 }
+/* clang-format on */
+
+struct plan_case {
+	const char *name;
+	struct plan_replica reps[MAXREPS];
+	size_t nreps;
+	int desired, max;
+	bool op_busy;
+	int64_t backoff_until;
+	int taken[4];
+	size_t ntaken;
+	const char *want;   /* the actions: "advance #1; retire #0; create 3; hold" */
+	const char *reason; /* a substring of the last action's reason */
+	int64_t wake_at;
+};
+
+/* Table rows: replicas, then desired, max, op_busy, backoff_until. */
+#define REPS(...) { __VA_ARGS__ }, N_OF(((struct plan_replica[]){ __VA_ARGS__ }))
+#define NOREPS { { 0 } }, 0
+
+/* clang-format off */
+static const struct plan_case cases[] = {
+	/* holding */
+	{ "empty table at desired 0 holds", NOREPS, 0, 4, false, 0, { 0 }, 0,
+	  "hold", "at desired 0", 0 },
+	{ "at desired holds", REPS(RD(1, 10), RD(2, 20)), 2, 4, false, 0, { 0 }, 0,
+	  "hold", "at desired 2", 0 },
+	{ "a creating replica counts as present", REPS(RD(1, 10), CR(2, 20)), 2, 4, true, 0,
+	  { 0 }, 0, "hold", "at desired 2", 0 },
+
+	/* creating: lowest free index, one at a time */
+	{ "empty table creates index 1", NOREPS, 1, 4, false, 0, { 0 }, 0,
+	  "create 1", "scale up 0 -> 1: create at the lowest free index 1", 0 },
+	{ "one create at a time", REPS(RD(1, 10)), 4, 4, false, 0, { 0 }, 0,
+	  "create 2", "scale up 1 -> 4", 0 },
+	{ "lowest free index fills a gap", REPS(RD(1, 10), RD(3, 30)), 3, 4, false, 0, { 0 }, 0,
+	  "create 2", "index 2", 0 },
+	{ "lowest free index can be 1", REPS(RD(2, 10), RD(3, 30)), 3, 4, false, 0, { 0 }, 0,
+	  "create 1", "index 1", 0 },
+	{ "a gone record frees its index", REPS(GN(1), RD(2, 10)), 2, 4, false, 0, { 0 }, 0,
+	  "create 1", "index 1", 0 },
+	{ "taken names are skipped", REPS(RD(2, 10)), 2, 4, false, 0, { 1, 3 }, 2,
+	  "create 4", "index 4", 0 },
+	{ "taken and used together", NOREPS, 1, 4, false, 0, { 1, 2 }, 2,
+	  "create 3", "index 3", 0 },
+	{ "a draining replica still holds its name", REPS(RD(1, 10), DR(2, 20)), 2, 4, false, 0,
+	  { 0 }, 0, "create 3", "index 3", 0 },
+	{ "a renamed (retiring) replica holds no name", REPS(RD(1, 10), SPB(0, 20)), 2, 4, false,
+	  0, { 0 }, 0, "create 2", "index 2", 0 },
+	{ "a create in flight holds further creation", REPS(CR(1, 10)), 3, 4, true, 0, { 0 }, 0,
+	  "hold", "scale up 1 -> 3: a create is in flight", 0 },
+
+	/* backoff after failed starts */
+	{ "backoff holds creation and asks to be woken", REPS(RD(1, 10)), 2, 4, false, T0 + 3000,
+	  { 0 }, 0, "hold", "backing off 3000ms after failed starts", T0 + 3000 },
+	{ "backoff ending now lets creation go", REPS(RD(1, 10)), 2, 4, false, T0, { 0 }, 0,
+	  "create 2", "index 2", 0 },
+	{ "backoff in the past is no backoff", NOREPS, 1, 4, false, T0 - 1, { 0 }, 0,
+	  "create 1", NULL, 0 },
+	{ "a create in flight is reported before backoff", NOREPS, 1, 4, true, T0 + 5, { 0 }, 0,
+	  "hold", "a create is in flight", 0 },
+
+	/* never above max_replicas, leaving replicas included */
+	{ "at max with one draining", REPS(RD(1, 10), RD(2, 20), RD(3, 30), DR(4, 40)), 4, 4,
+	  false, 0, { 0 }, 0, "hold", "at max_replicas 4 (1 on their way out)", 0 },
+	{ "at max with one stopping, renamed", REPS(RD(1, 10), SPB(0, 20)), 2, 2, false, 0,
+	  { 0 }, 0, "hold", "at max_replicas 2 (1 on their way out)", 0 },
+	{ "a gone record with a call in flight counts toward max", REPS(RD(1, 10), GNB(2)), 2, 2,
+	  false, 0, { 0 }, 0, "hold", "at max_replicas 2", 0 },
+	{ "a gone record without a call does not count toward max", REPS(RD(1, 10), GN(2)), 2, 2,
+	  false, 0, { 0 }, 0, "create 2", NULL, 0 },
+	{ "one under max creates", REPS(RD(1, 10), DR(2, 20)), 2, 3, false, 0, { 0 }, 0,
+	  "create 3", NULL, 0 },
+	{ "max 0 never creates", NOREPS, 1, 0, false, 0, { 0 }, 0,
+	  "hold", "at max_replicas 0 (0 on their way out)", 0 },
+
+	/* retiring: newest first, not-ready before ready, outdated before current */
+	{ "scale down retires the newest ready", REPS(RD(1, 100), RD(2, 200), RD(3, 300)), 2, 4,
+	  false, 0, { 0 }, 0, "retire #2", "scale down 3 -> 2: retire the newest ready replica", 0 },
+	{ "newest by birth, not by index", REPS(RD(3, 100), RD(1, 300), RD(2, 200)), 2, 4,
+	  false, 0, { 0 }, 0, "retire #1", NULL, 0 },
+	{ "several at once, newest first", REPS(RD(1, 100), RD(2, 200), RD(3, 300), RD(4, 400)),
+	  1, 4, false, 0, { 0 }, 0, "retire #3; retire #2; retire #1",
+	  "scale down 2 -> 1", 0 },
+	{ "starting before ready", REPS(RD(1, 100), SG(2, 50), RD(3, 300)), 2, 4, false, 0,
+	  { 0 }, 0, "retire #1", "retire the newest starting replica", 0 },
+	{ "creating before ready", REPS(RD(1, 100), CR(2, 200)), 1, 4, true, 0, { 0 }, 0,
+	  "retire #1", "retire the newest creating replica", 0 },
+	{ "newest of the not-ready first", REPS(SG(1, 100), CR(2, 200), SG(3, 150)), 1, 4, true,
+	  0, { 0 }, 0, "retire #1; retire #2", NULL, 0 },
+	{ "equal birth: the highest index", REPS(RD(1, 100), RD(2, 100)), 1, 4, false, 0,
+	  { 0 }, 0, "retire #1", NULL, 0 },
+	{ "outdated before current", REPS(RDOLD(1, 100), RD(2, 200)), 1, 4, false, 0, { 0 }, 0,
+	  "retire #0", "retire the newest outdated ready replica", 0 },
+	{ "starting current before ready outdated", REPS(RDOLD(1, 100), SG(2, 200)), 1, 4, false,
+	  0, { 0 }, 0, "retire #1", "starting", 0 },
+	{ "outdated starting first of all", REPS(SG(1, 300), SGOLD(2, 100), RD(3, 50)), 2, 4,
+	  false, 0, { 0 }, 0, "retire #1", "outdated starting", 0 },
+	{ "leaving replicas are no victims and not counted", REPS(RD(1, 100), RD(2, 200),
+	  DR(3, 300), SPB(0, 400)), 2, 4, false, 0, { 0 }, 0, "hold", "at desired 2", 0 },
+	{ "scale down ignores op_busy and backoff", REPS(RD(1, 100), CR(2, 200)), 1, 4, true,
+	  T0 + 9000, { 0 }, 0, "retire #1", NULL, 0 },
+	{ "scale down to 0", REPS(RD(1, 100), RD(2, 200)), 0, 4, false, 0, { 0 }, 0,
+	  "retire #1; retire #0", "scale down 1 -> 0", 0 },
+	{ "above max after a reload: scale down, no create", REPS(RD(1, 1), RD(2, 2), RD(3, 3)),
+	  2, 2, false, 0, { 0 }, 0, "retire #2", NULL, 0 },
+
+	/* leaving replicas are pushed on every pass */
+	{ "a stopping replica advances", REPS(RD(1, 100), SP(2, 200)), 1, 4, false, 0, { 0 }, 0,
+	  "advance #1; hold", "at desired 1", 0 },
+	{ "a stopping replica with a call in flight waits", REPS(RD(1, 100), SPB(2, 200)), 1, 4,
+	  false, 0, { 0 }, 0, "hold", NULL, 0 },
+	{ "a draining replica waits for its drain", REPS(RD(1, 100), DR(2, 200)), 1, 4, false, 0,
+	  { 0 }, 0, "hold", NULL, 0 },
+	{ "advances come before a create", REPS(SP(0, 5), RD(1, 100), SP(2, 200)), 3, 5, false,
+	  0, { 0 }, 0, "advance #0; advance #2; create 3", NULL, 0 },
+	{ "advances come before retirements", REPS(RD(1, 100), RD(2, 200), SP(0, 5)), 1, 5,
+	  false, 0, { 0 }, 0, "advance #2; retire #1", NULL, 0 },
+
+	/* after a restart: adopted replicas start as starting; a retiring one is leaving */
+	{ "restart: a retiring replica is finished, never replaced",
+	  REPS(SG(1, T0), SG(2, T0), DR(0, T0)), 2, 4, false, 0, { 0 }, 0, "hold", "at desired 2",
+	  0 },
+	{ "restart: a retiring replica does not block its index",
+	  REPS(SG(1, T0), DR(0, T0)), 2, 4, false, 0, { 0 }, 0, "create 2", NULL, 0 },
+};
+/* clang-format on */
+
+/* "advance #1; retire #0; create 3; hold" */
+static void
+render(const struct plan_action *a, size_t n, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++) {
+		int w;
+
+		if (a[i].kind == PLAN_CREATE)
+			w = snprintf(buf + used, len - used, "%s%s %d", i ? "; " : "",
+			             plan_kind_name(a[i].kind), a[i].index);
+		else if (a[i].kind == PLAN_HOLD)
+			w = snprintf(buf + used, len - used, "%s%s", i ? "; " : "",
+			             plan_kind_name(a[i].kind));
+		else
+			w = snprintf(buf + used, len - used, "%s%s #%zu", i ? "; " : "",
+			             plan_kind_name(a[i].kind), a[i].rep);
+		if (w < 0)
+			return;
+		used += (size_t)w;
+	}
+}
+
+static void
+input_of(const struct plan_case *c, struct plan_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->reps = c->reps;
+	in->nreps = c->nreps;
+	in->desired = c->desired;
+	in->max_replicas = c->max;
+	in->op_busy = c->op_busy;
+	in->now_ms = T0;
+	in->backoff_until = c->backoff_until;
+	in->taken = c->taken;
+	in->ntaken = c->ntaken;
+	in->generation = 0;
+}
+
+static void
+run_case(void **state)
+{
+	const struct plan_case *c = *state;
+	struct plan_input in;
+	struct plan_action out[MAXREPS + 1];
+	struct plan_result res;
+	char got[512];
+
+	input_of(c, &in);
+	memset(out, 0x5a, sizeof(out));
+	memset(&res, 0x5a, sizeof(res)); /* nothing may be left over from before the call */
+	plan_reconcile(&in, out, N_OF(out), &res);
+	render(out, res.nacts, got, sizeof(got));
+	if (strcmp(got, c->want) != 0)
+		fail_msg("%s: got \"%s\", want \"%s\" (last reason: %s)", c->name, got, c->want,
+		         res.nacts ? out[res.nacts - 1].reason : "-");
+	if (res.truncated)
+		fail_msg("%s: truncated with room for nreps + 1", c->name);
+	for (size_t i = 0; i < res.nacts; i++)
+		if (memchr(out[i].reason, '\0', sizeof(out[i].reason)) == NULL ||
+		    out[i].reason[0] == '\0')
+			fail_msg("%s: action %zu has no terminated reason", c->name, i);
+	if (c->reason != NULL && strstr(out[res.nacts - 1].reason, c->reason) == NULL)
+		fail_msg("%s: reason \"%s\" lacks \"%s\"", c->name, out[res.nacts - 1].reason,
+		         c->reason);
+	if (res.wake_at != c->wake_at)
+		fail_msg("%s: wake_at %lld, want %lld", c->name, (long long)res.wake_at,
+		         (long long)c->wake_at);
+}
+
+/* ---- edges that do not fit a row ----------------------------------------------------- */
+
+static void
+test_no_free_name(void **state)
+{
+	static int taken[PLAN_MAX_INDEX];
+	struct plan_input in = { 0 };
+	struct plan_action out[1];
+	struct plan_result res;
+
+	for (int i = 0; i < PLAN_MAX_INDEX; i++)
+		taken[i] = i + 1;
+	in.desired = 1;
+	in.max_replicas = 5;
+	in.now_ms = T0;
+	in.taken = taken;
+	in.ntaken = PLAN_MAX_INDEX;
+	plan_reconcile(&in, out, 1, &res);
+	assert_int_equal(res.nacts, 1);
+	assert_int_equal(out[0].kind, PLAN_HOLD);
+	assert_non_null(strstr(out[0].reason, "no free name up to 4096"));
+	/* The last one free is found. */
+	in.ntaken = PLAN_MAX_INDEX - 1;
+	plan_reconcile(&in, out, 1, &res);
+	assert_int_equal(out[0].kind, PLAN_CREATE);
+	assert_int_equal(out[0].index, PLAN_MAX_INDEX);
+}
+
+static void
+test_truncated(void **state)
+{
+	const struct plan_replica reps[] = { SP(0, 1), SP(0, 2), RD(1, 3) };
+	struct plan_input in = { 0 };
+	struct plan_action out[2];
+	struct plan_result res;
+
+	in.reps = reps;
+	in.nreps = N_OF(reps);
+	in.desired = 0;
+	in.max_replicas = 5;
+	in.now_ms = T0;
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(res.nacts, 2);
+	assert_true(res.truncated);
+	assert_int_equal(out[0].kind, PLAN_ADVANCE);
+	assert_int_equal(out[1].kind, PLAN_ADVANCE);
+}
+
+static void
+test_counts(void **state)
+{
+	const struct plan_replica reps[] = { CR(1, 1), SG(2, 2), RD(3, 3), DR(4, 4), SP(0, 5),
+		                             GN(5), GNB(6) };
+	struct plan_input in = { 0 };
+	struct plan_action out[N_OF(reps) + 1];
+	struct plan_result res;
+
+	in.reps = reps;
+	in.nreps = N_OF(reps);
+	in.desired = 3;
+	in.max_replicas = 10;
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(res.current, 3);
+	assert_int_equal(res.total, 6);
+}
+
+static void
+test_kind_names(void **state)
+{
+	assert_string_equal(plan_kind_name(PLAN_HOLD), "hold");
+	assert_string_equal(plan_kind_name(PLAN_CREATE), "create");
+	assert_string_equal(plan_kind_name(PLAN_RETIRE), "retire");
+	assert_string_equal(plan_kind_name(PLAN_ADVANCE), "advance");
+	assert_string_equal(plan_kind_name((enum plan_kind)99), "hold");
+}
+
+/* ---- invariants over random tables ------------------------------------------------- */
+
+static unsigned
+lcg(unsigned *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return (*s >> 16) & 0x7fff;
+}
+
+static void
+test_invariants(void **state)
+{
+	unsigned seed = 7;
+
+	for (int round = 0; round < 20000; round++) {
+		struct plan_replica reps[MAXREPS];
+		struct plan_action out[MAXREPS + 1];
+		struct plan_result res;
+		struct plan_input in = { 0 };
+		int taken[2] = { (int)(lcg(&seed) % 6), (int)(lcg(&seed) % 6) };
+		size_t n = lcg(&seed) % (MAXREPS + 1);
+		int present = 0, total = 0, creates = 0, retires = 0, holds = 0;
+		size_t advances = 0, want_adv = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			reps[i].state = (enum plan_state)(lcg(&seed) % 6);
+			reps[i].index = (int)(lcg(&seed) % 7);
+			reps[i].born_ms = lcg(&seed) % 50;
+			reps[i].busy = lcg(&seed) % 3 == 0;
+			reps[i].generation = lcg(&seed) % 4 == 0;
+			present += reps[i].state <= PLAN_READY;
+			total += reps[i].state != PLAN_GONE || reps[i].busy;
+			want_adv += reps[i].state == PLAN_STOPPING && !reps[i].busy;
+		}
+		in.reps = reps;
+		in.nreps = n;
+		in.desired = (int)(lcg(&seed) % 7);
+		in.max_replicas = (int)(lcg(&seed) % 8);
+		in.op_busy = lcg(&seed) % 4 == 0;
+		in.now_ms = T0;
+		in.backoff_until = lcg(&seed) % 4 == 0 ? T0 + 1 : 0;
+		in.taken = taken;
+		in.ntaken = lcg(&seed) % 3;
+		plan_reconcile(&in, out, n + 1, &res);
+
+		assert_false(res.truncated);
+		assert_true(res.nacts >= 1);
+		assert_int_equal(res.current, present);
+		assert_int_equal(res.total, total);
+		for (size_t k = 0; k < res.nacts; k++) {
+			const struct plan_action *a = &out[k];
+
+			switch (a->kind) {
+			case PLAN_ADVANCE:
+				assert_int_equal(retires + creates + holds, 0); /* advances first */
+				assert_true(a->rep < n);
+				assert_int_equal(reps[a->rep].state, PLAN_STOPPING);
+				assert_false(reps[a->rep].busy);
+				advances++;
+				break;
+			case PLAN_RETIRE:
+				assert_true(a->rep < n);
+				assert_true(reps[a->rep].state <= PLAN_READY);
+				for (size_t j = 0; j < k; j++)
+					assert_false(out[j].kind == PLAN_RETIRE && out[j].rep == a->rep);
+				retires++;
+				break;
+			case PLAN_CREATE:
+				assert_false(in.op_busy);
+				assert_true(total < in.max_replicas); /* never above max */
+				assert_true(present < in.desired);
+				assert_in_range(a->index, 1, PLAN_MAX_INDEX);
+				for (size_t j = 0; j < n; j++)
+					assert_false(reps[j].state != PLAN_GONE &&
+					             reps[j].index == a->index);
+				for (size_t j = 0; j < in.ntaken; j++)
+					assert_int_not_equal(taken[j], a->index);
+				/* the lowest free one */
+				for (int m = 1; m < a->index; m++) {
+					bool used = false;
+
+					for (size_t j = 0; j < n; j++)
+						used |= reps[j].state != PLAN_GONE && reps[j].index == m;
+					for (size_t j = 0; j < in.ntaken; j++)
+						used |= taken[j] == m;
+					assert_true(used);
+				}
+				creates++;
+				break;
+			default:
+				holds++;
+				break;
+			}
+		}
+		assert_int_equal(advances, want_adv);
+		assert_true(creates <= 1);                /* one create at a time */
+		assert_false(creates && retires);
+		assert_int_equal(retires, present > in.desired ? present - in.desired : 0);
+		assert_int_equal(holds, creates || retires ? 0 : 1);
+		if (creates == 0 && present < in.desired && !in.op_busy &&
+		    in.backoff_until <= in.now_ms)
+			assert_true(total >= in.max_replicas);
+		assert_int_equal(res.wake_at != 0,
+		                 present < in.desired && !in.op_busy && in.backoff_until > T0);
+	}
+}
+
+int
+main(void)
+{
+	static struct CMUnitTest tests[N_OF(cases) + 5];
+	size_t n = 0;
+
+	for (size_t i = 0; i < N_OF(cases); i++)
+		tests[n++] = (struct CMUnitTest){ cases[i].name, run_case, NULL, NULL,
+			                          (void *)&cases[i] };
+	tests[n++] = (struct CMUnitTest){ "no free name", test_no_free_name, NULL, NULL, NULL };
+	tests[n++] = (struct CMUnitTest){ "truncated", test_truncated, NULL, NULL, NULL };
+	tests[n++] = (struct CMUnitTest){ "counts", test_counts, NULL, NULL, NULL };
+	tests[n++] = (struct CMUnitTest){ "kind names", test_kind_names, NULL, NULL, NULL };
+	tests[n++] = (struct CMUnitTest){ "invariants", test_invariants, NULL, NULL, NULL };
+	return _cmocka_run_group_tests("plan", tests, n, NULL, NULL);
+}

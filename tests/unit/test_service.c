@@ -1,0 +1,316 @@
+/* test_service.c: the replica table (src/service.c, src/replica.c) against a fake Docker
+ * Engine: restart safety (README.md "Restart safety") without timing. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dockscaled.h"
+#include "fake_docker.h"
+#include "log.h"
+#include "service.h"
+
+#define ID(c) c c c c c c c c c c c c c c c c /* 64 hex digits from a 4-digit block */
+#define ID_A ID("aaaa")
+#define ID_B ID("bbbb")
+#define SAFETY_MS 20000 /* only ends a broken run; nothing is asserted on time */
+
+static char *argv_true[] = { "/bin/true", NULL };
+
+struct fx {
+	struct dsd d;
+	struct svc_conf conf;
+	struct fake_docker *fake;
+	struct svc *s;
+	char dir[64], upstream[128];
+	struct loop_timer check, safety;
+	bool (*until)(struct fx *f);
+	bool expired;
+};
+
+static int
+setup(void **state)
+{
+	static struct fx f;
+
+	memset(&f, 0, sizeof(f));
+	log_set_level(LOG_ERR);
+	strcpy(f.dir, "/tmp/test_service.XXXXXX");
+	assert_non_null(mkdtemp(f.dir));
+	snprintf(f.upstream, sizeof(f.upstream), "%s/up.conf", f.dir);
+	assert_int_equal(loop_init(&f.d.loop), 0);
+	assert_non_null(f.d.httpc = httpc_new(&f.d.loop));
+	assert_non_null(f.fake = fake_docker_start());
+	assert_non_null(f.d.docker = docker_new(&f.d.loop, f.d.httpc,
+	    fake_docker_socket(f.fake), 5000));
+	f.d.cfg.nginx_test = (struct strv){ argv_true, 1 };
+	f.d.cfg.nginx_reload = (struct strv){ argv_true, 1 };
+	f.d.cfg.nginx_pid_file = "";
+	f.d.cfg.nginx_timeout_ms = 5000;
+	snprintf(f.conf.name, sizeof(f.conf.name), "web");
+	f.conf.image = "img";
+	f.conf.port = 8080;
+	f.conf.network = "";
+	f.conf.health_path = "/health";
+	f.conf.metric = METRIC_NONE;
+	f.conf.dp.min_replicas = 1;
+	f.conf.dp.max_replicas = 4;
+	f.conf.start_timeout_ms = 20000;
+	f.conf.drain_ms = 0;
+	f.conf.stop_timeout_ms = 2000;
+	f.conf.upstream_file = f.upstream;
+	f.conf.upstream_name = "backend";
+	assert_non_null(f.s = svc_new(&f.d, &f.conf));
+	*state = &f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	svc_free(f->s);
+	docker_free(f->d.docker);
+	httpc_free(f->d.httpc);
+	loop_fini(&f->d.loop);
+	fake_docker_stop(f->fake);
+	unlink(f->upstream);
+	rmdir(f->dir);
+	return 0;
+}
+
+static void
+on_check(struct loop *l, struct loop_timer *t)
+{
+	struct fx *f = t->arg;
+
+	if (f->until(f))
+		loop_break(l);
+	else
+		loop_timer_start(l, t, 5);
+}
+
+static void
+on_safety(struct loop *l, struct loop_timer *t)
+{
+	struct fx *f = t->arg;
+
+	f->expired = true;
+	loop_break(l);
+}
+
+/* Run the loop until cond holds. */
+static void
+run_until(struct fx *f, bool (*cond)(struct fx *f), const char *what)
+{
+	f->until = cond;
+	f->expired = false;
+	loop_timer_init(&f->check, on_check, f);
+	loop_timer_init(&f->safety, on_safety, f);
+	loop_timer_start(&f->d.loop, &f->check, 0);
+	loop_timer_start(&f->d.loop, &f->safety, SAFETY_MS);
+	assert_int_equal(loop_run(&f->d.loop), 0);
+	loop_timer_stop(&f->d.loop, &f->check);
+	loop_timer_stop(&f->d.loop, &f->safety);
+	if (f->expired)
+		fail_msg("never happened: %s", what);
+}
+
+static void
+route_inspect(struct fx *f, const char *id, const char *name, bool running)
+{
+	char path[128], body[1024];
+
+	snprintf(path, sizeof(path), "/v1.41/containers/%s/json", id);
+	snprintf(body, sizeof(body),
+	    "{\"Id\":\"%s\",\"Name\":\"/%s\",\"State\":{\"Status\":\"%s\",\"Running\":%s,"
+	    "\"ExitCode\":%d,\"Health\":{\"Status\":\"healthy\"}},\"Config\":{\"Image\":\"img\","
+	    "\"Healthcheck\":{\"Test\":[\"CMD\",\"/app\",\"--health\"]}},\"NetworkSettings\":"
+	    "{\"Ports\":{\"8080/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"%d\"}]}}}",
+	    id, name, running ? "running" : "exited", running ? "true" : "false",
+	    running ? 0 : 137, 40000 + (int)(strlen(name) % 100));
+	fake_docker_route(f->fake, "GET", path, 200, body);
+}
+
+static void
+route_leaving(struct fx *f, const char *id)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/v1.41/containers/%s/rename?", id);
+	fake_docker_route(f->fake, "POST", path, 204, "");
+	snprintf(path, sizeof(path), "/v1.41/containers/%s/stop", id);
+	fake_docker_route(f->fake, "POST", path, 204, "");
+	snprintf(path, sizeof(path), "/v1.41/containers/%s?", id);
+	fake_docker_route(f->fake, "DELETE", path, 204, "");
+}
+
+static struct docker_ctr
+ctr(const char *id, const char *name, const char *state)
+{
+	struct docker_ctr c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.id, sizeof(c.id), "%s", id);
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	snprintf(c.service, sizeof(c.service), "web");
+	snprintf(c.state, sizeof(c.state), "%s", state);
+	return c;
+}
+
+static struct replica *
+rep(struct fx *f, const char *id)
+{
+	for (size_t i = 0; i < f->s->nreps; i++)
+		if (strcmp(f->s->reps[i]->id, id) == 0)
+			return f->s->reps[i];
+	return NULL;
+}
+
+/* Position of the first request starting with "METHOD prefix", or -1. */
+static int
+req_at(struct fx *f, const char *want)
+{
+	char buf[300];
+
+	for (int i = 0;; i++) {
+		fake_docker_request(f->fake, i, buf, sizeof(buf));
+		if (buf[0] == '\0')
+			return -1;
+		if (strncmp(buf, want, strlen(want)) == 0)
+			return i;
+	}
+}
+
+static bool
+b_removed(struct fx *f)
+{
+	return fake_docker_seen(f->fake, "DELETE", "/v1.41/containers/" ID_B "?") > 0 &&
+	    rep(f, ID_B) == NULL;
+}
+
+static bool
+a_removed(struct fx *f)
+{
+	return fake_docker_seen(f->fake, "DELETE", "/v1.41/containers/" ID_A "?") > 0;
+}
+
+static bool
+both_ready(struct fx *f)
+{
+	return svc_count(f->s, REP_READY) == 2;
+}
+
+/* kill -9 during a scale-down's stop, then a start: the marked replica is finished as
+ * a removal; it never counts, never fails a start, and is never replaced. */
+static void
+test_restart_finishes_marked_replica(void **state)
+{
+	struct fx *f = *state;
+	struct docker_ctr ctrs[2] = { ctr(ID_A, "web-1", "running"),
+		                      ctr(ID_B, "web-3.retiring-bbbbbbbbbbbb", "running") };
+	struct replica *b;
+
+	route_inspect(f, ID_A, "web-1", true);
+	route_leaving(f, ID_B);
+	svc_observe(f->s, ctrs, 2);
+	b = rep(f, ID_B);
+	assert_non_null(b);
+	assert_int_equal(b->state, REP_DRAINING);
+	assert_true(b->marked);
+	assert_int_equal(b->index, 0); /* web-3 is free again */
+	assert_int_equal(f->s->desired, 1);
+	assert_int_equal(svc_current(f->s), 1);
+	run_until(f, b_removed, "the marked replica removed");
+	assert_true(req_at(f, "POST /v1.41/containers/" ID_B "/stop") <
+	            req_at(f, "DELETE /v1.41/containers/" ID_B "?"));
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/create"), 0);
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/" ID_B "/rename"),
+	                 0); /* already marked */
+	assert_int_equal(f->s->failed_starts, 0);
+	assert_int_equal(f->s->start_failures, 0);
+	assert_int_equal(f->s->desired, 1);
+}
+
+/* A marked container found exited: removed at once, nothing else. */
+static void
+test_restart_removes_exited_marked_replica(void **state)
+{
+	struct fx *f = *state;
+	struct docker_ctr ctrs[2] = { ctr(ID_A, "web-1", "running"),
+		                      ctr(ID_B, "web-2.retiring-bbbbbbbbbbbb", "exited") };
+
+	route_inspect(f, ID_A, "web-1", true);
+	route_leaving(f, ID_B);
+	svc_observe(f->s, ctrs, 2);
+	assert_int_equal(f->s->desired, 1);
+	run_until(f, b_removed, "the exited marked replica removed");
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/" ID_B "/stop"), 0);
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/create"), 0);
+	assert_int_equal(f->s->failed_starts, 0);
+}
+
+/* An adopted replica that exits before this daemon saw it healthy is replaced, not
+ * counted as a failed start (an older daemon may have been stopping it). */
+static void
+test_adopted_exit_is_no_failed_start(void **state)
+{
+	struct fx *f = *state;
+	struct docker_ctr c = ctr(ID_A, "web-1", "running");
+
+	route_inspect(f, ID_A, "web-1", false); /* exited by the time it is inspected */
+	route_leaving(f, ID_A);
+	svc_observe(f->s, &c, 1);
+	run_until(f, a_removed, "the exited adopted replica removed");
+	assert_int_equal(f->s->failed_starts, 0);
+	assert_int_equal(f->s->start_failures, 0);
+	assert_int_equal(f->s->backoff_until, 0);
+	assert_int_equal(f->s->replaced, 1);
+}
+
+/* A scale-down renames its victim before it stops it; the name is free at once. */
+static void
+test_retire_marks_before_the_stop(void **state)
+{
+	struct fx *f = *state;
+	struct docker_ctr ctrs[2] = { ctr(ID_A, "web-1", "running"), ctr(ID_B, "web-2", "running") };
+	int renamed, stopped;
+
+	route_inspect(f, ID_A, "web-1", true);
+	route_inspect(f, ID_B, "web-2", true);
+	route_leaving(f, ID_B);
+	svc_observe(f->s, ctrs, 2);
+	assert_int_equal(f->s->desired, 2);
+	run_until(f, both_ready, "both adopted replicas ready");
+	svc_set_desired(f->s, 1, "test");
+	run_until(f, b_removed, "the victim removed");
+	renamed = req_at(f, "POST /v1.41/containers/" ID_B "/rename?name=web-2.retiring-bbbbbbbbbbbb");
+	stopped = req_at(f, "POST /v1.41/containers/" ID_B "/stop");
+	assert_true(renamed >= 0);
+	assert_true(stopped > renamed);
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/" ID_A), 0);
+	assert_int_equal(svc_count(f->s, REP_READY), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_restart_finishes_marked_replica, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_restart_removes_exited_marked_replica, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_adopted_exit_is_no_failed_start, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_retire_marks_before_the_stop, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("service", tests, NULL, NULL);
+}
