@@ -72,7 +72,7 @@ TEST_loop_EXTRA   := log text
 TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := json
 TEST_docker_EXTRA := dockerjson dockerevents httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := replica plan metric scale decide traffic upstream proc nginx buf units \
+TEST_service_EXTRA := replica plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
 	prom docker dockerjson dockerevents httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
