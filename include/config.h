@@ -10,6 +10,8 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/dockscale/dockscale.conf"
 #define CONFIG_NAME_MAX 48
+/* replica.c builds "http://ADDR" + health_path in a 256-byte buffer (asserted there). */
+#define CONFIG_HEALTH_PATH_MAX 160
 
 /* A NULL-terminated, heap-owned vector of strings. */
 struct strv {

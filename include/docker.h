@@ -11,6 +11,9 @@
 #define DOCKER_LABEL "io.dockscale.service"
 #define DOCKER_ID_MAX 64
 #define DOCKER_NAME_MAX 128
+#define DOCKER_NETWORK_MAX 127   /* longest network name docker_inspect takes */
+#define DOCKER_IMAGE_MAX 255     /* Docker's longest image reference name */
+#define DOCKER_STOP_MAX_S 86400  /* longest stop timeout docker_stop sends */
 
 enum docker_health {
 	HEALTH_NONE = 0,       /* image has no HEALTHCHECK */
