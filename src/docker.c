@@ -324,6 +324,26 @@ docker_new(struct loop *l, struct httpc *hc, const char *socket_path, int64_t ti
 	return d;
 }
 
+const char *
+docker_socket(const struct docker *d)
+{
+	return d->socket;
+}
+
+int
+docker_set_socket(struct docker *d, const char *socket_path)
+{
+	size_t n = strlen(socket_path);
+
+	if (n >= sizeof(d->socket)) {
+		log_err("docker: socket path too long: %s", socket_path);
+		return -1;
+	}
+	/* Calls in flight carry their own copy (httpc copies the request). */
+	memcpy(d->socket, socket_path, n + 1);
+	return 0;
+}
+
 void
 docker_set_timeout(struct docker *d, int64_t timeout_ms)
 {
