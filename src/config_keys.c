@@ -89,6 +89,11 @@ static const struct keydef svc_keys[] = {
 };
 
 _Static_assert(NKEYS(svc_keys) <= KEYS_MAX, "KEYS_MAX too small");
+/* A service name is a Docker label value and, with "-N", a container name. */
+_Static_assert(sizeof(((struct docker_ctr *)0)->service) > CONFIG_NAME_MAX,
+               "service name bound does not fit the container list");
+_Static_assert(CONFIG_NAME_MAX + 12 <= DOCKER_NAME_MAX,
+               "service name bound does not fit a replica name");
 
 /* indexed by enum section - SEC_DAEMON */
 static const struct {

@@ -29,14 +29,14 @@
 
 struct proc {
 	struct loop *l;
-	pid_t pid;          /* 0 once reaped (or when the spawn failed) */
+	pid_t pid;          /* 0 once reaped (or when the fork failed) */
 	int pidfd;          /* -1 when closed */
 	int outfd;          /* read end of the output pipe, -1 when closed */
 	int execfd;         /* read end of the exec-status pipe, -1 when closed */
 	bool cancelled;     /* proc_cancel: reap quietly, then free */
 	struct loop_io pid_io, out_io;
 	struct loop_timer timeout_t; /* SIGKILL when it fires */
-	struct loop_timer grace_t;   /* exit seen, EOF not yet; also delivers spawn failures */
+	struct loop_timer grace_t;   /* exit seen, EOF not yet; also delivers fork failures */
 	struct loop_timer poll_t;    /* no pidfd: poll waitpid */
 	int64_t poll_ms;
 	proc_cb cb;

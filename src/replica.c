@@ -49,6 +49,7 @@ replica_new(struct svc *s, const char *id, const char *name, int index)
 	r->cpu_pct = -1;
 	if (snprintf(r->id, sizeof(r->id), "%s", id) >= (int)sizeof(r->id) ||
 	    snprintf(r->name, sizeof(r->name), "%s", name) >= (int)sizeof(r->name)) {
+		log_err("%s: replica id or name too long: %.64s", s->name, name);
 		free(r);
 		return NULL;
 	}
@@ -347,8 +348,10 @@ replica_launch(struct svc *s, int index)
 	struct replica *r;
 	char name[DOCKER_NAME_MAX + 1];
 
-	if (snprintf(name, sizeof(name), "%s-%d", s->name, index) >= (int)sizeof(name))
+	if (snprintf(name, sizeof(name), "%s-%d", s->name, index) >= (int)sizeof(name)) {
+		log_err("%s: replica name %s-%d too long", s->name, s->name, index);
 		return -1;
+	}
 	r = replica_new(s, "", name, index);
 	if (r == NULL)
 		return -1;

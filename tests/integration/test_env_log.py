@@ -57,3 +57,17 @@ def test_missing_nginx_program_is_a_config_error(tmp_path):
     r = run(["--check-config", "-c", str(conf)])
     assert r.returncode != 0
     assert f"{conf}:5: reload_command: /no/such/nginx: " in r.stderr, r.stderr
+
+
+def test_values_docker_would_refuse_fail_check_config(tmp_path):
+    """README "Configuration reference": a stop_timeout Docker's stop would refuse, or a
+    network name too long for inspect, is FILE:LINE at load, not a replica stuck later."""
+    conf = tmp_path / "c.conf"
+    conf.write_text("[daemon]\nlisten = 127.0.0.1:0\n[nginx]\ntest_command = /bin/true\n"
+                    "reload_command = /bin/true\n[service web]\nimage = app\n"
+                    "upstream_file = /tmp/x.conf\nstop_timeout = 25h\n"
+                    f"network = {'n' * 128}\n")
+    r = run(["--check-config", "-c", str(conf)])
+    assert r.returncode != 0
+    assert f"{conf}:9: stop_timeout: must be at most 86400s" in r.stderr, r.stderr
+    assert f"{conf}:10: network: 128 bytes long, at most 127" in r.stderr, r.stderr
