@@ -174,6 +174,35 @@ test_exec_failure(void **state)
 	assert_string_equal(g.output, "exec: No such file or directory");
 }
 
+static bool have_children(void);
+
+/* proc_run returns without waiting for the child's exec: even a child whose exec fails
+ * (which the old spawn read and reaped before returning) is still ours afterwards, and
+ * its failure arrives through the loop. */
+static void
+test_spawn_does_not_wait_for_exec(void **state)
+{
+	char *argv[] = { "/nonexistent/dockscale-no-such-command", NULL };
+	struct loop l;
+	struct got g = { 0 };
+	int pending = 1;
+
+	assert_false(have_children());
+	assert_int_equal(loop_init(&l), 0);
+	g.pending = &pending;
+	g.l = &l;
+	assert_non_null(proc_run(&l, argv, 5000, on_done, &g));
+	assert_true(have_children()); /* not reaped by proc_run */
+	assert_int_equal(g.calls, 0);
+	run_until_done(&l);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.res.code, 127);
+	assert_int_equal(g.res.spawn_failed, 1);
+	assert_string_equal(g.output, "exec: No such file or directory");
+	assert_false(have_children());
+	loop_fini(&l);
+}
+
 static void
 test_exec_failure_path_search(void **state)
 {
@@ -468,6 +497,7 @@ main(void)
 		cmocka_unit_test(test_child_environment),
 		cmocka_unit_test(test_exec_failure),
 		cmocka_unit_test(test_exec_failure_path_search),
+		cmocka_unit_test(test_spawn_does_not_wait_for_exec),
 		cmocka_unit_test(test_timeout_kills),
 		cmocka_unit_test(test_timeout_kills_grandchild),
 		cmocka_unit_test(test_grandchild_holds_pipe),
