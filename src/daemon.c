@@ -120,8 +120,9 @@ http_apply(struct dsd *d, const char *listen)
 	return 0;
 }
 
-/* A key the running daemon cannot take over (README "Reloading"): the lock guards the
- * one daemon per host, and a dry run holds no lock. NULL when there is none. */
+/* A key the running daemon cannot take over (README "Configuration reference", choices
+ * left open): the lock guards the one daemon per host, and a dry run holds no lock.
+ * NULL when there is none. */
 static const char *
 restart_key(const struct config *cur, const struct config *next, char *why, size_t len)
 {

@@ -229,9 +229,9 @@ xfer_setup(struct httpc_xfer *x, const struct httpc_req *req)
 	rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	/* Never through a proxy, whatever http_proxy/ALL_PROXY say (README "Configuration"):
-	 * probes go to replicas on loopback or a Docker network, the Engine is a unix
-	 * socket, and Prometheus is a peer the daemon reaches directly. */
+	/* Never through a proxy, whatever http_proxy/ALL_PROXY say (README "Configuration
+	 * reference"): probes go to replicas on loopback or a Docker network, the Engine is
+	 * a unix socket, and Prometheus is a peer the daemon reaches directly. */
 	rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
 	rc |= curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 	rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);

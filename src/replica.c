@@ -15,7 +15,8 @@
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
 #define PROBE_URL_MAX 256
 
-/* config.c bounds health_path so that every probe URL fits (README "Configuration"). */
+/* config.c bounds health_path so that every probe URL fits (README "Configuration
+ * reference"). */
 _Static_assert(sizeof("http://") - 1 + sizeof(((struct replica *)0)->addr) - 1 +
     CONFIG_HEALTH_PATH_MAX < PROBE_URL_MAX, "health_path bound does not fit the probe URL");
 _Static_assert(sizeof(((struct replica *)0)->image) > DOCKER_IMAGE_MAX,

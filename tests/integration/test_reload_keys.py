@@ -1,4 +1,5 @@
-"""SIGHUP and the keys a running daemon cannot or can take over (README "Reloading")."""
+"""SIGHUP and the keys a running daemon cannot or can take over (README "Configuration
+reference", choices left open)."""
 import os
 import signal
 

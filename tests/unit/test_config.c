@@ -726,8 +726,9 @@ struct err_case {
 #define SVC "[service web]\nimage = app\n"
 
 static const struct err_case err_cases[] = {
-	/* README "Configuration": every bound a lower layer has (Docker's stop timeout, the
-	 * inspect and probe buffers, the webhook's field size, PATH) is a load error. */
+	/* README "Configuration reference": every bound a lower layer has (Docker's stop
+	 * timeout, the inspect and probe buffers, the webhook's field size, PATH) is a load
+	 * error. */
 #define A128 "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa"
 #define A160 "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa"
 	{ "lower-layer bounds", SVC "stop_timeout = 25h\nnetwork = " A128 "\n"

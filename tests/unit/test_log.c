@@ -102,7 +102,7 @@ test_threshold(void **state)
 	assert_int_equal(log_get_level(), LOG_INFO);
 }
 
-/* README "Logging": every control byte and invalid UTF-8 reaches the log escaped. */
+/* README "Behaviour", Logging: every control byte and invalid UTF-8 reaches the log escaped. */
 static void
 test_escape(void **state)
 {
