@@ -55,7 +55,7 @@ static const struct keydef nginx_keys[] = {
 	KEY("pid_file", K_ABSPATH, C(nginx_pid_file), 0, PATH_LEN_MAX, F_EMPTY_OK),
 };
 static const struct keydef svc_keys[] = {
-	KEY("image", K_WORD, S(image), 0, DOCKER_IMAGE_MAX, 0),
+	KEY("image", K_IMAGE, S(image), 0, DOCKER_IMAGE_MAX, 0),
 	KEY("command", K_ARGV, S(command), 0, 0, 0),
 	KEY("env", K_ENV, S(env), 0, 0, 0),
 	KEY("port", K_INT, S(port), 1, 65535, 0),
@@ -163,45 +163,28 @@ too_long(struct pstate *ps, const struct keydef *kd, const char *v)
 static bool
 resolve_program(struct pstate *ps, const char *k, struct strv *sv, bool report)
 {
-	const char *path = getenv("PATH"), *prog = sv->v[0];
-	char buf[PATH_MAX];
-	int err = ENOENT;
+	const char *prog = sv->v[0];
+	char *abs;
 
 	if (strchr(prog, '/') != NULL) {
 		if (prog[0] != '/')
-			return bad(ps, "%s: %s: a program path must be absolute", k, prog);
+			return report && bad(ps, "%s: %s: a program path must be absolute", k, prog);
 		if (access(prog, X_OK) == 0)
 			return true;
+		return report && bad(ps, "%s: %s: %s", k, prog, strerror(errno));
+	}
+	if ((abs = config_find_program(prog, getenv("PATH"))) != NULL) {
+		free(sv->v[0]);
+		sv->v[0] = abs;
+		return true;
+	}
+	if (errno == ENOMEM)
+		ps->oom = true;
+	else if (report && errno != ENOENT)
 		return bad(ps, "%s: %s: %s", k, prog, strerror(errno));
-	}
-	if (path == NULL || *path == '\0')
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	for (const char *p = path; *p != '\0';) {
-		size_t dl = strcspn(p, ":");
-		int n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)dl, p, prog);
-
-		/* An empty entry or a relative one would depend on the daemon's cwd. */
-		if (dl > 0 && p[0] == '/' && n > 0 && (size_t)n < sizeof(buf)) {
-			if (access(buf, X_OK) == 0) {
-				char *abs = strdup(buf);
-				if (abs == NULL) {
-					ps->oom = true;
-					return false;
-				}
-				free(sv->v[0]);
-				sv->v[0] = abs;
-				return true;
-			}
-			if (errno != ENOENT && errno != ENOTDIR)
-				err = errno;
-		}
-		p += dl + (p[dl] == ':');
-	}
-	if (!report)
-		return false;
-	if (err != ENOENT)
-		return bad(ps, "%s: %s: %s", k, prog, strerror(err));
-	return bad(ps, "%s: %s: not found in PATH", k, prog);
+	else if (report)
+		return bad(ps, "%s: %s: not found in PATH", k, prog);
+	return false;
 }
 
 /* HOST:PORT; HOST is dotted IPv4, [IPv6] or localhost; PORT 0..65535 (0 = any). */
@@ -297,9 +280,13 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 	switch (kd->type) {
 	case K_STR:
 		return set_str(ps, p, v);
-	case K_WORD:
+	case K_IMAGE:
 		if (!*v || has_space(v))
 			return bad(ps, "%s: must be one non-empty word", k);
+		if (!config_valid_image(v))
+			return bad(ps, "%s: '%s' is not a Docker image reference "
+			           "([HOST[:PORT]/]name[:tag][@digest], name in lower case)",
+			           k, v);
 		return !too_long(ps, kd, v) && set_str(ps, p, v);
 	case K_NETWORK:
 		/* Docker's rule for network names; "" publishes on 127.0.0.1 instead. */

@@ -326,6 +326,31 @@ test_split_argv(void **state)
 	}
 }
 
+/* README "Configuration reference": image is a reference Docker accepts. */
+static void
+test_image_refs(void **state)
+{
+	static const char *const good[] = {
+	    "app", "dockscale-demo:latest", "demo:1", "library/nginx:1.25-alpine",
+	    "localhost:5000/team/app:v1.2", "Registry.Example.com/a_b/c__d/e---f:T_1",
+	    "busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    "a.b:x@sha256:0123456789abcdef0123456789abcdef", "host:5000",
+	};
+	static const char *const bad[] = {
+	    "", "App", "app:", "app:.x", "app:-x", "app/", "/app", "a//b", "a..b", "a_-b",
+	    "-app", "app-", "ex.com/Team/app", "app@sha256:xyz", "app@sha256:abc",
+	    "app@:0123456789abcdef0123456789abcdef", "a b", "app:t!",
+	    "app:toolongtoolongtoolongtoolongtoolongtoolongtoolongtoolongtoolongtoolongtoolongt"
+	    "oolongtoolongtoolongtoolongtoolongtoolongtoolongtoolongtoolong",
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!config_valid_image(good[i]))
+			fail_msg("rejected %s", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (config_valid_image(bad[i]))
+			fail_msg("accepted %s", bad[i]);
+}
+
 static void
 test_strv(void **state)
 {
@@ -739,9 +764,10 @@ static const struct err_case err_cases[] = {
 	      { 6, "cpus: must be 0 or >= 0.01 and <= 1024" },
 	      { 7, "scale_up_alerts: 128 bytes long, at most 127" } } },
 	{ "lower-layer forms", SVC "network = my net\nhealth_path = /h\xc3\xa9\n"
-	    "[service b]\nimage = b\nupstream_file = /tmp/b.conf\nnetwork = -x\nhealth_path = /a#b\nstop_timeout = 86401\n",
+	    "[service b]\nimage = My/App:1\nupstream_file = /tmp/b.conf\nnetwork = -x\nhealth_path = /a#b\nstop_timeout = 86401\n",
 	    { { 3, "network: 'my net' is not a Docker network name" },
 	      { 4, "health_path: only ASCII" },
+	      { 6, "image: 'My/App:1' is not a Docker image reference" },
 	      { 8, "network: '-x' is not a Docker network name" },
 	      { 9, "health_path: '/a#b' must start with '/' and contain no spaces or '#'" },
 	      { 10, "stop_timeout: must be at most 86400s" } } },
@@ -1011,6 +1037,7 @@ main(void)
 	    cmocka_unit_test(test_bools),
 	    cmocka_unit_test(test_split_argv),
 	    cmocka_unit_test(test_strv),
+	    cmocka_unit_test(test_image_refs),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_no_service),
 	    cmocka_unit_test(test_full_file),
