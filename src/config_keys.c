@@ -82,7 +82,8 @@ static const struct keydef svc_keys[] = {
 	KEY("start_timeout", K_DUR, S(start_timeout_ms), 0, INF, F_OPEN_LO),
 	KEY("drain", K_DUR, S(drain_ms), 0, INF, 0),
 	KEY("stop_timeout", K_DUR, S(stop_timeout_ms), 1000, STOP_MAX_MS, F_WHOLE_S),
-	KEY("upstream_file", K_ABSPATH, S(upstream_file), 0, PATH_LEN_MAX - UPSTREAM_TMP_EXTRA, F_TMP_SIBLING),
+	KEY("upstream_file", K_ABSPATH, S(upstream_file), 0, PATH_LEN_MAX - UPSTREAM_TMP_EXTRA,
+	    F_TMP_SIBLING),
 	KEY("upstream_name", K_UPNAME, S(upstream_name), 0, 0, 0),
 	KEY("scale_up_alerts", K_LIST, S(up_alerts), 0, WEBHOOK_FIELD_MAX - 1, 0),
 	KEY("scale_down_alerts", K_LIST, S(down_alerts), 0, WEBHOOK_FIELD_MAX - 1, 0),
@@ -291,7 +292,9 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 	case K_NETWORK:
 		/* Docker's rule for network names; "" publishes on 127.0.0.1 instead. */
 		if (*v && (!config_valid_chars(v, "_.-") || !isalnum((unsigned char)v[0])))
-			return bad(ps, "%s: '%s' is not a Docker network name ([A-Za-z0-9][A-Za-z0-9_.-]*)",
+			return bad(ps,
+			           "%s: '%s' is not a Docker network name "
+			           "([A-Za-z0-9][A-Za-z0-9_.-]*)",
 			           k, v);
 		return !too_long(ps, kd, v) && set_str(ps, p, v);
 	case K_ABSPATH:
