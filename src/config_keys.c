@@ -21,7 +21,7 @@
 #define REPLICAS_MAX 1000
 #define MEMORY_MIN (6LL * 1024 * 1024) /* Docker refuses less */
 #define CPUS_MIN 0.01                  /* Docker refuses a NanoCpus below 10^7 */
-/* upstream.c writes "DIR/.NAME.dockscale.tmp" next to the upstream file. */
+/* The upstream file is replaced through "DIR/.NAME.dockscale.tmp" beside it. */
 #define UPSTREAM_TMP_EXTRA (sizeof(".") + sizeof(".dockscale.tmp") - 2)
 #define PATH_LEN_MAX (PATH_MAX - 1)
 #define STOP_MAX_MS (DOCKER_STOP_MAX_S * 1000.0)
