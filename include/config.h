@@ -10,6 +10,8 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/dockscale/dockscale.conf"
 #define CONFIG_NAME_MAX 48
+/* replica.c builds "http://ADDR" + health_path in a 256-byte buffer (asserted there). */
+#define CONFIG_HEALTH_PATH_MAX 160
 
 /* A NULL-terminated, heap-owned vector of strings. */
 struct strv {
@@ -97,5 +99,13 @@ void strv_free(struct strv *sv);
 /* Non-empty, and only ASCII letters, digits and the characters in extra. */
 bool config_valid_chars(const char *s, const char *extra);
 int strv_push(struct strv *sv, const char *s);
+/* The absolute path of the executable prog (a bare name) in path (':'-separated; NULL
+ * or empty: /usr/local/sbin:...:/bin). Relative entries are skipped. Malloc'd; NULL with
+ * errno ENOENT when not found, EACCES and the like when found but not executable. */
+char *config_find_program(const char *prog, const char *path);
+/* A reference Docker accepts: [HOST[:PORT]/]path[:tag][@algo:hex], path components
+ * in lower case [a-z0-9] joined by '.', '_', '__' or '-' runs, tag [A-Za-z0-9_][A-Za-z0-9_.-]
+ * up to 128 characters. */
+bool config_valid_image(const char *ref);
 
 #endif

@@ -18,20 +18,24 @@ enum section { SEC_NONE, SEC_DAEMON, SEC_DOCKER, SEC_PROM, SEC_NGINX, SEC_SERVIC
 
 /* clang-format off */
 enum ktype {
-	K_STR, K_WORD, K_ABSPATH, K_SOCKET, K_LISTEN, K_URL, K_TOKEN, K_LOGLEVEL, K_DUR,
+	K_STR, K_IMAGE, K_ABSPATH, K_SOCKET, K_LISTEN, K_URL, K_TOKEN, K_LOGLEVEL, K_DUR,
 	K_INT, K_DBL, K_MEMORY, K_BOOL, K_ARGV, K_ENV, K_LIST, K_METRIC, K_POLICY,
-	K_HTTPPATH, K_UPNAME,
+	K_HTTPPATH, K_UPNAME, K_NETWORK,
 };
 
 #define F_OPEN_LO 1u  /* the lower bound is exclusive */
 #define F_NONEMPTY 2u /* an argv must have a word */
 #define F_EMPTY_OK 4u /* a path may be empty (the feature is off) */
-#define F_WHOLE_S 4u  /* a duration in whole seconds */
+#define F_WHOLE_S 8u  /* a duration in whole seconds */
+#define F_PROGRAM 16u /* argv[0] is run by the daemon: resolved in PATH at load */
+#define F_ZERO_OK 32u /* a number may be 0 (off) below its lower bound */
+#define F_TMP_SIBLING 64u /* a file replaced through a temporary file beside it */
 
 struct keydef {
 	const char *name;
 	size_t off;        /* into struct config or struct svc_conf */
-	double lo, hi;     /* numbers, durations in ms */
+	double lo, hi;     /* numbers, durations in ms; hi of a string: its longest length
+	                    * (0 = no bound) */
 	enum ktype type;
 	unsigned flags;
 };
@@ -77,6 +81,6 @@ bool config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const
 /* Checks across the keys of the [service] just finished (reported on its header line). */
 void config_check_service(struct pstate *ps, const struct svc_conf *s);
 /* Checks across services, once the whole file has been read. */
-void config_check_services(struct pstate *ps, const struct config *cfg);
+void config_check_services(struct pstate *ps, struct config *cfg);
 
 #endif

@@ -11,6 +11,9 @@
 #define DOCKER_LABEL "io.dockscale.service"
 #define DOCKER_ID_MAX 64
 #define DOCKER_NAME_MAX 128
+#define DOCKER_NETWORK_MAX 127   /* longest network name docker_inspect takes */
+#define DOCKER_IMAGE_MAX 255     /* Docker's longest image reference name */
+#define DOCKER_STOP_MAX_S 86400  /* longest stop timeout docker_stop sends */
 
 enum docker_health {
 	HEALTH_NONE = 0,       /* image has no HEALTHCHECK */
@@ -129,6 +132,10 @@ struct docker *docker_new(struct loop *l, struct httpc *hc, const char *socket_p
     int64_t timeout_ms);
 void docker_free(struct docker *d);
 void docker_set_timeout(struct docker *d, int64_t timeout_ms);
+/* The Engine's socket, and a new one for the calls started from now on (the event
+ * stream is the caller's to restart). -1 (logged) when the path does not fit. */
+const char *docker_socket(const struct docker *d);
+int docker_set_socket(struct docker *d, const char *socket_path);
 /* Errors counted since start (transport failures and 5xx). */
 uint64_t docker_errors(const struct docker *d);
 /* The API version in use ("1.41" until negotiated). */

@@ -28,6 +28,12 @@ const char *log_level_name(int prio);
 int log_format(char *buf, size_t len, enum log_mode mode, int prio,
     const struct timespec *now, const char *msg);
 
+/* src made safe for one log line, into dst (n bytes): CR and LF become spaces; every
+ * other control byte (C0, DEL, UTF-8 encoded C1) and every byte of invalid UTF-8
+ * becomes "\xNN"; valid UTF-8 is kept. Cut with "..." at a character boundary when dst
+ * is too small. Returns the length written. Pure, for tests. */
+size_t log_escape(char *dst, size_t n, const char *src);
+
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(int prio, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 

@@ -33,6 +33,7 @@ struct loop_timer {
 struct loop {
 	int epfd;
 	bool stop;
+	bool running;               /* inside loop_run: nothing may block */
 	int64_t now;                /* cached monotonic ms, refreshed every iteration */
 	struct loop_timer **heap;   /* min-heap on `when` */
 	size_t nheap, capheap;

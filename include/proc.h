@@ -21,11 +21,14 @@ struct proc_result {
 typedef void (*proc_cb)(void *arg, const struct proc_result *res);
 
 /* Start argv[0] with argv (NULL-terminated), stdin /dev/null, stdout+stderr captured.
- * The exit is noticed through a pidfd on the loop, so nothing blocks. cb runs exactly
+ * Neither the exec nor the exit is waited for: a failed exec (spawn_failed, code 127)
+ * and the exit are noticed through a pidfd on the loop, so nothing blocks. cb runs exactly
  * once unless proc_cancel is called. NULL on failure to start (cb not called). */
 struct proc *proc_run(struct loop *l, char *const argv[], int64_t timeout_ms,
     proc_cb cb, void *arg);
-/* Kill (SIGKILL) and reap without calling cb. */
+/* Kill (SIGKILL) without calling cb; p is gone for the caller. Inside the running loop
+ * the child is reaped later, when its pidfd says it is gone (nothing waits); with the
+ * loop stopped (shutdown) it is reaped at once. */
 void proc_cancel(struct proc *p);
 
 #endif

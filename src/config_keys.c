@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -13,10 +14,17 @@
 #include <unistd.h>
 
 #include "config_int.h"
+#include "docker.h"
+#include "webhook.h"
 
 #define TOKEN_MAX 4096
 #define REPLICAS_MAX 1000
 #define MEMORY_MIN (6LL * 1024 * 1024) /* Docker refuses less */
+#define CPUS_MIN 0.01                  /* Docker refuses a NanoCpus below 10^7 */
+/* The upstream file is replaced through "DIR/.NAME.dockscale.tmp" beside it. */
+#define UPSTREAM_TMP_EXTRA (sizeof(".") + sizeof(".dockscale.tmp") - 2)
+#define PATH_LEN_MAX (PATH_MAX - 1)
+#define STOP_MAX_MS (DOCKER_STOP_MAX_S * 1000.0)
 
 /* clang-format off */
 #define KEY(n, t, o, lo, hi, f) { n, o, lo, hi, t, f }
@@ -30,7 +38,7 @@ static const struct keydef daemon_keys[] = {
 	KEY("interval", K_DUR, C(interval_ms), 0, INF, F_OPEN_LO),
 	KEY("log_level", K_LOGLEVEL, C(log_level), 0, 0, 0),
 	KEY("dry_run", K_BOOL, C(dry_run), 0, 0, 0),
-	KEY("lock_file", K_ABSPATH, C(lock_file), 0, 0, 0),
+	KEY("lock_file", K_ABSPATH, C(lock_file), 0, PATH_LEN_MAX, 0),
 };
 static const struct keydef docker_keys[] = {
 	KEY("socket", K_SOCKET, C(docker_socket), 0, 0, 0),
@@ -41,21 +49,21 @@ static const struct keydef prom_keys[] = {
 	KEY("timeout", K_DUR, C(prom_timeout_ms), 0, INF, F_OPEN_LO),
 };
 static const struct keydef nginx_keys[] = {
-	KEY("test_command", K_ARGV, C(nginx_test), 0, 0, F_NONEMPTY),
-	KEY("reload_command", K_ARGV, C(nginx_reload), 0, 0, F_NONEMPTY),
+	KEY("test_command", K_ARGV, C(nginx_test), 0, 0, F_NONEMPTY | F_PROGRAM),
+	KEY("reload_command", K_ARGV, C(nginx_reload), 0, 0, F_NONEMPTY | F_PROGRAM),
 	KEY("timeout", K_DUR, C(nginx_timeout_ms), 0, INF, F_OPEN_LO),
-	KEY("pid_file", K_ABSPATH, C(nginx_pid_file), 0, 0, F_EMPTY_OK),
+	KEY("pid_file", K_ABSPATH, C(nginx_pid_file), 0, PATH_LEN_MAX, F_EMPTY_OK),
 };
 static const struct keydef svc_keys[] = {
-	KEY("image", K_WORD, S(image), 0, 0, 0),
+	KEY("image", K_IMAGE, S(image), 0, DOCKER_IMAGE_MAX, 0),
 	KEY("command", K_ARGV, S(command), 0, 0, 0),
 	KEY("env", K_ENV, S(env), 0, 0, 0),
 	KEY("port", K_INT, S(port), 1, 65535, 0),
-	KEY("network", K_STR, S(network), 0, 0, 0),
-	KEY("cpus", K_DBL, S(cpus), 0, 1024, 0),
+	KEY("network", K_NETWORK, S(network), 0, DOCKER_NETWORK_MAX, 0),
+	KEY("cpus", K_DBL, S(cpus), CPUS_MIN, 1024, F_ZERO_OK),
 	KEY("memory", K_MEMORY, S(memory), 0, 0, 0),
 	KEY("init", K_BOOL, S(init), 0, 0, 0),
-	KEY("health_path", K_HTTPPATH, S(health_path), 0, 0, 0),
+	KEY("health_path", K_HTTPPATH, S(health_path), 0, CONFIG_HEALTH_PATH_MAX, 0),
 	KEY("min_replicas", K_INT, S(dp.min_replicas), 0, REPLICAS_MAX, 0),
 	KEY("max_replicas", K_INT, S(dp.max_replicas), 1, REPLICAS_MAX, 0),
 	KEY("metric", K_METRIC, S(metric), 0, 0, 0),
@@ -73,14 +81,20 @@ static const struct keydef svc_keys[] = {
 	KEY("smoothing", K_DBL, S(dp.smoothing), 0, 1, F_OPEN_LO),
 	KEY("start_timeout", K_DUR, S(start_timeout_ms), 0, INF, F_OPEN_LO),
 	KEY("drain", K_DUR, S(drain_ms), 0, INF, 0),
-	KEY("stop_timeout", K_DUR, S(stop_timeout_ms), 1000, INF, F_WHOLE_S),
-	KEY("upstream_file", K_ABSPATH, S(upstream_file), 0, 0, 0),
+	KEY("stop_timeout", K_DUR, S(stop_timeout_ms), 1000, STOP_MAX_MS, F_WHOLE_S),
+	KEY("upstream_file", K_ABSPATH, S(upstream_file), 0, PATH_LEN_MAX - UPSTREAM_TMP_EXTRA,
+	    F_TMP_SIBLING),
 	KEY("upstream_name", K_UPNAME, S(upstream_name), 0, 0, 0),
-	KEY("scale_up_alerts", K_LIST, S(up_alerts), 0, 0, 0),
-	KEY("scale_down_alerts", K_LIST, S(down_alerts), 0, 0, 0),
+	KEY("scale_up_alerts", K_LIST, S(up_alerts), 0, WEBHOOK_FIELD_MAX - 1, 0),
+	KEY("scale_down_alerts", K_LIST, S(down_alerts), 0, WEBHOOK_FIELD_MAX - 1, 0),
 };
 
 _Static_assert(NKEYS(svc_keys) <= KEYS_MAX, "KEYS_MAX too small");
+/* A service name is a Docker label value and, with "-N", a container name. */
+_Static_assert(sizeof(((struct docker_ctr *)0)->service) > CONFIG_NAME_MAX,
+               "service name bound does not fit the container list");
+_Static_assert(CONFIG_NAME_MAX + 12 <= DOCKER_NAME_MAX,
+               "service name bound does not fit a replica name");
 
 /* indexed by enum section - SEC_DAEMON */
 static const struct {
@@ -129,6 +143,48 @@ has_space(const char *s)
 	for (; *s; s++)
 		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s))
 			return true;
+	return false;
+}
+
+/* A string key's bound (kd->hi, 0 = none) is a lower layer's buffer or Docker's limit:
+ * reported here rather than refused later. True after reporting. */
+static bool
+too_long(struct pstate *ps, const struct keydef *kd, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (kd->hi <= 0 || n <= (size_t)kd->hi)
+		return false;
+	config_perr(ps, ps->line, "%s: %zu bytes long, at most %.0f", kd->name, n, kd->hi);
+	return true;
+}
+
+/* The daemon runs argv[0] itself (execvp, no shell): find it now, in the daemon's own
+ * PATH, so that a typo is a configuration error, and run it by its absolute path. */
+static bool
+resolve_program(struct pstate *ps, const char *k, struct strv *sv, bool report)
+{
+	const char *prog = sv->v[0];
+	char *abs;
+
+	if (strchr(prog, '/') != NULL) {
+		if (prog[0] != '/')
+			return report && bad(ps, "%s: %s: a program path must be absolute", k, prog);
+		if (access(prog, X_OK) == 0)
+			return true;
+		return report && bad(ps, "%s: %s: %s", k, prog, strerror(errno));
+	}
+	if ((abs = config_find_program(prog, getenv("PATH"))) != NULL) {
+		free(sv->v[0]);
+		sv->v[0] = abs;
+		return true;
+	}
+	if (errno == ENOMEM)
+		ps->oom = true;
+	else if (report && errno != ENOENT)
+		return bad(ps, "%s: %s: %s", k, prog, strerror(errno));
+	else if (report)
+		return bad(ps, "%s: %s: not found in PATH", k, prog);
 	return false;
 }
 
@@ -225,19 +281,38 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 	switch (kd->type) {
 	case K_STR:
 		return set_str(ps, p, v);
-	case K_WORD:
+	case K_IMAGE:
 		if (!*v || has_space(v))
 			return bad(ps, "%s: must be one non-empty word", k);
-		return set_str(ps, p, v);
+		if (!config_valid_image(v))
+			return bad(ps, "%s: '%s' is not a Docker image reference "
+			           "([HOST[:PORT]/]name[:tag][@digest], name in lower case)",
+			           k, v);
+		return !too_long(ps, kd, v) && set_str(ps, p, v);
+	case K_NETWORK:
+		/* Docker's rule for network names; "" publishes on 127.0.0.1 instead. */
+		if (*v && (!config_valid_chars(v, "_.-") || !isalnum((unsigned char)v[0])))
+			return bad(ps,
+			           "%s: '%s' is not a Docker network name "
+			           "([A-Za-z0-9][A-Za-z0-9_.-]*)",
+			           k, v);
+		return !too_long(ps, kd, v) && set_str(ps, p, v);
 	case K_ABSPATH:
-	case K_SOCKET:
+	case K_SOCKET: {
 		if (kd->flags & F_EMPTY_OK && v[0] == '\0')
 			return set_str(ps, p, v);
 		if (v[0] != '/' || has_space(v))
 			return bad(ps, "%s: '%s' is not an absolute path", k, v);
 		if (kd->type == K_SOCKET && strlen(v) >= SUN_PATH_LEN)
 			return bad(ps, "%s: path longer than %zu bytes", k, SUN_PATH_LEN - 1);
-		return set_str(ps, p, v);
+		const char *base = strrchr(v, '/') + 1;
+		if ((kd->flags & F_TMP_SIBLING) && strlen(base) > NAME_MAX - UPSTREAM_TMP_EXTRA)
+			return bad(ps,
+			           "%s: file name longer than %zu bytes (its temporary file "
+			           "adds %zu)",
+			           k, NAME_MAX - UPSTREAM_TMP_EXTRA, UPSTREAM_TMP_EXTRA);
+		return !too_long(ps, kd, v) && set_str(ps, p, v);
+	}
 	case K_LISTEN:
 		if (!valid_listen(v))
 			return bad(ps,
@@ -285,6 +360,8 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			return kd->lo > 0
 			           ? bad(ps, "%s: must be at least %gs", k, kd->lo / 1000)
 			           : bad(ps, "%s: must be greater than 0", k);
+		if (ms > kd->hi)
+			return bad(ps, "%s: must be at most %gs", k, kd->hi / 1000);
 		if ((kd->flags & F_WHOLE_S) && ms % 1000)
 			return bad(ps, "%s: must be a whole number of seconds", k);
 		*(int64_t *)p = ms;
@@ -306,9 +383,14 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 		double x = strtod(v, &end);
 		if (!*v || v[strspn(v, "0123456789.eE+-")] || *end || errno || !isfinite(x))
 			return bad(ps, "%s: '%s' is not a number", k, v);
+		if ((kd->flags & F_ZERO_OK) && x == 0) {
+			*(double *)p = x;
+			return true;
+		}
 		if (((kd->flags & F_OPEN_LO) ? x <= kd->lo : x < kd->lo) || x > kd->hi)
-			return isfinite(kd->hi) ? bad(ps, "%s: must be %s %g and <= %g", k, ge,
-			                              kd->lo, kd->hi)
+			return isfinite(kd->hi) ? bad(ps, "%s: must be %s%s %g and <= %g", k,
+			                              (kd->flags & F_ZERO_OK) ? "0 or " : "",
+			                              ge, kd->lo, kd->hi)
 			                        : bad(ps, "%s: must be %s %g", k, ge, kd->lo);
 		*(double *)p = x;
 		return true;
@@ -339,8 +421,14 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			ps->oom = true;
 			return false;
 		}
-		if ((kd->flags & F_NONEMPTY) && sv.n == 0)
+		if ((kd->flags & F_NONEMPTY) && sv.n == 0) {
+			strv_free(&sv);
 			return bad(ps, "%s: must not be empty", k);
+		}
+		if ((kd->flags & F_PROGRAM) && !resolve_program(ps, k, &sv, true)) {
+			strv_free(&sv);
+			return false;
+		}
 		strv_free(p);
 		*(struct strv *)p = sv;
 		return true;
@@ -361,11 +449,17 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 		struct strv *sv = p;
 		char *copy = strdup(v), *save = NULL;
 		ps->oom |= !copy;
+		bool ok = true;
 		for (char *t = copy ? strtok_r(copy, ", \t", &save) : NULL; t;
-		     t = strtok_r(NULL, ", \t", &save))
-			ps->oom |= strv_push(sv, t) < 0;
+		     t = strtok_r(NULL, ", \t", &save)) {
+			/* a longer alertname could never arrive: the webhook cuts it */
+			if (too_long(ps, kd, t))
+				ok = false;
+			else
+				ps->oom |= strv_push(sv, t) < 0;
+		}
 		free(copy);
-		return !ps->oom;
+		return ok && !ps->oom;
 	}
 	case K_METRIC:
 		for (int i = 0; i < (int)NKEYS(metric_names); i++) {
@@ -384,10 +478,13 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 		}
 		return bad(ps, "%s: '%s' is not one of threshold, target", k, v);
 	case K_HTTPPATH:
-		if (v[0] != '/' || has_space(v))
-			return bad(ps, "%s: '%s' must start with '/' and contain no spaces", k,
-			           v);
-		return set_str(ps, p, v);
+		if (v[0] != '/' || has_space(v) || strpbrk(v, "#") != NULL)
+			return bad(ps, "%s: '%s' must start with '/' and contain no spaces or '#'",
+			           k, v);
+		for (const char *c = v; *c; c++)
+			if ((unsigned char)*c >= 0x7F)
+				return bad(ps, "%s: only ASCII (percent-encode other bytes)", k);
+		return !too_long(ps, kd, v) && set_str(ps, p, v);
 	case K_UPNAME:
 		if (!config_valid_chars(v, "_.-"))
 			return bad(ps, "%s: '%s' must match [A-Za-z0-9_.-]+", k, v);
@@ -459,8 +556,21 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 
 /* Separate from config_check_service: it needs every service, so it runs at the end. */
 void
-config_check_services(struct pstate *ps, const struct config *cfg)
+config_check_services(struct pstate *ps, struct config *cfg)
 {
+	/* The default nginx commands (no [nginx] key) are found in PATH like set ones;
+	 * missing, they are an error only when a service will run them. */
+	struct strv *cmds[] = { &cfg->nginx_test, &cfg->nginx_reload };
+	for (size_t i = 0; i < NKEYS(cmds) && !ps->oom; i++) {
+		if (cmds[i]->n > 0 && strchr(cmds[i]->v[0], '/') == NULL) {
+			int line = ps->line;
+			ps->line = 0;
+			(void)resolve_program(ps, i == 0 ? "test_command (default)"
+			                                 : "reload_command (default)",
+			                      cmds[i], cfg->nsvcs > 0);
+			ps->line = line;
+		}
+	}
 	for (size_t i = 0; i < cfg->nsvcs; i++) {
 		const struct svc_conf *s = &cfg->svcs[i];
 		for (size_t j = 0; j < i; j++) {

@@ -126,6 +126,26 @@ control_start(struct dsd *d)
 	return 0;
 }
 
+/* [docker] socket changed by a reload: new calls and the event stream go to the new
+ * socket; calls in flight finish on the old one. The next pass lists the new Engine. */
+static void
+follow_socket(struct dsd *d)
+{
+	const char *old = docker_socket(d->docker);
+
+	if (strcmp(old, d->cfg.docker_socket) == 0)
+		return;
+	log_notice("reload: [docker] socket %s -> %s: new calls go to the new socket; calls "
+	    "in flight finish on the old one", old, d->cfg.docker_socket);
+	if (docker_set_socket(d->docker, d->cfg.docker_socket) == -1)
+		return;
+	docker_events_stop(d->docker);
+	d->docker_up = false;
+	if (docker_events_start(d->docker, on_event, on_stream, d, EVENTS_RETRY_MS) == -1)
+		log_warning("cannot follow Docker events on %s; relying on the %lldms pass",
+		    d->cfg.docker_socket, (long long)d->cfg.interval_ms);
+}
+
 /* Match the service table to d->cfg (start-up and reload). */
 int
 control_apply(struct dsd *d)
@@ -133,6 +153,7 @@ control_apply(struct dsd *d)
 	size_t keep = 0;
 
 	docker_set_timeout(d->docker, d->cfg.docker_timeout_ms);
+	follow_socket(d);
 	/* Services that left the file: their replicas keep running, unmanaged. */
 	for (size_t i = 0; i < d->nsvcs; i++) {
 		struct svc *s = d->svcs[i];

@@ -1,6 +1,8 @@
 /* daemon.c: the daemon's lifecycle: start-up, signals, reload (bgpd style), shutdown. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -118,9 +120,30 @@ http_apply(struct dsd *d, const char *listen)
 	return 0;
 }
 
+/* A key the running daemon cannot take over (README "Configuration reference", choices
+ * left open): the lock guards the one daemon per host, and a dry run holds no lock.
+ * NULL when there is none. */
+static const char *
+restart_key(const struct config *cur, const struct config *next, char *why, size_t len)
+{
+	int n;
+
+	if (strcmp(cur->lock_file, next->lock_file) != 0)
+		n = snprintf(why, len, "[daemon] lock_file (%s -> %s)", cur->lock_file,
+		    next->lock_file);
+	else if (cur->dry_run != next->dry_run)
+		n = snprintf(why, len, "[daemon] dry_run (%s -> %s)",
+		    cur->dry_run ? "true" : "false", next->dry_run ? "true" : "false");
+	else
+		return NULL;
+	return n > 0 && (size_t)n < len ? why : "[daemon] lock_file or dry_run";
+}
+
 int
 dsd_reload(struct dsd *d)
 {
+	char why[PATH_MAX * 2 + 64];
+	const char *key;
 	struct config next = { 0 }, old;
 	struct config_errors errs = { 0 };
 	int rc = -1;
@@ -132,13 +155,16 @@ dsd_reload(struct dsd *d)
 		    d->config_path, errs.n);
 		goto out;
 	}
+	if ((key = restart_key(&d->cfg, &next, why, sizeof(why))) != NULL) {
+		log_err("reload: %s changed; that needs a restart; keeping the running "
+		    "configuration", key);
+		goto out;
+	}
 	if (http_apply(d, next.listen) == -1) {
 		log_err("reload: cannot listen on %s; keeping the running configuration",
 		    next.listen);
 		goto out;
 	}
-	if (next.dry_run != d->cfg.dry_run)
-		log_warning("reload: dry_run changes take effect at the next start");
 	old = d->cfg;
 	d->cfg = next;
 	memset(&next, 0, sizeof(next));

@@ -40,7 +40,7 @@ struct call {
 	union call_cb cb;
 	void *arg;
 	int port;               /* inspect: which port and network to report */
-	char network[128];
+	char network[DOCKER_NETWORK_MAX + 1];
 	const char *method;     /* string literal */
 	char path[640];         /* without the /vX.Y prefix, for log lines */
 };
@@ -112,6 +112,7 @@ call_start(struct docker *d, struct call *c, const char *method, bool versioned,
 	n = versioned ? snprintf(url, sizeof(url), "http://localhost/v%s%s", d->version, c->path)
 	    : snprintf(url, sizeof(url), "http://localhost%s", c->path);
 	if (n < 0 || (size_t)n >= sizeof(url)) {
+		log_err("docker: %s %s: URL too long; not sent", method, c->path);
 		free(c);
 		return -1;
 	}
@@ -151,6 +152,7 @@ call_new(enum call_kind kind, void *arg, const char *pre, const char *mid, const
 	c->arg = arg;
 	n = snprintf(c->path, sizeof(c->path), "%s%s%s", pre, mid, post);
 	if (n < 0 || (size_t)n >= sizeof(c->path)) {
+		log_err("docker: request path %s%.32s... too long; not sent", pre, mid);
 		free(c);
 		return NULL;
 	}
@@ -325,6 +327,26 @@ docker_new(struct loop *l, struct httpc *hc, const char *socket_path, int64_t ti
 	return d;
 }
 
+const char *
+docker_socket(const struct docker *d)
+{
+	return d->socket;
+}
+
+int
+docker_set_socket(struct docker *d, const char *socket_path)
+{
+	size_t n = strlen(socket_path);
+
+	if (n >= sizeof(d->socket)) {
+		log_err("docker: socket path too long: %s", socket_path);
+		return -1;
+	}
+	/* Calls in flight carry their own copy (httpc copies the request). */
+	memcpy(d->socket, socket_path, n + 1);
+	return 0;
+}
+
 void
 docker_set_timeout(struct docker *d, int64_t timeout_ms)
 {
@@ -363,8 +385,10 @@ docker_list(struct docker *d, docker_list_cb cb, void *arg)
 	char filt[256];
 	struct call *c;
 
-	if (cb == NULL || httpc_escape(LIST_FILTER, filt, sizeof(filt)) < 0)
+	if (cb == NULL || httpc_escape(LIST_FILTER, filt, sizeof(filt)) < 0) {
+		log_err("docker: cannot build the container list request");
 		return -1;
+	}
 	if ((c = call_new(CALL_LIST, arg, "/containers/json?all=1&filters=", filt, "")) == NULL)
 		return -1;
 	c->cb.list = cb;
@@ -379,11 +403,17 @@ docker_create(struct docker *d, const struct docker_spec *s, docker_create_cb cb
 	int rc;
 
 	/* The name goes into the query string; Docker wants [a-zA-Z0-9][a-zA-Z0-9_.-]+. */
-	if (cb == NULL || s == NULL || !id_ok(s->name))
+	if (cb == NULL || s == NULL)
 		return -1;
+	if (!id_ok(s->name)) {
+		log_err("docker: refusing to create a container named '%s' (not "
+		    "[A-Za-z0-9][A-Za-z0-9_.-]*, at most %d bytes)", s->name, DOCKER_NAME_MAX);
+		return -1;
+	}
 	if ((c = call_new(CALL_CREATE, arg, "/containers/create?name=", s->name, "")) == NULL)
 		return -1;
 	if ((body = docker_create_body(s)) == NULL) {
+		log_err("docker: create %s: cannot build the request body", s->name);
 		free(c);
 		return -1;
 	}
@@ -423,8 +453,13 @@ docker_inspect(struct docker *d, const char *id, int port, const char *network,
 {
 	struct call *c;
 
-	if (cb == NULL || (network != NULL && strlen(network) >= sizeof(c->network)))
+	if (cb == NULL)
 		return -1;
+	if (network != NULL && strlen(network) > DOCKER_NETWORK_MAX) {
+		log_err("docker: inspect %.12s: network name longer than %d bytes", id,
+		    DOCKER_NETWORK_MAX);
+		return -1;
+	}
 	if ((c = id_call(CALL_INSPECT, "GET", id, "/json", arg)) == NULL)
 		return -1;
 	c->cb.inspect = cb;
@@ -446,8 +481,12 @@ docker_stop(struct docker *d, const char *id, int64_t stop_timeout_ms, docker_cb
 		stop_timeout_ms = 0;
 	/* Docker takes whole seconds; round up so the app gets at least what was asked. */
 	secs = (stop_timeout_ms + 999) / 1000;
-	if (cb == NULL || secs > 86400 ||
-	    (c = id_call(CALL_STOP, "POST", id, "/stop", arg)) == NULL)
+	if (secs > DOCKER_STOP_MAX_S) {
+		log_err("docker: stop %.12s: stop timeout %llds is over %ds; not sent", id,
+		    (long long)secs, DOCKER_STOP_MAX_S);
+		return -1;
+	}
+	if (cb == NULL || (c = id_call(CALL_STOP, "POST", id, "/stop", arg)) == NULL)
 		return -1;
 	n = (int)strlen(c->path);
 	snprintf(c->path + n, sizeof(c->path) - (size_t)n, "?t=%lld", (long long)secs);

@@ -2,6 +2,7 @@
 #include "httpc.h"
 
 #include <curl/curl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +206,12 @@ xfer_setup(struct httpc_xfer *x, const struct httpc_req *req)
 
 	if (cto <= 0)
 		cto = to > 0 && to < HTTPC_CONNECT_TIMEOUT_MS ? to : HTTPC_CONNECT_TIMEOUT_MS;
+	/* curl takes a long: where that is 32 bits, 25 days would wrap. */
+	if (to > LONG_MAX || cto > LONG_MAX) {
+		log_err("http %s %s: timeout of %lldms is more than curl takes", method, req->url,
+		    (long long)to);
+		return -1;
+	}
 	if (req->content_type != NULL && add_header(x, "Content-Type", "", req->content_type))
 		return -1;
 	if (req->bearer != NULL && add_header(x, "Authorization", "Bearer ", req->bearer))
@@ -222,6 +229,11 @@ xfer_setup(struct httpc_xfer *x, const struct httpc_req *req)
 	rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	/* Never through a proxy, whatever http_proxy/ALL_PROXY say (README "Configuration
+	 * reference"): probes go to replicas on loopback or a Docker network, the Engine is
+	 * a unix socket, and Prometheus is a peer the daemon reaches directly. */
+	rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
+	rc |= curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 	rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)to);
 	rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)cto);

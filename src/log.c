@@ -119,20 +119,112 @@ log_format(char *buf, size_t len, enum log_mode mode, int prio,
 	return n;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (2..4) that is not a C1 control, or 0.
+ * Overlong forms, surrogates and code points above U+10FFFF are not well-formed. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned lo = 0x80, hi = 0xBF; /* the range of the second byte */
+
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xE0)
+		lo = 0xA0;
+	else if (c == 0xED)
+		hi = 0x9F;
+	else if (c == 0xF0)
+		lo = 0x90;
+	else if (c == 0xF4)
+		hi = 0x8F;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	/* U+0080..U+009F: C1 controls (0x9B is CSI to some terminals). */
+	if (c == 0xC2 && s[1] <= 0x9F)
+		return 0;
+	return n;
+}
+
+/* What one character of s becomes: its length in s, and its escaped length. */
+static size_t
+esc_len(const unsigned char *s, size_t *out)
+{
+	size_t len;
+
+	if (*s < 0x20 || *s == 0x7F)
+		*out = *s == '\n' || *s == '\r' ? 1 : 4;
+	else if (*s < 0x80)
+		*out = 1;
+	else if ((len = utf8_len(s)) > 0)
+		return *out = len;
+	else
+		*out = 4;
+	return 1;
+}
+
+size_t
+log_escape(char *dst, size_t n, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	static const char cut[] = "...";
+	const unsigned char *s = (const unsigned char *)src;
+	size_t o = 0, total = 0, room, len, out;
+
+	if (n == 0)
+		return 0;
+	for (const unsigned char *p = s; *p != '\0'; p += len) {
+		len = esc_len(p, &out);
+		total += out;
+	}
+	/* Cut only when it does not fit, leaving room for the "...". */
+	room = total < n ? n - 1 : n - 1 >= sizeof(cut) - 1 ? n - sizeof(cut) : 0;
+	for (; *s != '\0'; s += len) {
+		len = esc_len(s, &out);
+		if (o + out > room)
+			break;
+		if (len == 1 && out == 4) {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[*s >> 4];
+			dst[o++] = hex[*s & 0xF];
+		} else if (*s == '\n' || *s == '\r') {
+			dst[o++] = ' ';
+		} else {
+			memcpy(dst + o, s, len);
+			o += len;
+		}
+	}
+	if (*s != '\0' && o + sizeof(cut) - 1 < n) {
+		memcpy(dst + o, cut, sizeof(cut) - 1);
+		o += sizeof(cut) - 1;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
 void
 log_vmsg(int prio, const char *fmt, va_list ap)
 {
-	char msg[2048], line[2200];
+	char raw[2048], msg[4096], line[4200];
 	struct timespec now;
 	int saved = errno, n;
 
 	if (prio > logstate.level)
 		return;
-	text_vformat(msg, sizeof(msg), fmt, ap); /* keeps the head of an over-long line */
-	/* One record per line: an embedded newline would split a journal entry. */
-	for (char *p = msg; *p != '\0'; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
+	text_vformat(raw, sizeof(raw), fmt, ap); /* keeps the head of an over-long line */
+	/* Whatever a peer put in the message (an alertname, a label, nginx's output), the
+	 * line stays one record and cannot drive a terminal. */
+	log_escape(msg, sizeof(msg), raw);
 	clock_gettime(CLOCK_REALTIME, &now);
 	n = log_format(line, sizeof(line) - 1, logstate.mode, prio, &now, msg);
 	if (n < 0)

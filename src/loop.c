@@ -247,6 +247,7 @@ loop_run(struct loop *l)
 	struct epoll_event evs[LOOP_BATCH];
 
 	l->stop = false;
+	l->running = true;
 	while (!l->stop) {
 		int timeout = -1, n;
 
@@ -261,6 +262,7 @@ loop_run(struct loop *l)
 			if (errno == EINTR)
 				continue;
 			log_err("epoll_wait: %s", strerror(errno));
+			l->running = false;
 			return -1;
 		}
 		l->now = loop_clock_ms();
@@ -277,5 +279,6 @@ loop_run(struct loop *l)
 		l->npending = l->ipending = 0;
 		run_timers(l);
 	}
+	l->running = false;
 	return 0;
 }

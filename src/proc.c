@@ -29,12 +29,14 @@
 
 struct proc {
 	struct loop *l;
-	pid_t pid;          /* 0 once reaped (or when the spawn failed) */
+	pid_t pid;          /* 0 once reaped (or when the fork failed) */
 	int pidfd;          /* -1 when closed */
 	int outfd;          /* read end of the output pipe, -1 when closed */
+	int execfd;         /* read end of the exec-status pipe, -1 when closed */
+	bool cancelled;     /* proc_cancel: reap quietly, then free */
 	struct loop_io pid_io, out_io;
 	struct loop_timer timeout_t; /* SIGKILL when it fires */
-	struct loop_timer grace_t;   /* exit seen, EOF not yet; also delivers spawn failures */
+	struct loop_timer grace_t;   /* exit seen, EOF not yet; also delivers fork failures */
 	struct loop_timer poll_t;    /* no pidfd: poll waitpid */
 	int64_t poll_ms;
 	proc_cb cb;
@@ -58,7 +60,33 @@ proc_close_fds(struct proc *p)
 		close(p->pidfd);
 	if (p->outfd >= 0)
 		close(p->outfd);
-	p->pidfd = p->outfd = -1;
+	if (p->execfd >= 0)
+		close(p->execfd);
+	p->pidfd = p->outfd = p->execfd = -1;
+}
+
+/* Once the child is gone, its exec-status pipe holds an errno if the exec failed and is
+ * at EOF if it succeeded: the child writes before it exits, so this never waits. */
+static void
+exec_status(struct proc *p)
+{
+	int err = 0;
+	ssize_t n;
+
+	if (p->execfd < 0)
+		return;
+	do
+		n = read(p->execfd, &err, sizeof(err));
+	while (n == -1 && errno == EINTR);
+	close(p->execfd);
+	p->execfd = -1;
+	if (n <= 0)
+		return; /* EOF: the exec succeeded (or the child died before trying) */
+	if (n != (ssize_t)sizeof(err))
+		err = EIO;
+	n = snprintf(p->out, sizeof(p->out), "exec: %s", strerror(err));
+	p->outlen = n > 0 && (size_t)n < sizeof(p->out) ? (size_t)n : 0;
+	p->res.spawn_failed = 1;
 }
 
 /* Detach everything from the loop, hand the result over, then free: the callback may
@@ -67,6 +95,7 @@ proc_close_fds(struct proc *p)
 static void
 proc_finish(struct proc *p)
 {
+	exec_status(p);
 	proc_close_fds(p);
 	p->out[p->outlen] = '\0';
 	p->res.output = p->out;
@@ -78,6 +107,14 @@ proc_finish(struct proc *p)
 static void
 proc_maybe_finish(struct proc *p)
 {
+	if (p->cancelled) {
+		/* Reaped after proc_cancel: nobody is waiting for a result. */
+		if (p->exited_seen) {
+			proc_close_fds(p);
+			free(p);
+		}
+		return;
+	}
 	if (p->exited_seen && p->eof)
 		proc_finish(p);
 	else if (p->exited_seen && !loop_timer_armed(&p->grace_t))
@@ -275,13 +312,13 @@ fail:
 	_exit(127);
 }
 
-/* Fork and exec; 0 with *pid set, else an errno value (fork or exec failed; a child
- * that failed to exec is already reaped). Blocks only until the child's exec. */
+/* Fork; 0 with *pid and *execfd set, else the errno of pipe2 or fork. Does not wait
+ * for the exec: whether it worked is read from *execfd once the child is gone
+ * (exec_status), so a child slow to reach exec never holds the loop. */
 static int
-spawn_child(pid_t *pid, char *const argv[], int wfd)
+spawn_child(pid_t *pid, int *execfd, char *const argv[], int wfd)
 {
-	int st[2], err = 0, status;
-	ssize_t n;
+	int st[2], err = 0;
 
 	if (pipe2(st, O_CLOEXEC) == -1)
 		return errno;
@@ -290,21 +327,13 @@ spawn_child(pid_t *pid, char *const argv[], int wfd)
 		child_exec(argv, wfd, st[1]);
 	err = *pid == -1 ? errno : 0;
 	close(st[1]);
-	if (err != 0)
-		goto out;
-	do
-		n = read(st[0], &err, sizeof(err));
-	while (n == -1 && errno == EINTR);
-	if (n == 0)
-		goto out; /* EOF: exec succeeded */
-	if (n != (ssize_t)sizeof(err))
-		err = EIO;
-	while (waitpid(*pid, &status, 0) == -1 && errno == EINTR)
-		;
-	*pid = 0;
-out:
-	close(st[0]);
-	return err;
+	if (err != 0) {
+		close(st[0]);
+		*pid = 0;
+		return err;
+	}
+	*execfd = st[0];
+	return 0;
 }
 
 struct proc *
@@ -326,7 +355,7 @@ proc_run(struct loop *l, char *const argv[], int64_t timeout_ms, proc_cb cb, voi
 	p->l = l;
 	p->cb = cb;
 	p->arg = arg;
-	p->pidfd = p->outfd = -1;
+	p->pidfd = p->outfd = p->execfd = -1;
 	p->started = loop_clock_ms();
 	loop_timer_init(&p->timeout_t, on_timeout, p);
 	loop_timer_init(&p->grace_t, on_grace, p);
@@ -336,14 +365,13 @@ proc_run(struct loop *l, char *const argv[], int64_t timeout_ms, proc_cb cb, voi
 		log_err("proc_run %s: pipe: %s", argv[0], strerror(errno));
 		goto fail;
 	}
-	err = spawn_child(&p->pid, argv, pipefd[1]);
+	err = spawn_child(&p->pid, &p->execfd, argv, pipefd[1]);
 	close(pipefd[1]);
 	pipefd[1] = -1;
 	if (err != 0) {
-		/* Reported like a shell would (127), through the callback from the loop, so the
-		 * caller has one path for "the command did not work". Failing to fork lands
-		 * here too. */
-		int n = snprintf(p->out, sizeof(p->out), "exec: %s", strerror(err));
+		/* Reported like a failed exec (127), through the callback from the loop, so
+		 * the caller has one path for "the command did not work". */
+		int n = snprintf(p->out, sizeof(p->out), "fork: %s", strerror(err));
 
 		if (n < 0 || (size_t)n >= sizeof(p->out))
 			goto fail;
@@ -398,12 +426,27 @@ proc_cancel(struct proc *p)
 	if (p == NULL)
 		return;
 	if (p->pid > 0) {
-		int status;
-
 		if (kill(-p->pid, SIGKILL) == -1)
 			(void)kill(p->pid, SIGKILL);
-		/* SIGKILL cannot be caught: this returns at once. */
-		while (waitpid(p->pid, &status, 0) == -1 && errno == EINTR)
+		if (p->l->running) {
+			/* Reaped when the pidfd (or the poll) says it is gone, then freed: no
+			 * waitpid that could hold the loop. Its output is of no use now. */
+			p->cancelled = true;
+			loop_io_stop(p->l, &p->out_io);
+			loop_timer_stop(p->l, &p->timeout_t);
+			loop_timer_stop(p->l, &p->grace_t);
+			if (p->outfd >= 0)
+				close(p->outfd);
+			p->outfd = -1;
+			/* Started before a pidfd or the poll was set up (proc_run failing). */
+			if (p->pid_io.active || loop_timer_armed(&p->poll_t) ||
+			    loop_timer_start(p->l, &p->poll_t, p->poll_ms) == 0)
+				return;
+			p->cancelled = false;
+		}
+		/* The loop is not running (shutdown): nothing to hold up, and SIGKILL cannot
+		 * be caught, so this returns at once and leaves no zombie behind. */
+		while (waitpid(p->pid, NULL, 0) == -1 && errno == EINTR)
 			;
 		p->pid = 0;
 	}

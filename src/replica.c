@@ -13,6 +13,14 @@
 #define PROBE_FAILS_UNHEALTHY 3 /* consecutive failed probes that retire a replica */
 #define BACKOFF_BASE_MS 1000
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
+#define PROBE_URL_MAX 256
+
+/* config.c bounds health_path so that every probe URL fits (README "Configuration
+ * reference"). */
+_Static_assert(sizeof("http://") - 1 + sizeof(((struct replica *)0)->addr) - 1 +
+    CONFIG_HEALTH_PATH_MAX < PROBE_URL_MAX, "health_path bound does not fit the probe URL");
+_Static_assert(sizeof(((struct replica *)0)->image) > DOCKER_IMAGE_MAX,
+    "image bound does not fit the replica record");
 
 static void replica_poll(struct loop *l, struct loop_timer *t);
 static void replica_stop(struct replica *r);
@@ -42,6 +50,7 @@ replica_new(struct svc *s, const char *id, const char *name, int index)
 	r->cpu_pct = -1;
 	if (snprintf(r->id, sizeof(r->id), "%s", id) >= (int)sizeof(r->id) ||
 	    snprintf(r->name, sizeof(r->name), "%s", name) >= (int)sizeof(r->name)) {
+		log_err("%s: replica id or name too long: %.64s", s->name, name);
 		free(r);
 		return NULL;
 	}
@@ -142,21 +151,24 @@ probe(struct replica *r)
 {
 	const struct svc_conf *c = r->svc->conf;
 	struct httpc_req req = { 0 };
-	char url[256];
+	char url[PROBE_URL_MAX];
 	int n;
 
 	if (r->probe != NULL || r->addr[0] == '\0' || c == NULL)
 		return;
 	n = snprintf(url, sizeof(url), "http://%s%s", r->addr, c->health_path);
-	if (n < 0 || (size_t)n >= sizeof(url))
+	if (n < 0 || (size_t)n >= sizeof(url)) {
+		log_err("%s: probe of %s: URL longer than %d bytes; not probed", r->svc->name,
+		    r->name, PROBE_URL_MAX - 1);
 		return;
+	}
 	req.method = "GET";
 	req.url = url;
 	req.timeout_ms = PROBE_TIMEOUT_MS;
 	req.max_body = 64 * 1024;
 	req.done = on_probe;
 	req.arg = r;
-	r->probe = httpc_start(r->svc->d->httpc, &req);
+	r->probe = httpc_start(r->svc->d->httpc, &req); /* NULL is logged by httpc */
 }
 
 static void
@@ -343,8 +355,10 @@ replica_launch(struct svc *s, int index)
 	struct replica *r;
 	char name[DOCKER_NAME_MAX + 1];
 
-	if (snprintf(name, sizeof(name), "%s-%d", s->name, index) >= (int)sizeof(name))
+	if (snprintf(name, sizeof(name), "%s-%d", s->name, index) >= (int)sizeof(name)) {
+		log_err("%s: replica name %s-%d too long", s->name, s->name, index);
 		return -1;
+	}
 	r = replica_new(s, "", name, index);
 	if (r == NULL)
 		return -1;

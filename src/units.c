@@ -1,9 +1,13 @@
-/* units.c: configuration value parsers: durations, sizes, booleans, argv, strv. */
+/* units.c: configuration value parsers: durations, sizes, booleans, argv, strv, programs
+ * and image references. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -238,5 +242,120 @@ config_valid_chars(const char *s, const char *extra)
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && !strchr(extra, *s))
 			return false;
+	return true;
+}
+
+char *
+config_find_program(const char *prog, const char *path)
+{
+	char buf[PATH_MAX];
+	int err = ENOENT;
+
+	if (path == NULL || *path == '\0')
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (const char *p = path; *p != '\0';) {
+		size_t dl = strcspn(p, ":");
+		int n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)dl, p, prog);
+
+		/* An empty or relative entry would depend on the daemon's cwd. */
+		if (dl > 0 && p[0] == '/' && n > 0 && (size_t)n < sizeof(buf)) {
+			if (access(buf, X_OK) == 0) {
+				char *abs = strdup(buf);
+				if (abs == NULL)
+					errno = ENOMEM;
+				return abs;
+			}
+			if (errno != ENOENT && errno != ENOTDIR)
+				err = errno;
+		}
+		p += dl + (p[dl] == ':');
+	}
+	errno = err;
+	return NULL;
+}
+
+/* s[0..n) is alnum runs joined by single '.' or '_', "__", or runs of '-'. */
+static bool
+path_component_ok(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		size_t run = 0;
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i])))
+			return false;
+		while (i < n && (islower((unsigned char)s[i]) || isdigit((unsigned char)s[i])))
+			i++;
+		if (i == n)
+			return true;
+		while (i + run < n && strchr("._-", s[i + run]) != NULL)
+			run++;
+		bool dashes = strspn(s + i, "-") >= run;
+		if (!(run == 1 || (run == 2 && s[i] == '_' && s[i + 1] == '_') || dashes))
+			return false;
+		i += run;
+		if (i == n)
+			return false; /* ends in a separator */
+	}
+	return n > 0;
+}
+
+bool
+config_valid_image(const char *ref)
+{
+	const char *at = strchr(ref, '@'), *end = at ? at : ref + strlen(ref);
+	const char *colon = NULL, *p;
+
+	if (at != NULL) {
+		/* algorithm:hex, e.g. sha256:<64 hex> */
+		const char *c = strchr(at + 1, ':');
+		if (c == NULL || c == at + 1 || !isalpha((unsigned char)at[1]) ||
+		    strspn(at + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+		                   "-_+.") != (size_t)(c - at - 1) ||
+		    strlen(c + 1) < 32 || strspn(c + 1, "0123456789abcdefABCDEF") != strlen(c + 1))
+			return false;
+	}
+	for (p = ref; p < end; p++) {
+		if (*p == '/')
+			colon = NULL; /* a ':' before the last '/' is a registry port */
+		else if (*p == ':')
+			colon = p;
+	}
+	if (colon != NULL) {
+		/* a tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127} */
+		size_t tl = (size_t)(end - colon - 1);
+		if (tl == 0 || tl > 128 || colon[1] == '.' || colon[1] == '-')
+			return false;
+		for (p = colon + 1; p < end; p++)
+			if (!isalnum((unsigned char)*p) && strchr("_.-", *p) == NULL)
+				return false;
+		end = colon;
+	}
+	if (end == ref)
+		return false;
+	/* The first component is a registry host when more follow and it has '.' or ':'
+	 * or is localhost: host names may have upper case and a port. */
+	p = ref;
+	const char *first = memchr(ref, '/', (size_t)(end - ref));
+	if (first != NULL) {
+		size_t hl = (size_t)(first - ref);
+		bool host = memchr(ref, '.', hl) || memchr(ref, ':', hl) ||
+		            (hl == 9 && strncmp(ref, "localhost", 9) == 0);
+		if (host) {
+			for (const char *h = ref; h < first; h++)
+				if (!isalnum((unsigned char)*h) && strchr(".-:", *h) == NULL)
+					return false;
+			if (hl == 0)
+				return false;
+			p = first + 1;
+		}
+	}
+	while (p < end) {
+		const char *q = memchr(p, '/', (size_t)(end - p));
+		size_t n = q ? (size_t)(q - p) : (size_t)(end - p);
+		if (!path_component_ok(p, n))
+			return false;
+		p += n + (q != NULL);
+		if (q != NULL && p == end)
+			return false; /* trailing '/' */
+	}
 	return true;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -34,8 +35,30 @@ group_setup(void **state)
 		free(f);
 		return -1;
 	}
+	/* A PATH of our own: test_command and reload_command are resolved in it. */
+	static const char *const progs[] = { "nginx", "sudo" };
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		char p[128];
+		FILE *fp;
+		snprintf(p, sizeof(p), "%s/%s", f->dir, progs[i]);
+		if ((fp = fopen(p, "w")) == NULL)
+			return -1;
+		fputs("#!/bin/sh\n", fp);
+		if (fclose(fp) != 0 || chmod(p, 0755) != 0)
+			return -1;
+	}
+	setenv("PATH", f->dir, 1);
 	*state = f;
 	return 0;
+}
+
+/* Where a bare program name of the test configs resolves. */
+static const char *
+in_path(const char *prog, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s", getenv("PATH"), prog);
+	assert_true(n > 0 && (size_t)n < len);
+	return buf;
 }
 
 static int
@@ -303,6 +326,31 @@ test_split_argv(void **state)
 	}
 }
 
+/* README "Configuration reference": image is a reference Docker accepts. */
+static void
+test_image_refs(void **state)
+{
+	static const char *const good[] = {
+	    "app", "dockscale-demo:latest", "demo:1", "library/nginx:1.25-alpine",
+	    "localhost:5000/team/app:v1.2", "Registry.Example.com/a_b/c__d/e---f:T_1",
+	    "busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    "a.b:x@sha256:0123456789abcdef0123456789abcdef", "host:5000",
+	};
+	static const char *const bad[] = {
+	    "", "App", "app:", "app:.x", "app:-x", "app/", "/app", "a//b", "a..b", "a_-b",
+	    "-app", "app-", "ex.com/Team/app", "app@sha256:xyz", "app@sha256:abc",
+	    "app@:0123456789abcdef0123456789abcdef", "a b", "app:t!",
+	    "app:toolongtoolongtoolongtoolongtoolongtoolongtoolongtoolongtoolongtoolongtoolongt"
+	    "oolongtoolongtoolongtoolongtoolongtoolongtoolongtoolongtoolong",
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!config_valid_image(good[i]))
+			fail_msg("rejected %s", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (config_valid_image(bad[i]))
+			fail_msg("accepted %s", bad[i]);
+}
+
 static void
 test_strv(void **state)
 {
@@ -336,11 +384,12 @@ assert_daemon_defaults(const struct config *c)
 	assert_string_equal(c->prom_url, "http://127.0.0.1:9090");
 	assert_int_equal(c->prom_timeout_ms, 5000);
 	assert_int_equal(c->nginx_test.n, 2);
-	assert_string_equal(c->nginx_test.v[0], "nginx");
+	char prog[160];
+	assert_string_equal(c->nginx_test.v[0], in_path("nginx", prog, sizeof(prog)));
 	assert_string_equal(c->nginx_test.v[1], "-t");
 	assert_null(c->nginx_test.v[2]);
 	assert_int_equal(c->nginx_reload.n, 3);
-	assert_string_equal(c->nginx_reload.v[0], "nginx");
+	assert_string_equal(c->nginx_reload.v[0], prog);
 	assert_string_equal(c->nginx_reload.v[1], "-s");
 	assert_string_equal(c->nginx_reload.v[2], "reload");
 }
@@ -437,7 +486,7 @@ static const char full_conf[] =
     "url = https://prom.example:9090/\n"
     "timeout = 750ms\n"
     "[nginx]\n"
-    "test_command = /usr/sbin/nginx -t -c \"/etc/my nginx/nginx.conf\"\n"
+    "test_command = /bin/sh -t -c \"/etc/my nginx/nginx.conf\"\n"
     "reload_command = sudo -n /usr/sbin/nginx -s reload\n"
     "[service api]\n"
     "image = registry.example/api:2.1\n"
@@ -502,10 +551,11 @@ test_full_file(void **state)
 	assert_string_equal(c.prom_url, "https://prom.example:9090");
 	assert_int_equal(c.prom_timeout_ms, 750);
 	assert_int_equal(c.nginx_test.n, 4);
-	assert_string_equal(c.nginx_test.v[0], "/usr/sbin/nginx");
+	assert_string_equal(c.nginx_test.v[0], "/bin/sh");
 	assert_string_equal(c.nginx_test.v[3], "/etc/my nginx/nginx.conf");
 	assert_int_equal(c.nginx_reload.n, 5);
-	assert_string_equal(c.nginx_reload.v[0], "sudo");
+	char prog[160];
+	assert_string_equal(c.nginx_reload.v[0], in_path("sudo", prog, sizeof(prog)));
 	assert_string_equal(c.nginx_reload.v[4], "reload");
 
 	assert_int_equal(c.nsvcs, 1);
@@ -701,6 +751,32 @@ struct err_case {
 #define SVC "[service web]\nimage = app\n"
 
 static const struct err_case err_cases[] = {
+	/* README "Configuration reference": every bound a lower layer has (Docker's stop
+	 * timeout, the inspect and probe buffers, the webhook's field size, PATH) is a load
+	 * error. */
+#define A128 "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa"
+#define A160 "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa"
+	{ "lower-layer bounds", SVC "stop_timeout = 25h\nnetwork = " A128 "\n"
+	    "health_path = /" A160 "\ncpus = 0.001\nscale_up_alerts = Up, " A128 "\n",
+	    { { 3, "stop_timeout: must be at most 86400s" },
+	      { 4, "network: 128 bytes long, at most 127" },
+	      { 5, "health_path: 161 bytes long, at most 160" },
+	      { 6, "cpus: must be 0 or >= 0.01 and <= 1024" },
+	      { 7, "scale_up_alerts: 128 bytes long, at most 127" } } },
+	{ "lower-layer forms", SVC "network = my net\nhealth_path = /h\xc3\xa9\n"
+	    "[service b]\nimage = My/App:1\nupstream_file = /tmp/b.conf\nnetwork = -x\nhealth_path = /a#b\nstop_timeout = 86401\n",
+	    { { 3, "network: 'my net' is not a Docker network name" },
+	      { 4, "health_path: only ASCII" },
+	      { 6, "image: 'My/App:1' is not a Docker image reference" },
+	      { 8, "network: '-x' is not a Docker network name" },
+	      { 9, "health_path: '/a#b' must start with '/' and contain no spaces or '#'" },
+	      { 10, "stop_timeout: must be at most 86400s" } } },
+	{ "programs", "[nginx]\ntest_command = no-such-prog -t\nreload_command = ./nginx -s reload\n"
+	    "[nginx]\nreload_command = /no/such/nginx\n",
+	    { { 2, "test_command: no-such-prog: not found in PATH" },
+	      { 3, "reload_command: ./nginx: a program path must be absolute" },
+	      { 4, "duplicate section [nginx]" },
+	      { 5, "reload_command: /no/such/nginx: No such file or directory" } } },
 	{ "unknown section", "[daemon]\n[deamon]\ninterval = 1s\nbogus = 1\n[daemon]\n",
 	    { { 2, "unknown section [deamon] (expected daemon, docker, prometheus, nginx or service NAME)" },
 	      { 5, "duplicate section [daemon] (first on line 1)" } } },
@@ -735,7 +811,7 @@ static const struct err_case err_cases[] = {
 	    { { 1, "key 'interval' outside any section" }, { 4, "key 'listen' outside any section" } } },
 	{ "bad numbers", SVC "port = 70000\ncpus = -1\nmemory = 5M\nmin_replicas = -1\nmax_replicas = 0\n"
 	    "scale_up_step = 0\nscale_down_step = 1.5\ntarget = 0\n",
-	    { { 3, "port: '70000' is not an integer in 1..65535" }, { 4, "cpus: must be >= 0 and <= 1024" },
+	    { { 3, "port: '70000' is not an integer in 1..65535" }, { 4, "cpus: must be 0 or >= 0.01 and <= 1024" },
 	      { 5, "memory: must be 0 (unlimited) or at least 6M (Docker's minimum)" },
 	      { 6, "min_replicas: '-1' is not an integer in 0..1000" },
 	      { 7, "max_replicas: '0' is not an integer in 1..1000" },
@@ -961,6 +1037,7 @@ main(void)
 	    cmocka_unit_test(test_bools),
 	    cmocka_unit_test(test_split_argv),
 	    cmocka_unit_test(test_strv),
+	    cmocka_unit_test(test_image_refs),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_no_service),
 	    cmocka_unit_test(test_full_file),

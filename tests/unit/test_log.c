@@ -102,6 +102,71 @@ test_threshold(void **state)
 	assert_int_equal(log_get_level(), LOG_INFO);
 }
 
+/* README "Behaviour", Logging: every control byte and invalid UTF-8 reaches the log escaped. */
+static void
+test_escape(void **state)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{ "plain text", "plain text" },
+		{ "alert \x1b[31mRed\x1b[0m", "alert \\x1b[31mRed\\x1b[0m" },
+		{ "a\nb\rc", "a b c" },
+		{ "tab\there", "tab\\x09here" },
+		{ "bell\x07 del\x7f", "bell\\x07 del\\x7f" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "c1 \xc2\x9b csi", "c1 \\xc2\\x9b csi" },
+		{ "lone \xff \x80", "lone \\xff \\x80" },
+		{ "overlong \xc0\xaf", "overlong \\xc0\\xaf" },
+		{ "surrogate \xed\xa0\x80", "surrogate \\xed\\xa0\\x80" },
+		{ "cut \xe2\x82", "cut \\xe2\\x82" },
+		{ "too big \xf4\x90\x80\x80", "too big \\xf4\\x90\\x80\\x80" },
+	};
+	char buf[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(log_escape(buf, sizeof(buf), cases[i].in), strlen(cases[i].want));
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
+static void
+test_escape_truncates_whole(void **state)
+{
+	char buf[12];
+
+	/* An escape is never cut in half, and a cut line says so. */
+	assert_int_equal(log_escape(buf, sizeof(buf), "abcd\x1b\x1b\x1bxyz"), 11);
+	assert_string_equal(buf, "abcd\\x1b...");
+	assert_int_equal(log_escape(buf, sizeof(buf), "abcdefghijk"), 11);
+	assert_string_equal(buf, "abcdefghijk");
+	assert_int_equal(log_escape(buf, sizeof(buf), "abcdefghijkl"), 11);
+	assert_string_equal(buf, "abcdefgh...");
+	/* a multibyte character is kept whole or not at all */
+	assert_int_equal(log_escape(buf, sizeof(buf), "abcdef\xe2\x82\xacxyz"), 9);
+	assert_string_equal(buf, "abcdef...");
+}
+
+/* log_vmsg itself escapes: what reaches stderr has no raw control byte. */
+static void
+test_vmsg_escapes(void **state)
+{
+	char path[] = "/tmp/dslogXXXXXX", got[256];
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	ssize_t n;
+
+	assert_true(fd >= 0 && saved >= 0);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	log_set_level(LOG_INFO);
+	log_msg(LOG_WARNING, "alertname %s", "Rel\x1b]0;pwned\x07Up");
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, got, sizeof(got) - 1, 0);
+	assert_true(n > 0);
+	got[n] = '\0';
+	assert_string_equal(got, "warning: alertname Rel\\x1b]0;pwned\\x07Up\n");
+	close(fd);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -112,6 +177,9 @@ main(void)
 		cmocka_unit_test(test_level_parse),
 		cmocka_unit_test(test_mode_detect),
 		cmocka_unit_test(test_threshold),
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_escape_truncates_whole),
+		cmocka_unit_test(test_vmsg_escapes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

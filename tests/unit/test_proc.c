@@ -174,6 +174,35 @@ test_exec_failure(void **state)
 	assert_string_equal(g.output, "exec: No such file or directory");
 }
 
+static bool have_children(void);
+
+/* proc_run returns without waiting for the child's exec: even a child whose exec fails
+ * (which the old spawn read and reaped before returning) is still ours afterwards, and
+ * its failure arrives through the loop. */
+static void
+test_spawn_does_not_wait_for_exec(void **state)
+{
+	char *argv[] = { "/nonexistent/dockscale-no-such-command", NULL };
+	struct loop l;
+	struct got g = { 0 };
+	int pending = 1;
+
+	assert_false(have_children());
+	assert_int_equal(loop_init(&l), 0);
+	g.pending = &pending;
+	g.l = &l;
+	assert_non_null(proc_run(&l, argv, 5000, on_done, &g));
+	assert_true(have_children()); /* not reaped by proc_run */
+	assert_int_equal(g.calls, 0);
+	run_until_done(&l);
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.res.code, 127);
+	assert_int_equal(g.res.spawn_failed, 1);
+	assert_string_equal(g.output, "exec: No such file or directory");
+	assert_false(have_children());
+	loop_fini(&l);
+}
+
 static void
 test_exec_failure_path_search(void **state)
 {
@@ -265,6 +294,63 @@ test_cancel(void **state)
 	assert_true(loop_clock_ms() - t0 < 2000);
 	/* reaped: no child of ours is left */
 	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	loop_fini(&l);
+}
+
+/* proc_cancel from inside the running loop (upstream.c does, on reload) kills but does
+ * not wait: the child is reaped by a later pass of the loop, and cb never runs. */
+struct cancel_fx {
+	struct proc *p;
+	struct loop_timer t;
+	bool alive_after_cancel; /* the child was still ours right after proc_cancel */
+	bool cancelled;
+};
+
+static bool
+have_children(void)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+static void
+on_cancel_tick(struct loop *l, struct loop_timer *t)
+{
+	struct cancel_fx *c = t->arg;
+
+	if (!c->cancelled) {
+		proc_cancel(c->p);
+		c->cancelled = true;
+		c->alive_after_cancel = have_children();
+	} else if (!have_children()) {
+		loop_break(l); /* reaped by the loop */
+		return;
+	}
+	loop_timer_start(l, t, 5);
+}
+
+static void
+test_cancel_inside_loop_does_not_wait(void **state)
+{
+	char *argv[] = { "sleep", "10", NULL };
+	struct loop l;
+	struct got g = { 0 };
+	struct cancel_fx c = { 0 };
+
+	assert_int_equal(loop_init(&l), 0);
+	c.p = proc_run(&l, argv, 5000, on_done, &g);
+	assert_non_null(c.p);
+	loop_timer_init(&c.t, on_cancel_tick, &c);
+	assert_int_equal(loop_timer_start(&l, &c.t, 0), 0);
+	run_until_done(&l);
+	loop_timer_stop(&l, &c.t);
+	assert_true(c.cancelled);
+	assert_true(c.alive_after_cancel);
+	assert_int_equal(g.calls, 0);
+	assert_false(have_children());
+	assert_int_equal(l.nheap, 0u); /* the proc's timers are gone: it was freed */
 	loop_fini(&l);
 }
 
@@ -411,11 +497,13 @@ main(void)
 		cmocka_unit_test(test_child_environment),
 		cmocka_unit_test(test_exec_failure),
 		cmocka_unit_test(test_exec_failure_path_search),
+		cmocka_unit_test(test_spawn_does_not_wait_for_exec),
 		cmocka_unit_test(test_timeout_kills),
 		cmocka_unit_test(test_timeout_kills_grandchild),
 		cmocka_unit_test(test_grandchild_holds_pipe),
 		cmocka_unit_test(test_large_output_truncated),
 		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_cancel_inside_loop_does_not_wait),
 		cmocka_unit_test(test_cancel_after_spawn_failure),
 		cmocka_unit_test(test_two_concurrent),
 		cmocka_unit_test(test_loop_not_blocked),
