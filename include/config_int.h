@@ -48,6 +48,7 @@ struct pstate {
 	enum section sec;
 	int global_line[4];      /* first line of each global section */
 	int seen[KEYS_MAX];      /* per key of this section: first line, negative if bad */
+	int listen_line;         /* of [daemon] listen, for the check that needs the token */
 	struct svc_conf *cur;    /* the [service] being read */
 	struct svc_conf scratch; /* a rejected [service] still gets its keys checked */
 	bool in_scratch;
@@ -78,5 +79,7 @@ bool config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const
 void config_check_service(struct pstate *ps, const struct svc_conf *s);
 /* Checks across services, once the whole file has been read. */
 void config_check_services(struct pstate *ps, const struct config *cfg);
+/* Checks across the [daemon] keys, once the whole file has been read. */
+void config_check_daemon(struct pstate *ps, const struct config *cfg);
 
 #endif

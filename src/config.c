@@ -408,6 +408,7 @@ config_load(const char *path, struct config *out, struct config_errors *errs)
 		else if (r > 0 && ps.nerr == 0)
 			config_perr(&ps, r, "syntax error");
 	}
+	config_check_daemon(&ps, &cfg);
 	config_check_services(&ps, &cfg);
 	if (ps.oom)
 		config_perr(&ps, 0, "out of memory");

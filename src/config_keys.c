@@ -164,6 +164,29 @@ valid_listen(const char *s)
 	return strcmp(host, "localhost") == 0 || inet_pton(AF_INET, host, &a4) == 1;
 }
 
+/* The HOST of a listen address valid_listen accepted is loopback: 127/8, ::1, localhost. */
+static bool
+listen_loopback(const char *s)
+{
+	char host[64];
+	size_t hl = (size_t)(strrchr(s, ':') - s);
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (hl >= sizeof(host))
+		return false;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (strcmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (hl < 3)
+		return false;
+	host[hl - 1] = '\0'; /* [v6] */
+	return inet_pton(AF_INET6, host + 1, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
 /* Read the bearer token at load time; the token itself never appears in a message. */
 static bool
 read_token(struct pstate *ps, const char *path)
@@ -244,6 +267,7 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			           "%s: '%s' is not HOST:PORT (IPv4, [IPv6] or localhost; port "
 			           "0..65535)",
 			           k, v);
+		ps->listen_line = ps->line;
 		return set_str(ps, p, v);
 	case K_URL: {
 		size_t pre = strncasecmp(v, "http://", 7) == 0    ? 7
@@ -474,4 +498,16 @@ config_check_services(struct pstate *ps, const struct config *cfg)
 			}
 		}
 	}
+}
+
+/* README.md "API limits": off loopback, anyone who can reach the port could change the
+ * services, so the token is required there. */
+void
+config_check_daemon(struct pstate *ps, const struct config *cfg)
+{
+	if (ps->listen_line > 0 && !listen_loopback(cfg->listen) &&
+	    (cfg->token_file == NULL || cfg->token_file[0] == '\0'))
+		config_perr(ps, ps->listen_line,
+		            "listen: %s is not a loopback address; set token_file to expose the API",
+		            cfg->listen);
 }
