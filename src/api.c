@@ -205,7 +205,8 @@ admit(struct dsd *d, const struct http_req *req, struct http_resp *resp)
 
 	if (req->origin != NULL)
 		http_resp_error(resp, 403, "cross-origin requests are refused");
-	else if (!reqcheck_host(req->host, NULL, 0))
+	else if (!reqcheck_host(req->host, (const char *const *)d->cfg.allowed_hosts.v,
+	    d->cfg.allowed_hosts.n))
 		http_resp_error(resp, 403, "Host %s is not this server",
 		    text_echo(host, sizeof(host), req->host, NULL));
 	else if (req->too_big)

@@ -439,6 +439,7 @@ config_free(struct config *cfg)
 	free(cfg->lock_file);
 	free(cfg->docker_socket);
 	free(cfg->prom_url);
+	strv_free(&cfg->allowed_hosts);
 	strv_free(&cfg->nginx_test);
 	strv_free(&cfg->nginx_reload);
 	free(cfg->nginx_pid_file);

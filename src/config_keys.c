@@ -27,6 +27,7 @@
 static const struct keydef daemon_keys[] = {
 	KEY("listen", K_LISTEN, C(listen), 0, 0, 0),
 	KEY("token_file", K_TOKEN, C(token_file), 0, 0, 0),
+	KEY("allowed_hosts", K_HOSTS, C(allowed_hosts), 0, 0, 0),
 	KEY("interval", K_DUR, C(interval_ms), 0, INF, F_OPEN_LO),
 	KEY("log_level", K_LOGLEVEL, C(log_level), 0, 0, 0),
 	KEY("dry_run", K_BOOL, C(dry_run), 0, 0, 0),
@@ -390,6 +391,33 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			ps->oom |= strv_push(sv, t) < 0;
 		free(copy);
 		return !ps->oom;
+	}
+	case K_HOSTS: {
+		/* Names only: address literals and localhost are always accepted. */
+		struct strv sv = {0};
+		char *copy = strdup(v), *save = NULL;
+		bool ok = copy != NULL;
+		ps->oom |= !copy;
+		for (char *t = copy ? strtok_r(copy, ", \t", &save) : NULL; t && ok;
+		     t = strtok_r(NULL, ", \t", &save)) {
+			size_t len = strlen(t);
+			if (len > 253 || strspn(t, "abcdefghijklmnopqrstuvwxyz"
+			                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != len ||
+			    t[0] == '.' || t[0] == '-' || t[len - 1] == '.') {
+				ok = bad(ps, "%s: '%s' is not a host name (letters, digits, '.', '-')", k,
+				         t);
+				break;
+			}
+			ps->oom |= strv_push(&sv, t) < 0;
+		}
+		free(copy);
+		if (!ok || ps->oom) {
+			strv_free(&sv);
+			return false;
+		}
+		strv_free(p);
+		*(struct strv *)p = sv;
+		return true;
 	}
 	case K_METRIC:
 		for (int i = 0; i < (int)NKEYS(metric_names); i++) {

@@ -214,7 +214,8 @@ def test_600_slow_clients_from_many_addresses_leave_healthz_up(daemon_factory):
     sources = [f"127.0.1.{i}" for i in range(1, 21)]  # 20 addresses x 30 < PER_IP
     with Flood(d.port, sources, 600) as flood:
         healthz_under(d, flood)
-        assert flood.most_open >= 400, flood.most_open  # the flood really held slots
+        assert flood.most_open >= 256, flood.most_open  # the flood really held slots
+        assert d.stop() == 0  # closing hundreds of connections at exit is clean
 
 
 def test_600_slow_clients_from_one_address_are_capped(daemon_factory):
@@ -347,6 +348,7 @@ def test_unauthenticated_uploads_are_not_buffered(daemon_factory, svc, tmp_path)
     # Each got its 401 on the headers.
     t, reply = raw(d.port, head, timeout=3)
     assert status_of(reply)[0] == 401 and t < 2
+    assert d.stop() == 0
 
 
 def test_bearer_scheme_is_case_insensitive(daemon_factory, svc, tmp_path):
@@ -361,3 +363,11 @@ def test_bearer_scheme_is_case_insensitive(daemon_factory, svc, tmp_path):
                               headers={**JSON, "Authorization": bad})
         assert code == 401 and "error" in out, (bad, code, out)
     assert status(d, svc)["desired"] == 1
+
+
+def test_allowed_hosts_names_the_api(daemon_factory):
+    d = daemon_factory(daemon_extra="allowed_hosts = dockscale.test, other.test\n").start()
+    for host in (f"dockscale.test:{d.port}", "OTHER.test"):
+        assert http("GET", d.url + "/healthz", headers={"Host": host})[0] == 200, host
+    code, out, _ = http("GET", d.url + "/healthz", headers={"Host": "evil.test"})
+    assert code == 403 and "error" in out

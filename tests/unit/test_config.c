@@ -909,6 +909,37 @@ test_long_lines(void **state)
 }
 
 static void
+test_allowed_hosts(void **state)
+{
+	static const char *const bad[] = {"-x.example", ".example", "example.", "exa_mple",
+	                                  "a/b", "ex*ample"};
+	struct config c;
+	struct config_errors e;
+	char text[512];
+
+	assert_int_equal(load_text(*state, "[daemon]\n", &c, &e), 0);
+	assert_int_equal(c.allowed_hosts.n, 0);
+	config_free(&c);
+	assert_int_equal(load_text(*state,
+	                           "[daemon]\nallowed_hosts = dockscale.internal, Host-2  x\n",
+	                           &c, &e),
+	                 0);
+	assert_int_equal(c.allowed_hosts.n, 3);
+	assert_string_equal(c.allowed_hosts.v[0], "dockscale.internal");
+	assert_string_equal(c.allowed_hosts.v[1], "Host-2");
+	assert_string_equal(c.allowed_hosts.v[2], "x");
+	config_free(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_true(snprintf(text, sizeof(text), "[daemon]\n\nallowed_hosts = ok.example %s\n",
+		                     bad[i]) < (int)sizeof(text));
+		assert_int_equal(load_text(*state, text, &c, &e), -1);
+		assert_int_equal(e.n, 1);
+		assert_error(*state, &e, 0, 3, "allowed_hosts: '");
+		config_errors_free(&e);
+	}
+}
+
+static void
 test_token_file(void **state)
 {
 	struct fx *f = *state;
@@ -989,6 +1020,7 @@ main(void)
 	    cmocka_unit_test(test_full_file),
 	    cmocka_unit_test(test_syntax_variants),
 	    cmocka_unit_test(test_listen_forms),
+	    cmocka_unit_test(test_allowed_hosts),
 	    cmocka_unit_test(test_cannot_open),
 	    cmocka_unit_test(test_errors_are_appended),
 	    cmocka_unit_test(test_error_cases),
