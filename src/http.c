@@ -22,7 +22,7 @@
 #define HTTP_BODY_MAX_MS 5000         /* whole headers -> whole body and answer sent */
 #define HTTP_CONN_LIMIT 512U
 #define HTTP_CONN_SOFT 448U           /* above it a new connection evicts the oldest */
-#define HTTP_CONN_PER_IP 32U
+#define HTTP_CONN_PER_IP 64U          /* per address: room for a client pool of 32 and more */
 #define HTTP_CONN_MEMORY ((size_t)64 * 1024)
 
 /* One TCP connection, listed earliest deadline first while it may still be cut. */
