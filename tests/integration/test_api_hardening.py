@@ -196,7 +196,10 @@ def healthz_under(d, flood, probes=15, every=1.0, within=2.0):
 
 
 def socket_fds(pid):
-    fds = os.listdir(f"/proc/{pid}/fd")
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except FileNotFoundError:  # the daemon was stopped inside the window
+        return 0
     n = 0
     for fd in fds:
         try:
