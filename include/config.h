@@ -51,6 +51,7 @@ struct config {
 	char *listen;             /* host:port */
 	char *token_file;         /* "" = no auth */
 	char *token;              /* read from token_file at load time; NULL = none */
+	struct strv allowed_hosts; /* Host names the API answers besides literals/localhost */
 	int64_t interval_ms;
 	int log_level;            /* syslog priority: LOG_DEBUG .. LOG_ERR */
 	bool dry_run;

@@ -20,7 +20,7 @@ enum section { SEC_NONE, SEC_DAEMON, SEC_DOCKER, SEC_PROM, SEC_NGINX, SEC_SERVIC
 enum ktype {
 	K_STR, K_IMAGE, K_ABSPATH, K_SOCKET, K_LISTEN, K_URL, K_TOKEN, K_LOGLEVEL, K_DUR,
 	K_INT, K_DBL, K_MEMORY, K_BOOL, K_ARGV, K_ENV, K_LIST, K_METRIC, K_POLICY,
-	K_HTTPPATH, K_UPNAME, K_NETWORK,
+	K_HTTPPATH, K_UPNAME, K_NETWORK, K_HOSTS,
 };
 
 #define F_OPEN_LO 1u  /* the lower bound is exclusive */
@@ -52,6 +52,7 @@ struct pstate {
 	enum section sec;
 	int global_line[4];      /* first line of each global section */
 	int seen[KEYS_MAX];      /* per key of this section: first line, negative if bad */
+	int listen_line;         /* of [daemon] listen, for the check that needs the token */
 	struct svc_conf *cur;    /* the [service] being read */
 	struct svc_conf scratch; /* a rejected [service] still gets its keys checked */
 	bool in_scratch;
@@ -82,5 +83,7 @@ bool config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const
 void config_check_service(struct pstate *ps, const struct svc_conf *s);
 /* Checks across services, once the whole file has been read. */
 void config_check_services(struct pstate *ps, struct config *cfg);
+/* Checks across the [daemon] keys, once the whole file has been read. */
+void config_check_daemon(struct pstate *ps, const struct config *cfg);
 
 #endif

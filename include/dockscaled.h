@@ -29,7 +29,8 @@ enum alert_outcome {
 	ALERT_IGNORED,     /* no service or no direction */
 	ALERT_OUTCOMES,
 };
-#define WEBHOOK_CODES 6 /* 200 400 401 405 413 500 */
+#define WEBHOOK_CODES 8
+#define WEBHOOK_CODE_LIST { 200, 400, 401, 403, 405, 413, 415, 500 }
 
 struct dsd_stats {
 	uint64_t reloads_ok;
@@ -105,6 +106,8 @@ void api_reply_json(struct http_resp *resp, int status, struct cJSON *o);
 /* alerts.c: the Alertmanager webhook. */
 void alerts_handle(struct dsd *d, const struct http_req *req, struct http_resp *resp);
 const char *alerts_outcome_name(enum alert_outcome o);
+/* Count an answer to the webhook in dockscale_webhooks_total. */
+void alerts_count(struct dsd *d, int code);
 
 /* metrics.c: Prometheus text exposition of the daemon's state. */
 char *metrics_render(const struct dsd *d, size_t *len);

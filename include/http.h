@@ -9,18 +9,25 @@
 
 #define HTTP_BODY_MAX (1024 * 1024) /* larger request bodies get 413 (SPEC §5) */
 
+/* The handler is called first with the headers alone (headers_only, body NULL): a
+ * response set then (status != 0) is sent at once and the body is never read; else
+ * it is called again with the whole body. */
 struct http_req {
 	const char *method;
-	const char *path;          /* without the query string */
-	const char *authorization; /* header value or NULL */
-	const char *body;          /* NUL-terminated; "" when none */
+	const char *path;          /* without the query string; %00 stays escaped */
+	const char *authorization; /* header values or NULL */
+	const char *host;
+	const char *origin;
+	const char *content_type;
+	bool headers_only;
+	const char *body;          /* NUL-terminated; "" when none; NULL when headers_only */
 	size_t body_len;
 	bool too_big;              /* the body exceeds HTTP_BODY_MAX: answer 413 */
 	void *conn;                /* opaque, for http_req_arg() */
 };
 
 struct http_resp {
-	int status;
+	int status;                /* 0 until a response is set */
 	char *body;                /* malloc'd, owned by the server after the handler */
 	size_t body_len;
 	const char *content_type;  /* static string */

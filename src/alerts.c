@@ -19,10 +19,10 @@ alerts_outcome_name(enum alert_outcome o)
 	return o < ALERT_OUTCOMES ? outcome_names[o] : "?";
 }
 
-static void
-count_code(struct dsd *d, int code)
+void
+alerts_count(struct dsd *d, int code)
 {
-	static const int codes[WEBHOOK_CODES] = { 200, 400, 401, 405, 413, 500 };
+	static const int codes[WEBHOOK_CODES] = WEBHOOK_CODE_LIST;
 
 	for (size_t i = 0; i < WEBHOOK_CODES; i++)
 		if (codes[i] == code)
@@ -192,5 +192,5 @@ alerts_handle(struct dsd *d, const struct http_req *req, struct http_resp *resp)
 	api_reply_json(resp, 200, o);
 out:
 	webhook_payload_free(&p);
-	count_code(d, resp->status);
+	alerts_count(d, resp->status);
 }

@@ -6,7 +6,9 @@
 
 #include "dockscaled.h"
 #include "json.h"
+#include "reqcheck.h"
 #include "service.h"
+#include "text.h"
 
 #define API_SERVICES "/api/v1/services"
 #define API_ALERTS "/api/v1/alerts"
@@ -15,13 +17,13 @@
 bool
 api_allowed(const struct http_req *req, struct http_resp *resp, const char *allow)
 {
-	size_t n = strlen(req->method);
+	char m[32];
 
-	for (const char *p = allow; (p = strstr(p, req->method)) != NULL; p += n)
-		if ((p == allow || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
-			return true;
+	if (reqcheck_method(req->method, allow))
+		return true;
 	resp->allow = allow;
-	http_resp_error(resp, 405, "method %s not allowed on %s", req->method, req->path);
+	http_resp_error(resp, 405, "method %s not allowed on %s",
+	    text_echo(m, sizeof(m), req->method, NULL), req->path);
 	return false;
 }
 
@@ -29,24 +31,10 @@ api_allowed(const struct http_req *req, struct http_resp *resp, const char *allo
 bool
 api_authorized(const struct dsd *d, const struct http_req *req, struct http_resp *resp)
 {
-	const char *tok = d->cfg.token, *h = req->authorization;
-	size_t tlen, hlen;
-	unsigned char diff = 0;
+	const char *tok = d->cfg.token;
 
-	if (tok == NULL || tok[0] == '\0')
+	if (tok == NULL || tok[0] == '\0' || reqcheck_bearer(req->authorization, tok))
 		return true;
-	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
-		goto deny;
-	h += 7;
-	tlen = strlen(tok);
-	hlen = strlen(h);
-	/* Constant time in the token's length: every byte is compared whatever differs. */
-	diff = (unsigned char)(hlen != tlen);
-	for (size_t i = 0; i < tlen; i++)
-		diff |= (unsigned char)(tok[i] ^ (i < hlen ? h[i] : 0));
-	if (diff == 0)
-		return true;
-deny:
 	http_resp_error(resp, 401, "missing or wrong bearer token");
 	return false;
 }
@@ -171,10 +159,24 @@ route_service(struct dsd *d, const char *rest, const struct http_req *req,
 	}
 }
 
-void
-api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
+/* Paths whose requests carry a body: everything else is answered on its headers. */
+static bool
+takes_body(const char *path)
 {
-	struct dsd *d = ctx;
+	size_t plen = strlen(API_SERVICES "/");
+	const char *slash;
+
+	if (strcmp(path, API_ALERTS) == 0)
+		return true;
+	if (strncmp(path, API_SERVICES "/", plen) != 0)
+		return false;
+	slash = strchr(path + plen, '/');
+	return slash != NULL && slash != path + plen && strcmp(slash, "/scale") == 0;
+}
+
+static void
+route(struct dsd *d, const struct http_req *req, struct http_resp *resp)
+{
 	size_t plen = strlen(API_SERVICES);
 
 	if (strcmp(req->path, API_ALERTS) == 0)
@@ -191,4 +193,40 @@ api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
 		route_service(d, req->path + plen + 1, req, resp);
 	else
 		http_resp_error(resp, 404, "no such endpoint: %s", req->path);
+}
+
+/* On the headers alone (README.md "API limits"): cross-site and rebinding checks,
+ * the declared size, and for a body-carrying POST its method, token and media type,
+ * so that nothing is buffered for a request that will be refused. */
+static void
+admit(struct dsd *d, const struct http_req *req, struct http_resp *resp)
+{
+	char host[64];
+
+	if (req->origin != NULL)
+		http_resp_error(resp, 403, "cross-origin requests are refused");
+	else if (!reqcheck_host(req->host, (const char *const *)d->cfg.allowed_hosts.v,
+	    d->cfg.allowed_hosts.n))
+		http_resp_error(resp, 403, "Host %s is not this server",
+		    text_echo(host, sizeof(host), req->host, NULL));
+	else if (req->too_big)
+		http_resp_error(resp, 413, "request body exceeds 1 MiB");
+	else if (!takes_body(req->path))
+		route(d, req, resp); /* the body is never read */
+	else if (api_allowed(req, resp, "POST") && api_authorized(d, req, resp) &&
+	    !reqcheck_json_type(req->content_type))
+		http_resp_error(resp, 415, "Content-Type must be application/json");
+	if (resp->status != 0 && strcmp(req->path, API_ALERTS) == 0)
+		alerts_count(d, resp->status);
+}
+
+void
+api_handle(void *ctx, const struct http_req *req, struct http_resp *resp)
+{
+	struct dsd *d = ctx;
+
+	if (req->headers_only)
+		admit(d, req, resp);
+	else
+		route(d, req, resp);
 }

@@ -408,6 +408,7 @@ config_load(const char *path, struct config *out, struct config_errors *errs)
 		else if (r > 0 && ps.nerr == 0)
 			config_perr(&ps, r, "syntax error");
 	}
+	config_check_daemon(&ps, &cfg);
 	config_check_services(&ps, &cfg);
 	if (ps.oom)
 		config_perr(&ps, 0, "out of memory");
@@ -438,6 +439,7 @@ config_free(struct config *cfg)
 	free(cfg->lock_file);
 	free(cfg->docker_socket);
 	free(cfg->prom_url);
+	strv_free(&cfg->allowed_hosts);
 	strv_free(&cfg->nginx_test);
 	strv_free(&cfg->nginx_reload);
 	free(cfg->nginx_pid_file);

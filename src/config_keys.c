@@ -35,6 +35,7 @@
 static const struct keydef daemon_keys[] = {
 	KEY("listen", K_LISTEN, C(listen), 0, 0, 0),
 	KEY("token_file", K_TOKEN, C(token_file), 0, 0, 0),
+	KEY("allowed_hosts", K_HOSTS, C(allowed_hosts), 0, 0, 0),
 	KEY("interval", K_DUR, C(interval_ms), 0, INF, F_OPEN_LO),
 	KEY("log_level", K_LOGLEVEL, C(log_level), 0, 0, 0),
 	KEY("dry_run", K_BOOL, C(dry_run), 0, 0, 0),
@@ -220,6 +221,29 @@ valid_listen(const char *s)
 	return strcmp(host, "localhost") == 0 || inet_pton(AF_INET, host, &a4) == 1;
 }
 
+/* The HOST of a listen address valid_listen accepted is loopback: 127/8, ::1, localhost. */
+static bool
+listen_loopback(const char *s)
+{
+	char host[64];
+	size_t hl = (size_t)(strrchr(s, ':') - s);
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (hl >= sizeof(host))
+		return false;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (strcmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (hl < 3)
+		return false;
+	host[hl - 1] = '\0'; /* [v6] */
+	return inet_pton(AF_INET6, host + 1, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
 /* Read the bearer token at load time; the token itself never appears in a message. */
 static bool
 read_token(struct pstate *ps, const char *path)
@@ -319,6 +343,7 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			           "%s: '%s' is not HOST:PORT (IPv4, [IPv6] or localhost; port "
 			           "0..65535)",
 			           k, v);
+		ps->listen_line = ps->line;
 		return set_str(ps, p, v);
 	case K_URL: {
 		size_t pre = strncasecmp(v, "http://", 7) == 0    ? 7
@@ -461,6 +486,33 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 		free(copy);
 		return ok && !ps->oom;
 	}
+	case K_HOSTS: {
+		/* Names only: address literals and localhost are always accepted. */
+		struct strv sv = {0};
+		char *copy = strdup(v), *save = NULL;
+		bool ok = copy != NULL;
+		ps->oom |= !copy;
+		for (char *t = copy ? strtok_r(copy, ", \t", &save) : NULL; t && ok;
+		     t = strtok_r(NULL, ", \t", &save)) {
+			size_t len = strlen(t);
+			if (len > 253 || strspn(t, "abcdefghijklmnopqrstuvwxyz"
+			                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != len ||
+			    t[0] == '.' || t[0] == '-' || t[len - 1] == '.') {
+				ok = bad(ps, "%s: '%s' is not a host name (letters, digits, '.', '-')", k,
+				         t);
+				break;
+			}
+			ps->oom |= strv_push(&sv, t) < 0;
+		}
+		free(copy);
+		if (!ok || ps->oom) {
+			strv_free(&sv);
+			return false;
+		}
+		strv_free(p);
+		*(struct strv *)p = sv;
+		return true;
+	}
 	case K_METRIC:
 		for (int i = 0; i < (int)NKEYS(metric_names); i++) {
 			if (strcmp(v, metric_names[i]) == 0) {
@@ -584,4 +636,16 @@ config_check_services(struct pstate *ps, struct config *cfg)
 			}
 		}
 	}
+}
+
+/* README.md "API limits": off loopback, anyone who can reach the port could change the
+ * services, so the token is required there. */
+void
+config_check_daemon(struct pstate *ps, const struct config *cfg)
+{
+	if (ps->listen_line > 0 && !listen_loopback(cfg->listen) &&
+	    (cfg->token_file == NULL || cfg->token_file[0] == '\0'))
+		config_perr(ps, ps->listen_line,
+		            "listen: %s is not a loopback address; set token_file to expose the API",
+		            cfg->listen);
 }

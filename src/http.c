@@ -1,4 +1,4 @@
-/* http.c: libmicrohttpd in external-epoll mode, body limits, and JSON error replies. */
+/* http.c: libmicrohttpd in external-epoll mode, request limits, and JSON error replies. */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -16,15 +16,32 @@
 #include "log.h"
 #include "text.h"
 
-#define HTTP_CONN_TIMEOUT_S 30U
+/* README.md "API limits". */
+#define HTTP_CONN_TIMEOUT_S 10U       /* idle: no byte either way (a backstop) */
+#define HTTP_HEADERS_MAX_MS 5000      /* connection or previous answer -> whole headers */
+#define HTTP_BODY_MAX_MS 5000         /* whole headers -> whole body and answer sent */
 #define HTTP_CONN_LIMIT 512U
+#define HTTP_CONN_SOFT 448U           /* above it a new connection evicts the oldest */
+#define HTTP_CONN_PER_IP 64U          /* per address: room for a client pool of 32 and more */
 #define HTTP_CONN_MEMORY ((size_t)64 * 1024)
+
+/* One TCP connection, listed earliest deadline first while it may still be cut. */
+struct conn {
+	struct conn *prev, *next;
+	struct MHD_Connection *mc;
+	int64_t deadline;
+	bool listed;
+	bool cut;                 /* shut down by us: never listed again */
+};
 
 struct http {
 	struct MHD_Daemon *mhd;
 	struct loop *loop;
 	struct loop_io io;
 	struct loop_timer timer;
+	struct loop_timer sweep;  /* the head's deadline */
+	struct conn *head, *tail; /* by deadline */
+	size_t nconns;
 	http_handler handler;
 	void *ctx;
 	unsigned port;
@@ -118,23 +135,116 @@ queue(struct MHD_Connection *c, struct http_resp *r)
 	return ret;
 }
 
-/* The router answers every request, 413s included, so it can count them per route. */
+static struct conn *
+conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+static void
+conn_unlink(struct http *h, struct conn *k)
+{
+	if (!k->listed)
+		return;
+	if (k->prev != NULL)
+		k->prev->next = k->next;
+	else
+		h->head = k->next;
+	if (k->next != NULL)
+		k->next->prev = k->prev;
+	else
+		h->tail = k->prev;
+	k->prev = k->next = NULL;
+	k->listed = false;
+}
+
+/* The connection's next phase must end within ms: its headers, then its body and
+ * answer, so a whole request takes at most HTTP_HEADERS_MAX_MS + HTTP_BODY_MAX_MS
+ * however slowly it trickles in. */
+static void
+conn_arm(struct http *h, struct conn *k, int64_t ms)
+{
+	struct conn *at;
+
+	conn_unlink(h, k);
+	if (k->cut)
+		return;
+	k->deadline = loop_now(h->loop) + ms;
+	/* Deadlines are mostly now + the same constant: the place is at or near the tail. */
+	for (at = h->tail; at != NULL && at->deadline > k->deadline; at = at->prev)
+		;
+	k->prev = at;
+	k->next = at != NULL ? at->next : h->head;
+	if (k->next != NULL)
+		k->next->prev = k;
+	else
+		h->tail = k;
+	if (at != NULL)
+		at->next = k;
+	else
+		h->head = k;
+	k->listed = true;
+	if (h->head == k)
+		loop_timer_start(h->loop, &h->sweep, ms);
+}
+
+/* MHD cannot close a connection on request: shutting the socket down makes its next
+ * read see the end, and MHD closes it itself (the fd stays MHD's, so it is never
+ * reused under it). */
+static void
+conn_cut(struct http *h, struct conn *k)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(k->mc,
+	    MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	conn_unlink(h, k);
+	k->cut = true;
+	if (ci != NULL)
+		(void)shutdown(ci->connect_fd, SHUT_RDWR);
+}
+
+static const char *
+header(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* The router answers every request, 413s included, so it can count them per route.
+ * It is first called on the headers alone (headers_only): an answer then is sent at
+ * once and the body is never read. */
 static enum MHD_Result
 dispatch(struct http *h, struct MHD_Connection *c, const char *url, const char *method,
-    struct upload *up)
+    const struct upload *up, bool *answered)
 {
 	struct http_resp resp = { 0 };
 	struct http_req req = { 0 };
+	const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
 	req.method = method;
 	req.path = url;
-	req.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_AUTHORIZATION);
-	req.too_big = up->too_big;
-	req.body = up->buf != NULL && !up->too_big ? up->buf : "";
-	req.body_len = up->too_big ? 0 : up->len;
+	req.authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+	req.host = header(c, MHD_HTTP_HEADER_HOST);
+	req.origin = header(c, "Origin");
+	req.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+	req.headers_only = up == NULL;
+	if (up == NULL) {
+		/* MHD has checked the value's syntax; a declared oversized body is answered
+		 * now, before a byte of it is read. */
+		req.too_big = cl != NULL && strtoull(cl, NULL, 10) > HTTP_BODY_MAX;
+		req.body = NULL;
+	} else {
+		req.too_big = up->too_big;
+		req.body = up->buf != NULL && !up->too_big ? up->buf : "";
+		req.body_len = up->too_big ? 0 : up->len;
+	}
 	req.conn = c;
 	h->handler(h->ctx, &req, &resp);
+	*answered = up != NULL || resp.status != 0;
+	if (!*answered)
+		return MHD_YES; /* read the body */
 	return queue(c, &resp);
 }
 
@@ -144,20 +254,21 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 {
 	struct http *h = cls;
 	struct upload *up = *con_cls;
+	bool answered;
 
 	if (up == NULL) {
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		struct conn *k = conn_of(c);
+		enum MHD_Result r;
 
+		if (k != NULL)
+			conn_arm(h, k, HTTP_BODY_MAX_MS);
+		r = dispatch(h, c, url, method, NULL, &answered);
+		if (r != MHD_YES || answered)
+			return r;
 		up = calloc(1, sizeof(*up));
 		if (up == NULL)
 			return MHD_NO;
 		*con_cls = up;
-		/* A declared oversized body is never stored: it is drained (bounded by the
-		 * connection timeout) and answered 413 at the end, because clients that do
-		 * not read early answers see a broken pipe instead of the 413. */
-		if (cl != NULL && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
-			up->too_big = true;
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
@@ -165,7 +276,8 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 
 		*upload_data_size = 0;
 		if (up->too_big || up->len + n > HTTP_BODY_MAX) {
-			up->too_big = true; /* keep draining; answer at the end */
+			/* Undeclared length (chunked): drained, bounded by HTTP_BODY_MAX_MS. */
+			up->too_big = true;
 			return MHD_YES;
 		}
 		if (up->len + n + 1 > up->cap) {
@@ -185,20 +297,101 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		up->buf[up->len] = '\0';
 		return MHD_YES;
 	}
-	return dispatch(h, c, url, method, up);
+	return dispatch(h, c, url, method, up, &answered);
+}
+
+static void
+notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http *h = cls;
+	struct conn *k = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		k = calloc(1, sizeof(*k));
+		if (k == NULL)
+			return; /* untracked: still bounded by the idle timeout */
+		k->mc = c;
+		*socket_context = k;
+		h->nconns++;
+		/* Slots never run out for a quick request: slow ones make room. */
+		if (h->nconns > HTTP_CONN_SOFT && h->head != NULL)
+			conn_cut(h, h->head);
+		conn_arm(h, k, HTTP_HEADERS_MAX_MS);
+		return;
+	}
+	if (k == NULL)
+		return;
+	conn_unlink(h, k);
+	h->nconns--;
+	free(k);
+	*socket_context = NULL;
+}
+
+static void
+on_sweep(struct loop *l, struct loop_timer *t)
+{
+	struct http *h = t->arg;
+	int64_t now = loop_now(l);
+
+	while (h->head != NULL && h->head->deadline <= now)
+		conn_cut(h, h->head);
+	if (h->head != NULL)
+		loop_timer_start(l, &h->sweep, h->head->deadline - now);
+	if (MHD_run(h->mhd) != MHD_YES)
+		log_warning("http: MHD_run failed");
+	http_reschedule(h);
 }
 
 static void
 request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct http *h = cls;
 	struct upload *up = *con_cls;
+	struct conn *k = conn_of(c);
 
 	if (up != NULL) {
 		free(up->buf);
 		free(up);
 		*con_cls = NULL;
 	}
+	if (k != NULL)
+		conn_arm(h, k, HTTP_HEADERS_MAX_MS); /* the next request on this connection */
+}
+
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* MHD's own unescaping turns %00 into a NUL that silently ends the path; leave it
+ * escaped so "/x%00/y" stays one unknown path instead of "/x". */
+static size_t
+unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *w = s;
+
+	for (const char *r = s; *r != '\0'; r++) {
+		int hi = r[0] == '%' ? hexval(r[1]) : -1;
+		int lo = hi >= 0 ? hexval(r[2]) : -1;
+
+		if (lo >= 0 && (hi | lo) != 0) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 static void
@@ -209,7 +402,9 @@ mhd_logger(void *cls, const char *fmt, va_list ap)
 	if (vsnprintf(buf, sizeof(buf), fmt, ap) < 0)
 		return;
 	buf[strcspn(buf, "\n")] = '\0';
-	log_notice("http: %s", buf);
+	/* Per-connection events a client causes at will (limits reached, closures): at
+	 * notice a flood would flood the journal too. */
+	log_debug("http: %s", buf);
 }
 
 static void
@@ -320,11 +515,15 @@ http_start(struct loop *l, const char *listen, http_handler handler, void *ctx)
 	h->handler = handler;
 	h->ctx = ctx;
 	loop_timer_init(&h->timer, on_timer, h);
+	loop_timer_init(&h->sweep, on_sweep, h);
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_CONN_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONN_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_CONN_PER_IP,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape, h,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, request_completed, h,
 	    MHD_OPTION_END);
@@ -362,7 +561,9 @@ http_stop(struct http *h)
 	if (h == NULL)
 		return;
 	loop_io_stop(h->loop, &h->io);
-	loop_timer_stop(h->loop, &h->timer);
+	/* Closing the connections re-arms the sweep (request_completed): stop it after. */
 	MHD_stop_daemon(h->mhd);
+	loop_timer_stop(h->loop, &h->timer);
+	loop_timer_stop(h->loop, &h->sweep);
 	free(h);
 }

@@ -53,7 +53,7 @@ render_containers(struct buf *b, const struct dsd *d)
 static void
 render_webhooks(struct buf *b, const struct dsd *d)
 {
-	static const int codes[WEBHOOK_CODES] = { 200, 400, 401, 405, 413, 500 };
+	static const int codes[WEBHOOK_CODES] = WEBHOOK_CODE_LIST;
 
 	buf_printf(b, "# HELP dockscale_webhooks_total Alertmanager webhook requests by "
 	    "answer.\n# TYPE dockscale_webhooks_total counter\n");

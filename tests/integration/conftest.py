@@ -40,7 +40,11 @@ def wait_for(cond, timeout=10.0, interval=0.05, what="condition"):
 def http(method, url, body=None, headers=None, timeout=5.0):
     """Return (status, parsed-or-raw body, headers) without raising on HTTP errors."""
     data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    headers = dict(headers or {})
+    if data is not None and not any(k.lower() == "content-type" for k in headers):
+        # Every POST body is JSON (README.md "API limits"); urllib's default is a form.
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:
             status, raw, hdrs = r.status, r.read(), r.headers

@@ -667,7 +667,13 @@ test_listen_forms(void **state)
 {
 	static const char *const ok[] = {
 	    "127.0.0.1:9280", "0.0.0.0:1", "[::1]:9280", "[::]:0", "localhost:65535",
+	    "127.9.8.7:1",    "10.0.0.1:80",
 	};
+	/* Off loopback the API needs the token (README.md "API limits"). */
+	static const char *const exposed[] = {"0.0.0.0:1", "[::]:0", "10.0.0.1:80",
+	                                      "128.0.0.1:80", "[::2]:80"};
+	struct fx *f = *state;
+	char tok[128];
 	static const char *const bad[] = {
 	    "127.0.0.1",   ":80",           "example.com:80", "[::1:80",
 	    "1.2.3.4:",    "1.2.3.4:65536", "[::1]",          "1.2.3:80",
@@ -676,11 +682,28 @@ test_listen_forms(void **state)
 	struct config c;
 	struct config_errors e;
 	char text[256];
+	write_file(f, "tok-listen", "t\n", tok, sizeof(tok));
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_true(snprintf(text, sizeof(text), "[daemon]\nlisten = %s\ntoken_file = %s\n",
+		                     ok[i], tok) < (int)sizeof(text));
+		assert_int_equal(load_text(*state, text, &c, &e), 0);
+		assert_string_equal(c.listen, ok[i]);
+		config_free(&c);
+	}
+	for (size_t i = 0; i < sizeof(exposed) / sizeof(exposed[0]); i++) {
+		assert_true(snprintf(text, sizeof(text), "[daemon]\nlog_level = info\nlisten = %s\n",
+		                     exposed[i]) < (int)sizeof(text));
+		assert_int_equal(load_text(*state, text, &c, &e), -1);
+		assert_int_equal(e.n, 1);
+		assert_error(*state, &e, 0, 3, "is not a loopback address; set token_file");
+		config_errors_free(&e);
+	}
+	for (size_t i = 0; i < 5; i++) { /* the loopback forms need none */
+		if (i == 1 || i == 3)
+			continue;
 		assert_true(snprintf(text, sizeof(text), "[daemon]\nlisten = %s\n", ok[i]) <
 		            (int)sizeof(text));
 		assert_int_equal(load_text(*state, text, &c, &e), 0);
-		assert_string_equal(c.listen, ok[i]);
 		config_free(&c);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -962,6 +985,37 @@ test_long_lines(void **state)
 }
 
 static void
+test_allowed_hosts(void **state)
+{
+	static const char *const bad[] = {"-x.example", ".example", "example.", "exa_mple",
+	                                  "a/b", "ex*ample"};
+	struct config c;
+	struct config_errors e;
+	char text[512];
+
+	assert_int_equal(load_text(*state, "[daemon]\n", &c, &e), 0);
+	assert_int_equal(c.allowed_hosts.n, 0);
+	config_free(&c);
+	assert_int_equal(load_text(*state,
+	                           "[daemon]\nallowed_hosts = dockscale.internal, Host-2  x\n",
+	                           &c, &e),
+	                 0);
+	assert_int_equal(c.allowed_hosts.n, 3);
+	assert_string_equal(c.allowed_hosts.v[0], "dockscale.internal");
+	assert_string_equal(c.allowed_hosts.v[1], "Host-2");
+	assert_string_equal(c.allowed_hosts.v[2], "x");
+	config_free(&c);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_true(snprintf(text, sizeof(text), "[daemon]\n\nallowed_hosts = ok.example %s\n",
+		                     bad[i]) < (int)sizeof(text));
+		assert_int_equal(load_text(*state, text, &c, &e), -1);
+		assert_int_equal(e.n, 1);
+		assert_error(*state, &e, 0, 3, "allowed_hosts: '");
+		config_errors_free(&e);
+	}
+}
+
+static void
 test_token_file(void **state)
 {
 	struct fx *f = *state;
@@ -1043,6 +1097,7 @@ main(void)
 	    cmocka_unit_test(test_full_file),
 	    cmocka_unit_test(test_syntax_variants),
 	    cmocka_unit_test(test_listen_forms),
+	    cmocka_unit_test(test_allowed_hosts),
 	    cmocka_unit_test(test_cannot_open),
 	    cmocka_unit_test(test_errors_are_appended),
 	    cmocka_unit_test(test_error_cases),
