@@ -64,7 +64,7 @@ $(BUILD)/obj $(BUILD)/tests:
 
 # ---- unit tests: tests/unit/test_X.c links src/X.c plus TEST_X_EXTRA --------------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
-TEST_config_EXTRA := units config_keys
+TEST_config_EXTRA := units config_keys config_check
 TEST_decide_EXTRA :=
 TEST_plan_EXTRA   :=
 TEST_log_EXTRA    := text

@@ -77,6 +77,9 @@ __attribute__((format(printf, 3, 4))) void config_perr(struct pstate *ps, int li
 /* The key name of section sec (SEC_DAEMON..SEC_SERVICE), or NULL if there is none;
  * *idx is its index in the section, which is what pstate.seen is indexed by. */
 const struct keydef *config_key_find(enum section sec, const char *name, int *idx);
+/* Find a command's program in PATH (a bare name) and store its absolute path in sv; with
+ * report, a missing or bad one is an error on the current line. */
+bool config_resolve_program(struct pstate *ps, const char *k, struct strv *sv, bool report);
 /* Parse v into the field at p. False (after reporting) when v is rejected. */
 bool config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
 /* Checks across the keys of the [service] just finished (reported on its header line). */

@@ -162,8 +162,8 @@ too_long(struct pstate *ps, const struct keydef *kd, const char *v)
 
 /* The daemon runs argv[0] itself (execvp, no shell): find it now, in the daemon's own
  * PATH, so that a typo is a configuration error, and run it by its absolute path. */
-static bool
-resolve_program(struct pstate *ps, const char *k, struct strv *sv, bool report)
+bool
+config_resolve_program(struct pstate *ps, const char *k, struct strv *sv, bool report)
 {
 	const char *prog = sv->v[0];
 	char *abs;
@@ -219,29 +219,6 @@ valid_listen(const char *s)
 	host[hl] = '\0';
 	struct in_addr a4;
 	return strcmp(host, "localhost") == 0 || inet_pton(AF_INET, host, &a4) == 1;
-}
-
-/* The HOST of a listen address valid_listen accepted is loopback: 127/8, ::1, localhost. */
-static bool
-listen_loopback(const char *s)
-{
-	char host[64];
-	size_t hl = (size_t)(strrchr(s, ':') - s);
-	struct in6_addr a6;
-	struct in_addr a4;
-
-	if (hl >= sizeof(host))
-		return false;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	if (strcmp(host, "localhost") == 0)
-		return true;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (hl < 3)
-		return false;
-	host[hl - 1] = '\0'; /* [v6] */
-	return inet_pton(AF_INET6, host + 1, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 /* Read the bearer token at load time; the token itself never appears in a message. */
@@ -450,7 +427,7 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			strv_free(&sv);
 			return bad(ps, "%s: must not be empty", k);
 		}
-		if ((kd->flags & F_PROGRAM) && !resolve_program(ps, k, &sv, true)) {
+		if ((kd->flags & F_PROGRAM) && !config_resolve_program(ps, k, &sv, true)) {
 			strv_free(&sv);
 			return false;
 		}
@@ -560,92 +537,4 @@ config_key_find(enum section sec, const char *name, int *idx)
 	const struct keydef *tab = sections[sec - SEC_DAEMON].keys;
 	*idx = key_index(tab, sections[sec - SEC_DAEMON].n, name);
 	return *idx < 0 ? NULL : &tab[*idx];
-}
-
-static bool
-svc_key_ok(const struct pstate *ps, const char *name)
-{
-	return ps->seen[key_index(svc_keys, NKEYS(svc_keys), name)] >= 0;
-}
-
-void
-config_check_service(struct pstate *ps, const struct svc_conf *s)
-{
-	const struct decide_params *dp = &s->dp;
-	int l = s->line;
-
-	if (!s->image && svc_key_ok(ps, "image"))
-		config_perr(ps, l, "service %s: image is required", s->name);
-	if (svc_key_ok(ps, "min_replicas") && svc_key_ok(ps, "max_replicas") &&
-	    dp->min_replicas > dp->max_replicas)
-		config_perr(ps, l,
-		            "service %s: min_replicas (%d) is greater than max_replicas (%d)",
-		            s->name, dp->min_replicas, dp->max_replicas);
-	if (svc_key_ok(ps, "scale_up_threshold") && svc_key_ok(ps, "scale_down_threshold") &&
-	    !(dp->down_threshold < dp->up_threshold))
-		config_perr(
-		    ps, l,
-		    "service %s: scale_down_threshold (%g) must be below scale_up_threshold "
-		    "(%g)",
-		    s->name, dp->down_threshold, dp->up_threshold);
-	if (s->metric == METRIC_PROMETHEUS && !*s->query && svc_key_ok(ps, "query"))
-		config_perr(ps, l, "service %s: metric = prometheus needs a query", s->name);
-	if (s->metric == METRIC_NONE && dp->policy == POLICY_TARGET)
-		config_perr(
-		    ps, l,
-		    "service %s: policy = target needs a metric (metric = none only takes "
-		    "alerts)",
-		    s->name);
-	for (size_t i = 0; i < s->up_alerts.n; i++)
-		for (size_t j = 0; j < s->down_alerts.n; j++)
-			if (strcmp(s->up_alerts.v[i], s->down_alerts.v[j]) == 0)
-				config_perr(
-				    ps, l,
-				    "service %s: alert '%s' is in both scale_up_alerts and "
-				    "scale_down_alerts",
-				    s->name, s->up_alerts.v[i]);
-}
-
-/* Separate from config_check_service: it needs every service, so it runs at the end. */
-void
-config_check_services(struct pstate *ps, struct config *cfg)
-{
-	/* The default nginx commands (no [nginx] key) are found in PATH like set ones;
-	 * missing, they are an error only when a service will run them. */
-	struct strv *cmds[] = { &cfg->nginx_test, &cfg->nginx_reload };
-	for (size_t i = 0; i < NKEYS(cmds) && !ps->oom; i++) {
-		if (cmds[i]->n > 0 && strchr(cmds[i]->v[0], '/') == NULL) {
-			int line = ps->line;
-			ps->line = 0;
-			(void)resolve_program(ps, i == 0 ? "test_command (default)"
-			                                 : "reload_command (default)",
-			                      cmds[i], cfg->nsvcs > 0);
-			ps->line = line;
-		}
-	}
-	for (size_t i = 0; i < cfg->nsvcs; i++) {
-		const struct svc_conf *s = &cfg->svcs[i];
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(s->upstream_file, cfg->svcs[j].upstream_file) == 0) {
-				config_perr(
-				    ps, s->line,
-				    "service %s: upstream_file %s is also used by service %s; "
-				    "each service needs its own",
-				    s->name, s->upstream_file, cfg->svcs[j].name);
-				break;
-			}
-		}
-	}
-}
-
-/* README.md "API limits": off loopback, anyone who can reach the port could change the
- * services, so the token is required there. */
-void
-config_check_daemon(struct pstate *ps, const struct config *cfg)
-{
-	if (ps->listen_line > 0 && !listen_loopback(cfg->listen) &&
-	    (cfg->token_file == NULL || cfg->token_file[0] == '\0'))
-		config_perr(ps, ps->listen_line,
-		            "listen: %s is not a loopback address; set token_file to expose the API",
-		            cfg->listen);
 }
