@@ -1,4 +1,6 @@
-/* dockerjson.c: the pure half of the Docker client: Engine API JSON in and out, no I/O. */
+/* dockerjson.c: the pure half of the Docker client: Engine API JSON in and out, no I/O.
+ * Answers are parsed strictly (json_parse_whole): a label or name holding \u0000 would
+ * otherwise read as a shorter one, and could name another service or container. */
 #include "docker.h"
 
 #include <cjson/cJSON.h>
@@ -132,7 +134,7 @@ docker_parse_list(const char *body, struct docker_ctr *out, size_t max)
 	const cJSON *e;
 	size_t n = 0;
 
-	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
 		return -1;
 	if (!cJSON_IsArray(root)) {
 		cJSON_Delete(root);
@@ -202,7 +204,7 @@ docker_parse_inspect(const char *body, int port, const char *network,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
 		return -1;
 	st = json_get(root, "State");
 	id = json_get_str(root, "Id");
@@ -251,7 +253,7 @@ docker_parse_stats(const char *body, struct docker_stats *out)
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
 		return -1;
 	cpu = json_get(root, "cpu_stats");
 	/* system_cpu_usage is absent while the container is not running: no sample. */
@@ -291,7 +293,7 @@ docker_parse_event(const char *line, size_t len, struct docker_event *out)
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (line == NULL || (root = cJSON_ParseWithLength(line, len)) == NULL)
+	if (line == NULL || (root = json_parse_whole(line, len)) == NULL)
 		return -1;
 	type = json_get_str(root, "Type");
 	action = json_get_str(root, "Action");
@@ -329,7 +331,7 @@ docker_parse_create(const char *body, char *id, size_t idlen)
 
 	if (idlen > 0)
 		id[0] = '\0';
-	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
 		return -1;
 	if ((s = json_get_str(root, "Id")) != NULL && copy_exact(id, idlen, s) == 0 && id_ok(id))
 		rc = 0;
@@ -353,7 +355,7 @@ docker_error_message(const char *body, char *out, size_t outlen)
 		copy_trunc(out, outlen, "(no message)");
 		return;
 	}
-	if ((root = cJSON_Parse(body)) != NULL) {
+	if ((root = json_parse_whole(body, strlen(body))) != NULL) {
 		s = json_get_str(root, "message");
 		copy_trunc(out, outlen, s != NULL && s[0] != '\0' ? s : "(no message)");
 		cJSON_Delete(root);
@@ -505,7 +507,7 @@ docker_parse_version(const char *body, char *out, size_t outlen)
 
 	if (outlen > 0)
 		out[0] = '\0';
-	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
 		return -1;
 	minor = api_minor(json_get_str(root, "ApiVersion"));
 	minimum = api_minor(json_get_str(root, "MinAPIVersion"));
