@@ -362,7 +362,8 @@ config_defaults(struct config *c, const char *path)
 static void
 sort_errors(struct pstate *ps)
 {
-	if (!ps->errs)
+	/* With no message msg may be NULL, and NULL + 0 is undefined behaviour in C. */
+	if (!ps->errs || ps->errs->n <= ps->errs_base)
 		return;
 	char **m = ps->errs->msg + ps->errs_base;
 	size_t n = ps->errs->n - ps->errs_base;
