@@ -77,6 +77,7 @@ TEST_proc_EXTRA   := loop log text
 TEST_upstream_EXTRA := proc loop log buf nginx units text
 TEST_nginx_EXTRA  :=
 TEST_text_EXTRA   :=
+TEST_lines_EXTRA  :=
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests
