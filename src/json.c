@@ -110,7 +110,8 @@ json_check_text(const char *body, size_t len, char *err, size_t errlen)
 				    i);
 			/* The escaped byte cannot close the string. Any other byte after a
 			 * backslash is checked as itself, and cJSON refuses the escape. */
-			if (i + 1 < len && memchr("\"\\/bfnrtu", s[i + 1], 9) != NULL)
+			if (i + 1 < len && s[i + 1] != '\0' &&
+			    strchr("\"\\/bfnrtu", s[i + 1]) != NULL)
 				i++;
 		}
 		i++;
