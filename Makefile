@@ -104,9 +104,9 @@ FUZZ_dockerjson := dockerjson json text
 FUZZ_lines   := lines dockerjson json text
 FUZZ_config  := config config_keys units
 FUZZ_units   := units
-FUZZ_RUNS    ?= 200000
+FUZZ_RUNS    ?= 100000
 # a file per input: ~5,000 exec/s where the others run 50,000+
-FUZZ_CONFIG_RUNS ?= 20000
+FUZZ_CONFIG_RUNS ?= 10000
 FUZZ_SECONDS ?= 120
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-Iinclude $(PKG_CFLAGS)

@@ -44,39 +44,6 @@ json_get_str(const cJSON *o, const char *key)
 	return cJSON_IsString(v) && v->valuestring != NULL ? v->valuestring : NULL;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong forms, no
- * surrogates, nothing above U+10FFFF), 0 if there is none. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0; /* overlong */
-	else if (c == 0xed)
-		hi = 0x9f; /* U+D800..U+DFFF */
-	else if (c == 0xf0)
-		lo = 0x90; /* overlong */
-	else if (c == 0xf4)
-		hi = 0x8f; /* above U+10FFFF */
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 int
 json_check_text(const char *body, size_t len, char *err, size_t errlen)
 {
@@ -88,7 +55,7 @@ json_check_text(const char *body, size_t len, char *err, size_t errlen)
 		unsigned char c = s[i];
 
 		if (c >= 0x80) {
-			size_t n = utf8_seq(s + i, len - i);
+			size_t n = text_utf8_seq(body + i, len - i);
 
 			if (n == 0)
 				return json_fail(err, errlen, "invalid UTF-8 at byte %zu", i);

@@ -8,13 +8,14 @@
 #
 # Each target starts from tests/fuzz/corpus_TARGET (copied: libFuzzer writes what it
 # finds into its corpus). With `seconds` the grown corpus is kept in
-# BUILD_DIR/fuzz/work_TARGET for the next run. Findings (crash-, leak-, timeout-,
-# oom- files) and the log stay in BUILD_DIR/fuzz/; copy a finding into the corpus once
-# it is fixed. Exit status 1 if any target found anything.
+# BUILD_DIR/fuzz/seconds/work_TARGET for the next run. Findings (crash-, leak-, timeout-,
+# oom- files) and the log stay in BUILD_DIR/fuzz/MODE/; copy a finding into the corpus
+# once it is fixed. Exit status 1 if any target found anything.
 set -u
 build=$1 mode=$2 n=$3
 shift 3
-out=$build/fuzz
+bins=$build/fuzz
+out=$bins/$mode # runs and seconds can go on side by side
 mkdir -p "$out"
 fail=0
 printf '%-11s %12s %8s %9s %8s %6s %9s %6s %6s\n' target executions seconds exec/s \
@@ -23,7 +24,7 @@ for arg in "$@"; do
 	t=${arg%%:*}
 	m=$n
 	[ "$t" != "$arg" ] && m=${arg#*:}
-	bin=$out/fuzz_$t
+	bin=$bins/fuzz_$t
 	art=$out/findings_$t
 	log=$out/fuzz_$t.log
 	rm -rf "$art"
