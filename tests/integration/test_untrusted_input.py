@@ -21,6 +21,14 @@ def raw_post(url, body):
         return e.code, e.read()
 
 
+def raw_get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
 def webhook(labels_json):
     return (b'{"version":"4","status":"firing","alerts":[{"status":"firing","labels":'
             + labels_json + b',"fingerprint":"f1"}]}')
@@ -52,6 +60,10 @@ def test_strict_json_is_400_and_steps_nothing(daemon_factory, svc):
         text = raw.decode("utf-8")  # never invalid UTF-8 back, whatever was sent
         assert code == 400, (what, code, text)
         assert '"error"' in text, (what, text)
+    # Paths are percent-decoded: their bytes come back in errors, as UTF-8 only.
+    for path in ("/api/v1/services/%ff%fe", "/x%c0%af", f"/api/v1/services/{svc}/%ed%a0%80"):
+        code, raw = raw_get(d.url + path)
+        assert code == 404 and '"error"' in raw.decode("utf-8"), (path, code, raw)
     metrics = d.get("/metrics")[1]
     assert 'dockscale_alerts_total{outcome="stepped"} 0' in metrics
     # The same alert, well formed, does step: the cases above were refused for their bytes.
