@@ -65,7 +65,7 @@ json_check_text(const char *body, size_t len, char *err, size_t errlen)
 		if (in_str && c < 0x20)
 			return json_fail(err, errlen, "control character 0x%02x in a string at "
 			    "byte %zu", c, i);
-		if (!in_str && c < 0x20 && c != ' ' && c != '\t' && c != '\n' && c != '\r')
+		if (!in_str && c < 0x20 && c != '\t' && c != '\n' && c != '\r')
 			return json_fail(err, errlen, "control character 0x%02x at byte %zu", c, i);
 		if (c == '"') {
 			in_str = !in_str;
