@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "text.h"
 
 /* The newest API we speak and the oldest we accept (1.25 added the features we use:
  * Init, NanoCpus, filters as JSON objects). */
@@ -346,7 +347,7 @@ docker_error_message(const char *body, char *out, size_t outlen)
 {
 	cJSON *root;
 	const char *s;
-	size_t i;
+	size_t i, n;
 
 	if (outlen == 0)
 		return;
@@ -363,10 +364,17 @@ docker_error_message(const char *body, char *out, size_t outlen)
 		/* Not Docker's JSON (a proxy, a truncated answer): show its start. */
 		copy_trunc(out, outlen, body);
 	}
-	/* The text goes into log lines: no control characters. */
-	for (i = 0; out[i] != '\0'; i++)
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+	/* The text goes into log lines: no control characters, and (a raw body, a cut)
+	 * no broken UTF-8. */
+	for (i = 0; out[i] != '\0'; i += n) {
+		n = text_utf8_seq(out + i, strlen(out + i));
+		if (n == 0) {
+			out[i] = '?';
+			n = 1;
+		} else if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f) {
 			out[i] = ' ';
+		}
+	}
 }
 
 /* cJSON prints numbers with %.15g/%.17g, which turns large values into exponent form

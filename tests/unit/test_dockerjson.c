@@ -684,6 +684,11 @@ test_error_message(void **state)
 		{ NULL, 256, "(no message)" },
 		{ "Bad Gateway\r\n", 256, "Bad Gateway  " },
 		{ "<html>", 4, "<ht" },
+		/* log lines get valid UTF-8: a raw body's bad bytes and a cut character go */
+		{ "{\"message\":\"caf\xc3\xa9\"}", 256, "caf\xc3\xa9" },
+		{ "{\"message\":\"caf\xc3\xa9\"}", 5, "caf?" },
+		{ "bad \xff\xfe gateway", 256, "bad ?? gateway" },
+		{ "{\"message\":\"x\",\"message\":\"y\"}", 8, "{\"messa" },
 	};
 	char out[256];
 
