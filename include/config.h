@@ -3,6 +3,7 @@
 #define DOCKSCALE_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -82,6 +83,10 @@ struct config_errors {
  * every problem found (not just the first) is appended to *errs. On failure *out is
  * left empty (config_free-safe). Warnings (e.g. no service) are not errors. */
 int config_load(const char *path, struct config *out, struct config_errors *errs);
+/* config_load of an open stream (read to its end, not closed); path names it in the
+ * messages. */
+int config_load_stream(FILE *fp, const char *path, struct config *out,
+    struct config_errors *errs);
 void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "docker.h"
+#include "lines.h"
 #include "loop.h"
 
 struct call;
@@ -32,9 +33,7 @@ struct docker {
 	int64_t retry_ms;
 	int64_t since_ns;       /* replay from here after a drop */
 	struct loop_timer ev_retry, ev_uptimer, ev_dispatch;
-	char *line;             /* partial line across chunks */
-	size_t line_len;
-	bool line_skip;         /* discarding an oversized line up to its newline */
+	struct lines lines;     /* the stream cut into events (lines.c) */
 	char ev_err[256];       /* last non-event line: Docker's error body */
 	struct docker_event *evq;
 	size_t evq_head, evq_len, evq_cap;

@@ -19,6 +19,7 @@ struct httpc_result {
 	const char *error;      /* transport error text when !ok (timeout, refused, ...);
 	                         * NULL when ok */
 	int timed_out;          /* 1 when the transfer hit its timeout */
+	int too_large;          /* 1 when the body passed the request's max_body */
 	const char *api_version; /* value of an "API-Version" response header, or NULL */
 	int64_t elapsed_ms;
 };

@@ -362,7 +362,8 @@ config_defaults(struct config *c, const char *path)
 static void
 sort_errors(struct pstate *ps)
 {
-	if (!ps->errs)
+	/* With no message msg may be NULL, and NULL + 0 is undefined behaviour in C. */
+	if (!ps->errs || ps->errs->n <= ps->errs_base)
 		return;
 	char **m = ps->errs->msg + ps->errs_base;
 	size_t n = ps->errs->n - ps->errs_base;
@@ -382,6 +383,25 @@ sort_errors(struct pstate *ps)
 int
 config_load(const char *path, struct config *out, struct config_errors *errs)
 {
+	FILE *fp = fopen(path, "re");
+	int rc;
+
+	if (!fp) {
+		struct pstate ps = {.path = path, .errs = errs, .errs_base = errs ? errs->n : 0};
+
+		memset(out, 0, sizeof(*out));
+		config_perr(&ps, 0, "cannot open: %s", strerror(errno));
+		free(ps.err_lines);
+		return -1;
+	}
+	rc = config_load_stream(fp, path, out, errs);
+	fclose(fp);
+	return rc;
+}
+
+int
+config_load_stream(FILE *fp, const char *path, struct config *out, struct config_errors *errs)
+{
 	struct config cfg;
 	struct pstate ps;
 
@@ -392,12 +412,7 @@ config_load(const char *path, struct config *out, struct config_errors *errs)
 	ps.cfg = &cfg;
 	ps.errs = errs;
 	ps.errs_base = errs ? errs->n : 0;
-	ps.fp = fopen(path, "re");
-	if (!ps.fp) {
-		config_perr(&ps, 0, "cannot open: %s", strerror(errno));
-		free(ps.err_lines);
-		return -1;
-	}
+	ps.fp = fp;
 	if (config_defaults(&cfg, path) < 0) {
 		ps.oom = true;
 	} else {
@@ -412,7 +427,6 @@ config_load(const char *path, struct config *out, struct config_errors *errs)
 	config_check_services(&ps, &cfg);
 	if (ps.oom)
 		config_perr(&ps, 0, "out of memory");
-	fclose(ps.fp);
 	free(ps.buf);
 	sort_errors(&ps);
 	free(ps.err_lines);

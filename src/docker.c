@@ -576,7 +576,7 @@ docker_free(struct docker *d)
 void
 docker_free_now(struct docker *d)
 {
-	free(d->line);
+	lines_fini(&d->lines);
 	free(d->evq);
 	free(d);
 }

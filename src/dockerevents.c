@@ -44,8 +44,7 @@ static void ev_connect(struct docker *d);
 static void
 ev_reset_buffers(struct docker *d)
 {
-	d->line_len = 0;
-	d->line_skip = false;
+	lines_reset(&d->lines);
 	d->evq_head = d->evq_len = 0;
 }
 
@@ -140,9 +139,11 @@ ev_note_junk(struct docker *d, const char *line, size_t len)
 	docker_error_message(tmp, d->ev_err, sizeof(d->ev_err));
 }
 
+/* One line of the stream (lines_feed's callback). */
 static int
-ev_line(struct docker *d, const char *line, size_t len)
+ev_line(void *arg, const char *line, size_t len)
 {
+	struct docker *d = arg;
 	struct docker_event ev;
 	int64_t t;
 
@@ -190,38 +191,12 @@ static int
 ev_data(void *arg, const char *data, size_t len)
 {
 	struct docker *d = arg;
+	uint64_t dropped = d->lines.dropped;
+	int rc = lines_feed(&d->lines, data, len, ev_line, d);
 
-	while (len > 0) {
-		const char *nl = memchr(data, '\n', len);
-		size_t seg = nl != NULL ? (size_t)(nl - data) : len;
-
-		if (d->line_skip) {
-			/* inside an oversized line: drop bytes up to its end */
-		} else if (d->line_len + seg > EV_LINE_MAX) {
-			log_warning("docker: events: line over %d bytes dropped", EV_LINE_MAX);
-			d->line_skip = true;
-			d->line_len = 0;
-		} else if (nl != NULL && d->line_len == 0) {
-			/* Whole line in this chunk: no copy. */
-			if (ev_line(d, data, seg) == -1)
-				return -1;
-		} else {
-			memcpy(d->line + d->line_len, data, seg);
-			d->line_len += seg;
-			if (nl != NULL) {
-				if (ev_line(d, d->line, d->line_len) == -1)
-					return -1;
-				d->line_len = 0;
-			}
-		}
-		if (nl != NULL) {
-			d->line_skip = false;
-			seg++;
-		}
-		data += seg;
-		len -= seg;
-	}
-	return 0;
+	if (d->lines.dropped != dropped)
+		log_warning("docker: events: line over %d bytes dropped", EV_LINE_MAX);
+	return rc;
 }
 
 static void
@@ -230,15 +205,16 @@ ev_done(void *arg, const struct httpc_result *res)
 	struct docker *d = arg;
 	char why[512];
 	bool was_up = d->ev_up;
+	const char *rest;
+	size_t rest_len = 0;
 
 	d->ev_x = NULL;
 	loop_timer_stop(d->loop, &d->ev_uptimer);
 	/* An error body has no trailing newline: it is still in the line buffer. A partial
 	 * event of a cut stream is dropped; since= brings it back. */
-	if (res->ok && res->status != 200 && d->line_len > 0 && !d->line_skip)
-		ev_note_junk(d, d->line, d->line_len);
-	d->line_len = 0;
-	d->line_skip = false;
+	if (res->ok && res->status != 200 && (rest = lines_rest(&d->lines, &rest_len)) != NULL)
+		ev_note_junk(d, rest, rest_len);
+	lines_reset(&d->lines);
 	docker_use_api_version(d, res->api_version);
 	if (d->ev_overflow)
 		snprintf(why, sizeof(why), "event queue full");
@@ -317,7 +293,7 @@ docker_events_start(struct docker *d, docker_event_cb ev, docker_stream_cb st, v
 {
 	if (d->ev_on || ev == NULL)
 		return -1;
-	if (d->line == NULL && (d->line = malloc(EV_LINE_MAX)) == NULL)
+	if (d->lines.buf == NULL && lines_init(&d->lines, EV_LINE_MAX) == -1)
 		return -1;
 	d->ev_cb = ev;
 	d->st_cb = st;

@@ -1,4 +1,6 @@
-/* dockerjson.c: the pure half of the Docker client: Engine API JSON in and out, no I/O. */
+/* dockerjson.c: the pure half of the Docker client: Engine API JSON in and out, no I/O.
+ * Answers are parsed strictly (json_parse_whole): a label or name holding \u0000 would
+ * otherwise read as a shorter one, and could name another service or container. */
 #include "docker.h"
 
 #include <cjson/cJSON.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "text.h"
 
 /* The newest API we speak and the oldest we accept (1.25 added the features we use:
  * Init, NanoCpus, filters as JSON objects). */
@@ -132,7 +135,7 @@ docker_parse_list(const char *body, struct docker_ctr *out, size_t max)
 	const cJSON *e;
 	size_t n = 0;
 
-	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
 		return -1;
 	if (!cJSON_IsArray(root)) {
 		cJSON_Delete(root);
@@ -202,7 +205,7 @@ docker_parse_inspect(const char *body, int port, const char *network,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
 		return -1;
 	st = json_get(root, "State");
 	id = json_get_str(root, "Id");
@@ -251,7 +254,7 @@ docker_parse_stats(const char *body, struct docker_stats *out)
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
 		return -1;
 	cpu = json_get(root, "cpu_stats");
 	/* system_cpu_usage is absent while the container is not running: no sample. */
@@ -291,7 +294,7 @@ docker_parse_event(const char *line, size_t len, struct docker_event *out)
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (line == NULL || (root = cJSON_ParseWithLength(line, len)) == NULL)
+	if (line == NULL || (root = json_parse_whole(line, len)) == NULL)
 		return -1;
 	type = json_get_str(root, "Type");
 	action = json_get_str(root, "Action");
@@ -329,7 +332,7 @@ docker_parse_create(const char *body, char *id, size_t idlen)
 
 	if (idlen > 0)
 		id[0] = '\0';
-	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
 		return -1;
 	if ((s = json_get_str(root, "Id")) != NULL && copy_exact(id, idlen, s) == 0 && id_ok(id))
 		rc = 0;
@@ -344,7 +347,7 @@ docker_error_message(const char *body, char *out, size_t outlen)
 {
 	cJSON *root;
 	const char *s;
-	size_t i;
+	size_t i, n;
 
 	if (outlen == 0)
 		return;
@@ -353,7 +356,7 @@ docker_error_message(const char *body, char *out, size_t outlen)
 		copy_trunc(out, outlen, "(no message)");
 		return;
 	}
-	if ((root = cJSON_Parse(body)) != NULL) {
+	if ((root = json_parse_whole(body, strlen(body))) != NULL) {
 		s = json_get_str(root, "message");
 		copy_trunc(out, outlen, s != NULL && s[0] != '\0' ? s : "(no message)");
 		cJSON_Delete(root);
@@ -361,10 +364,17 @@ docker_error_message(const char *body, char *out, size_t outlen)
 		/* Not Docker's JSON (a proxy, a truncated answer): show its start. */
 		copy_trunc(out, outlen, body);
 	}
-	/* The text goes into log lines: no control characters. */
-	for (i = 0; out[i] != '\0'; i++)
-		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+	/* The text goes into log lines: no control characters, and (a raw body, a cut)
+	 * no broken UTF-8. */
+	for (i = 0; out[i] != '\0'; i += n) {
+		n = text_utf8_seq(out + i, strlen(out + i));
+		if (n == 0) {
+			out[i] = '?';
+			n = 1;
+		} else if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f) {
 			out[i] = ' ';
+		}
+	}
 }
 
 /* cJSON prints numbers with %.15g/%.17g, which turns large values into exponent form
@@ -505,7 +515,7 @@ docker_parse_version(const char *body, char *out, size_t outlen)
 
 	if (outlen > 0)
 		out[0] = '\0';
-	if (body == NULL || (root = cJSON_Parse(body)) == NULL)
+	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
 		return -1;
 	minor = api_minor(json_get_str(root, "ApiVersion"));
 	minimum = api_minor(json_get_str(root, "MinAPIVersion"));

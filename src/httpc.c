@@ -29,6 +29,7 @@ struct httpc_xfer {
 	/* Set from inside a curl callback, acted on once curl returns (run_deferred). */
 	bool pending, cancelled;
 	const char *fail; /* our own reason for aborting the transfer */
+	int too_large;    /* the body passed max_body */
 	char *body;
 	size_t len, cap, max_body;
 	httpc_done_cb done;
@@ -87,6 +88,7 @@ xfer_finish(struct httpc *c, struct httpc_xfer *x, CURLcode rc)
 	res.ok = rc == CURLE_OK && x->fail == NULL;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &res.status);
 	res.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+	res.too_large = x->too_large;
 	res.body = body != NULL ? body : "";
 	res.body_len = x->len;
 	res.elapsed_ms = loop_clock_ms() - x->start_ms;
@@ -131,6 +133,7 @@ on_write(char *p, size_t size, size_t nmemb, void *userp)
 	}
 	if (n > x->max_body - x->len) {
 		x->fail = "response too large";
+		x->too_large = 1;
 		return 0;
 	}
 	if (x->len + n + 1 > x->cap) {

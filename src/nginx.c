@@ -2,6 +2,7 @@
 #include "nginx.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +33,9 @@ nginx_master(const char *pidfile)
 		return -1;
 	errno = 0;
 	pid = strtol(buf, &end, 10);
-	if (errno != 0 || end == buf || pid <= 1 || (*end != '\n' && *end != '\0'))
+	/* pid_t is an int: 4294967296 would wrap to 0, and kill(0, 0) always succeeds. */
+	if (errno != 0 || end == buf || pid <= 1 || pid > INT_MAX ||
+	    (*end != '\n' && *end != '\0'))
 		return -1;
 	/* kill(pid, 0) fails with ESRCH for a stale pid file. */
 	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH)

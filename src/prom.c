@@ -2,6 +2,7 @@
 #include "prom.h"
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -64,8 +65,9 @@ parse_sample(const cJSON *pair, struct prom_value *out)
 	s = v->valuestring;
 	errno = 0;
 	d = strtod(s, &end);
-	/* strtod skips leading blanks; Prometheus never writes them, so they mean junk. */
-	if (end == s || *end != '\0' || s[0] == ' ' || s[0] == '\t' || s[0] == '\n')
+	/* strtod skips leading white space (isspace: \v, \f and \r too); Prometheus
+	 * never writes any, so it means junk. */
+	if (end == s || *end != '\0' || isspace((unsigned char)s[0]))
 		return set_err(out, "bad sample value '%s'",
 		    text_echo(what, sizeof(what), s, NULL));
 	/* ERANGE on underflow still gives a usable tiny number; overflow gives +-HUGE_VAL,
@@ -120,13 +122,13 @@ prom_parse(const char *body, size_t len, long http_status, const char *query,
     struct prom_value *out)
 {
 	const char *status, *etype, *emsg;
-	char what[ECHO_MAX + 4], tbuf[ECHO_MAX + 4];
+	char what[ECHO_MAX + 4], tbuf[ECHO_MAX + 4], why[128];
 	cJSON *root;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->value = NAN;
-	root = json_parse_whole(body, len);
+	root = json_parse_strict(body, len, why, sizeof(why));
 	status = json_get_str(root, "status");
 	if (status == NULL || (strcmp(status, "success") != 0 && strcmp(status, "error") != 0)) {
 		/* No envelope: a proxy's HTML page, a truncated body. The status says more
@@ -136,7 +138,7 @@ prom_parse(const char *body, size_t len, long http_status, const char *query,
 		cJSON_Delete(root);
 		if (http_status != 200)
 			return set_err(out, "HTTP %ld", http_status);
-		return set_err(out, "%s", json ? "not a Prometheus API response" : "not JSON");
+		return set_err(out, "%s", json ? "not a Prometheus API response" : why);
 	}
 	if (strcmp(status, "error") == 0) {
 		etype = json_get_str(root, "errorType");
@@ -173,6 +175,9 @@ on_done(void *arg, const struct httpc_result *res)
 		v.value = NAN;
 		if (res->timed_out)
 			(void)set_err(&v, "timeout after %" PRId64 "ms", q->timeout_ms);
+		else if (res->too_large)
+			(void)set_err(&v, "answer larger than %d KiB, not read: many series? "
+			    "aggregate the query", PROM_ANSWER_MAX / 1024);
 		else
 			(void)set_err(&v, "%s", res->error != NULL ? res->error : "transfer failed");
 	}
@@ -242,6 +247,7 @@ prom_query(struct httpc *hc, const char *url, const char *query, int64_t timeout
 	req.body_len = blen;
 	req.content_type = "application/x-www-form-urlencoded";
 	req.timeout_ms = timeout_ms;
+	req.max_body = PROM_ANSWER_MAX;
 	req.done = on_done;
 	req.arg = q;
 	/* httpc copies the request, so the URL and body can go right away. */

@@ -5,10 +5,46 @@
 #include <stdio.h>
 #include <string.h>
 
+size_t
+text_utf8_seq(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (n == 0)
+		return 0;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0; /* overlong */
+	else if (c == 0xed)
+		hi = 0x9f; /* U+D800..U+DFFF */
+	else if (c == 0xf0)
+		lo = 0x90; /* overlong */
+	else if (c == 0xf4)
+		hi = 0x8f; /* above U+10FFFF */
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
 void
 text_vformat(char *dst, size_t n, const char *fmt, va_list ap)
 {
 	int r;
+	size_t len;
 
 	if (dst == NULL || n == 0)
 		return;
@@ -17,6 +53,19 @@ text_vformat(char *dst, size_t n, const char *fmt, va_list ap)
 		dst[0] = '\0';
 	else if ((size_t)r >= n && n > 4)
 		memcpy(dst + n - 4, "...", 4);
+	/* Messages end up in JSON answers, which must be UTF-8: a byte of an argument that
+	 * is not (a percent-decoded path, a peer's string), or a character the cut split,
+	 * becomes '?'. */
+	len = strlen(dst);
+	for (size_t i = 0; i < len;) {
+		size_t k = text_utf8_seq(dst + i, len - i);
+
+		if (k == 0) {
+			dst[i] = '?';
+			k = 1;
+		}
+		i += k;
+	}
 }
 
 const char *

@@ -69,8 +69,8 @@ parse_labels(const cJSON *labels, size_t idx, struct webhook_alert *a, char *err
 		if (!cJSON_IsString(l) || l->valuestring == NULL)
 			return fail(err, errlen, "alerts[%zu]: label %s is not a string", idx,
 			    text_echo(name, sizeof(name), key, ECHO_DROP));
-		/* Duplicate keys: the first one wins, as cJSON's lookups would have it.
-		 * Flags rather than lookups keep a body of duplicates linear. */
+		/* json_parse_strict refused duplicate keys; the flags keep this loop
+		 * linear without relying on that. */
 		if (strcmp(key, "alertname") == 0 && !seen_name) {
 			seen_name = true;
 			dst = a->alertname;
@@ -182,9 +182,10 @@ webhook_parse(const char *body, size_t len, struct webhook_payload *out, char *e
 	memset(out, 0, sizeof(*out));
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	root = json_parse_whole(body, len);
+	/* Strict: no NUL, valid UTF-8, no duplicate keys (README.md, "Fuzzing"). */
+	root = json_parse_strict(body, len, err, errlen);
 	if (root == NULL)
-		return fail(err, errlen, "not JSON");
+		return -1;
 	rc = parse_root(root, out, err, errlen);
 	cJSON_Delete(root);
 	if (rc != 0) { /* nothing half-filled reaches the caller */

@@ -684,6 +684,11 @@ test_error_message(void **state)
 		{ NULL, 256, "(no message)" },
 		{ "Bad Gateway\r\n", 256, "Bad Gateway  " },
 		{ "<html>", 4, "<ht" },
+		/* log lines get valid UTF-8: a raw body's bad bytes and a cut character go */
+		{ "{\"message\":\"caf\xc3\xa9\"}", 256, "caf\xc3\xa9" },
+		{ "{\"message\":\"caf\xc3\xa9\"}", 5, "caf?" },
+		{ "bad \xff\xfe gateway", 256, "bad ?? gateway" },
+		{ "{\"message\":\"x\",\"message\":\"y\"}", 8, "{\"messa" },
 	};
 	char out[256];
 
@@ -855,6 +860,42 @@ test_create_body_refused(void **state)
 
 /* ---- version, health -------------------------------------------------------------- */
 
+/* A label holding \u0000 read as the shorter name before it: "dsj-t\u0000x" was service
+ * dsj-t. Every answer is parsed strictly (README.md, "Fuzzing"), so such an answer, or
+ * one with a duplicate key, is refused whole. */
+static void
+test_strict_json(void **state)
+{
+	static const struct {
+		const char *from, *to;
+	} list_edits[] = {
+		{ "\"io.dockscale.service\":\"dsj-t\"", "\"io.dockscale.service\":\"dsj-t\\u0000x\"" },
+		{ "\"State\":\"running\"", "\"State\":\"running\",\"State\":\"exited\"" },
+		{ "\"Names\":[\"/dsj-test\"]", "\"Names\":[\"/dsj-test\\u0000\"]" },
+		{ "\"Command\":\"/app\"", "\"Command\":\"/app\xff\"" },
+	};
+	struct docker_ctr c[4];
+	struct docker_inspect in;
+	struct docker_event ev;
+	char *b;
+
+	for (size_t i = 0; i < N(list_edits); i++) {
+		b = subst(FIX_LIST, list_edits[i].from, list_edits[i].to);
+		if (docker_parse_list(b, c, N(c)) != -1)
+			fail_msg("list edit %zu accepted", i);
+		free(b);
+	}
+	b = subst(FIX_INSPECT, "\"Name\":\"/dsj-test\"", "\"Name\":\"/dsj-test\\u0000x\"");
+	assert_int_equal(docker_parse_inspect(b, 8080, NULL, &in), -1);
+	free(b);
+	b = subst(FIX_EV_CREATE, "\"dsj-t\",", "\"dsj-t\\u0000x\",");
+	assert_int_equal(docker_parse_event(b, strlen(b), &ev), -1);
+	free(b);
+	b = subst(FIX_EV_CREATE, "\"Action\":", "\"Action\":\"die\",\"Action\":");
+	assert_int_equal(docker_parse_event(b, strlen(b), &ev), -1);
+	free(b);
+}
+
 static void
 test_version(void **state)
 {
@@ -961,6 +1002,7 @@ main(void)
 		cmocka_unit_test(test_error_message),
 		cmocka_unit_test(test_create_body),
 		cmocka_unit_test(test_create_body_refused),
+		cmocka_unit_test(test_strict_json),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_health),
 		cmocka_unit_test(test_cpu_percent),

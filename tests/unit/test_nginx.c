@@ -86,12 +86,41 @@ test_master_and_children(void **state)
 	close(ready[1]);
 }
 
+/* Pid files that are not one pid of another process: each is refused. 4294967296 is
+ * 2^32, which a cast to pid_t made 0, and kill(0, 0) always succeeds. */
+static void
+test_bad_pid_files(void **state)
+{
+	static const char *const bad[] = {
+		"4294967296\n", "4294967297", "2147483648\n", "-4294967295\n",
+		"99999999999999999999999\n", "0\n", "1\n", "-5\n", "", "\n", "12x\n",
+		"abc", " \n",
+	};
+	char dir[] = "/tmp/dsngxXXXXXX", pidfile[64];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(pidfile, sizeof(pidfile), "%s/nginx.pid", dir);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		FILE *f = fopen(pidfile, "w");
+
+		assert_non_null(f);
+		fputs(bad[i], f);
+		fclose(f);
+		if (nginx_master(pidfile) != -1)
+			fail_msg("pid file \"%s\" accepted", bad[i]);
+	}
+	unlink(pidfile);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_generation),
 		cmocka_unit_test(test_master_and_children),
+		cmocka_unit_test(test_bad_pid_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -130,6 +130,11 @@ test_values(void **state)
 		{ OK_VEC(" 1"), 200, false, 0, "bad sample value ' 1'" },
 		{ OK_VEC("1 "), 200, false, 0, "bad sample value '1 '" },
 		{ OK_VEC("1\\n"), 200, false, 0, "bad sample value '1?'" },
+		/* strtod skips all of isspace, not only ' ', '\t' and '\n' */
+		{ OK_VEC("\\r1"), 200, false, 0, "bad sample value '?1'" },
+		{ OK_VEC("\\u000b1"), 200, false, 0, "bad sample value '?1'" },
+		{ OK_VEC("\\f1"), 200, false, 0, "bad sample value '?1'" },
+		{ OK_VEC("\\t1"), 200, false, 0, "bad sample value '?1'" },
 		{ "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":"
 		  "{},\"value\":[1714644930.123,1.5]}]}}", 200, false, 0,
 		    "sample value is not a string" },
@@ -169,6 +174,13 @@ test_errors(void **state)
 		{ "[]", 200, false, 0, "not a Prometheus API response" },
 		{ "{\"status\":\"maybe\"}", 200, false, 0, "not a Prometheus API response" },
 		{ "{\"status\":1}", 200, false, 0, "not a Prometheus API response" },
+		/* strict JSON (README.md, "Fuzzing"): which "status" would count? */
+		{ "{\"status\":\"error\",\"status\":\"success\",\"data\":{\"resultType\":"
+		  "\"scalar\",\"result\":[1,\"5\"]}}", 200, false, 0, "duplicate key \"status\"" },
+		{ "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{"
+		  "\"metric\":{\"a\":\"\xff\"},\"value\":[1,\"1\"]}]}}", 200, false, 0,
+		    "invalid UTF-8 at byte 76" },
+		{ OK_VEC("1\\u00005"), 200, false, 0, "\\u0000 (NUL) in a string at byte 99" },
 		/* a success envelope behind an error status is not trusted */
 		{ OK_VEC("1"), 500, false, 0, "HTTP 500" },
 	};
@@ -446,6 +458,58 @@ test_query_503(void **state)
 	assert_string_equal(s.body, "query=up&timeout=1s"); /* never below 1s */
 }
 
+/* A query matching 100k series answers 5 MB, which took the loop 706 ms to parse only
+ * to refuse it: the transfer is cut at PROM_ANSWER_MAX, unparsed. One series with
+ * large labels just under the bound still reads. */
+static char *
+series_answer(size_t nseries, size_t label_len)
+{
+	static const char head[] = "{\"status\":\"success\",\"data\":{\"resultType\":"
+	    "\"vector\",\"result\":[";
+	size_t cap = sizeof(head) + nseries * (64 + label_len) + 16, len;
+	char *b = malloc(cap);
+
+	assert_non_null(b);
+	len = (size_t)snprintf(b, cap, "%s", head);
+	for (size_t i = 0; i < nseries; i++) {
+		len += (size_t)snprintf(b + len, cap - len, "%s{\"metric\":{\"i\":\"%zu\",\"l\":\"",
+		    i > 0 ? "," : "", i);
+		memset(b + len, 'x', label_len);
+		len += label_len;
+		len += (size_t)snprintf(b + len, cap - len, "\"},\"value\":[1,\"7\"]}");
+	}
+	len += (size_t)snprintf(b + len, cap - len, "]}}");
+	assert_true(len < cap);
+	return b;
+}
+
+static void
+test_query_huge_answer(void **state)
+{
+	struct fx *f = *state;
+	struct srv s;
+	char *huge = series_answer(100000, 0), *big = series_answer(1, PROM_ANSWER_MAX - 200);
+
+	assert_true(strlen(huge) > 4 * 1024 * 1024);
+	srv_start(&s, ANSWER, 200, huge);
+	assert_non_null(prom_query(f->c, s.url, "x", 5000, on_value, f));
+	run(f);
+	srv_stop(&s);
+	assert_false(f->v.ok);
+	assert_string_equal(f->v.error,
+	    "answer larger than 64 KiB, not read: many series? aggregate the query");
+
+	assert_true(strlen(big) <= PROM_ANSWER_MAX);
+	srv_start(&s, ANSWER, 200, big);
+	assert_non_null(prom_query(f->c, s.url, "x", 5000, on_value, f));
+	run(f);
+	srv_stop(&s);
+	assert_true(f->v.ok);
+	assert_true(f->v.value == 7);
+	free(huge);
+	free(big);
+}
+
 static void
 test_query_refused(void **state)
 {
@@ -553,6 +617,7 @@ main(void)
 		cmocka_unit_test(test_long_messages),
 		cmocka_unit_test_setup_teardown(test_query_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_503, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_query_huge_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_query_from_callback, setup, teardown),

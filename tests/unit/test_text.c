@@ -80,11 +80,47 @@ test_echo(void **state)
 	assert_int_equal(buf[0], 'x');
 }
 
+/* Messages go into JSON answers: never invalid UTF-8, whatever the arguments held
+ * (a percent-decoded path "%ff" was echoed back as the byte 0xff), and a cut never
+ * leaves half a character. */
+static void
+test_format_utf8(void **state)
+{
+	static const struct {
+		const char *arg;
+		size_t n;
+		const char *want;
+	} cases[] = {
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 64, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80" },
+		{ "a\xff\xfe" "b", 64, "a??b" },
+		{ "/x\xc0\xaf", 64, "/x??" },           /* overlong */
+		{ "\xed\xa0\x80", 64, "???" },            /* a surrogate */
+		{ "\xf4\x90\x80\x80", 64, "????" },       /* above U+10FFFF */
+		{ "\xe2\x82", 64, "??" },                  /* cut short */
+		{ "ab\xe2\x82\xac\xe2\x82\xac", 8, "ab??..." }, /* the mark splits a character */
+		{ "\x80", 64, "?" },
+	};
+	char buf[64];
+
+	(void)state;
+	for (size_t i = 0; i < N(cases); i++) {
+		fmt(buf, cases[i].n, "%s", cases[i].arg);
+		if (strcmp(buf, cases[i].want) != 0)
+			fail_msg("case %zu: \"%s\", want \"%s\"", i, buf, cases[i].want);
+	}
+	assert_int_equal(text_utf8_seq("a", 1), 1);
+	assert_int_equal(text_utf8_seq("\xc3\xa9", 2), 2);
+	assert_int_equal(text_utf8_seq("\xc3\xa9", 1), 0);
+	assert_int_equal(text_utf8_seq("\xf0\x9f\x98\x80", 4), 4);
+	assert_int_equal(text_utf8_seq("", 0), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_format_utf8),
 		cmocka_unit_test(test_echo),
 	};
 
