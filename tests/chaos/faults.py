@@ -169,6 +169,9 @@ class Faults:
             m = self.d.status(self.svc, timeout=2).get("metric")
             if m is not None:
                 res["taken"].append(f"{kind} -> {m:g}")
+            n, misses, max_s = self.health.figures()  # per kind: which answer stalls
+            self.health.reset()
+            res["lie_health"].append((kind, n, misses, max_s))
 
     def watch_desired(self, res):
         s = self.d.status(self.svc, timeout=2)
@@ -177,7 +180,7 @@ class Faults:
             res["changed"] = f"desired {BASE} -> {s['desired']} ({why})"
 
     def one(self, name, inject, restore, steps, final, prom=False, lies=False):
-        res = {"name": name, "changed": None, "taken": [], "posts": []}
+        res = {"name": name, "changed": None, "taken": [], "posts": [], "lie_health": []}
         why = self.baseline()
         if why:
             res["error"] = why
@@ -216,7 +219,11 @@ class Faults:
             res["recovery"] = time.monotonic() - t_end
         except AssertionError:
             res["recovery"] = None
-        res["health"] = self.health.figures()
+        # The whole fault and its recovery (the lying rotation read it per kind).
+        figs = [f[1:] for f in res["lie_health"]] + [self.health.figures()]
+        res["health"] = (sum(f[0] for f in figs), sum(f[1] for f in figs),
+                         max(f[2] for f in figs))
+        slow = [f"{k} {m * 1000:.0f} ms" for k, _, _, m in res["lie_health"] if m > 0.1]
         res["alive"] = self.d.proc.poll() is None and self.d.proc.pid == pid
         c1 = self.mon.counts()
         res["polls"] = {k: c1[k] - c0[k] for k in ("polls", "invalid", "stale", "above_max")}
@@ -228,7 +235,10 @@ class Faults:
               f"{res['alive']}, polls {res['polls']}, orphans {res['orphans']}, nginx -t "
               f"{res['nginx_t']}, scale answers {[c for c, _ in res['posts']]}"
               + (f", desired changed: {res['changed']}" if res["changed"] else "")
-              + (f", bad answers taken: {res['taken']}" if res["taken"] else ""), flush=True)
+              + (f", bad answers taken: {res['taken']}" if res["taken"] else "")
+              + (f", /healthz over 100 ms while serving: {', '.join(slow)}" if slow else ""),
+              flush=True)
+        res["slow"] = slow
         if res["recovery"] is None or not res["alive"]:
             self.d.note(f"fault {name}: not recovered: kill -9 and restart")
             if self.d.proc.poll() is None:
@@ -285,6 +295,8 @@ def rows(results):
         out.append((PHASE, f"{name}: /healthz max latency, misses; daemon alive; API answers",
                     f"{max_s * 1000:.0f} ms, {misses} of {n} missed; "
                     f"{'alive' if r['alive'] else 'DIED or restarted'}"
+                    + (f"; over 100 ms while serving: {', '.join(r['slow'])}"
+                       if r["slow"] else "")
                     + (f"; scale requests answered {', '.join(str(c) for c, _ in r['posts'])}"
                        f" (slowest {max(t for _, t in r['posts']) * 1000:.0f} ms)"
                        if r["posts"] else ""),
