@@ -172,13 +172,17 @@ class Monitor(threading.Thread):
         self.join(timeout=30)
 
 
-class Health(threading.Thread):
-    """GET /healthz every 100 ms with a 1 s timeout: the slowest answer and the misses
-    (no answer within 1 s, or not 200) since the last reset()."""
+class Prober(threading.Thread):
+    """GET url every `period` with a 1 s timeout: the requests, the misses (no answer
+    within 1 s, or not 200) and the slowest answer since the last reset().
+    health_prober: the daemon's /healthz every 100 ms. traffic_prober: GET / through
+    nginx every 20 ms; light traffic makes nginx try its upstream servers, so a stopped
+    replica still in what nginx runs shows in its error log (nginx_upstream_errors),
+    even when nginx retried the request on another replica and no client saw it."""
 
-    def __init__(self, daemon):
+    def __init__(self, url, period):
         super().__init__(daemon=True)
-        self.d = daemon
+        self.url, self.period = url, period
         self.stop_ev = threading.Event()
         self.lock = threading.Lock()
         self.reset()
@@ -195,7 +199,7 @@ class Health(threading.Thread):
         while not self.stop_ev.is_set():
             t0 = time.monotonic()
             try:
-                ok = self.d.get("/healthz", timeout=1.0)[0] == 200
+                ok = http("GET", self.url, timeout=1.0)[0] == 200
             except Exception:
                 ok = False
             dt = time.monotonic() - t0
@@ -203,11 +207,31 @@ class Health(threading.Thread):
                 self.n += 1
                 self.max_s = max(self.max_s, dt)
                 self.misses += 0 if ok else 1
-            self.stop_ev.wait(0.1)
+            self.stop_ev.wait(self.period)
 
     def stop(self):
         self.stop_ev.set()
         self.join(timeout=10)
+
+
+def health_prober(daemon):
+    return Prober(daemon.url + "/healthz", 0.1)
+
+
+def traffic_prober(ngx):
+    return Prober(ngx.url + "/", 0.02)
+
+
+def nginx_upstream_errors(ngx, offset=0):
+    """(count, first examples, end offset) of nginx's error-log lines from offset on in
+    which nginx failed to use an upstream server: it sent or tried to send a request to
+    a replica that was no longer there."""
+    with open(ngx.err, "rb") as f:
+        f.seek(offset)
+        data = f.read()
+    lines = [x for x in data.decode(errors="replace").splitlines()
+             if "[error]" in x and 'upstream: "' in x]
+    return len(lines), [x[:300] for x in lines[:3]], offset + len(data)
 
 
 def served_ids(ngx, n):

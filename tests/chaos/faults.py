@@ -20,8 +20,9 @@ import signal
 import subprocess
 import time
 
-from common import (QUICK, Health, Monitor, converged, dk, fmt_s, nginx_children, nginx_test,
-                    service_name, setup_service, stop_all, wait_converged, wait_for)
+from common import (QUICK, Monitor, converged, dk, fmt_s, health_prober, nginx_children,
+                    nginx_test, nginx_upstream_errors, service_name, setup_service, stop_all,
+                    traffic_prober, wait_converged, wait_for)
 from fakes import LIES, DockerProxy, FakePrometheus
 from peers import start_prometheus
 
@@ -37,6 +38,7 @@ class Faults:
         self.flag = os.path.join(tmp, "nginx-check-fails")
         self.script = os.path.join(tmp, "nginx-test.sh")
         self.prom = self.proxy = self.ngx = self.d = self.mon = self.health = self.fake = None
+        self.traffic = None
         self.mounted = False
         self.orphan_workers = []
 
@@ -64,7 +66,8 @@ class Faults:
             f.write(placeholder)
         self.filler = os.path.join(self.updir, "filler.bin")
         self.mon = Monitor(self.svc, MAX, self.ngx.upstream_file, f"up_{self.svc}")
-        self.health = Health(self.d)
+        self.health = health_prober(self.d)
+        self.traffic = traffic_prober(self.ngx)
 
     # ---- the faults: (inject, restore) ------------------------------------------------
 
@@ -166,16 +169,24 @@ class Faults:
             while self.fake.count(i) < 2 and time.monotonic() - t0 < 9:
                 self.watch_desired(res)
                 time.sleep(0.05)
-            m = self.d.status(self.svc, timeout=2).get("metric")
+            m = self.status().get("metric")
             if m is not None:
                 res["taken"].append(f"{kind} -> {m:g}")
             n, misses, max_s = self.health.figures()  # per kind: which answer stalls
             self.health.reset()
             res["lie_health"].append((kind, n, misses, max_s))
 
+    def status(self):
+        """The service's status, or {} when the daemon does not answer (reported by the
+        /healthz and process checks, not raised here)."""
+        try:
+            return self.d.status(self.svc, timeout=2)
+        except Exception:
+            return {}
+
     def watch_desired(self, res):
-        s = self.d.status(self.svc, timeout=2)
-        if s["desired"] != BASE and not res["changed"]:
+        s = self.status()
+        if s.get("desired", BASE) != BASE and not res["changed"]:
             why = (s.get("last_decision") or {}).get("reason", "?")
             res["changed"] = f"desired {BASE} -> {s['desired']} ({why})"
 
@@ -189,6 +200,8 @@ class Faults:
         pid = self.d.proc.pid
         self.d.note(f"fault {name}: begins")
         self.health.reset()
+        self.traffic.reset()
+        log_at = nginx_upstream_errors(self.ngx)[2]
         t0 = time.monotonic()
         inject()
         if lies:
@@ -198,10 +211,13 @@ class Faults:
             while time.monotonic() - t0 < self.seconds:
                 if todo and time.monotonic() - t0 >= todo[0][0]:
                     t1 = time.monotonic()
-                    code = self.d.post(f"/api/v1/services/{self.svc}/scale",
-                                       body={"replicas": todo.pop(0)[1]},
-                                       headers={"Content-Type": "application/json"},
-                                       timeout=5)[0]
+                    try:
+                        code = self.d.post(f"/api/v1/services/{self.svc}/scale",
+                                           body={"replicas": todo.pop(0)[1]},
+                                           headers={"Content-Type": "application/json"},
+                                           timeout=5)[0]
+                    except OSError as e:
+                        code = f"no answer ({e})"
                     res["posts"].append((code, time.monotonic() - t1))
                 if prom:
                     self.watch_desired(res)
@@ -227,13 +243,19 @@ class Faults:
         res["alive"] = self.d.proc.poll() is None and self.d.proc.pid == pid
         c1 = self.mon.counts()
         res["polls"] = {k: c1[k] - c0[k] for k in ("polls", "invalid", "stale", "above_max")}
-        ids = {r["id"] for r in self.d.status(self.svc)["replicas"]} if res["alive"] else set()
+        ids = {r["id"] for r in self.status().get("replicas", [])}
         res["orphans"] = len([c for c in dk.containers(self.svc) if c["Id"] not in ids])
         res["nginx_t"] = nginx_test(self.ngx)[0]
+        res["ngx_errors"], ex, _ = nginx_upstream_errors(self.ngx, log_at)
+        res["traffic"] = self.traffic.figures()
+        for x in ex:
+            print(f"chaos: fault {name}: nginx error.log: {x}", flush=True)
         print(f"chaos: fault {name}: recovery {fmt_s(res['recovery'])}, healthz max "
               f"{res['health'][2] * 1000:.0f} ms ({res['health'][1]} misses), alive "
               f"{res['alive']}, polls {res['polls']}, orphans {res['orphans']}, nginx -t "
-              f"{res['nginx_t']}, scale answers {[c for c, _ in res['posts']]}"
+              f"{res['nginx_t']}, nginx upstream errors {res['ngx_errors']}, requests "
+              f"through nginx without a 200 {res['traffic'][1]} of {res['traffic'][0]}, "
+              f"scale answers {[c for c, _ in res['posts']]}"
               + (f", desired changed: {res['changed']}" if res["changed"] else "")
               + (f", bad answers taken: {res['taken']}" if res["taken"] else "")
               + (f", /healthz over 100 ms while serving: {', '.join(slow)}" if slow else ""),
@@ -264,11 +286,12 @@ class Faults:
         self.d.start()
         self.mon.start()
         self.health.start()
+        self.traffic.start()
         return [self.one(*p) for p in plan]
 
     def close(self):
         if self.health is not None and self.health.is_alive():
-            stop_all(self.health, self.mon)
+            stop_all(self.health, self.mon, self.traffic)
         stop_all(self.d, self.fake)
         for w in self.orphan_workers:
             try:
@@ -303,11 +326,14 @@ def rows(results):
                     max_s < 1.0 and misses == 0 and r["alive"] and not bad_posts))
         p = r["polls"]
         fine = (p["invalid"] == 0 and p["stale"] == 0 and p["above_max"] == 0
-                and r["orphans"] == 0 and r["nginx_t"] and not r["changed"] and not r["taken"])
+                and r["orphans"] == 0 and r["nginx_t"] and not r["changed"] and not r["taken"]
+                and r["ngx_errors"] == 0)
         out.append((PHASE, f"{name}: nothing lost or half-written",
                     f"polls invalid/stale/above max {p['invalid']}/{p['stale']}/"
                     f"{p['above_max']} of {p['polls']}; orphans {r['orphans']}; nginx -t "
-                    f"{'ok' if r['nginx_t'] else 'FAILED'}"
+                    f"{'ok' if r['nginx_t'] else 'FAILED'}; nginx sent requests to a gone "
+                    f"replica {r['ngx_errors']} times (GETs without a 200: "
+                    f"{r['traffic'][1]} of {r['traffic'][0]})"
                     + (f"; {r['changed']}" if r["changed"] else "")
                     + (f"; bad answers taken as a value: {', '.join(r['taken'])}"
                        if r["taken"] else ""), fine))

@@ -21,8 +21,9 @@ import json
 import time
 import urllib.parse
 
-from common import (Lingerers, Monitor, converged, dk, fmt_s, host_addrs, nginx_test, pct,
-                    servers, service_name, setup_service, stop_all, wait_converged)
+from common import (Lingerers, Monitor, converged, dk, fmt_s, host_addrs, nginx_test,
+                    nginx_upstream_errors, pct, servers, service_name, setup_service, stop_all,
+                    traffic_prober, wait_converged)
 
 PHASE = "kill -9"
 MAX = 4
@@ -75,6 +76,7 @@ def settle(d, svc, ngx):
 
 
 def one_run(i, runs, d, svc, ngx, cur, rng):
+    log_at = nginx_upstream_errors(ngx)[2]
     target = rng.choice([n for n in range(1, MAX + 1) if n != cur])
     down = target < cur
     # Kill anywhere in the change: creations are serialized (~1.5 s each with the demo
@@ -103,7 +105,8 @@ def one_run(i, runs, d, svc, ngx, cur, rng):
         d.start()
     except AssertionError as e:
         r["notes"].append(f"restart failed: {e}")
-        r.update(converged=None, lost=len(survivors), new=0, orphans=None, nginx_t=True)
+        r.update(converged=None, lost=len(survivors), new=0, orphans=None, nginx_t=True,
+                 ngx_errors=0)
         return r
     settle_s, s = settle(d, svc, ngx)
     if s:
@@ -129,6 +132,9 @@ def one_run(i, runs, d, svc, ngx, cur, rng):
     if conv is None:
         r["notes"].append(f"not converged on {target} within {CONVERGE_TIMEOUT} s "
                           f"(orphans {r['orphans']})")
+    r["ngx_errors"], ex, _ = nginx_upstream_errors(ngx, log_at)
+    if r["ngx_errors"]:
+        r["notes"].append(f"nginx failed {r['ngx_errors']} time(s) to reach a replica: {ex[0]}")
     ok, out = nginx_test(ngx)
     r["nginx_t"] = ok
     if not ok:
@@ -155,14 +161,16 @@ def run(tmp, rng, runs):
     ngx, d = setup_service(tmp, svc, MAX, daemon_name="kill9")
     mon = Monitor(svc, MAX, ngx.upstream_file, f"up_{svc}")
     ling = Lingerers(mon)
+    traffic = traffic_prober(ngx)
     res = []
     aborted = None
     try:
         d.start()
         mon.start()
         ling.start()
-        if wait_converged(d, svc, ngx, 1, 60) is None:
-            raise AssertionError("the service never reached 1 ready replica")
+        if wait_converged(d, svc, ngx, 1, 60, serving=True) is None:
+            raise AssertionError("the service never served 1 replica through nginx")
+        traffic.start()
         cur = 1
         for i in range(runs):
             r = one_run(i, runs, d, svc, ngx, cur, rng)
@@ -172,7 +180,10 @@ def run(tmp, rng, runs):
                 aborted = f"stopped after run {i + 1}: the service did not converge again"
                 break
         counts = mon.counts()
+        counts["traffic"] = traffic.figures()
     finally:
+        if traffic.is_alive():
+            traffic.stop()
         stop_all(ling, mon, d, ngx)
         dk.cleanup(svc)
     return rows(res, counts, mon, aborted, runs), d.logpath
@@ -188,6 +199,8 @@ def rows(res, c, mon, aborted, runs):
     new_runs = [r for r in res if r["new"]]
     reversed_ = [r for r in new_runs if r["down"]]
     bad_t = sum(not r["nginx_t"] for r in res)
+    ngx_runs = [r for r in res if r["ngx_errors"]]
+    ngx_errors = sum(r["ngx_errors"] for r in res)
     conv = [r["converged"] for r in res]
 
     def runs_of(rs):
@@ -208,6 +221,12 @@ def rows(res, c, mon, aborted, runs):
          f"{c['invalid']} of {c['polls']}; {bad_t} of {n}", c["invalid"] == 0 and bad_t == 0),
         (PHASE, "polls with the upstream listing a replica that no longer runs",
          f"{c['stale']} of {c['polls']}", c["stale"] == 0),
+        (PHASE, "nginx error.log: requests nginx sent to a replica no longer there "
+         "(GET / every 20 ms through nginx)",
+         f"{ngx_errors} in {len(ngx_runs)} runs" + (f" (runs {runs_of(ngx_runs)})"
+                                                   if ngx_runs else "")
+         + f"; {c['traffic'][1]} of {c['traffic'][0]} requests without a 200",
+         ngx_errors == 0),
         (PHASE, "non-converged runs (count and upstream within "
          f"{CONVERGE_TIMEOUT} s of the re-request)",
          f"{len(nonconv)}" + (f" (runs {runs_of(nonconv)})" if nonconv else ""), not nonconv),

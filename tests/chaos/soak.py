@@ -6,8 +6,8 @@ at every poll; `nginx -t` passes at the end."""
 import signal
 import time
 
-from common import (Monitor, fmt_s, nginx_test, pct, service_name, setup_service, stop_all,
-                    dk, wait_converged)
+from common import (Monitor, dk, fmt_s, nginx_test, nginx_upstream_errors, pct, service_name,
+                    setup_service, stop_all, wait_converged)
 from test_nginx import wrk, wrk_result
 
 PHASE = "soak"
@@ -27,6 +27,7 @@ def run(tmp, cycles):
         mon.start()
         if wait_converged(d, svc, ngx, 1, 60, serving=True) is None:
             raise AssertionError("the service never served 1 replica through nginx")
+        log_at = nginx_upstream_errors(ngx)[2]
         load = wrk(ngx.url + "/", 3600, keepalive=False)
         time.sleep(1.0)
         t_start = time.monotonic()
@@ -50,6 +51,7 @@ def run(tmp, cycles):
         reqs, non2xx, sock, out = wrk_result(load)
         load = None
         ok_t, t_out = nginx_test(ngx)
+        ngx_errors, ex, _ = nginx_upstream_errors(ngx, log_at)
         c = mon.counts()
     finally:
         if load is not None:
@@ -63,6 +65,8 @@ def run(tmp, cycles):
     if non2xx or any(sock):
         print("chaos: soak wrk output:\n" + out, flush=True)
     errs = sum(sock)
+    for x in ex:
+        print(f"chaos: soak nginx error.log: {x}", flush=True)
     return [
         (PHASE, "cycles 1 -> 3 -> 1 under wrk -t2 -c8, `Connection: close`",
          f"{len(times)} of {cycles} in {minutes:.1f} min, {reqs} requests; cycle median "
@@ -74,5 +78,7 @@ def run(tmp, cycles):
         (PHASE, "polls: above max / invalid upstream / upstream lists a stopped replica",
          f"{c['above_max']} / {c['invalid']} / {c['stale']} of {c['polls']}",
          c["above_max"] == 0 and c["invalid"] == 0 and c["stale"] == 0),
+        (PHASE, "nginx error.log: requests nginx sent to a replica no longer there "
+         "(retried, so no client saw them)", str(ngx_errors), ngx_errors == 0),
         (PHASE, "`nginx -t` at the end", "ok" if ok_t else t_out.strip()[-200:], ok_t),
     ], d.logpath
