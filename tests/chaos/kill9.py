@@ -127,7 +127,11 @@ def one_run(i, runs, d, svc, ngx, cur, rng):
     d.scale(svc, target)
     conv = wait_converged(d, svc, ngx, target, CONVERGE_TIMEOUT)
     r["converged"] = None if conv is None else time.monotonic() - t_restart
-    ids = {x["id"] for x in d.status(svc)["replicas"]}
+    try:
+        ids = {x["id"] for x in d.status(svc)["replicas"]}
+    except Exception as e:  # reported as non-converged; the orphans count as all
+        ids = set()
+        r["notes"].append(f"status unreadable: {e}")
     r["orphans"] = len([c for c in dk.containers(svc) if c["Id"] not in ids])
     if conv is None:
         r["notes"].append(f"not converged on {target} within {CONVERGE_TIMEOUT} s "
