@@ -22,6 +22,7 @@ import time
 import traceback
 
 from common import QUICK, ROOT, env_int, on_sigterm
+from conftest import BINARY
 import faults
 import kill9
 import soak
@@ -76,7 +77,7 @@ def main():
     failed = [r for r in rows if r[3] is False]
     head = (f"`make chaos`{' (CHAOS_QUICK=1)' if QUICK else ''} at "
             f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, commit "
-            f"{git_rev()}, seed {seed}, {minutes:.1f} min: "
+            f"{git_rev()}, binary {BINARY}, seed {seed}, {minutes:.1f} min: "
             f"{len(failed)} of {len(rows)} properties failed.")
     text = head + "\n\n" + table(rows) + "\n"
     print("\n" + text, flush=True)
