@@ -6,7 +6,7 @@ Phases: kill -9 at random points of scale cycles (kill9.py), a no-drop soak unde
 build/chaos.md, and exits 1 when any property failed; the temp dir with every daemon,
 nginx and Prometheus log is kept then, and its path printed.
 
-Knobs (environment): CHAOS_QUICK=1 (a ~3-4 min smoke run: 6 runs, 10 cycles, 5 s faults),
+Knobs (environment): CHAOS_QUICK=1 (a ~3.5 min smoke run: 6 runs, 10 cycles, 5 s faults),
 CHAOS_RUNS (kill -9 runs, 50), CHAOS_SOAK_CYCLES (1 -> 3 -> 1 cycles, 100),
 CHAOS_FAULT_SECONDS (how long each fault lasts, 10), CHAOS_SEED (the random kill points),
 CHAOS_PHASES (kill,soak,faults), CHAOS_FAULTS (a subset of faults by name words).
