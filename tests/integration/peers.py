@@ -22,13 +22,18 @@ class Peer:
 
     def __init__(self, argv, d, port):
         self.port = port
+        self.argv = argv
         self.url = f"http://127.0.0.1:{port}"
         self.ready_url = f"{self.url}/-/ready"
         self.logpath = os.path.join(d, "log")
-        self.logf = open(self.logpath, "wb")
-        self.proc = subprocess.Popen(argv + [f"--web.listen-address=127.0.0.1:{port}"],
+        self.start()
+
+    def start(self):
+        """Start (or, after stop(), start again on the same port and data)."""
+        self.logf = open(self.logpath, "ab")
+        self.proc = subprocess.Popen(self.argv + [f"--web.listen-address=127.0.0.1:{self.port}"],
                                      stdout=self.logf, stderr=subprocess.STDOUT)
-        wait_for(self.ready, timeout=20, what=f"{argv[0]} ready")
+        wait_for(self.ready, timeout=20, what=f"{self.argv[0]} ready")
 
     def ready(self):
         if self.proc.poll() is not None:
@@ -114,7 +119,11 @@ http {{
     }}
 }}
 """)
-        self.logf = open(os.path.join(self.dir, "stdout.log"), "wb")
+        self.start()
+
+    def start(self):
+        """Start the master (or, after it died or stop(), start it again)."""
+        self.logf = open(os.path.join(self.dir, "stdout.log"), "ab")
         self.proc = subprocess.Popen(self.argv(), stdout=self.logf, stderr=subprocess.STDOUT)
         wait_for(self.listening, timeout=10, what="nginx listening")
 
