@@ -2,6 +2,7 @@
  * one request per connection, canned answers). */
 #define _GNU_SOURCE /* strcasestr */
 #include "fake_docker.h"
+#include "testutil.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -31,19 +32,6 @@ struct fake_docker {
 	char reqs[REQS][300]; /* "METHOD target" */
 	int nreqs;
 };
-
-static void
-send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
 
 /* Reads the head and Content-Length bytes of body; 0 on success. */
 static int

@@ -20,6 +20,7 @@
 #include "httpc.h"
 #include "log.h"
 #include "loop.h"
+#include "testutil.h"
 
 /* ---- a tiny HTTP/1.1 server: one thread per connection, Connection: close ---------- */
 
@@ -45,19 +46,6 @@ struct conn {
 	struct srv *s;
 	int fd;
 };
-
-static void
-send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w <= 0)
-			return; /* the client went away (abort, timeout): fine */
-		p += w;
-		n -= (size_t)w;
-	}
-}
 
 static void
 respond(int fd, int status, const char *extra, const char *body, size_t len)

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "loop.h"
 #include "prom.h"
+#include "testutil.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -232,19 +233,6 @@ struct srv {
 	char method[16], target[128], ctype[128], body[4096];
 	int requests;
 };
-
-static void
-send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
-}
 
 /* One connection at a time is all these tests need; the server thread must not use
  * cmocka's asserts (they longjmp), so it aborts on impossible states instead. */
