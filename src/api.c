@@ -101,14 +101,15 @@ route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct htt
 {
 	const struct svc_conf *c = s->conf;
 	cJSON *body, *n, *o;
+	char why[128];
 	double v;
 
 	if (!api_allowed(req, resp, "POST") || !api_authorized(d, req, resp))
 		return;
 	/* Trailing bytes after the object are malformed too. */
-	body = json_parse_whole(req->body, req->body_len);
+	body = json_parse_strict(req->body, req->body_len, why, sizeof(why));
 	if (body == NULL) {
-		http_resp_error(resp, 400, "body is not valid JSON");
+		http_resp_error(resp, 400, "body is not valid JSON: %s", why);
 		return;
 	}
 	n = cJSON_GetObjectItemCaseSensitive(body, "replicas");
