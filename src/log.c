@@ -120,37 +120,14 @@ log_format(char *buf, size_t len, enum log_mode mode, int prio,
 }
 
 /* Length of the well-formed UTF-8 sequence at s (2..4) that is not a C1 control, or 0.
- * Overlong forms, surrogates and code points above U+10FFFF are not well-formed. */
+ * s is NUL-terminated, so a cut sequence stops at the NUL and is not well-formed. */
 static size_t
 utf8_len(const unsigned char *s)
 {
-	unsigned char c = s[0];
-	size_t n;
-	unsigned lo = 0x80, hi = 0xBF; /* the range of the second byte */
+	size_t n = text_utf8_seq((const char *)s, 4);
 
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
 	/* U+0080..U+009F: C1 controls (0x9B is CSI to some terminals). */
-	if (c == 0xC2 && s[1] <= 0x9F)
+	if (n < 2 || (s[0] == 0xC2 && s[1] <= 0x9F))
 		return 0;
 	return n;
 }
