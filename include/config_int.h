@@ -30,6 +30,8 @@ enum ktype {
 #define F_PROGRAM 16u /* argv[0] is run by the daemon: resolved in PATH at load */
 #define F_ZERO_OK 32u /* a number may be 0 (off) below its lower bound */
 #define F_TMP_SIBLING 64u /* a file replaced through a temporary file beside it */
+#define F_CTR 128u    /* part of the container definition (ctrdef.c builds it into the
+                       * create body) */
 
 struct keydef {
 	const char *name;

@@ -54,20 +54,6 @@ struct docker_stats {
 	double mem_cache;               /* memory_stats.stats.cache or inactive_file, 0 if absent */
 };
 
-/* A replica to create. */
-struct docker_spec {
-	const char *name;               /* <service>-<n> */
-	const char *service;            /* label value */
-	const char *image;
-	const char *const *cmd;         /* NULL-terminated argv, or NULL for the image's */
-	const char *const *env;         /* NULL-terminated KEY=value list, or NULL */
-	int port;                       /* container port, tcp */
-	const char *network;            /* NULL/"" = publish port on 127.0.0.1:<ephemeral> */
-	double cpus;                    /* 0 = unlimited */
-	int64_t memory;                 /* bytes, 0 = unlimited */
-	bool init;
-};
-
 /* An event from GET /events. */
 struct docker_event {
 	char id[DOCKER_ID_MAX + 1];
@@ -92,8 +78,6 @@ int docker_parse_event(const char *line, size_t len, struct docker_event *out);
 int docker_parse_create(const char *body, char *id, size_t idlen);
 /* The "message" of an error body, or a placeholder; never NULL. */
 void docker_error_message(const char *body, char *out, size_t outlen);
-/* The JSON body of POST /containers/create. Returns a malloc'd string or NULL. */
-char *docker_create_body(const struct docker_spec *spec);
 /* Negotiated version: min(1.41, the engine's ApiVersion from /version). -1 on error
  * or when the engine is older than 1.25. */
 int docker_parse_version(const char *body, char *out, size_t outlen);
@@ -146,7 +130,9 @@ const char *docker_api_version(const struct docker *d);
  * are cancelled silently by docker_free. */
 int docker_negotiate(struct docker *d, docker_cb cb, void *arg);
 int docker_list(struct docker *d, docker_list_cb cb, void *arg);     /* all, our label */
-int docker_create(struct docker *d, const struct docker_spec *s, docker_create_cb cb, void *arg);
+/* POST /containers/create?name=NAME with a ready body (ctrdef_replica_body). */
+int docker_create(struct docker *d, const char *name, const char *body, docker_create_cb cb,
+    void *arg);
 int docker_start(struct docker *d, const char *id, docker_cb cb, void *arg);   /* 304 ok */
 int docker_inspect(struct docker *d, const char *id, int port, const char *network,
     docker_inspect_cb cb, void *arg);

@@ -14,6 +14,7 @@ struct dsd;
 struct prom_query;
 struct lb;
 struct svc;
+struct cJSON;
 
 /* Where a replica is in its life. Only STARTING and READY count toward the current
  * number; DRAINING onwards are on their way out. */
@@ -83,6 +84,8 @@ struct svc {
 	struct dsd *d;
 	char name[CONFIG_NAME_MAX + 1];
 	const struct svc_conf *conf;   /* points into d->cfg; refreshed on reload */
+	struct cJSON *def;             /* what every replica is created from (ctrdef.c);
+	                                * NULL: none can be created now */
 	struct replica **reps;
 	size_t nreps, capreps;
 	int desired;

@@ -396,31 +396,23 @@ docker_list(struct docker *d, docker_list_cb cb, void *arg)
 }
 
 int
-docker_create(struct docker *d, const struct docker_spec *s, docker_create_cb cb, void *arg)
+docker_create(struct docker *d, const char *name, const char *body, docker_create_cb cb,
+    void *arg)
 {
 	struct call *c;
-	char *body;
-	int rc;
 
 	/* The name goes into the query string; Docker wants [a-zA-Z0-9][a-zA-Z0-9_.-]+. */
-	if (cb == NULL || s == NULL)
+	if (cb == NULL || name == NULL || body == NULL)
 		return -1;
-	if (!id_ok(s->name)) {
+	if (!id_ok(name)) {
 		log_err("docker: refusing to create a container named '%s' (not "
-		    "[A-Za-z0-9][A-Za-z0-9_.-]*, at most %d bytes)", s->name, DOCKER_NAME_MAX);
+		    "[A-Za-z0-9][A-Za-z0-9_.-]*, at most %d bytes)", name, DOCKER_NAME_MAX);
 		return -1;
 	}
-	if ((c = call_new(CALL_CREATE, arg, "/containers/create?name=", s->name, "")) == NULL)
+	if ((c = call_new(CALL_CREATE, arg, "/containers/create?name=", name, "")) == NULL)
 		return -1;
-	if ((body = docker_create_body(s)) == NULL) {
-		log_err("docker: create %s: cannot build the request body", s->name);
-		free(c);
-		return -1;
-	}
 	c->cb.create = cb;
-	rc = call_start(d, c, "POST", true, body, d->timeout_ms);
-	free(body); /* httpc copied it */
-	return rc;
+	return call_start(d, c, "POST", true, body, d->timeout_ms); /* httpc copies body */
 }
 
 /* A call on one container: the id is checked before it goes into the path. */

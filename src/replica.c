@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctrdef.h"
 #include "dockscaled.h"
 #include "log.h"
 #include "service.h"
@@ -350,32 +351,30 @@ on_created(void *arg, const struct docker_reply *rep, const char *id)
 int
 replica_launch(struct svc *s, int index)
 {
-	const struct svc_conf *c = s->conf;
-	struct docker_spec spec = { 0 };
 	struct replica *r;
 	char name[DOCKER_NAME_MAX + 1];
+	char *body;
+	int rc;
 
 	if (snprintf(name, sizeof(name), "%s-%d", s->name, index) >= (int)sizeof(name)) {
 		log_err("%s: replica name %s-%d too long", s->name, s->name, index);
 		return -1;
 	}
-	r = replica_new(s, "", name, index);
-	if (r == NULL)
+	if ((body = ctrdef_replica_body(s->def, s->name)) == NULL) {
+		log_err("%s: no container definition to create %s from", s->name, name);
 		return -1;
-	spec.name = name;
-	spec.service = s->name;
-	spec.image = c->image;
-	spec.cmd = c->command.n > 0 ? (const char *const *)c->command.v : NULL;
-	spec.env = c->env.n > 0 ? (const char *const *)c->env.v : NULL;
-	spec.port = c->port;
-	spec.network = c->network;
-	spec.cpus = c->cpus;
-	spec.memory = c->memory;
-	spec.init = c->init;
+	}
+	r = replica_new(s, "", name, index);
+	if (r == NULL) {
+		free(body);
+		return -1;
+	}
 	r->state = REP_CREATING;
 	r->busy = true;
 	s->op_busy = true;
-	if (docker_create(s->d->docker, &spec, on_created, r) == -1) {
+	rc = docker_create(s->d->docker, name, body, on_created, r);
+	free(body);
+	if (rc == -1) {
 		r->state = REP_GONE;
 		r->busy = false;
 		s->op_busy = false;

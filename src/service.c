@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
+#include "ctrdef.h"
 #include "dockscaled.h"
 #include "log.h"
 #include "plan.h"
@@ -23,6 +26,7 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	s->d = d;
 	snprintf(s->name, sizeof(s->name), "%s", conf->name);
 	s->conf = conf;
+	s->def = ctrdef_build(conf);
 	s->metric = NAN;
 	decide_state_init(&s->ds);
 	loop_timer_init(&s->kick, on_kick, s);
@@ -42,6 +46,7 @@ svc_free(struct svc *s)
 	loop_timer_stop(&s->d->loop, &s->kick);
 	metric_fini(s);
 	traffic_fini(s);
+	cJSON_Delete(s->def);
 	for (size_t i = 0; i < s->nreps; i++)
 		replica_free(s->reps[i]);
 	free(s->reps);
@@ -55,6 +60,8 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 	s->conf = conf;
 	if (conf == NULL)
 		return;
+	cJSON_Delete(s->def);
+	s->def = ctrdef_build(conf);
 	/* New bounds apply at once; the decision windows and cooldowns carry over. */
 	if (s->desired_set)
 		svc_set_desired(s, s->desired, NULL);

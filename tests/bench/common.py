@@ -91,7 +91,7 @@ def fmt_ratio(r):
 
 
 def create_body(svc, image=IMAGE, port=8080):
-    """The create body dockscaled posts for a replica (dockerjson.c docker_create_body)
+    """The create body dockscaled posts for a replica (ctrdef.c ctrdef_build)
     with cpus = 0 and memory = 0: same image, label, loopback port binding, init."""
     key = f"{port}/tcp"
     return {"Image": image, "Labels": {dk.LABEL: svc}, "ExposedPorts": {key: {}},

@@ -1,0 +1,20 @@
+/* ctrdef.h: a service's container definition, the body of POST /containers/create. */
+#ifndef DOCKSCALE_CTRDEF_H
+#define DOCKSCALE_CTRDEF_H
+
+#include "config.h"
+
+struct cJSON;
+
+/* The definition a [service] section describes: the create body every replica shares
+ * (Image, Cmd, Env, ExposedPorts, HostConfig, ...) without the replica's own name and
+ * without dockscale's labels. A new cJSON object, or NULL (logged) when one of its
+ * values cannot be sent. Pure: no I/O. */
+struct cJSON *ctrdef_build(const struct svc_conf *c);
+/* The body of one replica's create call: def plus the io.dockscale.* labels. A
+ * malloc'd string, or NULL on a definition that lacks an Image or out of memory. */
+char *ctrdef_replica_body(const struct cJSON *def, const char *service);
+/* The definition's Image, or NULL. */
+const char *ctrdef_image(const struct cJSON *def);
+
+#endif

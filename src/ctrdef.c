@@ -1,0 +1,156 @@
+/* ctrdef.c: a service's container definition as the Engine's create body (README.md,
+ * "Configuration"). */
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ctrdef.h"
+#include "docker.h"
+#include "log.h"
+
+/* cJSON prints numbers with %.15g/%.17g, which turns large values into exponent form
+ * that Go's int64 decoder rejects: emit integers as raw text. */
+static int
+add_i64(cJSON *o, const char *key, int64_t v)
+{
+	char num[32];
+	cJSON *n;
+
+	snprintf(num, sizeof(num), "%lld", (long long)v);
+	if ((n = cJSON_CreateRaw(num)) == NULL)
+		return -1;
+	if (!cJSON_AddItemToObject(o, key, n)) {
+		cJSON_Delete(n);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+add_strv(cJSON *o, const char *key, const char *const *v)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, key);
+
+	if (arr == NULL)
+		return -1;
+	for (; *v != NULL; v++) {
+		cJSON *s = cJSON_CreateString(*v);
+		if (s == NULL || !cJSON_AddItemToArray(arr, s)) {
+			cJSON_Delete(s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+create_host_config(cJSON *root, const struct svc_conf *c, const char *portkey)
+{
+	cJSON *hc, *pb, *binds, *b, *rp;
+	bool netset = c->network != NULL && c->network[0] != '\0';
+
+	if ((hc = cJSON_AddObjectToObject(root, "HostConfig")) == NULL ||
+	    cJSON_AddBoolToObject(hc, "Init", c->init) == NULL)
+		return -1;
+	if (c->cpus > 0 && isfinite(c->cpus)) {
+		double nano = c->cpus * 1e9;
+		/* round half up by hand: no libm needed for one positive value */
+		if (nano >= 9.2e18 || add_i64(hc, "NanoCpus", (int64_t)(nano + 0.5)) == -1)
+			return -1;
+	}
+	if (c->memory > 0 && add_i64(hc, "Memory", c->memory) == -1)
+		return -1;
+	if (netset) {
+		if (cJSON_AddStringToObject(hc, "NetworkMode", c->network) == NULL)
+			return -1;
+	} else if (portkey != NULL) {
+		/* HostPort "" lets the kernel choose; loopback only: nginx is local. */
+		if ((pb = cJSON_AddObjectToObject(hc, "PortBindings")) == NULL ||
+		    (binds = cJSON_AddArrayToObject(pb, portkey)) == NULL)
+			return -1;
+		if ((b = cJSON_CreateObject()) == NULL)
+			return -1;
+		if (!cJSON_AddItemToArray(binds, b)) {
+			cJSON_Delete(b);
+			return -1;
+		}
+		if (cJSON_AddStringToObject(b, "HostIp", "127.0.0.1") == NULL ||
+		    cJSON_AddStringToObject(b, "HostPort", "") == NULL)
+			return -1;
+	}
+	/* Docker must not restart replicas behind our back: dockscale replaces them. */
+	if ((rp = cJSON_AddObjectToObject(hc, "RestartPolicy")) == NULL ||
+	    cJSON_AddStringToObject(rp, "Name", "no") == NULL)
+		return -1;
+	return 0;
+}
+
+cJSON *
+ctrdef_build(const struct svc_conf *c)
+{
+	cJSON *root, *exposed;
+	char portkey[32];
+	bool has_port;
+
+	if (c == NULL || c->image == NULL || c->image[0] == '\0')
+		return NULL;
+	has_port = c->port > 0 && c->port <= 65535;
+	snprintf(portkey, sizeof(portkey), "%d/tcp", c->port);
+	if ((root = cJSON_CreateObject()) == NULL)
+		goto fail;
+	if (cJSON_AddStringToObject(root, "Image", c->image) == NULL)
+		goto fail;
+	/* An empty Cmd means "the image's", same as leaving it out. */
+	if (c->command.n > 0 && add_strv(root, "Cmd", (const char *const *)c->command.v) == -1)
+		goto fail;
+	if (c->env.n > 0 && add_strv(root, "Env", (const char *const *)c->env.v) == -1)
+		goto fail;
+	/* PortBindings only apply to ports that are also exposed (the CLI adds this). */
+	if (has_port && ((exposed = cJSON_AddObjectToObject(root, "ExposedPorts")) == NULL ||
+	    cJSON_AddObjectToObject(exposed, portkey) == NULL))
+		goto fail;
+	if (create_host_config(root, c, has_port ? portkey : NULL) == -1)
+		goto fail;
+	return root;
+fail:
+	log_err("%s: cannot build the container definition", c->name);
+	cJSON_Delete(root);
+	return NULL;
+}
+
+char *
+ctrdef_replica_body(const cJSON *def, const char *service)
+{
+	cJSON *root, *labels;
+	char *out = NULL;
+
+	if (ctrdef_image(def) == NULL || service == NULL || service[0] == '\0')
+		return NULL;
+	if ((root = cJSON_Duplicate(def, true)) == NULL)
+		return NULL;
+	labels = cJSON_GetObjectItemCaseSensitive(root, "Labels");
+	if (labels == NULL && (labels = cJSON_AddObjectToObject(root, "Labels")) == NULL)
+		goto out;
+	if (!cJSON_IsObject(labels))
+		goto out;
+	cJSON_DeleteItemFromObjectCaseSensitive(labels, DOCKER_LABEL);
+	if (cJSON_AddStringToObject(labels, DOCKER_LABEL, service) == NULL)
+		goto out;
+	out = cJSON_PrintUnformatted(root);
+out:
+	cJSON_Delete(root);
+	return out;
+}
+
+const char *
+ctrdef_image(const cJSON *def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(def, "Image");
+
+	return cJSON_IsString(v) && v->valuestring[0] != '\0' ? v->valuestring : NULL;
+}
