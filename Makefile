@@ -20,7 +20,7 @@ PYTEST   := /usr/bin/python3 -m pytest
 # The ONE list of Debian packages this project needs (SPEC §1, TESTING.md).
 DEB_PACKAGES := gcc make pkg-config libc6-dev curl ca-certificates procps \
 	libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libinih-dev libcmocka-dev \
-	docker.io nginx prometheus prometheus-alertmanager wrk \
+	docker.io nginx prometheus prometheus-alertmanager wrk docker-compose docker-registry \
 	python3-pytest python3-requests jq bc \
 	cppcheck clang-tidy clang libclang-rt-14-dev valgrind
 
