@@ -25,7 +25,9 @@ struct plan_replica {
 	                      * name carries the retiring mark, or is not ours in form) */
 	int64_t born_ms;     /* creation or adoption time, the caller's clock */
 	bool busy;           /* a call for it is in flight: advancing it now does nothing */
-	uint64_t generation; /* the spec it runs; placeholder for rolling updates */
+	uint64_t generation; /* the definition it runs (README.md, "Rolling updates") */
+	bool serving;        /* READY and the balancer runs a configuration listing it */
+	int64_t ready_ms;    /* when it turned healthy; 0 = not (yet) */
 };
 
 struct plan_input {
@@ -38,7 +40,13 @@ struct plan_input {
 	int64_t backoff_until;  /* no creation before this (after failed starts); 0 = none */
 	const int *taken;       /* indices whose name a container we do not own holds */
 	size_t ntaken;
-	uint64_t generation;    /* the current spec (replicas of another one are outdated) */
+	uint64_t generation;    /* the current definition (replicas of another are outdated) */
+	/* Rolling updates (README.md, "Rolling updates"). */
+	int surge;              /* new replicas beyond desired while outdated ones remain;
+	                         * 0 = stop-first */
+	int64_t min_healthy_ms; /* a new replica must serve this long before an old leaves */
+	bool rollback;          /* the current generation failed to roll out: its replicas
+	                         * leave, the outdated ones stay, nothing is created */
 };
 
 enum plan_kind {
@@ -60,14 +68,23 @@ struct plan_result {
 	bool truncated;    /* out had no room for every action (cap < nreps + 1) */
 	int current;       /* replicas counted as present: creating + starting + ready */
 	int total;         /* containers that exist or may: not gone, or a call in flight */
-	int64_t wake_at;   /* plan again at this time (a backoff ends); 0 = no need */
+	int64_t wake_at;   /* plan again at this time (a backoff ends, a new replica has
+	                    * served rollout_min_healthy); 0 = no need */
+	int outdated;      /* present replicas of another generation */
+	int updated;       /* present replicas of the current generation */
+	int stable;        /* of those, serving for min_healthy_ms */
 };
 
 /* One pass: what to do now to move the table toward in->desired. Writes at most cap
  * actions into out (nreps + 1 always suffice): advances of leaving replicas first,
  * then either retirements (newest first, not-ready before ready, outdated before
  * current) or at most one creation at the lowest free index, or one HOLD. Never plans
- * a creation that would put more than max_replicas containers on the host. */
+ * a creation that would put more than max_replicas containers on the host.
+ * While outdated replicas are present it rolls: up to surge new replicas beyond
+ * desired (and beyond max_replicas by as many), an outdated one retired for each new
+ * one that has served min_healthy_ms; with surge 0, one outdated replica leaves before
+ * each new one is created. With rollback, replicas of the current generation leave
+ * and nothing is created. */
 void plan_reconcile(const struct plan_input *in, struct plan_action *out, size_t cap,
     struct plan_result *res);
 

@@ -165,6 +165,145 @@ plan_up(const struct plan_input *in, struct plan_action *out, size_t cap,
 	    res->current, in->desired, PLAN_MAX_INDEX);
 }
 
+static bool
+is_current(const struct plan_input *in, const struct plan_replica *r)
+{
+	return r->generation == in->generation;
+}
+
+/* A new replica an outdated one may make way for: it has served long enough. */
+static bool
+stable(const struct plan_input *in, const struct plan_replica *r)
+{
+	return r->state == PLAN_READY && r->serving && r->ready_ms != 0 &&
+	    in->now_ms - r->ready_ms >= in->min_healthy_ms;
+}
+
+/* The best victim among present replicas not picked yet (only outdated ones with
+ * only_old); in->nreps when there is none. */
+static size_t
+victim(const struct plan_input *in, const struct plan_action *out,
+    const struct plan_result *res, bool only_old)
+{
+	size_t best = in->nreps;
+
+	for (size_t i = 0; i < in->nreps; i++) {
+		const struct plan_replica *r = &in->reps[i];
+
+		if (!present(r) || picked(out, res, i) || (only_old && is_current(in, r)))
+			continue;
+		if (best == in->nreps || better_victim(in, r, &in->reps[best]))
+			best = i;
+	}
+	return best;
+}
+
+/* The replica that has served the shortest time: when it will have served
+ * min_healthy_ms, the next outdated one can go. */
+static int64_t
+next_stable_at(const struct plan_input *in)
+{
+	int64_t at = 0;
+
+	for (size_t i = 0; i < in->nreps; i++) {
+		const struct plan_replica *r = &in->reps[i];
+		int64_t t = r->ready_ms + in->min_healthy_ms;
+
+		if (is_current(in, r) && r->state == PLAN_READY && r->serving &&
+		    r->ready_ms != 0 && !stable(in, r) && (at == 0 || t < at))
+			at = t;
+	}
+	return at;
+}
+
+/* The generation that failed leaves; the outdated replicas stay and are never
+ * replaced (README.md, "Rolling updates": rollback). */
+static void
+plan_rollback(const struct plan_input *in, struct plan_action *out, size_t cap,
+    struct plan_result *res)
+{
+	int left = res->current;
+
+	for (size_t i = 0; i < in->nreps; i++) {
+		const struct plan_replica *r = &in->reps[i];
+
+		if (present(r) && is_current(in, r)) {
+			if (!add(out, cap, res, PLAN_RETIRE, i, 0,
+			    "rollback: retire a replica of the failed generation"))
+				return;
+			left--;
+		}
+	}
+	while (left > in->desired) {
+		size_t v = victim(in, out, res, true);
+
+		if (v == in->nreps || !add(out, cap, res, PLAN_RETIRE, v, 0,
+		    "scale down %d -> %d: retire the newest %s replica", left, in->desired,
+		    victim_kind(in, &in->reps[v])))
+			return;
+		left--;
+	}
+	if (left < in->desired)
+		add(out, cap, res, PLAN_HOLD, 0, 0, "scale up %d -> %d: held: the current "
+		    "definition failed to roll out (a new one, or a rollout request, retries)",
+		    left, in->desired);
+}
+
+static void
+plan_roll(const struct plan_input *in, struct plan_action *out, size_t cap,
+    struct plan_result *res)
+{
+	int old = res->outdated, cur = res->updated, present_n = res->current;
+	int unstable = res->updated - res->stable, d = in->desired;
+	int room = in->surge > 0 ? in->surge : 1;
+	size_t v;
+
+	/* Each new replica that has served long enough lets one outdated one go; this
+	 * also scales down through the outdated replicas first. */
+	while (old > 0 && res->stable + old > d) {
+		if ((v = victim(in, out, res, true)) == in->nreps ||
+		    !add(out, cap, res, PLAN_RETIRE, v, 0, "rolling: retire an %s replica "
+		    "(%d new serving for rollout_min_healthy, %d outdated left)",
+		    victim_kind(in, &in->reps[v]), res->stable, old - 1))
+			return;
+		old--;
+		present_n--;
+	}
+	while (present_n > d + in->surge) {
+		if ((v = victim(in, out, res, false)) == in->nreps ||
+		    !add(out, cap, res, PLAN_RETIRE, v, 0, "scale down %d -> %d while rolling: "
+		    "retire the newest %s replica", present_n, d, victim_kind(in, &in->reps[v])))
+			return;
+		old -= !is_current(in, &in->reps[v]);
+		cur -= is_current(in, &in->reps[v]);
+		present_n--;
+	}
+	if (res->nacts > 0 && out[res->nacts - 1].kind == PLAN_RETIRE)
+		return; /* the next pass, after these, may create */
+	/* Stop-first: one outdated replica leaves before each new one starts. */
+	if (in->surge == 0 && old > 0 && unstable == 0 && present_n >= d && !in->op_busy) {
+		if ((v = victim(in, out, res, true)) != in->nreps &&
+		    add(out, cap, res, PLAN_RETIRE, v, 0, "rolling (stop-first): retire an %s "
+		    "replica before its replacement starts", victim_kind(in, &in->reps[v])))
+			present_n--;
+		return;
+	}
+	if (cur < d && present_n < d + in->surge && unstable < room) {
+		struct plan_input up = *in;
+
+		/* Beyond max_replicas by the surge, never more (README.md, "Rolling
+		 * updates"). */
+		up.max_replicas = in->max_replicas + in->surge;
+		up.desired = d + in->surge;
+		plan_up(&up, out, cap, res);
+		return;
+	}
+	res->wake_at = next_stable_at(in);
+	add(out, cap, res, PLAN_HOLD, 0, 0, "rolling: %d of %d new, %d outdated left; "
+	    "waiting for %d new replica(s) to serve for rollout_min_healthy", cur, d, old,
+	    unstable);
+}
+
 void
 plan_reconcile(const struct plan_input *in, struct plan_action *out, size_t cap,
     struct plan_result *res)
@@ -176,19 +315,32 @@ plan_reconcile(const struct plan_input *in, struct plan_action *out, size_t cap,
 	res->current = 0;
 	res->total = 0;
 	res->wake_at = 0;
+	res->outdated = 0;
+	res->updated = 0;
+	res->stable = 0;
 	for (size_t i = 0; i < in->nreps; i++) {
 		const struct plan_replica *r = &in->reps[i];
 
 		res->current += present(r);
 		/* A gone record with a call in flight may still be a container. */
 		res->total += r->state != PLAN_GONE || r->busy;
+		if (present(r) && is_current(in, r)) {
+			res->updated++;
+			res->stable += stable(in, r);
+		} else if (present(r)) {
+			res->outdated++;
+		}
 	}
 	/* Leaving replicas move on every pass; one whose call is in flight waits for it. */
 	for (size_t i = 0; i < in->nreps; i++)
 		if (in->reps[i].state == PLAN_STOPPING && !in->reps[i].busy)
 			add(out, cap, res, PLAN_ADVANCE, i, 0, "leaving: next stop/remove call");
 	before = res->nacts;
-	if (res->current > in->desired)
+	if (in->rollback && res->outdated > 0)
+		plan_rollback(in, out, cap, res);
+	else if (res->outdated > 0)
+		plan_roll(in, out, cap, res);
+	else if (res->current > in->desired)
 		plan_down(in, out, cap, res);
 	else if (res->current < in->desired)
 		plan_up(in, out, cap, res);

@@ -17,16 +17,21 @@
 /* ---- shorthands for table rows: index, birth time ---------------------------------- */
 
 /* clang-format off */
-#define CR(i, b)  { PLAN_CREATING, (i), (b), true,  0 }
-#define SG(i, b)  { PLAN_STARTING, (i), (b), false, 0 }
-#define RD(i, b)  { PLAN_READY,    (i), (b), false, 0 }
-#define DR(i, b)  { PLAN_DRAINING, (i), (b), false, 0 }
-#define SP(i, b)  { PLAN_STOPPING, (i), (b), false, 0 }
-#define SPB(i, b) { PLAN_STOPPING, (i), (b), true,  0 }
-#define GN(i)     { PLAN_GONE,     (i), 0,   false, 0 }
-#define GNB(i)    { PLAN_GONE,     (i), 0,   true,  0 }
-#define RDOLD(i, b) { PLAN_READY,  (i), (b), false, 1 } /* runs an older spec */
-#define SGOLD(i, b) { PLAN_STARTING, (i), (b), false, 1 }
+#define CR(i, b)  { PLAN_CREATING, (i), (b), true,  0, false, 0 }
+#define SG(i, b)  { PLAN_STARTING, (i), (b), false, 0, false, 0 }
+#define RD(i, b)  { PLAN_READY,    (i), (b), false, 0, false, 0 }
+#define DR(i, b)  { PLAN_DRAINING, (i), (b), false, 0, false, 0 }
+#define SP(i, b)  { PLAN_STOPPING, (i), (b), false, 0, false, 0 }
+#define SPB(i, b) { PLAN_STOPPING, (i), (b), true,  0, false, 0 }
+#define GN(i)     { PLAN_GONE,     (i), 0,   false, 0, false, 0 }
+#define GNB(i)    { PLAN_GONE,     (i), 0,   true,  0, false, 0 }
+#define RDOLD(i, b) { PLAN_READY,  (i), (b), false, 1, false, 0 } /* runs an older spec */
+#define SGOLD(i, b) { PLAN_STARTING, (i), (b), false, 1, false, 0 }
+#define CROLD(i, b) { PLAN_CREATING, (i), (b), true, 1, false, 0 }
+/* current generation, READY and in the balancer since ready time r */
+#define RDS(i, b, r) { PLAN_READY, (i), (b), false, 0, true, (r) }
+/* READY but the balancer does not list it yet */
+#define RDN(i, b, r) { PLAN_READY, (i), (b), false, 0, false, (r) }
 /* clang-format on */
 
 struct plan_case {
@@ -332,7 +337,8 @@ test_invariants(void **state)
 			reps[i].index = (int)(lcg(&seed) % 7);
 			reps[i].born_ms = lcg(&seed) % 50;
 			reps[i].busy = lcg(&seed) % 3 == 0;
-			reps[i].generation = lcg(&seed) % 4 == 0;
+			/* one generation: rolling has its own table (roll_cases) */
+			reps[i].generation = 0;
 			present += reps[i].state <= PLAN_READY;
 			total += reps[i].state != PLAN_GONE || reps[i].busy;
 			want_adv += reps[i].state == PLAN_STOPPING && !reps[i].busy;
@@ -410,10 +416,146 @@ test_invariants(void **state)
 	}
 }
 
+/* ---- rolling updates: generation 0 is current, 1 outdated; now = T0 -------------- */
+
+struct roll_case {
+	const char *name;
+	struct plan_replica reps[MAXREPS];
+	size_t nreps;
+	int desired, max, surge;
+	int64_t min_healthy;
+	bool op_busy, rollback;
+	const char *want, *reason;
+	int64_t wake_at;
+};
+
+/* clang-format off */
+static const struct roll_case roll_cases[] = {
+	{ "a rollout starts with one new replica beyond desired",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20)), 2, 4, 1, 5000, false, false,
+	  "create 3", "scale up 2 -> 3", 0 },
+	{ "the surge may pass max_replicas by its size",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20)), 2, 2, 1, 5000, false, false,
+	  "create 3", "create", 0 },
+	{ "never beyond max + surge containers",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20), DR(3, 5)), 2, 2, 1, 5000, false, false,
+	  "hold", "at max_replicas 3", 0 },
+	{ "a starting new replica holds the next",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20), SG(3, 30)), 2, 4, 1, 5000, false, false,
+	  "hold", "waiting for 1 new replica", 0 },
+	{ "a ready new replica must serve min_healthy first",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20), RDS(3, 30, T0 - 1000)), 2, 4, 1, 5000, false, false,
+	  "hold", "rollout_min_healthy", T0 + 4000 },
+	{ "ready but not in the balancer yet: no old one leaves",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20), RDN(3, 30, T0 - 9000)), 2, 4, 1, 5000, false, false,
+	  "hold", "waiting for 1 new", 0 },
+	{ "a new replica that served long enough retires an old one",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20), RDS(3, 30, T0 - 5000)), 2, 4, 1, 5000, false, false,
+	  "retire #1", "rolling: retire an outdated ready replica", 0 },
+	{ "the not-ready outdated replica goes first",
+	  REPS(RDOLD(1, 10), SGOLD(2, 20), RDS(3, 30, T0 - 5000)), 2, 4, 1, 5000, false, false,
+	  "retire #1", "outdated starting", 0 },
+	{ "after the retirement, the next new one",
+	  REPS(RDOLD(1, 10), DR(2, 20), RDS(3, 30, T0 - 6000)), 2, 4, 1, 5000, false, false,
+	  "create 4", "create", 0 },
+	{ "surge 2 starts two (one create at a time)",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20), RDOLD(3, 30), SG(4, 40)), 3, 4, 2, 0, false, false,
+	  "create 5", "create", 0 },
+	{ "surge 2: two starting hold the third",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20), RDOLD(3, 30), SG(4, 40), CR(5, 50)), 3, 4, 2, 0,
+	  true, false, "hold", "2 new", 0 },
+	{ "two stable new ones retire two old at once",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20), RDOLD(3, 30), RDS(4, 40, T0), RDS(5, 50, T0)), 3, 4,
+	  2, 0, false, false, "retire #2; retire #1", "outdated ready", 0 },
+	{ "the last old one goes when enough new ones serve",
+	  REPS(RDOLD(1, 10), RDS(2, 20, T0), RDS(3, 30, T0)), 2, 4, 1, 0, false, false,
+	  "retire #0", "0 outdated left", 0 },
+	{ "all new: at desired",
+	  REPS(RDS(2, 20, T0), RDS(3, 30, T0)), 2, 4, 1, 0, false, false,
+	  "hold", "at desired 2", 0 },
+	{ "stop-first: an old one leaves before a new one starts",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20)), 2, 2, 0, 5000, false, false,
+	  "retire #1", "stop-first", 0 },
+	{ "stop-first: then its replacement",
+	  REPS(RDOLD(1, 10), DR(2, 20)), 2, 3, 0, 5000, false, false,
+	  "create 3", "create", 0 },
+	{ "stop-first at max: the replacement waits until the old one is gone",
+	  REPS(RDOLD(1, 10), DR(2, 20)), 2, 2, 0, 5000, false, false,
+	  "hold", "at max_replicas 2 (1 on their way out)", 0 },
+	{ "stop-first: the next old one waits for the new one to serve",
+	  REPS(RDOLD(1, 10), RDS(3, 30, T0 - 10)), 2, 2, 0, 5000, false, false,
+	  "hold", "waiting for 1 new", T0 + 4990 },
+	{ "stop-first: and goes once it has",
+	  REPS(RDOLD(1, 10), RDS(3, 30, T0 - 5000)), 2, 2, 0, 5000, false, false,
+	  "retire #0", "stop-first", 0 },
+	{ "stop-first: never more than desired, the not-ready one goes",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20), CR(3, 30)), 2, 4, 0, 0, true, false,
+	  "retire #2", "scale down 3 -> 2 while rolling: retire the newest creating", 0 },
+	{ "scale-down while rolling: outdated ones first",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20), RDOLD(3, 30), RDOLD(4, 40), SG(5, 50)), 3, 4, 1, 5000,
+	  false, false, "retire #3", "rolling: retire an outdated ready", 0 },
+	{ "scale-up while rolling creates new replicas",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20), SG(3, 30)), 4, 4, 1, 5000, false, false,
+	  "hold", "waiting for 1 new", 0 },
+	{ "scale-up while rolling, surge 2",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20), SG(3, 30)), 4, 4, 2, 5000, false, false,
+	  "create 4", "create", 0 },
+	{ "an outdated create in flight counts as outdated",
+	  REPS(CROLD(1, 10), RDS(2, 20, T0)), 1, 4, 1, 0, true, false,
+	  "retire #0", "outdated creating", 0 },
+	{ "rollback: the failed generation leaves, nothing is created",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20), RDS(3, 30, T0), SG(4, 40)), 2, 4, 1, 5000, false, true,
+	  "retire #2; retire #3", "rollback: retire a replica of the failed generation", 0 },
+	{ "rollback: short of desired, creation holds",
+	  REPS(RDOLD(1, 10)), 2, 4, 1, 5000, false, true,
+	  "hold", "failed to roll out", 0 },
+	{ "rollback still scales down through outdated replicas",
+	  REPS(RDOLD(1, 10), RDOLD(2, 20), RDOLD(3, 30)), 1, 4, 1, 5000, false, true,
+	  "retire #2; retire #1", "scale down", 0 },
+	{ "rollback without outdated replicas is an ordinary pass",
+	  REPS(RDS(1, 10, T0)), 2, 4, 1, 5000, false, true,
+	  "create 2", "scale up 1 -> 2", 0 },
+};
+/* clang-format on */
+
+static void
+test_roll(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < N_OF(roll_cases); k++) {
+		const struct roll_case *c = &roll_cases[k];
+		struct plan_input in = { 0 };
+		struct plan_action out[MAXREPS + 1];
+		struct plan_result res;
+		char got[512];
+
+		in.reps = c->reps;
+		in.nreps = c->nreps;
+		in.desired = c->desired;
+		in.max_replicas = c->max;
+		in.surge = c->surge;
+		in.min_healthy_ms = c->min_healthy;
+		in.op_busy = c->op_busy;
+		in.rollback = c->rollback;
+		in.now_ms = T0;
+		plan_reconcile(&in, out, N_OF(out), &res);
+		render(out, res.nacts, got, sizeof(got));
+		if (strcmp(got, c->want) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\" (last reason: %s)", c->name, got,
+			         c->want, res.nacts ? out[res.nacts - 1].reason : "-");
+		if (c->reason != NULL && strstr(out[res.nacts - 1].reason, c->reason) == NULL)
+			fail_msg("%s: reason \"%s\" lacks \"%s\"", c->name,
+			         out[res.nacts - 1].reason, c->reason);
+		if (res.wake_at != c->wake_at)
+			fail_msg("%s: wake_at %lld, want %lld", c->name, (long long)res.wake_at,
+			         (long long)c->wake_at);
+	}
+}
+
 int
 main(void)
 {
-	static struct CMUnitTest tests[N_OF(cases) + 5];
+	static struct CMUnitTest tests[N_OF(cases) + 6];
 	size_t n = 0;
 
 	for (size_t i = 0; i < N_OF(cases); i++)
@@ -424,5 +566,6 @@ main(void)
 	tests[n++] = (struct CMUnitTest){ "counts", test_counts, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "kind names", test_kind_names, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "invariants", test_invariants, NULL, NULL, NULL };
+	tests[n++] = (struct CMUnitTest){ "rolling updates", test_roll, NULL, NULL, NULL };
 	return _cmocka_run_group_tests("plan", tests, n, NULL, NULL);
 }
