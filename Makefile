@@ -69,14 +69,14 @@ UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_config_EXTRA := units config_keys config_check
 TEST_decide_EXTRA :=
 TEST_plan_EXTRA   :=
-TEST_ctrdef_EXTRA := log text
+TEST_ctrdef_EXTRA := dockerjson json log text
 TEST_log_EXTRA    := text
 TEST_loop_EXTRA   := log text
 TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := replica ctrdef plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
+TEST_service_EXTRA := replica ctrdef rollout plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
 	prom docker dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text

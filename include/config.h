@@ -40,6 +40,9 @@ struct svc_conf {
 	int64_t start_timeout_ms;
 	int64_t drain_ms;
 	int64_t stop_timeout_ms;
+	int rollout_surge;        /* new replicas beyond desired while rolling; 0 stop-first */
+	int64_t rollout_min_healthy_ms; /* a new replica serves this long before an old leaves */
+	int rollout_max_failures; /* failed new replicas before the rollout rolls back */
 	char *upstream_file;
 	char *upstream_name;
 	struct strv up_alerts;

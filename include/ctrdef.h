@@ -2,6 +2,8 @@
 #ifndef DOCKSCALE_CTRDEF_H
 #define DOCKSCALE_CTRDEF_H
 
+#include <stdint.h>
+
 #include "config.h"
 
 struct cJSON;
@@ -11,9 +13,11 @@ struct cJSON;
  * without dockscale's labels. A new cJSON object, or NULL (logged) when one of its
  * values cannot be sent. Pure: no I/O. */
 struct cJSON *ctrdef_build(const struct svc_conf *c);
-/* The body of one replica's create call: def plus the io.dockscale.* labels. A
- * malloc'd string, or NULL on a definition that lacks an Image or out of memory. */
-char *ctrdef_replica_body(const struct cJSON *def, const char *service);
+/* The body of one replica's create call: def plus the io.dockscale.* labels (service,
+ * generation, and a restart salt unless 0). A malloc'd string, or NULL on a definition
+ * that lacks an Image or out of memory. */
+char *ctrdef_replica_body(const struct cJSON *def, const char *service, uint64_t generation,
+    uint64_t restart);
 /* The definition's Image, or NULL. */
 const char *ctrdef_image(const struct cJSON *def);
 

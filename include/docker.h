@@ -9,6 +9,10 @@
 #include "httpc.h"
 
 #define DOCKER_LABEL "io.dockscale.service"
+/* The definition a replica was created from, and a restart request's salt (README.md,
+ * "Rolling updates"): 16 lower-case hex digits each. */
+#define DOCKER_LABEL_GENERATION "io.dockscale.generation"
+#define DOCKER_LABEL_RESTART "io.dockscale.restart"
 #define DOCKER_ID_MAX 64
 #define DOCKER_NAME_MAX 128
 #define DOCKER_NETWORK_MAX 127   /* longest network name docker_inspect takes */
@@ -29,6 +33,8 @@ struct docker_ctr {
 	char service[64];               /* value of the io.dockscale.service label */
 	char state[16];                 /* created|running|paused|restarting|removing|exited|dead */
 	int64_t created;                /* unix seconds */
+	uint64_t generation;            /* io.dockscale.generation; 0 = absent or malformed */
+	uint64_t restart;               /* io.dockscale.restart; 0 = absent or malformed */
 };
 
 /* What GET /containers/{id}/json tells about a replica. */
@@ -74,6 +80,8 @@ int docker_parse_inspect(const char *body, int port, const char *network,
 int docker_parse_stats(const char *body, struct docker_stats *out);
 /* Parse one event line. 0 on a container event, -1 otherwise. */
 int docker_parse_event(const char *line, size_t len, struct docker_event *out);
+/* A label value of 16 lower-case hex digits as a number; 0 when it is anything else. */
+uint64_t docker_parse_hex64(const char *s);
 /* Id from a create answer {"Id": ...}. */
 int docker_parse_create(const char *body, char *id, size_t idlen);
 /* The "message" of an error body, or a placeholder; never NULL. */

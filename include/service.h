@@ -9,6 +9,7 @@
 #include "decide.h"
 #include "docker.h"
 #include "loop.h"
+#include "rollout.h"
 
 struct dsd;
 struct prom_query;
@@ -39,6 +40,7 @@ struct replica {
 	bool adopted;              /* found running at start-up */
 	bool inspected;            /* one inspect answered */
 	bool stats_busy;           /* a stats call is in flight */
+	uint64_t generation;       /* io.dockscale.generation it was created with; 0 none */
 	char image[256];           /* Config.Image, for the cAdvisor-style series */
 	bool stopped;              /* the stop call is done (or not needed): remove next */
 	bool marked;               /* renamed with REPLICA_RETIRING_MARK (or marking gave
@@ -67,6 +69,7 @@ struct traffic {
 	int failures_in_row;     /* consecutive failed syncs: the retry backoff */
 	uint64_t failures;       /* failed syncs, total */
 	uint64_t requested;      /* generation of the latest sync request */
+	uint64_t applied;        /* generation of the latest sync the balancer applied */
 	int64_t retry_at;        /* loop clock: when a failed sync is retried */
 	struct loop_timer retry;
 };
@@ -114,6 +117,7 @@ struct svc {
 	int64_t react_ready_us;        /* request -> replica healthy */
 	int64_t react_serving_us;      /* request -> nginx reloaded with it */
 	struct traffic tr;             /* its balancer membership (traffic.c) */
+	struct rollout ro;             /* its rolling update (rollout.c) */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts */
 	size_t nfp;
 	/* counters for /metrics and the API */

@@ -130,6 +130,40 @@ route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct htt
 	api_reply_json(resp, 200, o);
 }
 
+/* POST {} or {"restart": true} (README.md, "Rolling updates"): retry a failed
+ * generation, or replace every replica even when nothing changed. */
+static void
+route_rollout(struct dsd *d, struct svc *s, const struct http_req *req,
+    struct http_resp *resp)
+{
+	cJSON *body = NULL, *restart;
+	char why[128];
+	bool again = false;
+
+	if (!api_allowed(req, resp, "POST") || !api_authorized(d, req, resp))
+		return;
+	if (req->body_len > 0 &&
+	    (body = json_parse_strict(req->body, req->body_len, why, sizeof(why))) == NULL) {
+		http_resp_error(resp, 400, "body is not valid JSON: %s", why);
+		return;
+	}
+	restart = cJSON_GetObjectItemCaseSensitive(body, "restart");
+	if ((body != NULL && !cJSON_IsObject(body)) || (restart != NULL && !cJSON_IsBool(restart)) ||
+	    (body != NULL && cJSON_GetArraySize(body) != (restart != NULL))) {
+		cJSON_Delete(body);
+		http_resp_error(resp, 400, "expected {} or {\"restart\": true|false}");
+		return;
+	}
+	again = cJSON_IsTrue(restart);
+	cJSON_Delete(body);
+	if (s->def == NULL) {
+		http_resp_error(resp, 409, "%s has no container definition to roll out", s->name);
+		return;
+	}
+	rollout_request(s, again);
+	api_reply_json(resp, 202, status_service(s, loop_now(&d->loop)));
+}
+
 static void
 route_service(struct dsd *d, const char *rest, const struct http_req *req,
     struct http_resp *resp)
@@ -155,6 +189,8 @@ route_service(struct dsd *d, const char *rest, const struct http_req *req,
 			api_reply_json(resp, 200, status_service(s, loop_now(&d->loop)));
 	} else if (strcmp(slash, "/scale") == 0) {
 		route_scale(d, s, req, resp);
+	} else if (strcmp(slash, "/rollout") == 0) {
+		route_rollout(d, s, req, resp);
 	} else {
 		http_resp_error(resp, 404, "no such endpoint: %s", req->path);
 	}
@@ -172,7 +208,8 @@ takes_body(const char *path)
 	if (strncmp(path, API_SERVICES "/", plen) != 0)
 		return false;
 	slash = strchr(path + plen, '/');
-	return slash != NULL && slash != path + plen && strcmp(slash, "/scale") == 0;
+	return slash != NULL && slash != path + plen &&
+	    (strcmp(slash, "/scale") == 0 || strcmp(slash, "/rollout") == 0);
 }
 
 static void

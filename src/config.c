@@ -162,6 +162,9 @@ svc_init(struct svc_conf *s, const char *name, int line)
 	    .max_replicas = 5,
 	};
 	s->start_timeout_ms = 60000;
+	s->rollout_surge = 1;
+	s->rollout_min_healthy_ms = 5000;
+	s->rollout_max_failures = 1;
 	s->drain_ms = 5000;
 	s->stop_timeout_ms = 10000;
 	s->network = strdup("");

@@ -123,11 +123,20 @@ fail:
 	return NULL;
 }
 
+/* Replace (or add) one of our labels. */
+static int
+set_label(cJSON *labels, const char *key, const char *value)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(labels, key);
+	return cJSON_AddStringToObject(labels, key, value) == NULL ? -1 : 0;
+}
+
 char *
-ctrdef_replica_body(const cJSON *def, const char *service)
+ctrdef_replica_body(const cJSON *def, const char *service, uint64_t generation,
+    uint64_t restart)
 {
 	cJSON *root, *labels;
-	char *out = NULL;
+	char *out = NULL, hex[17];
 
 	if (ctrdef_image(def) == NULL || service == NULL || service[0] == '\0')
 		return NULL;
@@ -138,8 +147,13 @@ ctrdef_replica_body(const cJSON *def, const char *service)
 		goto out;
 	if (!cJSON_IsObject(labels))
 		goto out;
-	cJSON_DeleteItemFromObjectCaseSensitive(labels, DOCKER_LABEL);
-	if (cJSON_AddStringToObject(labels, DOCKER_LABEL, service) == NULL)
+	if (set_label(labels, DOCKER_LABEL, service) == -1)
+		goto out;
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)generation);
+	if (generation != 0 && set_label(labels, DOCKER_LABEL_GENERATION, hex) == -1)
+		goto out;
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)restart);
+	if (restart != 0 && set_label(labels, DOCKER_LABEL_RESTART, hex) == -1)
 		goto out;
 	out = cJSON_PrintUnformatted(root);
 out:

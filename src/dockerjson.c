@@ -103,6 +103,23 @@ copy_name(char *dst, size_t n, const char *name)
 	return 0;
 }
 
+uint64_t
+docker_parse_hex64(const char *s)
+{
+	uint64_t v = 0;
+
+	if (s == NULL || strlen(s) != 16)
+		return 0;
+	for (const char *p = s; *p != '\0'; p++) {
+		int d = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+
+		if (d < 0)
+			return 0;
+		v = v << 4 | (uint64_t)d;
+	}
+	return v;
+}
+
 static int
 list_entry(const cJSON *e, struct docker_ctr *c)
 {
@@ -125,6 +142,9 @@ list_entry(const cJSON *e, struct docker_ctr *c)
 	/* Created is informational: absent is 0, but the wrong type means a bad entry. */
 	if (created != NULL && num_i64(created, &c->created) == -1)
 		return -1;
+	c->generation = docker_parse_hex64(json_get_str(json_get(e, "Labels"),
+	    DOCKER_LABEL_GENERATION));
+	c->restart = docker_parse_hex64(json_get_str(json_get(e, "Labels"), DOCKER_LABEL_RESTART));
 	return 0;
 }
 

@@ -158,6 +158,7 @@ render_services(struct buf *b, const struct dsd *d)
 		    d->svcs[i]->name, d->svcs[i]->desired);
 	for (size_t k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
 		render_counter(b, d, &counters[k]);
+	rollout_metrics(b, d);
 	buf_printf(b, "# HELP dockscale_start_backoff_seconds Wait before the next creation "
 	    "after failed starts.\n# TYPE dockscale_start_backoff_seconds gauge\n");
 	for (size_t i = 0; i < d->nsvcs; i++) {

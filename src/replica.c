@@ -80,10 +80,13 @@ replica_free(struct replica *r)
 
 /* A start that did not end healthy: the next creation waits 1s, 2s, 4s ... 5min. */
 static void
-count_failed_start(struct svc *s, const char *name, const char *why)
+count_failed_start(struct replica *r, const char *why)
 {
+	struct svc *s = r->svc;
+	const char *name = r->name;
 	int64_t delay = BACKOFF_BASE_MS;
 
+	rollout_replica_failed(r, why);
 	s->failed_starts++;
 	s->start_failures++;
 	for (int i = 1; i < s->start_failures && delay < BACKOFF_MAX_MS; i++)
@@ -142,6 +145,7 @@ on_probe(void *arg, const struct httpc_result *res)
 	if (r->probe_failures >= PROBE_FAILS_UNHEALTHY) {
 		log_warning("%s: replica %s unhealthy; replacing it", r->svc->name, r->name);
 		r->svc->replaced++;
+		rollout_replica_failed(r, "probes failed");
 		replica_retire(r);
 		svc_kick(r->svc);
 	}
@@ -195,11 +199,12 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 			    r->name, in->exit_code);
 			s->replaced++;
 		} else if (r->state == REP_STARTING) {
-			count_failed_start(s, r->name, "exited");
+			count_failed_start(r, "exited");
 		} else if (r->state == REP_READY) {
 			log_warning("%s: replica %s exited (code %d); replacing it", s->name,
 			    r->name, in->exit_code);
 			s->replaced++;
+			rollout_replica_failed(r, "exited");
 		}
 		replica_discard(r);
 		return;
@@ -210,9 +215,10 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 		else if (in->health == HEALTH_UNHEALTHY && r->state == REP_READY) {
 			log_warning("%s: replica %s reports unhealthy; replacing it", s->name, r->name);
 			s->replaced++;
+			rollout_replica_failed(r, "unhealthy");
 			replica_retire(r);
 		} else if (in->health == HEALTH_UNHEALTHY && r->state == REP_STARTING) {
-			count_failed_start(s, r->name, "unhealthy");
+			count_failed_start(r, "unhealthy");
 			replica_retire(r);
 		}
 	} else {
@@ -272,7 +278,7 @@ replica_poll(struct loop *l, struct loop_timer *t)
 
 		snprintf(why, sizeof(why), "not healthy within %llds",
 		    (long long)s->conf->start_timeout_ms / 1000);
-		count_failed_start(s, r->name, why);
+		count_failed_start(r, why);
 		replica_retire(r);
 		svc_kick(s);
 		return;
@@ -296,7 +302,7 @@ on_started(void *arg, const struct docker_reply *rep)
 		return;
 	}
 	if (!rep->ok) {
-		count_failed_start(s, r->name, rep->error);
+		count_failed_start(r, rep->error);
 		replica_discard(r);
 		svc_kick(s);
 		return;
@@ -326,7 +332,7 @@ on_created(void *arg, const struct docker_reply *rep, const char *id)
 			    "using the next free name", s->name, r->name);
 			svc_name_taken(s, r->index);
 		} else {
-			count_failed_start(s, r->name, rep->error);
+			count_failed_start(r, rep->error);
 		}
 		r->state = REP_GONE;
 		svc_kick(s);
@@ -360,7 +366,7 @@ replica_launch(struct svc *s, int index)
 		log_err("%s: replica name %s-%d too long", s->name, s->name, index);
 		return -1;
 	}
-	if ((body = ctrdef_replica_body(s->def, s->name)) == NULL) {
+	if ((body = ctrdef_replica_body(s->def, s->name, s->ro.gen, s->ro.restart)) == NULL) {
 		log_err("%s: no container definition to create %s from", s->name, name);
 		return -1;
 	}
@@ -370,6 +376,7 @@ replica_launch(struct svc *s, int index)
 		return -1;
 	}
 	r->state = REP_CREATING;
+	r->generation = s->ro.gen;
 	r->busy = true;
 	s->op_busy = true;
 	rc = docker_create(s->d->docker, name, body, on_created, r);

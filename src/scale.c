@@ -15,7 +15,7 @@ starting(const struct svc *s)
 static void
 apply(struct svc *s, const struct decide_result *res, const char *source)
 {
-	int current = svc_current(s);
+	int current = rollout_policy_count(s);
 
 	s->last = *res;
 	s->have_decision = true;
@@ -53,7 +53,7 @@ scale_evaluate(struct svc *s, bool have, double value, int64_t sampled_ms, const
 	in.have_value = have;
 	in.value = value;
 	in.sampled_ms = sampled_ms;
-	in.current = svc_current(s);
+	in.current = rollout_policy_count(s);
 	in.starting = starting(s);
 	decide_eval(&p, &s->ds, &in, &res);
 	s->metric = have ? value : NAN;
@@ -72,7 +72,7 @@ scale_alert(struct svc *s, enum decide_dir dir, const char *why, struct decide_r
 
 	if (c == NULL)
 		return -1;
-	decide_alert(&c->dp, &s->ds, loop_now(&s->d->loop), svc_current(s), starting(s), dir,
+	decide_alert(&c->dp, &s->ds, loop_now(&s->d->loop), rollout_policy_count(s), starting(s), dir,
 	    out);
 	/* An alert step restarts the opposite window: the metric sampled right after it must
 	 * show the other condition anew before undoing the step. */

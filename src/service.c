@@ -32,9 +32,11 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	loop_timer_init(&s->kick, on_kick, s);
 	metric_init(s);
 	if (traffic_init(s) == -1) {
+		cJSON_Delete(s->def);
 		free(s);
 		return NULL;
 	}
+	rollout_define(s);
 	return s;
 }
 
@@ -62,6 +64,7 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 		return;
 	cJSON_Delete(s->def);
 	s->def = ctrdef_build(conf);
+	rollout_define(s);
 	/* New bounds apply at once; the decision windows and cooldowns carry over. */
 	if (s->desired_set)
 		svc_set_desired(s, s->desired, NULL);
@@ -209,6 +212,8 @@ adopt(struct svc *s, const struct docker_ctr *c)
 	r = replica_new(s, c->id, c->name, name_index(s, c->name));
 	if (r == NULL)
 		return;
+	r->generation = c->generation;
+	rollout_observe(s, c);
 	if (name_retiring(s, c->name) && strcmp(c->state, "running") == 0) {
 		/* On its way out (drain or stop) when the last daemon stopped: finished as a
 		 * removal, never counted toward desired nor as a failed start. */
@@ -380,7 +385,11 @@ plan_and_act(struct svc *s)
 		view[i].index = r->index;
 		view[i].born_ms = r->born_ms;
 		view[i].busy = r->busy;
-		view[i].generation = 0; /* one spec until rolling updates */
+		view[i].generation = rollout_generation_of(s, r);
+		view[i].ready_ms = r->state == REP_READY ? r->ready_ms : 0;
+		/* In the balancer: listed by a sync the balancer has applied. */
+		view[i].serving = r->state == REP_READY && r->join_gen != 0 &&
+		    r->join_gen <= s->tr.applied;
 	}
 	in.reps = view;
 	in.nreps = n;
@@ -391,6 +400,7 @@ plan_and_act(struct svc *s)
 	in.backoff_until = s->backoff_until;
 	in.taken = s->taken;
 	in.ntaken = s->ntaken;
+	rollout_pass(s, &in);
 	plan_reconcile(&in, acts, n + 1, &res);
 	/* Positions stay valid: only a create (always last) adds to s->reps. */
 	for (size_t i = 0; i < res.nacts; i++)

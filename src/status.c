@@ -74,6 +74,7 @@ status_service(const struct svc *s, int64_t now)
 	cJSON_AddNumberToObject(o, "failed_starts_total", (double)s->failed_starts);
 	cJSON_AddNumberToObject(o, "backoff_left_ms",
 	    s->backoff_until > now ? (double)(s->backoff_until - now) : 0.0);
+	cJSON_AddItemToObject(o, "rollout", rollout_status(s));
 	react = cJSON_AddObjectToObject(o, "last_scale_up_ms");
 	if (react != NULL) {
 		/* From the request (policy, alert, API) to each milestone; null until seen. */

@@ -46,6 +46,8 @@ on_synced(void *arg, uint64_t gen, bool ok)
 		failed(s, gen >= tr->requested);
 		return;
 	}
+	if (gen > tr->applied)
+		tr->applied = gen;
 	if (gen >= tr->requested && tr->failing) {
 		log_notice("%s: the balancer runs the current replicas again after %d failed "
 		    "attempt(s)", s->name, tr->failures_in_row);

@@ -79,7 +79,7 @@ body_of(const struct spec *s)
 
 	if (def == NULL)
 		return NULL;
-	body = ctrdef_replica_body(def, s->service);
+	body = ctrdef_replica_body(def, s->service, 0, 0);
 	cJSON_Delete(def);
 	return body;
 }
@@ -224,10 +224,42 @@ test_create_body_refused(void **state)
 	s.cpus = 0;
 	c = conf_of(&s);
 	assert_non_null(def = ctrdef_build(&c));
-	assert_null(ctrdef_replica_body(def, NULL));
-	assert_null(ctrdef_replica_body(def, ""));
-	assert_null(ctrdef_replica_body(NULL, "w"));
+	assert_null(ctrdef_replica_body(def, NULL, 0, 0));
+	assert_null(ctrdef_replica_body(def, "", 0, 0));
+	assert_null(ctrdef_replica_body(NULL, "w", 0, 0));
 	assert_string_equal(ctrdef_image(def), "img");
+	cJSON_Delete(def);
+}
+
+/* The generation and restart labels (README.md, "Rolling updates"), over any the
+ * definition brought. */
+static void
+test_generation_labels(void **state)
+{
+	struct spec s = { "w-1", "w", "img", NULL, NULL, 80, NULL, 0, 0, true };
+	struct svc_conf c = conf_of(&s);
+	cJSON *def, *root, *labels;
+	char *body;
+
+	(void)state;
+	assert_non_null(def = ctrdef_build(&c));
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(def, "Labels"), DOCKER_LABEL, "other");
+	assert_non_null(body = ctrdef_replica_body(def, "w", 0x0123456789abcdefULL, 42));
+	assert_non_null(root = cJSON_Parse(body));
+	labels = cJSON_GetObjectItemCaseSensitive(root, "Labels");
+	assert_int_equal(cJSON_GetArraySize(labels), 3);
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(labels, DOCKER_LABEL)->valuestring,
+	    "w");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(labels,
+	    DOCKER_LABEL_GENERATION)->valuestring, "0123456789abcdef");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(labels,
+	    DOCKER_LABEL_RESTART)->valuestring, "000000000000002a");
+	assert_int_equal(docker_parse_hex64("0123456789abcdef"), 0x0123456789abcdefULL);
+	assert_int_equal(docker_parse_hex64("0123456789ABCDEF"), 0);
+	assert_int_equal(docker_parse_hex64("123"), 0);
+	assert_int_equal(docker_parse_hex64(NULL), 0);
+	cJSON_Delete(root);
+	free(body);
 	cJSON_Delete(def);
 }
 
@@ -237,6 +269,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_body),
 		cmocka_unit_test(test_create_body_refused),
+		cmocka_unit_test(test_generation_labels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,271 @@
+/* rollout.c: rolling updates: a service's generation, its rollout state and its failure
+ * and rollback rules (README.md, "Rolling updates"). The planner (plan.c) decides which
+ * replica to create or retire; this file tells it what is current and what failed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "ctrdef.h"
+#include "dockscaled.h"
+#include "log.h"
+#include "plan.h"
+#include "rollout.h"
+#include "service.h"
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static uint64_t
+fnv(uint64_t h, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+uint64_t
+rollout_hash(const cJSON *def, const char *image_id, uint64_t restart)
+{
+	char *text = def != NULL ? cJSON_PrintUnformatted(def) : NULL;
+	char salt[32];
+	uint64_t h = FNV_OFFSET;
+
+	/* cJSON prints members in insertion order, and ctrdef builds them in a fixed
+	 * order: the same definition gives the same text. */
+	h = fnv(h, text != NULL ? text : "");
+	h = fnv(h, "\n");
+	h = fnv(h, image_id != NULL ? image_id : "");
+	snprintf(salt, sizeof(salt), "\n%016llx", (unsigned long long)restart);
+	h = fnv(h, salt);
+	free(text);
+	return h != 0 ? h : 1;
+}
+
+const char *
+rollout_state_name(enum rollout_state st)
+{
+	switch (st) {
+	case ROLLOUT_ROLLING:
+		return "rolling";
+	case ROLLOUT_FAILED:
+		return "failed";
+	case ROLLOUT_ROLLED_BACK:
+		return "rolled_back";
+	default:
+		return "idle";
+	}
+}
+
+void
+rollout_define(struct svc *s)
+{
+	struct rollout *ro = &s->ro;
+	uint64_t gen = s->def != NULL ? rollout_hash(s->def, "", ro->restart) : 0;
+
+	if (gen == ro->gen)
+		return;
+	if (ro->gen != 0)
+		log_info("%s: definition generation %016llx -> %016llx", s->name,
+		    (unsigned long long)ro->gen, (unsigned long long)gen);
+	ro->gen = gen;
+	/* A new definition is a new chance: a failure of the old one is history. */
+	if (ro->state == ROLLOUT_FAILED || ro->state == ROLLOUT_ROLLED_BACK)
+		ro->state = ROLLOUT_IDLE;
+	if (ro->state == ROLLOUT_ROLLING)
+		ro->failures = 0;
+	svc_kick(s);
+}
+
+void
+rollout_request(struct svc *s, bool restart)
+{
+	struct rollout *ro = &s->ro;
+
+	ro->failed_gen = 0;
+	if (ro->state == ROLLOUT_FAILED || ro->state == ROLLOUT_ROLLED_BACK)
+		ro->state = ROLLOUT_IDLE;
+	if (restart) {
+		uint64_t salt = 0;
+
+		if (getrandom(&salt, sizeof(salt), GRND_NONBLOCK) != (ssize_t)sizeof(salt))
+			salt = (uint64_t)time(NULL) ^ (uint64_t)loop_clock_us() << 20;
+		ro->restart = salt != 0 ? salt : 1;
+		ro->gen = 0; /* forces rollout_define to take the new one */
+	}
+	log_notice("%s: rollout requested%s", s->name, restart ? " (restart every replica)" : "");
+	rollout_define(s);
+	svc_kick(s);
+}
+
+void
+rollout_observe(struct svc *s, const struct docker_ctr *c)
+{
+	struct rollout *ro = &s->ro;
+
+	if (c->restart == 0 || c->restart == ro->restart || c->generation == 0 ||
+	    s->def == NULL || rollout_hash(s->def, "", c->restart) != c->generation)
+		return;
+	/* Replicas created for a restart request, with today's definition: that request
+	 * is the current generation, so a restarted daemon finishes it, not redoes it. */
+	ro->restart = c->restart;
+	ro->gen = c->generation;
+	log_info("%s: continuing the restart rollout %016llx", s->name,
+	    (unsigned long long)ro->gen);
+}
+
+uint64_t
+rollout_generation_of(const struct svc *s, const struct replica *r)
+{
+	return r->generation != 0 ? r->generation : s->ro.gen;
+}
+
+static bool
+present(const struct replica *r)
+{
+	return r->state == REP_CREATING || r->state == REP_STARTING || r->state == REP_READY;
+}
+
+void
+rollout_pass(struct svc *s, struct plan_input *in)
+{
+	struct rollout *ro = &s->ro;
+	const struct svc_conf *c = s->conf;
+	int outdated = 0, updated = 0;
+	const struct replica *old = NULL;
+
+	for (size_t i = 0; i < s->nreps; i++) {
+		const struct replica *r = s->reps[i];
+
+		if (!present(r))
+			continue;
+		if (rollout_generation_of(s, r) == ro->gen) {
+			updated++;
+		} else {
+			outdated++;
+			old = r;
+		}
+	}
+	if (ro->state == ROLLOUT_IDLE && outdated > 0 && ro->gen != 0) {
+		ro->state = ROLLOUT_ROLLING;
+		ro->from_gen = rollout_generation_of(s, old);
+		ro->failures = 0;
+		ro->started = (int64_t)time(NULL);
+		ro->reason[0] = '\0';
+		snprintf(ro->from_image, sizeof(ro->from_image), "%s", old->image);
+		log_notice("%s: rolling out generation %016llx (%s) over %d replica(s) of "
+		    "%016llx", s->name, (unsigned long long)ro->gen,
+		    ctrdef_image(s->def) != NULL ? ctrdef_image(s->def) : "?", outdated,
+		    (unsigned long long)ro->from_gen);
+	} else if (ro->state == ROLLOUT_ROLLING && outdated == 0) {
+		ro->state = ROLLOUT_IDLE;
+		ro->completed++;
+		log_notice("%s: rollout of %016llx complete: %d replica(s) updated", s->name,
+		    (unsigned long long)ro->gen, updated);
+	} else if (ro->state == ROLLOUT_FAILED && updated == 0) {
+		ro->state = ROLLOUT_ROLLED_BACK;
+		log_notice("%s: rolled back: %d replica(s) of %016llx serve", s->name, outdated,
+		    (unsigned long long)ro->from_gen);
+	}
+	in->generation = ro->gen;
+	in->rollback = ro->failed_gen != 0 && ro->failed_gen == ro->gen;
+	if (c != NULL) {
+		in->surge = c->rollout_surge;
+		in->min_healthy_ms = c->rollout_min_healthy_ms;
+	}
+}
+
+void
+rollout_replica_failed(struct replica *r, const char *why)
+{
+	struct svc *s = r->svc;
+	struct rollout *ro = &s->ro;
+	const struct svc_conf *c = s->conf;
+
+	if (ro->state != ROLLOUT_ROLLING || r->generation != ro->gen || c == NULL)
+		return;
+	/* A replica that served rollout_min_healthy did its part: a later exit is an
+	 * ordinary replacement, not a failed rollout. */
+	if (r->ready_ms != 0 && loop_now(&s->d->loop) - r->ready_ms >= c->rollout_min_healthy_ms)
+		return;
+	ro->failures++;
+	log_warning("%s: new replica %s failed during the rollout (%s): %d of %d failure(s) "
+	    "allowed", s->name, r->name, why, ro->failures, c->rollout_max_failures);
+	if (ro->failures < c->rollout_max_failures)
+		return;
+	ro->state = ROLLOUT_FAILED;
+	ro->failed_gen = ro->gen;
+	ro->failed++;
+	snprintf(ro->reason, sizeof(ro->reason), "replica %s: %s", r->name, why);
+	log_err("%s: rollout of %016llx failed (%s); rolling back to %016llx, whose replicas "
+	    "keep serving", s->name, (unsigned long long)ro->gen, ro->reason,
+	    (unsigned long long)ro->from_gen);
+	svc_kick(s);
+}
+
+int
+rollout_policy_count(const struct svc *s)
+{
+	int current = svc_current(s);
+
+	return s->ro.state == ROLLOUT_ROLLING && current > s->desired ? s->desired : current;
+}
+
+cJSON *
+rollout_status(const struct svc *s)
+{
+	const struct rollout *ro = &s->ro;
+	cJSON *o = cJSON_CreateObject();
+	char hex[17];
+	int updated = 0;
+
+	if (o == NULL)
+		return NULL;
+	for (size_t i = 0; i < s->nreps; i++)
+		updated += present(s->reps[i]) && rollout_generation_of(s, s->reps[i]) == ro->gen;
+	cJSON_AddStringToObject(o, "state", rollout_state_name(ro->state));
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)ro->gen);
+	cJSON_AddStringToObject(o, "generation", hex);
+	cJSON_AddStringToObject(o, "image", ctrdef_image(s->def) != NULL ? ctrdef_image(s->def) : "");
+	if (ro->state != ROLLOUT_IDLE || ro->started != 0) {
+		snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)ro->from_gen);
+		cJSON_AddStringToObject(o, "from_generation", hex);
+		cJSON_AddStringToObject(o, "from_image", ro->from_image);
+		cJSON_AddNumberToObject(o, "started", (double)ro->started);
+	}
+	cJSON_AddNumberToObject(o, "updated", updated);
+	cJSON_AddNumberToObject(o, "total", s->desired);
+	cJSON_AddNumberToObject(o, "failures", ro->failures);
+	if (ro->reason[0] != '\0')
+		cJSON_AddStringToObject(o, "reason", ro->reason);
+	else
+		cJSON_AddNullToObject(o, "reason");
+	return o;
+}
+
+void
+rollout_metrics(struct buf *b, const struct dsd *d)
+{
+	buf_printf(b, "# HELP dockscale_rollouts_total Rollouts by result.\n"
+	    "# TYPE dockscale_rollouts_total counter\n");
+	for (size_t i = 0; i < d->nsvcs; i++) {
+		const struct rollout *ro = &d->svcs[i]->ro;
+
+		buf_printf(b, "dockscale_rollouts_total{service=\"%s\",result=\"completed\"} "
+		    "%llu\n", d->svcs[i]->name, (unsigned long long)ro->completed);
+		buf_printf(b, "dockscale_rollouts_total{service=\"%s\",result=\"failed\"} %llu\n",
+		    d->svcs[i]->name, (unsigned long long)ro->failed);
+	}
+	buf_printf(b, "# HELP dockscale_rollout_in_progress 1 while a service rolls out or "
+	    "back.\n# TYPE dockscale_rollout_in_progress gauge\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_rollout_in_progress{service=\"%s\"} %d\n",
+		    d->svcs[i]->name, d->svcs[i]->ro.state == ROLLOUT_ROLLING ||
+		    d->svcs[i]->ro.state == ROLLOUT_FAILED);
+}
