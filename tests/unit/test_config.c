@@ -425,6 +425,9 @@ assert_service_defaults(const struct svc_conf *s)
 	assert_int_equal(s->start_timeout_ms, 60000);
 	assert_int_equal(s->drain_ms, 5000);
 	assert_int_equal(s->stop_timeout_ms, 10000);
+	assert_int_equal(s->rollout_surge, 1);
+	assert_int_equal(s->rollout_min_healthy_ms, 5000);
+	assert_int_equal(s->rollout_max_failures, 1);
 	assert_string_equal(s->upstream_file, "/etc/nginx/conf.d/backend.conf");
 	assert_string_equal(s->upstream_name, "backend");
 	assert_int_equal(s->up_alerts.n, 0);
@@ -794,6 +797,11 @@ static const struct err_case err_cases[] = {
 	      { 8, "network: '-x' is not a Docker network name" },
 	      { 9, "health_path: '/a#b' must start with '/' and contain no spaces or '#'" },
 	      { 10, "stop_timeout: must be at most 86400s" } } },
+	{ "rollout keys", SVC "rollout_surge = -1\nrollout_surge = 1001\nrollout_min_healthy = -2s\n"
+	    "rollout_max_failures = 0\nrollout_min_healthy = soon\nrollout_surge = 1.5\n",
+	    { { 3, "rollout_surge" }, { 4, "rollout_surge" }, { 5, "rollout_min_healthy" },
+	      { 6, "rollout_max_failures" }, { 7, "rollout_min_healthy" },
+	      { 8, "rollout_surge" } } },
 	{ "programs", "[nginx]\ntest_command = no-such-prog -t\nreload_command = ./nginx -s reload\n"
 	    "[nginx]\nreload_command = /no/such/nginx\n",
 	    { { 2, "test_command: no-such-prog: not found in PATH" },

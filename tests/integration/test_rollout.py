@@ -1,0 +1,219 @@
+"""Rolling updates (README.md, "Rolling updates"): a changed definition replaces every
+replica start-first with no dropped request; a new version that never turns healthy is
+rolled back with the old replicas untouched; POST .../rollout; kill -9 mid-rollout."""
+import signal
+import threading
+import time
+
+import pytest
+
+import dockerapi as dk
+from conftest import http, wait_for
+from peers import Nginx
+from test_replicas import IMAGE, NOHC, service_conf, status, wait_ready
+
+GEN = "io.dockscale.generation"
+
+
+def conf(svc, **kw):
+    opts = dict(min_replicas=2, max_replicas=3, rollout_min_healthy="1s",
+                start_timeout="20s")
+    opts.update(kw)
+    return service_conf(svc, **opts)
+
+
+def ids(svc):
+    return sorted(c["Id"] for c in dk.containers(svc))
+
+
+class Watch:
+    """Polls the Engine for the whole of a rollout: the most containers of the service
+    seen at once (running or not), so a moment above max + surge is caught."""
+
+    def __init__(self, svc):
+        self.svc, self.most, self.stop_flag = svc, 0, threading.Event()
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stop_flag.is_set():
+            try:
+                self.most = max(self.most, len(dk.containers(self.svc)))
+            except Exception:  # a list that races a removal: the next one counts
+                pass
+            time.sleep(0.05)
+
+    def stop(self):
+        self.stop_flag.set()
+        self.t.join()
+        return self.most
+
+
+def rolled(d, svc, old_ids, n):
+    """Every replica replaced: n ready, none of the old ids left, all on the current
+    generation, rollout idle."""
+    def ok():
+        s = status(d, svc)
+        now = ids(svc)
+        return (s["ready"] == n and len(now) == n and not set(now) & set(old_ids)
+                and s["rollout"]["state"] == "idle" and s)
+    s = wait_for(ok, timeout=90, interval=0.2, what="every replica rolled")
+    gen = s["rollout"]["generation"]
+    for c in dk.containers(svc):
+        assert c["Labels"][GEN] == gen, c["Labels"]
+    return s
+
+
+def test_image_change_by_sighup_rolls_every_replica(daemon_factory, svc):
+    d = daemon_factory(conf(svc)).start()
+    s0 = wait_ready(d, svc, 2)
+    old, gen0 = ids(svc), s0["rollout"]["generation"]
+    assert {c["Labels"][GEN] for c in dk.containers(svc)} == {gen0}
+    w = Watch(svc)
+    d.write_config(conf(svc, image=NOHC))
+    d.signal(signal.SIGHUP)
+    s = rolled(d, svc, old, 2)
+    most = w.stop()
+    assert most <= 3 + 1, f"{most} containers at once (max 3 + surge 1)"
+    assert s["rollout"]["generation"] != gen0
+    for c in dk.containers(svc):
+        assert c["Image"] == NOHC
+    log = d.log()
+    assert "rolling out generation" in log and "complete: 2 replica(s) updated" in log, log
+    m = d.get("/metrics")[1]
+    assert f'dockscale_rollouts_total{{service="{svc}",result="completed"}} 1' in m
+    assert f'dockscale_rollout_in_progress{{service="{svc}"}} 0' in m
+
+
+def test_env_change_rolls_and_scaling_change_does_not(daemon_factory, svc):
+    d = daemon_factory(conf(svc, env="COLOR=blue")).start()
+    wait_ready(d, svc, 2)
+    old = ids(svc)
+    d.write_config(conf(svc, env="COLOR=green"))
+    d.signal(signal.SIGHUP)
+    rolled(d, svc, old, 2)
+    for c in dk.containers(svc):
+        assert "COLOR=green" in dk.inspect(c["Id"])["Config"]["Env"]
+    # Only scaling keys change: no rollout, the same containers over the whole window.
+    now = ids(svc)
+    d.write_config(conf(svc, env="COLOR=green", max_replicas=4, scale_up_cooldown="7s"))
+    d.signal(signal.SIGHUP)
+    d.wait_log("reload", timeout=10)
+    deadline = time.monotonic() + 4
+    while time.monotonic() < deadline:
+        assert ids(svc) == now
+        assert status(d, svc)["rollout"]["state"] == "idle"
+        time.sleep(0.2)
+    assert status(d, svc)["max_replicas"] == 4
+
+
+def test_never_healthy_version_rolls_back_old_replicas_untouched(daemon_factory, svc):
+    d = daemon_factory(conf(svc, image=NOHC)).start()
+    wait_ready(d, svc, 2)
+    old = ids(svc)
+    # Listens on 9999 while the probe asks 8080: never ready.
+    d.write_config(conf(svc, image=NOHC, env="PORT=9999", start_timeout="3s"))
+    d.signal(signal.SIGHUP)
+
+    def back():
+        s = status(d, svc)
+        return s["rollout"]["state"] == "rolled_back" and ids(svc) == old and s
+    deadline = time.monotonic() + 40
+    s = None
+    while time.monotonic() < deadline and not s:
+        # The old replicas are never stopped: both ready over the whole rollout.
+        st = status(d, svc)
+        ready_old = [r for r in st["replicas"] if r["id"] in old and r["state"] == "ready"]
+        assert len(ready_old) == 2, st
+        s = back()
+        time.sleep(0.2)
+    assert s, status(d, svc)
+    assert "PORT=9999" not in str([dk.inspect(i)["Config"]["Env"] for i in old])
+    assert s["rollout"]["reason"], s["rollout"]
+    assert "rollout of" in d.log() and "failed" in d.log()
+    m = d.get("/metrics")[1]
+    assert f'dockscale_rollouts_total{{service="{svc}",result="failed"}} 1' in m
+    # The failed generation is not retried on its own: same containers for a while.
+    deadline = time.monotonic() + 4
+    while time.monotonic() < deadline:
+        assert ids(svc) == old
+        time.sleep(0.2)
+
+
+def test_rollout_restart_replaces_every_replica(daemon_factory, svc):
+    d = daemon_factory(conf(svc)).start()
+    s0 = wait_ready(d, svc, 2)
+    old = ids(svc)
+    code, body, _ = d.post(f"/api/v1/services/{svc}/rollout", {"restart": True})
+    assert code == 202, body
+    s = rolled(d, svc, old, 2)
+    assert s["rollout"]["generation"] != s0["rollout"]["generation"]
+    # Bad bodies change nothing.
+    for bad in ({"restart": "yes"}, {"other": 1}, [1]):
+        code, body, _ = d.post(f"/api/v1/services/{svc}/rollout", bad)
+        assert code == 400 and "error" in body, (bad, code, body)
+
+
+def test_kill9_mid_rollout_converges_after_restart(daemon_factory, svc):
+    c0 = conf(svc, max_replicas=2, rollout_min_healthy="2s")
+    d = daemon_factory(c0).start()
+    wait_ready(d, svc, 2)
+    old = ids(svc)
+    c1 = conf(svc, max_replicas=2, rollout_min_healthy="2s", image=NOHC)
+    w = Watch(svc)
+    d.write_config(c1)
+    d.signal(signal.SIGHUP)
+    # Killed once the first new replica exists (before any old one left).
+    wait_for(lambda: len(set(ids(svc)) - set(old)) >= 1, timeout=30, what="a new replica")
+    d.proc.kill()
+    d.proc.wait()
+    d2 = daemon_factory(c1)
+    d2.lock = d.lock
+    d2.write_config(c1)
+    d2.start()
+    rolled(d2, svc, old, 2)
+    most = w.stop()
+    assert most <= 2 + 1, f"{most} containers at once (max 2 + surge 1)"
+
+
+@pytest.fixture
+def nginx(tmp_path, svc):
+    n = Nginx(str(tmp_path), f"up_{svc}")
+    yield n
+    n.stop()
+
+
+def test_rollout_under_load_drops_no_request(daemon_factory, svc, nginx):
+    opts = dict(drain="1s", stop_timeout="5s", upstream_file=nginx.upstream_file,
+                upstream_name=f"up_{svc}")
+    d = daemon_factory(conf(svc, **opts) + nginx.nginx_section()).start()
+    wait_ready(d, svc, 2)
+    wait_for(lambda: http("GET", nginx.url + "/")[0] == 200, timeout=15, what="nginx serving")
+    old = ids(svc)
+    bad, sent, stop = [], [0], threading.Event()
+
+    def load():
+        while not stop.is_set():
+            try:
+                # POST is never retried by nginx on another upstream server.
+                code, body, _ = http("POST", nginx.url + "/", body={"n": sent[0]},
+                                     headers={"Connection": "close"})
+                if code != 200:
+                    bad.append(code)
+            except Exception as e:  # a reset or refused connection is a drop too
+                bad.append(repr(e))
+            sent[0] += 1
+    threads = [threading.Thread(target=load, daemon=True) for _ in range(4)]
+    for t in threads:
+        t.start()
+    d.write_config(conf(svc, image=NOHC, **opts) + nginx.nginx_section())
+    d.signal(signal.SIGHUP)
+    try:
+        rolled(d, svc, old, 2)
+        time.sleep(1)  # requests on the final upstream too
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert sent[0] > 100, sent
+    assert bad == [], f"{len(bad)} of {sent[0]} requests failed: {bad[:5]}"
