@@ -278,10 +278,9 @@ plan_roll(const struct plan_input *in, struct plan_action *out, size_t cap,
 		cur -= is_current(in, &in->reps[v]);
 		present_n--;
 	}
-	if (res->nacts > 0 && out[res->nacts - 1].kind == PLAN_RETIRE)
-		return; /* the next pass, after these, may create */
 	/* Stop-first: one outdated replica leaves before each new one starts. */
-	if (in->surge == 0 && old > 0 && unstable == 0 && present_n >= d && !in->op_busy) {
+	if (in->surge == 0 && old > 0 && unstable == 0 && present_n >= d && !in->op_busy &&
+	    (res->nacts == 0 || out[res->nacts - 1].kind != PLAN_RETIRE)) {
 		if ((v = victim(in, out, res, true)) != in->nreps &&
 		    add(out, cap, res, PLAN_RETIRE, v, 0, "rolling (stop-first): retire an %s "
 		    "replica before its replacement starts", victim_kind(in, &in->reps[v])))
@@ -290,14 +289,25 @@ plan_roll(const struct plan_input *in, struct plan_action *out, size_t cap,
 	}
 	if (cur < d && present_n < d + in->surge && unstable < room) {
 		struct plan_input up = *in;
+		size_t before = res->nacts;
 
 		/* Beyond max_replicas by the surge, never more (README.md, "Rolling
-		 * updates"). */
+		 * updates"). A retirement planned above still counts toward that bound. */
 		up.max_replicas = in->max_replicas + in->surge;
 		up.desired = d + in->surge;
 		plan_up(&up, out, cap, res);
+		/* After a retirement, a hold says nothing the retirement did not. */
+		if (res->nacts == before + 1 && out[before].kind == PLAN_HOLD && before > 0 &&
+		    out[before - 1].kind == PLAN_RETIRE)
+			res->nacts--;
+		else if (res->nacts == before + 1 && out[before].kind == PLAN_CREATE)
+			(void)snprintf(out[before].reason, sizeof(out[before].reason), "rolling: "
+			    "create new replica %d of %d at index %d (%d outdated left)", cur + 1, d,
+			    out[before].index, old);
 		return;
 	}
+	if (res->nacts > 0 && out[res->nacts - 1].kind == PLAN_RETIRE)
+		return;
 	res->wake_at = next_stable_at(in);
 	add(out, cap, res, PLAN_HOLD, 0, 0, "rolling: %d of %d new, %d outdated left; "
 	    "waiting for %d new replica(s) to serve for rollout_min_healthy", cur, d, old,

@@ -3,6 +3,7 @@
 
 #include "dockscaled.h"
 #include "lb.h"
+#include "rollout.h"
 #include "log.h"
 #include "service.h"
 
@@ -46,8 +47,13 @@ on_synced(void *arg, uint64_t gen, bool ok)
 		failed(s, gen >= tr->requested);
 		return;
 	}
-	if (gen > tr->applied)
+	if (gen > tr->applied) {
 		tr->applied = gen;
+		/* A rollout waits for new replicas to serve: the next step need not wait for
+		 * the next interval. */
+		if (s->ro.state == ROLLOUT_ROLLING)
+			svc_kick(s);
+	}
 	if (gen >= tr->requested && tr->failing) {
 		log_notice("%s: the balancer runs the current replicas again after %d failed "
 		    "attempt(s)", s->name, tr->failures_in_row);

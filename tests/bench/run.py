@@ -23,7 +23,8 @@ from common import HERE, PY, ROOT, dk, remove_bench_containers
 
 # (script, time budget in seconds): about 4-5 minutes in all on a 2-core machine.
 BENCHES = [("decide_cpu.py", 90), ("reaction.py", 240), ("drops.py", 300),
-           ("intake.py", 300), ("footprint.py", 420)]
+           ("intake.py", 300), ("footprint.py", 420),
+           ("rollout.py", 360)]
 
 
 def run_one(script, budget, rows_path):
