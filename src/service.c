@@ -351,10 +351,16 @@ carry_out(struct svc *s, const struct plan_action *a)
 		replica_advance(r);
 		break;
 	case PLAN_RETIRE:
-		log_info("%s: %s: %s", s->name, a->reason, r->name);
+		/* A rollout's steps are notices (README.md, "Rolling updates"). */
+		if (strncmp(a->reason, "roll", 4) == 0)
+			log_notice("%s: %s: %s", s->name, a->reason, r->name);
+		else
+			log_info("%s: %s: %s", s->name, a->reason, r->name);
 		replica_retire(r);
 		break;
 	case PLAN_CREATE:
+		if (strncmp(a->reason, "roll", 4) == 0)
+			log_notice("%s: %s", s->name, a->reason);
 		if (replica_launch(s, a->index) == -1)
 			log_err("%s: cannot start a replica", s->name);
 		break;
