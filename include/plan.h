@@ -39,6 +39,8 @@ struct plan_input {
 	const int *taken;       /* indices whose name a container we do not own holds */
 	size_t ntaken;
 	uint64_t generation;    /* the current spec (replicas of another one are outdated) */
+	const char *create_blocked; /* no creation now, for this reason (no definition to
+	                             * create from); NULL = none */
 };
 
 enum plan_kind {

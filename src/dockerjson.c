@@ -111,8 +111,10 @@ list_entry(const cJSON *e, struct docker_ctr *c)
 	const char *svc = json_get_str(json_get(e, "Labels"), DOCKER_LABEL);
 
 	memset(c, 0, sizeof(*c));
-	/* No label: not ours (the filter should already have dropped it; stay safe). */
-	if (svc == NULL || id == NULL || state == NULL || !cJSON_IsArray(names))
+	/* No label: not ours (the filter should already have dropped it; stay safe). A
+	 * container docker-compose manages is never ours either, whatever labels its image
+	 * gave it (README.md, "A docker-compose service as the source"). */
+	if (svc == NULL || json_get(json_get(e, "Labels"), "com.docker.compose.project") != NULL || id == NULL || state == NULL || !cJSON_IsArray(names))
 		return -1;
 	if (copy_exact(c->id, sizeof(c->id), id) == -1 || !id_ok(c->id))
 		return -1;

@@ -176,17 +176,22 @@ static void
 apply_inspect(struct replica *r, const struct docker_inspect *in)
 {
 	struct svc *s = r->svc;
+	char old[sizeof(r->addr)];
 
 	r->health = in->health;
 	r->inspected = true;
 	r->has_healthcheck = in->has_healthcheck;
 	snprintf(r->image, sizeof(r->image), "%s", in->image);
-	if (s->conf != NULL && s->conf->network != NULL && s->conf->network[0] != '\0') {
+	memcpy(old, r->addr, sizeof(old));
+	if (s->conf != NULL && compose_source_network(s)[0] != '\0') {
 		if (in->ip[0] != '\0')
 			snprintf(r->addr, sizeof(r->addr), "%s:%d", in->ip, s->conf->port);
 	} else if (in->host_port > 0) {
 		snprintf(r->addr, sizeof(r->addr), "127.0.0.1:%d", in->host_port);
 	}
+	/* Known late (a compose source found after adoption): the balancer must follow. */
+	if (r->state == REP_READY && strcmp(old, r->addr) != 0)
+		svc_membership_changed(s);
 	if (!in->running) {
 		if (r->state == REP_STARTING && r->adopted) {
 			/* Found running at start-up, never started by this daemon: its exit says
@@ -250,7 +255,8 @@ replica_refresh(struct replica *r)
 
 	if (r->busy || r->id[0] == '\0' || r->state >= REP_DRAINING || c == NULL)
 		return;
-	if (docker_inspect(r->svc->d->docker, r->id, c->port, c->network, on_inspect, r) == 0)
+	if (docker_inspect(r->svc->d->docker, r->id, c->port, compose_source_network(r->svc),
+	    on_inspect, r) == 0)
 		r->busy = true;
 }
 

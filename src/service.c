@@ -26,15 +26,17 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	s->d = d;
 	snprintf(s->name, sizeof(s->name), "%s", conf->name);
 	s->conf = conf;
-	s->def = ctrdef_build(conf);
+	s->def = compose_source_wanted(conf) ? NULL : ctrdef_build(conf);
 	s->metric = NAN;
 	decide_state_init(&s->ds);
 	loop_timer_init(&s->kick, on_kick, s);
 	metric_init(s);
 	if (traffic_init(s) == -1) {
+		cJSON_Delete(s->def);
 		free(s);
 		return NULL;
 	}
+	compose_source_apply(s);
 	return s;
 }
 
@@ -44,6 +46,7 @@ svc_free(struct svc *s)
 	if (s == NULL)
 		return;
 	loop_timer_stop(&s->d->loop, &s->kick);
+	compose_source_fini(s);
 	metric_fini(s);
 	traffic_fini(s);
 	cJSON_Delete(s->def);
@@ -60,8 +63,12 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 	s->conf = conf;
 	if (conf == NULL)
 		return;
-	cJSON_Delete(s->def);
-	s->def = ctrdef_build(conf);
+	/* A compose service keeps its definition until the source answers again. */
+	if (!compose_source_wanted(conf)) {
+		cJSON_Delete(s->def);
+		s->def = ctrdef_build(conf);
+	}
+	compose_source_apply(s);
 	/* New bounds apply at once; the decision windows and cooldowns carry over. */
 	if (s->desired_set)
 		svc_set_desired(s, s->desired, NULL);
@@ -70,6 +77,17 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 	s->ntaken = 0;
 	traffic_changed(s); /* upstream_file or upstream_name may have changed */
 	svc_kick(s);
+}
+
+void
+svc_set_def(struct svc *s, cJSON *def)
+{
+	if (def == s->def)
+		return;
+	cJSON_Delete(s->def);
+	s->def = def;
+	if (def != NULL)
+		svc_kick(s); /* a creation may have been waiting for it */
 }
 
 int
@@ -391,6 +409,7 @@ plan_and_act(struct svc *s)
 	in.backoff_until = s->backoff_until;
 	in.taken = s->taken;
 	in.ntaken = s->ntaken;
+	in.create_blocked = compose_source_blocked(s);
 	plan_reconcile(&in, acts, n + 1, &res);
 	/* Positions stay valid: only a create (always last) adds to s->reps. */
 	for (size_t i = 0; i < res.nacts; i++)
