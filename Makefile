@@ -70,6 +70,7 @@ TEST_config_EXTRA := units config_keys config_check
 TEST_decide_EXTRA :=
 TEST_plan_EXTRA   :=
 TEST_ctrdef_EXTRA := log text
+TEST_compose_EXTRA := json text
 TEST_log_EXTRA    := text
 TEST_loop_EXTRA   := log text
 TEST_httpc_EXTRA  := loop log text

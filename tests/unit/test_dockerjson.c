@@ -293,6 +293,10 @@ test_list_skips_bad_entries(void **state)
 		"\":\"x\"}}",
 		"{\"Id\":\"a1\",\"Names\":[\"/x-1\"],\"State\":\"a-state-name-much-too-long\","
 		"\"Labels\":{\"" DOCKER_LABEL "\":\"x\"}}",
+		/* README.md "A docker-compose service as the source": compose's own container
+		 * is never ours, even if its image carries our label. */
+		"{\"Id\":\"a1\",\"Names\":[\"/shop_web_1\"],\"State\":\"running\",\"Labels\":{\""
+		DOCKER_LABEL "\":\"x\",\"com.docker.compose.project\":\"shop\"}}",
 		"\"just a string\"", "null", "[]",
 	};
 	static const char good[] = "{\"Id\":\"b2\",\"Names\":[\"/web-2\"],\"State\":\"exited\","
