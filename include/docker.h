@@ -41,7 +41,8 @@ struct docker_inspect {
 	enum docker_health health;
 	bool has_healthcheck;           /* Config.Healthcheck.Test is set and not NONE */
 	int host_port;                  /* published 127.0.0.1 port of `port`/tcp, 0 if none */
-	char ip[64];                    /* IP on `network`, "" if none */
+	char ip[64];                    /* IP on `network` (none given: on its own
+	                                 * HostConfig.NetworkMode), "" if none */
 	char image[256];                /* Config.Image */
 };
 

@@ -179,6 +179,9 @@ void compose_source_lookup(struct svc *s);
 void compose_source_fini(struct svc *s);
 /* The network replicas are reached on: `network`, else the compose container's. */
 const char *compose_source_network(const struct svc *s);
+/* Replicas are reached at their container IP (on `network`, or, for a compose service,
+ * on the network they joined: known even before the compose container is found). */
+bool compose_source_by_ip(const struct svc *s);
 /* Why no replica can be created now (no definition), or NULL. */
 const char *compose_source_blocked(const struct svc *s);
 /* The first lookup has not answered yet. */

@@ -211,6 +211,14 @@ compose_source_network(const struct svc *s)
 	return s->cs.state != CS_OFF ? s->cs.network : "";
 }
 
+bool
+compose_source_by_ip(const struct svc *s)
+{
+	const struct svc_conf *c = s->conf;
+
+	return s->cs.state != CS_OFF || (c != NULL && c->network != NULL && c->network[0] != '\0');
+}
+
 const char *
 compose_source_blocked(const struct svc *s)
 {

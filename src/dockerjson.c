@@ -235,6 +235,11 @@ docker_parse_inspect(const char *body, int port, const char *network,
 
 	ns = json_get(root, "NetworkSettings");
 	out->host_port = host_port(json_get(ns, "Ports"), port);
+	/* No network named: the container's own (a compose service's replicas are reached
+	 * on the network their definition joined, README.md "A docker-compose service as
+	 * the source"). */
+	if (network == NULL || network[0] == '\0')
+		network = json_get_str(json_get(root, "HostConfig"), "NetworkMode");
 	if (network != NULL && network[0] != '\0' &&
 	    (s = json_get_str(json_get(json_get(ns, "Networks"), network), "IPAddress")) != NULL &&
 	    copy_exact(out->ip, sizeof(out->ip), s) == -1)

@@ -183,7 +183,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 	r->has_healthcheck = in->has_healthcheck;
 	snprintf(r->image, sizeof(r->image), "%s", in->image);
 	memcpy(old, r->addr, sizeof(old));
-	if (s->conf != NULL && compose_source_network(s)[0] != '\0') {
+	if (s->conf != NULL && compose_source_by_ip(s)) {
 		if (in->ip[0] != '\0')
 			snprintf(r->addr, sizeof(r->addr), "%s:%d", in->ip, s->conf->port);
 	} else if (in->host_port > 0) {
@@ -255,8 +255,7 @@ replica_refresh(struct replica *r)
 
 	if (r->busy || r->id[0] == '\0' || r->state >= REP_DRAINING || c == NULL)
 		return;
-	if (docker_inspect(r->svc->d->docker, r->id, c->port, compose_source_network(r->svc),
-	    on_inspect, r) == 0)
+	if (docker_inspect(r->svc->d->docker, r->id, c->port, c->network, on_inspect, r) == 0)
 		r->busy = true;
 }
 

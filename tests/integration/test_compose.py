@@ -190,11 +190,12 @@ def test_replicas_carry_compose_definition_and_survive_compose_up(
     assert s["definition"]["container_id"] == compose_id
     assert s["definition"]["generation"] == 1
     # compose's container does not serve through the upstream: the replicas alone do.
-    with open(tmp_path / f"{svc}.conf") as f:
-        upstream = f.read()
+    def upstream():
+        with open(tmp_path / f"{svc}.conf") as f:
+            text = f.read()
+        return text if text.count("server ") == 3 else None
     src_ip = src["NetworkSettings"]["Networks"][f"{project.name}_default"]["IPAddress"]
-    assert f"server {src_ip}:" not in upstream
-    assert upstream.count("server ") == 3
+    assert f"server {src_ip}:" not in wait_for(upstream, timeout=10, what="3 in the upstream")
 
     # The same `docker-compose up -d` again: nothing of dockscale's changes, and
     # compose's container neither (polled while compose runs and after).
@@ -260,6 +261,26 @@ def test_compose_down_leaves_replicas_and_waits_for_the_source(
     assert s["desired"] == 3 and s["ready"] == 2
     with open(tmp_path / f"{svc}.conf") as f:
         assert f.read().count("server ") == 2
+
+    # A daemon started while there is no compose container adopts the replicas and
+    # keeps them in the upstream (reached on the network they joined).
+    assert d.stop() == 0
+    upstream_before = set(
+        l for l in open(tmp_path / f"{svc}.conf").read().splitlines() if "server " in l)
+    d2 = daemon_factory(conf(svc, project, tmp_path, 2)).start()
+    assert wait_for(ready_ids(d2, svc, 2), timeout=30, what="2 adopted replicas") == ids
+    wait_for(lambda: status(d2, svc)["definition"]["state"] == "waiting", timeout=20,
+             what="the definition waiting again")
+
+    def same_upstream():
+        lines = set(l for l in open(tmp_path / f"{svc}.conf").read().splitlines()
+                    if "server " in l)
+        return lines == upstream_before and len(lines) == 2
+    wait_for(same_upstream, timeout=20, what="the adopted replicas in the upstream")
+    assert all(r["address"] for r in status(d2, svc)["replicas"])
+    d = d2
+    code, body, _ = d.post(f"/api/v1/services/{svc}/scale", {"replicas": 3})
+    assert code == 200, body
 
     # The source is back: the creation it held goes ahead.
     project.up("one")

@@ -374,6 +374,9 @@ test_inspect_real(void **state)
 		/* --network dsj-net --no-healthcheck: Ports {"8080/tcp": null}, Test ["NONE"] */
 		{ FIX_INSPECT_NET, 8080, "dsj-net", "running", true, HEALTH_NONE, false, 0,
 		    "172.18.0.2", "dsj-net1" },
+		/* no network named: the one it joined (HostConfig.NetworkMode) */
+		{ FIX_INSPECT_NET, 8080, NULL, "running", true, HEALTH_NONE, false, 0,
+		    "172.18.0.2", "dsj-net1" },
 		/* created, never started: no State.Health yet, Ports {} */
 		{ FIX_INSPECT_CREATED, 8080, "bridge", "created", false, HEALTH_NONE, true, 0, "",
 		    "dsj-c1" },
