@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 import dockerapi as dk
-from conftest import wait_for
+from conftest import BINARY, wait_for
 
 COMPOSE = "/usr/bin/docker-compose"
 PREFIX = "com.docker.compose."
@@ -286,3 +286,20 @@ def test_compose_down_leaves_replicas_and_waits_for_the_source(
     project.up("one")
     three = wait_for(ready_ids(d, svc, 3), timeout=60, what="3 ready replicas")
     assert set(ids) < set(three)
+
+
+def test_once_needs_the_compose_container(daemon_factory, svc, project, tmp_path):
+    d = daemon_factory(conf(svc, project, tmp_path, 1))
+
+    def once():
+        return subprocess.run([BINARY, "-c", d.path, "--once"], capture_output=True,
+                              text=True, timeout=90)
+    p = once()
+    assert p.returncode == 1, p.stderr
+    assert f"waiting for compose container {project.name}/web; pass failed" in p.stderr
+    assert dk.containers(svc) == []
+    project.up("one")
+    wait_for(project.running_id, timeout=30, what="compose's container")
+    p = once()
+    assert p.returncode == 0, p.stderr
+    assert len(dk.running(svc)) == 1

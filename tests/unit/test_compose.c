@@ -235,6 +235,57 @@ test_variants(void **state)
 	assert_null(def_of(b, NULL, net, why));
 	assert_string_equal(why, "no usable Config.Image or Id");
 	free(b);
+	/* On two networks: the primary one, or the one `network` names; the other is not
+	 * joined (the create call takes one) and counted. */
+	{
+		cJSON *in = cJSON_Parse(fixture), *nets = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(in, "NetworkSettings"), "Networks");
+		int extra = 0;
+
+		assert_true(cJSON_AddItemToObject(nets, "shop_back", cJSON_Parse(
+		    "{\"Aliases\":[\"web\",\"api\",\"9142de6c68ff\"],\"IPAddress\":\"10.1.0.2\","
+		    "\"IPAMConfig\":{\"IPv4Address\":\"10.1.0.2\"}}")));
+		b = cJSON_PrintUnformatted(in);
+		cJSON_Delete(in);
+		def = compose_def(b, NULL, net, sizeof(net), &extra, why, sizeof(why));
+		assert_non_null(def);
+		assert_int_equal(extra, 1);
+		assert_string_equal(net, "composefx_default");
+		assert_null(at(at(def, "NetworkingConfig", "EndpointsConfig"), "shop_back", NULL));
+		cJSON_Delete(def);
+		def = compose_def(b, "shop_back", net, sizeof(net), &extra, why, sizeof(why));
+		assert_non_null(def);
+		assert_string_equal(net, "shop_back");
+		assert_string_equal(at(def, "HostConfig", "NetworkMode")->valuestring, "shop_back");
+		{
+			const cJSON *ep = at(at(def, "NetworkingConfig", "EndpointsConfig"), "shop_back",
+			    NULL);
+			char *p = cJSON_PrintUnformatted(ep);
+			/* its aliases but its short id; no static address */
+			assert_string_equal(p, "{\"Aliases\":[\"web\",\"api\"]}");
+			free(p);
+		}
+		cJSON_Delete(def);
+		free(b);
+	}
+	/* network_mode: default is the default bridge, which takes no aliases. */
+	b = variant("HostConfig", "NetworkMode", "\"default\"");
+	{
+		cJSON *in = cJSON_Parse(b), *nets = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(in, "NetworkSettings"), "Networks");
+
+		cJSON_DeleteItemFromObjectCaseSensitive(nets, "composefx_default");
+		assert_true(cJSON_AddItemToObject(nets, "bridge", cJSON_Parse("{\"Aliases\":null}")));
+		free(b);
+		b = cJSON_PrintUnformatted(in);
+		cJSON_Delete(in);
+	}
+	def = def_of(b, NULL, net, why);
+	assert_non_null(def);
+	assert_string_equal(net, "bridge");
+	assert_null(at(def, "NetworkingConfig", NULL));
+	cJSON_Delete(def);
+	free(b);
 	assert_null(def_of("[]", NULL, net, why));
 	assert_string_equal(why, "malformed inspect answer");
 	assert_null(def_of("{\"Config\":{}", NULL, net, why));
