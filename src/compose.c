@@ -86,12 +86,8 @@ compose_pick(const char *body, const char *project, const char *service,
 	int found = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
+	if ((root = json_parse_array(body)) == NULL)
 		return -1;
-	if (!cJSON_IsArray(root)) {
-		cJSON_Delete(root);
-		return -1;
-	}
 	cJSON_ArrayForEach(e, root) {
 		const cJSON *labels = json_get(e, "Labels"), *names = json_get(e, "Names");
 		const cJSON *created = json_get(e, "Created");

@@ -137,12 +137,8 @@ docker_parse_list(const char *body, struct docker_ctr *out, size_t max)
 	const cJSON *e;
 	size_t n = 0;
 
-	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
+	if ((root = json_parse_array(body)) == NULL)
 		return -1;
-	if (!cJSON_IsArray(root)) {
-		cJSON_Delete(root);
-		return -1;
-	}
 	cJSON_ArrayForEach(e, root) {
 		if (n >= max || n >= (size_t)INT32_MAX)
 			break;
