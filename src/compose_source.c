@@ -109,9 +109,8 @@ found(struct compose_source *cs, const struct compose_ctr *c, cJSON *def, const 
 	cs->generation++;
 	cs->since_ms = loop_now(&s->d->loop);
 	if (cs->generation > 1)
-		log_notice("%s: compose container %s has a new definition (#%llu): new "
-		    "replicas are created from it", s->name, c->name,
-		    (unsigned long long)cs->generation);
+		log_notice("%s: definition #%llu taken from compose container %s: new replicas "
+		    "are created from it", s->name, (unsigned long long)cs->generation, c->name);
 	svc_set_def(s, def);
 }
 
