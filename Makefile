@@ -70,13 +70,14 @@ TEST_config_EXTRA := units config_keys config_check
 TEST_decide_EXTRA :=
 TEST_plan_EXTRA   :=
 TEST_ctrdef_EXTRA := dockerjson json log text
+TEST_compose_EXTRA := json text
 TEST_log_EXTRA    := text
 TEST_loop_EXTRA   := log text
 TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := replica ctrdef rollout plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
+TEST_service_EXTRA := replica ctrdef rollout compose compose_source dockercompose plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
 	prom docker dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
@@ -102,7 +103,7 @@ unit: $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 # finding. Needs clang and libclang-rt-14-dev. `make fuzz` runs each target FUZZ_RUNS
 # executions (part of `make check`, about half a minute); `make fuzz-long` each for FUZZ_SECONDS, one after
 # the other, and prints executions and findings per target.
-FUZZ_TARGETS := webhook json scale prom dockerjson lines config units
+FUZZ_TARGETS := webhook json scale prom dockerjson lines config units compose
 FUZZ_webhook := webhook json text
 FUZZ_json    := json text
 FUZZ_scale   := json text
@@ -111,9 +112,12 @@ FUZZ_dockerjson := dockerjson json text
 FUZZ_lines   := lines dockerjson json text
 FUZZ_config  := config config_keys config_check units
 FUZZ_units   := units
+FUZZ_compose := compose json text
 FUZZ_RUNS    ?= 100000
 # a file per input: ~5,000 exec/s where the others run 50,000+
 FUZZ_CONFIG_RUNS ?= 10000
+# an inspect answer per input: ~3,500 exec/s
+FUZZ_COMPOSE_RUNS ?= 20000
 FUZZ_SECONDS ?= 120
 FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-Iinclude $(PKG_CFLAGS)
@@ -126,8 +130,8 @@ endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 
 fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
-	tests/fuzz/run.sh $(BUILD) runs $(FUZZ_RUNS) $(filter-out config,$(FUZZ_TARGETS)) \
-		config:$(FUZZ_CONFIG_RUNS)
+	tests/fuzz/run.sh $(BUILD) runs $(FUZZ_RUNS) $(filter-out config compose,$(FUZZ_TARGETS)) \
+		config:$(FUZZ_CONFIG_RUNS) compose:$(FUZZ_COMPOSE_RUNS)
 
 fuzz-long: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 	tests/fuzz/run.sh $(BUILD) seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)

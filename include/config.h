@@ -47,6 +47,9 @@ struct svc_conf {
 	char *upstream_name;
 	struct strv up_alerts;
 	struct strv down_alerts;
+	/* the definition from docker-compose's container (compose_source.c); NULL = off */
+	char *compose_project;
+	char *compose_service;
 };
 
 struct config {

@@ -20,7 +20,7 @@ enum section { SEC_NONE, SEC_DAEMON, SEC_DOCKER, SEC_PROM, SEC_NGINX, SEC_SERVIC
 enum ktype {
 	K_STR, K_IMAGE, K_ABSPATH, K_SOCKET, K_LISTEN, K_URL, K_TOKEN, K_LOGLEVEL, K_DUR,
 	K_INT, K_DBL, K_MEMORY, K_BOOL, K_ARGV, K_ENV, K_LIST, K_METRIC, K_POLICY,
-	K_HTTPPATH, K_UPNAME, K_NETWORK, K_HOSTS,
+	K_HTTPPATH, K_UPNAME, K_NETWORK, K_HOSTS, K_CPROJECT, K_CSERVICE,
 };
 
 #define F_OPEN_LO 1u  /* the lower bound is exclusive */
@@ -79,6 +79,8 @@ __attribute__((format(printf, 3, 4))) void config_perr(struct pstate *ps, int li
 /* The key name of section sec (SEC_DAEMON..SEC_SERVICE), or NULL if there is none;
  * *idx is its index in the section, which is what pstate.seen is indexed by. */
 const struct keydef *config_key_find(enum section sec, const char *name, int *idx);
+/* The key table of section sec and its length; pstate.seen is indexed like it. */
+const struct keydef *config_keys(enum section sec, size_t *n);
 /* Find a command's program in PATH (a bare name) and store its absolute path in sv; with
  * report, a missing or bad one is an error on the current line. */
 bool config_resolve_program(struct pstate *ps, const char *k, struct strv *sv, bool report);

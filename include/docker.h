@@ -47,7 +47,8 @@ struct docker_inspect {
 	enum docker_health health;
 	bool has_healthcheck;           /* Config.Healthcheck.Test is set and not NONE */
 	int host_port;                  /* published 127.0.0.1 port of `port`/tcp, 0 if none */
-	char ip[64];                    /* IP on `network`, "" if none */
+	char ip[64];                    /* IP on `network` (none given: on its own
+	                                 * HostConfig.NetworkMode), "" if none */
 	char image[256];                /* Config.Image */
 };
 
@@ -117,6 +118,9 @@ typedef void (*docker_create_cb)(void *arg, const struct docker_reply *r, const 
 typedef void (*docker_stats_cb)(void *arg, const struct docker_reply *r,
     const struct docker_stats *st);
 typedef void (*docker_event_cb)(void *arg, const struct docker_event *ev);
+/* The answer's body as sent (NULL, 0 unless r->ok); valid only during the callback. */
+typedef void (*docker_body_cb)(void *arg, const struct docker_reply *r, const char *body,
+    size_t len);
 /* The event stream connected (up = true) or dropped (up = false). */
 typedef void (*docker_stream_cb)(void *arg, bool up);
 
@@ -159,5 +163,14 @@ void docker_cancel_arg(struct docker *d, const void *arg);
 int docker_events_start(struct docker *d, docker_event_cb ev, docker_stream_cb st,
     void *arg, int64_t retry_ms);
 void docker_events_stop(struct docker *d);
+
+/* dockercompose.c: a compose service's containers (README.md, "A docker-compose service
+ * as the source"). */
+/* GET /containers/json?all=1 of the containers labelled project and service by
+ * docker-compose; the body is compose_pick's input. */
+int docker_compose_list(struct docker *d, const char *project, const char *service,
+    docker_body_cb cb, void *arg);
+/* GET /containers/{id}/json, the whole answer (compose_def's input). */
+int docker_inspect_body(struct docker *d, const char *id, docker_body_cb cb, void *arg);
 
 #endif

@@ -1,4 +1,5 @@
-/* docker_int.h: internals shared by docker.c (calls) and dockerevents.c (event stream). */
+/* docker_int.h: internals shared by docker.c (calls), dockerevents.c (event stream)
+ * and dockercompose.c (compose's containers). */
 #ifndef DOCKSCALE_DOCKER_INT_H
 #define DOCKSCALE_DOCKER_INT_H
 
@@ -40,6 +41,13 @@ struct docker {
 	bool dispatching;       /* user callbacks running from the event dispatcher */
 	bool free_pending;      /* docker_free called meanwhile: the dispatcher frees */
 };
+
+/* A GET or POST whose callback gets the answer's body (200 is ok): the path, relative
+ * to the versioned root, is pre + mid + post (mid escaped or checked by the caller). */
+int docker_call_body(struct docker *d, const char *method, const char *pre, const char *mid,
+    const char *post, docker_body_cb cb, void *arg);
+/* [0-9a-zA-Z_.-], alphanumeric first: safe in a URL path (ids, names). */
+bool docker_id_ok(const char *s);
 
 /* Adopt min(1.41, the API-Version header) if it is usable. */
 void docker_use_api_version(struct docker *d, const char *hdr);

@@ -25,5 +25,7 @@ int json_check_text(const char *body, size_t len, char *err, size_t errlen);
 cJSON *json_parse_strict(const char *body, size_t len, char *err, size_t errlen);
 /* json_parse_strict without the reason. */
 cJSON *json_parse_whole(const char *body, size_t len);
+/* json_parse_whole of a NUL-terminated body that must be an array (a Docker list). */
+cJSON *json_parse_array(const char *body);
 
 #endif

@@ -47,6 +47,8 @@ struct plan_input {
 	int64_t min_healthy_ms; /* a new replica must serve this long before an old leaves */
 	bool rollback;          /* the current generation failed to roll out: its replicas
 	                         * leave, the outdated ones stay, nothing is created */
+	const char *create_blocked; /* no creation now, for this reason (no definition to
+	                             * create from); NULL = none */
 };
 
 enum plan_kind {

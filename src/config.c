@@ -128,6 +128,8 @@ svc_free(struct svc_conf *s)
 	free(s->upstream_name);
 	strv_free(&s->up_alerts);
 	strv_free(&s->down_alerts);
+	free(s->compose_project);
+	free(s->compose_service);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -1,5 +1,6 @@
 /* config_check.c: checks across keys, services and sections, once they are all read. */
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config_int.h"
@@ -36,13 +37,51 @@ svc_key_ok(const struct pstate *ps, const char *name)
 	return config_key_find(SEC_SERVICE, name, &idx) != NULL && ps->seen[idx] >= 0;
 }
 
+/* Line of a key of this [service], 0 when it was not given (valid or not). */
+static int
+svc_key_line(const struct pstate *ps, const char *name)
+{
+	int idx;
+
+	return config_key_find(SEC_SERVICE, name, &idx) != NULL ? abs(ps->seen[idx]) : 0;
+}
+
+/* README.md "A docker-compose service as the source": both keys or neither, and then
+ * the container's definition is compose's alone: every F_CTR key is an error on its
+ * own line. True when the service takes its definition from compose. */
+static bool
+check_compose(struct pstate *ps, const struct svc_conf *s)
+{
+	int lp = svc_key_line(ps, "compose_project"), ls = svc_key_line(ps, "compose_service");
+	const struct keydef *keys;
+	size_t n;
+
+	if (lp == 0 && ls == 0)
+		return false;
+	if (ls == 0)
+		config_perr(ps, lp, "service %s: compose_project needs compose_service (the "
+		            "service's name in the compose file)", s->name);
+	else if (lp == 0)
+		config_perr(ps, ls, "service %s: compose_service needs compose_project (the "
+		            "project name, docker-compose -p)", s->name);
+	keys = config_keys(SEC_SERVICE, &n);
+	for (size_t i = 0; i < n; i++)
+		if ((keys[i].flags & F_CTR) && ps->seen[i] != 0)
+			config_perr(ps, abs(ps->seen[i]),
+			            "service %s: %s cannot be set with compose_project/compose_service "
+			            "(the container definition comes from the compose container)",
+			            s->name, keys[i].name);
+	return true;
+}
+
 void
 config_check_service(struct pstate *ps, const struct svc_conf *s)
 {
 	const struct decide_params *dp = &s->dp;
 	int l = s->line;
+	bool compose = check_compose(ps, s);
 
-	if (!s->image && svc_key_ok(ps, "image"))
+	if (!s->image && !compose && svc_key_ok(ps, "image"))
 		config_perr(ps, l, "service %s: image is required", s->name);
 	if (svc_key_ok(ps, "min_replicas") && svc_key_ok(ps, "max_replicas") &&
 	    dp->min_replicas > dp->max_replicas)

@@ -13,6 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "compose.h"
 #include "config_int.h"
 #include "docker.h"
 #include "webhook.h"
@@ -91,6 +92,8 @@ static const struct keydef svc_keys[] = {
 	KEY("upstream_name", K_UPNAME, S(upstream_name), 0, 0, 0),
 	KEY("scale_up_alerts", K_LIST, S(up_alerts), 0, WEBHOOK_FIELD_MAX - 1, 0),
 	KEY("scale_down_alerts", K_LIST, S(down_alerts), 0, WEBHOOK_FIELD_MAX - 1, 0),
+	KEY("compose_project", K_CPROJECT, S(compose_project), 0, COMPOSE_NAME_MAX, 0),
+	KEY("compose_service", K_CSERVICE, S(compose_service), 0, COMPOSE_NAME_MAX, 0),
 };
 
 _Static_assert(NKEYS(svc_keys) <= KEYS_MAX, "KEYS_MAX too small");
@@ -517,6 +520,16 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			if ((unsigned char)*c >= 0x7F)
 				return bad(ps, "%s: only ASCII (percent-encode other bytes)", k);
 		return !too_long(ps, kd, v) && set_str(ps, p, v);
+	case K_CPROJECT: /* compose's own rules: a project name is lower case (v1 folds it) */
+	case K_CSERVICE:
+		if (!isalnum((unsigned char)v[0]) ||
+		    !config_valid_chars(v, kd->type == K_CPROJECT ? "_-" : "_.-") ||
+		    (kd->type == K_CPROJECT && strpbrk(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")))
+			return bad(ps, "%s: '%s' is not a docker-compose %s name (%s)", k, v,
+			           kd->type == K_CPROJECT ? "project" : "service",
+			           kd->type == K_CPROJECT ? "[a-z0-9][a-z0-9_-]*"
+			                                  : "[A-Za-z0-9][A-Za-z0-9_.-]*");
+		return !too_long(ps, kd, v) && set_str(ps, p, v);
 	case K_UPNAME:
 		if (!config_valid_chars(v, "_.-"))
 			return bad(ps, "%s: '%s' must match [A-Za-z0-9_.-]+", k, v);
@@ -532,6 +545,13 @@ key_index(const struct keydef *tab, size_t n, const char *name)
 		if (strcmp(tab[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+const struct keydef *
+config_keys(enum section sec, size_t *n)
+{
+	*n = sections[sec - SEC_DAEMON].n;
+	return sections[sec - SEC_DAEMON].keys;
 }
 
 const struct keydef *

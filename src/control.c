@@ -61,8 +61,10 @@ on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, 
 		for (size_t j = 0; j < n; j++)
 			if (strcmp(ctrs[j].service, s->name) == 0)
 				mine[k++] = ctrs[j];
-		if (s->conf != NULL)
+		if (s->conf != NULL) {
+			compose_source_lookup(s); /* each pass: compose may have recreated it */
 			svc_observe(s, mine, k);
+		}
 	}
 	free(mine);
 	for (size_t j = 0; j < n; j++)
@@ -214,7 +216,8 @@ svc_idle(const struct svc *s)
 {
 	if (s->conf == NULL)
 		return true;
-	if (s->op_busy || loop_timer_armed(&s->kick) || svc_current(s) != s->desired)
+	if (s->op_busy || loop_timer_armed(&s->kick) || svc_current(s) != s->desired ||
+	    compose_source_pending(s))
 		return false;
 	/* The policy must have run once (a CPU rate needs two samples). */
 	if (s->stats_pending > 0 || s->prom_q != NULL || loop_timer_armed(&s->resample) ||
@@ -252,6 +255,14 @@ control_once_check(struct dsd *d)
 	for (size_t i = 0; i < d->nsvcs; i++) {
 		if (d->svcs[i]->start_failures > 0) {
 			log_err("--once: %s: a replica failed to start; pass failed", d->svcs[i]->name);
+			d->exit_code = 1;
+			loop_break(&d->loop);
+			return;
+		}
+		if (!compose_source_pending(d->svcs[i]) && compose_source_blocked(d->svcs[i]) &&
+		    svc_current(d->svcs[i]) < d->svcs[i]->desired) {
+			log_err("--once: %s: %s; pass failed", d->svcs[i]->name,
+			    compose_source_blocked(d->svcs[i]));
 			d->exit_code = 1;
 			loop_break(&d->loop);
 			return;

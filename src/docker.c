@@ -21,6 +21,7 @@ enum call_kind {
 	CALL_REMOVE,
 	CALL_STATS,
 	CALL_RENAME,
+	CALL_BODY,
 };
 
 union call_cb {
@@ -29,6 +30,7 @@ union call_cb {
 	docker_inspect_cb inspect;
 	docker_create_cb create;
 	docker_stats_cb stats;
+	docker_body_cb body;
 };
 
 /* One call in flight: carries the user's callback until httpc reports back. */
@@ -64,6 +66,12 @@ id_ok(const char *s)
 			return false;
 	}
 	return n <= DOCKER_NAME_MAX;
+}
+
+bool
+docker_id_ok(const char *s)
+{
+	return id_ok(s);
 }
 
 /* API-Version rides on every answer: adopt min(1.41, it), so even an engine that
@@ -300,6 +308,9 @@ call_done(void *arg, const struct httpc_result *res)
 		case CALL_STATS:
 			cb.stats(uarg, &r, r.ok ? &st : NULL);
 			break;
+		case CALL_BODY:
+			cb.body(uarg, &r, r.ok ? res->body : NULL, r.ok ? res->body_len : 0);
+			break;
 		default:
 			cb.plain(uarg, &r);
 			break;
@@ -393,6 +404,18 @@ docker_list(struct docker *d, docker_list_cb cb, void *arg)
 		return -1;
 	c->cb.list = cb;
 	return call_start(d, c, "GET", true, NULL, d->timeout_ms);
+}
+
+int
+docker_call_body(struct docker *d, const char *method, const char *pre, const char *mid,
+    const char *post, docker_body_cb cb, void *arg)
+{
+	struct call *c;
+
+	if (cb == NULL || (c = call_new(CALL_BODY, arg, pre, mid, post)) == NULL)
+		return -1;
+	c->cb.body = cb;
+	return call_start(d, c, method, true, NULL, d->timeout_ms);
 }
 
 int

@@ -128,8 +128,10 @@ list_entry(const cJSON *e, struct docker_ctr *c)
 	const char *svc = json_get_str(json_get(e, "Labels"), DOCKER_LABEL);
 
 	memset(c, 0, sizeof(*c));
-	/* No label: not ours (the filter should already have dropped it; stay safe). */
-	if (svc == NULL || id == NULL || state == NULL || !cJSON_IsArray(names))
+	/* No label: not ours (the filter should already have dropped it; stay safe). A
+	 * container docker-compose manages is never ours either, whatever labels its image
+	 * gave it (README.md, "A docker-compose service as the source"). */
+	if (svc == NULL || json_get(json_get(e, "Labels"), "com.docker.compose.project") != NULL || id == NULL || state == NULL || !cJSON_IsArray(names))
 		return -1;
 	if (copy_exact(c->id, sizeof(c->id), id) == -1 || !id_ok(c->id))
 		return -1;
@@ -155,12 +157,8 @@ docker_parse_list(const char *body, struct docker_ctr *out, size_t max)
 	const cJSON *e;
 	size_t n = 0;
 
-	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
+	if ((root = json_parse_array(body)) == NULL)
 		return -1;
-	if (!cJSON_IsArray(root)) {
-		cJSON_Delete(root);
-		return -1;
-	}
 	cJSON_ArrayForEach(e, root) {
 		if (n >= max || n >= (size_t)INT32_MAX)
 			break;
@@ -253,6 +251,11 @@ docker_parse_inspect(const char *body, int port, const char *network,
 
 	ns = json_get(root, "NetworkSettings");
 	out->host_port = host_port(json_get(ns, "Ports"), port);
+	/* No network named: the container's own (a compose service's replicas are reached
+	 * on the network their definition joined, README.md "A docker-compose service as
+	 * the source"). */
+	if (network == NULL || network[0] == '\0')
+		network = json_get_str(json_get(root, "HostConfig"), "NetworkMode");
 	if (network != NULL && network[0] != '\0' &&
 	    (s = json_get_str(json_get(json_get(ns, "Networks"), network), "IPAddress")) != NULL &&
 	    copy_exact(out->ip, sizeof(out->ip), s) == -1)

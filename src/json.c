@@ -187,3 +187,17 @@ json_parse_whole(const char *body, size_t len)
 {
 	return json_parse_strict(body, len, NULL, 0);
 }
+
+cJSON *
+json_parse_array(const char *body)
+{
+	cJSON *root;
+
+	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
+		return NULL;
+	if (!cJSON_IsArray(root)) {
+		cJSON_Delete(root);
+		return NULL;
+	}
+	return root;
+}

@@ -134,6 +134,11 @@ plan_up(const struct plan_input *in, struct plan_action *out, size_t cap,
 {
 	int leaving_n = res->total - res->current;
 
+	if (in->create_blocked != NULL) {
+		add(out, cap, res, PLAN_HOLD, 0, 0, "scale up %d -> %d: %s", res->current,
+		    in->desired, in->create_blocked);
+		return;
+	}
 	if (in->op_busy) {
 		add(out, cap, res, PLAN_HOLD, 0, 0, "scale up %d -> %d: a create is in flight",
 		    res->current, in->desired);

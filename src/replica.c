@@ -180,17 +180,22 @@ static void
 apply_inspect(struct replica *r, const struct docker_inspect *in)
 {
 	struct svc *s = r->svc;
+	char old[sizeof(r->addr)];
 
 	r->health = in->health;
 	r->inspected = true;
 	r->has_healthcheck = in->has_healthcheck;
 	snprintf(r->image, sizeof(r->image), "%s", in->image);
-	if (s->conf != NULL && s->conf->network != NULL && s->conf->network[0] != '\0') {
+	memcpy(old, r->addr, sizeof(old));
+	if (s->conf != NULL && compose_source_by_ip(s)) {
 		if (in->ip[0] != '\0')
 			snprintf(r->addr, sizeof(r->addr), "%s:%d", in->ip, s->conf->port);
 	} else if (in->host_port > 0) {
 		snprintf(r->addr, sizeof(r->addr), "127.0.0.1:%d", in->host_port);
 	}
+	/* Known late (a compose source found after adoption): the balancer must follow. */
+	if (r->state == REP_READY && strcmp(old, r->addr) != 0)
+		svc_membership_changed(s);
 	if (!in->running) {
 		if (r->state == REP_STARTING && r->adopted) {
 			/* Found running at start-up, never started by this daemon: its exit says

@@ -67,8 +67,13 @@ void
 rollout_define(struct svc *s)
 {
 	struct rollout *ro = &s->ro;
-	uint64_t gen = s->def != NULL ? rollout_hash(s->def, "", ro->restart) : 0;
+	uint64_t gen;
 
+	/* No definition (a compose source that went away): nothing new to roll to, and
+	 * the replicas of the last one are still current. */
+	if (s->def == NULL)
+		return;
+	gen = rollout_hash(s->def, "", ro->restart);
 	if (gen == ro->gen)
 		return;
 	if (ro->gen != 0)

@@ -26,7 +26,7 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	s->d = d;
 	snprintf(s->name, sizeof(s->name), "%s", conf->name);
 	s->conf = conf;
-	s->def = ctrdef_build(conf);
+	s->def = compose_source_wanted(conf) ? NULL : ctrdef_build(conf);
 	s->metric = NAN;
 	decide_state_init(&s->ds);
 	loop_timer_init(&s->kick, on_kick, s);
@@ -36,6 +36,7 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 		free(s);
 		return NULL;
 	}
+	compose_source_apply(s);
 	rollout_define(s);
 	return s;
 }
@@ -46,6 +47,7 @@ svc_free(struct svc *s)
 	if (s == NULL)
 		return;
 	loop_timer_stop(&s->d->loop, &s->kick);
+	compose_source_fini(s);
 	metric_fini(s);
 	traffic_fini(s);
 	cJSON_Delete(s->def);
@@ -62,8 +64,12 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 	s->conf = conf;
 	if (conf == NULL)
 		return;
-	cJSON_Delete(s->def);
-	s->def = ctrdef_build(conf);
+	/* A compose service keeps its definition until the source answers again. */
+	if (!compose_source_wanted(conf)) {
+		cJSON_Delete(s->def);
+		s->def = ctrdef_build(conf);
+	}
+	compose_source_apply(s);
 	rollout_define(s);
 	/* New bounds apply at once; the decision windows and cooldowns carry over. */
 	if (s->desired_set)
@@ -73,6 +79,18 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 	s->ntaken = 0;
 	traffic_changed(s); /* upstream_file or upstream_name may have changed */
 	svc_kick(s);
+}
+
+void
+svc_set_def(struct svc *s, cJSON *def)
+{
+	if (def == s->def)
+		return;
+	cJSON_Delete(s->def);
+	s->def = def;
+	rollout_define(s); /* a changed source rolls the replicas (README.md, "Rolling updates") */
+	if (def != NULL)
+		svc_kick(s); /* a creation may have been waiting for it */
 }
 
 int
@@ -406,6 +424,7 @@ plan_and_act(struct svc *s)
 	in.backoff_until = s->backoff_until;
 	in.taken = s->taken;
 	in.ntaken = s->ntaken;
+	in.create_blocked = compose_source_blocked(s);
 	rollout_pass(s, &in);
 	plan_reconcile(&in, acts, n + 1, &res);
 	/* Positions stay valid: only a create (always last) adds to s->reps. */

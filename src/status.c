@@ -2,6 +2,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 
+#include "ctrdef.h"
 #include "dockscaled.h"
 #include "lb.h"
 #include "service.h"
@@ -54,7 +55,8 @@ status_service(const struct svc *s, int64_t now)
 	if (c != NULL) {
 		cJSON_AddNumberToObject(o, "min_replicas", c->dp.min_replicas);
 		cJSON_AddNumberToObject(o, "max_replicas", c->dp.max_replicas);
-		cJSON_AddStringToObject(o, "image", c->image);
+		cJSON_AddStringToObject(o, "image", c->image != NULL ? c->image :
+		    ctrdef_image(s->def) != NULL ? ctrdef_image(s->def) : "");
 		cJSON_AddNumberToObject(o, "cooldown_up_left_ms",
 		    (double)decide_cooldown_left(&c->dp, &s->ds, now, DECIDE_UP));
 		cJSON_AddNumberToObject(o, "cooldown_down_left_ms",
@@ -90,6 +92,7 @@ status_service(const struct svc *s, int64_t now)
 		cJSON_AddNumberToObject(bal, "retry_in_ms", s->tr.failing && s->tr.retry_at > now ?
 		    (double)(s->tr.retry_at - now) : 0.0);
 	}
+	cJSON_AddItemToObject(o, "definition", compose_source_status(s, now));
 	reps = cJSON_AddArrayToObject(o, "replicas");
 	for (size_t i = 0; i < s->nreps && reps != NULL; i++)
 		if (s->reps[i]->state != REP_GONE)

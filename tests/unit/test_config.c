@@ -456,6 +456,32 @@ test_defaults(void **state)
 	config_free(&c); /* twice is fine */
 }
 
+/* README.md "A docker-compose service as the source": no image needed; port, network
+ * and health_path still route and probe. */
+static void
+test_compose_service(void **state)
+{
+	struct config c;
+	struct config_errors e;
+	const struct svc_conf *s;
+
+	assert_int_equal(load_text(*state, "[service web]\ncompose_project = shop_2\n"
+	    "compose_service = Web.v2\nport = 80\nnetwork = shop_2_default\nhealth_path = /h\n",
+	    &c, &e), 0);
+	assert_int_equal(e.n, 0);
+	s = config_service(&c, "web");
+	assert_null(s->image);
+	assert_string_equal(s->compose_project, "shop_2");
+	assert_string_equal(s->compose_service, "Web.v2");
+	assert_int_equal(s->port, 80);
+	config_free(&c);
+	/* Off by default. */
+	assert_int_equal(load_text(*state, "[service web]\nimage = app\n", &c, &e), 0);
+	assert_null(c.svcs[0].compose_project);
+	assert_null(c.svcs[0].compose_service);
+	config_free(&c);
+}
+
 static void
 test_no_service(void **state)
 {
@@ -886,6 +912,25 @@ static const struct err_case err_cases[] = {
 	      { 4, "policy: 'hpa' is not one of threshold, target" },
 	      { 6, "log_level: 'warn' is not one of debug, info, notice, warning, err" },
 	      { 7, "dry_run: 'maybe' is not a boolean (true/false, yes/no, on/off, 1/0)" } } },
+	/* README.md "A docker-compose service as the source": both keys or neither; the
+	 * container definition is then compose's alone (every F_CTR key refused). */
+	{ "compose keys", "[service web]\nimage = app\ncompose_project = shop\ncompose_service = web\n"
+	    "env = A=1\nmemory = 1G\nport = 80\nnetwork = shop_default\nhealth_path = /h\n"
+	    "[service a]\ncompose_project = shop\nupstream_file = /a\n"
+	    "[service b]\nupstream_file = /b\ncompose_service = web\ninit = false\n"
+	    "[service c]\nupstream_file = /c\ncompose_project = Shop\ncompose_service = -web\n"
+	    "[service d]\nupstream_file = /d\ncompose_project = shop.x\ncompose_service = w eb\n",
+	    { { 2, "service web: image cannot be set with compose_project/compose_service (the "
+	        "container definition comes from the compose container)" },
+	      { 5, "service web: env cannot be set with compose_project/compose_service" },
+	      { 6, "service web: memory cannot be set with compose_project/compose_service" },
+	      { 11, "service a: compose_project needs compose_service" },
+	      { 15, "service b: compose_service needs compose_project" },
+	      { 16, "service b: init cannot be set with compose_project/compose_service" },
+	      { 19, "compose_project: 'Shop' is not a docker-compose project name ([a-z0-9][a-z0-9_-]*)" },
+	      { 20, "compose_service: '-web' is not a docker-compose service name" },
+	      { 23, "compose_project: 'shop.x' is not a docker-compose project name" },
+	      { 24, "compose_service: 'w eb' is not a docker-compose service name" } } },
 	{ "missing image", "[service web]\nport = 80\n[service api]\nimage =\nupstream_file = /x\n",
 	    { { 1, "service web: image is required" }, { 4, "image: must be one non-empty word" } } },
 	{ "duplicate upstream_file", SVC "[service b]\nimage = b\n[service c]\nimage = c\nupstream_file = /c\n"
@@ -1102,6 +1147,7 @@ main(void)
 	    cmocka_unit_test(test_image_refs),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_no_service),
+	    cmocka_unit_test(test_compose_service),
 	    cmocka_unit_test(test_full_file),
 	    cmocka_unit_test(test_syntax_variants),
 	    cmocka_unit_test(test_listen_forms),

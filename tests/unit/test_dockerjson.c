@@ -293,6 +293,10 @@ test_list_skips_bad_entries(void **state)
 		"\":\"x\"}}",
 		"{\"Id\":\"a1\",\"Names\":[\"/x-1\"],\"State\":\"a-state-name-much-too-long\","
 		"\"Labels\":{\"" DOCKER_LABEL "\":\"x\"}}",
+		/* README.md "A docker-compose service as the source": compose's own container
+		 * is never ours, even if its image carries our label. */
+		"{\"Id\":\"a1\",\"Names\":[\"/shop_web_1\"],\"State\":\"running\",\"Labels\":{\""
+		DOCKER_LABEL "\":\"x\",\"com.docker.compose.project\":\"shop\"}}",
 		"\"just a string\"", "null", "[]",
 	};
 	static const char good[] = "{\"Id\":\"b2\",\"Names\":[\"/web-2\"],\"State\":\"exited\","
@@ -369,6 +373,9 @@ test_inspect_real(void **state)
 		{ FIX_INSPECT, 0, "", "running", true, HEALTH_HEALTHY, true, 0, "", "dsj-test" },
 		/* --network dsj-net --no-healthcheck: Ports {"8080/tcp": null}, Test ["NONE"] */
 		{ FIX_INSPECT_NET, 8080, "dsj-net", "running", true, HEALTH_NONE, false, 0,
+		    "172.18.0.2", "dsj-net1" },
+		/* no network named: the one it joined (HostConfig.NetworkMode) */
+		{ FIX_INSPECT_NET, 8080, NULL, "running", true, HEALTH_NONE, false, 0,
 		    "172.18.0.2", "dsj-net1" },
 		/* created, never started: no State.Health yet, Ports {} */
 		{ FIX_INSPECT_CREATED, 8080, "bridge", "created", false, HEALTH_NONE, true, 0, "",

@@ -136,6 +136,22 @@ test_check_text(void **state)
 	assert_null(json_parse_strict(B("{\"a\":1,\"a\":1}"), NULL, 0));
 }
 
+/* A Docker list: an array, strictly parsed, or nothing. */
+static void
+test_parse_array(void **state)
+{
+	cJSON *a = json_parse_array(" [1, {\"a\": 2}] ");
+
+	(void)state;
+	assert_non_null(a);
+	assert_int_equal(cJSON_GetArraySize(a), 2);
+	cJSON_Delete(a);
+	assert_null(json_parse_array("{}"));
+	assert_null(json_parse_array("[1] [2]"));
+	assert_null(json_parse_array("[{\"a\":1,\"a\":2}]"));
+	assert_null(json_parse_array(NULL));
+}
+
 int
 main(void)
 {
@@ -143,6 +159,7 @@ main(void)
 		cmocka_unit_test(test_accepted),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_check_text),
+		cmocka_unit_test(test_parse_array),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -260,6 +260,36 @@ test_no_free_name(void **state)
 	assert_int_equal(out[0].index, PLAN_MAX_INDEX);
 }
 
+/* README.md "A docker-compose service as the source": without a definition the planner
+ * holds creations and says why; retiring still works. */
+static void
+test_create_blocked(void **state)
+{
+	const struct plan_replica reps[] = { RD(1, 1), RD(2, 2) };
+	struct plan_input in = { 0 };
+	struct plan_action out[N_OF(reps) + 1];
+	struct plan_result res;
+
+	in.reps = reps;
+	in.nreps = N_OF(reps);
+	in.desired = 3;
+	in.max_replicas = 5;
+	in.now_ms = T0;
+	in.create_blocked = "definition: waiting for compose container shop/web";
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(res.nacts, 1);
+	assert_int_equal(out[0].kind, PLAN_HOLD);
+	assert_string_equal(out[0].reason,
+	    "scale up 2 -> 3: definition: waiting for compose container shop/web");
+	in.desired = 1;
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(out[0].kind, PLAN_RETIRE);
+	in.desired = 3;
+	in.create_blocked = NULL;
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(out[0].kind, PLAN_CREATE);
+}
+
 static void
 test_truncated(void **state)
 {
@@ -558,13 +588,14 @@ test_roll(void **state)
 int
 main(void)
 {
-	static struct CMUnitTest tests[N_OF(cases) + 6];
+	static struct CMUnitTest tests[N_OF(cases) + 7];
 	size_t n = 0;
 
 	for (size_t i = 0; i < N_OF(cases); i++)
 		tests[n++] = (struct CMUnitTest){ cases[i].name, run_case, NULL, NULL,
 			                          (void *)&cases[i] };
 	tests[n++] = (struct CMUnitTest){ "no free name", test_no_free_name, NULL, NULL, NULL };
+	tests[n++] = (struct CMUnitTest){ "create blocked", test_create_blocked, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "truncated", test_truncated, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "counts", test_counts, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "kind names", test_kind_names, NULL, NULL, NULL };
