@@ -77,7 +77,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := replica ctrdef rollout compose compose_source dockercompose plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
+TEST_service_EXTRA := replica retire ctrdef rollout compose compose_source dockercompose plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
 	prom docker dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text

@@ -245,6 +245,8 @@ void replica_discard(struct replica *r);
 void replica_advance(struct replica *r);
 /* A running container found at start-up with the retiring mark: drain and remove it. */
 void replica_adopt_retiring(struct replica *r);
+/* retire.c: a drained replica's stop (then its removal). */
+void replica_stop(struct replica *r);
 
 /* service.c helpers for replica.c */
 int svc_add_replica(struct svc *s, struct replica *r);
