@@ -9,7 +9,8 @@
 
 #include "config.h"
 
-#define KEYS_MAX 40 /* keys in the largest section: sizes pstate.seen */
+#define KEYS_MAX 80 /* keys in the largest section: sizes pstate.seen */
+#define CTR_KEYS_MAX 40 /* config_ctr.c's keys, after svc_keys in [service] */
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The order of SEC_DAEMON..SEC_SERVICE indexes config.c's section names and
@@ -21,6 +22,10 @@ enum ktype {
 	K_STR, K_IMAGE, K_ABSPATH, K_SOCKET, K_LISTEN, K_URL, K_TOKEN, K_LOGLEVEL, K_DUR,
 	K_INT, K_DBL, K_MEMORY, K_BOOL, K_ARGV, K_ENV, K_LIST, K_METRIC, K_POLICY,
 	K_HTTPPATH, K_UPNAME, K_NETWORK, K_HOSTS,
+	/* config_ctr.c's values (config_ctr_set_value) */
+	K_VOLUME, K_TMPFS, K_LABEL, K_ENVFILE, K_USER, K_CTRPATH, K_HOSTNAME, K_CAPS,
+	K_SECOPT, K_ULIMIT, K_EXTRAHOST, K_DNS, K_NAME, K_KV, K_SIGNAL, K_RESTART,
+	K_HEALTHCHECK, K_NETLIST, K_SIZE,
 };
 
 #define F_OPEN_LO 1u  /* the lower bound is exclusive */
@@ -32,6 +37,7 @@ enum ktype {
 #define F_TMP_SIBLING 64u /* a file replaced through a temporary file beside it */
 #define F_CTR 128u    /* part of the container definition (ctrdef.c builds it into the
                        * create body) */
+#define F_REPEAT 256u /* may be given more than once, each line adds a value */
 
 struct keydef {
 	const char *name;
@@ -90,5 +96,17 @@ void config_check_service(struct pstate *ps, const struct svc_conf *s);
 void config_check_services(struct pstate *ps, struct config *cfg);
 /* Checks across the [daemon] keys, once the whole file has been read. */
 void config_check_daemon(struct pstate *ps, const struct config *cfg);
+
+/* config_ctr.c: the container-definition keys of [service] beyond svc_keys. */
+
+/* The key called name in config_ctr.c's table and its index there, or NULL. */
+const struct keydef *config_ctr_key_find(const char *name, int *idx);
+/* config_set_value for the K_VOLUME..K_SIZE types. */
+bool config_ctr_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
+/* Checks across the container keys of a finished [service], and that its create body
+ * can be built (reported on its header line). */
+void config_ctr_check(struct pstate *ps, const struct svc_conf *s);
+/* Free the fields of c. */
+void config_ctr_free(struct ctr_conf *c);
 
 #endif

@@ -2,6 +2,8 @@
 #ifndef DOCKSCALE_CTRDEF_H
 #define DOCKSCALE_CTRDEF_H
 
+#include <stddef.h>
+
 #include "config.h"
 
 struct cJSON;
@@ -16,5 +18,8 @@ struct cJSON *ctrdef_build(const struct svc_conf *c);
 char *ctrdef_replica_body(const struct cJSON *def, const char *service);
 /* The definition's Image, or NULL. */
 const char *ctrdef_image(const struct cJSON *def);
+/* The i-th network (from 0) a replica joins after its create and before its start
+ * (README.md "Configuration", `networks`), or NULL past the last. */
+const char *ctrdef_extra_network(const struct cJSON *def, size_t i);
 
 #endif

@@ -72,6 +72,7 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 				    "service %s: alert '%s' is in both scale_up_alerts and "
 				    "scale_down_alerts",
 				    s->name, s->up_alerts.v[i]);
+	config_ctr_check(ps, s);
 }
 
 /* Separate from config_check_service: it needs every service, so it runs at the end. */
