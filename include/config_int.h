@@ -108,5 +108,30 @@ bool config_ctr_set_value(struct pstate *ps, const struct keydef *kd, void *p, c
 void config_ctr_check(struct pstate *ps, const struct svc_conf *s);
 /* Free the fields of c. */
 void config_ctr_free(struct ctr_conf *c);
+/* Helpers of the config_ctr*.c files. Report on the current line; always false. */
+__attribute__((format(printf, 2, 3))) bool config_ctr_bad(struct pstate *ps, const char *fmt,
+                                                          ...);
+/* Append a copy of v to sv; false when out of memory (ps->oom set). */
+bool config_ctr_push(struct pstate *ps, struct strv *sv, const char *v);
+/* Replace *dst by a copy of v; false when out of memory. */
+bool config_ctr_set_str(struct pstate *ps, char **dst, const char *v);
+/* Non-empty, and no whitespace or control character. */
+bool config_ctr_word(const char *s);
+/* The index of s in names (case-insensitive with nocase), or -1. */
+int config_ctr_find_name(const char *const *names, size_t n, const char *s, bool nocase);
+/* The index of the entry of sv that starts with key (keylen bytes) then sep, or -1. */
+int config_ctr_find_key(const struct strv *sv, const char *key, size_t keylen, char sep);
+
+/* config_ctr_proc.c: the values about the replica's process. */
+bool config_ctr_user_ok(const char *v);
+bool config_ctr_caps(struct pstate *ps, const char *k, struct strv *sv, const char *v);
+bool config_ctr_secopt(struct pstate *ps, const char *k, struct strv *sv, const char *v);
+bool config_ctr_ulimit(struct pstate *ps, const char *k, struct strv *sv, const char *v);
+bool config_ctr_signal(struct pstate *ps, const char *k, char **dst, const char *v);
+
+/* config_envfile.c: an env_file value: the file is read now, its KEY=VALUE lines go to
+ * the service's file_env (a later line or file wins). */
+bool config_ctr_env_file(struct pstate *ps, const struct keydef *kd, struct strv *files,
+                         const char *v);
 
 #endif

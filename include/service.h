@@ -57,6 +57,8 @@ struct replica {
 	double mem_bytes;
 	bool have_cpu_sample;
 	double cpu_pct;            /* last rate, percent of the replica's limit; <0 unknown */
+	int restart_count;         /* Docker's RestartCount at the last inspect */
+	size_t net_next;           /* extra networks joined so far (replica_net.c) */
 };
 
 /* A service's balancer membership: owned and written by traffic.c only. */
@@ -189,6 +191,20 @@ void replica_discard(struct replica *r);
 void replica_advance(struct replica *r);
 /* A running container found at start-up with the retiring mark: drain and remove it. */
 void replica_adopt_retiring(struct replica *r);
+/* Start a created replica (its networks joined). */
+void replica_start(struct replica *r);
+/* A start that did not end healthy: counted, and the next creation backs off. */
+void replica_failed_start(struct svc *s, const char *name, const char *why);
+
+/* replica_net.c: a created replica joins the definition's other networks, then
+ * replica_start. */
+void replica_join_networks(struct replica *r);
+
+/* replica_restart.c: Docker's restart policy (restart = on-failure) at work on r, seen
+ * in an inspect: a READY one leaves the upstream and is health-gated again, never
+ * counted as failed or replaced. True while Docker is restarting it (nothing else to
+ * judge in this inspect). */
+bool replica_docker_restart(struct replica *r, const struct docker_inspect *in);
 
 /* service.c helpers for replica.c */
 int svc_add_replica(struct svc *s, struct replica *r);

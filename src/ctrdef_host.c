@@ -162,19 +162,28 @@ add_ulimits(cJSON *hc, const struct strv *sv)
 	if ((arr = cJSON_AddArrayToObject(hc, "Ulimits")) == NULL)
 		return -1;
 	for (size_t i = 0; i < sv->n; i++) {
-		char name[32];
+		/* config_ctr.c stored it as NAME=SOFT:HARD */
+		const char *e = sv->v[i], *eq = strchr(e, '=');
+		char *end, *name;
 		long long soft, hard;
 
-		/* config_ctr.c stored it as NAME=SOFT:HARD */
-		if (sscanf(sv->v[i], "%31[^=]=%lld:%lld", name, &soft, &hard) != 3)
+		if (eq == NULL)
 			return -1;
-		if ((u = cJSON_CreateObject()) == NULL)
+		soft = strtoll(eq + 1, &end, 10);
+		if (*end != ':')
+			return -1;
+		hard = strtoll(end + 1, &end, 10);
+		if (*end != '\0' || (u = cJSON_CreateObject()) == NULL)
 			return -1;
 		if (!cJSON_AddItemToArray(arr, u)) {
 			cJSON_Delete(u);
 			return -1;
 		}
-		if (cJSON_AddStringToObject(u, "Name", name) == NULL ||
+		if ((name = strndup(e, (size_t)(eq - e))) == NULL)
+			return -1;
+		u = cJSON_AddStringToObject(u, "Name", name) != NULL ? u : NULL;
+		free(name);
+		if (u == NULL ||
 		    ctrdef_add_i64(u, "Soft", soft) == -1 || ctrdef_add_i64(u, "Hard", hard) == -1)
 			return -1;
 	}

@@ -79,8 +79,8 @@ replica_free(struct replica *r)
 }
 
 /* A start that did not end healthy: the next creation waits 1s, 2s, 4s ... 5min. */
-static void
-count_failed_start(struct svc *s, const char *name, const char *why)
+void
+replica_failed_start(struct svc *s, const char *name, const char *why)
 {
 	int64_t delay = BACKOFF_BASE_MS;
 
@@ -187,6 +187,8 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 	} else if (in->host_port > 0) {
 		snprintf(r->addr, sizeof(r->addr), "127.0.0.1:%d", in->host_port);
 	}
+	if (replica_docker_restart(r, in))
+		return;
 	if (!in->running) {
 		if (r->state == REP_STARTING && r->adopted) {
 			/* Found running at start-up, never started by this daemon: its exit says
@@ -195,7 +197,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 			    r->name, in->exit_code);
 			s->replaced++;
 		} else if (r->state == REP_STARTING) {
-			count_failed_start(s, r->name, "exited");
+			replica_failed_start(s, r->name, "exited");
 		} else if (r->state == REP_READY) {
 			log_warning("%s: replica %s exited (code %d); replacing it", s->name,
 			    r->name, in->exit_code);
@@ -212,7 +214,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 			s->replaced++;
 			replica_retire(r);
 		} else if (in->health == HEALTH_UNHEALTHY && r->state == REP_STARTING) {
-			count_failed_start(s, r->name, "unhealthy");
+			replica_failed_start(s, r->name, "unhealthy");
 			replica_retire(r);
 		}
 	} else {
@@ -272,7 +274,7 @@ replica_poll(struct loop *l, struct loop_timer *t)
 
 		snprintf(why, sizeof(why), "not healthy within %llds",
 		    (long long)s->conf->start_timeout_ms / 1000);
-		count_failed_start(s, r->name, why);
+		replica_failed_start(s, r->name, why);
 		replica_retire(r);
 		svc_kick(s);
 		return;
@@ -296,7 +298,7 @@ on_started(void *arg, const struct docker_reply *rep)
 		return;
 	}
 	if (!rep->ok) {
-		count_failed_start(s, r->name, rep->error);
+		replica_failed_start(s, r->name, rep->error);
 		replica_discard(r);
 		svc_kick(s);
 		return;
@@ -326,7 +328,7 @@ on_created(void *arg, const struct docker_reply *rep, const char *id)
 			    "using the next free name", s->name, r->name);
 			svc_name_taken(s, r->index);
 		} else {
-			count_failed_start(s, r->name, rep->error);
+			replica_failed_start(s, r->name, rep->error);
 		}
 		r->state = REP_GONE;
 		svc_kick(s);
@@ -341,6 +343,15 @@ on_created(void *arg, const struct docker_reply *rep, const char *id)
 		replica_advance(r);
 		return;
 	}
+	r->net_next = 0;
+	replica_join_networks(r);
+}
+
+void
+replica_start(struct replica *r)
+{
+	struct svc *s = r->svc;
+
 	if (s->d->stopping || docker_start(s->d->docker, r->id, on_started, r) == -1) {
 		r->busy = false;
 		s->op_busy = false;
