@@ -335,16 +335,8 @@ on_created(void *arg, const struct docker_reply *rep, const char *id)
 		return;
 	}
 	snprintf(r->id, sizeof(r->id), "%s", id);
-	if (r->state != REP_CREATING) {
-		/* Retired while the create ran: remove it instead of starting it. */
-		r->busy = false;
-		s->op_busy = false;
-		r->stopped = true;
-		replica_advance(r);
-		return;
-	}
 	r->net_next = 0;
-	replica_join_networks(r);
+	replica_join_networks(r); /* then replica_start, unless retired meanwhile */
 }
 
 void

@@ -12,15 +12,7 @@ on_connected(void *arg, const struct docker_reply *rep)
 	struct replica *r = arg;
 	struct svc *s = r->svc;
 
-	if (r->state != REP_CREATING) {
-		/* Retired while the connect ran: remove it instead of starting it. */
-		r->busy = false;
-		s->op_busy = false;
-		r->stopped = true;
-		replica_advance(r);
-		return;
-	}
-	if (!rep->ok) {
+	if (!rep->ok && r->state == REP_CREATING) {
 		char why[300];
 
 		snprintf(why, sizeof(why), "joining network %s: %s",
@@ -43,6 +35,14 @@ replica_join_networks(struct replica *r)
 	struct svc *s = r->svc;
 	const char *net = ctrdef_extra_network(s->def, r->net_next);
 
+	if (r->state != REP_CREATING) {
+		/* Retired while the create or a connect ran: remove it instead of starting. */
+		r->busy = false;
+		s->op_busy = false;
+		r->stopped = true;
+		replica_advance(r);
+		return;
+	}
 	if (net == NULL) {
 		replica_start(r);
 		return;
