@@ -44,6 +44,12 @@ struct ctr_conf {
 	struct strv ulimits;      /* NAME=SOFT:HARD (HARD filled in) */
 	struct strv extra_hosts;  /* NAME:IP */
 	struct strv dns;
+	struct strv dns_search;   /* domains */
+	struct strv dns_opts;     /* resolv.conf options */
+	char *domainname;
+	struct strv sysctls;      /* KEY=VALUE, namespaced ones only */
+	struct strv group_add;    /* supplementary groups */
+	int oom_score_adj;        /* -1000..1000; 0 = Docker's default */
 	char *log_driver;
 	struct strv log_opts;     /* KEY=VALUE */
 	char *stop_signal;

@@ -25,7 +25,7 @@ enum ktype {
 	/* config_ctr.c's values (config_ctr_set_value) */
 	K_VOLUME, K_TMPFS, K_LABEL, K_ENVFILE, K_USER, K_CTRPATH, K_HOSTNAME, K_CAPS,
 	K_SECOPT, K_ULIMIT, K_EXTRAHOST, K_DNS, K_NAME, K_KV, K_SIGNAL, K_RESTART,
-	K_HEALTHCHECK, K_NETLIST, K_SIZE,
+	K_HEALTHCHECK, K_NETLIST, K_SIZE, K_SYSCTL, K_DOMAIN, K_WORD, K_GROUP,
 };
 
 #define F_OPEN_LO 1u  /* the lower bound is exclusive */

@@ -46,6 +46,12 @@ static const struct keydef ctr_keys[] = {
 	KEY("ulimit", K_ULIMIT, S(ulimits), 0, 0, R),
 	KEY("extra_host", K_EXTRAHOST, S(extra_hosts), 0, 0, R),
 	KEY("dns", K_DNS, S(dns), 0, 0, R),
+	KEY("dns_search", K_DOMAIN, S(dns_search), 0, 253, R),
+	KEY("dns_opt", K_WORD, S(dns_opts), 0, 0, R),
+	KEY("domainname", K_HOSTNAME, S(domainname), 0, 253, 0),
+	KEY("sysctl", K_SYSCTL, S(sysctls), 0, 0, R),
+	KEY("group_add", K_GROUP, S(group_add), 0, 0, R),
+	KEY("oom_score_adj", K_INT, S(oom_score_adj), -1000, 1000, 0),
 	KEY("log_driver", K_NAME, S(log_driver), 0, 64, 0),
 	KEY("log_opt", K_KV, S(log_opts), 0, 0, R),
 	KEY("stop_signal", K_SIGNAL, S(stop_signal), 0, 0, 0),
@@ -370,8 +376,8 @@ config_ctr_set_value(struct pstate *ps, const struct keydef *kd, void *p, const 
 		return config_ctr_set_str(ps, p, v);
 	case K_HOSTNAME:
 		if (!host_name(v, (size_t)kd->hi))
-			return config_ctr_bad(ps, "%s: '%s' is not a host name (letters, digits, '-', '.'; at "
-			    "most %.0f)", k, v, kd->hi);
+			return config_ctr_bad(ps, "%s: '%s' is not a host name (letters, digits, "
+			    "'-', '.'; at most %.0f)", k, v, kd->hi);
 		return config_ctr_set_str(ps, p, v);
 	case K_CAPS:
 		return config_ctr_caps(ps, k, p, v);
@@ -385,6 +391,26 @@ config_ctr_set_value(struct pstate *ps, const struct keydef *kd, void *p, const 
 		if (!ip_addr(v))
 			return config_ctr_bad(ps, "%s: '%s' is not an IP address", k, v);
 		return config_ctr_push(ps, p, v);
+	case K_DOMAIN:
+		if (!host_name(v, (size_t)kd->hi))
+			return config_ctr_bad(ps, "%s: '%s' is not a domain name", k, v);
+		return config_ctr_push(ps, p, v);
+	case K_WORD:
+		if (!config_ctr_word(v))
+			return config_ctr_bad(ps, "%s: '%s' must be one word", k, v);
+		return config_ctr_push(ps, p, v);
+	case K_GROUP:
+		if (!config_valid_chars(v, "_.-"))
+			return config_ctr_bad(ps, "%s: '%s' is not a group name or id", k, v);
+		return config_ctr_push(ps, p, v);
+	case K_SYSCTL:
+		/* Docker refuses the others: they are not namespaced, the host would change. */
+		if (strncmp(v, "net.", 4) != 0 && strncmp(v, "kernel.shm", 10) != 0 &&
+		    strncmp(v, "kernel.msg", 10) != 0 && strncmp(v, "kernel.sem=", 11) != 0 &&
+		    strncmp(v, "fs.mqueue.", 10) != 0)
+			return config_ctr_bad(ps, "%s: '%s' is not a namespaced sysctl (net.*, "
+			    "kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)", k, v);
+		return set_kv(ps, kd, p, v);
 	case K_NAME:
 		if (!isalnum((unsigned char)v[0]) || !config_valid_chars(v, "_.-/:") ||
 		    strlen(v) > (size_t)kd->hi)
@@ -475,13 +501,15 @@ config_ctr_free(struct ctr_conf *c)
 {
 	struct strv *vs[] = { &c->volumes, &c->tmpfs, &c->labels, &c->env_files, &c->file_env,
 		&c->entrypoint, &c->cap_add, &c->cap_drop, &c->security_opt, &c->ulimits,
-		&c->extra_hosts, &c->dns, &c->log_opts, &c->healthcheck, &c->networks };
+		&c->extra_hosts, &c->dns, &c->dns_search, &c->dns_opts, &c->sysctls, &c->group_add,
+		&c->log_opts, &c->healthcheck, &c->networks };
 
 	for (size_t i = 0; i < NKEYS(vs); i++)
 		strv_free(vs[i]);
 	free(c->user);
 	free(c->working_dir);
 	free(c->hostname);
+	free(c->domainname);
 	free(c->log_driver);
 	free(c->stop_signal);
 	memset(c, 0, sizeof(*c));

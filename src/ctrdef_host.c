@@ -145,6 +145,7 @@ ctrdef_config(cJSON *root, const struct svc_conf *c)
 	    add_str(root, "User", k->user) == -1 ||
 	    add_str(root, "WorkingDir", k->working_dir) == -1 ||
 	    add_str(root, "Hostname", k->hostname) == -1 ||
+	    add_str(root, "Domainname", k->domainname) == -1 ||
 	    add_str(root, "StopSignal", k->stop_signal) == -1 ||
 	    add_map(root, "Labels", &k->labels, '=') == -1 || add_healthcheck(root, k) == -1 ||
 	    add_networks(root, c) == -1)
@@ -240,7 +241,12 @@ ctrdef_host(cJSON *hc, const struct svc_conf *c)
 	    (k->pids_limit > 0 && ctrdef_add_i64(hc, "PidsLimit", k->pids_limit) == -1) ||
 	    (k->shm_size > 0 && ctrdef_add_i64(hc, "ShmSize", k->shm_size) == -1) ||
 	    add_ulimits(hc, &k->ulimits) == -1 || add_list(hc, "ExtraHosts", &k->extra_hosts) == -1 ||
-	    add_list(hc, "Dns", &k->dns) == -1 || add_log(hc, k) == -1)
+	    add_list(hc, "Dns", &k->dns) == -1 || add_list(hc, "DnsSearch", &k->dns_search) == -1 ||
+	    add_list(hc, "DnsOptions", &k->dns_opts) == -1 ||
+	    add_map(hc, "Sysctls", &k->sysctls, '=') == -1 ||
+	    add_list(hc, "GroupAdd", &k->group_add) == -1 ||
+	    (k->oom_score_adj != 0 && ctrdef_add_i64(hc, "OomScoreAdj", k->oom_score_adj) == -1) ||
+	    add_log(hc, k) == -1)
 		return -1;
 	/* "no" unless on-failure: Docker restarting replicas behind our back (always,
 	 * unless-stopped) would fight dockscale's own replacement of dead ones. */

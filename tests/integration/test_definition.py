@@ -77,6 +77,12 @@ def every_key(res):
         "ulimit = nofile=1024:2048",
         "extra_host = db.ctrkeys:10.1.2.3",
         "dns = 10.1.2.53",
+        "dns_search = corp.ctrkeys",
+        "dns_opt = ndots:2",
+        "domainname = corp.ctrkeys",
+        "sysctl = net.core.somaxconn=1024",
+        "group_add = 1234",
+        "oom_score_adj = 100",
         "log_driver = json-file",
         "log_opt = max-size=1m",
         "log_opt = max-file=2",
@@ -123,6 +129,11 @@ def test_every_key_lands_in_docker_inspect(daemon_factory, svc, res):
         assert hc["Ulimits"] == [{"Name": "nofile", "Soft": 1024, "Hard": 2048}]
         assert hc["ExtraHosts"] == ["db.ctrkeys:10.1.2.3"]
         assert hc["Dns"] == ["10.1.2.53"]
+        assert hc["DnsSearch"] == ["corp.ctrkeys"] and hc["DnsOptions"] == ["ndots:2"]
+        assert cfg["Domainname"] == "corp.ctrkeys"
+        assert hc["Sysctls"] == {"net.core.somaxconn": "1024"}
+        assert hc["GroupAdd"] == ["1234"]
+        assert hc["OomScoreAdj"] == 100
         assert hc["LogConfig"] == {"Type": "json-file",
                                    "Config": {"max-size": "1m", "max-file": "2"}}
         assert cfg["StopSignal"] == "SIGINT"

@@ -160,7 +160,10 @@ test_every_key_in_body(void **state)
 	    "stop_signal = quit\nrestart = on-failure:3\n"
 	    "healthcheck = CMD /app --health \"x y\"\nhealthcheck_interval = 2s\n"
 	    "healthcheck_timeout = 1500ms\nhealthcheck_start_period = 1m\n"
-	    "healthcheck_retries = 4\nnetworks = back, side\n",
+	    "healthcheck_retries = 4\nnetworks = back, side\n"
+	    "dns_search = corp.example\ndns_opt = ndots:2\ndomainname = corp.example\n"
+	    "sysctl = net.core.somaxconn=1024\nsysctl = kernel.shmmax=65536\n"
+	    "group_add = 1234\ngroup_add = audio\noom_score_adj = -500\n",
 	    tmpfile_path("a.env"), tmpfile_path("b.env"));
 	b = body_of(text);
 	want_strs(b, "HostConfig|Binds", STRS("ctrkeys-data:/data", "/srv/static:/static:ro"));
@@ -199,6 +202,13 @@ test_every_key_in_body(void **state)
 	want_int(b, "Healthcheck|Timeout", "1500000000");
 	want_int(b, "Healthcheck|StartPeriod", "60000000000");
 	want_int(b, "Healthcheck|Retries", "4");
+	want_strs(b, "HostConfig|DnsSearch", STRS("corp.example"));
+	want_strs(b, "HostConfig|DnsOptions", STRS("ndots:2"));
+	want_str(b, "Domainname", "corp.example");
+	want_str(b, "HostConfig|Sysctls|net.core.somaxconn", "1024");
+	want_str(b, "HostConfig|Sysctls|kernel.shmmax", "65536");
+	want_strs(b, "HostConfig|GroupAdd", STRS("1234", "audio"));
+	want_int(b, "HostConfig|OomScoreAdj", "-500");
 	/* API 1.41 creates on one network: the others are connected before the start */
 	want_str(b, "HostConfig|NetworkMode", "front");
 	assert_non_null(at(b, "NetworkingConfig|EndpointsConfig|front"));
@@ -332,6 +342,13 @@ static const struct bad bads[] = {
 	{ "healthcheck_retries = 0", 6, "healthcheck_retries: '0' is not an integer in 1..10000" },
 	{ "networks = bad/name", 6, "networks: 'bad/name' is not a Docker network name" },
 	{ "networks = a, a", 6, "networks: a is listed twice" },
+	{ "dns_search = -corp", 6, "dns_search: '-corp' is not a domain name" },
+	{ "dns_opt = a b", 6, "dns_opt: 'a b' must be one word" },
+	{ "domainname = a..b_", 6, "domainname: 'a..b_' is not a host name" },
+	{ "sysctl = vm.swappiness=10", 6, "sysctl: 'vm.swappiness=10' is not a namespaced sysctl" },
+	{ "sysctl = net.ipv4.ip_forward", 6, "sysctl: 'net.ipv4.ip_forward' is not KEY=VALUE" },
+	{ "group_add = a b", 6, "group_add: 'a b' is not a group name or id" },
+	{ "oom_score_adj = 1001", 6, "oom_score_adj: '1001' is not an integer in -1000..1000" },
 	/* checks across keys: on the [service] line */
 	{ "healthcheck = none\nhealthcheck_interval = 1s", 4,
 	  "service web: healthcheck = none takes no healthcheck_* keys" },
