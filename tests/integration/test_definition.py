@@ -226,3 +226,37 @@ def test_reload_rereads_env_files_and_keeps_the_old_config_on_a_broken_one(
     assert f"env_file {envf}:2: not NAME=value" in d.log()
     assert "keeping the running configuration" in d.log()
     assert status(d, svc)["ready"] == 2
+
+
+def test_healthcheck_durations_alone_tune_the_images_test(daemon_factory, svc):
+    d = daemon_factory(conf(svc, ["healthcheck_interval = 2s",
+                                  "healthcheck_retries = 5"])).start()
+    s = wait_ready(d, svc, 1)
+    hc = dk.inspect(s["replicas"][0]["id"])["Config"]["Healthcheck"]
+    assert hc["Test"] == ["CMD", "/app", "--health"]  # the image's
+    assert hc["Interval"] == 2 * 10**9 and hc["Retries"] == 5
+    assert s["replicas"][0]["health"] == "healthy"
+
+
+def test_networks_without_network_and_a_missing_one(daemon_factory, svc, res):
+    """Without `network` a replica is published on 127.0.0.1 and still joins `networks`;
+    a network that does not exist is a failed start naming it, and leaves no container."""
+    net = res["nets"][0]
+    d = daemon_factory(conf(svc, [f"networks = {net}"])).start()
+    s = wait_ready(d, svc, 1)
+    r = s["replicas"][0]
+    assert set(dk.inspect(r["id"])["NetworkSettings"]["Networks"]) == {"bridge", net}
+    assert r["address"].startswith("127.0.0.1:")
+    assert http("GET", f"http://{r['address']}/")[0] == 200
+    d.stop()
+    dk.cleanup(svc)
+    missing = f"{res['tag']}-missing"
+    d = daemon_factory(conf(svc, [f"networks = {missing}"])).start()
+    wait_for(lambda: status(d, svc)["failed_starts_total"] >= 1, timeout=30,
+             what="a failed start")
+    # Docker takes the connect of a created container and checks the network at start
+    assert f"failed to start (network {missing} not found)" in d.log()
+    wait_for(lambda: all(c["State"] != "running" for c in dk.containers(svc)) and
+             status(d, svc)["ready"] == 0, timeout=10, what="nothing running")
+    wait_for(lambda: not [c for c in dk.containers(svc) if c["State"] == "created"] or
+             status(d, svc)["backoff_left_ms"] > 0, timeout=10, what="created one removed")
