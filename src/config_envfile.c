@@ -2,9 +2,12 @@
  * reload (README.md "Configuration", env_file). */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config_int.h"
 
@@ -39,49 +42,91 @@ env_line(struct pstate *ps, const char *path, int ln, struct strv *env, char *s)
 	return config_ctr_push(ps, env, s);
 }
 
+/* The whole file into a malloc'd, NUL-terminated buffer of *len bytes. Only a regular
+ * file of at most ENV_FILE_MAX bytes: a FIFO or a device (/dev/zero) must not hang or
+ * fill the loader. */
+static char *
+slurp(struct pstate *ps, const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0;
+
+	if (fd < 0) {
+		config_ctr_bad(ps, "env_file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		config_ctr_bad(ps, "env_file %s: not a regular file", path);
+		goto fail;
+	}
+	if (st.st_size > ENV_FILE_MAX) {
+		config_ctr_bad(ps, "env_file %s: longer than %d bytes", path, ENV_FILE_MAX);
+		goto fail;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		ps->oom = true;
+		goto fail;
+	}
+	while (n < (size_t)st.st_size) { /* a file that grows meanwhile is read to its size */
+		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			config_ctr_bad(ps, "env_file %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*len = n;
+	close(fd);
+	return buf;
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
 /* Read an env file now (at load, and so at every reload). */
 static bool
 read_env_file(struct pstate *ps, struct strv *env, const char *path)
 {
-	FILE *fp = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0, total = 0;
-	ssize_t len;
+	size_t len, off = 0;
+	char *buf = slurp(ps, path, &len);
 	int ln = 0;
-	bool ok = true;
+	bool ok = buf != NULL;
 
-	if (fp == NULL)
-		return config_ctr_bad(ps, "env_file %s: %s", path, strerror(errno));
-	while ((len = getline(&line, &cap, fp)) >= 0) {
-		char *s = line;
+	while (buf != NULL && off < len) {
+		char *s = buf + off, *nl = memchr(s, '\n', len - off);
+		size_t n = nl != NULL ? (size_t)(nl - s) : len - off;
 
+		off += n + 1;
 		ln++;
-		total += (size_t)len;
-		if (total > ENV_FILE_MAX) {
-			ok = config_ctr_bad(ps, "env_file %s: longer than %d bytes", path, ENV_FILE_MAX);
-			break;
-		}
-		if (strlen(line) != (size_t)len) {
+		s[n] = '\0';
+		if (strlen(s) != n) {
 			ok = config_ctr_bad(ps, "env_file %s:%d: NUL byte", path, ln);
 			continue;
 		}
-		while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
-			s[--len] = '\0';
+		while (n > 0 && s[n - 1] == '\r')
+			s[--n] = '\0';
 		s += strspn(s, " \t");
 		if (*s == '\0' || *s == '#')
 			continue;
 		if (!env_line(ps, path, ln, env, s))
 			ok = false;
 	}
-	if (ferror(fp))
-		ok = config_ctr_bad(ps, "env_file %s: %s", path, strerror(errno));
-	free(line);
-	fclose(fp);
+	free(buf);
 	return ok;
 }
 
 bool
-config_ctr_env_file(struct pstate *ps, const struct keydef *kd, struct strv *files, const char *v)
+config_ctr_env_file(struct pstate *ps, const struct keydef *kd, struct strv *files,
+                    const char *v)
 {
 	struct ctr_conf *c = (struct ctr_conf *)((char *)files - offsetof(struct ctr_conf,
 	    env_files));

@@ -298,6 +298,8 @@ static const struct bad bads[] = {
 	{ "env_file = relative.env", 6, "env_file: 'relative.env' is not an absolute path" },
 	{ "env_file = /nonexistent/ctrkeys.env", 6,
 	  "env_file /nonexistent/ctrkeys.env: No such file or directory" },
+	{ "env_file = /dev/zero", 6, "env_file /dev/zero: not a regular file" },
+	{ "env_file = /tmp", 6, "env_file /tmp: not a regular file" },
 	{ "user = a b", 6, "user: 'a b' is not USER[:GROUP]" },
 	{ "user = :grp", 6, "user: ':grp' is not USER[:GROUP]" },
 	{ "user = a\nuser = b", 7, "duplicate key 'user' (first on line 6)" },
@@ -391,7 +393,7 @@ test_env_file_errors(void **state)
 	struct config_errors e;
 
 	(void)state;
-	write_file("bad.env", "# ok\nGOOD=1\nSECRET VALUE\n=nokey\nA B=1\n");
+	write_file("bad.env", "# ok\r\nGOOD=1\nSECRET VALUE\n=nokey\nA B=1\nLAST=no newline");
 	snprintf(text, sizeof(text), HEAD "env_file = %s\n", tmpfile_path("bad.env"));
 	assert_int_equal(load(text, &c, &e), -1);
 	assert_int_equal(e.n, 3);
@@ -402,6 +404,23 @@ test_env_file_errors(void **state)
 	}
 	/* the value may be a secret: never in the message */
 	assert_null(strstr(e.msg[0], "SECRET"));
+	config_errors_free(&e);
+
+	/* bounded: a file over 1 MiB is refused, not read */
+	{
+		FILE *fp = fopen(tmpfile_path("big.env"), "w");
+
+		assert_non_null(fp);
+		for (int i = 0; i < 1024 * 1024 / 8 + 1; i++)
+			fputs("A=12345\n", fp);
+		assert_int_equal(fclose(fp), 0);
+	}
+	snprintf(text, sizeof(text), HEAD "env_file = %s\n", tmpfile_path("big.env"));
+	assert_int_equal(load(text, &c, &e), -1);
+	snprintf(want, sizeof(want), "%s:6: env_file %s: longer than 1048576 bytes",
+	    tmpfile_path("t.conf"), tmpfile_path("big.env"));
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.msg[0], want);
 	config_errors_free(&e);
 }
 
@@ -440,7 +459,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	static const char *const names[] = { "t.conf", "a.env", "b.env", "bad.env", "r.env" };
+	static const char *const names[] = { "t.conf", "a.env", "b.env", "bad.env", "r.env",
+		"big.env" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
