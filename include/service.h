@@ -173,6 +173,7 @@ struct cJSON;
 struct cJSON *status_service(const struct svc *s, int64_t now);
 
 /* replica.c: one replica's lifecycle. */
+#define REPLICA_POLL_STARTING_MS 500 /* health polling while a replica starts */
 /* A replica leaving (drain, stop) is renamed <service>-<n>.retiring-<id12> first, so a
  * daemon restarted meanwhile finishes its removal instead of adopting it (README.md,
  * Restart safety). The name <service>-<n> is free again from then on. */

@@ -18,7 +18,6 @@
 
 #define HOSTNAME_MAX 64            /* the kernel's HOST_NAME_MAX */
 #define RETRIES_MAX 10000
-#define USER_MAX 256 /* config_ctr_proc.c bounds each part the same */
 #define RESERVED_LABEL "io.dockscale."
 
 /* clang-format off */
@@ -32,7 +31,7 @@ static const struct keydef ctr_keys[] = {
 	KEY("tmpfs", K_TMPFS, S(tmpfs), 0, 0, R),
 	KEY("label", K_LABEL, S(labels), 0, 0, R),
 	KEY("env_file", K_ENVFILE, S(env_files), 0, PATH_MAX - 1, R),
-	KEY("user", K_USER, S(user), 0, USER_MAX, 0),
+	KEY("user", K_USER, S(user), 0, 0, 0),
 	KEY("working_dir", K_CTRPATH, S(working_dir), 0, PATH_MAX - 1, 0),
 	KEY("entrypoint", K_ARGV, S(entrypoint), 0, 0, 0),
 	KEY("hostname", K_HOSTNAME, S(hostname), 0, HOSTNAME_MAX, 0),

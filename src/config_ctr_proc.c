@@ -9,8 +9,6 @@
 
 #include "config_int.h"
 
-#define USER_MAX 256
-
 /* clang-format off */
 /* Linux capabilities Docker 20.10 knows, without CAP_ (README "Configuration"). */
 static const char *const cap_names[] = {
@@ -41,10 +39,10 @@ bool
 config_ctr_user_ok(const char *v)
 {
 	const char *colon = strchr(v, ':');
-	char name[USER_MAX + 1];
+	char name[CTR_USER_MAX + 1];
 	size_t n = colon != NULL ? (size_t)(colon - v) : strlen(v);
 
-	if (n == 0 || n > USER_MAX)
+	if (n == 0 || n > CTR_USER_MAX)
 		return false;
 	memcpy(name, v, n);
 	name[n] = '\0';

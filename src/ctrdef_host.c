@@ -182,9 +182,12 @@ add_ulimits(cJSON *hc, const struct strv *sv)
 		}
 		if ((name = strndup(e, (size_t)(eq - e))) == NULL)
 			return -1;
-		u = cJSON_AddStringToObject(u, "Name", name) != NULL ? u : NULL;
+		if (cJSON_AddStringToObject(u, "Name", name) == NULL) {
+			free(name);
+			return -1;
+		}
 		free(name);
-		if (u == NULL ||
+		if (
 		    ctrdef_add_i64(u, "Soft", soft) == -1 || ctrdef_add_i64(u, "Hard", hard) == -1)
 			return -1;
 	}

@@ -9,7 +9,6 @@
 #include "log.h"
 #include "service.h"
 
-#define POLL_STARTING_MS 500    /* health polling while a replica starts */
 #define PROBE_TIMEOUT_MS 2000
 #define PROBE_FAILS_UNHEALTHY 3 /* consecutive failed probes that retire a replica */
 #define BACKOFF_BASE_MS 1000
@@ -280,7 +279,7 @@ replica_poll(struct loop *l, struct loop_timer *t)
 		return;
 	}
 	replica_refresh(r);
-	loop_timer_start(l, &r->timer, POLL_STARTING_MS);
+	loop_timer_start(l, &r->timer, REPLICA_POLL_STARTING_MS);
 }
 
 /* ---- creation ------------------------------------------------------------------------ */
@@ -307,7 +306,7 @@ on_started(void *arg, const struct docker_reply *rep)
 	r->born_ms = loop_now(&s->d->loop);
 	log_info("%s: replica %s started (%.12s)", s->name, r->name, r->id);
 	replica_refresh(r);
-	loop_timer_start(&s->d->loop, &r->timer, POLL_STARTING_MS);
+	loop_timer_start(&s->d->loop, &r->timer, REPLICA_POLL_STARTING_MS);
 	svc_kick(s);
 }
 

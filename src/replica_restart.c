@@ -5,8 +5,6 @@
 #include "log.h"
 #include "service.h"
 
-#define POLL_MS 500 /* replica.c's polling of a starting replica */
-
 bool
 replica_docker_restart(struct replica *r, const struct docker_inspect *in)
 {
@@ -29,7 +27,7 @@ replica_docker_restart(struct replica *r, const struct docker_inspect *in)
 		r->born_ms = loop_now(&s->d->loop);
 		r->probe_failures = 0;
 		svc_membership_changed(s);
-		loop_timer_start(&s->d->loop, &r->timer, POLL_MS);
+		loop_timer_start(&s->d->loop, &r->timer, REPLICA_POLL_STARTING_MS);
 	} else if (r->state == REP_STARTING) {
 		log_info("%s: replica %s is being restarted by Docker (restart %d)", s->name,
 		    r->name, in->restart_count);
