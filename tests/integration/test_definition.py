@@ -187,6 +187,7 @@ def test_on_failure_restart_is_not_a_failure_nor_a_replacement(daemon_factory, s
         time.sleep(0.1)
     assert seen_restart and back_since is not None, d.log()
     assert "is being restarted by Docker" in d.log()
+    assert status(d, svc)["replicas"][0]["restarts"] >= 1
     code, body, _ = http("GET", f"http://{status(d, svc)['replicas'][0]['address']}/")
     assert code == 200
 
