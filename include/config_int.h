@@ -100,6 +100,8 @@ void config_check_daemon(struct pstate *ps, const struct config *cfg);
 
 /* config_ctr.c: the container-definition keys of [service] beyond svc_keys. */
 
+/* config_ctr.c's table (*n keys); its key j is pstate.seen[NKEYS(svc_keys) + j]. */
+const struct keydef *config_ctr_keys(size_t *n);
 /* The key called name in config_ctr.c's table and its index there, or NULL. */
 const struct keydef *config_ctr_key_find(const char *name, int *idx);
 /* config_set_value for the K_VOLUME..K_SIZE types. */

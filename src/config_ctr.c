@@ -436,6 +436,13 @@ config_ctr_set_value(struct pstate *ps, const struct keydef *kd, void *p, const 
 }
 
 const struct keydef *
+config_ctr_keys(size_t *n)
+{
+	*n = NKEYS(ctr_keys);
+	return ctr_keys;
+}
+
+const struct keydef *
 config_ctr_key_find(const char *name, int *idx)
 {
 	for (size_t i = 0; i < NKEYS(ctr_keys); i++) {

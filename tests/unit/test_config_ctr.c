@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_int.h"
 #include "ctrdef.h"
 
 #define HEAD "[nginx]\ntest_command = /bin/true\nreload_command = /bin/true\n" \
@@ -359,6 +360,31 @@ static const struct bad bads[] = {
 	{ "volume = v1:/data\ntmpfs = /data", 4, "service web: two mounts on /data" },
 };
 
+/* Every container key is F_CTR (a compose-sourced service refuses them all) and is
+ * found through config_key_find after svc_keys. */
+static void
+test_all_flagged(void **state)
+{
+	size_t n;
+	const struct keydef *k = config_ctr_keys(&n);
+	int base;
+
+	(void)state;
+	assert_true(n >= 30);
+	assert_non_null(config_key_find(SEC_SERVICE, k[0].name, &base));
+	assert_true(base > 0); /* after svc_keys */
+	for (size_t j = 0; j < n; j++) {
+		int idx;
+		const struct keydef *f = config_key_find(SEC_SERVICE, k[j].name, &idx);
+
+		assert_true(k[j].flags & F_CTR);
+		assert_ptr_equal(f, &k[j]);
+		assert_int_equal(idx, base + (int)j);
+		assert_true(idx < KEYS_MAX);
+		assert_null(config_key_find(SEC_DAEMON, k[j].name, &idx));
+	}
+}
+
 static void
 test_bad_values(void **state)
 {
@@ -474,6 +500,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_key_in_body),
 		cmocka_unit_test(test_defaults_and_variants),
+		cmocka_unit_test(test_all_flagged),
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_env_file_errors),
 		cmocka_unit_test(test_env_file_reread),
