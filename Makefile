@@ -66,10 +66,11 @@ $(BUILD)/obj $(BUILD)/tests:
 
 # ---- unit tests: tests/unit/test_X.c links src/X.c plus TEST_X_EXTRA --------------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
-TEST_config_EXTRA := units config_keys config_check
+TEST_config_EXTRA := units config_keys config_check config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host log text
+TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_check units ctrdef ctrdef_host log text
 TEST_decide_EXTRA :=
 TEST_plan_EXTRA   :=
-TEST_ctrdef_EXTRA := dockerjson json log text
+TEST_ctrdef_EXTRA := ctrdef_host dockerjson json log text
 TEST_compose_EXTRA := json text
 TEST_log_EXTRA    := text
 TEST_loop_EXTRA   := log text
@@ -77,7 +78,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := replica retire ctrdef rollout compose compose_source dockercompose plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
+TEST_service_EXTRA := replica retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
 	prom docker dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
@@ -110,7 +111,7 @@ FUZZ_scale   := json text
 FUZZ_prom    := prom httpc loop log json text
 FUZZ_dockerjson := dockerjson json text
 FUZZ_lines   := lines dockerjson json text
-FUZZ_config  := config config_keys config_check units
+FUZZ_config  := config config_keys config_check config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host log text units
 FUZZ_units   := units
 FUZZ_compose := compose json text
 FUZZ_RUNS    ?= 100000

@@ -22,6 +22,47 @@ struct strv {
 
 enum metric_kind { METRIC_DOCKER_CPU = 0, METRIC_PROMETHEUS = 1, METRIC_NONE = 2 };
 
+/* The container-definition keys of config_ctr.c (README.md "Configuration", "Coming
+ * from docker-compose"). Zero/empty = unset: the image's or Docker's default. */
+struct ctr_conf {
+	struct strv volumes;      /* Binds: SRC:DST[:ro|rw] */
+	struct strv tmpfs;        /* PATH or PATH:size=BYTES */
+	struct strv labels;       /* KEY=VALUE */
+	struct strv env_files;    /* absolute paths, in order */
+	struct strv file_env;     /* KEY=VALUE from the env files, a later file's key wins */
+	char *user;
+	char *working_dir;
+	struct strv entrypoint;   /* argv; empty = the image's */
+	char *hostname;
+	bool read_only;
+	struct strv cap_add;
+	struct strv cap_drop;
+	struct strv security_opt;
+	bool no_new_privileges;
+	int pids_limit;           /* 0 = Docker's default */
+	int64_t shm_size;         /* bytes; 0 = Docker's default */
+	struct strv ulimits;      /* NAME=SOFT:HARD (HARD filled in) */
+	struct strv extra_hosts;  /* NAME:IP */
+	struct strv dns;
+	struct strv dns_search;   /* domains */
+	struct strv dns_opts;     /* resolv.conf options */
+	char *domainname;
+	struct strv sysctls;      /* KEY=VALUE, namespaced ones only */
+	struct strv group_add;    /* supplementary groups */
+	int oom_score_adj;        /* -1000..1000; 0 = Docker's default */
+	char *log_driver;
+	struct strv log_opts;     /* KEY=VALUE */
+	char *stop_signal;
+	bool restart_on_failure;  /* restart = on-failure[:N]; false = "no" */
+	int restart_max;          /* N of on-failure:N; 0 = no limit */
+	struct strv healthcheck;  /* Engine Healthcheck.Test; empty = the image's */
+	int64_t hc_interval_ms;   /* 0 = the image's */
+	int64_t hc_timeout_ms;
+	int64_t hc_start_period_ms;
+	int hc_retries;           /* 0 = the image's */
+	struct strv networks;     /* connected after create, besides `network` */
+};
+
 struct svc_conf {
 	char name[CONFIG_NAME_MAX + 1];
 	int line;                 /* line of the [service NAME] header */
@@ -50,6 +91,7 @@ struct svc_conf {
 	/* the definition from docker-compose's container (compose_source.c); NULL = off */
 	char *compose_project;
 	char *compose_service;
+	struct ctr_conf ctr;      /* the rest of the container definition (config_ctr.c) */
 };
 
 struct config {

@@ -9,7 +9,9 @@
 
 #include "config.h"
 
-#define KEYS_MAX 40 /* keys in the largest section: sizes pstate.seen */
+#define KEYS_MAX 80 /* keys in the largest section: sizes pstate.seen */
+#define CTR_KEYS_MAX 40 /* config_ctr.c's keys, after svc_keys in [service] */
+#define CTR_USER_MAX 256 /* each part of `user` */
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The order of SEC_DAEMON..SEC_SERVICE indexes config.c's section names and
@@ -21,6 +23,10 @@ enum ktype {
 	K_STR, K_IMAGE, K_ABSPATH, K_SOCKET, K_LISTEN, K_URL, K_TOKEN, K_LOGLEVEL, K_DUR,
 	K_INT, K_DBL, K_MEMORY, K_BOOL, K_ARGV, K_ENV, K_LIST, K_METRIC, K_POLICY,
 	K_HTTPPATH, K_UPNAME, K_NETWORK, K_HOSTS, K_CPROJECT, K_CSERVICE,
+	/* config_ctr.c's values (config_ctr_set_value) */
+	K_VOLUME, K_TMPFS, K_LABEL, K_ENVFILE, K_USER, K_CTRPATH, K_HOSTNAME, K_CAPS,
+	K_SECOPT, K_ULIMIT, K_EXTRAHOST, K_DNS, K_NAME, K_KV, K_SIGNAL, K_RESTART,
+	K_HEALTHCHECK, K_NETLIST, K_SIZE, K_SYSCTL, K_DOMAIN, K_WORD, K_GROUP,
 };
 
 #define F_OPEN_LO 1u  /* the lower bound is exclusive */
@@ -32,6 +38,7 @@ enum ktype {
 #define F_TMP_SIBLING 64u /* a file replaced through a temporary file beside it */
 #define F_CTR 128u    /* part of the container definition (ctrdef.c builds it into the
                        * create body) */
+#define F_REPEAT 256u /* may be given more than once, each line adds a value */
 
 struct keydef {
 	const char *name;
@@ -92,5 +99,44 @@ void config_check_service(struct pstate *ps, const struct svc_conf *s);
 void config_check_services(struct pstate *ps, struct config *cfg);
 /* Checks across the [daemon] keys, once the whole file has been read. */
 void config_check_daemon(struct pstate *ps, const struct config *cfg);
+
+/* config_ctr.c: the container-definition keys of [service] beyond svc_keys. */
+
+/* config_ctr.c's table (*n keys); its key j is pstate.seen[NKEYS(svc_keys) + j]. */
+const struct keydef *config_ctr_keys(size_t *n);
+/* The key called name in config_ctr.c's table and its index there, or NULL. */
+const struct keydef *config_ctr_key_find(const char *name, int *idx);
+/* config_set_value for the K_VOLUME..K_SIZE types. */
+bool config_ctr_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
+/* Checks across the container keys of a finished [service], and that its create body
+ * can be built (reported on its header line). */
+void config_ctr_check(struct pstate *ps, const struct svc_conf *s);
+/* Free the fields of c. */
+void config_ctr_free(struct ctr_conf *c);
+/* Helpers of the config_ctr*.c files. Report on the current line; always false. */
+__attribute__((format(printf, 2, 3))) bool config_ctr_bad(struct pstate *ps, const char *fmt,
+                                                          ...);
+/* Append a copy of v to sv; false when out of memory (ps->oom set). */
+bool config_ctr_push(struct pstate *ps, struct strv *sv, const char *v);
+/* Replace *dst by a copy of v; false when out of memory. */
+bool config_ctr_set_str(struct pstate *ps, char **dst, const char *v);
+/* Non-empty, and no whitespace or control character. */
+bool config_ctr_word(const char *s);
+/* The index of s in names (case-insensitive with nocase), or -1. */
+int config_ctr_find_name(const char *const *names, size_t n, const char *s, bool nocase);
+/* The index of the entry of sv that starts with key (keylen bytes) then sep, or -1. */
+int config_ctr_find_key(const struct strv *sv, const char *key, size_t keylen, char sep);
+
+/* config_ctr_proc.c: the values about the replica's process. */
+bool config_ctr_user_ok(const char *v);
+bool config_ctr_caps(struct pstate *ps, const char *k, struct strv *sv, const char *v);
+bool config_ctr_secopt(struct pstate *ps, const char *k, struct strv *sv, const char *v);
+bool config_ctr_ulimit(struct pstate *ps, const char *k, struct strv *sv, const char *v);
+bool config_ctr_signal(struct pstate *ps, const char *k, char **dst, const char *v);
+
+/* config_envfile.c: an env_file value: the file is read now, its KEY=VALUE lines go to
+ * the service's file_env (a later line or file wins). */
+bool config_ctr_env_file(struct pstate *ps, const struct keydef *kd, struct strv *files,
+                         const char *v);
 
 #endif

@@ -43,6 +43,8 @@ struct docker_inspect {
 	char name[DOCKER_NAME_MAX + 1];
 	char state[16];
 	bool running;
+	bool restarting;                /* State.Restarting: its restart policy restarts it */
+	int restart_count;              /* RestartCount: restarts by that policy */
 	int exit_code;
 	enum docker_health health;
 	bool has_healthcheck;           /* Config.Healthcheck.Test is set and not NONE */
@@ -152,6 +154,10 @@ int docker_stop(struct docker *d, const char *id, int64_t stop_timeout_ms,
     docker_cb cb, void *arg);                                        /* 304 ok */
 int docker_remove(struct docker *d, const char *id, docker_cb cb, void *arg); /* 404 ok */
 /* POST /containers/{id}/rename?name=: 204; 404 no such container, 409 name in use. */
+/* POST /networks/{network}/connect of container id (a created one joins more networks
+ * before its start: API 1.41 takes one at create). */
+int docker_connect(struct docker *d, const char *network, const char *id, docker_cb cb,
+    void *arg);
 int docker_rename(struct docker *d, const char *id, const char *name, docker_cb cb,
     void *arg);
 int docker_stats(struct docker *d, const char *id, docker_stats_cb cb, void *arg);

@@ -60,6 +60,8 @@ struct replica {
 	double mem_bytes;
 	bool have_cpu_sample;
 	double cpu_pct;            /* last rate, percent of the replica's limit; <0 unknown */
+	int restart_count;         /* Docker's RestartCount at the last inspect */
+	size_t net_next;           /* extra networks joined so far (replica_net.c) */
 };
 
 /* A service's balancer membership: owned and written by traffic.c only. */
@@ -227,6 +229,7 @@ struct cJSON;
 struct cJSON *status_service(const struct svc *s, int64_t now);
 
 /* replica.c: one replica's lifecycle. */
+#define REPLICA_POLL_STARTING_MS 500 /* health polling while a replica starts */
 /* A replica leaving (drain, stop) is renamed <service>-<n>.retiring-<id12> first, so a
  * daemon restarted meanwhile finishes its removal instead of adopting it (README.md,
  * Restart safety). The name <service>-<n> is free again from then on. */
@@ -247,6 +250,20 @@ void replica_advance(struct replica *r);
 void replica_adopt_retiring(struct replica *r);
 /* retire.c: a drained replica's stop (then its removal). */
 void replica_stop(struct replica *r);
+/* Start a created replica (its networks joined). */
+void replica_start(struct replica *r);
+/* A start that did not end healthy: counted, and the next creation backs off. */
+void replica_failed_start(struct replica *r, const char *why);
+
+/* replica_net.c: a created replica joins the definition's other networks, then
+ * replica_start. */
+void replica_join_networks(struct replica *r);
+
+/* replica_restart.c: Docker's restart policy (restart = on-failure) at work on r, seen
+ * in an inspect: a READY one leaves the upstream and is health-gated again, never
+ * counted as failed or replaced. True while Docker is restarting it (nothing else to
+ * judge in this inspect). */
+bool replica_docker_restart(struct replica *r, const struct docker_inspect *in);
 
 /* service.c helpers for replica.c */
 int svc_add_replica(struct svc *s, struct replica *r);

@@ -95,14 +95,15 @@ on_key(void *user, const char *section, const char *name, const char *value)
 			            sec_label(ps, label, sizeof(label)));
 		return 1;
 	}
-	if (ps->cont && kd->type != K_ENV) {
+	bool repeat = kd->type == K_ENV || (kd->flags & F_REPEAT);
+	if (ps->cont && !repeat) {
 		config_perr(
 		    ps, ps->line,
 		    "indented line continues '%s', which takes one value (do not indent keys)",
 		    name);
 		return 1;
 	}
-	if (ps->seen[i] && kd->type != K_ENV) {
+	if (ps->seen[i] && !repeat) {
 		config_perr(ps, ps->line, "duplicate key '%s' (first on line %d)", name,
 		            abs(ps->seen[i]));
 		return 1;
@@ -130,6 +131,7 @@ svc_free(struct svc_conf *s)
 	strv_free(&s->down_alerts);
 	free(s->compose_project);
 	free(s->compose_service);
+	config_ctr_free(&s->ctr);
 	memset(s, 0, sizeof(*s));
 }
 

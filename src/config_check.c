@@ -49,12 +49,19 @@ svc_key_line(const struct pstate *ps, const char *name)
 /* README.md "A docker-compose service as the source": both keys or neither, and then
  * the container's definition is compose's alone: every F_CTR key is an error on its
  * own line. True when the service takes its definition from compose. */
+static void
+compose_refuses(struct pstate *ps, const struct svc_conf *s, int line, const char *key)
+{
+	config_perr(ps, line, "service %s: %s cannot be set with compose_project/compose_service "
+	            "(the container definition comes from the compose container)", s->name, key);
+}
+
 static bool
 check_compose(struct pstate *ps, const struct svc_conf *s)
 {
 	int lp = svc_key_line(ps, "compose_project"), ls = svc_key_line(ps, "compose_service");
-	const struct keydef *keys;
-	size_t n;
+	const struct keydef *keys, *ctr;
+	size_t n, m;
 
 	if (lp == 0 && ls == 0)
 		return false;
@@ -67,10 +74,12 @@ check_compose(struct pstate *ps, const struct svc_conf *s)
 	keys = config_keys(SEC_SERVICE, &n);
 	for (size_t i = 0; i < n; i++)
 		if ((keys[i].flags & F_CTR) && ps->seen[i] != 0)
-			config_perr(ps, abs(ps->seen[i]),
-			            "service %s: %s cannot be set with compose_project/compose_service "
-			            "(the container definition comes from the compose container)",
-			            s->name, keys[i].name);
+			compose_refuses(ps, s, abs(ps->seen[i]), keys[i].name);
+	/* config_key_find indexes the container keys after the service keys */
+	ctr = config_ctr_keys(&m);
+	for (size_t j = 0; j < m; j++)
+		if ((ctr[j].flags & F_CTR) && ps->seen[n + j] != 0)
+			compose_refuses(ps, s, abs(ps->seen[n + j]), ctr[j].name);
 	return true;
 }
 
@@ -111,6 +120,7 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 				    "service %s: alert '%s' is in both scale_up_alerts and "
 				    "scale_down_alerts",
 				    s->name, s->up_alerts.v[i]);
+	config_ctr_check(ps, s);
 }
 
 /* Separate from config_check_service: it needs every service, so it runs at the end. */

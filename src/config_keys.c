@@ -96,7 +96,7 @@ static const struct keydef svc_keys[] = {
 	KEY("compose_service", K_CSERVICE, S(compose_service), 0, COMPOSE_NAME_MAX, 0),
 };
 
-_Static_assert(NKEYS(svc_keys) <= KEYS_MAX, "KEYS_MAX too small");
+_Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX <= KEYS_MAX, "KEYS_MAX too small");
 /* A service name is a Docker label value and, with "-N", a container name. */
 _Static_assert(sizeof(((struct docker_ctr *)0)->service) > CONFIG_NAME_MAX,
                "service name bound does not fit the container list");
@@ -534,8 +534,9 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 		if (!config_valid_chars(v, "_.-"))
 			return bad(ps, "%s: '%s' must match [A-Za-z0-9_.-]+", k, v);
 		return set_str(ps, p, v);
+	default:
+		return config_ctr_set_value(ps, kd, p, v);
 	}
-	return false;
 }
 
 static int
@@ -557,7 +558,15 @@ config_keys(enum section sec, size_t *n)
 const struct keydef *
 config_key_find(enum section sec, const char *name, int *idx)
 {
-	const struct keydef *tab = sections[sec - SEC_DAEMON].keys;
-	*idx = key_index(tab, sections[sec - SEC_DAEMON].n, name);
-	return *idx < 0 ? NULL : &tab[*idx];
+	const struct keydef *tab = sections[sec - SEC_DAEMON].keys, *kd;
+	size_t n = sections[sec - SEC_DAEMON].n;
+
+	*idx = key_index(tab, n, name);
+	if (*idx >= 0)
+		return &tab[*idx];
+	/* The container keys of config_ctr.c follow svc_keys in pstate.seen. */
+	if (sec != SEC_SERVICE || (kd = config_ctr_key_find(name, idx)) == NULL)
+		return NULL;
+	*idx += (int)n;
+	return kd;
 }

@@ -10,13 +10,14 @@
 #include <cjson/cJSON.h>
 
 #include "ctrdef.h"
+#include "ctrdef_int.h"
 #include "docker.h"
 #include "log.h"
 
 /* cJSON prints numbers with %.15g/%.17g, which turns large values into exponent form
  * that Go's int64 decoder rejects: emit integers as raw text. */
-static int
-add_i64(cJSON *o, const char *key, int64_t v)
+int
+ctrdef_add_i64(cJSON *o, const char *key, int64_t v)
 {
 	char num[32];
 	cJSON *n;
@@ -31,8 +32,8 @@ add_i64(cJSON *o, const char *key, int64_t v)
 	return 0;
 }
 
-static int
-add_strv(cJSON *o, const char *key, const char *const *v)
+int
+ctrdef_add_strv(cJSON *o, const char *key, const char *const *v)
 {
 	cJSON *arr = cJSON_AddArrayToObject(o, key);
 
@@ -51,7 +52,7 @@ add_strv(cJSON *o, const char *key, const char *const *v)
 static int
 create_host_config(cJSON *root, const struct svc_conf *c, const char *portkey)
 {
-	cJSON *hc, *pb, *binds, *b, *rp;
+	cJSON *hc, *pb, *binds, *b;
 	bool netset = c->network != NULL && c->network[0] != '\0';
 
 	if ((hc = cJSON_AddObjectToObject(root, "HostConfig")) == NULL ||
@@ -60,10 +61,10 @@ create_host_config(cJSON *root, const struct svc_conf *c, const char *portkey)
 	if (c->cpus > 0 && isfinite(c->cpus)) {
 		double nano = c->cpus * 1e9;
 		/* round half up by hand: no libm needed for one positive value */
-		if (nano >= 9.2e18 || add_i64(hc, "NanoCpus", (int64_t)(nano + 0.5)) == -1)
+		if (nano >= 9.2e18 || ctrdef_add_i64(hc, "NanoCpus", (int64_t)(nano + 0.5)) == -1)
 			return -1;
 	}
-	if (c->memory > 0 && add_i64(hc, "Memory", c->memory) == -1)
+	if (c->memory > 0 && ctrdef_add_i64(hc, "Memory", c->memory) == -1)
 		return -1;
 	if (netset) {
 		if (cJSON_AddStringToObject(hc, "NetworkMode", c->network) == NULL)
@@ -83,11 +84,7 @@ create_host_config(cJSON *root, const struct svc_conf *c, const char *portkey)
 		    cJSON_AddStringToObject(b, "HostPort", "") == NULL)
 			return -1;
 	}
-	/* Docker must not restart replicas behind our back: dockscale replaces them. */
-	if ((rp = cJSON_AddObjectToObject(hc, "RestartPolicy")) == NULL ||
-	    cJSON_AddStringToObject(rp, "Name", "no") == NULL)
-		return -1;
-	return 0;
+	return ctrdef_host(hc, c);
 }
 
 cJSON *
@@ -106,9 +103,9 @@ ctrdef_build(const struct svc_conf *c)
 	if (cJSON_AddStringToObject(root, "Image", c->image) == NULL)
 		goto fail;
 	/* An empty Cmd means "the image's", same as leaving it out. */
-	if (c->command.n > 0 && add_strv(root, "Cmd", (const char *const *)c->command.v) == -1)
+	if (c->command.n > 0 && ctrdef_add_strv(root, "Cmd", (const char *const *)c->command.v) == -1)
 		goto fail;
-	if (c->env.n > 0 && add_strv(root, "Env", (const char *const *)c->env.v) == -1)
+	if (ctrdef_config(root, c) == -1)
 		goto fail;
 	/* PortBindings only apply to ports that are also exposed (the CLI adds this). */
 	if (has_port && ((exposed = cJSON_AddObjectToObject(root, "ExposedPorts")) == NULL ||
@@ -142,6 +139,7 @@ ctrdef_replica_body(const cJSON *def, const char *service, uint64_t generation,
 		return NULL;
 	if ((root = cJSON_Duplicate(def, true)) == NULL)
 		return NULL;
+	ctrdef_create_networks(root);
 	labels = cJSON_GetObjectItemCaseSensitive(root, "Labels");
 	if (labels == NULL && (labels = cJSON_AddObjectToObject(root, "Labels")) == NULL)
 		goto out;

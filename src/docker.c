@@ -22,6 +22,7 @@ enum call_kind {
 	CALL_STATS,
 	CALL_RENAME,
 	CALL_BODY,
+	CALL_CONNECT,
 };
 
 union call_cb {
@@ -520,6 +521,22 @@ docker_remove(struct docker *d, const char *id, docker_cb cb, void *arg)
 		return -1;
 	c->cb.plain = cb;
 	return call_start(d, c, "DELETE", true, NULL, d->timeout_ms);
+}
+
+int
+docker_connect(struct docker *d, const char *network, const char *id, docker_cb cb,
+    void *arg)
+{
+	struct call *c;
+	char body[DOCKER_ID_MAX + 32];
+
+	/* Both go into the request: network names follow the rule of ids and names. */
+	if (cb == NULL || !id_ok(network) || !id_ok(id) || strlen(id) > DOCKER_ID_MAX ||
+	    (c = call_new(CALL_CONNECT, arg, "/networks/", network, "/connect")) == NULL)
+		return -1;
+	snprintf(body, sizeof(body), "{\"Container\":\"%s\"}", id);
+	c->cb.plain = cb;
+	return call_start(d, c, "POST", true, body, d->timeout_ms); /* httpc copies body */
 }
 
 int

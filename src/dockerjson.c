@@ -217,9 +217,9 @@ docker_parse_inspect(const char *body, int port, const char *network,
     struct docker_inspect *out)
 {
 	cJSON *root;
-	const cJSON *st, *running, *code, *cfg, *ns;
+	const cJSON *st, *running, *code, *cfg, *ns, *rc_item;
 	const char *id, *name, *status, *s;
-	int64_t ec = 0;
+	int64_t ec = 0, restarts = 0;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -238,6 +238,11 @@ docker_parse_inspect(const char *body, int port, const char *network,
 	    copy_exact(out->state, sizeof(out->state), status) == -1)
 		goto out;
 	out->running = cJSON_IsTrue(running);
+	out->restarting = cJSON_IsTrue(json_get(st, "Restarting"));
+	if ((rc_item = json_get(root, "RestartCount")) != NULL &&
+	    (num_i64(rc_item, &restarts) == -1 || restarts < 0 || restarts > 2147483647))
+		goto out;
+	out->restart_count = (int)restarts;
 	if (code != NULL && (num_i64(code, &ec) == -1 || ec < -2147483647 || ec > 2147483647))
 		goto out;
 	out->exit_code = (int)ec;

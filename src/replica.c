@@ -8,7 +8,6 @@
 #include "log.h"
 #include "service.h"
 
-#define POLL_STARTING_MS 500    /* health polling while a replica starts */
 #define PROBE_TIMEOUT_MS 2000
 #define PROBE_FAILS_UNHEALTHY 3 /* consecutive failed probes that retire a replica */
 #define BACKOFF_BASE_MS 1000
@@ -77,8 +76,8 @@ replica_free(struct replica *r)
 }
 
 /* A start that did not end healthy: the next creation waits 1s, 2s, 4s ... 5min. */
-static void
-count_failed_start(struct replica *r, const char *why)
+void
+replica_failed_start(struct replica *r, const char *why)
 {
 	struct svc *s = r->svc;
 	const char *name = r->name;
@@ -194,6 +193,8 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 	/* Known late (a compose source found after adoption): the balancer must follow. */
 	if (r->state == REP_READY && strcmp(old, r->addr) != 0)
 		svc_membership_changed(s);
+	if (replica_docker_restart(r, in))
+		return;
 	if (!in->running) {
 		if (r->state == REP_STARTING && r->adopted) {
 			/* Found running at start-up, never started by this daemon: its exit says
@@ -202,7 +203,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 			    r->name, in->exit_code);
 			s->replaced++;
 		} else if (r->state == REP_STARTING) {
-			count_failed_start(r, "exited");
+			replica_failed_start(r, "exited");
 		} else if (r->state == REP_READY) {
 			log_warning("%s: replica %s exited (code %d); replacing it", s->name,
 			    r->name, in->exit_code);
@@ -221,7 +222,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 			rollout_replica_failed(r, "unhealthy");
 			replica_retire(r);
 		} else if (in->health == HEALTH_UNHEALTHY && r->state == REP_STARTING) {
-			count_failed_start(r, "unhealthy");
+			replica_failed_start(r, "unhealthy");
 			replica_retire(r);
 		}
 	} else {
@@ -281,13 +282,13 @@ replica_poll(struct loop *l, struct loop_timer *t)
 
 		snprintf(why, sizeof(why), "not healthy within %llds",
 		    (long long)s->conf->start_timeout_ms / 1000);
-		count_failed_start(r, why);
+		replica_failed_start(r, why);
 		replica_retire(r);
 		svc_kick(s);
 		return;
 	}
 	replica_refresh(r);
-	loop_timer_start(l, &r->timer, POLL_STARTING_MS);
+	loop_timer_start(l, &r->timer, REPLICA_POLL_STARTING_MS);
 }
 
 /* ---- creation ------------------------------------------------------------------------ */
@@ -305,7 +306,7 @@ on_started(void *arg, const struct docker_reply *rep)
 		return;
 	}
 	if (!rep->ok) {
-		count_failed_start(r, rep->error);
+		replica_failed_start(r, rep->error);
 		replica_discard(r);
 		svc_kick(s);
 		return;
@@ -314,7 +315,7 @@ on_started(void *arg, const struct docker_reply *rep)
 	r->born_ms = loop_now(&s->d->loop);
 	log_info("%s: replica %s started (%.12s)", s->name, r->name, r->id);
 	replica_refresh(r);
-	loop_timer_start(&s->d->loop, &r->timer, POLL_STARTING_MS);
+	loop_timer_start(&s->d->loop, &r->timer, REPLICA_POLL_STARTING_MS);
 	svc_kick(s);
 }
 
@@ -335,21 +336,22 @@ on_created(void *arg, const struct docker_reply *rep, const char *id)
 			    "using the next free name", s->name, r->name);
 			svc_name_taken(s, r->index);
 		} else {
-			count_failed_start(r, rep->error);
+			replica_failed_start(r, rep->error);
 		}
 		r->state = REP_GONE;
 		svc_kick(s);
 		return;
 	}
 	snprintf(r->id, sizeof(r->id), "%s", id);
-	if (r->state != REP_CREATING) {
-		/* Retired while the create ran: remove it instead of starting it. */
-		r->busy = false;
-		s->op_busy = false;
-		r->stopped = true;
-		replica_advance(r);
-		return;
-	}
+	r->net_next = 0;
+	replica_join_networks(r); /* then replica_start, unless retired meanwhile */
+}
+
+void
+replica_start(struct replica *r)
+{
+	struct svc *s = r->svc;
+
 	if (s->d->stopping || docker_start(s->d->docker, r->id, on_started, r) == -1) {
 		r->busy = false;
 		s->op_busy = false;

@@ -238,7 +238,8 @@ adopt(struct svc *s, const struct docker_ctr *c)
 		replica_adopt_retiring(r);
 		return;
 	}
-	if (strcmp(c->state, "running") == 0) {
+	/* "restarting": Docker's on-failure policy is at it (README.md "Restart policy"). */
+	if (strcmp(c->state, "running") == 0 || strcmp(c->state, "restarting") == 0) {
 		/* Adopted as starting; the inspect that follows moves a healthy one straight
 		 * back into the upstream. */
 		r->state = REP_STARTING;

@@ -21,6 +21,8 @@ replica_json(const struct replica *r)
 	    docker_health_name(r->health) : (r->state == REP_READY ? "healthy (probe)" :
 	    "unknown (probe)"));
 	cJSON_AddStringToObject(o, "address", r->addr);
+	/* Docker's on-failure restarts of this container (README.md "Restart policy") */
+	cJSON_AddNumberToObject(o, "restarts", r->restart_count);
 	/* A draining replica waits first for the balancer to run an upstream without it,
 	 * then for `drain`. */
 	if (r->state == REP_DRAINING)

@@ -180,6 +180,26 @@ fake_docker_route(struct fake_docker *f, const char *method, const char *prefix,
 	pthread_mutex_unlock(&f->mu);
 }
 
+void
+fake_docker_reroute(struct fake_docker *f, const char *method, const char *prefix,
+    int status, const char *body)
+{
+	pthread_mutex_lock(&f->mu);
+	for (int i = 0; i < f->nroutes; i++) {
+		struct route *r = &f->routes[i];
+
+		if (strcmp(r->method, method) == 0 && strcmp(r->prefix, prefix) == 0) {
+			free(r->body);
+			r->body = strdup(body);
+			r->status = status;
+			pthread_mutex_unlock(&f->mu);
+			return;
+		}
+	}
+	pthread_mutex_unlock(&f->mu);
+	fake_docker_route(f, method, prefix, status, body);
+}
+
 int
 fake_docker_seen(struct fake_docker *f, const char *method, const char *prefix)
 {

@@ -15,6 +15,10 @@ const char *fake_docker_socket(const struct fake_docker *f);
  * matches wins). Unrouted requests get 404 {"message":"no such route"}. */
 void fake_docker_route(struct fake_docker *f, const char *method, const char *prefix,
     int status, const char *body);
+/* Replace the answer of the route added with exactly this method and prefix (added
+ * as a new route when there is none). */
+void fake_docker_reroute(struct fake_docker *f, const char *method, const char *prefix,
+    int status, const char *body);
 /* How many requests so far had this method and a target starting with prefix. */
 int fake_docker_seen(struct fake_docker *f, const char *method, const char *prefix);
 /* "METHOD target" of request n (0 = first), or "" when there is none. */

@@ -263,6 +263,51 @@ test_generation_labels(void **state)
 	cJSON_Delete(def);
 }
 
+/* The container keys (ctrdef_host.c) from a section built by hand; the values as
+ * config_ctr.c stores them. Every key through the loader: test_config_ctr.c. */
+static void
+test_container_keys(void **state)
+{
+	struct spec s = { "w-1", "w", "img", NULL, NULL, 80, "a", 0, 0, true };
+	static char none[] = "NONE", b[] = "b", bad_ulimit[] = "nofile=x";
+	char *hc[] = { none, NULL }, *nets[] = { b, NULL }, *ul[] = { bad_ulimit, NULL };
+	struct svc_conf c = conf_of(&s);
+	cJSON *def, *body;
+	const cJSON *rp, *ec;
+	char *text;
+
+	(void)state;
+	c.ctr.restart_on_failure = true;
+	c.ctr.restart_max = 5;
+	c.ctr.healthcheck = (struct strv){ hc, 1 };
+	c.ctr.networks = (struct strv){ nets, 1 };
+	assert_non_null(def = ctrdef_build(&c));
+	rp = cJSON_GetObjectItem(cJSON_GetObjectItem(def, "HostConfig"), "RestartPolicy");
+	assert_string_equal(cJSON_GetObjectItem(rp, "Name")->valuestring, "on-failure");
+	text = cJSON_PrintUnformatted(cJSON_GetObjectItem(rp, "MaximumRetryCount"));
+	assert_string_equal(text, "5");
+	free(text);
+	check_strv(cJSON_GetObjectItem(cJSON_GetObjectItem(def, "Healthcheck"), "Test"),
+	    (const char *const[]){ "NONE", NULL });
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(def, "Healthcheck")), 1);
+	/* the definition keeps every network; the create body only `network` */
+	ec = cJSON_GetObjectItem(cJSON_GetObjectItem(def, "NetworkingConfig"), "EndpointsConfig");
+	assert_int_equal(cJSON_GetArraySize(ec), 2);
+	assert_string_equal(ctrdef_extra_network(def, 0), "b");
+	assert_null(ctrdef_extra_network(def, 1));
+	text = ctrdef_replica_body(def, "w", 0, 0);
+	assert_non_null(body = cJSON_Parse(text));
+	ec = cJSON_GetObjectItem(cJSON_GetObjectItem(body, "NetworkingConfig"), "EndpointsConfig");
+	assert_int_equal(cJSON_GetArraySize(ec), 1);
+	assert_non_null(cJSON_GetObjectItem(ec, "a"));
+	free(text);
+	cJSON_Delete(body);
+	cJSON_Delete(def);
+	/* a value that cannot be sent: no definition at all */
+	c.ctr.ulimits = (struct strv){ ul, 1 };
+	assert_null(ctrdef_build(&c));
+}
+
 int
 main(void)
 {
@@ -270,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_create_body),
 		cmocka_unit_test(test_create_body_refused),
 		cmocka_unit_test(test_generation_labels),
+		cmocka_unit_test(test_container_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -475,6 +475,31 @@ test_inspect_variants(void **state)
 	}
 }
 
+/* Docker's restart policy at work (README.md "Restart policy"): State.Restarting and
+ * RestartCount, which replica_restart.c reads. */
+static void
+test_inspect_restart(void **state)
+{
+	struct docker_inspect in;
+	char *a = subst(FIX_INSPECT, "\"Restarting\":false", "\"Restarting\":true");
+	char *b = subst(a, "\"RestartCount\":0,", "\"RestartCount\":3,");
+	char *c = subst(FIX_INSPECT, "\"RestartCount\":0,", "\"RestartCount\":\"3\",");
+	char *e = subst(FIX_INSPECT, "\"RestartCount\":0,", "\"RestartCount\":-1,");
+
+	assert_int_equal(docker_parse_inspect(FIX_INSPECT, 8080, NULL, &in), 0);
+	assert_false(in.restarting);
+	assert_int_equal(in.restart_count, 0);
+	assert_int_equal(docker_parse_inspect(b, 8080, NULL, &in), 0);
+	assert_true(in.restarting);
+	assert_int_equal(in.restart_count, 3);
+	assert_int_equal(docker_parse_inspect(c, 8080, NULL, &in), -1);
+	assert_int_equal(docker_parse_inspect(e, 8080, NULL, &in), -1);
+	free(a);
+	free(b);
+	free(c);
+	free(e);
+}
+
 static void
 test_inspect_shapes(void **state)
 {
@@ -845,6 +870,7 @@ main(void)
 		cmocka_unit_test(test_inspect_real),
 		cmocka_unit_test(test_inspect_variants),
 		cmocka_unit_test(test_inspect_shapes),
+		cmocka_unit_test(test_inspect_restart),
 		cmocka_unit_test(test_stats_real),
 		cmocka_unit_test(test_stats_variants),
 		cmocka_unit_test(test_events),

@@ -304,6 +304,85 @@ test_retire_marks_before_the_stop(void **state)
 	assert_int_equal(svc_count(f->s, REP_READY), 1);
 }
 
+static bool
+a_ready(struct fx *f)
+{
+	return f->s->nreps > 0 && f->s->reps[0]->state == REP_READY;
+}
+
+static bool
+a_starting(struct fx *f)
+{
+	return f->s->nreps > 0 && f->s->reps[0]->state == REP_STARTING && !f->s->reps[0]->busy;
+}
+
+/* Docker's on-failure policy restarting A (README.md "Restart policy"). */
+static void
+route_restarting(struct fx *f, bool restarting, int count)
+{
+	char body[1024];
+
+	snprintf(body, sizeof(body),
+	    "{\"Id\":\"%s\",\"Name\":\"/web-1\",\"RestartCount\":%d,\"State\":{\"Status\":"
+	    "\"%s\",\"Running\":true,\"Restarting\":%s,\"ExitCode\":137},\"Config\":{\"Image\":"
+	    "\"img\",\"Healthcheck\":{\"Test\":[\"CMD\",\"/app\",\"--health\"]}},"
+	    "\"NetworkSettings\":{\"Ports\":{\"8080/tcp\":null}}}",
+	    ID_A, count, restarting ? "restarting" : "running", restarting ? "true" : "false");
+	fake_docker_reroute(f->fake, "GET", "/v1.41/containers/" ID_A "/json", 200, body);
+}
+
+/* A ready replica Docker restarts leaves the upstream and is health-gated again; it is
+ * never counted as failed or replaced, and nothing else is created for it. */
+static void
+test_docker_restart_is_no_failure(void **state)
+{
+	struct fx *f = *state;
+	struct docker_ctr c = ctr(ID_A, "web-1", "running");
+
+	route_inspect(f, ID_A, "web-1", true);
+	svc_observe(f->s, &c, 1);
+	run_until(f, a_ready, "A ready");
+	route_restarting(f, true, 1);
+	replica_refresh(f->s->reps[0]);
+	run_until(f, a_starting, "A health-gated again");
+	assert_string_equal(f->s->reps[0]->addr, ""); /* its port may change */
+	assert_int_equal(f->s->reps[0]->restart_count, 1);
+	/* back up, not healthy yet (still no port): stays starting */
+	route_restarting(f, false, 1);
+	replica_refresh(f->s->reps[0]);
+	run_until(f, a_starting, "A inspected again");
+	fake_docker_reroute(f->fake, "GET", "/v1.41/containers/" ID_A "/json", 200,
+	    "{\"Id\":\"" ID_A "\",\"Name\":\"/web-1\",\"RestartCount\":1,\"State\":"
+	    "{\"Status\":\"running\",\"Running\":true,\"ExitCode\":0,\"Health\":{\"Status\":"
+	    "\"healthy\"}},\"Config\":{\"Image\":\"img\",\"Healthcheck\":{\"Test\":[\"CMD\"]}},"
+	    "\"NetworkSettings\":{\"Ports\":{\"8080/tcp\":[{\"HostIp\":\"127.0.0.1\","
+	    "\"HostPort\":\"40123\"}]}}}");
+	replica_refresh(f->s->reps[0]);
+	run_until(f, a_ready, "A ready again");
+	assert_string_equal(f->s->reps[0]->addr, "127.0.0.1:40123");
+	assert_int_equal(f->s->failed_starts, 0);
+	assert_int_equal(f->s->start_failures, 0);
+	assert_int_equal(f->s->replaced, 0);
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/create"), 0);
+	assert_int_equal(fake_docker_seen(f->fake, "DELETE", "/v1.41/containers/"), 0);
+}
+
+/* A container Docker is restarting when the daemon starts is adopted, not removed. */
+static void
+test_restarting_container_is_adopted(void **state)
+{
+	struct fx *f = *state;
+	struct docker_ctr c = ctr(ID_A, "web-1", "restarting");
+
+	route_restarting(f, true, 2);
+	svc_observe(f->s, &c, 1);
+	run_until(f, a_starting, "A adopted and inspected");
+	assert_int_equal(f->s->nreps, 1);
+	assert_int_equal(f->s->failed_starts, 0);
+	assert_int_equal(fake_docker_seen(f->fake, "DELETE", "/v1.41/containers/"), 0);
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/"), 0);
+}
+
 int
 main(void)
 {
@@ -315,6 +394,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_adopted_exit_is_no_failed_start, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_retire_marks_before_the_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_docker_restart_is_no_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restarting_container_is_adopted, setup,
+		                                teardown),
 	};
 
 	return cmocka_run_group_tests_name("service", tests, NULL, NULL);
