@@ -66,7 +66,7 @@ $(BUILD)/obj $(BUILD)/tests:
 
 # ---- unit tests: tests/unit/test_X.c links src/X.c plus TEST_X_EXTRA --------------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
-TEST_config_EXTRA := units config_keys config_check
+TEST_config_EXTRA := units config_keys config_check regauth json text
 TEST_decide_EXTRA :=
 TEST_plan_EXTRA   :=
 TEST_ctrdef_EXTRA := log text
@@ -75,8 +75,8 @@ TEST_loop_EXTRA   := log text
 TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := json text
 TEST_json_EXTRA   := text
-TEST_docker_EXTRA := dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := replica ctrdef plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
+TEST_docker_EXTRA := dockerimage dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
+TEST_service_EXTRA := replica pull dockerimage regauth ctrdef plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
 	prom docker dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
@@ -86,6 +86,8 @@ TEST_nginx_EXTRA  :=
 TEST_text_EXTRA   :=
 TEST_reqcheck_EXTRA :=
 TEST_lines_EXTRA  :=
+TEST_dockerimage_EXTRA := docker dockerjson dockerevents lines httpc loop log json text
+TEST_regauth_EXTRA := json text
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests
@@ -109,7 +111,7 @@ FUZZ_scale   := json text
 FUZZ_prom    := prom httpc loop log json text
 FUZZ_dockerjson := dockerjson json text
 FUZZ_lines   := lines dockerjson json text
-FUZZ_config  := config config_keys config_check units
+FUZZ_config  := config config_keys config_check units regauth json text
 FUZZ_units   := units
 FUZZ_RUNS    ?= 100000
 # a file per input: ~5,000 exec/s where the others run 50,000+

@@ -71,6 +71,24 @@ struct traffic {
 	struct loop_timer retry;
 };
 
+/* Where a service's image stands: owned and written by pull.c only (README.md, "Images
+ * from a registry"). */
+enum pull_phase { PULL_IDLE = 0, PULL_CHECKING, PULL_PULLING };
+
+struct pull {
+	struct svc *svc;
+	enum pull_phase phase;
+	char image[DOCKER_IMAGE_MAX + 1]; /* the reference everything below is about */
+	bool present;              /* the engine has it (checked or pulled): create freely */
+	bool have_last;            /* a pull has ended */
+	bool last_ok;
+	char last_error[256];      /* the registry's message of the last failed pull */
+	int64_t last_end_unix;     /* wall clock of the last pull's end */
+	int64_t last_ms;           /* how long it took */
+	int64_t started_ms;        /* loop clock: the pull in flight began */
+	uint64_t ok_total, failed_total;
+};
+
 #define SVC_FINGERPRINTS 32
 
 /* A firing alert that stepped a service, to recognise its re-sends. */
@@ -114,6 +132,8 @@ struct svc {
 	int64_t react_ready_us;        /* request -> replica healthy */
 	int64_t react_serving_us;      /* request -> nginx reloaded with it */
 	struct traffic tr;             /* its balancer membership (traffic.c) */
+	struct pull pl;                /* its image pulls (pull.c) */
+	char last_start_error[256];    /* why the last start failed (replica.c) */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts */
 	size_t nfp;
 	/* counters for /metrics and the API */
@@ -166,6 +186,23 @@ void traffic_changed(struct svc *s);
 void traffic_pass(struct svc *s);
 void traffic_sync(struct svc *s);
 
+/* pull.c: the service's image, pulled from its registry (README.md, "Images from a
+ * registry"). */
+void pull_init(struct svc *s);
+void pull_fini(struct svc *s);
+/* The definition was (re)built at load or reload: `always` pulls now. */
+void pull_conf(struct svc *s);
+/* May a replica be created now? False while the image is checked or pulled (the
+ * service is kicked when that ends) or when it cannot be had (a failed start, counted). */
+bool pull_ready(struct svc *s);
+/* Pull the image now unless a pull is in flight (a reload with pull = always; a
+ * rollout). 0 when one is under way, -1 when none could start. */
+int pull_request(struct svc *s);
+/* A create answered "No such image": check (and pull) again before the next one. */
+void pull_forget(struct svc *s);
+struct cJSON *pull_status(const struct svc *s, int64_t now);
+const char *pull_policy_name(enum pull_policy p);
+
 /* status.c: JSON for the status API (a cJSON object, caller frees). */
 struct cJSON;
 struct cJSON *status_service(const struct svc *s, int64_t now);
@@ -177,6 +214,9 @@ struct cJSON *status_service(const struct svc *s, int64_t now);
 #define REPLICA_RETIRING_MARK ".retiring-"
 struct replica *replica_new(struct svc *s, const char *id, const char *name, int index);
 void replica_free(struct replica *r);
+/* A start failed (name NULL: before any replica was made, e.g. its image pull): count
+ * it, remember why, and back the next creation off (1s, 2s, 4s ... 5min). */
+void replica_start_failed(struct svc *s, const char *name, const char *why);
 /* Create + start a new replica named <service>-<index>; 0 when under way. */
 int replica_launch(struct svc *s, int index);
 /* Adopted or observed replica: inspect it and track its health. */

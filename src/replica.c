@@ -79,8 +79,8 @@ replica_free(struct replica *r)
 }
 
 /* A start that did not end healthy: the next creation waits 1s, 2s, 4s ... 5min. */
-static void
-count_failed_start(struct svc *s, const char *name, const char *why)
+void
+replica_start_failed(struct svc *s, const char *name, const char *why)
 {
 	int64_t delay = BACKOFF_BASE_MS;
 
@@ -91,8 +91,10 @@ count_failed_start(struct svc *s, const char *name, const char *why)
 	if (delay > BACKOFF_MAX_MS)
 		delay = BACKOFF_MAX_MS;
 	s->backoff_until = loop_now(&s->d->loop) + delay;
-	log_warning("%s: replica %s failed to start (%s); %d failure(s) in a row, next "
-	    "attempt in %llds", s->name, name, why, s->start_failures, (long long)delay / 1000);
+	snprintf(s->last_start_error, sizeof(s->last_start_error), "%s", why);
+	log_warning("%s: %s%s failed to start (%s); %d failure(s) in a row, next attempt in "
+	    "%llds", s->name, name != NULL ? "replica " : "a replica", name != NULL ? name : "",
+	    why, s->start_failures, (long long)delay / 1000);
 }
 
 static void
@@ -195,7 +197,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 			    r->name, in->exit_code);
 			s->replaced++;
 		} else if (r->state == REP_STARTING) {
-			count_failed_start(s, r->name, "exited");
+			replica_start_failed(s, r->name, "exited");
 		} else if (r->state == REP_READY) {
 			log_warning("%s: replica %s exited (code %d); replacing it", s->name,
 			    r->name, in->exit_code);
@@ -212,7 +214,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 			s->replaced++;
 			replica_retire(r);
 		} else if (in->health == HEALTH_UNHEALTHY && r->state == REP_STARTING) {
-			count_failed_start(s, r->name, "unhealthy");
+			replica_start_failed(s, r->name, "unhealthy");
 			replica_retire(r);
 		}
 	} else {
@@ -272,7 +274,7 @@ replica_poll(struct loop *l, struct loop_timer *t)
 
 		snprintf(why, sizeof(why), "not healthy within %llds",
 		    (long long)s->conf->start_timeout_ms / 1000);
-		count_failed_start(s, r->name, why);
+		replica_start_failed(s, r->name, why);
 		replica_retire(r);
 		svc_kick(s);
 		return;
@@ -296,7 +298,7 @@ on_started(void *arg, const struct docker_reply *rep)
 		return;
 	}
 	if (!rep->ok) {
-		count_failed_start(s, r->name, rep->error);
+		replica_start_failed(s, r->name, rep->error);
 		replica_discard(r);
 		svc_kick(s);
 		return;
@@ -326,7 +328,9 @@ on_created(void *arg, const struct docker_reply *rep, const char *id)
 			    "using the next free name", s->name, r->name);
 			svc_name_taken(s, r->index);
 		} else {
-			count_failed_start(s, r->name, rep->error);
+			if (rep->status == 404)
+				pull_forget(s); /* the image went away since it was checked */
+			replica_start_failed(s, r->name, rep->error);
 		}
 		r->state = REP_GONE;
 		svc_kick(s);

@@ -28,13 +28,16 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	s->conf = conf;
 	s->def = ctrdef_build(conf);
 	s->metric = NAN;
+	pull_init(s);
 	decide_state_init(&s->ds);
 	loop_timer_init(&s->kick, on_kick, s);
 	metric_init(s);
 	if (traffic_init(s) == -1) {
+		cJSON_Delete(s->def);
 		free(s);
 		return NULL;
 	}
+	pull_conf(s);
 	return s;
 }
 
@@ -44,6 +47,7 @@ svc_free(struct svc *s)
 	if (s == NULL)
 		return;
 	loop_timer_stop(&s->d->loop, &s->kick);
+	pull_fini(s);
 	metric_fini(s);
 	traffic_fini(s);
 	cJSON_Delete(s->def);
@@ -62,6 +66,7 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 		return;
 	cJSON_Delete(s->def);
 	s->def = ctrdef_build(conf);
+	pull_conf(s);
 	/* New bounds apply at once; the decision windows and cooldowns carry over. */
 	if (s->desired_set)
 		svc_set_desired(s, s->desired, NULL);
@@ -350,7 +355,8 @@ carry_out(struct svc *s, const struct plan_action *a)
 		replica_retire(r);
 		break;
 	case PLAN_CREATE:
-		if (replica_launch(s, a->index) == -1)
+		/* The image first: while it is checked or pulled the replica waits. */
+		if (pull_ready(s) && replica_launch(s, a->index) == -1)
 			log_err("%s: cannot start a replica", s->name);
 		break;
 	default:
