@@ -11,8 +11,6 @@
 #define DOCKER_HOST_MAX 255
 #define DOCKER_PULL_LINE_MAX 2048 /* longest progress line kept; longer ones are skipped */
 #define DOCKER_PULL_ERR_MAX 256
-/* The registry Docker Hub's images come from, as ~/.docker/config.json names it. */
-#define DOCKER_HUB_AUTH_KEY "https://index.docker.io/v1/"
 
 /* An image reference split the way POST /images/create takes it. */
 struct docker_ref {

@@ -7,6 +7,8 @@
 
 #define REGAUTH_FILE_MAX (1024 * 1024)
 #define REGAUTH_HEADER_MAX 4000 /* what the Engine call sends (httpc's header bound) */
+/* Docker Hub as the Docker CLI names it in config.json and in serveraddress. */
+#define REGAUTH_HUB_ADDRESS "https://index.docker.io/v1/"
 
 struct regauth_entry {
 	char *host;      /* the "auths" key reduced to host[:port] ("docker.io" for the Hub) */
@@ -32,7 +34,8 @@ void regauth_free(struct regauth *a);
 /* "https://index.docker.io/v1/" -> "docker.io", "http://reg:5000/v2/" -> "reg:5000". */
 void regauth_host(const char *key, char *out, size_t outlen);
 /* The X-Registry-Auth value for registry host (as docker_ref_split names it): base64url
- * of {"username","password","serveraddress"} or {"identitytoken","serveraddress"}.
+ * of {"username","password","serveraddress"} or {"identitytoken","serveraddress"}
+ * (serveraddress: host, or REGAUTH_HUB_ADDRESS for docker.io, as the CLI sends it).
  * 1 when written, 0 when no entry matches (pull anonymously), -1 when it does not fit. */
 int regauth_header(const struct regauth *a, const char *host, char *out, size_t outlen);
 /* RFC 4648 base64 (url = the URL-safe alphabet), padded. The length, -1 if it does not

@@ -300,7 +300,8 @@ regauth_header(const struct regauth *a, const char *host, char *out, size_t outl
 		cJSON_AddStringToObject(o, "username", e->username);
 		cJSON_AddStringToObject(o, "password", e->password);
 	}
-	cJSON_AddStringToObject(o, "serveraddress", e->host);
+	cJSON_AddStringToObject(o, "serveraddress", strcmp(e->host, "docker.io") == 0 ?
+	    REGAUTH_HUB_ADDRESS : e->host);
 	json = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (json != NULL) {

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -238,6 +239,34 @@ def test_pull_always_pulls_on_reload(daemon_factory, svc, registry):
              what="the pull of the reload")
     new = local_id(ref)
     assert new != old and new == local_id(OTHER)
+    assert d.stop() == 0
+
+
+@pytest.fixture
+def hung_registry():
+    """A "registry" that takes connections and never answers."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    yield f"127.0.0.1:{srv.getsockname()[1]}"
+    srv.close()
+
+
+def test_pull_timeout_bounds_a_hung_registry(daemon_factory, svc, hung_registry):
+    ref = f"{hung_registry}/{svc}/demo:1"
+    d = daemon_factory(service_conf(svc, image=ref, min_replicas=1),
+                       daemon_extra="[docker]\npull_timeout = 2s\n").start()
+    # pulling now, and the daemon still answers at once meanwhile
+    wait_for(lambda: status(d, svc)["pull"]["state"] == "pulling", timeout=20,
+             interval=0.05, what="the pull under way")
+    assert metric(d, "dockscale_image_pulling", service=svc) == 1
+    t0 = time.monotonic()
+    assert d.get("/healthz")[0] == 200 and time.monotonic() - t0 < 1
+    s = wait_for(lambda: (lambda s: s["start_failures"] >= 1 and s)(status(d, svc)),
+                 timeout=20, interval=0.1, what="the pull timed out")
+    assert "timed out" in s["last_start_error"].lower(), s
+    assert s["pull"]["last_result"] == "failed" and s["pull"]["last_duration_ms"] < 10000
+    assert dk.containers(svc) == []
     assert d.stop() == 0
 
 

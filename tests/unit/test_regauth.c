@@ -85,7 +85,8 @@ test_header(void **state)
 		  "{\"username\":\"user\",\"password\":\"pass\",\"serveraddress\":\"127.0.0.1:5000\"}" },
 		{ "reg.example:5000", 1,
 		  "{\"username\":\"ann\",\"password\":\"s3>cr?t\",\"serveraddress\":\"reg.example:5000\"}" },
-		{ "docker.io", 1, "{\"identitytoken\":\"tok\",\"serveraddress\":\"docker.io\"}" },
+		{ "docker.io", 1, "{\"identitytoken\":\"tok\",\"serveraddress\":"
+		  "\"https://index.docker.io/v1/\"}" },
 		{ "helper.example", 0, NULL },
 		{ "127.0.0.1:5001", 0, NULL },
 	};
