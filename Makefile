@@ -104,7 +104,7 @@ unit: $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 # finding. Needs clang and libclang-rt-14-dev. `make fuzz` runs each target FUZZ_RUNS
 # executions (part of `make check`, about half a minute); `make fuzz-long` each for FUZZ_SECONDS, one after
 # the other, and prints executions and findings per target.
-FUZZ_TARGETS := webhook json scale prom dockerjson lines config units
+FUZZ_TARGETS := webhook json scale prom dockerjson lines config units pull
 FUZZ_webhook := webhook json text
 FUZZ_json    := json text
 FUZZ_scale   := json text
@@ -113,6 +113,7 @@ FUZZ_dockerjson := dockerjson json text
 FUZZ_lines   := lines dockerjson json text
 FUZZ_config  := config config_keys config_check units regauth json text
 FUZZ_units   := units
+FUZZ_pull    := dockerimage regauth docker dockerjson dockerevents lines httpc loop log json text
 FUZZ_RUNS    ?= 100000
 # a file per input: ~5,000 exec/s where the others run 50,000+
 FUZZ_CONFIG_RUNS ?= 10000

@@ -81,16 +81,18 @@ docker_pull_line(const char *line, size_t len, char *err, size_t errlen)
 		return -1;
 	}
 	detail = json_get(root, "errorDetail");
-	if (json_get_str(detail, "message") != NULL)
-		msg = json_get_str(detail, "message");
-	else if (json_get_str(root, "error") != NULL)
+	/* The first non-empty of errorDetail.message, error, and an error body's message. */
+	msg = json_get_str(detail, "message");
+	if (msg == NULL || msg[0] == '\0')
 		msg = json_get_str(root, "error");
-	else if (json_get(root, "status") == NULL)
-		msg = json_get_str(root, "message"); /* an error body: {"message": ...} */
-	rc = msg != NULL ? 1 : 0;
-	if (msg != NULL && errlen > 0)
-		text_echo(err, errlen, msg, NULL);
-	else if (json_get(root, "error") != NULL || detail != NULL) {
+	if ((msg == NULL || msg[0] == '\0') && json_get(root, "status") == NULL)
+		msg = json_get_str(root, "message");
+	rc = 0;
+	if (msg != NULL && msg[0] != '\0') {
+		rc = 1;
+		if (errlen > 0)
+			text_echo(err, errlen, msg, NULL);
+	} else if (json_get(root, "error") != NULL || detail != NULL) {
 		rc = 1; /* an error of an unexpected shape is still an error */
 		if (errlen > 0)
 			snprintf(err, errlen, "pull failed (error without a message)");
