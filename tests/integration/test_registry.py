@@ -166,6 +166,11 @@ def test_missing_image_is_pulled_and_serves(daemon_factory, svc, registry):
     assert metric(d, "dockscale_image_pulling", service=svc) == 0
     assert f"{svc}: pulling {ref} from {registry.host} (pull = missing)" in d.log()
     assert f"{svc}: pulled {ref} in " in d.log()
+    # scaling up later pulls nothing more: the image is known present
+    code, body, _ = d.post(f"/api/v1/services/{svc}/scale", {"replicas": 3})
+    assert code == 200, body
+    s = wait_ready(d, svc, 3, timeout=60)
+    assert s["pull"]["pulls_ok_total"] == 1 and d.log().count(f"{svc}: pulling ") == 1
     assert d.stop() == 0
 
 
