@@ -80,6 +80,8 @@ struct pull {
 	enum pull_phase phase;
 	char image[DOCKER_IMAGE_MAX + 1]; /* the reference everything below is about */
 	bool present;              /* the engine has it (checked or pulled): create freely */
+	bool resolving;            /* the check in flight follows a pull: learn its id */
+	char image_id[80];         /* "sha256:...": what the reference resolved to; "" unknown */
 	bool have_last;            /* a pull has ended */
 	bool last_ok;
 	char last_error[256];      /* the registry's message of the last failed pull */
@@ -200,6 +202,9 @@ bool pull_ready(struct svc *s);
 int pull_request(struct svc *s);
 /* A create answered "No such image": check (and pull) again before the next one. */
 void pull_forget(struct svc *s);
+/* The image ID the reference resolved to on the engine (checked, or inspected after a
+ * pull), "" while unknown: the rollout generation's image part (issue 11). */
+const char *pull_image_id(const struct svc *s);
 struct cJSON *pull_status(const struct svc *s, int64_t now);
 const char *pull_policy_name(enum pull_policy p);
 

@@ -52,6 +52,8 @@ fail(struct svc *s, const char *why)
 	svc_kick(s);
 }
 
+static void on_checked(void *arg, const struct docker_reply *r, const char *id);
+
 static void
 on_pulled(void *arg, const struct docker_reply *r)
 {
@@ -71,6 +73,11 @@ on_pulled(void *arg, const struct docker_reply *r)
 		p->present = true;
 		p->last_error[0] = '\0';
 		log_info("%s: pulled %s in %lldms", s->name, p->image, (long long)p->last_ms);
+		/* What the tag names now: the ID may have changed under the same reference. */
+		if (docker_image_inspect(s->d->docker, p->image, on_checked, p) == 0) {
+			p->phase = PULL_CHECKING;
+			p->resolving = true;
+		}
 		svc_kick(s);
 		return;
 	}
@@ -112,9 +119,15 @@ on_checked(void *arg, const struct docker_reply *r, const char *id)
 	char why[sizeof(r->error) + DOCKER_IMAGE_MAX + 64];
 
 	p->phase = PULL_IDLE;
-	if (r->ok) {
+	if (r->ok || p->resolving) {
+		/* After a pull the image is there even if its inspect failed: never pull in a
+		 * loop; its id stays unknown then. */
+		p->resolving = false;
 		p->present = true;
-		log_debug("%s: image %s is on the engine (%.19s)", s->name, p->image, id);
+		if (r->ok && strcmp(p->image_id, id) != 0) {
+			log_info("%s: %s is image %.19s", s->name, p->image, id);
+			snprintf(p->image_id, sizeof(p->image_id), "%s", id);
+		}
 		svc_kick(s);
 		return;
 	}
@@ -143,6 +156,8 @@ track_image(struct svc *s)
 	if (strcmp(p->image, img) != 0) {
 		pull_fini(s); /* a check or pull of the old image is of no use now */
 		p->present = false;
+		p->resolving = false;
+		p->image_id[0] = '\0';
 		snprintf(p->image, sizeof(p->image), "%s", img);
 	}
 	return img;
@@ -164,6 +179,7 @@ pull_request(struct svc *s)
 	if (p->phase == PULL_CHECKING)
 		pull_fini(s);
 	p->present = false;
+	p->resolving = false;
 	if (start_pull(s) == -1) {
 		fail(s, "cannot start the image pull");
 		return -1;
@@ -212,6 +228,12 @@ pull_forget(struct svc *s)
 	s->pl.present = false;
 }
 
+const char *
+pull_image_id(const struct svc *s)
+{
+	return s->pl.image_id;
+}
+
 cJSON *
 pull_status(const struct svc *s, int64_t now)
 {
@@ -225,6 +247,10 @@ pull_status(const struct svc *s, int64_t now)
 	cJSON_AddStringToObject(o, "image", p->image);
 	cJSON_AddStringToObject(o, "state", phase_name(p->phase));
 	cJSON_AddBoolToObject(o, "image_present", p->present);
+	if (p->image_id[0] != '\0')
+		cJSON_AddStringToObject(o, "image_id", p->image_id);
+	else
+		cJSON_AddNullToObject(o, "image_id");
 	if (p->phase == PULL_PULLING)
 		cJSON_AddNumberToObject(o, "pulling_for_ms", (double)(now - p->started_ms));
 	if (p->have_last) {

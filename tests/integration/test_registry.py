@@ -162,6 +162,7 @@ def test_missing_image_is_pulled_and_serves(daemon_factory, svc, registry):
     assert p["policy"] == "missing" and p["state"] == "idle" and p["image"] == ref
     assert p["last_result"] == "ok" and p["pulls_ok_total"] == 1, p
     assert p["pulls_failed_total"] == 0 and s["last_start_error"] is None
+    assert p["image_id"] == local_id(ref)  # what the tag resolved to, for rollouts
     assert metric(d, "dockscale_image_pulls_total", service=svc, result="ok") == 1
     assert metric(d, "dockscale_image_pulling", service=svc) == 0
     assert f"{svc}: pulling {ref} from {registry.host} (pull = missing)" in d.log()
@@ -244,6 +245,10 @@ def test_pull_always_pulls_on_reload(daemon_factory, svc, registry):
              what="the pull of the reload")
     new = local_id(ref)
     assert new != old and new == local_id(OTHER)
+    # the service knows its reference now names another image (a rollout's trigger)
+    wait_for(lambda: status(d, svc)["pull"]["image_id"] == new, timeout=20,
+             what="the new image id in the status")
+    assert f"{svc}: {ref} is image {new[:19]}" in d.log()
     assert d.stop() == 0
 
 

@@ -340,6 +340,11 @@ test_missing_image_checked_pulled_then_created(void **state)
 	assert_int_equal(f->s->pl.ok_total, 1);
 	assert_true(f->s->pl.present);
 	assert_int_equal(f->s->pl.phase, PULL_IDLE);
+	/* asked again after the pull, for the id (this fake still says 404: no second
+	 * pull, the id stays unknown) */
+	assert_int_equal(fake_docker_seen(f->fake, "GET", IMG_CHECK), 2);
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/images/create"), 1);
+	assert_string_equal(pull_image_id(f->s), "");
 }
 
 /* An error line in a 200 stream: a failed start with the registry's words, no create. */
@@ -393,6 +398,7 @@ test_create_404_forgets_the_image(void **state)
 	run_until(f, start_failed, "the failed create");
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/images/create"), 0);
 	assert_false(f->s->pl.present);
+	assert_string_equal(pull_image_id(f->s), "sha256:" ID("0123"));
 	assert_string_equal(f->s->last_start_error, "No such image: img");
 }
 
