@@ -66,8 +66,8 @@ $(BUILD)/obj $(BUILD)/tests:
 
 # ---- unit tests: tests/unit/test_X.c links src/X.c plus TEST_X_EXTRA --------------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
-TEST_config_EXTRA := units config_keys config_check config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host log text
-TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_check units ctrdef ctrdef_host log text
+TEST_config_EXTRA := units config_keys config_check regauth json config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host log text
+TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_check regauth json units ctrdef ctrdef_host log text
 TEST_decide_EXTRA :=
 TEST_plan_EXTRA   :=
 TEST_ctrdef_EXTRA := ctrdef_host dockerjson json log text
@@ -77,8 +77,8 @@ TEST_loop_EXTRA   := log text
 TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := json text
 TEST_json_EXTRA   := text
-TEST_docker_EXTRA := dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := replica retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
+TEST_docker_EXTRA := dockerimage dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
+TEST_service_EXTRA := replica pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
 	prom docker dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
@@ -88,6 +88,8 @@ TEST_nginx_EXTRA  :=
 TEST_text_EXTRA   :=
 TEST_reqcheck_EXTRA :=
 TEST_lines_EXTRA  :=
+TEST_dockerimage_EXTRA := docker dockerjson dockerevents lines httpc loop log json text
+TEST_regauth_EXTRA := json text
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests
@@ -104,16 +106,17 @@ unit: $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 # finding. Needs clang and libclang-rt-14-dev. `make fuzz` runs each target FUZZ_RUNS
 # executions (part of `make check`, about half a minute); `make fuzz-long` each for FUZZ_SECONDS, one after
 # the other, and prints executions and findings per target.
-FUZZ_TARGETS := webhook json scale prom dockerjson lines config units compose
+FUZZ_TARGETS := webhook json scale prom dockerjson lines config units compose pull
 FUZZ_webhook := webhook json text
 FUZZ_json    := json text
 FUZZ_scale   := json text
 FUZZ_prom    := prom httpc loop log json text
 FUZZ_dockerjson := dockerjson json text
 FUZZ_lines   := lines dockerjson json text
-FUZZ_config  := config config_keys config_check config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host log text units
+FUZZ_config  := config config_keys config_check config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host regauth json log text units
 FUZZ_units   := units
 FUZZ_compose := compose json text
+FUZZ_pull    := dockerimage regauth docker dockerjson dockerevents lines httpc loop log json text
 FUZZ_RUNS    ?= 100000
 # a file per input: ~5,000 exec/s where the others run 50,000+
 FUZZ_CONFIG_RUNS ?= 10000

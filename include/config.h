@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "decide.h"
+#include "regauth.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/dockscale/dockscale.conf"
 #define CONFIG_NAME_MAX 48
@@ -21,6 +22,8 @@ struct strv {
 };
 
 enum metric_kind { METRIC_DOCKER_CPU = 0, METRIC_PROMETHEUS = 1, METRIC_NONE = 2 };
+/* [service] pull (README.md, "Images from a registry"). */
+enum pull_policy { PULL_MISSING = 0, PULL_ALWAYS = 1, PULL_NEVER = 2 };
 
 /* The container-definition keys of config_ctr.c (README.md "Configuration", "Coming
  * from docker-compose"). Zero/empty = unset: the image's or Docker's default. */
@@ -92,6 +95,7 @@ struct svc_conf {
 	char *compose_project;
 	char *compose_service;
 	struct ctr_conf ctr;      /* the rest of the container definition (config_ctr.c) */
+	enum pull_policy pull;
 };
 
 struct config {
@@ -108,6 +112,9 @@ struct config {
 	/* [docker] */
 	char *docker_socket;
 	int64_t docker_timeout_ms;
+	int64_t pull_timeout_ms;  /* one image pull, start to end */
+	char *registry_auth_file; /* "" = pull anonymously */
+	struct regauth regauth;   /* read from registry_auth_file at load time */
 	/* [prometheus] */
 	char *prom_url;
 	int64_t prom_timeout_ms;

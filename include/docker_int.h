@@ -1,5 +1,5 @@
-/* docker_int.h: internals shared by docker.c (calls), dockerevents.c (event stream)
- * and dockercompose.c (compose's containers). */
+/* docker_int.h: internals shared by docker.c (calls), dockerevents.c (event stream),
+ * dockerimage.c (image calls) and dockercompose.c (compose's containers). */
 #ifndef DOCKSCALE_DOCKER_INT_H
 #define DOCKSCALE_DOCKER_INT_H
 
@@ -8,10 +8,51 @@
 #include <stdint.h>
 
 #include "docker.h"
+#include "dockerimage.h"
 #include "lines.h"
 #include "loop.h"
 
-struct call;
+enum call_kind {
+	CALL_NEGOTIATE,
+	CALL_LIST,
+	CALL_CREATE,
+	CALL_START,
+	CALL_INSPECT,
+	CALL_STOP,
+	CALL_REMOVE,
+	CALL_STATS,
+	CALL_RENAME,
+	CALL_BODY,              /* docker_call_body (dockercompose.c) */
+	CALL_CONNECT,
+	CALL_IMAGE,             /* dockerimage.c */
+	CALL_PULL,
+};
+
+union call_cb {
+	docker_cb plain;
+	docker_list_cb list;
+	docker_inspect_cb inspect;
+	docker_create_cb create;
+	docker_stats_cb stats;
+	docker_body_cb body;
+	docker_image_cb image;
+};
+
+/* One call in flight: carries the user's callback until httpc reports back. */
+struct call {
+	struct call *prev, *next;
+	struct docker *d;
+	struct httpc_xfer *x;
+	enum call_kind kind;
+	union call_cb cb;
+	void *arg;
+	int port;               /* inspect: which port and network to report */
+	char network[DOCKER_NETWORK_MAX + 1];
+	const char *method;     /* string literal */
+	char path[640];         /* without the /vX.Y prefix, for log lines */
+	const char *header;     /* docker_call_start only: one extra "Name: value" */
+	struct docker_pull_stream pull; /* CALL_PULL: the progress stream (dockerimage.c) */
+};
 
 struct docker {
 	struct loop *loop;
@@ -48,6 +89,20 @@ int docker_call_body(struct docker *d, const char *method, const char *pre, cons
     const char *post, docker_body_cb cb, void *arg);
 /* [0-9a-zA-Z_.-], alphanumeric first: safe in a URL path (ids, names). */
 bool docker_id_ok(const char *s);
+/* A call on path pre + mid + post (no format strings built from data); NULL (logged)
+ * when it does not fit. */
+struct call *docker_call_new(enum call_kind kind, void *arg, const char *pre,
+    const char *mid, const char *post);
+/* Send it; 0 when under way (its callback will run), -1 (c freed) otherwise.
+ * versioned = false for /version. */
+int docker_call_start(struct docker *d, struct call *c, const char *method, bool versioned,
+    const char *body, int64_t timeout_ms);
+
+/* dockerimage.c: the pull's progress chunks (httpc's data callback, arg = the call), the
+ * message of a failed pull, and the id of an image inspect. */
+int docker_image_data(void *arg, const char *data, size_t len);
+void docker_image_pull_error(struct docker_pull_stream *ps, char *out, size_t outlen);
+int docker_image_parse_id(const char *body, char *id, size_t idlen);
 
 /* Adopt min(1.41, the API-Version header) if it is usable. */
 void docker_use_api_version(struct docker *d, const char *hdr);

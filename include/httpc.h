@@ -43,6 +43,8 @@ struct httpc_req {
 	size_t body_len;
 	const char *content_type; /* e.g. "application/json"; NULL = none */
 	const char *bearer;       /* Authorization: Bearer ...; NULL = none */
+	const char *header_name;  /* one more header (e.g. X-Registry-Auth); NULL = none */
+	const char *header_value;
 	int64_t timeout_ms;       /* whole transfer; 0 = none (event streams) */
 	int64_t connect_timeout_ms; /* 0 = min(timeout, 10s) */
 	size_t max_body;          /* larger responses fail; 0 = 16 MiB */

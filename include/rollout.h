@@ -34,7 +34,8 @@ struct rollout {
 };
 
 /* The generation of a definition: a 64-bit FNV-1a hash of its create body, the image
- * ID its reference resolved to ("" unknown) and a restart salt; never 0. */
+ * ID its reference resolved to ("" when the engine lacks it) and a restart salt; never
+ * 0. Known once pull.c has checked the reference (pull_resolved). */
 uint64_t rollout_hash(const struct cJSON *def, const char *image_id, uint64_t restart);
 
 /* s->def was (re)built: compute the generation. A changed one may start a rollout. */
@@ -42,9 +43,6 @@ void rollout_define(struct svc *s);
 /* POST .../rollout: retry a failed generation, or with restart replace every replica
  * even when nothing changed. */
 void rollout_request(struct svc *s, bool restart);
-/* A listed container carries a restart salt that, with the current definition, gives
- * its generation: a restart rollout was under way when the daemon stopped. */
-void rollout_observe(struct svc *s, const struct docker_ctr *c);
 /* Each pass: update the state from the replica table and fill the planner's rollout
  * inputs (generation, surge, min_healthy, rollback). */
 void rollout_pass(struct svc *s, struct plan_input *in);

@@ -42,6 +42,7 @@ struct replica {
 	bool inspected;            /* one inspect answered */
 	bool stats_busy;           /* a stats call is in flight */
 	uint64_t generation;       /* io.dockscale.generation it was created with; 0 none */
+	uint64_t restart;          /* io.dockscale.restart it was created with; 0 none */
 	char image[256];           /* Config.Image, for the cAdvisor-style series */
 	bool stopped;              /* the stop call is done (or not needed): remove next */
 	bool marked;               /* renamed with REPLICA_RETIRING_MARK (or marking gave
@@ -104,6 +105,28 @@ struct compose_source {
 	int64_t since_ms;              /* loop clock: when the current one was taken */
 };
 
+/* Where a service's image stands: owned and written by pull.c only (README.md, "Images
+ * from a registry"). */
+enum pull_phase { PULL_IDLE = 0, PULL_CHECKING, PULL_PULLING };
+
+struct pull {
+	struct svc *svc;
+	enum pull_phase phase;
+	char image[DOCKER_IMAGE_MAX + 1]; /* the reference everything below is about */
+	bool present;              /* the engine has it (checked or pulled): create freely */
+	bool resolving;            /* the check in flight follows a pull: learn its id */
+	bool eager;                /* the check in flight only learns the id (pull_resolve) */
+	bool checked;              /* a check of this reference answered (present or not) */
+	char image_id[80];         /* "sha256:...": what the reference resolved to; "" unknown */
+	bool have_last;            /* a pull has ended */
+	bool last_ok;
+	char last_error[256];      /* the registry's message of the last failed pull */
+	int64_t last_end_unix;     /* wall clock of the last pull's end */
+	int64_t last_ms;           /* how long it took */
+	int64_t started_ms;        /* loop clock: the pull in flight began */
+	uint64_t ok_total, failed_total;
+};
+
 #define SVC_FINGERPRINTS 32
 
 /* A firing alert that stepped a service, to recognise its re-sends. */
@@ -149,6 +172,8 @@ struct svc {
 	int64_t react_serving_us;      /* request -> nginx reloaded with it */
 	struct traffic tr;             /* its balancer membership (traffic.c) */
 	struct rollout ro;             /* its rolling update (rollout.c) */
+	struct pull pl;                /* its image pulls (pull.c) */
+	char last_start_error[256];    /* why the last start failed (replica.c) */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts */
 	size_t nfp;
 	/* counters for /metrics and the API */
@@ -224,6 +249,33 @@ void traffic_changed(struct svc *s);
 void traffic_pass(struct svc *s);
 void traffic_sync(struct svc *s);
 
+/* pull.c: the service's image, pulled from its registry (README.md, "Images from a
+ * registry"). */
+void pull_init(struct svc *s);
+void pull_fini(struct svc *s);
+/* The definition was (re)built at load or reload: `always` pulls now. */
+void pull_conf(struct svc *s);
+/* May a replica be created now? False while the image is checked or pulled (the
+ * service is kicked when that ends) or when it cannot be had (a failed start, counted). */
+bool pull_ready(struct svc *s);
+/* Pull the image now unless a pull is in flight (a reload with pull = always; a
+ * rollout). 0 when one is under way, -1 when none could start. */
+int pull_request(struct svc *s);
+/* A create answered "No such image": check (and pull) again before the next one. */
+void pull_forget(struct svc *s);
+/* Learn what the reference is on the engine now, without pulling or failing: at load
+ * and for a rollout request (README.md, "Rolling updates": the generation hashes the
+ * image ID). A changed ID makes a new generation. */
+void pull_resolve(struct svc *s);
+/* The check of the current reference has answered: pull_image_id is the truth ("" when
+ * the engine lacks the image). */
+bool pull_resolved(const struct svc *s);
+/* The image ID the reference resolved to on the engine (checked, or inspected after a
+ * pull), "" while unknown: the rollout generation's image part (README.md, "Rolling updates"). */
+const char *pull_image_id(const struct svc *s);
+struct cJSON *pull_status(const struct svc *s, int64_t now);
+const char *pull_policy_name(enum pull_policy p);
+
 /* status.c: JSON for the status API (a cJSON object, caller frees). */
 struct cJSON;
 struct cJSON *status_service(const struct svc *s, int64_t now);
@@ -236,6 +288,9 @@ struct cJSON *status_service(const struct svc *s, int64_t now);
 #define REPLICA_RETIRING_MARK ".retiring-"
 struct replica *replica_new(struct svc *s, const char *id, const char *name, int index);
 void replica_free(struct replica *r);
+/* A start failed (name NULL: before any replica was made, e.g. its image pull): count
+ * it, remember why, and back the next creation off (1s, 2s, 4s ... 5min). */
+void replica_start_failed(struct svc *s, const char *name, const char *why);
 /* Create + start a new replica named <service>-<index>; 0 when under way. */
 int replica_launch(struct svc *s, int index);
 /* Adopted or observed replica: inspect it and track its health. */
@@ -252,8 +307,9 @@ void replica_adopt_retiring(struct replica *r);
 void replica_stop(struct replica *r);
 /* Start a created replica (its networks joined). */
 void replica_start(struct replica *r);
-/* A start that did not end healthy: counted, and the next creation backs off. */
-void replica_failed_start(struct replica *r, const char *why);
+/* r did not end healthy: replica_start_failed, and a rollout failure when r is of the
+ * generation being rolled out (rollout.c). */
+void replica_failed(struct replica *r, const char *why);
 
 /* replica_net.c: a created replica joins the definition's other networks, then
  * replica_start. */

@@ -354,11 +354,14 @@ config_defaults(struct config *c, const char *path)
 	c->lock_file = strdup("/run/dockscale/dockscale.lock");
 	c->docker_socket = strdup("/var/run/docker.sock");
 	c->docker_timeout_ms = 30000;
+	c->pull_timeout_ms = 5 * 60 * 1000;
+	c->registry_auth_file = strdup("");
 	c->prom_url = strdup("http://127.0.0.1:9090");
 	c->prom_timeout_ms = 5000;
 	c->nginx_timeout_ms = 10000;
 	c->nginx_pid_file = strdup("/run/nginx.pid");
 	if (!c->path || !c->listen || !c->token_file || !c->lock_file || !c->docker_socket ||
+	    !c->registry_auth_file ||
 	    !c->prom_url || !c->nginx_pid_file || config_split_argv("nginx -t", &c->nginx_test) < 0 ||
 	    config_split_argv("nginx -s reload", &c->nginx_reload) < 0)
 		return -1;
@@ -459,6 +462,8 @@ config_free(struct config *cfg)
 	}
 	free(cfg->lock_file);
 	free(cfg->docker_socket);
+	free(cfg->registry_auth_file);
+	regauth_free(&cfg->regauth);
 	free(cfg->prom_url);
 	strv_free(&cfg->allowed_hosts);
 	strv_free(&cfg->nginx_test);

@@ -45,6 +45,8 @@ static const struct keydef daemon_keys[] = {
 static const struct keydef docker_keys[] = {
 	KEY("socket", K_SOCKET, C(docker_socket), 0, 0, 0),
 	KEY("timeout", K_DUR, C(docker_timeout_ms), 0, INF, F_OPEN_LO),
+	KEY("pull_timeout", K_DUR, C(pull_timeout_ms), 0, 86400000, F_OPEN_LO),
+	KEY("registry_auth_file", K_REGAUTH, C(registry_auth_file), 0, PATH_LEN_MAX, 0),
 };
 static const struct keydef prom_keys[] = {
 	KEY("url", K_URL, C(prom_url), 0, 0, 0),
@@ -94,6 +96,7 @@ static const struct keydef svc_keys[] = {
 	KEY("scale_down_alerts", K_LIST, S(down_alerts), 0, WEBHOOK_FIELD_MAX - 1, 0),
 	KEY("compose_project", K_CPROJECT, S(compose_project), 0, COMPOSE_NAME_MAX, 0),
 	KEY("compose_service", K_CSERVICE, S(compose_service), 0, COMPOSE_NAME_MAX, 0),
+	KEY("pull", K_PULL, S(pull), 0, 0, 0),
 };
 
 _Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX <= KEYS_MAX, "KEYS_MAX too small");
@@ -117,6 +120,7 @@ _Static_assert(NKEYS(sections) == SEC_SERVICE - SEC_DAEMON + 1, "a section lacks
 /* indexed by enum metric_kind / enum decide_policy_kind */
 static const char *const metric_names[] = { "docker_cpu", "prometheus", "none" };
 static const char *const policy_names[] = { "threshold", "target" };
+static const char *const pull_names[] = { "missing", "always", "never" }; /* enum pull_policy */
 #define SUN_PATH_LEN sizeof(((struct sockaddr_un *)0)->sun_path)
 /* clang-format on */
 
@@ -343,6 +347,19 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 	}
 	case K_TOKEN:
 		return set_str(ps, p, v) && (!*v || read_token(ps, v));
+	case K_REGAUTH: {
+		/* Read now, like token_file: a broken file is an error at load, not at a pull. */
+		char why[256];
+		struct regauth *ra = &ps->cfg->regauth;
+		if (*v && v[0] != '/')
+			return bad(ps, "%s: '%s' is not an absolute path", k, v);
+		if (too_long(ps, kd, v))
+			return false;
+		regauth_free(ra);
+		if (*v && regauth_load(v, ra, why, sizeof(why)) == -1)
+			return bad(ps, "%s %s: %s", k, v, why);
+		return set_str(ps, p, v);
+	}
 	case K_LOGLEVEL: {
 		static const char *const names[] = {"debug", "info", "notice", "warning",
 		                                    "err"};
@@ -512,6 +529,14 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			}
 		}
 		return bad(ps, "%s: '%s' is not one of threshold, target", k, v);
+	case K_PULL:
+		for (int i = 0; i < (int)NKEYS(pull_names); i++) {
+			if (strcmp(v, pull_names[i]) == 0) {
+				*(enum pull_policy *)p = (enum pull_policy)i;
+				return true;
+			}
+		}
+		return bad(ps, "%s: '%s' is not one of missing, always, never", k, v);
 	case K_HTTPPATH:
 		if (v[0] != '/' || has_space(v) || strpbrk(v, "#") != NULL)
 			return bad(ps, "%s: '%s' must start with '/' and contain no spaces or '#'",

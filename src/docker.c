@@ -11,43 +11,6 @@
 #define DEFAULT_TIMEOUT_MS 30000
 #define LIST_FILTER "{\"label\":[\"" DOCKER_LABEL "\"]}"
 
-enum call_kind {
-	CALL_NEGOTIATE,
-	CALL_LIST,
-	CALL_CREATE,
-	CALL_START,
-	CALL_INSPECT,
-	CALL_STOP,
-	CALL_REMOVE,
-	CALL_STATS,
-	CALL_RENAME,
-	CALL_BODY,
-	CALL_CONNECT,
-};
-
-union call_cb {
-	docker_cb plain;
-	docker_list_cb list;
-	docker_inspect_cb inspect;
-	docker_create_cb create;
-	docker_stats_cb stats;
-	docker_body_cb body;
-};
-
-/* One call in flight: carries the user's callback until httpc reports back. */
-struct call {
-	struct call *prev, *next;
-	struct docker *d;
-	struct httpc_xfer *x;
-	enum call_kind kind;
-	union call_cb cb;
-	void *arg;
-	int port;               /* inspect: which port and network to report */
-	char network[DOCKER_NETWORK_MAX + 1];
-	const char *method;     /* string literal */
-	char path[640];         /* without the /vX.Y prefix, for log lines */
-};
-
 static void call_done(void *arg, const struct httpc_result *res);
 
 /* Ids and names go into URL paths: [0-9a-zA-Z_.-], alphanumeric first (no "..");
@@ -108,8 +71,8 @@ call_unlink(struct docker *d, struct call *c)
 
 /* path is relative to the versioned root; versioned = false for /version, which any
  * engine answers whatever version we would otherwise ask for. */
-static int
-call_start(struct docker *d, struct call *c, const char *method, bool versioned,
+int
+docker_call_start(struct docker *d, struct call *c, const char *method, bool versioned,
     const char *body, int64_t timeout_ms)
 {
 	struct httpc_req req;
@@ -133,9 +96,16 @@ call_start(struct docker *d, struct call *c, const char *method, bool versioned,
 	req.body_len = body != NULL ? strlen(body) : 0;
 	req.content_type = body != NULL ? "application/json" : NULL;
 	req.timeout_ms = timeout_ms;
+	if (c->header != NULL) {
+		req.header_name = c->header;
+		req.header_value = c->header + strlen(c->header) + 1;
+	}
+	if (c->kind == CALL_PULL)
+		req.data = docker_image_data;
 	req.done = call_done;
 	req.arg = c;
 	c->x = httpc_start(d->hc, &req);
+	c->header = NULL; /* httpc copied it; it lives on the caller's stack */
 	if (c->x == NULL) {
 		log_warning("docker: %s %s: cannot start the request", method, c->path);
 		free(c);
@@ -149,8 +119,8 @@ call_start(struct docker *d, struct call *c, const char *method, bool versioned,
 }
 
 /* The path is pre + mid + post (no format strings built from data). */
-static struct call *
-call_new(enum call_kind kind, void *arg, const char *pre, const char *mid, const char *post)
+struct call *
+docker_call_new(enum call_kind kind, void *arg, const char *pre, const char *mid, const char *post)
 {
 	struct call *c = calloc(1, sizeof(*c));
 	int n;
@@ -218,7 +188,7 @@ call_done(void *arg, const struct httpc_result *res)
 	struct docker_inspect in;
 	struct docker_stats st;
 	struct docker_ctr *ctrs = NULL;
-	char id[DOCKER_ID_MAX + 1] = "", v[sizeof(d->version)];
+	char id[DOCKER_ID_MAX + 8] = "", v[sizeof(d->version)];
 	int n = 0;
 	const char *bad = NULL;
 
@@ -232,16 +202,23 @@ call_done(void *arg, const struct httpc_result *res)
 		/* Transport failure: refused, timed out, connection reset. */
 		d->errors++;
 		snprintf(r.error, sizeof(r.error), "%s", res->error != NULL ? res->error : "failed");
-		/* curl names "localhost port 80" in its text: say which socket it was. */
-		log_warning("docker: %s %s: %s (socket %s)", c->method, c->path, r.error,
-		    d->socket);
+		/* curl names "localhost port 80" in its text: say which socket it was. A
+		 * failed pull is its caller's to report (a failed start). */
+		log_msg(c->kind == CALL_PULL ? LOG_DEBUG : LOG_WARNING, "docker: %s %s: %s "
+		    "(socket %s)", c->method, c->path, r.error, d->socket);
 	} else if (!status_ok(c->kind, res->status)) {
-		docker_error_message(res->body, r.error, sizeof(r.error));
+		if (c->kind == CALL_PULL) /* streamed: the body went through the stream */
+			docker_image_pull_error(&c->pull, r.error, sizeof(r.error));
+		else
+			docker_error_message(res->body, r.error, sizeof(r.error));
 		if (res->status >= 500)
 			d->errors++;
-		/* A name conflict is routine: the caller moves on to the next name. */
+		/* A name conflict is routine: the caller moves on to the next name. A missing
+		 * image and a failed pull are the caller's to report, with their context. */
 		if (c->kind == CALL_CREATE && res->status == 409)
 			log_info("docker: %s %s: %ld %s", c->method, c->path, res->status, r.error);
+		else if ((c->kind == CALL_IMAGE && res->status == 404) || c->kind == CALL_PULL)
+			log_debug("docker: %s %s: %ld %s", c->method, c->path, res->status, r.error);
 		else
 			log_warning("docker: %s %s: %ld %s", c->method, c->path, res->status,
 			    r.error);
@@ -270,6 +247,16 @@ call_done(void *arg, const struct httpc_result *res)
 			if (docker_parse_inspect(res->body, c->port, c->network, &in) == -1)
 				bad = "malformed inspect answer";
 			break;
+		case CALL_IMAGE:
+			if (docker_image_parse_id(res->body, id, sizeof(id)) == -1)
+				bad = "no image id in the answer";
+			break;
+		case CALL_PULL:
+			/* 200 says the pull started; an error line in the stream says it failed. */
+			docker_pull_end(&c->pull);
+			if (c->pull.failed)
+				bad = c->pull.err;
+			break;
 		case CALL_STATS:
 			/* Also what a stopped container answers: no system_cpu_usage. */
 			if (docker_parse_stats(res->body, &st) == -1)
@@ -281,7 +268,7 @@ call_done(void *arg, const struct httpc_result *res)
 		if (bad != NULL) {
 			r.ok = false;
 			snprintf(r.error, sizeof(r.error), "%s", bad);
-			if (c->kind == CALL_STATS)
+			if (c->kind == CALL_STATS || c->kind == CALL_PULL)
 				log_debug("docker: %s %s: %s", c->method, c->path, bad);
 			else
 				log_warning("docker: %s %s: %ld %s", c->method, c->path,
@@ -311,6 +298,9 @@ call_done(void *arg, const struct httpc_result *res)
 			break;
 		case CALL_BODY:
 			cb.body(uarg, &r, r.ok ? res->body : NULL, r.ok ? res->body_len : 0);
+			break;
+		case CALL_IMAGE:
+			cb.image(uarg, &r, r.ok ? id : NULL);
 			break;
 		default:
 			cb.plain(uarg, &r);
@@ -381,14 +371,14 @@ docker_api_version(const struct docker *d)
 int
 docker_negotiate(struct docker *d, docker_cb cb, void *arg)
 {
-	struct call *c = call_new(CALL_NEGOTIATE, arg, "/version", "", "");
+	struct call *c = docker_call_new(CALL_NEGOTIATE, arg, "/version", "", "");
 
 	if (c == NULL || cb == NULL) {
 		free(c);
 		return -1;
 	}
 	c->cb.plain = cb;
-	return call_start(d, c, "GET", false, NULL, d->timeout_ms);
+	return docker_call_start(d, c, "GET", false, NULL, d->timeout_ms);
 }
 
 int
@@ -401,10 +391,10 @@ docker_list(struct docker *d, docker_list_cb cb, void *arg)
 		log_err("docker: cannot build the container list request");
 		return -1;
 	}
-	if ((c = call_new(CALL_LIST, arg, "/containers/json?all=1&filters=", filt, "")) == NULL)
+	if ((c = docker_call_new(CALL_LIST, arg, "/containers/json?all=1&filters=", filt, "")) == NULL)
 		return -1;
 	c->cb.list = cb;
-	return call_start(d, c, "GET", true, NULL, d->timeout_ms);
+	return docker_call_start(d, c, "GET", true, NULL, d->timeout_ms);
 }
 
 int
@@ -413,10 +403,10 @@ docker_call_body(struct docker *d, const char *method, const char *pre, const ch
 {
 	struct call *c;
 
-	if (cb == NULL || (c = call_new(CALL_BODY, arg, pre, mid, post)) == NULL)
+	if (cb == NULL || (c = docker_call_new(CALL_BODY, arg, pre, mid, post)) == NULL)
 		return -1;
 	c->cb.body = cb;
-	return call_start(d, c, method, true, NULL, d->timeout_ms);
+	return docker_call_start(d, c, method, true, NULL, d->timeout_ms);
 }
 
 int
@@ -433,10 +423,10 @@ docker_create(struct docker *d, const char *name, const char *body, docker_creat
 		    "[A-Za-z0-9][A-Za-z0-9_.-]*, at most %d bytes)", name, DOCKER_NAME_MAX);
 		return -1;
 	}
-	if ((c = call_new(CALL_CREATE, arg, "/containers/create?name=", name, "")) == NULL)
+	if ((c = docker_call_new(CALL_CREATE, arg, "/containers/create?name=", name, "")) == NULL)
 		return -1;
 	c->cb.create = cb;
-	return call_start(d, c, "POST", true, body, d->timeout_ms); /* httpc copies body */
+	return docker_call_start(d, c, "POST", true, body, d->timeout_ms); /* httpc copies body */
 }
 
 /* A call on one container: the id is checked before it goes into the path. */
@@ -448,7 +438,7 @@ id_call(enum call_kind kind, const char *method, const char *id, const char *pos
 		log_warning("docker: refusing %s of an invalid container id", method);
 		return NULL;
 	}
-	return call_new(kind, arg, "/containers/", id, post);
+	return docker_call_new(kind, arg, "/containers/", id, post);
 }
 
 int
@@ -460,7 +450,7 @@ docker_start(struct docker *d, const char *id, docker_cb cb, void *arg)
 	    (c = id_call(CALL_START, "POST", id, "/start", arg)) == NULL)
 		return -1;
 	c->cb.plain = cb;
-	return call_start(d, c, "POST", true, NULL, d->timeout_ms);
+	return docker_call_start(d, c, "POST", true, NULL, d->timeout_ms);
 }
 
 int
@@ -482,7 +472,7 @@ docker_inspect(struct docker *d, const char *id, int port, const char *network,
 	c->port = port;
 	if (network != NULL)
 		memcpy(c->network, network, strlen(network) + 1);
-	return call_start(d, c, "GET", true, NULL, d->timeout_ms);
+	return docker_call_start(d, c, "GET", true, NULL, d->timeout_ms);
 }
 
 int
@@ -508,7 +498,7 @@ docker_stop(struct docker *d, const char *id, int64_t stop_timeout_ms, docker_cb
 	snprintf(c->path + n, sizeof(c->path) - (size_t)n, "?t=%lld", (long long)secs);
 	c->cb.plain = cb;
 	/* The engine itself waits t seconds before SIGKILL: our timeout comes on top. */
-	return call_start(d, c, "POST", true, NULL, secs * 1000 + d->timeout_ms);
+	return docker_call_start(d, c, "POST", true, NULL, secs * 1000 + d->timeout_ms);
 }
 
 int
@@ -520,7 +510,7 @@ docker_remove(struct docker *d, const char *id, docker_cb cb, void *arg)
 	    (c = id_call(CALL_REMOVE, "DELETE", id, "?force=1&v=1", arg)) == NULL)
 		return -1;
 	c->cb.plain = cb;
-	return call_start(d, c, "DELETE", true, NULL, d->timeout_ms);
+	return docker_call_start(d, c, "DELETE", true, NULL, d->timeout_ms);
 }
 
 int
@@ -532,11 +522,11 @@ docker_connect(struct docker *d, const char *network, const char *id, docker_cb 
 
 	/* Both go into the request: network names follow the rule of ids and names. */
 	if (cb == NULL || !id_ok(network) || !id_ok(id) || strlen(id) > DOCKER_ID_MAX ||
-	    (c = call_new(CALL_CONNECT, arg, "/networks/", network, "/connect")) == NULL)
+	    (c = docker_call_new(CALL_CONNECT, arg, "/networks/", network, "/connect")) == NULL)
 		return -1;
 	snprintf(body, sizeof(body), "{\"Container\":\"%s\"}", id);
 	c->cb.plain = cb;
-	return call_start(d, c, "POST", true, body, d->timeout_ms); /* httpc copies body */
+	return docker_call_start(d, c, "POST", true, body, d->timeout_ms); /* httpc copies body */
 }
 
 int
@@ -556,7 +546,7 @@ docker_rename(struct docker *d, const char *id, const char *name, docker_cb cb, 
 	}
 	memcpy(c->path + n, name, strlen(name) + 1);
 	c->cb.plain = cb;
-	return call_start(d, c, "POST", true, NULL, d->timeout_ms);
+	return docker_call_start(d, c, "POST", true, NULL, d->timeout_ms);
 }
 
 int
@@ -569,7 +559,7 @@ docker_stats(struct docker *d, const char *id, docker_stats_cb cb, void *arg)
 	    "/stats?stream=false&one-shot=true", arg)) == NULL)
 		return -1;
 	c->cb.stats = cb;
-	return call_start(d, c, "GET", true, NULL, d->timeout_ms);
+	return docker_call_start(d, c, "GET", true, NULL, d->timeout_ms);
 }
 
 void

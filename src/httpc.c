@@ -219,6 +219,8 @@ xfer_setup(struct httpc_xfer *x, const struct httpc_req *req)
 		return -1;
 	if (req->bearer != NULL && add_header(x, "Authorization", "Bearer ", req->bearer))
 		return -1;
+	if (req->header_name != NULL && add_header(x, req->header_name, "", req->header_value))
+		return -1;
 	/* Without this curl waits up to 1 s for "100 Continue" before sending big bodies. */
 	if (add_header(x, "Expect", "", "") == -1)
 		return -1;

@@ -136,6 +136,24 @@ render_counter(struct buf *b, const struct dsd *d, const struct svc_counter *c)
 	}
 }
 
+/* README.md, "Images from a registry". */
+static void
+render_pulls(struct buf *b, const struct dsd *d)
+{
+	buf_printf(b, "# HELP dockscale_image_pulls_total Image pulls by result.\n"
+	    "# TYPE dockscale_image_pulls_total counter\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_image_pulls_total{service=\"%s\",result=\"ok\"} %llu\n"
+		    "dockscale_image_pulls_total{service=\"%s\",result=\"failed\"} %llu\n",
+		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->pl.ok_total,
+		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->pl.failed_total);
+	buf_printf(b, "# HELP dockscale_image_pulling 1 while the service's image is being "
+	    "pulled.\n# TYPE dockscale_image_pulling gauge\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_image_pulling{service=\"%s\"} %d\n", d->svcs[i]->name,
+		    d->svcs[i]->pl.phase == PULL_PULLING ? 1 : 0);
+}
+
 static void
 render_services(struct buf *b, const struct dsd *d)
 {
@@ -180,6 +198,7 @@ render_services(struct buf *b, const struct dsd *d)
 		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->scale_up_events,
 		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->scale_down_events);
 	render_nginx(b, d);
+	render_pulls(b, d);
 	buf_printf(b, "# HELP dockscale_docker_errors_total Failed Docker Engine calls.\n"
 	    "# TYPE dockscale_docker_errors_total counter\n"
 	    "dockscale_docker_errors_total %llu\n"

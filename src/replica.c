@@ -77,13 +77,10 @@ replica_free(struct replica *r)
 
 /* A start that did not end healthy: the next creation waits 1s, 2s, 4s ... 5min. */
 void
-replica_failed_start(struct replica *r, const char *why)
+replica_start_failed(struct svc *s, const char *name, const char *why)
 {
-	struct svc *s = r->svc;
-	const char *name = r->name;
 	int64_t delay = BACKOFF_BASE_MS;
 
-	rollout_replica_failed(r, why);
 	s->failed_starts++;
 	s->start_failures++;
 	for (int i = 1; i < s->start_failures && delay < BACKOFF_MAX_MS; i++)
@@ -91,8 +88,17 @@ replica_failed_start(struct replica *r, const char *why)
 	if (delay > BACKOFF_MAX_MS)
 		delay = BACKOFF_MAX_MS;
 	s->backoff_until = loop_now(&s->d->loop) + delay;
-	log_warning("%s: replica %s failed to start (%s); %d failure(s) in a row, next "
-	    "attempt in %llds", s->name, name, why, s->start_failures, (long long)delay / 1000);
+	snprintf(s->last_start_error, sizeof(s->last_start_error), "%s", why);
+	log_warning("%s: %s%s failed to start (%s); %d failure(s) in a row, next attempt in "
+	    "%llds", s->name, name != NULL ? "replica " : "a replica", name != NULL ? name : "",
+	    why, s->start_failures, (long long)delay / 1000);
+}
+
+void
+replica_failed(struct replica *r, const char *why)
+{
+	rollout_replica_failed(r, why);
+	replica_start_failed(r->svc, r->name, why);
 }
 
 static void
@@ -203,7 +209,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 			    r->name, in->exit_code);
 			s->replaced++;
 		} else if (r->state == REP_STARTING) {
-			replica_failed_start(r, "exited");
+			replica_failed(r, "exited");
 		} else if (r->state == REP_READY) {
 			log_warning("%s: replica %s exited (code %d); replacing it", s->name,
 			    r->name, in->exit_code);
@@ -222,7 +228,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 			rollout_replica_failed(r, "unhealthy");
 			replica_retire(r);
 		} else if (in->health == HEALTH_UNHEALTHY && r->state == REP_STARTING) {
-			replica_failed_start(r, "unhealthy");
+			replica_failed(r, "unhealthy");
 			replica_retire(r);
 		}
 	} else {
@@ -282,7 +288,7 @@ replica_poll(struct loop *l, struct loop_timer *t)
 
 		snprintf(why, sizeof(why), "not healthy within %llds",
 		    (long long)s->conf->start_timeout_ms / 1000);
-		replica_failed_start(r, why);
+		replica_failed(r, why);
 		replica_retire(r);
 		svc_kick(s);
 		return;
@@ -306,7 +312,7 @@ on_started(void *arg, const struct docker_reply *rep)
 		return;
 	}
 	if (!rep->ok) {
-		replica_failed_start(r, rep->error);
+		replica_failed(r, rep->error);
 		replica_discard(r);
 		svc_kick(s);
 		return;
@@ -336,7 +342,9 @@ on_created(void *arg, const struct docker_reply *rep, const char *id)
 			    "using the next free name", s->name, r->name);
 			svc_name_taken(s, r->index);
 		} else {
-			replica_failed_start(r, rep->error);
+			if (rep->status == 404)
+				pull_forget(s); /* the image went away since it was checked */
+			replica_failed(r, rep->error);
 		}
 		r->state = REP_GONE;
 		svc_kick(s);
@@ -382,6 +390,7 @@ replica_launch(struct svc *s, int index)
 	}
 	r->state = REP_CREATING;
 	r->generation = s->ro.gen;
+	r->restart = s->ro.restart;
 	r->busy = true;
 	s->op_busy = true;
 	rc = docker_create(s->d->docker, name, body, on_created, r);

@@ -20,7 +20,7 @@ on_connected(void *arg, const struct docker_reply *rep)
 		    ctrdef_extra_network(s->def, r->net_next) : "?", rep->error);
 		r->busy = false;
 		s->op_busy = false;
-		replica_failed_start(r, why);
+		replica_failed(r, why);
 		replica_discard(r);
 		svc_kick(s);
 		return;

@@ -73,7 +73,7 @@ rollout_define(struct svc *s)
 	 * the replicas of the last one are still current. */
 	if (s->def == NULL)
 		return;
-	gen = rollout_hash(s->def, "", ro->restart);
+	gen = rollout_hash(s->def, pull_image_id(s), ro->restart);
 	if (gen == ro->gen)
 		return;
 	if (ro->gen != 0)
@@ -106,28 +106,43 @@ rollout_request(struct svc *s, bool restart)
 	}
 	log_notice("%s: rollout requested%s", s->name, restart ? " (restart every replica)" : "");
 	rollout_define(s);
+	/* The reference again: a tag that moved is a new generation (pull = always pulls
+	 * it first). */
+	if (s->conf != NULL && s->conf->pull == PULL_ALWAYS)
+		(void)pull_request(s);
+	else
+		pull_resolve(s);
 	svc_kick(s);
 }
 
-void
-rollout_observe(struct svc *s, const struct docker_ctr *c)
+/* Replicas created for a restart request, with today's definition: that request is the
+ * current generation, so a restarted daemon finishes it rather than starting another. */
+static void
+adopt_restart(struct svc *s)
 {
 	struct rollout *ro = &s->ro;
 
-	if (c->restart == 0 || c->restart == ro->restart || c->generation == 0 ||
-	    s->def == NULL || rollout_hash(s->def, "", c->restart) != c->generation)
+	for (size_t i = 0; i < s->nreps; i++) {
+		const struct replica *r = s->reps[i];
+
+		if (r->restart == 0 || r->restart == ro->restart || r->generation == 0 ||
+		    s->def == NULL ||
+		    rollout_hash(s->def, pull_image_id(s), r->restart) != r->generation)
+			continue;
+		ro->restart = r->restart;
+		ro->gen = r->generation;
+		log_info("%s: continuing the restart rollout %016llx", s->name,
+		    (unsigned long long)ro->gen);
 		return;
-	/* Replicas created for a restart request, with today's definition: that request
-	 * is the current generation, so a restarted daemon finishes it, not redoes it. */
-	ro->restart = c->restart;
-	ro->gen = c->generation;
-	log_info("%s: continuing the restart rollout %016llx", s->name,
-	    (unsigned long long)ro->gen);
+	}
 }
 
 uint64_t
 rollout_generation_of(const struct svc *s, const struct replica *r)
 {
+	/* Until the image ID is known the generation is not: nothing is outdated. */
+	if (!pull_resolved(s))
+		return 0;
 	return r->generation != 0 ? r->generation : s->ro.gen;
 }
 
@@ -145,6 +160,17 @@ rollout_pass(struct svc *s, struct plan_input *in)
 	int outdated = 0, updated = 0;
 	const struct replica *old = NULL;
 
+	if (c != NULL) {
+		in->surge = c->rollout_surge;
+		in->min_healthy_ms = c->rollout_min_healthy_ms;
+	}
+	if (!pull_resolved(s)) {
+		pull_resolve(s); /* a check that failed is asked again */
+		in->generation = 0;
+		return;
+	}
+	if (ro->state == ROLLOUT_IDLE)
+		adopt_restart(s);
 	for (size_t i = 0; i < s->nreps; i++) {
 		const struct replica *r = s->reps[i];
 
@@ -180,10 +206,6 @@ rollout_pass(struct svc *s, struct plan_input *in)
 	}
 	in->generation = ro->gen;
 	in->rollback = ro->failed_gen != 0 && ro->failed_gen == ro->gen;
-	if (c != NULL) {
-		in->surge = c->rollout_surge;
-		in->min_healthy_ms = c->rollout_min_healthy_ms;
-	}
 }
 
 void

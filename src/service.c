@@ -28,6 +28,7 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	s->conf = conf;
 	s->def = compose_source_wanted(conf) ? NULL : ctrdef_build(conf);
 	s->metric = NAN;
+	pull_init(s);
 	decide_state_init(&s->ds);
 	loop_timer_init(&s->kick, on_kick, s);
 	metric_init(s);
@@ -37,6 +38,7 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 		return NULL;
 	}
 	compose_source_apply(s);
+	pull_conf(s);
 	rollout_define(s);
 	return s;
 }
@@ -48,6 +50,7 @@ svc_free(struct svc *s)
 		return;
 	loop_timer_stop(&s->d->loop, &s->kick);
 	compose_source_fini(s);
+	pull_fini(s);
 	metric_fini(s);
 	traffic_fini(s);
 	cJSON_Delete(s->def);
@@ -70,6 +73,8 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 		s->def = ctrdef_build(conf);
 	}
 	compose_source_apply(s);
+	pull_conf(s);
+	pull_resolve(s); /* the reference again: a moved tag is a new generation */
 	rollout_define(s);
 	/* New bounds apply at once; the decision windows and cooldowns carry over. */
 	if (s->desired_set)
@@ -88,6 +93,8 @@ svc_set_def(struct svc *s, cJSON *def)
 		return;
 	cJSON_Delete(s->def);
 	s->def = def;
+	pull_conf(s);      /* its image: pulled (pull = always) or checked */
+	pull_resolve(s);
 	rollout_define(s); /* a changed source rolls the replicas (README.md, "Rolling updates") */
 	if (def != NULL)
 		svc_kick(s); /* a creation may have been waiting for it */
@@ -231,7 +238,7 @@ adopt(struct svc *s, const struct docker_ctr *c)
 	if (r == NULL)
 		return;
 	r->generation = c->generation;
-	rollout_observe(s, c);
+	r->restart = c->restart;
 	if (name_retiring(s, c->name) && strcmp(c->state, "running") == 0) {
 		/* On its way out (drain or stop) when the last daemon stopped: finished as a
 		 * removal, never counted toward desired nor as a failed start. */
@@ -380,7 +387,8 @@ carry_out(struct svc *s, const struct plan_action *a)
 	case PLAN_CREATE:
 		if (strncmp(a->reason, "roll", 4) == 0)
 			log_notice("%s: %s", s->name, a->reason);
-		if (replica_launch(s, a->index) == -1)
+		/* The image first: while it is checked or pulled the replica waits. */
+		if (pull_ready(s) && replica_launch(s, a->index) == -1)
 			log_err("%s: cannot start a replica", s->name);
 		break;
 	default:

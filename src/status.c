@@ -78,6 +78,11 @@ status_service(const struct svc *s, int64_t now)
 	cJSON_AddNumberToObject(o, "failed_starts_total", (double)s->failed_starts);
 	cJSON_AddNumberToObject(o, "backoff_left_ms",
 	    s->backoff_until > now ? (double)(s->backoff_until - now) : 0.0);
+	if (s->last_start_error[0] != '\0')
+		cJSON_AddStringToObject(o, "last_start_error", s->last_start_error);
+	else
+		cJSON_AddNullToObject(o, "last_start_error");
+	cJSON_AddItemToObject(o, "pull", pull_status(s, now));
 	cJSON_AddItemToObject(o, "rollout", rollout_status(s));
 	react = cJSON_AddObjectToObject(o, "last_scale_up_ms");
 	if (react != NULL) {

@@ -217,3 +217,36 @@ def test_rollout_under_load_drops_no_request(daemon_factory, svc, nginx):
             t.join()
     assert sent[0] > 100, sent
     assert bad == [], f"{len(bad)} of {sent[0]} requests failed: {bad[:5]}"
+
+
+def tag(src, repo, t):
+    code, out = dk.call("POST", f"/images/{src}/tag?repo={repo}&tag={t}")
+    assert code == 201, out
+
+
+def test_a_moved_tag_rolls_on_a_rollout_request(daemon_factory, svc):
+    """The generation hashes the image ID the reference resolves to: the same file
+    with the tag moved to another image rolls when asked (README.md, "Rolling
+    updates")."""
+    repo = f"dockscale-test-{svc}"
+    tag(IMAGE, repo, "v")
+    try:
+        d = daemon_factory(conf(svc, image=f"{repo}:v")).start()
+        s0 = wait_ready(d, svc, 2)
+        old, gen0 = ids(svc), s0["rollout"]["generation"]
+        assert s0["pull"]["image_id"] == dk.call("GET", f"/images/{IMAGE}/json")[1]["Id"]
+        tag(NOHC, repo, "v")
+        # Nothing looks at the tag by itself: the same replicas for a while.
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            assert ids(svc) == old
+            time.sleep(0.2)
+        code, body, _ = d.post(f"/api/v1/services/{svc}/rollout", {})
+        assert code == 202, body
+        s = rolled(d, svc, old, 2)
+        assert s["rollout"]["generation"] != gen0
+        nohc_id = dk.call("GET", f"/images/{NOHC}/json")[1]["Id"]
+        for c in dk.containers(svc):
+            assert dk.inspect(c["Id"])["Image"] == nohc_id
+    finally:
+        dk.call("DELETE", f"/images/{repo}:v")

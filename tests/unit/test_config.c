@@ -381,6 +381,9 @@ assert_daemon_defaults(const struct config *c)
 	assert_string_equal(c->lock_file, "/run/dockscale/dockscale.lock");
 	assert_string_equal(c->docker_socket, "/var/run/docker.sock");
 	assert_int_equal(c->docker_timeout_ms, 30000);
+	assert_int_equal(c->pull_timeout_ms, 300000);
+	assert_string_equal(c->registry_auth_file, "");
+	assert_int_equal(c->regauth.n, 0);
 	assert_string_equal(c->prom_url, "http://127.0.0.1:9090");
 	assert_int_equal(c->prom_timeout_ms, 5000);
 	assert_int_equal(c->nginx_test.n, 2);
@@ -432,6 +435,7 @@ assert_service_defaults(const struct svc_conf *s)
 	assert_string_equal(s->upstream_name, "backend");
 	assert_int_equal(s->up_alerts.n, 0);
 	assert_int_equal(s->down_alerts.n, 0);
+	assert_int_equal(s->pull, PULL_MISSING);
 }
 
 static void
@@ -931,6 +935,15 @@ static const struct err_case err_cases[] = {
 	      { 20, "compose_service: '-web' is not a docker-compose service name" },
 	      { 23, "compose_project: 'shop.x' is not a docker-compose project name" },
 	      { 24, "compose_service: 'w eb' is not a docker-compose service name" } } },
+	/* README "Images from a registry". */
+	{ "pull keys", SVC "pull = sometimes\npull = always\n[docker]\npull_timeout = 0\n"
+	    "registry_auth_file = auth.json\n[docker]\npull_timeout = 25h\n",
+	    { { 3, "pull: 'sometimes' is not one of missing, always, never" },
+	      { 4, "duplicate key 'pull' (first on line 3)" },
+	      { 6, "pull_timeout: must be greater than 0" },
+	      { 7, "registry_auth_file: 'auth.json' is not an absolute path" },
+	      { 8, "duplicate section [docker] (first on line 5)" },
+	      { 9, "pull_timeout: must be at most 86400s" } } },
 	{ "missing image", "[service web]\nport = 80\n[service api]\nimage =\nupstream_file = /x\n",
 	    { { 1, "service web: image is required" }, { 4, "image: must be one non-empty word" } } },
 	{ "duplicate upstream_file", SVC "[service b]\nimage = b\n[service c]\nimage = c\nupstream_file = /c\n"
@@ -1034,6 +1047,56 @@ test_long_lines(void **state)
 	assert_true(n > 0 && (size_t)n < sizeof(text));
 	assert_int_equal(load_text(*state, text, &c, &e), 0);
 	assert_int_equal(strlen(c.lock_file), 186);
+	config_free(&c);
+}
+
+/* registry_auth_file is read at load: its errors are the key's FILE:LINE errors, and
+ * never show a credential (README "Images from a registry"). */
+static void
+test_registry_auth_file(void **state)
+{
+	static const struct {
+		const char *json, *err;
+	} bad[] = {
+		{ "not json", "not a JSON object" },
+		{ "{\"auths\": []}", "\"auths\" is not an object" },
+		{ "{\"auths\": {\"reg:5000\": 7}}", "auths entry \"reg:5000\" is not an object" },
+		{ "{\"auths\": {\"reg:5000\": {\"auth\": \"c2VjcmV0\"}}}",
+		  "auths entry reg:5000: \"auth\" is not base64 of user:password" },
+		{ "{\"auths\": {\"reg:5000\": {\"auth\": \"!!!!\"}}}",
+		  "auths entry reg:5000: \"auth\" is not base64 of user:password" },
+	};
+	struct fx *f = *state;
+	struct config c;
+	struct config_errors e;
+	char auth[160], text[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(f, "auth.json", bad[i].json, auth, sizeof(auth));
+		snprintf(text, sizeof(text), "[docker]\nregistry_auth_file = %s\n", auth);
+		assert_int_equal(load_text(f, text, &c, &e), -1);
+		assert_int_equal(e.n, 1);
+		assert_error(f, &e, 0, 2, bad[i].err);
+		assert_null(strstr(e.msg[0], "secret"));
+		config_errors_free(&e);
+	}
+	snprintf(text, sizeof(text), "[docker]\nregistry_auth_file = %s/none.json\n", f->dir);
+	assert_int_equal(load_text(f, text, &c, &e), -1);
+	assert_error(f, &e, 0, 2, strerror(ENOENT));
+	config_errors_free(&e);
+	/* a good one: user:password in "auth", a token, a helper's empty placeholder */
+	write_file(f, "auth.json", "{\"auths\": {\"http://127.0.0.1:5000/v2/\": {\"auth\": "
+	    "\"dTpwOnc=\"}, \"https://index.docker.io/v1/\": {\"identitytoken\": \"tok\"}, "
+	    "\"ghcr.io\": {}}, \"credsStore\": \"desktop\"}", auth, sizeof(auth));
+	snprintf(text, sizeof(text), "[docker]\nregistry_auth_file = %s\npull_timeout = 90s\n", auth);
+	assert_int_equal(load_text(f, text, &c, &e), 0);
+	assert_int_equal(c.pull_timeout_ms, 90000);
+	assert_int_equal(c.regauth.n, 2);
+	assert_string_equal(c.regauth.v[0].host, "127.0.0.1:5000");
+	assert_string_equal(c.regauth.v[0].username, "u");
+	assert_string_equal(c.regauth.v[0].password, "p:w");
+	assert_string_equal(c.regauth.v[1].host, "docker.io");
+	assert_string_equal(c.regauth.v[1].token, "tok");
 	config_free(&c);
 }
 
@@ -1146,6 +1209,7 @@ main(void)
 	    cmocka_unit_test(test_strv),
 	    cmocka_unit_test(test_image_refs),
 	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_registry_auth_file),
 	    cmocka_unit_test(test_no_service),
 	    cmocka_unit_test(test_compose_service),
 	    cmocka_unit_test(test_full_file),

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "docker.h"
+#include "dockerimage.h"
 #include "fake_docker.h"
 #include "httpc.h"
 #include "log.h"
@@ -22,6 +23,7 @@ struct fx {
 	struct fake_docker *fake;
 	int calls;
 	struct docker_reply rep;
+	char image_id[80];
 };
 
 static int
@@ -140,11 +142,81 @@ test_stop_rounds_up_and_remove_tolerates_404(void **state)
 	assert_int_equal(fake_docker_seen(f->fake, "DELETE", "/v1.41/containers/abc?force=1"), 1);
 }
 
+/* README.md, "Images from a registry": inspect, and pulls whose stream says how they
+ * ended. */
+static void
+on_image(void *arg, const struct docker_reply *r, const char *id)
+{
+	struct fx *f = arg;
+
+	snprintf(f->image_id, sizeof(f->image_id), "%s", id != NULL ? id : "");
+	on_reply(arg, r);
+}
+
+#define ID "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void
+test_image_calls(void **state)
+{
+	struct fx *f = *state;
+	char req[300];
+
+	fake_docker_route(f->fake, "GET", "/v1.41/images/reg:5000/shop/web:1/json", 200,
+	    "{\"Id\":\"" ID "\"}");
+	fake_docker_route(f->fake, "GET", "/v1.41/images/", 404,
+	    "{\"message\":\"No such image: x\"}");
+	fake_docker_route(f->fake, "POST", "/v1.41/images/create?fromImage=reg%3A5000%2Fshop%2Fweb"
+	    "&tag=bad", 200, "{\"status\":\"Pulling from shop/web\"}\n{\"errorDetail\":"
+	    "{\"message\":\"manifest unknown\"},\"error\":\"manifest unknown\"}\n");
+	fake_docker_route(f->fake, "POST", "/v1.41/images/create?fromImage=reg%3A5000%2Fshop%2Fweb"
+	    "&tag=1", 200, "{\"status\":\"Pulling from shop/web\"}\n{\"status\":\"Status: "
+	    "Downloaded newer image for reg:5000/shop/web:1\"}\n");
+	fake_docker_route(f->fake, "POST", "/v1.41/images/create", 404,
+	    "{\"message\":\"pull access denied for nope\"}");
+
+	assert_int_equal(docker_image_inspect(f->d, "reg:5000/shop/web:1", on_image, f), 0);
+	wait_reply(f);
+	assert_true(f->rep.ok);
+	assert_string_equal(f->image_id, ID);
+	assert_int_equal(docker_image_inspect(f->d, "other:1", on_image, f), 0);
+	wait_reply(f);
+	assert_false(f->rep.ok);
+	assert_int_equal(f->rep.status, 404);
+
+	/* 200 with an error line: failed, with the registry's message */
+	assert_int_equal(docker_image_pull(f->d, "reg:5000/shop/web:bad", "e30=", 5000,
+	    on_reply, f), 0);
+	wait_reply(f);
+	assert_false(f->rep.ok);
+	assert_int_equal(f->rep.status, 200);
+	assert_string_equal(f->rep.error, "manifest unknown");
+	fake_docker_request(f->fake, 2, req, sizeof(req));
+	assert_string_equal(req, "POST /v1.41/images/create?fromImage=reg%3A5000%2Fshop%2Fweb&tag=bad");
+
+	assert_int_equal(docker_image_pull(f->d, "reg:5000/shop/web:1", NULL, 5000, on_reply, f),
+	    0);
+	wait_reply(f);
+	assert_true(f->rep.ok);
+
+	/* an error status: the body's message */
+	assert_int_equal(docker_image_pull(f->d, "nope", NULL, 5000, on_reply, f), 0);
+	wait_reply(f);
+	assert_false(f->rep.ok);
+	assert_int_equal(f->rep.status, 404);
+	assert_string_equal(f->rep.error, "pull access denied for nope");
+
+	/* refused before anything is sent */
+	assert_int_equal(docker_image_pull(f->d, "a b", NULL, 5000, on_reply, f), -1);
+	assert_int_equal(docker_image_inspect(f->d, "../x", on_image, f), -1);
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/images/create"), 3);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rename_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_calls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_conflict_and_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_refuses_bad_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_rounds_up_and_remove_tolerates_404, setup,

@@ -1,5 +1,6 @@
 /* test_service.c: the replica table (src/service.c, src/replica.c) against a fake Docker
- * Engine: restart safety (README.md "Restart safety") without timing. */
+ * Engine: restart safety (README.md "Restart safety") and image pulls (README.md "Images
+ * from a registry") without timing. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -66,6 +67,10 @@ setup(void **state)
 	f.conf.stop_timeout_ms = 2000;
 	f.conf.upstream_file = f.upstream;
 	f.conf.upstream_name = "backend";
+	/* Every creation checks its image first (README.md, "Images from a registry"):
+	 * present unless a test says otherwise. */
+	fake_docker_route(f.fake, "GET", "/v1.41/images/img/json", 200,
+	    "{\"Id\":\"sha256:" ID("0abc") "\"}");
 	assert_non_null(f.s = svc_new(&f.d, &f.conf));
 	*state = &f;
 	return 0;
@@ -383,6 +388,104 @@ test_restarting_container_is_adopted(void **state)
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/"), 0);
 }
 
+/* ---- images (README.md, "Images from a registry") ---------------------------------- */
+
+#define IMG_CHECK "/v1.41/images/img/json"
+#define IMG_PULL "/v1.41/images/create?fromImage=img&tag=latest"
+
+static bool
+create_tried(struct fx *f)
+{
+	return fake_docker_seen(f->fake, "POST", "/v1.41/containers/create") > 0;
+}
+
+static bool
+start_failed(struct fx *f)
+{
+	return f->s->start_failures > 0;
+}
+
+/* missing: the engine is asked, the image pulled, and only then is a replica created. */
+static void
+test_missing_image_checked_pulled_then_created(void **state)
+{
+	struct fx *f = *state;
+
+	fake_docker_reroute(f->fake, "GET", IMG_CHECK, 404, "{\"message\":\"No such image: img\"}");
+	fake_docker_route(f->fake, "POST", IMG_PULL, 200, "{\"status\":\"Pulling from img\"}\n"
+	    "{\"status\":\"Status: Downloaded newer image for img:latest\"}\n");
+	fake_docker_route(f->fake, "POST", "/v1.41/containers/create", 500,
+	    "{\"message\":\"enough\"}");
+	svc_observe(f->s, NULL, 0);
+	run_until(f, create_tried, "a create after the pull");
+	assert_true(req_at(f, "GET " IMG_CHECK) < req_at(f, "POST " IMG_PULL));
+	assert_true(req_at(f, "POST " IMG_PULL) < req_at(f, "POST /v1.41/containers/create"));
+	assert_int_equal(f->s->pl.ok_total, 1);
+	assert_true(f->s->pl.present);
+	assert_int_equal(f->s->pl.phase, PULL_IDLE);
+	/* asked first by the pass for the rollout generation (README.md, "Rolling
+	 * updates"), then before the create, and again after the pull, for the id (this
+	 * fake still says 404: no second pull, the id stays unknown) */
+	assert_int_equal(fake_docker_seen(f->fake, "GET", IMG_CHECK), 3);
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/images/create"), 1);
+	assert_string_equal(pull_image_id(f->s), "");
+}
+
+/* An error line in a 200 stream: a failed start with the registry's words, no create. */
+static void
+test_error_line_in_pull_stream_is_a_failed_start(void **state)
+{
+	struct fx *f = *state;
+
+	fake_docker_reroute(f->fake, "GET", IMG_CHECK, 404, "{\"message\":\"No such image: img\"}");
+	fake_docker_route(f->fake, "POST", IMG_PULL, 200, "{\"status\":\"Pulling from img\"}\n"
+	    "{\"errorDetail\":{\"message\":\"unauthorized: authentication required\"},"
+	    "\"error\":\"unauthorized: authentication required\"}\n");
+	svc_observe(f->s, NULL, 0);
+	run_until(f, start_failed, "the failed pull");
+	assert_string_equal(f->s->last_start_error,
+	    "pull of img failed: unauthorized: authentication required");
+	assert_string_equal(f->s->pl.last_error, "unauthorized: authentication required");
+	assert_int_equal(f->s->pl.failed_total, 1);
+	assert_false(f->s->pl.present);
+	assert_true(f->s->backoff_until > 0);
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/create"), 0);
+}
+
+/* never: a missing image is a failed start, and nothing is pulled. */
+static void
+test_pull_never_pulls_nothing(void **state)
+{
+	struct fx *f = *state;
+
+	f->conf.pull = PULL_NEVER;
+	fake_docker_reroute(f->fake, "GET", IMG_CHECK, 404, "{\"message\":\"No such image: img\"}");
+	svc_observe(f->s, NULL, 0);
+	run_until(f, start_failed, "the failed start");
+	assert_string_equal(f->s->last_start_error,
+	    "image img is not on the engine and pull = never");
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/images/create"), 0);
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/create"), 0);
+}
+
+/* A create that answers "No such image" (removed since the check) makes the next
+ * creation check again. */
+static void
+test_create_404_forgets_the_image(void **state)
+{
+	struct fx *f = *state;
+
+	fake_docker_reroute(f->fake, "GET", IMG_CHECK, 200, "{\"Id\":\"sha256:" ID("0123") "\"}");
+	fake_docker_route(f->fake, "POST", "/v1.41/containers/create", 404,
+	    "{\"message\":\"No such image: img\"}");
+	svc_observe(f->s, NULL, 0);
+	run_until(f, start_failed, "the failed create");
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/images/create"), 0);
+	assert_false(f->s->pl.present);
+	assert_string_equal(pull_image_id(f->s), "sha256:" ID("0123"));
+	assert_string_equal(f->s->last_start_error, "No such image: img");
+}
+
 int
 main(void)
 {
@@ -397,6 +500,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_docker_restart_is_no_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarting_container_is_adopted, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(test_missing_image_checked_pulled_then_created,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_line_in_pull_stream_is_a_failed_start,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pull_never_pulls_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_404_forgets_the_image, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("service", tests, NULL, NULL);
