@@ -67,7 +67,7 @@ $(BUILD)/obj $(BUILD)/tests:
 # ---- unit tests: tests/unit/test_X.c links src/X.c plus TEST_X_EXTRA --------------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_config_EXTRA := units config_keys config_check
-TEST_decide_EXTRA :=
+TEST_decide_EXTRA := predict
 TEST_plan_EXTRA   :=
 TEST_ctrdef_EXTRA := log text
 TEST_log_EXTRA    := text
@@ -76,7 +76,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := replica ctrdef plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
+TEST_service_EXTRA := replica ctrdef plan metric scale decide predict traffic lb lb_nginx upstream upstream_file proc nginx buf units \
 	prom docker dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text

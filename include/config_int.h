@@ -9,7 +9,7 @@
 
 #include "config.h"
 
-#define KEYS_MAX 40 /* keys in the largest section: sizes pstate.seen */
+#define KEYS_MAX 48 /* keys in the largest section: sizes pstate.seen */
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The order of SEC_DAEMON..SEC_SERVICE indexes config.c's section names and

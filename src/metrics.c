@@ -37,7 +37,7 @@ render_container_series(struct buf *b, const struct dsd *d, const char *name,
 			if (cpu)
 				buf_printf(b, "%.9f\n", r->cpu_total_ns / 1e9);
 			else
-				buf_printf(b, "%.0f\n", r->mem_bytes);
+				buf_printf(b, "%.0f\n", r->st.mem_usage);
 		}
 }
 
