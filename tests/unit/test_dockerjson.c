@@ -516,6 +516,27 @@ test_stats_real(void **state)
 	assert_int_equal(docker_parse_stats(FIX_STATS_STOPPED, &st), -1);
 }
 
+/* The cAdvisor container_spec_* and start time come from inspect. */
+static void
+test_inspect_spec(void **state)
+{
+	struct docker_inspect in;
+	char *a = subst(FIX_INSPECT, "\"CpuShares\":0,\"Memory\":0,\"NanoCpus\":0",
+	    "\"CpuShares\":512,\"Memory\":67108864,\"NanoCpus\":500000000");
+	char *b = subst(a, "\"CpuPeriod\":0,\"CpuQuota\":0", "\"CpuPeriod\":50000,\"CpuQuota\":\"x\"");
+
+	assert_int_equal(docker_parse_inspect(FIX_INSPECT, 8080, NULL, &in), 0);
+	assert_true(fabs(in.started_at - 1795705225.649136028) < 1e-6);
+	assert_true(in.nano_cpus == 0 && in.memory_limit == 0 && in.cpu_shares == 0);
+	assert_int_equal(docker_parse_inspect(a, 8080, NULL, &in), 0);
+	assert_true(in.nano_cpus == 5e8 && in.memory_limit == 67108864.0 && in.cpu_shares == 512);
+	/* a field of the wrong type reads as unset, the rest stands */
+	assert_int_equal(docker_parse_inspect(b, 8080, NULL, &in), 0);
+	assert_true(in.cpu_period == 50000 && in.cpu_quota == 0 && in.nano_cpus == 5e8);
+	free(a);
+	free(b);
+}
+
 static void
 test_stats_counters(void **state)
 {
@@ -901,6 +922,7 @@ main(void)
 		cmocka_unit_test(test_inspect_shapes),
 		cmocka_unit_test(test_stats_real),
 		cmocka_unit_test(test_stats_counters),
+		cmocka_unit_test(test_inspect_spec),
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_stats_variants),
 		cmocka_unit_test(test_events),
