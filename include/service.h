@@ -124,6 +124,7 @@ struct svc {
 	/* decisions */
 	struct decide_state ds;        /* the first metric's (and the cooldown stamps) */
 	struct decide_state ds_more[METRIC_KINDS - 1]; /* the other metrics', in order */
+	unsigned ds_metrics;           /* the metric set ds and ds_more were kept for */
 	struct decide_result last;     /* last decision */
 	struct metric_sample samples[METRIC_KINDS]; /* latest value of each metric */
 	struct scale_starts starts;

@@ -269,6 +269,14 @@ first_num(const cJSON *o, const char *const *keys)
 	return 0;
 }
 
+static double
+num_or0(const cJSON *o, const char *key)
+{
+	const char *const keys[] = { key, NULL };
+
+	return first_num(o, keys);
+}
+
 static void
 parse_networks(const cJSON *nets, struct docker_stats *out)
 {
@@ -302,14 +310,6 @@ docker_parse_stats(const char *body, struct docker_stats *out)
 	static const char *const cache_k[] = { "cache", "file", "inactive_file", NULL };
 	static const char *const rss_k[] = { "total_rss", "rss", "anon", NULL };
 	static const char *const inactive_k[] = { "total_inactive_file", "inactive_file", NULL };
-	static const char *const user_k[] = { "usage_in_usermode", NULL };
-	static const char *const kernel_k[] = { "usage_in_kernelmode", NULL };
-	static const char *const periods_k[] = { "periods", NULL };
-	static const char *const tperiods_k[] = { "throttled_periods", NULL };
-	static const char *const ttime_k[] = { "throttled_time", NULL };
-	static const char *const usage_k[] = { "usage", NULL };
-	static const char *const limit_k[] = { "limit", NULL };
-	static const char *const failcnt_k[] = { "failcnt", NULL };
 	cJSON *root;
 	const cJSON *cpu, *usage, *thr, *mem, *mstats, *percpu;
 	int64_t n;
@@ -330,18 +330,18 @@ docker_parse_stats(const char *body, struct docker_stats *out)
 		out->online_cpus = (int)n;
 	else if (cJSON_IsArray(percpu) && cJSON_GetArraySize(percpu) > 0)
 		out->online_cpus = cJSON_GetArraySize(percpu);
-	out->cpu_user_ns = first_num(usage, user_k);
-	out->cpu_kernel_ns = first_num(usage, kernel_k);
+	out->cpu_user_ns = num_or0(usage, "usage_in_usermode");
+	out->cpu_kernel_ns = num_or0(usage, "usage_in_kernelmode");
 	thr = json_get(cpu, "throttling_data");
-	out->cfs_periods = first_num(thr, periods_k);
-	out->cfs_throttled_periods = first_num(thr, tperiods_k);
-	out->cfs_throttled_ns = first_num(thr, ttime_k);
+	out->cfs_periods = num_or0(thr, "periods");
+	out->cfs_throttled_periods = num_or0(thr, "throttled_periods");
+	out->cfs_throttled_ns = num_or0(thr, "throttled_time");
 
 	mem = json_get(root, "memory_stats");
 	mstats = json_get(mem, "stats");
-	out->mem_usage = first_num(mem, usage_k);
-	out->mem_limit = first_num(mem, limit_k);
-	out->mem_failcnt = first_num(mem, failcnt_k);
+	out->mem_usage = num_or0(mem, "usage");
+	out->mem_limit = num_or0(mem, "limit");
+	out->mem_failcnt = num_or0(mem, "failcnt");
 	/* cgroup v1 reports page cache as "cache"; v2 as "file" (older engines: only
 	 * "inactive_file"). */
 	out->mem_cache = first_num(mstats, cache_k);
@@ -373,7 +373,7 @@ digits(const char *s, int n)
 double
 docker_parse_time(const char *s)
 {
-	struct tm tm = { 0 };
+	struct tm tm;
 	int y, mo, d, h, mi, sec, oh, om, nd = 0;
 	double frac = 0;
 	time_t t;
@@ -396,12 +396,8 @@ docker_parse_time(const char *s)
 		for (s++; *s >= '0' && *s <= '9'; s++)
 			if (nd < 9)
 				frac += (*s - '0') / pow(10.0, ++nd);
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
+	tm = (struct tm){ .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+		.tm_min = mi, .tm_sec = sec };
 	if ((t = timegm(&tm)) == (time_t)-1)
 		return -1;
 	if (*s == 'Z' && s[1] == '\0')

@@ -85,6 +85,18 @@ scale_evaluate(struct svc *s)
 
 	if (c == NULL || c->metrics == 0)
 		return;
+	/* A reload that changes the metric set would hand one metric's EWMA, windows and
+	 * trend to another: start them over (the cooldowns are the service's and stay). */
+	if (s->ds_metrics != c->metrics) {
+		int64_t last_up = s->ds.last_up, last_down = s->ds.last_down;
+
+		decide_state_init(&s->ds);
+		s->ds.last_up = last_up;
+		s->ds.last_down = last_down;
+		for (size_t i = 0; i < METRIC_KINDS - 1; i++)
+			decide_state_init(&s->ds_more[i]);
+		s->ds_metrics = c->metrics;
+	}
 	now = loop_now(&s->d->loop);
 	current = svc_current(s);
 	start = starting(s);
@@ -139,10 +151,14 @@ scale_alert(struct svc *s, enum decide_dir dir, const char *why, struct decide_r
 	    out);
 	/* An alert step restarts the opposite window: the metric sampled right after it must
 	 * show the other condition anew before undoing the step. */
-	if (out->dir == DECIDE_UP)
-		s->ds.down_since = -1;
-	else if (out->dir == DECIDE_DOWN)
-		s->ds.up_since = -1;
+	for (size_t i = 0; i < METRIC_KINDS; i++) {
+		struct decide_state *st = i == 0 ? &s->ds : &s->ds_more[i - 1];
+
+		if (out->dir == DECIDE_UP)
+			st->down_since = -1;
+		else if (out->dir == DECIDE_DOWN)
+			st->up_since = -1;
+	}
 	apply(s, out, why);
 	return 0;
 }
