@@ -404,6 +404,11 @@ assert_service_defaults(const struct svc_conf *s)
 	assert_true(s->cpus == 0.5);
 	assert_int_equal(s->memory, 512 * MiB);
 	assert_true(s->init);
+	/* README.md, "Configuration reference": docker_memory's and predictive's keys */
+	assert_true(s->mem_up_threshold == 80 && s->mem_down_threshold == 50);
+	assert_true(s->mem_target == 70);
+	assert_int_equal(s->dp.horizon_ms, 0);
+	assert_true(s->dp.predict_alpha == 0.5 && s->dp.predict_beta == 0.3);
 	assert_string_equal(s->health_path, "/health");
 	assert_int_equal(s->metrics, METRIC_BIT(METRIC_DOCKER_CPU));
 	assert_string_equal(s->query, "");
@@ -946,6 +951,34 @@ static const struct err_case err_cases[] = {
 
 /* clang-format on */
 
+/* metric takes a list (README.md, "Several metrics"); the predictive keys parse. */
+static void
+test_metric_list(void **state)
+{
+	static const char text[] = "[service web]\nimage = a\nmetric = docker_memory,prometheus "
+	    "docker_cpu\nquery = up\npolicy = predictive\nhorizon = 45s\npredict_alpha = 1\n"
+	    "predict_beta = 0.05\nmemory_scale_up_threshold = 90\nmemory_scale_down_threshold = "
+	    "-1\nmemory_target = 55.5\n";
+	struct config c;
+	struct config_errors e = { 0 };
+	FILE *fp = fmemopen((void *)text, sizeof text - 1, "r");
+
+	assert_non_null(fp);
+	assert_int_equal(config_load_stream(fp, "m.conf", &c, &e), 0);
+	fclose(fp);
+	assert_int_equal(c.svcs[0].metrics, METRIC_BIT(METRIC_DOCKER_CPU) |
+	    METRIC_BIT(METRIC_DOCKER_MEMORY) | METRIC_BIT(METRIC_PROMETHEUS));
+	assert_int_equal(c.svcs[0].dp.policy, POLICY_PREDICTIVE);
+	assert_int_equal(c.svcs[0].dp.horizon_ms, 45000);
+	assert_true(c.svcs[0].dp.predict_alpha == 1 && c.svcs[0].dp.predict_beta == 0.05);
+	assert_true(c.svcs[0].mem_up_threshold == 90 && c.svcs[0].mem_down_threshold == -1);
+	assert_true(c.svcs[0].mem_target == 55.5);
+	assert_string_equal(config_metric_name(METRIC_DOCKER_MEMORY), "docker_memory");
+	assert_string_equal(config_metric_name(METRIC_KINDS), "none");
+	config_free(&c);
+	config_errors_free(&e);
+}
+
 static void
 test_error_cases(void **state)
 {
@@ -1121,6 +1154,7 @@ main(void)
 	    cmocka_unit_test(test_cannot_open),
 	    cmocka_unit_test(test_errors_are_appended),
 	    cmocka_unit_test(test_error_cases),
+	    cmocka_unit_test(test_metric_list),
 	    cmocka_unit_test(test_long_lines),
 	    cmocka_unit_test(test_token_file),
 	    cmocka_unit_test(test_example_conf),
