@@ -68,7 +68,7 @@ $(BUILD)/obj $(BUILD)/tests:
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 TEST_config_EXTRA := units config_keys config_check regauth json config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host log text
 TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_check regauth json units ctrdef ctrdef_host log text
-TEST_decide_EXTRA :=
+TEST_decide_EXTRA := predict
 TEST_plan_EXTRA   :=
 TEST_ctrdef_EXTRA := ctrdef_host dockerjson json log text
 TEST_compose_EXTRA := json text
@@ -78,7 +78,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerimage dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := replica pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide traffic lb lb_nginx upstream upstream_file proc nginx buf units \
+TEST_service_EXTRA := replica pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx upstream upstream_file proc nginx buf units \
 	prom docker dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text

@@ -21,7 +21,14 @@ struct strv {
 	size_t n;
 };
 
-enum metric_kind { METRIC_DOCKER_CPU = 0, METRIC_PROMETHEUS = 1, METRIC_NONE = 2 };
+/* A service's metrics, in the order they are evaluated (README.md, "The metric"). */
+enum metric_kind {
+	METRIC_DOCKER_CPU = 0,
+	METRIC_DOCKER_MEMORY = 1,
+	METRIC_PROMETHEUS = 2,
+	METRIC_KINDS = 3,
+};
+#define METRIC_BIT(k) (1u << (k))
 /* [service] pull (README.md, "Images from a registry"). */
 enum pull_policy { PULL_MISSING = 0, PULL_ALWAYS = 1, PULL_NEVER = 2 };
 
@@ -78,9 +85,12 @@ struct svc_conf {
 	int64_t memory;           /* bytes; 0 = unlimited */
 	bool init;
 	char *health_path;
-	enum metric_kind metric;
+	unsigned metrics;         /* METRIC_BIT()s; 0 = metric none (alerts only) */
 	char *query;
-	struct decide_params dp;  /* policy, thresholds, windows, steps, bounds */
+	struct decide_params dp;  /* policy, thresholds, windows, steps, bounds; the
+	                           * thresholds and target of docker_cpu and prometheus */
+	/* docker_memory's own: memory_scale_up_threshold, ..._down_threshold, memory_target */
+	double mem_up_threshold, mem_down_threshold, mem_target;
 	int64_t start_timeout_ms;
 	int64_t drain_ms;
 	int64_t stop_timeout_ms;
@@ -153,6 +163,12 @@ const struct svc_conf *config_service(const struct config *cfg, const char *name
 int config_parse_duration(const char *s, int64_t *ms);
 int config_parse_size(const char *s, int64_t *bytes);
 int config_parse_bool(const char *s, bool *b);
+/* `metric`: one or more of docker_cpu, docker_memory, prometheus separated by commas
+ * and/or spaces, each once, or none alone. 0 with *mask set (0 = none), or -1 with
+ * the reason in err. */
+int config_parse_metrics(const char *s, unsigned *mask, char *err, size_t errlen);
+/* "docker_cpu", ... ; "none" for anything else. */
+const char *config_metric_name(enum metric_kind k);
 /* Split a command line into argv: whitespace separates, double quotes group, a
  * backslash escapes the next character inside quotes. -1 on an unterminated quote. */
 int config_split_argv(const char *s, struct strv *out);

@@ -9,7 +9,7 @@
 
 #include "config.h"
 
-#define KEYS_MAX 80 /* keys in the largest section: sizes pstate.seen */
+#define KEYS_MAX 96 /* keys in the largest section: sizes pstate.seen */
 #define CTR_KEYS_MAX 40 /* config_ctr.c's keys, after svc_keys in [service] */
 #define CTR_USER_MAX 256 /* each part of `user` */
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))

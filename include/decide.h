@@ -3,9 +3,10 @@
 #define DOCKSCALE_DECIDE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-enum decide_policy_kind { POLICY_THRESHOLD = 0, POLICY_TARGET = 1 };
+enum decide_policy_kind { POLICY_THRESHOLD = 0, POLICY_TARGET = 1, POLICY_PREDICTIVE = 2 };
 enum decide_dir { DECIDE_HOLD = 0, DECIDE_UP = 1, DECIDE_DOWN = 2 };
 
 /* Everything the policy needs from a service's configuration. */
@@ -25,6 +26,11 @@ struct decide_params {
 	int64_t stale_ms;       /* a sample older than this is missing data; 0 = never */
 	int min_replicas;
 	int max_replicas;
+	/* predictive (README.md, "Predictive policy"): Holt's level and trend smoothing,
+	 * and how far ahead to forecast (the caller resolves the automatic horizon, 0). */
+	double predict_alpha;
+	double predict_beta;
+	int64_t horizon_ms;
 };
 
 /* Per-service memory between evaluations; zero-initialise with decide_state_init(). */
@@ -35,6 +41,12 @@ struct decide_state {
 	int64_t down_since;
 	int64_t last_up;        /* when the last up step was taken; -1 = never */
 	int64_t last_down;
+	/* predictive: Holt's double exponential smoothing */
+	bool have_level;        /* a level exists (false after missing data) */
+	bool have_trend;        /* two samples since: the trend means something */
+	double level;
+	double trend;           /* per millisecond */
+	int64_t level_at;       /* when the level was last updated */
 };
 
 struct decide_input {
@@ -51,7 +63,14 @@ struct decide_result {
 	int desired;            /* always within [min, max] */
 	bool missing;           /* the input was missing data */
 	double smoothed;        /* the value the policy compared (after EWMA); NaN if missing */
-	char reason[192];       /* one line: what decided or what blocked */
+	/* predictive only (else predicted is false) */
+	bool predicted;
+	double level, trend_per_s, forecast;
+	int64_t horizon_ms;
+	int wanted;             /* the count the policy asked for before its gate (holds
+	                         * included); decide_eval_multi weighs metrics by it */
+	const char *metric;     /* decide_eval_multi: the metric that decided; else NULL */
+	char reason[256];       /* one line: what decided or what blocked */
 };
 
 void decide_state_init(struct decide_state *st);
@@ -72,5 +91,21 @@ int64_t decide_cooldown_left(const struct decide_params *p,
     const struct decide_state *st, int64_t now_ms, enum decide_dir dir);
 
 const char *decide_dir_name(enum decide_dir dir);
+
+/* Several metrics for one service (README.md, "The metric"), HPA-style: each metric is
+ * evaluated with its own parameters (thresholds, target) and state (EWMA, windows,
+ * level and trend) and proposes a count; the largest proposal wins and its reason,
+ * prefixed with the metric's name when there are several, is the decision. The
+ * cooldown stamps are the service's: read from m[0].st, written to every state. A
+ * metric with missing data proposes the current count, so it blocks any scale-down
+ * but not another metric's scale-up. */
+#define DECIDE_METRICS_MAX 4
+struct decide_metric {
+	const char *name;
+	struct decide_params p;
+	struct decide_state *st;
+	struct decide_input in;
+};
+void decide_eval_multi(struct decide_metric *m, size_t n, struct decide_result *out);
 
 #endif

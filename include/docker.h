@@ -52,15 +52,40 @@ struct docker_inspect {
 	char ip[64];                    /* IP on `network` (none given: on its own
 	                                 * HostConfig.NetworkMode), "" if none */
 	char image[256];                /* Config.Image */
+	double started_at;              /* State.StartedAt, unix seconds; 0 if unknown */
+	double nano_cpus;               /* HostConfig.NanoCpus (0 = no limit) */
+	double cpu_quota, cpu_period;   /* HostConfig.CpuQuota / CpuPeriod, microseconds */
+	double cpu_shares;              /* HostConfig.CpuShares (0 = default 1024) */
+	double memory_limit;            /* HostConfig.Memory, bytes (0 = no limit) */
 };
 
-/* One sample of GET /containers/{id}/stats?stream=false&one-shot=true. */
+/* One network interface of a stats sample (the "networks" object). */
+#define DOCKER_NETIFS 4                 /* interfaces kept per sample; more are dropped */
+struct docker_netif {
+	char name[16];                  /* "eth0" */
+	double rx_bytes, tx_bytes, rx_packets, tx_packets;
+	double rx_errors, tx_errors, rx_dropped, tx_dropped;
+};
+
+/* One sample of GET /containers/{id}/stats?stream=false&one-shot=true. Counters absent
+ * from the answer are 0 (the engine leaves out what its cgroup version lacks). */
 struct docker_stats {
 	double cpu_total_ns;            /* cpu_stats.cpu_usage.total_usage */
 	double system_ns;               /* cpu_stats.system_cpu_usage */
 	int online_cpus;                /* online_cpus or len(percpu_usage) */
+	double cpu_user_ns;             /* cpu_usage.usage_in_usermode */
+	double cpu_kernel_ns;           /* cpu_usage.usage_in_kernelmode */
+	double cfs_periods;             /* throttling_data.periods */
+	double cfs_throttled_periods;   /* throttling_data.throttled_periods */
+	double cfs_throttled_ns;        /* throttling_data.throttled_time */
 	double mem_usage;               /* memory_stats.usage (bytes) */
-	double mem_cache;               /* memory_stats.stats.cache or inactive_file, 0 if absent */
+	double mem_limit;               /* memory_stats.limit (the host's memory when none) */
+	double mem_cache;               /* stats.cache (v1), file (v2) or inactive_file, 0 if absent */
+	double mem_rss;                 /* stats.total_rss / rss (v1) or anon (v2) */
+	double mem_inactive_file;       /* stats.total_inactive_file (v1) or inactive_file (v2) */
+	double mem_failcnt;             /* memory_stats.failcnt (v1) */
+	size_t nnet;
+	struct docker_netif net[DOCKER_NETIFS];
 };
 
 /* An event from GET /events. */
@@ -81,6 +106,12 @@ int docker_parse_list(const char *body, struct docker_ctr *out, size_t max);
 int docker_parse_inspect(const char *body, int port, const char *network,
     struct docker_inspect *out);
 int docker_parse_stats(const char *body, struct docker_stats *out);
+/* An RFC 3339 time as Docker writes it ("2026-11-30T17:59:50.834413486Z", or with a
+ * +hh:mm offset) in unix seconds; -1 when malformed or before 1970 (Go's zero time). */
+double docker_parse_time(const char *s);
+/* Memory in use as `docker stats` shows it (and cAdvisor's working set): usage minus
+ * inactive file cache, which the kernel reclaims first. */
+double docker_mem_working_set(const struct docker_stats *st);
 /* Parse one event line. 0 on a container event, -1 otherwise. */
 int docker_parse_event(const char *line, size_t len, struct docker_event *out);
 /* A label value of 16 lower-case hex digits as a number; 0 when it is anything else. */

@@ -111,5 +111,8 @@ void alerts_count(struct dsd *d, int code);
 
 /* metrics.c: Prometheus text exposition of the daemon's state. */
 char *metrics_render(const struct dsd *d, size_t *len);
+/* metrics_ctr.c: the cAdvisor-compatible container_* series. */
+struct buf;
+void metrics_render_containers(struct buf *b, const struct dsd *d);
 
 #endif

@@ -56,13 +56,36 @@ struct replica {
 	uint64_t join_gen;         /* the upstream generation that first listed it */
 	int64_t trigger_us;        /* the scale-up request it answers (0 = none) */
 	struct httpc_xfer *probe;
-	/* CPU accounting for docker_cpu and the cAdvisor-style series */
+	/* CPU accounting for docker_cpu and the cAdvisor-style series (metric.c) */
 	double cpu_total_ns, system_prev_ns; /* last sample: the next rate's base */
-	double mem_bytes;
 	bool have_cpu_sample;
 	double cpu_pct;            /* last rate, percent of the replica's limit; <0 unknown */
 	int restart_count;         /* Docker's RestartCount at the last inspect */
 	size_t net_next;           /* extra networks joined so far (replica_net.c) */
+	double mem_pct;            /* working set in percent of the memory limit; <0 unknown */
+	struct docker_stats st;    /* the last stats sample, for /metrics */
+	double seen_at;            /* wall clock (unix s) of that sample: container_last_seen */
+	int64_t create_us;         /* loop clock of its create call; 0 once it served */
+	/* what inspect said: the cAdvisor container_spec_* and start time (replica.c) */
+	double started_at, spec_nano_cpus, spec_cpu_quota, spec_cpu_period, spec_cpu_shares;
+	double spec_memory;
+	uint64_t oom_events;       /* "oom" events the engine sent for it (service.c) */
+};
+
+/* The last value of one metric of a service (metric.c). */
+struct metric_sample {
+	bool have;
+	double value;
+	int64_t at;                /* loop clock */
+	char why[96];              /* when !have: why there is no value */
+};
+
+/* Create call to serving of the service's recent replicas: the predictive horizon
+ * (scale.c keeps it; traffic.c reports each replica as it starts serving). */
+#define SCALE_STARTS 16
+struct scale_starts {
+	int64_t ms[SCALE_STARTS];
+	size_t n, next;
 };
 
 /* A service's balancer membership: owned and written by traffic.c only. */
@@ -156,8 +179,12 @@ struct svc {
 	int64_t backoff_until;         /* no creation before this (loop clock) */
 	struct loop_timer kick;        /* a reconcile soon (events, API, backoff end) */
 	/* decisions */
-	struct decide_state ds;
+	struct decide_state ds;        /* the first metric's (and the cooldown stamps) */
+	struct decide_state ds_more[METRIC_KINDS - 1]; /* the other metrics', in order */
+	unsigned ds_metrics;           /* the metric set ds and ds_more were kept for */
 	struct decide_result last;     /* last decision */
+	struct metric_sample samples[METRIC_KINDS]; /* latest value of each metric */
+	struct scale_starts starts;
 	bool have_decision;
 	double metric;                 /* last raw metric value, NaN if missing */
 	bool evaluated;                /* the policy ran at least once */
@@ -235,8 +262,13 @@ void metric_sample(struct svc *s);
 void metric_docker_down(struct dsd *d);
 
 /* scale.c: decisions into desired counts. */
-void scale_evaluate(struct svc *s, bool have, double value, int64_t sampled_ms,
-    const char *source);
+/* Weigh the latest sample of each of the service's metrics (s->samples). */
+void scale_evaluate(struct svc *s);
+/* A replica started serving ms after its create call (the predictive horizon). */
+void scale_started(struct svc *s, int64_t ms);
+/* The horizon the predictive policy uses now: `horizon`, else the p90 of recent
+ * create-to-serving times, at least one interval. */
+int64_t scale_horizon_ms(const struct svc *s);
 int scale_alert(struct svc *s, enum decide_dir dir, const char *why,
     struct decide_result *out);
 

@@ -147,7 +147,10 @@ svc_init(struct svc_conf *s, const char *name, int line)
 	s->cpus = 0.5;
 	s->memory = 512LL * 1024 * 1024;
 	s->init = true;
-	s->metric = METRIC_DOCKER_CPU;
+	s->metrics = METRIC_BIT(METRIC_DOCKER_CPU);
+	s->mem_up_threshold = 80;
+	s->mem_down_threshold = 50;
+	s->mem_target = 70;
 	s->dp = (struct decide_params){
 	    .policy = POLICY_THRESHOLD,
 	    .up_threshold = 75,
@@ -161,6 +164,9 @@ svc_init(struct svc_conf *s, const char *name, int line)
 	    .up_cooldown_ms = 60000,
 	    .down_cooldown_ms = 300000,
 	    .smoothing = 1.0,
+	    .predict_alpha = 0.5,
+	    .predict_beta = 0.3,
+	    .horizon_ms = 0,
 	    .stale_ms = 0,
 	    .min_replicas = 1,
 	    .max_replicas = 5,

@@ -83,6 +83,16 @@ check_compose(struct pstate *ps, const struct svc_conf *s)
 	return true;
 }
 
+/* The line a service key was set on, or dflt when it was not (or was bad). */
+static int
+svc_key_line_or(const struct pstate *ps, const char *name, int dflt)
+{
+	int idx;
+	return config_key_find(SEC_SERVICE, name, &idx) != NULL && ps->seen[idx] > 0
+	           ? ps->seen[idx]
+	           : dflt;
+}
+
 void
 config_check_service(struct pstate *ps, const struct svc_conf *s)
 {
@@ -104,14 +114,28 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 		    "service %s: scale_down_threshold (%g) must be below scale_up_threshold "
 		    "(%g)",
 		    s->name, dp->down_threshold, dp->up_threshold);
-	if (s->metric == METRIC_PROMETHEUS && !*s->query && svc_key_ok(ps, "query"))
+	if (svc_key_ok(ps, "memory_scale_up_threshold") &&
+	    svc_key_ok(ps, "memory_scale_down_threshold") &&
+	    !(s->mem_down_threshold < s->mem_up_threshold))
+		config_perr(ps, l,
+		            "service %s: memory_scale_down_threshold (%g) must be below "
+		            "memory_scale_up_threshold (%g)",
+		            s->name, s->mem_down_threshold, s->mem_up_threshold);
+	if ((s->metrics & METRIC_BIT(METRIC_PROMETHEUS)) && !*s->query && svc_key_ok(ps, "query"))
 		config_perr(ps, l, "service %s: metric = prometheus needs a query", s->name);
-	if (s->metric == METRIC_NONE && dp->policy == POLICY_TARGET)
+	/* A percentage of no limit means nothing (README.md, "The metric"). */
+	if ((s->metrics & METRIC_BIT(METRIC_DOCKER_MEMORY)) && s->memory == 0 &&
+	    svc_key_ok(ps, "memory"))
+		config_perr(ps, svc_key_line_or(ps, "metric", l),
+		            "service %s: metric docker_memory needs a memory limit (memory = 0 "
+		            "is unlimited)",
+		            s->name);
+	if (s->metrics == 0 && dp->policy != POLICY_THRESHOLD)
 		config_perr(
 		    ps, l,
-		    "service %s: policy = target needs a metric (metric = none only takes "
+		    "service %s: policy = %s needs a metric (metric = none only takes "
 		    "alerts)",
-		    s->name);
+		    s->name, dp->policy == POLICY_TARGET ? "target" : "predictive");
 	for (size_t i = 0; i < s->up_alerts.n; i++)
 		for (size_t j = 0; j < s->down_alerts.n; j++)
 			if (strcmp(s->up_alerts.v[i], s->down_alerts.v[j]) == 0)

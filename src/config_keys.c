@@ -70,12 +70,18 @@ static const struct keydef svc_keys[] = {
 	KEY("health_path", K_HTTPPATH, S(health_path), 0, CONFIG_HEALTH_PATH_MAX, 0),
 	KEY("min_replicas", K_INT, S(dp.min_replicas), 0, REPLICAS_MAX, 0),
 	KEY("max_replicas", K_INT, S(dp.max_replicas), 1, REPLICAS_MAX, 0),
-	KEY("metric", K_METRIC, S(metric), 0, 0, 0),
+	KEY("metric", K_METRIC, S(metrics), 0, 0, 0),
 	KEY("query", K_STR, S(query), 0, 0, 0),
 	KEY("policy", K_POLICY, S(dp.policy), 0, 0, 0),
 	KEY("scale_up_threshold", K_DBL, S(dp.up_threshold), -INF, INF, 0),
 	KEY("scale_down_threshold", K_DBL, S(dp.down_threshold), -INF, INF, 0),
 	KEY("target", K_DBL, S(dp.target), 0, INF, F_OPEN_LO),
+	KEY("memory_scale_up_threshold", K_DBL, S(mem_up_threshold), -INF, INF, 0),
+	KEY("memory_scale_down_threshold", K_DBL, S(mem_down_threshold), -INF, INF, 0),
+	KEY("memory_target", K_DBL, S(mem_target), 0, INF, F_OPEN_LO),
+	KEY("horizon", K_DUR, S(dp.horizon_ms), 0, INF, 0),
+	KEY("predict_alpha", K_DBL, S(dp.predict_alpha), 0, 1, F_OPEN_LO),
+	KEY("predict_beta", K_DBL, S(dp.predict_beta), 0, 1, F_OPEN_LO),
 	KEY("scale_up_for", K_DUR, S(dp.up_for_ms), 0, INF, 0),
 	KEY("scale_down_for", K_DUR, S(dp.down_for_ms), 0, INF, 0),
 	KEY("scale_up_step", K_INT, S(dp.up_step), 1, REPLICAS_MAX, 0),
@@ -118,8 +124,7 @@ static const struct {
 _Static_assert(NKEYS(sections) == SEC_SERVICE - SEC_DAEMON + 1, "a section lacks keys");
 
 /* indexed by enum metric_kind / enum decide_policy_kind */
-static const char *const metric_names[] = { "docker_cpu", "prometheus", "none" };
-static const char *const policy_names[] = { "threshold", "target" };
+static const char *const policy_names[] = { "threshold", "target", "predictive" };
 static const char *const pull_names[] = { "missing", "always", "never" }; /* enum pull_policy */
 #define SUN_PATH_LEN sizeof(((struct sockaddr_un *)0)->sun_path)
 /* clang-format on */
@@ -513,14 +518,12 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 		*(struct strv *)p = sv;
 		return true;
 	}
-	case K_METRIC:
-		for (int i = 0; i < (int)NKEYS(metric_names); i++) {
-			if (strcmp(v, metric_names[i]) == 0) {
-				*(enum metric_kind *)p = (enum metric_kind)i;
-				return true;
-			}
-		}
-		return bad(ps, "%s: '%s' is not one of docker_cpu, prometheus, none", k, v);
+	case K_METRIC: {
+		char why[96];
+		if (config_parse_metrics(v, p, why, sizeof why) == -1)
+			return bad(ps, "%s: %s", k, why);
+		return true;
+	}
 	case K_POLICY:
 		for (int i = 0; i < (int)NKEYS(policy_names); i++) {
 			if (strcmp(v, policy_names[i]) == 0) {
@@ -528,7 +531,7 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 				return true;
 			}
 		}
-		return bad(ps, "%s: '%s' is not one of threshold, target", k, v);
+		return bad(ps, "%s: '%s' is not one of threshold, target, predictive", k, v);
 	case K_PULL:
 		for (int i = 0; i < (int)NKEYS(pull_names); i++) {
 			if (strcmp(v, pull_names[i]) == 0) {

@@ -221,7 +221,7 @@ svc_idle(const struct svc *s)
 		return false;
 	/* The policy must have run once (a CPU rate needs two samples). */
 	if (s->stats_pending > 0 || s->prom_q != NULL || loop_timer_armed(&s->resample) ||
-	    (s->conf->metric != METRIC_NONE && !s->evaluated))
+	    (s->conf->metrics != 0 && !s->evaluated))
 		return false;
 	for (size_t i = 0; i < s->nreps; i++) {
 		const struct replica *r = s->reps[i];

@@ -5,6 +5,9 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "predict.h"
 
 /* Slack for float edges: 66/60 must sit on a 0.1 tolerance edge and 11*(125/55) must
  * ceil to 25, though neither is exact in binary. */
@@ -19,6 +22,7 @@ decide_state_init(struct decide_state *st)
 	st->down_since = -1;
 	st->last_up = -1;
 	st->last_down = -1;
+	predict_reset(st);
 }
 
 const char *
@@ -108,6 +112,11 @@ begin(const struct decide_params *p, int current, struct decide_result *out)
 	out->desired = clamp_count(p, current);
 	out->missing = false;
 	out->smoothed = NAN;
+	out->wanted = out->desired;
+	out->predicted = false;
+	out->level = out->trend_per_s = out->forecast = NAN;
+	out->horizon_ms = 0;
+	out->metric = NULL;
 	out->reason[0] = '\0';
 }
 
@@ -127,14 +136,14 @@ fix_bounds(const struct decide_params *p, int current, const char *ctx,
 {
 	if (current < p->min_replicas) {
 		out->dir = DECIDE_UP;
-		out->desired = p->min_replicas;
+		out->desired = out->wanted = p->min_replicas;
 		say(out, "%s; below min_replicas %d: scale up %d->%d", ctx, p->min_replicas,
 		    current, out->desired);
 		return true;
 	}
 	if (current > p->max_replicas) {
 		out->dir = DECIDE_DOWN;
-		out->desired = p->max_replicas;
+		out->desired = out->wanted = p->max_replicas;
 		say(out, "%s; above max_replicas %d: scale down %d->%d", ctx, p->max_replicas,
 		    current, out->desired);
 		return true;
@@ -159,6 +168,7 @@ gate(const struct decide_params *p, struct decide_state *st, int64_t now, int cu
 	int64_t left = decide_cooldown_left(p, st, now, dir);
 	char a[24], b[24];
 
+	out->wanted = to;
 	if (to == current) {
 		say(out, "%s but at %s %d: hold %d", cond, up ? "max_replicas" : "min_replicas",
 		    current, current);
@@ -230,53 +240,40 @@ threshold(const struct decide_params *p, struct decide_state *st, const struct d
 	}
 }
 
-/*
- * Kubernetes-HPA style: the proportional formula already sizes the move, so the count
- * jumps straight to it rather than by scale_up_step/scale_down_step; capping it to a
- * step would make a spike take one cooldown per replica to absorb.
- */
-static void
-target(const struct decide_params *p, struct decide_state *st, const struct decide_input *in,
-       double v, struct decide_result *out)
+/* ceil(base * v / target), the HPA count for v; false (a hold) inside the tolerance
+ * band. A service at zero counts as one when v is above target, so load can wake it. */
+static bool
+target_count(const struct decide_params *p, double v, int current, double *raw, double *ratio,
+             int *base)
 {
-	char cond[128];
-	double ratio, raw;
-	int base, to;
-	int64_t held;
-
-	if (!(p->target > 0.0) || !isfinite(p->target)) {
-		/* Dividing by it would send the service to max_replicas on a config slip. */
-		reset_windows(st);
-		say(out, "value %.1f but target %.1f is not positive: hold %d", v, p->target,
-		    in->current);
-		return;
-	}
-	ratio = v / p->target;
-	if (fabs(ratio - 1.0) <= p->tolerance + EPS) {
-		reset_windows(st);
-		say(out, "target: %.1f/%.1f=%.2f within tolerance %.2f: hold %d", v, p->target,
-		    ratio, p->tolerance, in->current);
-		return;
-	}
-	/* A service at zero has no count to multiply: count it as one so that load wakes it. */
-	base = in->current == 0 && ratio > 1.0 ? 1 : in->current;
-	raw = base == 0 ? 0.0 : ceil((double)base * ratio - EPS);
+	*ratio = v / p->target;
+	if (fabs(*ratio - 1.0) <= p->tolerance + EPS)
+		return false;
+	*base = current == 0 && *ratio > 1.0 ? 1 : current;
+	*raw = *base == 0 ? 0.0 : ceil((double)*base * *ratio - EPS);
 	/* No count is below zero, and ceil(-1e-9) would print as "-0". */
-	if (!(raw > 0.0))
-		raw = 0.0;
+	if (!(*raw > 0.0))
+		*raw = 0.0;
+	return true;
+}
+
+static int
+clamp_raw(const struct decide_params *p, double raw)
+{
 	if (raw > p->max_replicas)
-		to = p->max_replicas;
-	else if (raw < p->min_replicas)
-		to = p->min_replicas;
-	else
-		to = (int)raw;
-	if ((double)to != raw)
-		(void)snprintf(cond, sizeof cond,
-		               "target: %.1f/%.1f=%.2f, ceil(%d*%.2f)=%.0f, clamped to %d", v,
-		               p->target, ratio, base, ratio, raw, to);
-	else
-		(void)snprintf(cond, sizeof cond, "target: %.1f/%.1f=%.2f, ceil(%d*%.2f)=%d", v,
-		               p->target, ratio, base, ratio, to);
+		return p->max_replicas;
+	if (raw < p->min_replicas)
+		return p->min_replicas;
+	return (int)raw;
+}
+
+/* Moves towards raw through the gate of its direction; cond says where raw came from. */
+static void
+toward(const struct decide_params *p, struct decide_state *st, const struct decide_input *in,
+       double raw, const char *cond, struct decide_result *out)
+{
+	int to = clamp_raw(p, raw);
+	int64_t held;
 
 	if (raw > in->current) {
 		held = hold_since(st, DECIDE_UP, in->now_ms);
@@ -291,6 +288,104 @@ target(const struct decide_params *p, struct decide_state *st, const struct deci
 		reset_windows(st);
 		say(out, "%s: hold %d", cond, in->current);
 	}
+}
+
+static bool
+target_usable(const struct decide_params *p, struct decide_state *st, int current, double v,
+              struct decide_result *out)
+{
+	if (p->target > 0.0 && isfinite(p->target))
+		return true;
+	/* Dividing by it would send the service to max_replicas on a config slip. */
+	reset_windows(st);
+	say(out, "value %.1f but target %.1f is not positive: hold %d", v, p->target, current);
+	return false;
+}
+
+/* "ceil(2*1.40)=3", with the clamp when the bounds cut it. */
+static void
+describe(char *buf, size_t n, const struct decide_params *p, const char *what, double v,
+         int base, double ratio, double raw)
+{
+	int to = clamp_raw(p, raw);
+
+	if ((double)to != raw)
+		(void)snprintf(buf, n, "%s: %.1f/%.1f=%.2f, ceil(%d*%.2f)=%.0f, clamped to %d", what,
+		               v, p->target, ratio, base, ratio, raw, to);
+	else
+		(void)snprintf(buf, n, "%s: %.1f/%.1f=%.2f, ceil(%d*%.2f)=%d", what, v, p->target,
+		               ratio, base, ratio, to);
+}
+
+/*
+ * Kubernetes-HPA style: the proportional formula already sizes the move, so the count
+ * jumps straight to it rather than by scale_up_step/scale_down_step; capping it to a
+ * step would make a spike take one cooldown per replica to absorb.
+ */
+static void
+target(const struct decide_params *p, struct decide_state *st, const struct decide_input *in,
+       double v, struct decide_result *out)
+{
+	char cond[128];
+	double ratio, raw;
+	int base;
+
+	if (!target_usable(p, st, in->current, v, out))
+		return;
+	if (!target_count(p, v, in->current, &raw, &ratio, &base)) {
+		reset_windows(st);
+		say(out, "target: %.1f/%.1f=%.2f within tolerance %.2f: hold %d", v, p->target,
+		    ratio, p->tolerance, in->current);
+		return;
+	}
+	describe(cond, sizeof cond, p, "target", v, base, ratio, raw);
+	toward(p, st, in, raw, cond, out);
+}
+
+/*
+ * README.md "Predictive policy": desired = max(the target count on the current value,
+ * the target count on the forecast). The forecast only ever adds replicas: a falling
+ * trend proposes fewer than the current value does, and max() drops it, so a scale-down
+ * is always the current value's own (through its window and cooldown).
+ */
+static void
+predictive(const struct decide_params *p, struct decide_state *st,
+           const struct decide_input *in, double v, struct decide_result *out)
+{
+	char head[112], cond[200], a[24];
+	double ratio, raw, fratio, fraw;
+	int base, fbase;
+	bool react, ahead;
+	double fc = out->forecast;
+
+	(void)snprintf(head, sizeof head, "predictive: level %.1f trend %+.2f/s horizon %s "
+	               "forecast %.1f", out->level, out->trend_per_s,
+	               dur(a, sizeof a, out->horizon_ms), fc);
+	if (!target_usable(p, st, in->current, v, out))
+		return;
+	react = target_count(p, v, in->current, &raw, &ratio, &base);
+	if (!react)
+		raw = in->current;
+	/* The forecast speaks only while the load still rises by more than the tolerance
+	 * band over the horizon: a sample below the level (a spike passing) must not let
+	 * the level's lag ask for more, and noise inside the band is no trend. */
+	ahead = isfinite(fc) && fc > v && st->trend > 0 && in->value >= out->level - EPS &&
+	        fc - out->level > p->tolerance * p->target &&
+	        target_count(p, fc, in->current, &fraw, &fratio, &fbase) && fraw > raw;
+	if (!react && !ahead) {
+		reset_windows(st);
+		say(out, "%s; target: %.1f/%.1f=%.2f within tolerance %.2f: hold %d", head, v,
+		    p->target, ratio, p->tolerance, in->current);
+		return;
+	}
+	(void)snprintf(cond, sizeof cond, "%s; ", head);
+	if (ahead)
+		describe(cond + strlen(cond), sizeof cond - strlen(cond), p, "forecast", fc, fbase,
+		         fratio, fraw);
+	else
+		describe(cond + strlen(cond), sizeof cond - strlen(cond), p, "target", v, base,
+		         ratio, raw);
+	toward(p, st, in, ahead ? fraw : raw, cond, out);
 }
 
 static bool
@@ -324,6 +419,8 @@ decide_eval(const struct decide_params *p, struct decide_state *st,
 		/* The condition was not seen to hold throughout, so both windows start again;
 		 * the EWMA stays as it was, since a gap is not a sample. */
 		reset_windows(st);
+		/* A gap breaks the slope: the trend starts again from the next samples. */
+		predict_reset(st);
 		out->missing = true;
 		(void)snprintf(ctx, sizeof ctx, "missing data (%s)", why);
 		if (!fix_bounds(p, in->current, ctx, out))
@@ -338,6 +435,14 @@ decide_eval(const struct decide_params *p, struct decide_state *st,
 		st->ewma = alpha * in->value + (1.0 - alpha) * st->ewma;
 	st->have_ewma = true;
 	out->smoothed = st->ewma;
+	if (p->policy == POLICY_PREDICTIVE) {
+		predict_update(st, p->predict_alpha, p->predict_beta, in->value, in->now_ms);
+		out->predicted = true;
+		out->level = st->level;
+		out->trend_per_s = st->have_trend ? st->trend * 1000.0 : 0.0;
+		out->horizon_ms = p->horizon_ms;
+		out->forecast = predict_forecast(st, p->horizon_ms);
+	}
 
 	(void)snprintf(ctx, sizeof ctx, "value %.1f", st->ewma);
 	if (fix_bounds(p, in->current, ctx, out)) {
@@ -347,6 +452,8 @@ decide_eval(const struct decide_params *p, struct decide_state *st,
 	}
 	if (p->policy == POLICY_TARGET)
 		target(p, st, in, st->ewma, out);
+	else if (p->policy == POLICY_PREDICTIVE)
+		predictive(p, st, in, st->ewma, out);
 	else
 		threshold(p, st, in, st->ewma, out);
 }
@@ -369,4 +476,71 @@ decide_alert(const struct decide_params *p, struct decide_state *st, int64_t now
 		     clamp_count(p, (int64_t)current - step_of(p->down_step)), 0, 0, cond, out);
 	else
 		say(out, "%s: hold %d", cond, current);
+}
+
+/* What a metric's result proposes: a step's count, or, for a hold, the count it was
+ * held back from (a scale-up waiting out a window still outbids a scale-down). */
+static int
+proposal(const struct decide_result *r)
+{
+	if (r->dir == DECIDE_HOLD && r->wanted > r->desired)
+		return r->wanted;
+	return r->desired;
+}
+
+/* At equal proposals a step up beats a hold, and a hold beats a step down. */
+static int
+dir_rank(enum decide_dir d)
+{
+	return d == DECIDE_UP ? 2 : d == DECIDE_HOLD ? 1 : 0;
+}
+
+void
+decide_eval_multi(struct decide_metric *m, size_t n, struct decide_result *out)
+{
+	struct decide_state sc[DECIDE_METRICS_MAX];
+	struct decide_result res[DECIDE_METRICS_MAX];
+	size_t best = 0;
+	bool missing = false;
+
+	if (n > DECIDE_METRICS_MAX)
+		n = DECIDE_METRICS_MAX;
+	if (n == 0) {
+		/* Nothing to weigh: a caller slip, held rather than guessed. */
+		begin(&m[0].p, m[0].in.current, out);
+		say(out, "no metric: hold %d", m[0].in.current);
+		return;
+	}
+	/* Cooldowns belong to the service, not to a metric: every metric sees the
+	 * stamps of the first state, and the winner's stamps go back to all. */
+	for (size_t i = 0; i < n; i++) {
+		sc[i] = *m[i].st;
+		sc[i].last_up = m[0].st->last_up;
+		sc[i].last_down = m[0].st->last_down;
+		decide_eval(&m[i].p, &sc[i], &m[i].in, &res[i]);
+		missing |= res[i].missing;
+	}
+	for (size_t i = 1; i < n; i++) {
+		int a = proposal(&res[i]), b = proposal(&res[best]);
+		if (a > b || (a == b && dir_rank(res[i].dir) > dir_rank(res[best].dir)))
+			best = i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		sc[i].last_up = sc[best].last_up;
+		sc[i].last_down = sc[best].last_down;
+		*m[i].st = sc[i];
+	}
+	*out = res[best];
+	out->metric = m[best].name;
+	/* Any metric without data keeps the count from going down (the winner then holds
+	 * or steps up); it still counts as missing data. */
+	out->missing = missing;
+	if (n > 1) {
+		char r[sizeof out->reason];
+		memcpy(r, out->reason, sizeof r);
+		int k = snprintf(out->reason, sizeof out->reason, "%s: ", m[best].name);
+		if (k > 0 && (size_t)k < sizeof out->reason)
+			(void)snprintf(out->reason + k, sizeof out->reason - (size_t)k, "%.*s",
+			               (int)(sizeof out->reason - (size_t)k - 1), r);
+	}
 }

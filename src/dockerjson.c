@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "json.h"
 #include "text.h"
@@ -217,7 +218,7 @@ docker_parse_inspect(const char *body, int port, const char *network,
     struct docker_inspect *out)
 {
 	cJSON *root;
-	const cJSON *st, *running, *code, *cfg, *ns, *rc_item;
+	const cJSON *st, *running, *code, *cfg, *ns, *rc_item, *hc;
 	const char *id, *name, *status, *s;
 	int64_t ec = 0, restarts = 0;
 	int rc = -1;
@@ -254,6 +255,16 @@ docker_parse_inspect(const char *body, int port, const char *network,
 	if ((s = json_get_str(cfg, "Image")) != NULL)
 		copy_trunc(out->image, sizeof(out->image), s);
 
+	out->started_at = docker_parse_time(json_get_str(st, "StartedAt"));
+	if (out->started_at < 0)
+		out->started_at = 0;
+	hc = json_get(root, "HostConfig");
+	(void)num_double(json_get(hc, "NanoCpus"), &out->nano_cpus);
+	(void)num_double(json_get(hc, "CpuQuota"), &out->cpu_quota);
+	(void)num_double(json_get(hc, "CpuPeriod"), &out->cpu_period);
+	(void)num_double(json_get(hc, "CpuShares"), &out->cpu_shares);
+	(void)num_double(json_get(hc, "Memory"), &out->memory_limit);
+
 	ns = json_get(root, "NetworkSettings");
 	out->host_port = host_port(json_get(ns, "Ports"), port);
 	/* No network named: the container's own (a compose service's replicas are reached
@@ -273,11 +284,62 @@ out:
 	return rc;
 }
 
+/* The first of keys that o has as a number, or 0: cgroup v1 and v2 name the same
+ * counter differently, and an absent counter reads as none. */
+static double
+first_num(const cJSON *o, const char *const *keys)
+{
+	double v;
+
+	for (; *keys != NULL; keys++)
+		if (num_double(json_get(o, *keys), &v) == 0)
+			return v;
+	return 0;
+}
+
+static double
+num_or0(const cJSON *o, const char *key)
+{
+	const char *const keys[] = { key, NULL };
+
+	return first_num(o, keys);
+}
+
+static void
+parse_networks(const cJSON *nets, struct docker_stats *out)
+{
+	static const char *const k[] = { "rx_bytes", "tx_bytes", "rx_packets", "tx_packets",
+		"rx_errors", "tx_errors", "rx_dropped", "tx_dropped" };
+	const cJSON *n;
+
+	if (!cJSON_IsObject(nets))
+		return;
+	cJSON_ArrayForEach(n, nets) {
+		struct docker_netif *f = &out->net[out->nnet];
+		double *dst[] = { &f->rx_bytes, &f->tx_bytes, &f->rx_packets, &f->tx_packets,
+			&f->rx_errors, &f->tx_errors, &f->rx_dropped, &f->tx_dropped };
+
+		if (out->nnet >= DOCKER_NETIFS)
+			break;
+		/* The name becomes a label value: the id charset keeps it plain. */
+		if (!cJSON_IsObject(n) || n->string == NULL ||
+		    copy_exact(f->name, sizeof(f->name), n->string) == -1 || !id_ok(f->name))
+			continue;
+		for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+			if (num_double(json_get(n, k[i]), dst[i]) == -1 || *dst[i] < 0)
+				*dst[i] = 0;
+		out->nnet++;
+	}
+}
+
 int
 docker_parse_stats(const char *body, struct docker_stats *out)
 {
+	static const char *const cache_k[] = { "cache", "file", "inactive_file", NULL };
+	static const char *const rss_k[] = { "total_rss", "rss", "anon", NULL };
+	static const char *const inactive_k[] = { "total_inactive_file", "inactive_file", NULL };
 	cJSON *root;
-	const cJSON *cpu, *mem, *mstats, *percpu, *v;
+	const cJSON *cpu, *usage, *thr, *mem, *mstats, *percpu;
 	int64_t n;
 	int rc = -1;
 
@@ -285,32 +347,102 @@ docker_parse_stats(const char *body, struct docker_stats *out)
 	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
 		return -1;
 	cpu = json_get(root, "cpu_stats");
+	usage = json_get(cpu, "cpu_usage");
 	/* system_cpu_usage is absent while the container is not running: no sample. */
-	if (num_double(json_get(json_get(cpu, "cpu_usage"), "total_usage"), &out->cpu_total_ns) == -1 ||
+	if (num_double(json_get(usage, "total_usage"), &out->cpu_total_ns) == -1 ||
 	    num_double(json_get(cpu, "system_cpu_usage"), &out->system_ns) == -1)
 		goto out;
 	out->online_cpus = 1;
-	percpu = json_get(json_get(cpu, "cpu_usage"), "percpu_usage");
+	percpu = json_get(usage, "percpu_usage");
 	if (num_i64(json_get(cpu, "online_cpus"), &n) == 0 && n > 0 && n < 65536)
 		out->online_cpus = (int)n;
 	else if (cJSON_IsArray(percpu) && cJSON_GetArraySize(percpu) > 0)
 		out->online_cpus = cJSON_GetArraySize(percpu);
+	out->cpu_user_ns = num_or0(usage, "usage_in_usermode");
+	out->cpu_kernel_ns = num_or0(usage, "usage_in_kernelmode");
+	thr = json_get(cpu, "throttling_data");
+	out->cfs_periods = num_or0(thr, "periods");
+	out->cfs_throttled_periods = num_or0(thr, "throttled_periods");
+	out->cfs_throttled_ns = num_or0(thr, "throttled_time");
 
 	mem = json_get(root, "memory_stats");
 	mstats = json_get(mem, "stats");
-	if (num_double(json_get(mem, "usage"), &out->mem_usage) == -1)
-		out->mem_usage = 0;
-	/* cgroup v1 reports page cache as "cache"; v2 has only "inactive_file". */
-	if ((v = json_get(mstats, "cache")) == NULL)
-		v = json_get(mstats, "inactive_file");
-	if (num_double(v, &out->mem_cache) == -1)
-		out->mem_cache = 0;
+	out->mem_usage = num_or0(mem, "usage");
+	out->mem_limit = num_or0(mem, "limit");
+	out->mem_failcnt = num_or0(mem, "failcnt");
+	/* cgroup v1 reports page cache as "cache"; v2 as "file" (older engines: only
+	 * "inactive_file"). */
+	out->mem_cache = first_num(mstats, cache_k);
+	out->mem_rss = first_num(mstats, rss_k);
+	out->mem_inactive_file = first_num(mstats, inactive_k);
+	parse_networks(json_get(root, "networks"), out);
 	rc = 0;
 out:
 	cJSON_Delete(root);
 	if (rc == -1)
 		memset(out, 0, sizeof(*out));
 	return rc;
+}
+
+/* Exactly n decimal digits at s, as a number; -1 otherwise. */
+static int
+digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+double
+docker_parse_time(const char *s)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, oh, om, nd = 0;
+	double frac = 0;
+	time_t t;
+
+	/* "YYYY-MM-DDTHH:MM:SS": fixed positions, so every field is checked in place. */
+	if (s == NULL || strnlen(s, 20) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':')
+		return -1;
+	y = digits(s, 4);
+	mo = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	h = digits(s + 11, 2);
+	mi = digits(s + 14, 2);
+	sec = digits(s + 17, 2);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
+	    mi > 59 || sec < 0 || sec > 60)
+		return -1;
+	s += 19;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			if (nd < 9)
+				frac += (*s - '0') / pow(10.0, ++nd);
+	tm = (struct tm){ .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+		.tm_min = mi, .tm_sec = sec };
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	if (*s == 'Z' && s[1] == '\0')
+		return (double)t + frac;
+	if ((*s == '+' || *s == '-') && strlen(s) == 6 && s[3] == ':' &&
+	    (oh = digits(s + 1, 2)) >= 0 && oh < 24 && (om = digits(s + 4, 2)) >= 0 && om < 60)
+		return (double)t + frac - (*s == '+' ? 1 : -1) * (oh * 3600.0 + om * 60.0);
+	return -1;
+}
+
+/* The docker CLI's calculateMemUsageUnixNoCache, and cAdvisor's working set. */
+double
+docker_mem_working_set(const struct docker_stats *st)
+{
+	if (st->mem_inactive_file > 0 && st->mem_inactive_file < st->mem_usage)
+		return st->mem_usage - st->mem_inactive_file;
+	return st->mem_usage;
 }
 
 int

@@ -19,37 +19,6 @@ num(char *buf, size_t len, double v)
 	return buf;
 }
 
-/* cAdvisor's names and labels, so rules written for cAdvisor work unchanged. */
-static void
-render_container_series(struct buf *b, const struct dsd *d, const char *name,
-    const char *help, const char *type, bool cpu)
-{
-	buf_printf(b, "# HELP %s %s (cAdvisor-compatible).\n# TYPE %s %s\n", name, help, name,
-	    type);
-	for (size_t i = 0; i < d->nsvcs; i++)
-		for (size_t k = 0; k < d->svcs[i]->nreps; k++) {
-			const struct replica *r = d->svcs[i]->reps[k];
-
-			if (!r->have_cpu_sample || r->state > REP_DRAINING)
-				continue;
-			buf_printf(b, "%s{name=\"%s\",image=\"%s\",dockscale_service=\"%s\"} ", name,
-			    r->name, r->image, d->svcs[i]->name);
-			if (cpu)
-				buf_printf(b, "%.9f\n", r->cpu_total_ns / 1e9);
-			else
-				buf_printf(b, "%.0f\n", r->mem_bytes);
-		}
-}
-
-static void
-render_containers(struct buf *b, const struct dsd *d)
-{
-	render_container_series(b, d, "container_cpu_usage_seconds_total",
-	    "Cumulative CPU time consumed", "counter", true);
-	render_container_series(b, d, "container_memory_usage_bytes",
-	    "Current memory usage, cache included", "gauge", false);
-}
-
 static void
 render_webhooks(struct buf *b, const struct dsd *d)
 {
@@ -239,6 +208,6 @@ metrics_render(const struct dsd *d, size_t *len)
 	    d->cfg.nsvcs);
 	render_webhooks(&b, d);
 	render_services(&b, d);
-	render_containers(&b, d);
+	metrics_render_containers(&b, d);
 	return buf_steal(&b, len);
 }

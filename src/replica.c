@@ -46,6 +46,7 @@ replica_new(struct svc *s, const char *id, const char *name, int index)
 	r->svc = s;
 	r->index = index;
 	r->cpu_pct = -1;
+	r->mem_pct = -1;
 	if (snprintf(r->id, sizeof(r->id), "%s", id) >= (int)sizeof(r->id) ||
 	    snprintf(r->name, sizeof(r->name), "%s", name) >= (int)sizeof(r->name)) {
 		log_err("%s: replica id or name too long: %.64s", s->name, name);
@@ -189,6 +190,12 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 	r->inspected = true;
 	r->has_healthcheck = in->has_healthcheck;
 	snprintf(r->image, sizeof(r->image), "%s", in->image);
+	r->started_at = in->started_at;
+	r->spec_nano_cpus = in->nano_cpus;
+	r->spec_cpu_quota = in->cpu_quota;
+	r->spec_cpu_period = in->cpu_period;
+	r->spec_cpu_shares = in->cpu_shares;
+	r->spec_memory = in->memory_limit;
 	memcpy(old, r->addr, sizeof(old));
 	if (s->conf != NULL && compose_source_by_ip(s)) {
 		if (in->ip[0] != '\0')
@@ -401,6 +408,7 @@ replica_launch(struct svc *s, int index)
 		s->op_busy = false;
 		return -1;
 	}
+	r->create_us = loop_clock_us();
 	if (s->up_trigger_us != 0) {
 		r->trigger_us = s->up_trigger_us;
 		s->react_create_us = loop_clock_us() - r->trigger_us;

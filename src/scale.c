@@ -1,9 +1,11 @@
 /* scale.c: turns decisions (policy, alerts) into a service's desired count, and says why. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "dockscaled.h"
 #include "log.h"
+#include "predict.h"
 #include "service.h"
 
 static int
@@ -15,7 +17,10 @@ starting(const struct svc *s)
 static void
 apply(struct svc *s, const struct decide_result *res, const char *source)
 {
+	const struct svc_conf *c = s->conf;
+	bool mem = res->metric != NULL && strcmp(res->metric, "docker_memory") == 0;
 	int current = rollout_policy_count(s);
+	char pred[128] = "";
 
 	s->last = *res;
 	s->have_decision = true;
@@ -23,11 +28,17 @@ apply(struct svc *s, const struct decide_result *res, const char *source)
 		log_debug("%s: hold at %d: %s", s->name, current, res->reason);
 		return;
 	}
+	if (res->predicted)
+		(void)snprintf(pred, sizeof pred, ", level %.1f, trend %+.2f/s, horizon %.1fs, "
+		    "forecast %.1f", res->level, res->trend_per_s, (double)res->horizon_ms / 1000.0,
+		    res->forecast);
 	/* One line per decision that changes the count: value, thresholds, counts, reason. */
-	log_notice("%s: %sscale %s %d -> %d (%s; thresholds %.1f/%.1f, target %.1f): %s",
+	log_notice("%s: %sscale %s %d -> %d (%s; thresholds %.1f/%.1f, target %.1f%s): %s",
 	    s->name, s->d->dry_run ? "dry-run: would " : "", decide_dir_name(res->dir),
-	    current, res->desired, source, s->conf->dp.down_threshold,
-	    s->conf->dp.up_threshold, s->conf->dp.target, res->reason);
+	    current, res->desired, res->metric != NULL ? res->metric : source,
+	    mem ? c->mem_down_threshold : c->dp.down_threshold,
+	    mem ? c->mem_up_threshold : c->dp.up_threshold, mem ? c->mem_target : c->dp.target,
+	    pred, res->reason);
 	if (res->dir == DECIDE_UP)
 		s->scale_up_events++;
 	else
@@ -37,32 +48,96 @@ apply(struct svc *s, const struct decide_result *res, const char *source)
 }
 
 void
-scale_evaluate(struct svc *s, bool have, double value, int64_t sampled_ms, const char *source)
+scale_started(struct svc *s, int64_t ms)
+{
+	struct scale_starts *st = &s->starts;
+
+	if (ms < 0)
+		return;
+	st->ms[st->next] = ms;
+	st->next = (st->next + 1) % SCALE_STARTS;
+	if (st->n < SCALE_STARTS)
+		st->n++;
+}
+
+int64_t
+scale_horizon_ms(const struct svc *s)
+{
+	int64_t h, interval = s->d->cfg.interval_ms;
+
+	if (s->conf != NULL && s->conf->dp.horizon_ms > 0)
+		return s->conf->dp.horizon_ms;
+	/* Ask as long ahead as a replica takes to serve, and never less than one pass. */
+	h = predict_p90(s->starts.ms, s->starts.n);
+	return h > interval ? h : interval;
+}
+
+void
+scale_evaluate(struct svc *s)
 {
 	const struct svc_conf *c = s->conf;
-	struct decide_params p;
-	struct decide_input in = { 0 };
+	struct decide_metric m[METRIC_KINDS];
 	struct decide_result res;
+	const char *why[METRIC_KINDS];
+	size_t n = 0;
+	int64_t now;
+	int current, start;
 
-	if (c == NULL || c->metric == METRIC_NONE)
+	if (c == NULL || c->metrics == 0)
 		return;
-	p = c->dp;
-	/* A sample older than three passes says nothing about now. */
-	p.stale_ms = 3 * s->d->cfg.interval_ms;
-	in.now_ms = loop_now(&s->d->loop);
-	in.have_value = have;
-	in.value = value;
-	in.sampled_ms = sampled_ms;
-	in.current = rollout_policy_count(s);
-	in.starting = starting(s);
-	decide_eval(&p, &s->ds, &in, &res);
-	s->metric = have ? value : NAN;
+	/* A reload that changes the metric set would hand one metric's EWMA, windows and
+	 * trend to another: start them over (the cooldowns are the service's and stay). */
+	if (s->ds_metrics != c->metrics) {
+		int64_t last_up = s->ds.last_up, last_down = s->ds.last_down;
+
+		decide_state_init(&s->ds);
+		s->ds.last_up = last_up;
+		s->ds.last_down = last_down;
+		for (size_t i = 0; i < METRIC_KINDS - 1; i++)
+			decide_state_init(&s->ds_more[i]);
+		s->ds_metrics = c->metrics;
+	}
+	now = loop_now(&s->d->loop);
+	current = rollout_policy_count(s);
+	start = starting(s);
+	for (int k = 0; k < METRIC_KINDS; k++) {
+		const struct metric_sample *ms = &s->samples[k];
+		struct decide_metric *x = &m[n];
+
+		if (!(c->metrics & METRIC_BIT(k)))
+			continue;
+		x->name = config_metric_name((enum metric_kind)k);
+		x->p = c->dp;
+		/* A sample older than three passes says nothing about now. */
+		x->p.stale_ms = 3 * s->d->cfg.interval_ms;
+		x->p.horizon_ms = scale_horizon_ms(s);
+		if (k == METRIC_DOCKER_MEMORY) {
+			x->p.up_threshold = c->mem_up_threshold;
+			x->p.down_threshold = c->mem_down_threshold;
+			x->p.target = c->mem_target;
+		}
+		x->st = n == 0 ? &s->ds : &s->ds_more[n - 1];
+		why[n] = ms->why;
+		x->in = (struct decide_input){ .now_ms = now, .have_value = ms->have,
+			.value = ms->value, .sampled_ms = ms->at, .current = current,
+			.starting = start };
+		n++;
+	}
+	decide_eval_multi(m, n, &res);
+	for (size_t i = 0; i < n; i++)
+		if (res.metric != NULL && strcmp(res.metric, m[i].name) == 0)
+			s->metric = m[i].in.have_value ? m[i].in.value : NAN;
 	s->evaluated = true;
 	if (res.missing) {
 		s->metric_missing++;
-		log_warning("%s: missing data (%s): holding at %d", s->name, source, in.current);
+		for (size_t i = 0; i < n; i++)
+			if (!m[i].in.have_value)
+				log_warning("%s: missing data (%s: %s): holding at %d unless another "
+				    "metric asks for more", s->name, m[i].name,
+				    why[i][0] != '\0' ? why[i] : "no sample",
+				    current);
 	}
-	apply(s, &res, source);
+	apply(s, &res, res.metric != NULL ? res.metric : "metric");
 }
 
 int
@@ -76,10 +151,14 @@ scale_alert(struct svc *s, enum decide_dir dir, const char *why, struct decide_r
 	    out);
 	/* An alert step restarts the opposite window: the metric sampled right after it must
 	 * show the other condition anew before undoing the step. */
-	if (out->dir == DECIDE_UP)
-		s->ds.down_since = -1;
-	else if (out->dir == DECIDE_DOWN)
-		s->ds.up_since = -1;
+	for (size_t i = 0; i < METRIC_KINDS; i++) {
+		struct decide_state *st = i == 0 ? &s->ds : &s->ds_more[i - 1];
+
+		if (out->dir == DECIDE_UP)
+			st->down_since = -1;
+		else if (out->dir == DECIDE_DOWN)
+			st->up_since = -1;
+	}
 	apply(s, out, why);
 	return 0;
 }

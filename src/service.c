@@ -319,6 +319,9 @@ svc_event(struct svc *s, const struct docker_event *ev)
 
 	if (r == NULL)
 		return;
+	/* container_oom_events_total: the engine's own count, one event per OOM kill. */
+	if (strcmp(ev->action, "oom") == 0)
+		r->oom_events++;
 	if (strncmp(ev->action, "health_status", 13) == 0 || strcmp(ev->action, "die") == 0 ||
 	    strcmp(ev->action, "oom") == 0 || strcmp(ev->action, "stop") == 0)
 		replica_refresh(r);

@@ -30,6 +30,8 @@ replica_json(const struct replica *r)
 		    "balancer");
 	if (r->cpu_pct >= 0)
 		cJSON_AddNumberToObject(o, "cpu_percent", r->cpu_pct);
+	if (r->mem_pct >= 0)
+		cJSON_AddNumberToObject(o, "memory_percent", r->mem_pct);
 	return o;
 }
 
@@ -40,6 +42,43 @@ add_ms(cJSON *o, const char *key, int64_t us)
 		cJSON_AddNumberToObject(o, key, (double)us / 1000.0);
 	else
 		cJSON_AddNullToObject(o, key);
+}
+
+static void
+add_num_or_null(cJSON *o, const char *key, double v)
+{
+	if (isfinite(v))
+		cJSON_AddNumberToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/* Each of the service's metrics with its last value (null: missing). */
+static void
+add_metrics(cJSON *o, const struct svc *s)
+{
+	cJSON *m;
+
+	if (s->conf == NULL || (m = cJSON_AddObjectToObject(o, "metrics")) == NULL)
+		return;
+	for (int k = 0; k < METRIC_KINDS; k++)
+		if (s->conf->metrics & METRIC_BIT(k))
+			add_num_or_null(m, config_metric_name((enum metric_kind)k),
+			    s->samples[k].have ? s->samples[k].value : NAN);
+}
+
+/* policy = predictive: what the forecast was made of (README.md, "Predictive policy"). */
+static void
+add_prediction(cJSON *dec, const struct decide_result *r)
+{
+	cJSON *p = cJSON_AddObjectToObject(dec, "prediction");
+
+	if (p == NULL)
+		return;
+	add_num_or_null(p, "level", r->level);
+	add_num_or_null(p, "trend_per_s", r->trend_per_s);
+	cJSON_AddNumberToObject(p, "horizon_ms", (double)r->horizon_ms);
+	add_num_or_null(p, "forecast", r->forecast);
 }
 
 cJSON *
@@ -68,11 +107,16 @@ status_service(const struct svc *s, int64_t now)
 		cJSON_AddNumberToObject(o, "metric", s->metric);
 	else
 		cJSON_AddNullToObject(o, "metric");
+	add_metrics(o, s);
 	dec = cJSON_AddObjectToObject(o, "last_decision");
 	if (dec != NULL && s->have_decision) {
 		cJSON_AddStringToObject(dec, "direction", decide_dir_name(s->last.dir));
 		cJSON_AddNumberToObject(dec, "desired", s->last.desired);
 		cJSON_AddStringToObject(dec, "reason", s->last.reason);
+		if (s->last.metric != NULL)
+			cJSON_AddStringToObject(dec, "metric", s->last.metric);
+		if (s->last.predicted)
+			add_prediction(dec, &s->last);
 	}
 	cJSON_AddNumberToObject(o, "start_failures", s->start_failures);
 	cJSON_AddNumberToObject(o, "failed_starts_total", (double)s->failed_starts);

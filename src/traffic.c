@@ -64,6 +64,10 @@ on_synced(void *arg, uint64_t gen, bool ok)
 	for (size_t i = 0; i < s->nreps; i++) {
 		struct replica *r = s->reps[i];
 
+		if (r->create_us != 0 && r->join_gen != 0 && r->join_gen <= gen) {
+			scale_started(s, (loop_clock_us() - r->create_us) / 1000);
+			r->create_us = 0;
+		}
 		if (r->trigger_us != 0 && r->join_gen != 0 && r->join_gen <= gen) {
 			s->react_serving_us = loop_clock_us() - r->trigger_us;
 			r->trigger_us = 0;

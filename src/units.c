@@ -359,3 +359,63 @@ config_valid_image(const char *ref)
 	}
 	return true;
 }
+
+/* indexed by enum metric_kind */
+static const char *const metric_names[METRIC_KINDS] = { "docker_cpu", "docker_memory",
+	"prometheus" };
+
+const char *
+config_metric_name(enum metric_kind k)
+{
+	return (unsigned)k < METRIC_KINDS ? metric_names[k] : "none";
+}
+
+int
+config_parse_metrics(const char *s, unsigned *mask, char *err, size_t errlen)
+{
+	char word[32];
+	unsigned m = 0;
+	bool none = false;
+	size_t n;
+
+	for (;;) {
+		s += strspn(s, ", \t");
+		if (*s == '\0')
+			break;
+		n = strcspn(s, ", \t");
+		if (n >= sizeof word) {
+			(void)snprintf(err, errlen, "'%.*s...' is not a metric", 24, s);
+			return -1;
+		}
+		memcpy(word, s, n);
+		word[n] = '\0';
+		s += n;
+		if (strcmp(word, "none") == 0) {
+			none = true;
+			continue;
+		}
+		size_t k = 0;
+		while (k < METRIC_KINDS && strcmp(word, metric_names[k]) != 0)
+			k++;
+		if (k == METRIC_KINDS) {
+			(void)snprintf(err, errlen, "'%s' is not one of docker_cpu, docker_memory, "
+			               "prometheus, none", word);
+			return -1;
+		}
+		if (m & METRIC_BIT(k)) {
+			(void)snprintf(err, errlen, "%s is listed twice", word);
+			return -1;
+		}
+		m |= METRIC_BIT(k);
+	}
+	if (none && m != 0) {
+		(void)snprintf(err, errlen, "none cannot be combined with other metrics");
+		return -1;
+	}
+	if (!none && m == 0) {
+		(void)snprintf(err, errlen, "no metric given (none: alerts only)");
+		return -1;
+	}
+	*mask = m;
+	return 0;
+}

@@ -1,5 +1,5 @@
-/* dockscale demo app: tiny static HTTP/1.1 server (/, /health, /work?ms=N; GET, HEAD, and POST
-   to / and /work) that drains on SIGTERM. */
+/* dockscale demo app: tiny static HTTP/1.1 server (/, /health, /work?ms=N, /mem?mb=N; GET, HEAD,
+   and POST to / and /work) that drains on SIGTERM. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +29,7 @@
 #define DRAIN_MS       10000     /* give up draining after this long */
 #define WORK_MAX_MS    10000
 #define HEALTH_MS      2000
+#define MEM_MAX_MB     4096      /* /mem?mb=N: the most it will hold */
 
 static char hostname_nl[300];          /* "hostname\n" */
 static size_t hostname_len;
@@ -99,16 +100,39 @@ static void burn_cpu(long ms)
     }
 }
 
-static long query_ms(const char *q)
+/* GET /mem?mb=N: hold N MiB of touched (resident) memory until the next /mem, so a
+   test can drive memory use as it drives CPU with /work. */
+static pthread_mutex_t mem_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *mem_held;
+
+static int hold_memory(long mb)
 {
+    size_t n = (size_t)mb << 20;
+    char *p = NULL;
+    if (n > 0) {
+        if ((p = malloc(n)) == NULL)
+            return -1;
+        for (size_t i = 0; i < n; i += 4096)
+            p[i] = (char)(i >> 12 | 1);   /* touch every page: resident, not just mapped */
+    }
+    pthread_mutex_lock(&mem_lock);
+    free(mem_held);
+    mem_held = p;
+    pthread_mutex_unlock(&mem_lock);
+    return 0;
+}
+
+static long query_num(const char *q, const char *key, long max)
+{
+    size_t kl = strlen(key);
     /* q points after '?', e.g. "ms=200&x=1" */
     while (q && *q) {
-        if (strncmp(q, "ms=", 3) == 0) {
-            long v = strtol(q + 3, NULL, 10);
+        if (strncmp(q, key, kl) == 0 && q[kl] == '=') {
+            long v = strtol(q + kl + 1, NULL, 10);
             if (v < 0)
                 v = 0;
-            if (v > WORK_MAX_MS)
-                v = WORK_MAX_MS;
+            if (v > max)
+                v = max;
             return v;
         }
         q = strchr(q, '&');
@@ -245,7 +269,7 @@ static void serve(int fd)
         }
 
         /* Route now: method and target point into buf, which is reused below. */
-        enum { R_ROOT, R_HEALTH, R_WORK, R_NOTFOUND, R_BADMETHOD } route;
+        enum { R_ROOT, R_HEALTH, R_WORK, R_MEM, R_NOTFOUND, R_BADMETHOD } route;
         int head = strcmp(method, "HEAD") == 0;
         char *query = strchr(target, '?');
         if (query)
@@ -262,8 +286,10 @@ static void serve(int fd)
             route = R_HEALTH;
         else if (strcmp(target, "/work") == 0) {
             route = R_WORK;
-            work_ms = query_ms(query);
-        } else
+            work_ms = query_num(query, "ms", WORK_MAX_MS);
+        } else if (strcmp(target, "/mem") == 0 && !post)
+            route = R_MEM;
+        else
             route = R_NOTFOUND;
 
         /* Drop the request body, keeping any pipelined bytes after it. */
@@ -290,6 +316,8 @@ static void serve(int fd)
 
         if (route == R_WORK)
             burn_cpu(work_ms);
+        if (route == R_MEM && hold_memory(query_num(query, "mb", MEM_MAX_MB)) == -1)
+            route = R_NOTFOUND;   /* out of memory: answered 404 rather than held */
         if (atomic_load(&stopping))
             keep = 0;   /* draining: finish this request, then close */
 
@@ -297,6 +325,7 @@ static void serve(int fd)
         switch (route) {
         case R_ROOT:
         case R_WORK:
+        case R_MEM:
             rc = respond(fd, 200, "OK", hostname_nl, hostname_len, keep, head);
             break;
         case R_HEALTH:

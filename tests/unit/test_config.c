@@ -407,8 +407,13 @@ assert_service_defaults(const struct svc_conf *s)
 	assert_true(s->cpus == 0.5);
 	assert_int_equal(s->memory, 512 * MiB);
 	assert_true(s->init);
+	/* README.md, "Configuration reference": docker_memory's and predictive's keys */
+	assert_true(s->mem_up_threshold == 80 && s->mem_down_threshold == 50);
+	assert_true(s->mem_target == 70);
+	assert_int_equal(s->dp.horizon_ms, 0);
+	assert_true(s->dp.predict_alpha == 0.5 && s->dp.predict_beta == 0.3);
 	assert_string_equal(s->health_path, "/health");
-	assert_int_equal(s->metric, METRIC_DOCKER_CPU);
+	assert_int_equal(s->metrics, METRIC_BIT(METRIC_DOCKER_CPU));
 	assert_string_equal(s->query, "");
 	assert_int_equal(s->dp.policy, POLICY_THRESHOLD);
 	assert_true(s->dp.up_threshold == 75);
@@ -613,7 +618,7 @@ test_full_file(void **state)
 	assert_string_equal(s->health_path, "/ready?full=1");
 	assert_int_equal(s->dp.min_replicas, 0);
 	assert_int_equal(s->dp.max_replicas, 12);
-	assert_int_equal(s->metric, METRIC_PROMETHEUS);
+	assert_int_equal(s->metrics, METRIC_BIT(METRIC_PROMETHEUS));
 	assert_string_equal(s->query, "sum(rate(http_requests_total{job=\"api\"}[1m]))");
 	assert_int_equal(s->dp.policy, POLICY_TARGET);
 	assert_true(s->dp.up_threshold == 90.5);
@@ -689,7 +694,7 @@ test_syntax_variants(void **state)
 	assert_string_equal(c.svcs[0].query, q);
 	assert_string_equal(c.svcs[1].name, "b-2_x");
 	assert_int_equal(c.svcs[1].line, 8);
-	assert_int_equal(c.svcs[1].metric, METRIC_NONE);
+	assert_int_equal(c.svcs[1].metrics, 0);
 	assert_int_equal(c.svcs[1].dp.min_replicas, 0);
 	assert_ptr_equal(config_service(&c, "b-2_x"), &c.svcs[1]);
 	config_free(&c);
@@ -911,9 +916,29 @@ static const struct err_case err_cases[] = {
 	    { { 1, "service web: metric = prometheus needs a query" } } },
 	{ "target policy without metric", SVC "metric = none\npolicy = target\n",
 	    { { 1, "service web: policy = target needs a metric (metric = none only takes alerts)" } } },
+	{ "predictive policy without metric", SVC "metric = none\npolicy = predictive\n",
+	    { { 1, "service web: policy = predictive needs a metric (metric = none only takes alerts)" } } },
+	{ "docker_memory without a memory limit", SVC "memory = 0\nmetric = docker_cpu, docker_memory\n",
+	    { { 4, "service web: metric docker_memory needs a memory limit (memory = 0 is unlimited)" } } },
+	{ "bad metric lists", SVC "metric = docker_cpu,docker_cpu\n[service b]\nimage = b\nupstream_file = /b\n"
+	    "metric = none, docker_memory\n[service c]\nimage = c\nupstream_file = /c\nmetric = ,\n"
+	    "[service d]\nimage = d\nupstream_file = /d\nmetric = docker_cpu docker_memoryx\n",
+	    { { 3, "metric: docker_cpu is listed twice" },
+	      { 7, "metric: none cannot be combined with other metrics" },
+	      { 11, "metric: no metric given (none: alerts only)" },
+	      { 15, "metric: 'docker_memoryx' is not one of docker_cpu, docker_memory, prometheus, none" } } },
+	{ "memory thresholds", SVC "memory_scale_up_threshold = 50\nmemory_scale_down_threshold = 60\n"
+	    "memory_target = 0\nhorizon = -1s\npredict_alpha = 0\npredict_beta = 1.5\n",
+	    { { 1, "service web: memory_scale_down_threshold (60) must be below memory_scale_up_threshold (50)" },
+	      { 5, "memory_target: must be > 0" },
+	      { 6, "horizon: '-1s' is not a duration" },
+	      { 7, "predict_alpha: must be > 0 and <= 1" },
+	      { 8, "predict_beta: must be > 0 and <= 1" } } },
+	{ "memory down > default up", SVC "memory_scale_down_threshold = 85\n",
+	    { { 1, "service web: memory_scale_down_threshold (85) must be below memory_scale_up_threshold (80)" } } },
 	{ "bad enums", SVC "metric = cpu\npolicy = hpa\n[daemon]\nlog_level = warn\ndry_run = maybe\n",
-	    { { 3, "metric: 'cpu' is not one of docker_cpu, prometheus, none" },
-	      { 4, "policy: 'hpa' is not one of threshold, target" },
+	    { { 3, "metric: 'cpu' is not one of docker_cpu, docker_memory, prometheus, none" },
+	      { 4, "policy: 'hpa' is not one of threshold, target, predictive" },
 	      { 6, "log_level: 'warn' is not one of debug, info, notice, warning, err" },
 	      { 7, "dry_run: 'maybe' is not a boolean (true/false, yes/no, on/off, 1/0)" } } },
 	/* README.md "A docker-compose service as the source": both keys or neither; the
@@ -991,6 +1016,34 @@ static const struct err_case err_cases[] = {
 };
 
 /* clang-format on */
+
+/* metric takes a list (README.md, "Several metrics"); the predictive keys parse. */
+static void
+test_metric_list(void **state)
+{
+	static const char text[] = "[service web]\nimage = a\nmetric = docker_memory,prometheus "
+	    "docker_cpu\nquery = up\npolicy = predictive\nhorizon = 45s\npredict_alpha = 1\n"
+	    "predict_beta = 0.05\nmemory_scale_up_threshold = 90\nmemory_scale_down_threshold = "
+	    "-1\nmemory_target = 55.5\n";
+	struct config c;
+	struct config_errors e = { 0 };
+	FILE *fp = fmemopen((void *)text, sizeof text - 1, "r");
+
+	assert_non_null(fp);
+	assert_int_equal(config_load_stream(fp, "m.conf", &c, &e), 0);
+	fclose(fp);
+	assert_int_equal(c.svcs[0].metrics, METRIC_BIT(METRIC_DOCKER_CPU) |
+	    METRIC_BIT(METRIC_DOCKER_MEMORY) | METRIC_BIT(METRIC_PROMETHEUS));
+	assert_int_equal(c.svcs[0].dp.policy, POLICY_PREDICTIVE);
+	assert_int_equal(c.svcs[0].dp.horizon_ms, 45000);
+	assert_true(c.svcs[0].dp.predict_alpha == 1 && c.svcs[0].dp.predict_beta == 0.05);
+	assert_true(c.svcs[0].mem_up_threshold == 90 && c.svcs[0].mem_down_threshold == -1);
+	assert_true(c.svcs[0].mem_target == 55.5);
+	assert_string_equal(config_metric_name(METRIC_DOCKER_MEMORY), "docker_memory");
+	assert_string_equal(config_metric_name(METRIC_KINDS), "none");
+	config_free(&c);
+	config_errors_free(&e);
+}
 
 static void
 test_error_cases(void **state)
@@ -1193,7 +1246,7 @@ test_example_conf(void **state)
 	assert_int_equal(c.nsvcs, 1);
 	assert_string_equal(c.svcs[0].name, "web");
 	assert_string_equal(c.svcs[0].image, "dockscale-demo:latest");
-	assert_int_equal(c.svcs[0].metric, METRIC_DOCKER_CPU);
+	assert_int_equal(c.svcs[0].metrics, METRIC_BIT(METRIC_DOCKER_CPU));
 	assert_service_defaults(&c.svcs[0]);
 	config_free(&c);
 }
@@ -1219,6 +1272,7 @@ main(void)
 	    cmocka_unit_test(test_cannot_open),
 	    cmocka_unit_test(test_errors_are_appended),
 	    cmocka_unit_test(test_error_cases),
+	    cmocka_unit_test(test_metric_list),
 	    cmocka_unit_test(test_long_lines),
 	    cmocka_unit_test(test_token_file),
 	    cmocka_unit_test(test_example_conf),

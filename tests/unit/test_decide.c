@@ -46,13 +46,24 @@ static const struct decide_params tgt_min0 = TGT(60, 0.1, 0, 0, 0, 10);
 static const struct decide_params tgt_edge = TGT(64, 0.125, 0, 0, 1, 10); /* exact in binary */
 static const struct decide_params tgt55 = TGT(55, 0.1, 0, 0, 1, 30);
 static const struct decide_params tgt_zero = TGT(0, 0.1, 0, 0, 1, 10);
+/* predictive: target 60, horizon 30s, down after 30s, cooldowns 15s up / 60s down */
+#define PRED(pol, h) {                                                                     \
+	.policy = (pol), .up_threshold = 75, .down_threshold = 40, .target = 60,               \
+	.tolerance = 0.1, .up_for_ms = 0, .down_for_ms = 30 * S, .up_step = 1, .down_step = 1, \
+	.up_cooldown_ms = 15 * S, .down_cooldown_ms = 60 * S, .smoothing = 1.0, .stale_ms = 0, \
+	.min_replicas = 1, .max_replicas = 10, .predict_alpha = 0.5, .predict_beta = 0.3,      \
+	.horizon_ms = (h) }
+static const struct decide_params pred = PRED(POLICY_PREDICTIVE, 30 * S);
+static const struct decide_params pred_as_tgt = PRED(POLICY_TARGET, 30 * S);
 
 /* ---- shorthands for states and inputs --------------------------------------------- */
 
-/* decide_state: have_ewma, ewma, up_since, down_since, last_up, last_down */
-#define FRESH { false, 0.0, -1, -1, -1, -1 }
-#define ST(e, ups, downs, lu, ld) { true, (e), (ups), (downs), (lu), (ld) }
-#define NOEWMA(ups, downs, lu, ld) { false, 0.0, (ups), (downs), (lu), (ld) }
+/* decide_state: have_ewma, ewma, up_since, down_since, last_up, last_down (then the
+ * predictive level and trend, none here) */
+#define NOHOLT false, false, 0.0, 0.0, 0
+#define FRESH { false, 0.0, -1, -1, -1, -1, NOHOLT }
+#define ST(e, ups, downs, lu, ld) { true, (e), (ups), (downs), (lu), (ld), NOHOLT }
+#define NOEWMA(ups, downs, lu, ld) { false, 0.0, (ups), (downs), (lu), (ld), NOHOLT }
 
 /* decide_input: now, have_value, value, sampled, current, starting */
 #define IN(v, cur, start) { T0, true, (v), T0, (cur), (start) }
@@ -548,7 +559,66 @@ static const struct step sc_target[] = {
 	AT(600, GAP, FOLLOW, 0, 1, "missing data", EVAL),
 };
 
+static const struct step sc_pred_ramp[] = {
+	AT(0, 30, FOLLOW, 0, 2, "level 30.0 trend +0.00/s horizon 30s forecast 30.0; target: 30.0/60.0=0.50, ceil(2*0.50)=1 but holding for 0s of 30s: hold 2", EVAL),
+	AT(15, 30, FOLLOW, 0, 2, "level 30.0 trend +0.00/s horizon 30s forecast 30.0; target: 30.0/60.0=0.50, ceil(2*0.50)=1 but holding for 15s of 30s: hold 2", EVAL),
+	AT(30, 36, FOLLOW, 0, 2, "level 33.0 trend +0.06/s horizon 30s forecast 34.8; target: 36.0/60.0=0.60, ceil(2*0.60)=2: hold 2", EVAL),
+	AT(45, 42, FOLLOW, 0, 2, "level 38.0 trend +0.14/s horizon 30s forecast 42.2; target: 42.0/60.0=0.70, ceil(2*0.70)=2: hold 2", EVAL),
+	AT(60, 48, FOLLOW, 0, 2, "level 44.0 trend +0.22/s horizon 30s forecast 50.6; target: 48.0/60.0=0.80, ceil(2*0.80)=2: hold 2", EVAL),
+	AT(75, 54, FOLLOW, 0, 2, "level 50.7 trend +0.29/s horizon 30s forecast 59.3; target: 54.0/60.0=0.90 within tolerance 0.10: hold 2", EVAL),
+	AT(90, 60, FOLLOW, 0, 3, "level 57.5 trend +0.34/s horizon 30s forecast 67.6; forecast: 67.6/60.0=1.13, ceil(2*1.13)=3: scale up 2->3", EVAL),
+	AT(105, 66, FOLLOW, 0, 4, "level 64.3 trend +0.37/s horizon 30s forecast 75.4; forecast: 75.4/60.0=1.26, ceil(3*1.26)=4: scale up 3->4", EVAL),
+	AT(120, 72, FOLLOW, 0, 6, "level 70.9 trend +0.39/s horizon 30s forecast 82.7; forecast: 82.7/60.0=1.38, ceil(4*1.38)=6: scale up 4->6", EVAL),
+	AT(135, 78, FOLLOW, 0, 9, "level 77.4 trend +0.41/s horizon 30s forecast 89.6; forecast: 89.6/60.0=1.49, ceil(6*1.49)=9: scale up 6->9", EVAL),
+	AT(150, 84, FOLLOW, 0, 10, "level 83.7 trend +0.41/s horizon 30s forecast 96.0; forecast: 96.0/60.0=1.60, ceil(9*1.60)=15, clamped to 10: scale up 9->10", EVAL),
+	AT(165, 90, FOLLOW, 0, 10, "level 89.9 trend +0.41/s horizon 30s forecast 102.3; forecast: 102.3/60.0=1.70, ceil(10*1.70)=18, clamped to 10 but at max_replicas 10: hold 10", EVAL),
+};
+static const struct step sc_pred_ramp_tgt[] = {
+	AT(0, 30, FOLLOW, 0, 2, "target: 30.0/60.0=0.50, ceil(2*0.50)=1 but holding for 0s of 30s: hold 2", EVAL),
+	AT(15, 30, FOLLOW, 0, 2, "target: 30.0/60.0=0.50, ceil(2*0.50)=1 but holding for 15s of 30s: hold 2", EVAL),
+	AT(30, 36, FOLLOW, 0, 2, "target: 36.0/60.0=0.60, ceil(2*0.60)=2: hold 2", EVAL),
+	AT(45, 42, FOLLOW, 0, 2, "target: 42.0/60.0=0.70, ceil(2*0.70)=2: hold 2", EVAL),
+	AT(60, 48, FOLLOW, 0, 2, "target: 48.0/60.0=0.80, ceil(2*0.80)=2: hold 2", EVAL),
+	AT(75, 54, FOLLOW, 0, 2, "target: 54.0/60.0=0.90 within tolerance 0.10: hold 2", EVAL),
+	AT(90, 60, FOLLOW, 0, 2, "target: 60.0/60.0=1.00 within tolerance 0.10: hold 2", EVAL),
+	AT(105, 66, FOLLOW, 0, 2, "target: 66.0/60.0=1.10 within tolerance 0.10: hold 2", EVAL),
+	AT(120, 72, FOLLOW, 0, 3, "target: 72.0/60.0=1.20, ceil(2*1.20)=3: scale up 2->3", EVAL),
+	AT(135, 78, FOLLOW, 0, 4, "target: 78.0/60.0=1.30, ceil(3*1.30)=4: scale up 3->4", EVAL),
+	AT(150, 84, FOLLOW, 0, 6, "target: 84.0/60.0=1.40, ceil(4*1.40)=6: scale up 4->6", EVAL),
+	AT(165, 90, FOLLOW, 0, 9, "target: 90.0/60.0=1.50, ceil(6*1.50)=9: scale up 6->9", EVAL),
+};
+static const struct step sc_pred_spike[] = {
+	AT(0, 60, FOLLOW, 0, 2, "level 60.0 trend +0.00/s horizon 30s forecast 60.0; target: 60.0/60.0=1.00 within tolerance 0.10: hold 2", EVAL),
+	AT(15, 60, FOLLOW, 0, 2, "level 60.0 trend +0.00/s horizon 30s forecast 60.0; target: 60.0/60.0=1.00 within tolerance 0.10: hold 2", EVAL),
+	AT(30, 150, FOLLOW, 0, 5, "level 105.0 trend +0.90/s horizon 30s forecast 132.0; target: 150.0/60.0=2.50, ceil(2*2.50)=5: scale up 2->5", EVAL),
+	AT(45, 60, FOLLOW, 0, 5, "level 89.2 trend +0.31/s horizon 30s forecast 98.7; target: 60.0/60.0=1.00 within tolerance 0.10: hold 5", EVAL),
+	AT(60, 60, FOLLOW, 0, 5, "level 77.0 trend -0.02/s horizon 30s forecast 76.2; target: 60.0/60.0=1.00 within tolerance 0.10: hold 5", EVAL),
+	AT(75, 60, FOLLOW, 0, 5, "level 68.3 trend -0.19/s horizon 30s forecast 62.6; target: 60.0/60.0=1.00 within tolerance 0.10: hold 5", EVAL),
+	AT(90, 60, FOLLOW, 0, 5, "level 62.7 trend -0.25/s horizon 30s forecast 55.4; target: 60.0/60.0=1.00 within tolerance 0.10: hold 5", EVAL),
+	AT(105, 60, FOLLOW, 0, 5, "level 59.5 trend -0.24/s horizon 30s forecast 52.4; target: 60.0/60.0=1.00 within tolerance 0.10: hold 5", EVAL),
+	AT(120, 60, FOLLOW, 0, 5, "level 58.0 trend -0.20/s horizon 30s forecast 52.1; target: 60.0/60.0=1.00 within tolerance 0.10: hold 5", EVAL),
+	AT(135, 60, FOLLOW, 0, 5, "level 57.5 trend -0.15/s horizon 30s forecast 53.1; target: 60.0/60.0=1.00 within tolerance 0.10: hold 5", EVAL),
+	AT(150, 60, FOLLOW, 0, 5, "level 57.7 trend -0.10/s horizon 30s forecast 54.7; target: 60.0/60.0=1.00 within tolerance 0.10: hold 5", EVAL),
+	AT(165, 60, FOLLOW, 0, 5, "level 58.1 trend -0.06/s horizon 30s forecast 56.2; target: 60.0/60.0=1.00 within tolerance 0.10: hold 5", EVAL),
+};
+static const struct step sc_pred_gap[] = {
+	AT(0, 30, FOLLOW, 0, 2, "level 30.0 trend +0.00/s horizon 30s forecast 30.0; target: 30.0/60.0=0.50, ceil(2*0.50)=1 but holding for 0s of 30s: hold 2", EVAL),
+	AT(15, 40, FOLLOW, 0, 2, "level 35.0 trend +0.33/s horizon 30s forecast 45.0; target: 40.0/60.0=0.67, ceil(2*0.67)=2: hold 2", EVAL),
+	AT(30, 50, FOLLOW, 0, 2, "level 45.0 trend +0.43/s horizon 30s forecast 58.0; target: 50.0/60.0=0.83, ceil(2*0.83)=2: hold 2", EVAL),
+	AT(45, GAP, FOLLOW, 0, 2, "missing data (value NaN): hold 2", EVAL),
+	AT(60, 55, FOLLOW, 0, 2, "level 55.0 trend +0.00/s horizon 30s forecast 55.0; target: 55.0/60.0=0.92 within tolerance 0.10: hold 2", EVAL),
+	AT(75, 60, FOLLOW, 0, 2, "level 57.5 trend +0.17/s horizon 30s forecast 62.5; target: 60.0/60.0=1.00 within tolerance 0.10: hold 2", EVAL),
+	AT(90, GAP, FOLLOW, 0, 2, "missing data (value NaN): hold 2", EVAL),
+	AT(105, GAP, FOLLOW, 0, 2, "missing data (value NaN): hold 2", EVAL),
+	AT(120, 56, FOLLOW, 0, 2, "level 56.0 trend +0.00/s horizon 30s forecast 56.0; target: 56.0/60.0=0.93 within tolerance 0.10: hold 2", EVAL),
+};
+
+
 static struct scenario scenarios[] = {
+	SCEN("predictive: a ramp scales up a horizon (30s) before target does", &pred, 2, sc_pred_ramp),
+	SCEN("predictive: the same ramp under target, for comparison", &pred_as_tgt, 2, sc_pred_ramp_tgt),
+	SCEN("predictive: a spike scales once, its passing asks for nothing more", &pred, 2, sc_pred_spike),
+	SCEN("predictive: missing data resets the trend", &pred, 2, sc_pred_gap),
 	SCEN("scenario: a metric oscillating inside the band never scales", &thr_win, 3, sc_band),
 	SCEN("scenario: flapping across up_threshold restarts the window", &thr_win, 2, sc_flap),
 	SCEN("scenario: a one-sample spike does not scale with scale_up_for", &thr_win, 2, sc_spike),
@@ -596,6 +666,175 @@ run_scenario(void **state)
 			want = DECIDE_HOLD;
 		check_result(where, &out, want, s->desired, s->reason);
 		cur = out.desired;
+	}
+}
+
+/* ---- predictive: properties over whole runs ------------------------------------------ */
+
+/* A level falling away: the forecast asks for fewer replicas than the current value
+ * (inside the band) does, and the count holds: no scale-down on a forecast. */
+static void
+test_pred_no_down_on_forecast(void **state)
+{
+	static const double v[] = { 66, 56, 54.5 };
+	struct decide_state st;
+	struct decide_result out;
+
+	decide_state_init(&st);
+	for (size_t i = 0; i < N_OF(v); i++) {
+		struct decide_input in = { T0 + (int64_t)i * 15 * S, true, v[i],
+			T0 + (int64_t)i * 15 * S, 4, 0 };
+
+		decide_eval(&pred, &st, &in, &out);
+		check_result("falling forecast", &out, DECIDE_HOLD, 4, "within tolerance");
+		assert_true(out.predicted);
+	}
+	/* ceil(4 * forecast / 60) < 4: the forecast alone would have scaled down */
+	assert_true(out.forecast < 45.0);
+	assert_true(out.trend_per_s < 0);
+	assert_int_equal(out.horizon_ms, 30 * S);
+}
+
+/* Flat load with noise of +-4 around the target (inside the 10% band) for 2,000
+ * evaluations: the count never moves, up or down. */
+static void
+test_pred_flat_noise_holds(void **state)
+{
+	struct decide_state st;
+	struct decide_result out;
+	uint32_t seed = 99;
+
+	decide_state_init(&st);
+	for (int i = 0; i < 2000; i++) {
+		int64_t now = T0 + (int64_t)i * 15 * S;
+		double v = 60.0 + (double)(((seed = seed * 1664525u + 1013904223u) >> 24) % 9) - 4;
+		struct decide_input in = { now, true, v, now, 3, 0 };
+
+		decide_eval(&pred, &st, &in, &out);
+		if (out.desired != 3)
+			fail_msg("step %d: value %.0f moved the count: %s", i, v, out.reason);
+	}
+}
+
+/* The reactive count is a floor: whatever the trend, predictive never wants fewer
+ * replicas than target tracking on the same samples, and only more when rising. */
+static void
+test_pred_at_least_target(void **state)
+{
+	struct decide_state sp, stt;
+	struct decide_result op, ot;
+	uint32_t seed = 4242;
+	double v = 60;
+
+	decide_state_init(&sp);
+	decide_state_init(&stt);
+	for (int i = 0; i < 5000; i++) {
+		int64_t now = T0 + (int64_t)i * 15 * S;
+		int cur = 1 + (int)((seed = seed * 1664525u + 1013904223u) >> 16) % 10;
+		struct decide_input in;
+
+		v += (double)(((seed = seed * 1664525u + 1013904223u) >> 24) % 21) - 10;
+		if (v < 0)
+			v = 0;
+		in = (struct decide_input){ now, true, v, now, cur, 0 };
+		/* fresh windows and cooldowns each time: compare the counts asked for */
+		sp.up_since = sp.down_since = sp.last_up = sp.last_down = -1;
+		stt = sp;
+		decide_eval(&pred, &sp, &in, &op);
+		decide_eval(&pred_as_tgt, &stt, &in, &ot);
+		if (op.wanted < ot.wanted)
+			fail_msg("step %d: predictive wants %d < target's %d: %s", i, op.wanted,
+			         ot.wanted, op.reason);
+		if (op.wanted > ot.wanted && !(op.trend_per_s > 0))
+			fail_msg("step %d: more than target without a rising trend: %s", i,
+			         op.reason);
+	}
+}
+
+/* ---- several metrics (decide_eval_multi) -------------------------------------------- */
+
+struct multi_case {
+	const char *name;
+	const struct decide_params *p; /* docker_cpu's; docker_memory's thresholds 80/50,
+	                                * target 30 */
+	struct decide_state cpu_st, mem_st;
+	struct decide_input cpu_in, mem_in;
+	enum decide_dir dir;
+	int desired;
+	bool missing;
+	const char *metric;
+	const char *reason;
+	int64_t last_up_after, last_down_after; /* in both states */
+};
+
+/* clang-format off */
+static const struct multi_case multi_cases[] = {
+	{ "multi: cpu above, memory inside: cpu steps", &thr, FRESH, FRESH, IN(90, 2, 0),
+	  IN(60, 2, 0), U, 3, false, "docker_cpu", "docker_cpu: value 90.0 > up 75.0: scale up 2->3",
+	  T0, -1 },
+	{ "multi: memory above its own threshold wins", &thr, FRESH, FRESH, IN(50, 2, 0),
+	  IN(85, 2, 0), U, 3, false, "docker_memory", "docker_memory: value 85.0 > up 80.0: scale up 2->3",
+	  T0, -1 },
+	{ "multi: the largest target count wins", &tgt, FRESH, FRESH, IN(90, 2, 0),
+	  IN(60, 2, 0), U, 4, false, "docker_memory", "docker_memory: target: 60.0/30.0=2.00, ceil(2*2.00)=4",
+	  T0, -1 },
+	{ "multi: both down: the smaller step down wins", &tgt, FRESH, FRESH, IN(15, 4, 0),
+	  IN(15, 4, 0), D, 2, false, "docker_memory", "docker_memory: target: 15.0/30.0=0.50, ceil(4*0.50)=2: scale down 4->2",
+	  -1, T0 },
+	{ "multi: memory missing blocks cpu's scale-down", &thr_step2, FRESH, FRESH, IN(10, 3, 0),
+	  NOVAL(3), H, 3, true, "docker_memory", "docker_memory: missing data (no sample): hold 3",
+	  -1, -1 },
+	{ "multi: memory missing does not block cpu's scale-up", &thr, FRESH, FRESH, IN(90, 3, 0),
+	  NOVAL(3), U, 4, true, "docker_cpu", "docker_cpu: value 90.0 > up 75.0: scale up 3->4",
+	  T0, -1 },
+	{ "multi: both missing hold", &thr, FRESH, FRESH, NOVAL(3), NOVAL(3), H, 3, true,
+	  "docker_cpu", "docker_cpu: missing data (no sample): hold 3", -1, -1 },
+	{ "multi: the service's cooldown binds every metric", &thr, ST(50, -1, -1, T0 - 10 * S, -1),
+	  FRESH, IN(50, 2, 0), IN(85, 2, 0), H, 2, false, "docker_memory",
+	  "docker_memory: value 85.0 > up 80.0 but cooldown 50s left: hold 2", T0 - 10 * S, -1 },
+	{ "multi: an up held by a pending start outbids a down", &thr_step2, FRESH, FRESH,
+	  IN(90, 3, 1), IN(10, 3, 1), H, 3, false, "docker_cpu",
+	  "docker_cpu: value 90.0 > up 75.0 but pending start (1 starting): hold 3", -1, -1 },
+};
+/* clang-format on */
+
+static void
+test_multi(void **state)
+{
+	for (size_t i = 0; i < N_OF(multi_cases); i++) {
+		const struct multi_case *c = &multi_cases[i];
+		struct decide_state cst = c->cpu_st, mst = c->mem_st;
+		struct decide_metric m[2] = {
+			{ "docker_cpu", *c->p, &cst, c->cpu_in },
+			{ "docker_memory", *c->p, &mst, c->mem_in },
+		};
+		struct decide_result out;
+
+		m[1].p.up_threshold = 80;
+		m[1].p.down_threshold = 50;
+		m[1].p.target = 30;
+		decide_eval_multi(m, 2, &out);
+		check_result(c->name, &out, c->dir, c->desired, c->reason);
+		if (out.missing != c->missing)
+			fail_msg("%s: missing is %d", c->name, out.missing);
+		if (out.metric == NULL || strcmp(out.metric, c->metric) != 0)
+			fail_msg("%s: metric %s, want %s", c->name, out.metric ? out.metric : "-",
+			         c->metric);
+		check_i64(c->name, "cpu last_up", cst.last_up, c->last_up_after);
+		check_i64(c->name, "mem last_up", mst.last_up, c->last_up_after);
+		check_i64(c->name, "cpu last_down", cst.last_down, c->last_down_after);
+		check_i64(c->name, "mem last_down", mst.last_down, c->last_down_after);
+	}
+	/* one metric: its own reason, unprefixed */
+	{
+		struct decide_state st = FRESH;
+		struct decide_metric m = { "docker_cpu", thr, &st, IN(90, 2, 0) };
+		struct decide_result out;
+
+		decide_eval_multi(&m, 1, &out);
+		check_result("multi: one metric", &out, U, 3, NULL);
+		assert_string_equal(out.reason, "value 90.0 > up 75.0: scale up 2->3");
+		assert_string_equal(out.metric, "docker_cpu");
 	}
 }
 
@@ -763,7 +1002,7 @@ int
 main(void)
 {
 	static struct CMUnitTest
-	    tests[N_OF(eval_cases) + N_OF(alert_cases) + N_OF(scenarios) + 5];
+	    tests[N_OF(eval_cases) + N_OF(alert_cases) + N_OF(scenarios) + 12];
 	size_t n = 0;
 
 	for (size_t i = 0; i < N_OF(eval_cases); i++)
@@ -783,5 +1022,12 @@ main(void)
 	tests[n++] =
 	    (struct CMUnitTest){"reason extremes", test_reason_extremes, NULL, NULL, NULL};
 	tests[n++] = (struct CMUnitTest){"invariants", test_invariants, NULL, NULL, NULL};
+	tests[n++] = (struct CMUnitTest){"several metrics", test_multi, NULL, NULL, NULL};
+	tests[n++] = (struct CMUnitTest){"predictive: no scale-down on a forecast",
+	                                 test_pred_no_down_on_forecast, NULL, NULL, NULL};
+	tests[n++] = (struct CMUnitTest){"predictive: flat noisy load never oscillates",
+	                                 test_pred_flat_noise_holds, NULL, NULL, NULL};
+	tests[n++] = (struct CMUnitTest){"predictive: never fewer than target tracking",
+	                                 test_pred_at_least_target, NULL, NULL, NULL};
 	return _cmocka_run_group_tests("decide", tests, n, NULL, NULL);
 }

@@ -532,8 +532,88 @@ test_stats_real(void **state)
 	assert_int_equal(st.online_cpus, 2);
 	assert_true(st.mem_usage == 884736.0);
 	assert_true(st.mem_cache == 438272.0);
+	/* the cAdvisor series' counters (README.md, "cAdvisor series") */
+	assert_true(st.cpu_user_ns == 50000000.0);
+	assert_true(st.cpu_kernel_ns == 20000000.0);
+	assert_true(st.cfs_periods == 0 && st.cfs_throttled_ns == 0);
+	assert_true(st.mem_limit == 25276510208.0);
+	assert_true(st.mem_rss == 61440.0);
+	assert_true(st.mem_inactive_file == 32768.0);
+	assert_true(docker_mem_working_set(&st) == 884736.0 - 32768.0);
+	assert_int_equal(st.nnet, 1);
+	assert_string_equal(st.net[0].name, "eth0");
+	assert_true(st.net[0].rx_bytes == 736.0 && st.net[0].rx_packets == 8.0);
+	assert_true(st.net[0].tx_bytes == 0.0);
 	/* stopped: no system_cpu_usage, no sample */
 	assert_int_equal(docker_parse_stats(FIX_STATS_STOPPED, &st), -1);
+}
+
+/* The cAdvisor container_spec_* and start time come from inspect. */
+static void
+test_inspect_spec(void **state)
+{
+	struct docker_inspect in;
+	char *a = subst(FIX_INSPECT, "\"CpuShares\":0,\"Memory\":0,\"NanoCpus\":0",
+	    "\"CpuShares\":512,\"Memory\":67108864,\"NanoCpus\":500000000");
+	char *b = subst(a, "\"CpuPeriod\":0,\"CpuQuota\":0", "\"CpuPeriod\":50000,\"CpuQuota\":\"x\"");
+
+	assert_int_equal(docker_parse_inspect(FIX_INSPECT, 8080, NULL, &in), 0);
+	assert_true(fabs(in.started_at - 1795705225.649136028) < 1e-6);
+	assert_true(in.nano_cpus == 0 && in.memory_limit == 0 && in.cpu_shares == 0);
+	assert_int_equal(docker_parse_inspect(a, 8080, NULL, &in), 0);
+	assert_true(in.nano_cpus == 5e8 && in.memory_limit == 67108864.0 && in.cpu_shares == 512);
+	/* a field of the wrong type reads as unset, the rest stands */
+	assert_int_equal(docker_parse_inspect(b, 8080, NULL, &in), 0);
+	assert_true(in.cpu_period == 50000 && in.cpu_quota == 0 && in.nano_cpus == 5e8);
+	free(a);
+	free(b);
+}
+
+static void
+test_stats_counters(void **state)
+{
+	struct docker_stats st;
+	char *a = subst(FIX_STATS, "\"periods\":0,\"throttled_periods\":0,\"throttled_time\":0}},"
+	    "\"precpu", "\"periods\":50,\"throttled_periods\":7,\"throttled_time\":123456789}},"
+	    "\"precpu");
+	/* cgroup v2 names, a bad interface name, a non-object and five interfaces */
+	char *b = subst(a, "\"total_inactive_file\":32768,\"total_rss\":61440", "\"anon\":5,\"x\":1");
+	char *c = subst(b, "\"networks\":{\"eth0\":{", "\"networks\":{\"a b\":{},\"n\":1,\"e1\":{},"
+	    "\"e2\":{\"rx_bytes\":-5},\"e3\":{},\"eth0\":{");
+
+	assert_int_equal(docker_parse_stats(a, &st), 0);
+	assert_true(st.cfs_periods == 50 && st.cfs_throttled_periods == 7);
+	assert_true(st.cfs_throttled_ns == 123456789.0);
+	assert_int_equal(docker_parse_stats(b, &st), 0);
+	assert_true(st.mem_rss == 61440.0);            /* "rss" before v2's "anon" */
+	assert_true(st.mem_inactive_file == 32768.0);  /* v2's inactive_file */
+	assert_int_equal(docker_parse_stats(c, &st), 0);
+	assert_int_equal(st.nnet, 4);                  /* at most DOCKER_NETIFS */
+	assert_string_equal(st.net[0].name, "e1");
+	assert_true(st.net[1].rx_bytes == 0);          /* negative: none */
+	/* usage below inactive_file (a racing read): the usage itself */
+	st.mem_usage = 10;
+	st.mem_inactive_file = 20;
+	assert_true(docker_mem_working_set(&st) == 10);
+	free(a);
+	free(b);
+	free(c);
+}
+
+static void
+test_parse_time(void **state)
+{
+	assert_true(docker_parse_time("1970-01-01T00:00:10Z") == 10.0);
+	assert_true(fabs(docker_parse_time("2026-11-30T17:59:50.834413486Z") -
+	    1796061590.834413486) < 1e-6);
+	assert_true(docker_parse_time("1970-01-01T01:00:10+01:00") == 10.0);
+	assert_true(docker_parse_time("1970-01-01T00:00:10-00:30") == 1810.0);
+	assert_true(docker_parse_time("0001-01-01T00:00:00Z") == -1);
+	assert_true(docker_parse_time("2026-11-30 17:59:50Z") == -1);
+	assert_true(docker_parse_time("2026-11-30T17:59:50") == -1);
+	assert_true(docker_parse_time("2026-11-30T17:59:50Zx") == -1);
+	assert_true(docker_parse_time("2026-13-30T17:59:50Z") == -1);
+	assert_true(docker_parse_time(NULL) == -1);
 }
 
 static void
@@ -562,7 +642,9 @@ test_stats_variants(void **state)
 		/* cgroup v2 has no "cache": inactive_file */
 		{ "\"cache\":438272", "\"cachex\":438272", 0, 78095854, 1376090000000, 2, 884736,
 		    32768 },
-		{ "\"cache\":438272", "\"cache\":null", 0, 78095854, 1376090000000, 2, 884736, 0 },
+		/* a cache that is not a number is absent: the next name (inactive_file) */
+		{ "\"cache\":438272", "\"cache\":null", 0, 78095854, 1376090000000, 2, 884736,
+		    32768 },
 		{ "\"memory_stats\":{", "\"memory_stat\":{", 0, 78095854, 1376090000000, 2, 0, 0 },
 		{ "\"total_usage\":78095854", "\"total_usage\":\"78095854\"", -1, 0, 0, 0, 0, 0 },
 		{ "\"system_cpu_usage\":1376090000000", "\"system_cpu_usage\":null", -1, 0, 0, 0, 0,
@@ -872,6 +954,9 @@ main(void)
 		cmocka_unit_test(test_inspect_shapes),
 		cmocka_unit_test(test_inspect_restart),
 		cmocka_unit_test(test_stats_real),
+		cmocka_unit_test(test_stats_counters),
+		cmocka_unit_test(test_inspect_spec),
+		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_stats_variants),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_events_lengths),

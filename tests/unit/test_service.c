@@ -59,7 +59,7 @@ setup(void **state)
 	f.conf.port = 8080;
 	f.conf.network = "";
 	f.conf.health_path = "/health";
-	f.conf.metric = METRIC_NONE;
+	f.conf.metrics = 0;
 	f.conf.dp.min_replicas = 1;
 	f.conf.dp.max_replicas = 4;
 	f.conf.start_timeout_ms = 20000;
