@@ -70,16 +70,16 @@ TEST_config_EXTRA := units config_keys config_check regauth json config_ctr conf
 TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_check regauth json units ctrdef ctrdef_host log text
 TEST_decide_EXTRA := predict
 TEST_plan_EXTRA   :=
-TEST_ctrdef_EXTRA := ctrdef_host dockerjson json log text
+TEST_ctrdef_EXTRA := ctrdef_host dockerjson dockerstats json log text
 TEST_compose_EXTRA := json text
 TEST_log_EXTRA    := text
 TEST_loop_EXTRA   := log text
 TEST_httpc_EXTRA  := loop log text
-TEST_dockerjson_EXTRA := json text
+TEST_dockerjson_EXTRA := dockerstats json text
 TEST_json_EXTRA   := text
-TEST_docker_EXTRA := dockerimage dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
+TEST_docker_EXTRA := dockerctr dockerimage dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_service_EXTRA := replica pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx upstream upstream_file proc nginx buf units \
-	prom docker dockerjson dockerevents lines httpc loop log json text ../tests/unit/fake_docker
+	prom docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
 TEST_proc_EXTRA   := loop log text
@@ -88,7 +88,7 @@ TEST_nginx_EXTRA  :=
 TEST_text_EXTRA   :=
 TEST_reqcheck_EXTRA :=
 TEST_lines_EXTRA  :=
-TEST_dockerimage_EXTRA := docker dockerjson dockerevents lines httpc loop log json text
+TEST_dockerimage_EXTRA := docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
 TEST_regauth_EXTRA := json text
 
 define unit_rule
@@ -111,12 +111,12 @@ FUZZ_webhook := webhook json text
 FUZZ_json    := json text
 FUZZ_scale   := json text
 FUZZ_prom    := prom httpc loop log json text
-FUZZ_dockerjson := dockerjson json text
-FUZZ_lines   := lines dockerjson json text
+FUZZ_dockerjson := dockerjson dockerstats json text
+FUZZ_lines   := lines dockerjson dockerstats json text
 FUZZ_config  := config config_keys config_check config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host regauth json log text units
 FUZZ_units   := units
 FUZZ_compose := compose json text
-FUZZ_pull    := dockerimage regauth docker dockerjson dockerevents lines httpc loop log json text
+FUZZ_pull    := dockerimage regauth docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
 FUZZ_RUNS    ?= 100000
 # a file per input: ~5,000 exec/s where the others run 50,000+
 FUZZ_CONFIG_RUNS ?= 10000

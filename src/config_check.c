@@ -46,9 +46,6 @@ svc_key_line(const struct pstate *ps, const char *name)
 	return config_key_find(SEC_SERVICE, name, &idx) != NULL ? abs(ps->seen[idx]) : 0;
 }
 
-/* README.md "A docker-compose service as the source": both keys or neither, and then
- * the container's definition is compose's alone: every F_CTR key is an error on its
- * own line. True when the service takes its definition from compose. */
 static void
 compose_refuses(struct pstate *ps, const struct svc_conf *s, int line, const char *key)
 {
@@ -56,6 +53,9 @@ compose_refuses(struct pstate *ps, const struct svc_conf *s, int line, const cha
 	            "(the container definition comes from the compose container)", s->name, key);
 }
 
+/* README.md "A docker-compose service as the source": both keys or neither, and then
+ * the container's definition is compose's alone: every F_CTR key is an error on its
+ * own line. True when the service takes its definition from compose. */
 static bool
 check_compose(struct pstate *ps, const struct svc_conf *s)
 {

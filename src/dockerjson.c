@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dockerjson_int.h"
 #include "json.h"
 #include "text.h"
 
@@ -20,8 +21,8 @@
 
 /* Copy src into dst (size n); -1 if it does not fit, so identity fields (ids, names,
  * labels) are never silently cut into something that names another container. */
-static int
-copy_exact(char *dst, size_t n, const char *src)
+int
+dockerjson_copy_exact(char *dst, size_t n, const char *src)
 {
 	size_t len = strlen(src);
 
@@ -51,8 +52,8 @@ copy_trunc(char *dst, size_t n, const char *src)
 
 /* Ids and names end up in URL paths: only [0-9a-zA-Z_.-], starting alphanumeric so
  * "." and ".." (which curl would fold as dot segments) can never get through. */
-static int
-id_ok(const char *s)
+int
+dockerjson_id_ok(const char *s)
 {
 	if (s[0] == '\0' || !((s[0] >= '0' && s[0] <= '9') || (s[0] >= 'a' && s[0] <= 'z') ||
 	    (s[0] >= 'A' && s[0] <= 'Z')))
@@ -68,8 +69,8 @@ id_ok(const char *s)
 
 /* Numbers are read from valuedouble: valueint saturates at 32 bits, and nanosecond
  * counters pass 2^31 after two seconds of CPU. Exact up to 2^53. */
-static int
-num_i64(const cJSON *v, int64_t *out)
+int
+dockerjson_num_i64(const cJSON *v, int64_t *out)
 {
 	double d;
 
@@ -82,8 +83,8 @@ num_i64(const cJSON *v, int64_t *out)
 	return 0;
 }
 
-static int
-num_double(const cJSON *v, double *out)
+int
+dockerjson_num_double(const cJSON *v, double *out)
 {
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
 		return -1;
@@ -97,7 +98,7 @@ copy_name(char *dst, size_t n, const char *name)
 {
 	if (name[0] == '/')
 		name++;
-	if (copy_exact(dst, n, name) == -1 || !id_ok(dst)) {
+	if (dockerjson_copy_exact(dst, n, name) == -1 || !dockerjson_id_ok(dst)) {
 		dst[0] = '\0';
 		return -1;
 	}
@@ -134,16 +135,16 @@ list_entry(const cJSON *e, struct docker_ctr *c)
 	 * gave it (README.md, "A docker-compose service as the source"). */
 	if (svc == NULL || json_get(json_get(e, "Labels"), "com.docker.compose.project") != NULL || id == NULL || state == NULL || !cJSON_IsArray(names))
 		return -1;
-	if (copy_exact(c->id, sizeof(c->id), id) == -1 || !id_ok(c->id))
+	if (dockerjson_copy_exact(c->id, sizeof(c->id), id) == -1 || !dockerjson_id_ok(c->id))
 		return -1;
 	if (!cJSON_IsString(cJSON_GetArrayItem(names, 0)) ||
 	    copy_name(c->name, sizeof(c->name), cJSON_GetArrayItem(names, 0)->valuestring) == -1)
 		return -1;
-	if (copy_exact(c->service, sizeof(c->service), svc) == -1 ||
-	    copy_exact(c->state, sizeof(c->state), state) == -1)
+	if (dockerjson_copy_exact(c->service, sizeof(c->service), svc) == -1 ||
+	    dockerjson_copy_exact(c->state, sizeof(c->state), state) == -1)
 		return -1;
 	/* Created is informational: absent is 0, but the wrong type means a bad entry. */
-	if (created != NULL && num_i64(created, &c->created) == -1)
+	if (created != NULL && dockerjson_num_i64(created, &c->created) == -1)
 		return -1;
 	c->generation = docker_parse_hex64(json_get_str(json_get(e, "Labels"),
 	    DOCKER_LABEL_GENERATION));
@@ -234,17 +235,17 @@ docker_parse_inspect(const char *body, int port, const char *network,
 	code = json_get(st, "ExitCode");
 	if (id == NULL || name == NULL || status == NULL || !cJSON_IsBool(running))
 		goto out;
-	if (copy_exact(out->id, sizeof(out->id), id) == -1 || !id_ok(out->id) ||
+	if (dockerjson_copy_exact(out->id, sizeof(out->id), id) == -1 || !dockerjson_id_ok(out->id) ||
 	    copy_name(out->name, sizeof(out->name), name) == -1 ||
-	    copy_exact(out->state, sizeof(out->state), status) == -1)
+	    dockerjson_copy_exact(out->state, sizeof(out->state), status) == -1)
 		goto out;
 	out->running = cJSON_IsTrue(running);
 	out->restarting = cJSON_IsTrue(json_get(st, "Restarting"));
 	if ((rc_item = json_get(root, "RestartCount")) != NULL &&
-	    (num_i64(rc_item, &restarts) == -1 || restarts < 0 || restarts > 2147483647))
+	    (dockerjson_num_i64(rc_item, &restarts) == -1 || restarts < 0 || restarts > 2147483647))
 		goto out;
 	out->restart_count = (int)restarts;
-	if (code != NULL && (num_i64(code, &ec) == -1 || ec < -2147483647 || ec > 2147483647))
+	if (code != NULL && (dockerjson_num_i64(code, &ec) == -1 || ec < -2147483647 || ec > 2147483647))
 		goto out;
 	out->exit_code = (int)ec;
 	/* State.Health is absent for images without HEALTHCHECK: that is "none". */
@@ -259,11 +260,11 @@ docker_parse_inspect(const char *body, int port, const char *network,
 	if (out->started_at < 0)
 		out->started_at = 0;
 	hc = json_get(root, "HostConfig");
-	(void)num_double(json_get(hc, "NanoCpus"), &out->nano_cpus);
-	(void)num_double(json_get(hc, "CpuQuota"), &out->cpu_quota);
-	(void)num_double(json_get(hc, "CpuPeriod"), &out->cpu_period);
-	(void)num_double(json_get(hc, "CpuShares"), &out->cpu_shares);
-	(void)num_double(json_get(hc, "Memory"), &out->memory_limit);
+	(void)dockerjson_num_double(json_get(hc, "NanoCpus"), &out->nano_cpus);
+	(void)dockerjson_num_double(json_get(hc, "CpuQuota"), &out->cpu_quota);
+	(void)dockerjson_num_double(json_get(hc, "CpuPeriod"), &out->cpu_period);
+	(void)dockerjson_num_double(json_get(hc, "CpuShares"), &out->cpu_shares);
+	(void)dockerjson_num_double(json_get(hc, "Memory"), &out->memory_limit);
 
 	ns = json_get(root, "NetworkSettings");
 	out->host_port = host_port(json_get(ns, "Ports"), port);
@@ -274,7 +275,7 @@ docker_parse_inspect(const char *body, int port, const char *network,
 		network = json_get_str(json_get(root, "HostConfig"), "NetworkMode");
 	if (network != NULL && network[0] != '\0' &&
 	    (s = json_get_str(json_get(json_get(ns, "Networks"), network), "IPAddress")) != NULL &&
-	    copy_exact(out->ip, sizeof(out->ip), s) == -1)
+	    dockerjson_copy_exact(out->ip, sizeof(out->ip), s) == -1)
 		out->ip[0] = '\0';
 	rc = 0;
 out:
@@ -286,104 +287,6 @@ out:
 
 /* The first of keys that o has as a number, or 0: cgroup v1 and v2 name the same
  * counter differently, and an absent counter reads as none. */
-static double
-first_num(const cJSON *o, const char *const *keys)
-{
-	double v;
-
-	for (; *keys != NULL; keys++)
-		if (num_double(json_get(o, *keys), &v) == 0)
-			return v;
-	return 0;
-}
-
-static double
-num_or0(const cJSON *o, const char *key)
-{
-	const char *const keys[] = { key, NULL };
-
-	return first_num(o, keys);
-}
-
-static void
-parse_networks(const cJSON *nets, struct docker_stats *out)
-{
-	static const char *const k[] = { "rx_bytes", "tx_bytes", "rx_packets", "tx_packets",
-		"rx_errors", "tx_errors", "rx_dropped", "tx_dropped" };
-	const cJSON *n;
-
-	if (!cJSON_IsObject(nets))
-		return;
-	cJSON_ArrayForEach(n, nets) {
-		struct docker_netif *f = &out->net[out->nnet];
-		double *dst[] = { &f->rx_bytes, &f->tx_bytes, &f->rx_packets, &f->tx_packets,
-			&f->rx_errors, &f->tx_errors, &f->rx_dropped, &f->tx_dropped };
-
-		if (out->nnet >= DOCKER_NETIFS)
-			break;
-		/* The name becomes a label value: the id charset keeps it plain. */
-		if (!cJSON_IsObject(n) || n->string == NULL ||
-		    copy_exact(f->name, sizeof(f->name), n->string) == -1 || !id_ok(f->name))
-			continue;
-		for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
-			if (num_double(json_get(n, k[i]), dst[i]) == -1 || *dst[i] < 0)
-				*dst[i] = 0;
-		out->nnet++;
-	}
-}
-
-int
-docker_parse_stats(const char *body, struct docker_stats *out)
-{
-	static const char *const cache_k[] = { "cache", "file", "inactive_file", NULL };
-	static const char *const rss_k[] = { "total_rss", "rss", "anon", NULL };
-	static const char *const inactive_k[] = { "total_inactive_file", "inactive_file", NULL };
-	cJSON *root;
-	const cJSON *cpu, *usage, *thr, *mem, *mstats, *percpu;
-	int64_t n;
-	int rc = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
-		return -1;
-	cpu = json_get(root, "cpu_stats");
-	usage = json_get(cpu, "cpu_usage");
-	/* system_cpu_usage is absent while the container is not running: no sample. */
-	if (num_double(json_get(usage, "total_usage"), &out->cpu_total_ns) == -1 ||
-	    num_double(json_get(cpu, "system_cpu_usage"), &out->system_ns) == -1)
-		goto out;
-	out->online_cpus = 1;
-	percpu = json_get(usage, "percpu_usage");
-	if (num_i64(json_get(cpu, "online_cpus"), &n) == 0 && n > 0 && n < 65536)
-		out->online_cpus = (int)n;
-	else if (cJSON_IsArray(percpu) && cJSON_GetArraySize(percpu) > 0)
-		out->online_cpus = cJSON_GetArraySize(percpu);
-	out->cpu_user_ns = num_or0(usage, "usage_in_usermode");
-	out->cpu_kernel_ns = num_or0(usage, "usage_in_kernelmode");
-	thr = json_get(cpu, "throttling_data");
-	out->cfs_periods = num_or0(thr, "periods");
-	out->cfs_throttled_periods = num_or0(thr, "throttled_periods");
-	out->cfs_throttled_ns = num_or0(thr, "throttled_time");
-
-	mem = json_get(root, "memory_stats");
-	mstats = json_get(mem, "stats");
-	out->mem_usage = num_or0(mem, "usage");
-	out->mem_limit = num_or0(mem, "limit");
-	out->mem_failcnt = num_or0(mem, "failcnt");
-	/* cgroup v1 reports page cache as "cache"; v2 as "file" (older engines: only
-	 * "inactive_file"). */
-	out->mem_cache = first_num(mstats, cache_k);
-	out->mem_rss = first_num(mstats, rss_k);
-	out->mem_inactive_file = first_num(mstats, inactive_k);
-	parse_networks(json_get(root, "networks"), out);
-	rc = 0;
-out:
-	cJSON_Delete(root);
-	if (rc == -1)
-		memset(out, 0, sizeof(*out));
-	return rc;
-}
-
 /* Exactly n decimal digits at s, as a number; -1 otherwise. */
 static int
 digits(const char *s, int n)
@@ -436,14 +339,6 @@ docker_parse_time(const char *s)
 	return -1;
 }
 
-/* The docker CLI's calculateMemUsageUnixNoCache, and cAdvisor's working set. */
-double
-docker_mem_working_set(const struct docker_stats *st)
-{
-	if (st->mem_inactive_file > 0 && st->mem_inactive_file < st->mem_usage)
-		return st->mem_usage - st->mem_inactive_file;
-	return st->mem_usage;
-}
 
 int
 docker_parse_event(const char *line, size_t len, struct docker_event *out)
@@ -464,16 +359,16 @@ docker_parse_event(const char *line, size_t len, struct docker_event *out)
 		id = json_get_str(root, "id");
 	if (type == NULL || strcmp(type, "container") != 0 || action == NULL || id == NULL)
 		goto out;
-	if (copy_exact(out->id, sizeof(out->id), id) == -1 || !id_ok(out->id))
+	if (dockerjson_copy_exact(out->id, sizeof(out->id), id) == -1 || !dockerjson_id_ok(out->id))
 		goto out;
 	/* Actions like "exec_create: <command line>" can be long; the part that matters
 	 * ("health_status: unhealthy", "die") always fits, so truncation is fine. */
 	copy_trunc(out->action, sizeof(out->action), action);
 	if ((s = json_get_str(attrs, DOCKER_LABEL)) != NULL &&
-	    copy_exact(out->service, sizeof(out->service), s) == -1)
+	    dockerjson_copy_exact(out->service, sizeof(out->service), s) == -1)
 		goto out;
 	if ((s = json_get_str(attrs, "name")) != NULL &&
-	    copy_exact(out->name, sizeof(out->name), s) == -1)
+	    dockerjson_copy_exact(out->name, sizeof(out->name), s) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -494,7 +389,7 @@ docker_parse_create(const char *body, char *id, size_t idlen)
 		id[0] = '\0';
 	if (body == NULL || (root = json_parse_whole(body, strlen(body))) == NULL)
 		return -1;
-	if ((s = json_get_str(root, "Id")) != NULL && copy_exact(id, idlen, s) == 0 && id_ok(id))
+	if ((s = json_get_str(root, "Id")) != NULL && dockerjson_copy_exact(id, idlen, s) == 0 && dockerjson_id_ok(id))
 		rc = 0;
 	else if (idlen > 0)
 		id[0] = '\0';
@@ -612,19 +507,4 @@ docker_health_name(enum docker_health h)
 		return "unhealthy";
 	}
 	return "unknown";
-}
-
-/* CPU use between two samples in percent of the replica's limit (of one core when
- * unlimited). -1 when the pair gives no rate (first sample, container restarted). */
-double
-docker_cpu_percent(double prev_cpu, double prev_sys, double cpu, double sys, int online,
-    double cpus_limit)
-{
-	double dcpu = cpu - prev_cpu, dsys = sys - prev_sys, cores;
-
-	if (dsys <= 0 || dcpu < 0 || online <= 0)
-		return -1;
-	/* system_cpu_usage counts all online CPUs: the share times their number is cores. */
-	cores = dcpu / dsys * online;
-	return cores * 100.0 / (cpus_limit > 0 ? cpus_limit : 1.0);
 }
