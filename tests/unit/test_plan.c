@@ -369,6 +369,8 @@ test_invariants(void **state)
 			reps[i].busy = lcg(&seed) % 3 == 0;
 			/* one generation: rolling has its own table (roll_cases) */
 			reps[i].generation = 0;
+			reps[i].serving = lcg(&seed) % 2 == 0;
+			reps[i].ready_ms = reps[i].state == PLAN_READY ? T0 - 1 : 0;
 			present += reps[i].state <= PLAN_READY;
 			total += reps[i].state != PLAN_GONE || reps[i].busy;
 			want_adv += reps[i].state == PLAN_STOPPING && !reps[i].busy;
