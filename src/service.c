@@ -388,10 +388,12 @@ carry_out(struct svc *s, const struct plan_action *a)
 		replica_retire(r);
 		break;
 	case PLAN_CREATE:
+		/* The image first: while it is checked or pulled the replica waits. */
+		if (!pull_ready(s))
+			break;
 		if (strncmp(a->reason, "roll", 4) == 0)
 			log_notice("%s: %s", s->name, a->reason);
-		/* The image first: while it is checked or pulled the replica waits. */
-		if (pull_ready(s) && replica_launch(s, a->index) == -1)
+		if (replica_launch(s, a->index) == -1)
 			log_err("%s: cannot start a replica", s->name);
 		break;
 	default:
