@@ -1,6 +1,7 @@
 /* docker.c: asynchronous Docker Engine API calls over the unix socket, on httpc. */
 #include "docker.h"
 #include "docker_int.h"
+#include "dockerjson_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,29 +14,12 @@
 
 static void call_done(void *arg, const struct httpc_result *res);
 
-/* Ids and names go into URL paths: [0-9a-zA-Z_.-], alphanumeric first (no "..");
- * the same rule dockerjson.c applies to everything it parses. */
-static bool
-id_ok(const char *s)
-{
-	size_t n = 0;
-
-	if (s == NULL || !((s[0] >= '0' && s[0] <= '9') || (s[0] >= 'a' && s[0] <= 'z') ||
-	    (s[0] >= 'A' && s[0] <= 'Z')))
-		return false;
-	for (; s[n] != '\0'; n++) {
-		char c = s[n];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    c == '_' || c == '.' || c == '-'))
-			return false;
-	}
-	return n <= DOCKER_NAME_MAX;
-}
-
+/* Ids and names go into URL paths: dockerjson.c's rule for everything it parses
+ * ([0-9a-zA-Z_.-], alphanumeric first: no ".."), and a name Docker accepts. */
 bool
 docker_id_ok(const char *s)
 {
-	return id_ok(s);
+	return s != NULL && dockerjson_id_ok(s) && strlen(s) <= DOCKER_NAME_MAX;
 }
 
 /* API-Version rides on every answer: adopt min(1.41, it), so even an engine that
@@ -418,7 +402,7 @@ docker_create(struct docker *d, const char *name, const char *body, docker_creat
 	/* The name goes into the query string; Docker wants [a-zA-Z0-9][a-zA-Z0-9_.-]+. */
 	if (cb == NULL || name == NULL || body == NULL)
 		return -1;
-	if (!id_ok(name)) {
+	if (!docker_id_ok(name)) {
 		log_err("docker: refusing to create a container named '%s' (not "
 		    "[A-Za-z0-9][A-Za-z0-9_.-]*, at most %d bytes)", name, DOCKER_NAME_MAX);
 		return -1;

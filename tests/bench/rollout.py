@@ -25,10 +25,11 @@ import uuid
 
 from common import (HERE, IMAGE, NOHC, BenchDaemon, command, create_container, dk, emit,
                     fmt_ratio, get_text, median, on_sigterm, remove_bench_containers,
-                    service_name, stop_proc, wait_for, wait_healthy, wrk_latency,
+                    service_name, stop_proc, wait_for, wait_healthy,
                     write_upstream)
+from drops import errors, finish  # same wrk totals, same error count
 from peers import Nginx
-from test_nginx import servers, wrk_result
+from test_nginx import servers
 from test_replicas import service_conf, wait_ready
 
 SCRIPT = "rollout.py"
@@ -48,21 +49,10 @@ def start_load(url, keepalive, post):
                             text=True)
 
 
-def finish(load):
-    time.sleep(1.0)  # a last stretch on the settled state
-    load.send_signal(signal.SIGINT)
-    reqs, non2xx, sock, out = wrk_result(load)
-    return {"requests": reqs, "non2xx": non2xx, "sock": sock, "lat": wrk_latency(out)}
-
-
 def describe(r):
     c, rd, w, t = r["sock"]
     return (f"{r['non2xx']} non-2xx, socket errors {c}/{rd}/{w}/{t} in {r['requests']} "
             f"requests")
-
-
-def errors(r):
-    return r["non2xx"] + sum(r["sock"])
 
 
 def floor_one():
