@@ -22,7 +22,8 @@ DEB_PACKAGES := gcc make pkg-config libc6-dev curl ca-certificates procps \
 	libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libinih-dev libcmocka-dev \
 	docker.io nginx prometheus prometheus-alertmanager wrk docker-compose docker-registry \
 	python3-pytest python3-requests jq bc \
-	cppcheck clang-tidy clang libclang-rt-14-dev valgrind
+	cppcheck clang-tidy clang libclang-rt-14-dev valgrind \
+	haproxy chromium man-db bash-completion iproute2
 
 CC       ?= gcc
 PKGS     := libcurl libcjson libmicrohttpd inih
@@ -90,6 +91,7 @@ TEST_reqcheck_EXTRA :=
 TEST_lines_EXTRA  :=
 TEST_dockerimage_EXTRA := docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
 TEST_regauth_EXTRA := json text
+TEST_events_EXTRA := log text
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests

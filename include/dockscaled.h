@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "docker.h"
+#include "events.h"
 #include "http.h"
 #include "httpc.h"
 #include "loop.h"
@@ -60,6 +61,7 @@ struct dsd {
 
 	int64_t started_ms;
 	struct dsd_stats stats;
+	struct events events;       /* the event history (events.c) */
 
 	/* peers */
 	struct httpc *httpc;        /* every outgoing HTTP call, on the loop */

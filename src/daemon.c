@@ -178,10 +178,15 @@ dsd_reload(struct dsd *d)
 	log_notice("reload: %s applied (%zu service(s))", d->config_path, d->cfg.nsvcs);
 	rc = 0;
 out:
-	if (rc == 0)
+	if (rc == 0) {
 		d->stats.reloads_ok++;
-	else
+		events_add(&d->events, EV_RELOAD, NULL, "configuration reloaded from %s",
+		    d->config_path);
+	} else {
 		d->stats.reloads_failed++;
+		events_add(&d->events, EV_RELOAD, NULL,
+		    "reload of %s refused: the running configuration is kept", d->config_path);
+	}
 	config_free(&next);
 	config_errors_free(&errs);
 	sdnotify_printf("READY=1\nSTATUS=%s", rc == 0 ? "configuration reloaded" :
@@ -198,6 +203,7 @@ dsd_init(struct dsd *d, const char *config_path, bool dry_run, bool once)
 	d->sigfd = d->lock_fd = -1;
 	d->loop.epfd = -1;
 	d->config_path = config_path;
+	events_init(&d->events, EVENTS_MAX);
 	d->once = once;
 	if (config_load(config_path, &d->cfg, &errs) == -1) {
 		config_errors_log(&errs);
@@ -260,4 +266,5 @@ dsd_fini(struct dsd *d)
 		close(d->lock_fd); /* releases the flock; the file stays for the next start */
 	loop_fini(&d->loop);
 	config_free(&d->cfg);
+	events_fini(&d->events);
 }
