@@ -58,6 +58,8 @@ store(struct events *e, enum event_type t, const char *service, const char *text
 {
 	struct event *ev;
 
+	if (e->cap == 0) /* never initialised: nowhere to keep it */
+		return 0;
 	/* The ring is allocated at the first event, so an idle daemon does not carry it. */
 	if (e->ring == NULL && (e->ring = calloc(e->cap, sizeof(*e->ring))) == NULL)
 		return 0;
