@@ -256,6 +256,8 @@ adopt(struct svc *s, const struct docker_ctr *c)
 		r->state = REP_STARTING;
 		r->adopted = true;
 		log_info("%s: adopting running replica %s (%.12s)", s->name, c->name, c->id);
+		events_add(&s->d->events, EV_REPLICA, s->name, "%s: adopting running replica %s",
+		    s->name, c->name);
 		replica_refresh(r);
 		return;
 	}
@@ -296,8 +298,8 @@ svc_observe(struct svc *s, const struct docker_ctr *ctrs, size_t n)
 			seen = strcmp(ctrs[j].id, r->id) == 0;
 		if (!seen && r->state != REP_GONE) {
 			if (r->state == REP_READY || r->state == REP_STARTING)
-				log_warning("%s: replica %s was removed outside dockscale", s->name,
-				    r->name);
+				events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name,
+				    "%s: replica %s was removed outside dockscale", s->name, r->name);
 			if (r->state == REP_READY)
 				svc_membership_changed(s);
 			r->state = REP_GONE;
