@@ -32,10 +32,9 @@ struct http_defer {
 struct http_defer **http_deferred_list(struct http *h);
 /* The connection waits with no deadline of ours (the owner bounds the wait). */
 void http_conn_hold(struct http *h, struct MHD_Connection *c);
-/* Back under the answer's deadline. */
+/* Back under the answer's deadline; MHD runs at the next turn of the loop (a resumed
+ * connection waits for it). */
 void http_conn_release(struct http *h, struct MHD_Connection *c);
-/* Run MHD at the next turn of the loop (a resumed connection waits for it). */
-void http_wake(struct http *h);
 enum MHD_Result http_queue(struct MHD_Connection *c, struct http_resp *r);
 
 /* http_defer.c for http.c */

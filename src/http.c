@@ -572,12 +572,7 @@ http_conn_release(struct http *h, struct MHD_Connection *c)
 
 	if (k != NULL)
 		conn_arm(h, k, HTTP_BODY_MAX_MS);
-}
-
-void
-http_wake(struct http *h)
-{
-	loop_timer_start(h->loop, &h->timer, 0);
+	loop_timer_start(h->loop, &h->timer, 0); /* MHD sees the resume when it runs */
 }
 
 unsigned

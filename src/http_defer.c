@@ -70,9 +70,8 @@ http_defer_answer(struct http_defer *df, struct http_resp *resp)
 	df->answered = true;
 	df->gone = NULL; /* the owner is done with it */
 	unlist(df);
-	http_conn_release(df->h, df->mc);
 	MHD_resume_connection(df->mc);
-	http_wake(df->h);
+	http_conn_release(df->h, df->mc);
 }
 
 enum MHD_Result
