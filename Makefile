@@ -50,6 +50,8 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLD) $(LDFLAGS)
 SRCS     := $(wildcard src/*.c)
 OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 DEPS     := $(OBJS:.o=.d)
+# The status page (README.md, "Status page"): src/statuspage.html compiled in as bytes.
+OBJS     += $(BUILD)/obj/gen_statuspage.o
 
 .PHONY: all check unit integration asan lint deps install clean demo bench chaos test-image fuzz fuzz-long dockerd
 all: $(BUILD)/dockscaled
@@ -62,6 +64,16 @@ $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
 
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
+
+$(BUILD)/gen/statuspage.c: src/statuspage.html
+	mkdir -p $(BUILD)/gen
+	{ echo '#include "statuspage.h"'; echo 'const unsigned char statuspage_html[] = {'; \
+	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; \
+	  echo 'const size_t statuspage_html_len = sizeof(statuspage_html);'; } > $@.tmp
+	mv $@.tmp $@
+
+$(BUILD)/obj/gen_statuspage.o: $(BUILD)/gen/statuspage.c | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 -include $(DEPS)
 
@@ -79,7 +91,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := dockerstats json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerctr dockerimage dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := replica pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx upstream upstream_file proc nginx buf units \
+TEST_service_EXTRA := events pause history replica pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx upstream upstream_file proc nginx buf units \
 	prom docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
@@ -92,6 +104,9 @@ TEST_lines_EXTRA  :=
 TEST_dockerimage_EXTRA := docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
 TEST_regauth_EXTRA := json text
 TEST_events_EXTRA := log text
+TEST_events_query_EXTRA := events units log text
+TEST_explain_EXTRA :=
+TEST_history_EXTRA :=
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests

@@ -24,6 +24,7 @@ struct http_req {
 	size_t body_len;
 	bool too_big;              /* the body exceeds HTTP_BODY_MAX: answer 413 */
 	void *conn;                /* opaque, for http_req_arg() */
+	struct http *server;       /* opaque, for http_defer_begin() */
 };
 
 struct http_resp {
@@ -32,12 +33,14 @@ struct http_resp {
 	size_t body_len;
 	const char *content_type;  /* static string */
 	const char *allow;         /* Allow header for 405, static string or NULL */
+	struct http_defer *defer;  /* set by http_defer_begin: answered later */
 };
 
 /* The router: fill resp (http_resp_json/http_resp_error help). */
 typedef void (*http_handler)(void *ctx, const struct http_req *req, struct http_resp *resp);
 
 struct http;
+struct http_defer;
 
 /* Bind listen ("HOST:PORT") and hook into l. NULL on failure (logged). */
 struct http *http_start(struct loop *l, const char *listen, http_handler h, void *ctx);
@@ -55,5 +58,16 @@ void http_resp_take(struct http_resp *r, int status, const char *ctype, char *bo
 /* {"error": msg} with a status. */
 void http_resp_error(struct http_resp *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* http_defer.c: a request answered later (a long poll), without blocking the loop.
+ * The handler calls http_defer_begin instead of setting a response: the connection is
+ * suspended (no deadline of the server's: the owner bounds the wait) until the owner
+ * calls http_defer_answer exactly once. If the request ends first (shutdown), gone(arg)
+ * tells the owner to forget it. NULL when out of memory (answer at once then). */
+typedef void (*http_defer_gone)(void *arg);
+struct http_defer *http_defer_begin(const struct http_req *req, struct http_resp *resp,
+    http_defer_gone gone, void *arg);
+/* Answer a deferred request; resp's body is taken. d is invalid afterwards. */
+void http_defer_answer(struct http_defer *d, struct http_resp *resp);
 
 #endif

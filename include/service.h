@@ -150,6 +150,34 @@ struct pull {
 	uint64_t ok_total, failed_total;
 };
 
+/* Pause and the manual-scale guard: owned and written by pause.c only (README.md,
+ * "Pause and manual scale"). */
+struct pause {
+	bool paused;               /* the policy and alerts leave the service alone */
+	int replicas;              /* the count it is held at while paused */
+	int64_t since_unix_ms;     /* wall clock of the pause */
+	bool manual;               /* a manual scale is settling: the policy waits */
+	int manual_n;              /* the count asked for */
+	int64_t manual_ready;      /* loop clock when its replicas were all ready; 0 = not yet */
+	uint64_t manual_failed;    /* failed_starts when it was asked: a new failure ends it */
+};
+
+/* One point of a service's recent past for the status page's chart: owned and written
+ * by history.c only (README.md, "Status page"). */
+#define HISTORY_POINTS 240
+#define HISTORY_STEP_MS 15000
+struct history_point {
+	int64_t unix_ms;
+	int ready, desired;
+	double metric;             /* NaN: none */
+};
+
+struct history {
+	struct history_point p[HISTORY_POINTS];
+	size_t n, next;
+	int64_t last_ms;           /* loop clock of the newest point */
+};
+
 #define SVC_FINGERPRINTS 32
 
 /* A firing alert that stepped a service, to recognise its re-sends. */
@@ -203,6 +231,8 @@ struct svc {
 	char last_start_error[256];    /* why the last start failed (replica.c) */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts */
 	size_t nfp;
+	struct pause pz;               /* pause and the manual-scale guard (pause.c) */
+	struct history hist;           /* the status page's chart (history.c) */
 	/* counters for /metrics and the API */
 	uint64_t failed_starts, replaced;
 	uint64_t scale_up_events, scale_down_events, metric_missing;
@@ -271,6 +301,33 @@ void scale_started(struct svc *s, int64_t ms);
 int64_t scale_horizon_ms(const struct svc *s);
 int scale_alert(struct svc *s, enum decide_dir dir, const char *why,
     struct decide_result *out);
+/* A reload: forget the value and decision of metrics the service no longer has. */
+void scale_conf(struct svc *s);
+
+/* pause.c: pause, resume and the manual-scale guard (README.md, "Pause and manual
+ * scale"). */
+/* Hold the service at n (n < 0: its current desired count). -1 when n is outside the
+ * bounds (err says why; nothing changed). */
+int pause_set(struct svc *s, int n, char *err, size_t errlen);
+void pause_resume(struct svc *s);
+/* A manual scale to n: the policy waits for its replicas and a fresh window. */
+void pause_manual(struct svc *s, int n);
+/* Must the policy hold now? why says so (into out->reason by the caller). */
+bool pause_holds_policy(struct svc *s, int64_t now, char *why, size_t n);
+/* A reload: the held count follows new bounds. */
+void pause_conf(struct svc *s);
+
+/* history.c: the recent past of ready/desired/metric for the status page's chart. A
+ * point is added when step_ms has passed since the last one, or when the counts
+ * changed (then a point younger than a second is replaced, so bursts cost one). */
+void history_add(struct history *h, int64_t now, int64_t unix_ms, int ready, int desired,
+    double metric, int64_t step_ms);
+/* Points oldest first: the i-th of h->n. */
+const struct history_point *history_at(const struct history *h, size_t i);
+int64_t history_wall_ms(void);
+/* {"service": name, "step_ms": .., "points": [{"t": unix_ms, "ready", "desired",
+ * "metric"}]} */
+struct cJSON *history_json(const struct history *h, const char *name, int64_t step_ms);
 
 /* traffic.c: the service's balancer membership. */
 int traffic_init(struct svc *s);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_ops.h"
 #include "dockscaled.h"
 #include "json.h"
 #include "reqcheck.h"
@@ -120,14 +121,43 @@ route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct htt
 	}
 	v = n->valuedouble;
 	cJSON_Delete(body);
+	if (s->pz.paused) {
+		http_resp_error(resp, 409, "%s is paused at %d: pause with {\"replicas\": N} to "
+		    "change the held count, or resume", s->name, s->pz.replicas);
+		return;
+	}
 	if (v != floor(v) || v < c->dp.min_replicas || v > c->dp.max_replicas) {
 		http_resp_error(resp, 400, "replicas must be a whole number in [%d, %d]",
 		    c->dp.min_replicas, c->dp.max_replicas);
 		return;
 	}
 	svc_set_desired(s, (int)v, "manual scale request");
+	pause_manual(s, s->desired); /* README.md, "Pause and manual scale" */
 	o = status_service(s, loop_now(&d->loop));
 	api_reply_json(resp, 200, o);
+}
+
+bool
+api_optional_body(const struct http_req *req, struct http_resp *resp, const char *key,
+    cJSON_bool (*is_type)(const cJSON *), const char *usage, cJSON **body, cJSON **field)
+{
+	char why[128];
+
+	*body = *field = NULL;
+	if (req->body_len > 0 &&
+	    (*body = json_parse_strict(req->body, req->body_len, why, sizeof(why))) == NULL) {
+		http_resp_error(resp, 400, "body is not valid JSON: %s", why);
+		return false;
+	}
+	*field = cJSON_GetObjectItemCaseSensitive(*body, key);
+	if ((*body != NULL && !cJSON_IsObject(*body)) || (*field != NULL && !is_type(*field)) ||
+	    (*body != NULL && cJSON_GetArraySize(*body) != (*field != NULL))) {
+		cJSON_Delete(*body);
+		*body = *field = NULL;
+		http_resp_error(resp, 400, "expected %s", usage);
+		return false;
+	}
+	return true;
 }
 
 /* POST {} or {"restart": true} (README.md, "Rolling updates"): retry a failed
@@ -136,24 +166,13 @@ static void
 route_rollout(struct dsd *d, struct svc *s, const struct http_req *req,
     struct http_resp *resp)
 {
-	cJSON *body = NULL, *restart;
-	char why[128];
+	cJSON *body, *restart;
 	bool again = false;
 
-	if (!api_allowed(req, resp, "POST") || !api_authorized(d, req, resp))
+	if (!api_allowed(req, resp, "POST") || !api_authorized(d, req, resp) ||
+	    !api_optional_body(req, resp, "restart", cJSON_IsBool,
+	    "{} or {\"restart\": true|false}", &body, &restart))
 		return;
-	if (req->body_len > 0 &&
-	    (body = json_parse_strict(req->body, req->body_len, why, sizeof(why))) == NULL) {
-		http_resp_error(resp, 400, "body is not valid JSON: %s", why);
-		return;
-	}
-	restart = cJSON_GetObjectItemCaseSensitive(body, "restart");
-	if ((body != NULL && !cJSON_IsObject(body)) || (restart != NULL && !cJSON_IsBool(restart)) ||
-	    (body != NULL && cJSON_GetArraySize(body) != (restart != NULL))) {
-		cJSON_Delete(body);
-		http_resp_error(resp, 400, "expected {} or {\"restart\": true|false}");
-		return;
-	}
 	again = cJSON_IsTrue(restart);
 	cJSON_Delete(body);
 	if (s->def == NULL) {
@@ -191,7 +210,7 @@ route_service(struct dsd *d, const char *rest, const struct http_req *req,
 		route_scale(d, s, req, resp);
 	} else if (strcmp(slash, "/rollout") == 0) {
 		route_rollout(d, s, req, resp);
-	} else {
+	} else if (!api_ops_route(d, s, slash, req, resp)) {
 		http_resp_error(resp, 404, "no such endpoint: %s", req->path);
 	}
 }
@@ -209,7 +228,8 @@ takes_body(const char *path)
 		return false;
 	slash = strchr(path + plen, '/');
 	return slash != NULL && slash != path + plen &&
-	    (strcmp(slash, "/scale") == 0 || strcmp(slash, "/rollout") == 0);
+	    (strcmp(slash, "/scale") == 0 || strcmp(slash, "/rollout") == 0 ||
+	    api_ops_takes_body(slash));
 }
 
 static void
@@ -225,12 +245,27 @@ route(struct dsd *d, const struct http_req *req, struct http_resp *resp)
 		route_healthz(d, req, resp);
 	else if (strcmp(req->path, "/metrics") == 0)
 		route_metrics(d, req, resp);
+	else if (strcmp(req->path, "/api/v1/events") == 0)
+		api_events(d, req, resp);
+	else if (strcmp(req->path, "/") == 0)
+		api_statuspage(d, req, resp);
 	else if (strcmp(req->path, API_SERVICES) == 0)
 		route_services(d, req, resp);
 	else if (strncmp(req->path, API_SERVICES "/", plen + 1) == 0)
 		route_service(d, req->path + plen + 1, req, resp);
 	else
 		http_resp_error(resp, 404, "no such endpoint: %s", req->path);
+}
+
+/* The status page's own POSTs (README.md, "Status page") carry Origin: http://<Host>;
+ * Host itself is checked against allowed_hosts below, so a rebinding page fails there. */
+static bool
+same_origin(const struct http_req *req)
+{
+	static const char scheme[] = "http://";
+
+	return req->host != NULL && strncmp(req->origin, scheme, sizeof(scheme) - 1) == 0 &&
+	    strcmp(req->origin + sizeof(scheme) - 1, req->host) == 0;
 }
 
 /* On the headers alone (README.md "API limits"): cross-site and rebinding checks,
@@ -241,7 +276,7 @@ admit(struct dsd *d, const struct http_req *req, struct http_resp *resp)
 {
 	char host[64];
 
-	if (req->origin != NULL)
+	if (req->origin != NULL && !same_origin(req))
 		http_resp_error(resp, 403, "cross-origin requests are refused");
 	else if (!reqcheck_host(req->host, (const char *const *)d->cfg.allowed_hosts.v,
 	    d->cfg.allowed_hosts.n))

@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "http_int.h"
 #include "log.h"
 #include "text.h"
 
@@ -45,13 +46,7 @@ struct http {
 	http_handler handler;
 	void *ctx;
 	unsigned port;
-};
-
-/* Per-request upload state, freed in request_completed. */
-struct upload {
-	char *buf;
-	size_t len, cap;
-	bool too_big;
+	struct http_defer *deferred; /* requests waiting for their answer (http_defer.c) */
 };
 
 static void http_reschedule(struct http *h);
@@ -110,8 +105,8 @@ http_req_arg(const struct http_req *req, const char *key)
 	    MHD_GET_ARGUMENT_KIND, key);
 }
 
-static enum MHD_Result
-queue(struct MHD_Connection *c, struct http_resp *r)
+enum MHD_Result
+http_queue(struct MHD_Connection *c, struct http_resp *r)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -217,7 +212,7 @@ header(struct MHD_Connection *c, const char *name)
  * once and the body is never read. */
 static enum MHD_Result
 dispatch(struct http *h, struct MHD_Connection *c, const char *url, const char *method,
-    const struct upload *up, bool *answered)
+    const struct upload *up, bool *answered, void **con_cls)
 {
 	struct http_resp resp = { 0 };
 	struct http_req req = { 0 };
@@ -241,11 +236,14 @@ dispatch(struct http *h, struct MHD_Connection *c, const char *url, const char *
 		req.body_len = up->too_big ? 0 : up->len;
 	}
 	req.conn = c;
+	req.server = h;
 	h->handler(h->ctx, &req, &resp);
-	*answered = up != NULL || resp.status != 0;
+	*answered = up != NULL || resp.status != 0 || resp.defer != NULL;
+	if (resp.defer != NULL)
+		return http_defer_suspend(h, c, resp.defer, con_cls);
 	if (!*answered)
 		return MHD_YES; /* read the body */
-	return queue(c, &resp);
+	return http_queue(c, &resp);
 }
 
 static enum MHD_Result
@@ -256,13 +254,15 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 	struct upload *up = *con_cls;
 	bool answered;
 
+	if (up != NULL && up->defer != NULL)
+		return http_defer_finish(c, up); /* resumed: its answer is ready */
 	if (up == NULL) {
 		struct conn *k = conn_of(c);
 		enum MHD_Result r;
 
 		if (k != NULL)
 			conn_arm(h, k, HTTP_BODY_MAX_MS);
-		r = dispatch(h, c, url, method, NULL, &answered);
+		r = dispatch(h, c, url, method, NULL, &answered, con_cls);
 		if (r != MHD_YES || answered)
 			return r;
 		up = calloc(1, sizeof(*up));
@@ -297,7 +297,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		up->buf[up->len] = '\0';
 		return MHD_YES;
 	}
-	return dispatch(h, c, url, method, up, &answered);
+	return dispatch(h, c, url, method, up, &answered, con_cls);
 }
 
 static void
@@ -352,6 +352,7 @@ request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	struct conn *k = conn_of(c);
 
 	if (up != NULL) {
+		http_defer_done(up);
 		free(up->buf);
 		free(up);
 		*con_cls = NULL;
@@ -499,7 +500,7 @@ http_start(struct loop *l, const char *listen, http_handler handler, void *ctx)
 	socklen_t slen;
 	bool v6;
 	const union MHD_DaemonInfo *info;
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	struct http *h;
 
 	if (parse_listen(listen, &ss, &slen, &v6) == -1) {
@@ -549,6 +550,31 @@ fail:
 	return NULL;
 }
 
+struct http_defer **
+http_deferred_list(struct http *h)
+{
+	return &h->deferred;
+}
+
+void
+http_conn_hold(struct http *h, struct MHD_Connection *c)
+{
+	struct conn *k = conn_of(c);
+
+	if (k != NULL)
+		conn_unlink(h, k);
+}
+
+void
+http_conn_release(struct http *h, struct MHD_Connection *c)
+{
+	struct conn *k = conn_of(c);
+
+	if (k != NULL)
+		conn_arm(h, k, HTTP_BODY_MAX_MS);
+	loop_timer_start(h->loop, &h->timer, 0); /* MHD sees the resume when it runs */
+}
+
 unsigned
 http_port(const struct http *h)
 {
@@ -560,6 +586,7 @@ http_stop(struct http *h)
 {
 	if (h == NULL)
 		return;
+	http_defer_stop(h, h->mhd); /* MHD refuses to stop with suspended requests */
 	loop_io_stop(h->loop, &h->io);
 	/* Closing the connections re-arms the sweep (request_completed): stop it after. */
 	MHD_stop_daemon(h->mhd);

@@ -143,6 +143,11 @@ render_services(struct buf *b, const struct dsd *d)
 	for (size_t i = 0; i < d->nsvcs; i++)
 		buf_printf(b, "dockscale_desired_replicas{service=\"%s\"} %d\n",
 		    d->svcs[i]->name, d->svcs[i]->desired);
+	buf_printf(b, "# HELP dockscale_paused 1 while the service is paused (README.md, "
+	    "\"Pause and manual scale\").\n# TYPE dockscale_paused gauge\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_paused{service=\"%s\"} %d\n", d->svcs[i]->name,
+		    d->svcs[i]->pz.paused ? 1 : 0);
 	for (size_t k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
 		render_counter(b, d, &counters[k]);
 	rollout_metrics(b, d);

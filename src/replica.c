@@ -90,9 +90,10 @@ replica_start_failed(struct svc *s, const char *name, const char *why)
 		delay = BACKOFF_MAX_MS;
 	s->backoff_until = loop_now(&s->d->loop) + delay;
 	snprintf(s->last_start_error, sizeof(s->last_start_error), "%s", why);
-	log_warning("%s: %s%s failed to start (%s); %d failure(s) in a row, next attempt in "
-	    "%llds", s->name, name != NULL ? "replica " : "a replica", name != NULL ? name : "",
-	    why, s->start_failures, (long long)delay / 1000);
+	events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: %s%s failed to start "
+	    "(%s); %d failure(s) in a row, next attempt in %llds", s->name,
+	    name != NULL ? "replica " : "a replica", name != NULL ? name : "", why,
+	    s->start_failures, (long long)delay / 1000);
 }
 
 void
@@ -119,6 +120,9 @@ became_ready(struct replica *r)
 		s->react_ready_us = loop_clock_us() - r->trigger_us;
 	log_info("%s: replica %s healthy at %s after %lldms", s->name, r->name,
 	    r->addr[0] != '\0' ? r->addr : "?", (long long)(r->ready_ms - r->born_ms));
+	events_add(&s->d->events, EV_REPLICA, s->name, "%s: replica %s healthy at %s after "
+	    "%lldms", s->name, r->name, r->addr[0] != '\0' ? r->addr : "?",
+	    (long long)(r->ready_ms - r->born_ms));
 	svc_membership_changed(s);
 	svc_kick(s);
 }
@@ -147,7 +151,8 @@ on_probe(void *arg, const struct httpc_result *res)
 	log_warning("%s: probe of %s (%s) failed %d time(s): %s", r->svc->name, r->name,
 	    r->addr, r->probe_failures, res->ok ? "bad status" : res->error);
 	if (r->probe_failures >= PROBE_FAILS_UNHEALTHY) {
-		log_warning("%s: replica %s unhealthy; replacing it", r->svc->name, r->name);
+		events_log(&r->svc->d->events, LOG_WARNING, EV_REPLICA, r->svc->name,
+		    "%s: replica %s unhealthy; replacing it", r->svc->name, r->name);
 		r->svc->replaced++;
 		rollout_replica_failed(r, "probes failed");
 		replica_retire(r);
@@ -212,14 +217,15 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 		if (r->state == REP_STARTING && r->adopted) {
 			/* Found running at start-up, never started by this daemon: its exit says
 			 * nothing about starting (an older daemon may have been stopping it). */
-			log_warning("%s: adopted replica %s exited (code %d); replacing it", s->name,
-			    r->name, in->exit_code);
+			events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: adopted "
+			    "replica %s exited (code %d); replacing it", s->name, r->name,
+			    in->exit_code);
 			s->replaced++;
 		} else if (r->state == REP_STARTING) {
 			replica_failed(r, "exited");
 		} else if (r->state == REP_READY) {
-			log_warning("%s: replica %s exited (code %d); replacing it", s->name,
-			    r->name, in->exit_code);
+			events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: replica %s "
+			    "exited (code %d); replacing it", s->name, r->name, in->exit_code);
 			s->replaced++;
 			rollout_replica_failed(r, "exited");
 		}
@@ -230,7 +236,8 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 		if (in->health == HEALTH_HEALTHY && r->state == REP_STARTING)
 			became_ready(r);
 		else if (in->health == HEALTH_UNHEALTHY && r->state == REP_READY) {
-			log_warning("%s: replica %s reports unhealthy; replacing it", s->name, r->name);
+			events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: replica %s "
+			    "reports unhealthy; replacing it", s->name, r->name);
 			s->replaced++;
 			rollout_replica_failed(r, "unhealthy");
 			replica_retire(r);
@@ -255,7 +262,8 @@ on_inspect(void *arg, const struct docker_reply *rep, const struct docker_inspec
 	}
 	if (!rep->ok) {
 		if (rep->status == 404) {
-			log_warning("%s: replica %s disappeared", r->svc->name, r->name);
+			events_log(&r->svc->d->events, LOG_WARNING, EV_REPLICA, r->svc->name,
+			    "%s: replica %s disappeared", r->svc->name, r->name);
 			r->state = REP_GONE;
 			svc_membership_changed(r->svc);
 			svc_kick(r->svc);
@@ -416,5 +424,6 @@ replica_launch(struct svc *s, int index)
 			s->up_trigger_us = 0;
 	}
 	log_info("%s: creating replica %s", s->name, name);
+	events_add(&s->d->events, EV_REPLICA, s->name, "%s: creating replica %s", s->name, name);
 	return 0;
 }

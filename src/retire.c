@@ -23,6 +23,8 @@ on_removed(void *arg, const struct docker_reply *rep)
 		return;
 	}
 	log_info("%s: replica %s removed", s->name, r->name);
+	events_add(&s->d->events, EV_REPLICA, s->name, "%s: replica %s stopped and removed",
+	    s->name, r->name);
 	r->state = REP_GONE;
 	svc_kick(s);
 }
@@ -166,6 +168,8 @@ start_drain(struct replica *r)
 	loop_timer_stop(&s->d->loop, &r->timer);
 	log_info("%s: draining replica %s (%s)", s->name, r->name,
 	    r->addr[0] != '\0' ? r->addr : "-");
+	events_add(&s->d->events, EV_REPLICA, s->name, "%s: draining replica %s (%s)", s->name,
+	    r->name, r->addr[0] != '\0' ? r->addr : "-");
 	svc_membership_changed(s);
 	svc_kick(s);
 	replica_advance(r);

@@ -104,7 +104,7 @@ rollout_request(struct svc *s, bool restart)
 		ro->restart = salt != 0 ? salt : 1;
 		ro->gen = 0; /* forces rollout_define to take the new one */
 	}
-	log_notice("%s: rollout requested%s", s->name, restart ? " (restart every replica)" : "");
+	events_log(&s->d->events, LOG_NOTICE, EV_ROLLOUT, s->name, "%s: rollout requested%s", s->name, restart ? " (restart every replica)" : "");
 	rollout_define(s);
 	/* The reference again: a tag that moved is a new generation (pull = always pulls
 	 * it first). */
@@ -190,18 +190,18 @@ rollout_pass(struct svc *s, struct plan_input *in)
 		ro->started = (int64_t)time(NULL);
 		ro->reason[0] = '\0';
 		snprintf(ro->from_image, sizeof(ro->from_image), "%s", old->image);
-		log_notice("%s: rolling out generation %016llx (%s) over %d replica(s) of "
+		events_log(&s->d->events, LOG_NOTICE, EV_ROLLOUT, s->name, "%s: rolling out generation %016llx (%s) over %d replica(s) of "
 		    "%016llx", s->name, (unsigned long long)ro->gen,
 		    ctrdef_image(s->def) != NULL ? ctrdef_image(s->def) : "?", outdated,
 		    (unsigned long long)ro->from_gen);
 	} else if (ro->state == ROLLOUT_ROLLING && outdated == 0) {
 		ro->state = ROLLOUT_IDLE;
 		ro->completed++;
-		log_notice("%s: rollout of %016llx complete: %d replica(s) updated", s->name,
+		events_log(&s->d->events, LOG_NOTICE, EV_ROLLOUT, s->name, "%s: rollout of %016llx complete: %d replica(s) updated", s->name,
 		    (unsigned long long)ro->gen, updated);
 	} else if (ro->state == ROLLOUT_FAILED && updated == 0) {
 		ro->state = ROLLOUT_ROLLED_BACK;
-		log_notice("%s: rolled back: %d replica(s) of %016llx serve", s->name, outdated,
+		events_log(&s->d->events, LOG_NOTICE, EV_ROLLOUT, s->name, "%s: rolled back: %d replica(s) of %016llx serve", s->name, outdated,
 		    (unsigned long long)ro->from_gen);
 	}
 	in->generation = ro->gen;
@@ -222,7 +222,7 @@ rollout_replica_failed(struct replica *r, const char *why)
 	if (r->ready_ms != 0 && loop_now(&s->d->loop) - r->ready_ms >= c->rollout_min_healthy_ms)
 		return;
 	ro->failures++;
-	log_warning("%s: new replica %s failed during the rollout (%s): %d of %d failure(s) "
+	events_log(&s->d->events, LOG_WARNING, EV_ROLLOUT, s->name, "%s: new replica %s failed during the rollout (%s): %d of %d failure(s) "
 	    "allowed", s->name, r->name, why, ro->failures, c->rollout_max_failures);
 	if (ro->failures < c->rollout_max_failures)
 		return;
@@ -230,7 +230,7 @@ rollout_replica_failed(struct replica *r, const char *why)
 	ro->failed_gen = ro->gen;
 	ro->failed++;
 	snprintf(ro->reason, sizeof(ro->reason), "replica %s: %s", r->name, why);
-	log_err("%s: rollout of %016llx failed (%s); rolling back to %016llx, whose replicas "
+	events_log(&s->d->events, LOG_ERR, EV_ROLLOUT, s->name, "%s: rollout of %016llx failed (%s); rolling back to %016llx, whose replicas "
 	    "keep serving", s->name, (unsigned long long)ro->gen, ro->reason,
 	    (unsigned long long)ro->from_gen);
 	svc_kick(s);

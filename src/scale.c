@@ -32,8 +32,10 @@ apply(struct svc *s, const struct decide_result *res, const char *source)
 		(void)snprintf(pred, sizeof pred, ", level %.1f, trend %+.2f/s, horizon %.1fs, "
 		    "forecast %.1f", res->level, res->trend_per_s, (double)res->horizon_ms / 1000.0,
 		    res->forecast);
-	/* One line per decision that changes the count: value, thresholds, counts, reason. */
-	log_notice("%s: %sscale %s %d -> %d (%s; thresholds %.1f/%.1f, target %.1f%s): %s",
+	/* One line per decision that changes the count: value, thresholds, counts, reason;
+	 * an event too (README.md, "Event history"). */
+	events_log(&s->d->events, LOG_NOTICE, res->metric == NULL &&
+	    strncmp(source, "alert ", 6) == 0 ? EV_ALERT : EV_DECISION, s->name, "%s: %sscale %s %d -> %d (%s; thresholds %.1f/%.1f, target %.1f%s): %s",
 	    s->name, s->d->dry_run ? "dry-run: would " : "", decide_dir_name(res->dir),
 	    current, res->desired, res->metric != NULL ? res->metric : source,
 	    mem ? c->mem_down_threshold : c->dp.down_threshold,
@@ -60,6 +62,56 @@ scale_started(struct svc *s, int64_t ms)
 		st->n++;
 }
 
+/* Both `for` windows of every metric start again: a hold that is no decision of the
+ * policy's (pause, manual scale) must not leave a window running under it. */
+static void
+reset_windows(struct svc *s)
+{
+	for (size_t i = 0; i < METRIC_KINDS; i++) {
+		struct decide_state *st = i == 0 ? &s->ds : &s->ds_more[i - 1];
+
+		st->up_since = -1;
+		st->down_since = -1;
+	}
+}
+
+/* The policy does not run (README.md, "Pause and manual scale"): record the hold with
+ * its reason and the first metric's value, so the status shows both. */
+static void
+hold(struct svc *s, int current, const char *why)
+{
+	struct decide_result res = { .dir = DECIDE_HOLD, .desired = current, .smoothed = NAN,
+		.wanted = current };
+
+	reset_windows(s);
+	for (int k = 0; k < METRIC_KINDS; k++)
+		if (s->conf->metrics & METRIC_BIT(k)) {
+			s->metric = s->samples[k].have ? s->samples[k].value : NAN;
+			res.metric = config_metric_name((enum metric_kind)k);
+			break;
+		}
+	(void)snprintf(res.reason, sizeof res.reason, "%s", why);
+	s->evaluated = true;
+	apply(s, &res, "pause");
+}
+
+void
+scale_conf(struct svc *s)
+{
+	const struct svc_conf *c = s->conf;
+
+	if (c == NULL)
+		return;
+	/* A metric the service no longer has must not show its old value or decision. */
+	for (int k = 0; k < METRIC_KINDS; k++)
+		if (!(c->metrics & METRIC_BIT(k)))
+			s->samples[k].have = false;
+	if (c->metrics == 0) {
+		s->metric = NAN;
+		s->have_decision = false;
+	}
+}
+
 int64_t
 scale_horizon_ms(const struct svc *s)
 {
@@ -82,6 +134,7 @@ scale_evaluate(struct svc *s)
 	size_t n = 0;
 	int64_t now;
 	int current, start;
+	char held[sizeof res.reason];
 
 	if (c == NULL || c->metrics == 0)
 		return;
@@ -100,6 +153,10 @@ scale_evaluate(struct svc *s)
 	now = loop_now(&s->d->loop);
 	current = rollout_policy_count(s);
 	start = starting(s);
+	if (pause_holds_policy(s, now, held, sizeof held)) {
+		hold(s, current, held);
+		return;
+	}
 	for (int k = 0; k < METRIC_KINDS; k++) {
 		const struct metric_sample *ms = &s->samples[k];
 		struct decide_metric *x = &m[n];
@@ -147,6 +204,15 @@ scale_alert(struct svc *s, enum decide_dir dir, const char *why, struct decide_r
 
 	if (c == NULL)
 		return -1;
+	if (s->pz.paused) {
+		/* Held like a bound would hold it: the webhook answers "held" with this. */
+		*out = (struct decide_result){ .dir = DECIDE_HOLD, .desired = s->desired,
+			.smoothed = NAN, .wanted = s->desired };
+		(void)snprintf(out->reason, sizeof out->reason, "%s but paused at %d: hold", why,
+		    s->pz.replicas);
+		log_info("%s: %s", s->name, out->reason);
+		return 0;
+	}
 	decide_alert(&c->dp, &s->ds, loop_now(&s->d->loop), rollout_policy_count(s), starting(s), dir,
 	    out);
 	/* An alert step restarts the opposite window: the metric sampled right after it must

@@ -76,9 +76,12 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 	pull_conf(s);
 	pull_resolve(s); /* the reference again: a moved tag is a new generation */
 	rollout_define(s);
-	/* New bounds apply at once; the decision windows and cooldowns carry over. */
+	/* New bounds apply at once; the decision windows and cooldowns carry over, and so
+	 * does a pause (README.md, "Pause and manual scale"). */
 	if (s->desired_set)
 		svc_set_desired(s, s->desired, NULL);
+	pause_conf(s);
+	scale_conf(s);
 	free(s->taken);
 	s->taken = NULL;
 	s->ntaken = 0;
@@ -166,7 +169,8 @@ svc_set_desired(struct svc *s, int n, const char *why)
 	if (n > svc_current(s) && s->up_trigger_us == 0)
 		s->up_trigger_us = loop_clock_us();
 	if (why != NULL && n != old)
-		log_notice("%s: desired replicas %d -> %d (%s)", s->name, old, n, why);
+		events_log(&s->d->events, LOG_NOTICE, EV_DECISION, s->name,
+		    "%s: desired replicas %d -> %d (%s)", s->name, old, n, why);
 	/* A request acts now; only event bursts are coalesced. */
 	loop_timer_start(&s->d->loop, &s->kick, 0);
 }
@@ -252,6 +256,8 @@ adopt(struct svc *s, const struct docker_ctr *c)
 		r->state = REP_STARTING;
 		r->adopted = true;
 		log_info("%s: adopting running replica %s (%.12s)", s->name, c->name, c->id);
+		events_add(&s->d->events, EV_REPLICA, s->name, "%s: adopting running replica %s",
+		    s->name, c->name);
 		replica_refresh(r);
 		return;
 	}
@@ -292,8 +298,8 @@ svc_observe(struct svc *s, const struct docker_ctr *ctrs, size_t n)
 			seen = strcmp(ctrs[j].id, r->id) == 0;
 		if (!seen && r->state != REP_GONE) {
 			if (r->state == REP_READY || r->state == REP_STARTING)
-				log_warning("%s: replica %s was removed outside dockscale", s->name,
-				    r->name);
+				events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name,
+				    "%s: replica %s was removed outside dockscale", s->name, r->name);
 			if (r->state == REP_READY)
 				svc_membership_changed(s);
 			r->state = REP_GONE;
@@ -473,4 +479,7 @@ svc_reconcile(struct svc *s)
 	plan_and_act(s);
 out:
 	traffic_pass(s);
+	history_add(&s->hist, loop_now(&d->loop), history_wall_ms(), svc_count(s, REP_READY),
+	    s->desired, s->metric, d->cfg.interval_ms > HISTORY_STEP_MS ? d->cfg.interval_ms :
+	    HISTORY_STEP_MS);
 }

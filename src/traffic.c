@@ -29,8 +29,9 @@ failed(struct svc *s, bool latest)
 	tr->failures_in_row++;
 	tr->retry_at = loop_now(&s->d->loop) + delay;
 	loop_timer_start(&s->d->loop, &tr->retry, delay);
-	log_err("%s: the balancer does not run the current replicas (see above); replicas "
-	    "leaving it keep running until it does; retrying in %llds", s->name,
+	events_log(&s->d->events, LOG_ERR, EV_BALANCER, s->name, "%s: the balancer does not "
+	    "run the current replicas (see above); replicas leaving it keep running until it "
+	    "does; retrying in %llds", s->name,
 	    (long long)delay / 1000);
 }
 
@@ -49,14 +50,17 @@ on_synced(void *arg, uint64_t gen, bool ok)
 	}
 	if (gen > tr->applied) {
 		tr->applied = gen;
+		events_add(&s->d->events, EV_BALANCER, s->name, "%s: the balancer runs the new "
+		    "membership (generation %llu)", s->name, (unsigned long long)gen);
 		/* A rollout waits for new replicas to serve: the next step need not wait for
 		 * the next interval. */
 		if (s->ro.state == ROLLOUT_ROLLING)
 			svc_kick(s);
 	}
 	if (gen >= tr->requested && tr->failing) {
-		log_notice("%s: the balancer runs the current replicas again after %d failed "
-		    "attempt(s)", s->name, tr->failures_in_row);
+		events_log(&s->d->events, LOG_NOTICE, EV_BALANCER, s->name, "%s: the balancer "
+		    "runs the current replicas again after %d failed attempt(s)", s->name,
+		    tr->failures_in_row);
 		tr->failing = false;
 		tr->failures_in_row = 0;
 		loop_timer_stop(&s->d->loop, &tr->retry);
@@ -65,6 +69,8 @@ on_synced(void *arg, uint64_t gen, bool ok)
 		struct replica *r = s->reps[i];
 
 		if (r->create_us != 0 && r->join_gen != 0 && r->join_gen <= gen) {
+			events_add(&s->d->events, EV_REPLICA, s->name, "%s: replica %s joined the "
+			    "balancer", s->name, r->name);
 			scale_started(s, (loop_clock_us() - r->create_us) / 1000);
 			r->create_us = 0;
 		}

@@ -46,6 +46,7 @@ setup(void **state)
 	assert_non_null(mkdtemp(f.dir));
 	snprintf(f.upstream, sizeof(f.upstream), "%s/up.conf", f.dir);
 	assert_int_equal(loop_init(&f.d.loop), 0);
+	events_init(&f.d.events, EVENTS_MAX); /* lifecycle steps are events too */
 	assert_non_null(f.d.httpc = httpc_new(&f.d.loop));
 	assert_non_null(f.fake = fake_docker_start());
 	assert_non_null(f.d.docker = docker_new(&f.d.loop, f.d.httpc,
@@ -85,6 +86,7 @@ teardown(void **state)
 	docker_free(f->d.docker);
 	httpc_free(f->d.httpc);
 	loop_fini(&f->d.loop);
+	events_fini(&f->d.events);
 	fake_docker_stop(f->fake);
 	unlink(f->upstream);
 	rmdir(f->dir);

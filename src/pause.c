@@ -1,0 +1,126 @@
+/* pause.c: pause and resume a service, and keep a manual scale from being undone at once. */
+#include <stdio.h>
+
+#include "dockscaled.h"
+#include "log.h"
+#include "service.h"
+
+int
+pause_set(struct svc *s, int n, char *err, size_t errlen)
+{
+	const struct svc_conf *c = s->conf;
+	struct pause *pz = &s->pz;
+	int was = s->desired;
+
+	if (c == NULL)
+		return -1;
+	if (n >= 0 && (n < c->dp.min_replicas || n > c->dp.max_replicas)) {
+		(void)snprintf(err, errlen, "replicas must be a whole number in [%d, %d]",
+		    c->dp.min_replicas, c->dp.max_replicas);
+		return -1;
+	}
+	if (n < 0)
+		n = s->desired; /* the count at pause time (clamped below by svc_set_desired) */
+	pz->paused = true;
+	pz->manual = false;
+	pz->since_unix_ms = history_wall_ms();
+	svc_set_desired(s, n, NULL);
+	pz->replicas = s->desired;
+	events_log(&s->d->events, LOG_NOTICE, EV_PAUSE, s->name,
+	    "%s: paused at %d replica(s) (desired was %d): the policy and alerts leave it alone "
+	    "until resume", s->name, pz->replicas, was);
+	return 0;
+}
+
+void
+pause_resume(struct svc *s)
+{
+	struct pause *pz = &s->pz;
+
+	if (!pz->paused)
+		return;
+	pz->paused = false;
+	pz->manual = false;
+	events_log(&s->d->events, LOG_NOTICE, EV_PAUSE, s->name,
+	    "%s: resumed at %d replica(s): the policy decides again (after a full window)",
+	    s->name, s->desired);
+}
+
+void
+pause_manual(struct svc *s, int n)
+{
+	struct pause *pz = &s->pz;
+
+	if (s->conf == NULL || s->conf->metrics == 0)
+		return; /* no policy to hold back */
+	pz->manual = true;
+	pz->manual_n = n;
+	pz->manual_ready = 0;
+	pz->manual_failed = s->failed_starts;
+}
+
+void
+pause_conf(struct svc *s)
+{
+	struct pause *pz = &s->pz;
+
+	if (s->conf != NULL && s->conf->metrics == 0)
+		pz->manual = false; /* no policy left to hold back */
+	if (!pz->paused || s->conf == NULL)
+		return;
+	/* Bounds still apply to a paused service: new ones move the held count. */
+	svc_set_desired(s, pz->replicas, NULL);
+	if (s->desired != pz->replicas)
+		events_log(&s->d->events, LOG_NOTICE, EV_PAUSE, s->name,
+		    "%s: paused count %d -> %d (new bounds [%d, %d])", s->name, pz->replicas,
+		    s->desired, s->conf->dp.min_replicas, s->conf->dp.max_replicas);
+	pz->replicas = s->desired;
+}
+
+/* Every metric of the service has been sampled after t. */
+static bool
+sampled_after(const struct svc *s, int64_t t)
+{
+	for (int k = 0; k < METRIC_KINDS; k++)
+		if ((s->conf->metrics & METRIC_BIT(k)) && s->samples[k].at <= t)
+			return false;
+	return true;
+}
+
+bool
+pause_holds_policy(struct svc *s, int64_t now, char *why, size_t n)
+{
+	struct pause *pz = &s->pz;
+	int ready;
+
+	if (pz->paused) {
+		(void)snprintf(why, n, "paused at %d: the policy is off until resume", pz->replicas);
+		return true;
+	}
+	if (!pz->manual || s->conf == NULL)
+		return false;
+	if (pz->manual_ready == 0) {
+		ready = svc_count(s, REP_READY);
+		if (s->failed_starts > pz->manual_failed) {
+			/* Waiting on replicas that fail would freeze the policy for good. */
+			pz->manual = false;
+			log_info("%s: a replica of the manual scale to %d failed to start; the policy "
+			    "decides again", s->name, pz->manual_n);
+			return false;
+		}
+		if (ready != pz->manual_n || svc_current(s) != pz->manual_n) {
+			(void)snprintf(why, n, "manual scale to %d: waiting for its replicas "
+			    "(%d/%d ready): hold", pz->manual_n, ready, pz->manual_n);
+			return true;
+		}
+		pz->manual_ready = now;
+	}
+	if (!sampled_after(s, pz->manual_ready)) {
+		(void)snprintf(why, n, "manual scale to %d: replicas ready; waiting for a fresh "
+		    "sample: hold", pz->manual_n);
+		return true;
+	}
+	/* The windows were kept empty so far: from this sample on a full one must pass. */
+	pz->manual = false;
+	return false;
+}
