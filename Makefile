@@ -48,14 +48,21 @@ LDFLAGS  ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLD) $(LDFLAGS)
 
 SRCS     := $(wildcard src/*.c)
-OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
-DEPS     := $(OBJS:.o=.d)
+# src/ctl*.c is dockscalectl, the API's client (README.md "Operating it"): its own binary.
+CTL_SRCS := $(filter src/ctl%.c,$(SRCS))
+CTL_OBJS := $(CTL_SRCS:src/%.c=$(BUILD)/obj/%.o)
+CTL_LIBS  = $(shell pkg-config --libs libcurl libcjson inih 2>/dev/null)
+OBJS     := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out $(CTL_SRCS),$(SRCS)))
+DEPS     := $(OBJS:.o=.d) $(CTL_OBJS:.o=.d)
 
 .PHONY: all check unit integration asan lint deps install clean demo bench chaos test-image fuzz fuzz-long dockerd
-all: $(BUILD)/dockscaled
+all: $(BUILD)/dockscaled $(BUILD)/dockscalectl
 
 $(BUILD)/dockscaled: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS) -lm
+
+$(BUILD)/dockscalectl: $(CTL_OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CTL_OBJS) $(CTL_LIBS)
 
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -92,6 +99,7 @@ TEST_lines_EXTRA  :=
 TEST_dockerimage_EXTRA := docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
 TEST_regauth_EXTRA := json text
 TEST_events_EXTRA := log text
+TEST_ctl_EXTRA    := ctl_print ctl_conf ctl_http
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests
