@@ -1,6 +1,6 @@
 # dockscale: build, test and install the dockscaled daemon.
 #
-#   make            build build/dockscaled
+#   make            build build/dockscaled and build/dockscalectl
 #   make check      deps, build, lint, unit tests, integration tests
 #   make asan       unit + integration tests under AddressSanitizer/UBSan
 #   make fuzz-long  every libFuzzer target for FUZZ_SECONDS (default 120) each
@@ -13,6 +13,8 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 SYSCONFDIR ?= /etc
 UNITDIR  ?= /lib/systemd/system
+MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 BUILD    ?= build
 VERSION  := 0.1.0
 PYTEST   := /usr/bin/python3 -m pytest
@@ -205,8 +207,13 @@ lint:
 		-Iinclude --std=c11 src
 	clang-tidy --quiet $(SRCS) -- $(CPPFLAGS) -std=gnu11 $(PKG_CFLAGS)
 
-install: $(BUILD)/dockscaled
+install: $(BUILD)/dockscaled $(BUILD)/dockscalectl
 	install -D -m 0755 $(BUILD)/dockscaled $(DESTDIR)$(PREFIX)/sbin/dockscaled
+	install -D -m 0755 $(BUILD)/dockscalectl $(DESTDIR)$(PREFIX)/bin/dockscalectl
+	install -D -m 0644 conf/man/dockscalectl.1 $(DESTDIR)$(MANDIR)/man1/dockscalectl.1
+	install -D -m 0644 conf/man/dockscale.conf.5 $(DESTDIR)$(MANDIR)/man5/dockscale.conf.5
+	install -D -m 0644 conf/man/dockscaled.8 $(DESTDIR)$(MANDIR)/man8/dockscaled.8
+	install -D -m 0644 conf/dockscalectl.bash $(DESTDIR)$(BASHCOMPDIR)/dockscalectl
 	install -D -m 0644 conf/dockscale.conf $(DESTDIR)$(SYSCONFDIR)/dockscale/dockscale.conf
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/dockscale.service > $(BUILD)/dockscale.service
 	install -D -m 0644 $(BUILD)/dockscale.service $(DESTDIR)$(UNITDIR)/dockscale.service
