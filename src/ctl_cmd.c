@@ -227,9 +227,9 @@ cmd_post(const struct ctl_args *a, const struct ctl_target *t)
 	if (a->cmd == CTL_SCALE)
 		rc = post(a, t, "/scale", body, &o);
 	else if (a->cmd == CTL_PAUSE)
-		rc = post(a, t, "/pause", a->replicas >= 0 ? body : NULL, &o);
+		rc = post(a, t, "/pause", a->replicas >= 0 ? body : "", &o);
 	else if (a->cmd == CTL_RESUME)
-		rc = post(a, t, "/resume", NULL, &o);
+		rc = post(a, t, "/resume", "", &o); /* an empty JSON body: nothing to say */
 	else
 		rc = post(a, t, "/rollout", a->restart ? "{\"restart\":true}" : "{}", &o);
 	if (rc != CTL_EXIT_OK || a->json) {
