@@ -199,7 +199,8 @@ test-image: dockerd
 # through it, live view and summary (tests/demo/demo.py; DEMO_FAST=1 for a ~50 s run).
 demo: deps
 	$(MAKE) all test-image
-	/usr/bin/python3 tests/demo/demo.py --dockscaled $(abspath $(BUILD)/dockscaled)
+	/usr/bin/python3 tests/demo/demo.py --dockscaled $(abspath $(BUILD)/dockscaled) \
+		--dockscalectl $(abspath $(BUILD)/dockscalectl)
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
