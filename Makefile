@@ -50,14 +50,14 @@ LDFLAGS  ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLD) $(LDFLAGS)
 
 SRCS     := $(wildcard src/*.c)
-# src/ctl*.c is dockscalectl, the API's client (README.md "Operating it"): its own binary.
-CTL_SRCS := $(filter src/ctl%.c,$(SRCS))
-CTL_OBJS := $(CTL_SRCS:src/%.c=$(BUILD)/obj/%.o)
-CTL_LIBS  = $(shell pkg-config --libs libcurl libcjson inih 2>/dev/null)
-OBJS     := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out $(CTL_SRCS),$(SRCS)))
-DEPS     := $(OBJS:.o=.d) $(CTL_OBJS:.o=.d)
+OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+DEPS     := $(OBJS:.o=.d)
 
 .PHONY: all check unit integration asan lint deps install clean demo bench chaos test-image fuzz fuzz-long dockerd
+# src/ctl*.c is dockscalectl, the API's client (README.md "Operating it"): its own binary.
+CTL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter src/ctl%.c,$(SRCS)))
+CTL_LIBS  = $(shell pkg-config --libs libcurl libcjson inih 2>/dev/null)
+OBJS     := $(filter-out $(CTL_OBJS),$(OBJS))
 all: $(BUILD)/dockscaled $(BUILD)/dockscalectl
 
 $(BUILD)/dockscaled: $(OBJS)
@@ -80,6 +80,7 @@ TEST_config_EXTRA := units config_keys config_check regauth json config_ctr conf
 TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_check regauth json units ctrdef ctrdef_host log text
 TEST_decide_EXTRA := predict
 TEST_plan_EXTRA   :=
+TEST_ctl_EXTRA    := ctl_print ctl_conf ctl_http
 TEST_ctrdef_EXTRA := ctrdef_host dockerjson dockerstats json log text
 TEST_compose_EXTRA := json text
 TEST_log_EXTRA    := text
@@ -101,7 +102,6 @@ TEST_lines_EXTRA  :=
 TEST_dockerimage_EXTRA := docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
 TEST_regauth_EXTRA := json text
 TEST_events_EXTRA := log text
-TEST_ctl_EXTRA    := ctl_print ctl_conf ctl_http
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests
