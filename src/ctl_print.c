@@ -286,8 +286,13 @@ ctl_print_service(FILE *f, const cJSON *svc)
 	ctl_fmt_decision(buf, sizeof(buf), svc);
 	fprintf(f, "Last decision:  %s%s%s\n", buf, reason != NULL ? ": " : "",
 	    reason != NULL ? reason : "");
-	fprintf(f, "Paused:         %s\n",
-	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(svc, "paused")) ? "yes" : "no");
+	fmt_int(a, sizeof(a), svc, "paused_replicas");
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(svc, "paused")))
+		fprintf(f, "Paused:         yes, at %s\n", a);
+	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(svc, "manual_hold")))
+		fprintf(f, "Paused:         no (a manual scale holds the policy until it is ready)\n");
+	else
+		fprintf(f, "Paused:         no\n");
 	print_ms(f, "Cooldowns:      up", svc, "cooldown_up_left_ms");
 	print_ms(f, ", down", svc, "cooldown_down_left_ms");
 	fprintf(f, "\n");

@@ -344,6 +344,16 @@ test_service_detail(void **state)
 	    "  fedcba987654   starting   starting   -                 -       -\n"));
 	assert_null(strstr(out, "0123456789abc")); /* 12-character ids */
 	free(out);
+	cJSON_ReplaceItemInObject(web, "paused", cJSON_CreateTrue());
+	cJSON_AddNumberToObject(web, "paused_replicas", 2);
+	out = capture(ctl_print_service, web);
+	assert_non_null(strstr(out, "Paused:         yes, at 2\n"));
+	free(out);
+	cJSON_ReplaceItemInObject(web, "paused", cJSON_CreateFalse());
+	cJSON_AddTrueToObject(web, "manual_hold");
+	out = capture(ctl_print_service, web);
+	assert_non_null(strstr(out, "Paused:         no (a manual scale"));
+	free(out);
 	cJSON_Delete(web);
 }
 
