@@ -324,7 +324,11 @@ ctl_print_event(FILE *f, const cJSON *ev)
 {
 	const char *t = str(ev, "time"), *s = str(ev, "service"), *type = str(ev, "type");
 	const char *m = str(ev, "message");
+	size_t n = s != NULL ? strlen(s) : 0;
 
+	/* The daemon's message is its log line, "SERVICE: ..."; the column says it already. */
+	if (m != NULL && n > 0 && strncmp(m, s, n) == 0 && m[n] == ':' && m[n + 1] == ' ')
+		m += n + 2;
 	fprintf(f, "%s %s %s %s\n", t != NULL ? t : "-", s != NULL && *s != '\0' ? s : "-",
 	    type != NULL ? type : "-", m != NULL ? m : "");
 }
@@ -333,17 +337,11 @@ void
 ctl_print_explain(FILE *f, const cJSON *ex)
 {
 	const cJSON *lines = cJSON_GetObjectItemCaseSensitive(ex, "lines"), *l;
-	const char *blocking = str(ex, "blocking"), *next = str(ex, "next");
-	char cur[32], des[32];
+	const char *blocking = str(ex, "blocking");
 
-	fmt_int(cur, sizeof(cur), ex, "current");
-	fmt_int(des, sizeof(des), ex, "desired");
-	fprintf(f, "%s: %s current, %s desired, next: %s\n",
-	    str(ex, "service") != NULL ? str(ex, "service") : "?", cur, des,
-	    next != NULL ? next : "-");
 	cJSON_ArrayForEach(l, lines) {
 		if (cJSON_IsString(l))
-			fprintf(f, "  %s\n", l->valuestring);
+			fprintf(f, "%s\n", l->valuestring);
 	}
 	fprintf(f, "blocking: %s\n", blocking != NULL ? blocking : "nothing");
 }

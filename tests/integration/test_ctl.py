@@ -213,7 +213,10 @@ def test_events_list_and_follow(env):
     # a replica still draining from an earlier test may add events in between
     assert api["events"] and len(lines) >= len(api["events"])
     for ln, ev in zip(lines, api["events"]):
-        assert line.match(ln).groups() == (ev["time"], name, ev["type"], ev["message"]), ln
+        # the message without the "SERVICE: " of its log line
+        msg = ev["message"][len(name) + 2:] if ev["message"].startswith(name + ": ") \
+            else ev["message"]
+        assert line.match(ln).groups() == (ev["time"], name, ev["type"], msg), ln
     last = api["last_id"]
     r = ctl("-c", d.path, "--json", "events", "--since", str(last))
     assert r.returncode == 0, r.stderr
@@ -273,9 +276,7 @@ def test_explain(env):
 
     def shape(text):  # the values move with every pass (interval = 1s); the words do not
         return re.sub(r"-?\d+(\.\d+)?", "#", text)
-    assert shape(out[0]) == shape(f"{name}: {api['current']} current, {api['desired']} "
-                                  f"desired, next: {api['next']}")
-    assert [shape(x) for x in out[1:-1]] == [shape("  " + x) for x in api["lines"]]
+    assert [shape(x) for x in out[:-1]] == [shape(x) for x in api["lines"]]
     assert shape(out[-1]) == shape(f"blocking: {api['blocking'] or 'nothing'}")
     r = ctl("-c", d.path, "--json", "explain", name)
     assert json.loads(r.stdout)["service"] == name

@@ -364,6 +364,8 @@ test_event_and_explain(void **state)
 	                        "\"service\":\"web\",\"message\":\"scale up 1->2\"}");
 	cJSON *daemon = cJSON_Parse("{\"id\":8,\"time\":\"T\",\"type\":\"reload\",\"service\":\"\","
 	                            "\"message\":\"reloaded\"}");
+	cJSON *prefixed = cJSON_Parse("{\"time\":\"T\",\"type\":\"replica\",\"service\":\"web\","
+	                              "\"message\":\"web: replica web-1 healthy\"}");
 	cJSON *ex = cJSON_Parse("{\"service\":\"web\",\"current\":2,\"desired\":2,\"next\":\"hold\","
 	                        "\"blocking\":\"scale_down_cooldown: 4m left\",\"lines\":[\"value 41\","
 	                        "\"cooldown\"]}");
@@ -373,15 +375,18 @@ test_event_and_explain(void **state)
 	out = capture(ctl_print_event, ev);
 	assert_string_equal(out, "2026-11-30T21:00:00.123Z web decision scale up 1->2\n");
 	free(out);
+	out = capture(ctl_print_event, prefixed);
+	assert_string_equal(out, "T web replica replica web-1 healthy\n");
+	free(out);
 	out = capture(ctl_print_event, daemon);
 	assert_string_equal(out, "T - reload reloaded\n");
 	free(out);
 	out = capture(ctl_print_explain, ex);
-	assert_string_equal(out, "web: 2 current, 2 desired, next: hold\n  value 41\n  cooldown\n"
-	                         "blocking: scale_down_cooldown: 4m left\n");
+	assert_string_equal(out, "value 41\ncooldown\nblocking: scale_down_cooldown: 4m left\n");
 	free(out);
 	cJSON_Delete(ev);
 	cJSON_Delete(daemon);
+	cJSON_Delete(prefixed);
 	cJSON_Delete(ex);
 }
 
