@@ -115,6 +115,14 @@ def test_man_page_renders_without_warnings(page):
     assert r.stdout.startswith(name), r.stdout[:200]
 
 
+def test_man_pages_carry_the_version():
+    r = subprocess.run([BINARY, "--version"], capture_output=True, text=True, timeout=10)
+    version = r.stdout.split()[1]
+    for page in PAGES:
+        th = next(ln for ln in open(os.path.join(MAN, page)) if ln.startswith(".TH "))
+        assert f'"dockscale {version}"' in th, (page, th)
+
+
 def test_ctl_man_page_and_usage_agree_on_commands_and_exit_codes():
     man = open(os.path.join(MAN, "dockscalectl.1")).read()
     usage = subprocess.run([os.path.join(os.path.dirname(BINARY), "dockscalectl"), "help"],
