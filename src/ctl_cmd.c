@@ -171,6 +171,7 @@ cmd_events(const struct ctl_args *a, const struct ctl_target *t)
 {
 	char path[512], svc[256] = "", wait[32] = "";
 	long long since = a->since >= 0 ? a->since : 0;
+	const cJSON *last;
 	cJSON *o = NULL;
 	int rc, n;
 
@@ -193,7 +194,13 @@ cmd_events(const struct ctl_args *a, const struct ctl_target *t)
 		rc = call(a, t, "GET", path, NULL, CTL_FOLLOW_WAIT_S + 15, &o);
 		if (rc != CTL_EXIT_OK || o == NULL)
 			break;
-		since = print_events(o, since, !a->json);
+		last = cJSON_GetObjectItemCaseSensitive(o, "last_id");
+		/* Ids start again at 1 when the daemon restarts: follow the new run from its
+		 * start rather than wait for ids it will not reach for a long time. */
+		if (a->follow && cJSON_IsNumber(last) && last->valuedouble < (double)since)
+			since = 0;
+		else
+			since = print_events(o, since, !a->json);
 		cJSON_Delete(o);
 		o = NULL;
 		(void)snprintf(wait, sizeof(wait), "&wait=%ds", CTL_FOLLOW_WAIT_S);
