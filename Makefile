@@ -49,22 +49,23 @@ ALL_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS  ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLD) $(LDFLAGS)
 
+# src/ctl*.c is dockscalectl, the API's client (README.md "Operating it"): its own binary.
+CTL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/ctl*.c))
+CTL_LIBS  = $(shell pkg-config --libs libcurl libcjson inih 2>/dev/null)
 SRCS     := $(wildcard src/*.c)
-OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+OBJS     := $(filter-out $(CTL_OBJS),$(SRCS:src/%.c=$(BUILD)/obj/%.o))
 DEPS     := $(OBJS:.o=.d)
 
 .PHONY: all check unit integration asan lint deps install clean demo bench chaos test-image fuzz fuzz-long dockerd
-# src/ctl*.c is dockscalectl, the API's client (README.md "Operating it"): its own binary.
-CTL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter src/ctl%.c,$(SRCS)))
-CTL_LIBS  = $(shell pkg-config --libs libcurl libcjson inih 2>/dev/null)
-OBJS     := $(filter-out $(CTL_OBJS),$(OBJS))
-all: $(BUILD)/dockscaled $(BUILD)/dockscalectl
+all: $(BUILD)/dockscaled
 
 $(BUILD)/dockscaled: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS) -lm
 
+all: $(BUILD)/dockscalectl
 $(BUILD)/dockscalectl: $(CTL_OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CTL_OBJS) $(CTL_LIBS)
+-include $(CTL_OBJS:.o=.d)
 
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
