@@ -41,8 +41,8 @@ def plain_roff(s):
     return " ".join(s.replace("\\(em", "—").split())
 
 
-def readme_table():
-    """{(section, key): default} from README.md's configuration table."""
+def readme_rows():
+    """{(section, key): (default, rule)} as written in README.md's configuration table."""
     text = open(os.path.join(ROOT, "README.md")).read()
     start = text.index("| section | key | default | rule |")
     out, sec = {}, None
@@ -54,8 +54,34 @@ def readme_table():
             sec = section_of(cells[0])
         if cells[1] == "*(NAME)*":
             continue
-        out[(sec, cells[1].strip("`"))] = plain_md(cells[2])
+        out[(sec, cells[1].strip("`"))] = (cells[2], cells[3])
     return out
+
+
+def readme_table():
+    """{(section, key): default} from README.md's configuration table."""
+    return {k: plain_md(d) for k, (d, _) in readme_rows().items()}
+
+
+def md_to_roff(s):
+    """README.md's table markup as man(7) text, for the entries a failure suggests."""
+    s = s.replace("\\|", "|").replace("\\", "\\e")
+    out = []
+    for part in re.split(r"(`[^`]*`)", s):
+        if len(part) >= 2 and part[0] == part[-1] == "`":
+            out.append("\\fB" + part[1:-1].replace("-", "\\-") + "\\fR")
+        else:
+            part = re.sub(r"\*\*([^*]+)\*\*", r"\\fB\1\\fR", part)
+            out.append(re.sub(r"\*([^*]+)\*", r"\\fI\1\\fR", part))
+    return "".join(out).replace("≤", "<=").replace("≥", ">=").replace("—", "\\(em")
+
+
+def suggest(keys):
+    """dockscale.conf.5 entries for keys, made from their README.md rows."""
+    rows = readme_rows()
+    return "\n".join(f"[{sec}]\n.TP\n.B {key}\nDefault: {md_to_roff(rows[(sec, key)][0])}.\n"
+                     f"{md_to_roff(rows[(sec, key)][1])}." if (sec, key) in rows else
+                     f"[{sec}] {key}: no README.md row either" for sec, key in sorted(keys))
 
 
 def man5_keys():
@@ -94,7 +120,9 @@ def test_conf5_documents_every_key_of_the_daemon_and_readme():
     keys = daemon_keys()
     man = man5_keys()
     readme = readme_table()
-    assert keys - set(man) == set(), "keys missing from conf/man/dockscale.conf.5"
+    missing = keys - set(man)
+    assert missing == set(), ("keys missing from conf/man/dockscale.conf.5; entries made from "
+                              "README.md's rows, for its KEYS section:\n" + suggest(missing))
     assert set(man) - keys == set(), "dockscale.conf.5 documents keys the daemon lacks"
     assert keys - set(readme) == set(), "keys missing from README.md's configuration table"
     assert set(readme) - keys == set(), "README.md's table has keys the daemon lacks"
