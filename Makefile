@@ -1,6 +1,6 @@
 # dockscale: build, test and install the dockscaled daemon.
 #
-#   make            build build/dockscaled
+#   make            build build/dockscaled and build/dockscalectl
 #   make check      deps, build, lint, unit tests, integration tests
 #   make asan       unit + integration tests under AddressSanitizer/UBSan
 #   make fuzz-long  every libFuzzer target for FUZZ_SECONDS (default 120) each
@@ -13,6 +13,8 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 SYSCONFDIR ?= /etc
 UNITDIR  ?= /lib/systemd/system
+MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 BUILD    ?= build
 VERSION  := 0.1.0
 PYTEST   := /usr/bin/python3 -m pytest
@@ -47,8 +49,11 @@ ALL_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS  ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLD) $(LDFLAGS)
 
+# src/ctl*.c is dockscalectl, the API's client (README.md "Operating it"): its own binary.
+CTL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/ctl*.c))
+CTL_LIBS  = $(shell pkg-config --libs libcurl libcjson inih 2>/dev/null)
 SRCS     := $(wildcard src/*.c)
-OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+OBJS     := $(filter-out $(CTL_OBJS),$(SRCS:src/%.c=$(BUILD)/obj/%.o))
 DEPS     := $(OBJS:.o=.d)
 # The status page (README.md, "Status page"): src/statuspage.html compiled in as bytes.
 OBJS     += $(BUILD)/obj/gen_statuspage.o
@@ -58,6 +63,11 @@ all: $(BUILD)/dockscaled
 
 $(BUILD)/dockscaled: $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS) $(PKG_LIBS) -lm
+
+all: $(BUILD)/dockscalectl
+$(BUILD)/dockscalectl: $(CTL_OBJS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CTL_OBJS) $(CTL_LIBS)
+-include $(CTL_OBJS:.o=.d)
 
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
@@ -83,6 +93,7 @@ TEST_config_EXTRA := units config_keys config_check regauth json config_ctr conf
 TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_check regauth json units ctrdef ctrdef_host log text
 TEST_decide_EXTRA := predict
 TEST_plan_EXTRA   :=
+TEST_ctl_EXTRA    := ctl_print ctl_conf ctl_http
 TEST_ctrdef_EXTRA := ctrdef_host dockerjson dockerstats json log text
 TEST_compose_EXTRA := json text
 TEST_log_EXTRA    := text
@@ -204,7 +215,8 @@ test-image: dockerd
 # through it, live view and summary (tests/demo/demo.py; DEMO_FAST=1 for a ~50 s run).
 demo: deps
 	$(MAKE) all test-image
-	/usr/bin/python3 tests/demo/demo.py --dockscaled $(abspath $(BUILD)/dockscaled)
+	/usr/bin/python3 tests/demo/demo.py --dockscaled $(abspath $(BUILD)/dockscaled) \
+		--dockscalectl $(abspath $(BUILD)/dockscalectl)
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
@@ -212,8 +224,13 @@ lint:
 		-Iinclude --std=c11 src
 	clang-tidy --quiet $(SRCS) -- $(CPPFLAGS) -std=gnu11 $(PKG_CFLAGS)
 
-install: $(BUILD)/dockscaled
+install: $(BUILD)/dockscaled $(BUILD)/dockscalectl
 	install -D -m 0755 $(BUILD)/dockscaled $(DESTDIR)$(PREFIX)/sbin/dockscaled
+	install -D -m 0755 $(BUILD)/dockscalectl $(DESTDIR)$(PREFIX)/bin/dockscalectl
+	install -D -m 0644 conf/man/dockscalectl.1 $(DESTDIR)$(MANDIR)/man1/dockscalectl.1
+	install -D -m 0644 conf/man/dockscale.conf.5 $(DESTDIR)$(MANDIR)/man5/dockscale.conf.5
+	install -D -m 0644 conf/man/dockscaled.8 $(DESTDIR)$(MANDIR)/man8/dockscaled.8
+	install -D -m 0644 conf/dockscalectl.bash $(DESTDIR)$(BASHCOMPDIR)/dockscalectl
 	install -D -m 0644 conf/dockscale.conf $(DESTDIR)$(SYSCONFDIR)/dockscale/dockscale.conf
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/dockscale.service > $(BUILD)/dockscale.service
 	install -D -m 0644 $(BUILD)/dockscale.service $(DESTDIR)$(UNITDIR)/dockscale.service

@@ -147,6 +147,8 @@ struct config_errors {
 /* Parse and validate path into *out. Returns 0 when the file is valid, -1 otherwise;
  * every problem found (not just the first) is appended to *errs. On failure *out is
  * left empty (config_free-safe). Warnings (e.g. no service) are not errors. */
+/* Every key as "SECTION KEY" lines (dockscaled --list-keys; config_list.c). */
+void config_list_keys(FILE *f);
 int config_load(const char *path, struct config *out, struct config_errors *errs);
 /* config_load of an open stream (read to its end, not closed); path names it in the
  * messages. */

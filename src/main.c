@@ -45,12 +45,14 @@ check_config(const char *path)
 int
 main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_DRY, OPT_ONCE };
+	enum { OPT_CHECK = 256, OPT_DRY, OPT_ONCE, OPT_LIST_KEYS };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "dry-run", no_argument, NULL, OPT_DRY },
 		{ "once", no_argument, NULL, OPT_ONCE },
+		/* hidden: for the documentation's check (tests/integration/test_docs.py) */
+		{ "list-keys", no_argument, NULL, OPT_LIST_KEYS },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -75,6 +77,9 @@ main(int argc, char **argv)
 		case OPT_ONCE:
 			once = true;
 			break;
+		case OPT_LIST_KEYS:
+			config_list_keys(stdout);
+			return 0;
 		case 'V':
 			printf("dockscaled %s\n", DOCKSCALE_VERSION);
 			return 0;

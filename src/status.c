@@ -6,6 +6,7 @@
 #include "dockscaled.h"
 #include "lb.h"
 #include "service.h"
+#include "status_policy.h"
 
 static cJSON *
 replica_json(const struct replica *r)
@@ -109,6 +110,7 @@ status_service(const struct svc *s, int64_t now)
 		    (double)decide_cooldown_left(&c->dp, &s->ds, now, DECIDE_UP));
 		cJSON_AddNumberToObject(o, "cooldown_down_left_ms",
 		    (double)decide_cooldown_left(&c->dp, &s->ds, now, DECIDE_DOWN));
+		cJSON_AddItemToObject(o, "policy", status_policy(c));
 	}
 	if (isfinite(s->metric))
 		cJSON_AddNumberToObject(o, "metric", s->metric);

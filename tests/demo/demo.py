@@ -5,14 +5,16 @@ nginx on 127.0.0.1:8088 proxies to upstream `demo_backend`; dockscaled scales th
 service (image dockscale-demo:latest) on its replicas' CPU and keeps that upstream in step
 with the healthy ones. A load ramp through nginx (GET /work?ms=50, one connection per
 request) pushes it up to several replicas; then the load stops and it scales back to one.
-The screen shows it live; a summary follows. Exit 0 when it scaled up above one replica,
-came back to one, and nginx answered every request with a 2xx.
+The screen shows it live; a summary follows, with `dockscalectl status` at its end. Exit 0
+when it scaled up above one replica, came back to one, and nginx answered every request
+with a 2xx.
 
 Run as root after `make deps`, `make` and `make test-image` (the `demo` target does all
 that). Only the standard library; only 127.0.0.1 traffic. Everything it starts (nginx,
 dockscaled, the `demo` containers, its temp dir) is removed on exit, Ctrl-C or error.
 
-    /usr/bin/python3 tests/demo/demo.py [--dockscaled PATH] [--duration-scale X]
+    /usr/bin/python3 tests/demo/demo.py [--dockscaled PATH] [--dockscalectl PATH]
+                                        [--duration-scale X]
     DEMO_FAST=1 ...     a ~50 s version (same as --duration-scale 0.35)
     DEMO_KEEP=1 ...     keep the temp dir (configs, logs; same as --keep)
 """
@@ -765,7 +767,7 @@ upstream_name = {UPSTREAM}
         else:
             print(f"  back at min       no: still {(self.status or {}).get('current')} "
                   f"replicas at the end")
-        problems = []
+        problems = self.show_ctl()
         if self.max_ready < 2:
             problems.append("the service never scaled up above 1 replica")
         if st.non2xx or st.errors:
@@ -779,6 +781,38 @@ upstream_name = {UPSTREAM}
         print(sc.green("  result            PASS: scaled up under load, back to min without"
                        " it, every request through nginx answered 2xx"))
         return 0
+
+    def show_ctl(self):
+        """What an operator sees with dockscalectl (README.md, "Operating it") while the
+        daemon still runs; returns the problems it found."""
+        ctl = self.args.dockscalectl
+        url = f"http://127.0.0.1:{self.api_port}"
+        problems = []
+        for argv, required in ((["status"], True), (["status", SERVICE], True),
+                               (["events", SERVICE], False)):
+            print()
+            print(self.screen.bold("$ dockscalectl " + " ".join(argv)))
+            try:
+                r = subprocess.run([ctl, "-H", url] + argv, capture_output=True, text=True,
+                                   timeout=20)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                problems.append(f"dockscalectl {' '.join(argv)}: {e}")
+                continue
+            out = r.stdout.splitlines()
+            if argv[0] == "events":
+                out = out[-12:]  # the last few
+            for ln in out:
+                print("  " + ln)
+            if r.returncode != 0:
+                print("  " + r.stderr.strip())
+                if required:
+                    problems.append(f"dockscalectl {' '.join(argv)} exited {r.returncode}")
+        shot = os.environ.get("DOCKSCALE_SCREENSHOT", "")
+        if shot and os.path.isfile(shot):
+            print()
+            print(f"  status page screenshot: {shot}")
+        print()
+        return problems
 
     # -- clean-up: always, in this order --
 
@@ -827,8 +861,9 @@ upstream_name = {UPSTREAM}
 def preflight(args):
     if os.geteuid() != 0:
         raise Fatal("run as root (the Docker socket and nginx's `user root` need it)")
-    if not os.access(args.dockscaled, os.X_OK):
-        raise Fatal(f"{args.dockscaled} not found or not executable (run: make)")
+    for exe in (args.dockscaled, args.dockscalectl):
+        if not os.access(exe, os.X_OK):
+            raise Fatal(f"{exe} not found or not executable (run: make)")
     if shutil.which("nginx") is None:
         raise Fatal("nginx not installed (run: make deps)")
     try:
@@ -853,6 +888,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dockscaled", default=os.path.join(ROOT, "build", "dockscaled"),
                     help="the daemon binary (default: build/dockscaled)")
+    ap.add_argument("--dockscalectl", default=os.path.join(ROOT, "build", "dockscalectl"),
+                    help="the client shown at the end (default: build/dockscalectl)")
     ap.add_argument("--duration-scale", type=float, default=None, metavar="X",
                     help=f"stretch or shrink the load timeline (DEMO_FAST=1: {FAST_SCALE})")
     ap.add_argument("--port", type=int, default=8088,
