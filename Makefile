@@ -67,8 +67,8 @@ $(BUILD)/obj $(BUILD)/tests:
 
 # ---- unit tests: tests/unit/test_X.c links src/X.c plus TEST_X_EXTRA --------------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
-TEST_config_EXTRA := units config_keys config_check regauth json config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host log text
-TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_check regauth json units ctrdef ctrdef_host log text
+TEST_config_EXTRA := units config_keys config_check regauth json config_ctr config_ready readiness config_ctr_proc config_envfile ctrdef ctrdef_host log text
+TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_check config_ready readiness regauth json units ctrdef ctrdef_host log text
 TEST_decide_EXTRA := predict
 TEST_plan_EXTRA   :=
 TEST_ctrdef_EXTRA := ctrdef_host dockerjson dockerstats json log text
@@ -92,6 +92,7 @@ TEST_lines_EXTRA  :=
 TEST_dockerimage_EXTRA := docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
 TEST_regauth_EXTRA := json text
 TEST_events_EXTRA := log text
+TEST_readiness_EXTRA := config config_keys config_check config_ctr config_ctr_proc config_envfile config_ready ctrdef ctrdef_host regauth json units log text
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests
@@ -115,7 +116,7 @@ FUZZ_scale   := json text
 FUZZ_prom    := prom httpc loop log json text
 FUZZ_dockerjson := dockerjson dockerstats json text
 FUZZ_lines   := lines dockerjson dockerstats json text
-FUZZ_config  := config config_keys config_check config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host regauth json log text units
+FUZZ_config  := config config_keys config_check config_ctr config_ready readiness config_ctr_proc config_envfile ctrdef ctrdef_host regauth json log text units
 FUZZ_units   := units
 FUZZ_compose := compose json text
 FUZZ_pull    := dockerimage regauth docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
