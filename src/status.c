@@ -20,6 +20,8 @@ add_ready(cJSON *o, const struct replica *r)
 	char at[40];
 	int n;
 
+	/* probes sent while it started: what fast probing cost for this replica */
+	cJSON_AddNumberToObject(o, "probes", (double)r->rd.probes);
 	if (by == NULL || r->state < REP_READY || gmtime_r(&sec, &tm) == NULL) {
 		cJSON_AddNullToObject(o, "ready_by");
 		cJSON_AddNullToObject(o, "ready_at");
