@@ -20,7 +20,9 @@ from test_replicas import IMAGE, service_conf, status
 # Variants of the demo image (Makefile test-image), built here once and reused: the same
 # app with Docker's default-like 30 s interval, with 1 s, and with a 1 s check that fails
 # once the file /sick exists in the container (the demo app has no way to fail its own
-# /health, and the image has no shell: /sickcheck is a static binary of its own).
+# /health, and the image has no shell: /sickcheck is a static binary of its own). A
+# HEALTHCHECK inherits the demo image's 10 s start period unless it sets its own (0 is
+# refused): 1 ms is as good as none, like most images'.
 PREFIX = "dockscale-ready-test"
 HC30 = f"{PREFIX}:hc30"
 HC1 = f"{PREFIX}:hc1"
@@ -30,10 +32,13 @@ SICKCHECK_C = ('#include <unistd.h>\n'
                f'int main(void) {{ return access("{SICK_FILE}", F_OK) == 0; }}\n')
 DOCKERFILES = {
     HC30: f"FROM {IMAGE}\nHEALTHCHECK --interval=30s --timeout=2s --retries=3 "
+          "--start-period=1ms "
           'CMD ["/app","--health"]\n',
     HC1: f"FROM {IMAGE}\nHEALTHCHECK --interval=1s --timeout=2s --retries=3 "
+         "--start-period=1ms "
          'CMD ["/app","--health"]\n',
     SICK: f"FROM {IMAGE}\nCOPY sickcheck /sickcheck\nHEALTHCHECK --interval=1s --timeout=1s "
+          "--start-period=1ms "
           '--retries=1 CMD ["/sickcheck"]\n',
 }
 SHA_LABEL = "io.dockscale.ready-test.sha"
@@ -66,6 +71,8 @@ def ensure_images():
                                text=True, timeout=120,
                                env=dict(os.environ, DOCKER_BUILDKIT="0"))
             assert r.returncode == 0, r.stderr
+        if code == 200:
+            dk.call("DELETE", f"/images/{info['Id']}")  # the stale one (kept while in use)
 
 
 @pytest.fixture(scope="module")
