@@ -89,8 +89,8 @@ $(BUILD)/obj/gen_statuspage.o: $(BUILD)/gen/statuspage.c | $(BUILD)/obj
 
 # ---- unit tests: tests/unit/test_X.c links src/X.c plus TEST_X_EXTRA --------------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
-TEST_config_EXTRA := units config_keys config_check regauth json config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host log text
-TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_check regauth json units ctrdef ctrdef_host log text
+TEST_config_EXTRA := units config_keys config_check regauth json config_ctr config_ready readiness config_ctr_proc config_envfile ctrdef ctrdef_host log text
+TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_check config_ready readiness regauth json units ctrdef ctrdef_host log text
 TEST_decide_EXTRA := predict
 TEST_plan_EXTRA   :=
 TEST_ctl_EXTRA    := ctl_print ctl_conf ctl_http
@@ -102,7 +102,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := dockerstats json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerctr dockerimage dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := events pause history replica pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx upstream upstream_file proc nginx buf units \
+TEST_service_EXTRA := events pause history replica probe readiness pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx upstream upstream_file proc nginx buf units \
 	prom docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
@@ -118,6 +118,7 @@ TEST_events_EXTRA := log text
 TEST_events_query_EXTRA := events units log text
 TEST_explain_EXTRA :=
 TEST_history_EXTRA :=
+TEST_readiness_EXTRA := config config_keys config_check config_ctr config_ctr_proc config_envfile config_ready ctrdef ctrdef_host regauth json units log text
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests
@@ -141,7 +142,7 @@ FUZZ_scale   := json text
 FUZZ_prom    := prom httpc loop log json text
 FUZZ_dockerjson := dockerjson dockerstats json text
 FUZZ_lines   := lines dockerjson dockerstats json text
-FUZZ_config  := config config_keys config_check config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host regauth json log text units
+FUZZ_config  := config config_keys config_check config_ctr config_ready readiness config_ctr_proc config_envfile ctrdef ctrdef_host regauth json log text units
 FUZZ_units   := units
 FUZZ_compose := compose json text
 FUZZ_pull    := dockerimage regauth docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "decide.h"
+#include "readiness.h"
 #include "regauth.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/dockscale/dockscale.conf"
@@ -106,6 +107,7 @@ struct svc_conf {
 	char *compose_service;
 	struct ctr_conf ctr;      /* the rest of the container definition (config_ctr.c) */
 	enum pull_policy pull;
+	enum readiness_mode readiness; /* when a replica joins (README.md "Readiness") */
 };
 
 struct config {

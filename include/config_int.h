@@ -11,6 +11,7 @@
 
 #define KEYS_MAX 96 /* keys in the largest section: sizes pstate.seen */
 #define CTR_KEYS_MAX 40 /* config_ctr.c's keys, after svc_keys in [service] */
+#define READY_KEYS_MAX 4 /* config_ready.c's keys, after CTR_KEYS_MAX more */
 #define CTR_USER_MAX 256 /* each part of `user` */
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -27,6 +28,7 @@ enum ktype {
 	K_VOLUME, K_TMPFS, K_LABEL, K_ENVFILE, K_USER, K_CTRPATH, K_HOSTNAME, K_CAPS,
 	K_SECOPT, K_ULIMIT, K_EXTRAHOST, K_DNS, K_NAME, K_KV, K_SIGNAL, K_RESTART,
 	K_HEALTHCHECK, K_NETLIST, K_SIZE, K_SYSCTL, K_DOMAIN, K_WORD, K_GROUP,
+	K_READINESS, /* config_ready.c's (config_ready_set_value) */
 };
 
 #define F_OPEN_LO 1u  /* the lower bound is exclusive */
@@ -138,5 +140,11 @@ bool config_ctr_signal(struct pstate *ps, const char *k, char **dst, const char 
  * the service's file_env (a later line or file wins). */
 bool config_ctr_env_file(struct pstate *ps, const struct keydef *kd, struct strv *files,
                          const char *v);
+
+/* config_ready.c: the readiness keys of [service] (README.md "Readiness"); key j is
+ * pstate.seen[NKEYS(svc_keys) + CTR_KEYS_MAX + j]. */
+const struct keydef *config_ready_key_find(const char *name, int *idx);
+/* config_set_value for K_READINESS. */
+bool config_ready_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
 
 #endif

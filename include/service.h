@@ -29,6 +29,16 @@ enum replica_state {
 	REP_GONE,         /* removed: freed at the end of the pass */
 };
 
+/* A replica's readiness (README.md "Readiness"): probe.c's fast probes while it starts
+ * and what made it ready (replica.c). */
+struct replica_ready {
+	struct loop_timer timer;   /* the next fast probe while starting (probe.c) */
+	int64_t probe_ok_ms;       /* loop clock of the last passed probe; 0 = none */
+	uint64_t probes;           /* probes sent while starting */
+	enum ready_by by;          /* what made it ready last; READY_BY_NONE = not yet */
+	int64_t at_unix_ms;        /* wall clock of that */
+};
+
 struct replica {
 	struct svc *svc;
 	char id[DOCKER_ID_MAX + 1];
@@ -56,6 +66,7 @@ struct replica {
 	uint64_t join_gen;         /* the upstream generation that first listed it */
 	int64_t trigger_us;        /* the scale-up request it answers (0 = none) */
 	struct httpc_xfer *probe;
+	struct replica_ready rd;   /* readiness (probe.c, replica.c) */
 	/* CPU accounting for docker_cpu and the cAdvisor-style series (metric.c) */
 	double cpu_total_ns, system_prev_ns; /* last sample: the next rate's base */
 	bool have_cpu_sample;
@@ -396,6 +407,11 @@ void replica_adopt_retiring(struct replica *r);
 void replica_stop(struct replica *r);
 /* Start a created replica (its networks joined). */
 void replica_start(struct replica *r);
+/* The service's readiness mode (auto while it has no configuration). */
+enum readiness_mode replica_readiness_mode(const struct replica *r);
+/* A starting replica joins when its readiness mode says the signals so far suffice
+ * (README.md "Readiness"). */
+void replica_check_ready(struct replica *r);
 /* r did not end healthy: replica_start_failed, and a rollout failure when r is of the
  * generation being rolled out (rollout.c). */
 void replica_failed(struct replica *r, const char *why);

@@ -105,7 +105,7 @@ static const struct keydef svc_keys[] = {
 	KEY("pull", K_PULL, S(pull), 0, 0, 0),
 };
 
-_Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX <= KEYS_MAX, "KEYS_MAX too small");
+_Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX <= KEYS_MAX, "KEYS_MAX too small");
 /* A service name is a Docker label value and, with "-N", a container name. */
 _Static_assert(sizeof(((struct docker_ctr *)0)->service) > CONFIG_NAME_MAX,
                "service name bound does not fit the container list");
@@ -563,7 +563,8 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			return bad(ps, "%s: '%s' must match [A-Za-z0-9_.-]+", k, v);
 		return set_str(ps, p, v);
 	default:
-		return config_ctr_set_value(ps, kd, p, v);
+		return kd->type == K_READINESS ? config_ready_set_value(ps, kd, p, v)
+		                               : config_ctr_set_value(ps, kd, p, v);
 	}
 }
 
@@ -592,9 +593,12 @@ config_key_find(enum section sec, const char *name, int *idx)
 	*idx = key_index(tab, n, name);
 	if (*idx >= 0)
 		return &tab[*idx];
-	/* The container keys of config_ctr.c follow svc_keys in pstate.seen. */
-	if (sec != SEC_SERVICE || (kd = config_ctr_key_find(name, idx)) == NULL)
+	/* config_ctr.c's keys, then config_ready.c's, follow svc_keys in pstate.seen. */
+	if (sec != SEC_SERVICE)
 		return NULL;
-	*idx += (int)n;
+	if ((kd = config_ctr_key_find(name, idx)) != NULL)
+		*idx += (int)n;
+	else if ((kd = config_ready_key_find(name, idx)) != NULL)
+		*idx += (int)n + CTR_KEYS_MAX;
 	return kd;
 }

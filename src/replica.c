@@ -2,22 +2,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctrdef.h"
 #include "dockscaled.h"
 #include "log.h"
+#include "probe.h"
 #include "service.h"
 
-#define PROBE_TIMEOUT_MS 2000
-#define PROBE_FAILS_UNHEALTHY 3 /* consecutive failed probes that retire a replica */
 #define BACKOFF_BASE_MS 1000
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
-#define PROBE_URL_MAX 256
 
-/* config.c bounds health_path so that every probe URL fits (README "Configuration
- * reference"). */
-_Static_assert(sizeof("http://") - 1 + sizeof(((struct replica *)0)->addr) - 1 +
-    CONFIG_HEALTH_PATH_MAX < PROBE_URL_MAX, "health_path bound does not fit the probe URL");
 _Static_assert(sizeof(((struct replica *)0)->image) > DOCKER_IMAGE_MAX,
     "image bound does not fit the replica record");
 
@@ -55,6 +50,7 @@ replica_new(struct svc *s, const char *id, const char *name, int index)
 	}
 	r->born_ms = loop_now(&s->d->loop);
 	loop_timer_init(&r->timer, replica_poll, r);
+	probe_init(r);
 	if (svc_add_replica(s, r) == -1) {
 		free(r);
 		return NULL;
@@ -68,8 +64,7 @@ replica_free(struct replica *r)
 	struct dsd *d = r->svc->d;
 
 	loop_timer_stop(&d->loop, &r->timer);
-	if (r->probe != NULL)
-		httpc_cancel(d->httpc, r->probe);
+	probe_fini(r);
 	/* A service dropped on reload may still have calls in flight for it. */
 	if (d->docker != NULL)
 		docker_cancel_arg(d->docker, r);
@@ -104,9 +99,10 @@ replica_failed(struct replica *r, const char *why)
 }
 
 static void
-became_ready(struct replica *r)
+became_ready(struct replica *r, enum ready_by by)
 {
 	struct svc *s = r->svc;
+	struct timespec ts;
 
 	if (r->state != REP_STARTING)
 		return;
@@ -116,73 +112,44 @@ became_ready(struct replica *r)
 	s->start_failures = 0;
 	s->backoff_until = 0;
 	loop_timer_stop(&s->d->loop, &r->timer);
+	loop_timer_stop(&s->d->loop, &r->rd.timer);
+	r->rd.by = by;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->rd.at_unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (r->trigger_us != 0)
 		s->react_ready_us = loop_clock_us() - r->trigger_us;
-	log_info("%s: replica %s healthy at %s after %lldms", s->name, r->name,
-	    r->addr[0] != '\0' ? r->addr : "?", (long long)(r->ready_ms - r->born_ms));
+	log_info("%s: replica %s healthy at %s after %lldms (ready by %s, %llu probe(s))",
+	    s->name, r->name, r->addr[0] != '\0' ? r->addr : "?",
+	    (long long)(r->ready_ms - r->born_ms), readiness_by_name(by),
+	    (unsigned long long)r->rd.probes);
 	events_add(&s->d->events, EV_REPLICA, s->name, "%s: replica %s healthy at %s after "
-	    "%lldms", s->name, r->name, r->addr[0] != '\0' ? r->addr : "?",
-	    (long long)(r->ready_ms - r->born_ms));
+	    "%lldms (ready by %s)", s->name, r->name, r->addr[0] != '\0' ? r->addr : "?",
+	    (long long)(r->ready_ms - r->born_ms), readiness_by_name(by));
 	svc_membership_changed(s);
 	svc_kick(s);
 }
 
 /* ---- health ----------------------------------------------------------------------- */
 
-static void
-on_probe(void *arg, const struct httpc_result *res)
+enum readiness_mode
+replica_readiness_mode(const struct replica *r)
 {
-	struct replica *r = arg;
-	bool ok = res->ok && res->status >= 200 && res->status < 400;
-
-	r->probe = NULL;
-	if (r->state == REP_STARTING) {
-		if (ok)
-			became_ready(r);
-		return;
-	}
-	if (r->state != REP_READY)
-		return;
-	if (ok) {
-		r->probe_failures = 0;
-		return;
-	}
-	r->probe_failures++;
-	log_warning("%s: probe of %s (%s) failed %d time(s): %s", r->svc->name, r->name,
-	    r->addr, r->probe_failures, res->ok ? "bad status" : res->error);
-	if (r->probe_failures >= PROBE_FAILS_UNHEALTHY) {
-		events_log(&r->svc->d->events, LOG_WARNING, EV_REPLICA, r->svc->name,
-		    "%s: replica %s unhealthy; replacing it", r->svc->name, r->name);
-		r->svc->replaced++;
-		rollout_replica_failed(r, "probes failed");
-		replica_retire(r);
-		svc_kick(r->svc);
-	}
+	return r->svc->conf != NULL ? r->svc->conf->readiness : READINESS_AUTO;
 }
 
-static void
-probe(struct replica *r)
+void
+replica_check_ready(struct replica *r)
 {
-	const struct svc_conf *c = r->svc->conf;
-	struct httpc_req req = { 0 };
-	char url[PROBE_URL_MAX];
-	int n;
+	struct readiness_in in = {
+		.mode = replica_readiness_mode(r),
+		.has_healthcheck = r->has_healthcheck,
+		.healthy = r->health == HEALTH_HEALTHY,
+		.probe_ok = probe_passed(r),
+	};
+	enum ready_by by;
 
-	if (r->probe != NULL || r->addr[0] == '\0' || c == NULL)
-		return;
-	n = snprintf(url, sizeof(url), "http://%s%s", r->addr, c->health_path);
-	if (n < 0 || (size_t)n >= sizeof(url)) {
-		log_err("%s: probe of %s: URL longer than %d bytes; not probed", r->svc->name,
-		    r->name, PROBE_URL_MAX - 1);
-		return;
-	}
-	req.method = "GET";
-	req.url = url;
-	req.timeout_ms = PROBE_TIMEOUT_MS;
-	req.max_body = 64 * 1024;
-	req.done = on_probe;
-	req.arg = r;
-	r->probe = httpc_start(r->svc->d->httpc, &req); /* NULL is logged by httpc */
+	if (r->state == REP_STARTING && (by = readiness_decide(&in)) != READY_BY_NONE)
+		became_ready(r, by);
 }
 
 static void
@@ -232,21 +199,27 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 		replica_discard(r);
 		return;
 	}
-	if (r->has_healthcheck) {
-		if (in->health == HEALTH_HEALTHY && r->state == REP_STARTING)
-			became_ready(r);
-		else if (in->health == HEALTH_UNHEALTHY && r->state == REP_READY) {
+	/* Docker's unhealthy takes a replica out in every readiness mode (README.md
+	 * "Readiness"). */
+	if (r->has_healthcheck && in->health == HEALTH_UNHEALTHY) {
+		if (r->state == REP_READY) {
 			events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: replica %s "
 			    "reports unhealthy; replacing it", s->name, r->name);
 			s->replaced++;
 			rollout_replica_failed(r, "unhealthy");
 			replica_retire(r);
-		} else if (in->health == HEALTH_UNHEALTHY && r->state == REP_STARTING) {
+		} else if (r->state == REP_STARTING) {
 			replica_failed(r, "unhealthy");
 			replica_retire(r);
 		}
-	} else {
-		probe(r);
+		return;
+	}
+	if (r->state == REP_STARTING) {
+		replica_check_ready(r);
+		probe_starting(r); /* a no-op once ready, or when the mode leaves it to Docker */
+	} else if (r->state == REP_READY &&
+	    readiness_probes_ready(replica_readiness_mode(r), r->has_healthcheck)) {
+		probe_ready(r);
 	}
 }
 

@@ -1,12 +1,44 @@
 /* status.c: a service's state as JSON for the status API. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
+#include <time.h>
 
 #include "ctrdef.h"
 #include "dockscaled.h"
 #include "lb.h"
 #include "service.h"
 #include "status_policy.h"
+
+/* Which signal made the replica ready and when (README.md "Readiness"); null while it
+ * has not been (or is starting again after a Docker restart). */
+static void
+add_ready(cJSON *o, const struct replica *r)
+{
+	const char *by = readiness_by_name(r->rd.by);
+	time_t sec = (time_t)(r->rd.at_unix_ms / 1000);
+	struct tm tm;
+	char at[40];
+	int n;
+
+	/* probes sent while it started: what fast probing cost for this replica */
+	cJSON_AddNumberToObject(o, "probes", (double)r->rd.probes);
+	if (by == NULL || r->state < REP_READY || gmtime_r(&sec, &tm) == NULL) {
+		cJSON_AddNullToObject(o, "ready_by");
+		cJSON_AddNullToObject(o, "ready_at");
+		cJSON_AddNullToObject(o, "ready_after_ms");
+		return;
+	}
+	n = snprintf(at, sizeof(at), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    (int)(r->rd.at_unix_ms % 1000));
+	cJSON_AddStringToObject(o, "ready_by", by);
+	if (n > 0 && (size_t)n < sizeof(at))
+		cJSON_AddStringToObject(o, "ready_at", at);
+	else
+		cJSON_AddNullToObject(o, "ready_at");
+	cJSON_AddNumberToObject(o, "ready_after_ms", (double)(r->ready_ms - r->born_ms));
+}
 
 static cJSON *
 replica_json(const struct replica *r)
@@ -22,6 +54,7 @@ replica_json(const struct replica *r)
 	    docker_health_name(r->health) : (r->state == REP_READY ? "healthy (probe)" :
 	    "unknown (probe)"));
 	cJSON_AddStringToObject(o, "address", r->addr);
+	add_ready(o, r);
 	/* Docker's on-failure restarts of this container (README.md "Restart policy") */
 	cJSON_AddNumberToObject(o, "restarts", r->restart_count);
 	/* A draining replica waits first for the balancer to run an upstream without it,
@@ -104,6 +137,7 @@ status_service(const struct svc *s, int64_t now)
 	if (c != NULL) {
 		cJSON_AddNumberToObject(o, "min_replicas", c->dp.min_replicas);
 		cJSON_AddNumberToObject(o, "max_replicas", c->dp.max_replicas);
+		cJSON_AddStringToObject(o, "readiness", readiness_mode_name(c->readiness));
 		cJSON_AddStringToObject(o, "image", c->image != NULL ? c->image :
 		    ctrdef_image(s->def) != NULL ? ctrdef_image(s->def) : "");
 		cJSON_AddNumberToObject(o, "cooldown_up_left_ms",

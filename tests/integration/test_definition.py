@@ -97,7 +97,10 @@ def every_key(res):
 
 
 def test_every_key_lands_in_docker_inspect(daemon_factory, svc, res):
-    d = daemon_factory(conf(svc, every_key(res), min_replicas=2)).start()
+    # readiness = health: joined on the healthcheck the keys define, so it is "healthy"
+    # below (README.md "Readiness").
+    d = daemon_factory(conf(svc, every_key(res) + ["readiness = health"],
+                            min_replicas=2)).start()
     s = wait_ready(d, svc, 2, timeout=60)
     net_a, net_b = res["nets"]
     for r in s["replicas"]:
@@ -230,8 +233,8 @@ def test_reload_rereads_env_files_and_keeps_the_old_config_on_a_broken_one(
 
 
 def test_healthcheck_durations_alone_tune_the_images_test(daemon_factory, svc):
-    d = daemon_factory(conf(svc, ["healthcheck_interval = 2s",
-                                  "healthcheck_retries = 5"])).start()
+    d = daemon_factory(conf(svc, ["healthcheck_interval = 2s", "healthcheck_retries = 5",
+                                  "readiness = health"])).start()
     s = wait_ready(d, svc, 1)
     hc = dk.inspect(s["replicas"][0]["id"])["Config"]["Healthcheck"]
     assert hc["Test"] == ["CMD", "/app", "--health"]  # the image's

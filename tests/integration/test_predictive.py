@@ -8,8 +8,12 @@ from test_scaling import Load
 
 
 def test_predictive_scales_up_and_shows_its_forecast(daemon_factory, svc):
+    # readiness = health: joined on the image's 1 s HEALTHCHECK, so create to serving
+    # takes over a second (the HTTP probe of auto would beat the 1 s floor: README.md
+    # "Readiness").
     d = daemon_factory(service_conf(svc, metric="docker_cpu", policy="predictive", target=40,
                                     cpus="0.5", min_replicas=1, max_replicas=2,
+                                    readiness="health",
                                     scale_up_cooldown="1s", scale_down_for="2s",
                                     scale_down_cooldown="1s")).start()
     s = wait_ready(d, svc, 1)

@@ -1,0 +1,21 @@
+build-merge/obj/api_events.o: src/api_events.c include/api_ops.h \
+ include/http.h include/loop.h include/dockscaled.h include/config.h \
+ include/decide.h include/readiness.h include/regauth.h include/docker.h \
+ include/httpc.h include/events.h include/events_query.h include/log.h \
+ include/service.h include/compose.h include/rollout.h
+include/api_ops.h:
+include/http.h:
+include/loop.h:
+include/dockscaled.h:
+include/config.h:
+include/decide.h:
+include/readiness.h:
+include/regauth.h:
+include/docker.h:
+include/httpc.h:
+include/events.h:
+include/events_query.h:
+include/log.h:
+include/service.h:
+include/compose.h:
+include/rollout.h:

@@ -1,0 +1,2 @@
+build-merge/obj/ctl.o: src/ctl.c include/ctl.h
+include/ctl.h:

@@ -1,0 +1,2 @@
+build-merge/obj/ctl_http.o: src/ctl_http.c include/ctl.h
+include/ctl.h:

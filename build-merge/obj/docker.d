@@ -1,0 +1,13 @@
+build-merge/obj/docker.o: src/docker.c include/docker.h include/httpc.h \
+ include/loop.h include/docker_int.h include/docker.h \
+ include/dockerimage.h include/lines.h include/dockerjson_int.h \
+ include/log.h
+include/docker.h:
+include/httpc.h:
+include/loop.h:
+include/docker_int.h:
+include/docker.h:
+include/dockerimage.h:
+include/lines.h:
+include/dockerjson_int.h:
+include/log.h:

@@ -1,0 +1,14 @@
+build-merge/obj/dockercompose.o: src/dockercompose.c include/docker.h \
+ include/httpc.h include/loop.h include/docker_int.h include/docker.h \
+ include/dockerimage.h include/lines.h include/compose.h include/httpc.h \
+ include/log.h
+include/docker.h:
+include/httpc.h:
+include/loop.h:
+include/docker_int.h:
+include/docker.h:
+include/dockerimage.h:
+include/lines.h:
+include/compose.h:
+include/httpc.h:
+include/log.h:

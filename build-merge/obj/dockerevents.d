@@ -1,0 +1,11 @@
+build-merge/obj/dockerevents.o: src/dockerevents.c include/docker.h \
+ include/httpc.h include/loop.h include/docker_int.h include/docker.h \
+ include/dockerimage.h include/lines.h include/log.h
+include/docker.h:
+include/httpc.h:
+include/loop.h:
+include/docker_int.h:
+include/docker.h:
+include/dockerimage.h:
+include/lines.h:
+include/log.h:

@@ -1,0 +1,2 @@
+build-merge/obj/lines.o: src/lines.c include/lines.h
+include/lines.h:

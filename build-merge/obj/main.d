@@ -1,0 +1,15 @@
+build-merge/obj/main.o: src/main.c include/dockscaled.h include/config.h \
+ include/decide.h include/readiness.h include/regauth.h include/docker.h \
+ include/httpc.h include/loop.h include/events.h include/http.h \
+ include/log.h
+include/dockscaled.h:
+include/config.h:
+include/decide.h:
+include/readiness.h:
+include/regauth.h:
+include/docker.h:
+include/httpc.h:
+include/loop.h:
+include/events.h:
+include/http.h:
+include/log.h:

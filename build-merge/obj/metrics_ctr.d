@@ -1,0 +1,19 @@
+build-merge/obj/metrics_ctr.o: src/metrics_ctr.c include/buf.h \
+ include/dockscaled.h include/config.h include/decide.h \
+ include/readiness.h include/regauth.h include/docker.h include/httpc.h \
+ include/loop.h include/events.h include/http.h include/service.h \
+ include/compose.h include/rollout.h
+include/buf.h:
+include/dockscaled.h:
+include/config.h:
+include/decide.h:
+include/readiness.h:
+include/regauth.h:
+include/docker.h:
+include/httpc.h:
+include/loop.h:
+include/events.h:
+include/http.h:
+include/service.h:
+include/compose.h:
+include/rollout.h:

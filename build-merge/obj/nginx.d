@@ -1,0 +1,2 @@
+build-merge/obj/nginx.o: src/nginx.c include/nginx.h
+include/nginx.h:

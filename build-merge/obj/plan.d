@@ -1,0 +1,2 @@
+build-merge/obj/plan.o: src/plan.c include/plan.h
+include/plan.h:

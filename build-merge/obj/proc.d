@@ -1,0 +1,5 @@
+build-merge/obj/proc.o: src/proc.c include/proc.h include/loop.h \
+ include/log.h
+include/proc.h:
+include/loop.h:
+include/log.h:

@@ -1,0 +1,2 @@
+build-merge/obj/text.o: src/text.c include/text.h
+include/text.h:
