@@ -105,7 +105,7 @@ state_line(void *arg, char **f, size_t nf)
 	                              : snprintf(s->addr, sizeof(s->addr), "%s:%s", f[4], f[18]);
 	if (r < 0 || (size_t)r >= sizeof(s->addr))
 		return 0;
-	s->op_state = atoi(f[5]);
+	s->op_state = (int)strtol(f[5], NULL, 10);
 	s->admin = (unsigned)strtoul(f[6], NULL, 10);
 	s->cur_conns = -1;
 	c->n++;

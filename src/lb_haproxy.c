@@ -193,6 +193,8 @@ on_answer(void *arg, bool ok, const char *reply, size_t len);
 static void
 send_cmd(struct hap *h, const char *cmd)
 {
+	if (strncmp(cmd, "show ", 5) != 0)
+		log_debug("%s: haproxy: %s", h->service, cmd);
 	h->cmd = haproxy_cmd_start(h->l, h->run->socket, cmd, h->run->timeout_ms, on_answer, h);
 	if (h->cmd == NULL)
 		done(h, false, "out of memory");
