@@ -156,6 +156,7 @@ status_service(const struct svc *s, int64_t now)
 			cJSON_AddNullToObject(bal, "last_drain_ms");
 	}
 	cJSON_AddItemToObject(o, "definition", compose_source_status(s, now));
+	cJSON_AddItemToObject(o, "wake", wake_status(s));
 	reps = cJSON_AddArrayToObject(o, "replicas");
 	for (size_t i = 0; i < s->nreps && reps != NULL; i++)
 		if (s->reps[i]->state != REP_GONE)
