@@ -45,6 +45,28 @@ struct wake_conn {
 
 static void conn_free(struct wake_conn *c);
 
+/* "A.B.C.D:PORT" into sa: 0, or -1 (config_lb.c accepts IPv4 only; a replica's address
+ * is IPv4 here too). */
+static int
+parse_addr(const char *addr, struct sockaddr_in *sa)
+{
+	const char *colon = strrchr(addr, ':');
+	char host[INET_ADDRSTRLEN], *end;
+	unsigned long port;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (colon == NULL || (size_t)(colon - addr) >= sizeof(host))
+		return -1;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	port = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || port == 0 || port > 65535)
+		return -1;
+	sa->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
 static struct loop *
 lp(const struct svc *s)
 {
@@ -227,22 +249,13 @@ on_up(struct loop *l, struct loop_io *io, uint32_t events)
 static void
 forward(struct wake_conn *c, const struct replica *r)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	char host[64];
-	const char *colon = strrchr(r->addr, ':');
+	struct sockaddr_in sa;
 	int fd;
 
 	if (c->st == W_HELD)
 		c->s->wk.held--;
 	c->st = W_UPSTREAM;
-	if (colon == NULL || (size_t)(colon - r->addr) >= sizeof(host)) {
-		reply(c, 502, "Bad Gateway", "the replica's address is not IPv4", false);
-		return;
-	}
-	memcpy(host, r->addr, (size_t)(colon - r->addr));
-	host[colon - r->addr] = '\0';
-	sa.sin_port = htons((uint16_t)atoi(colon + 1));
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
+	if (parse_addr(r->addr, &sa) == -1 ||
 	    (c->out = wake_http_close(c->in, c->hdr_len, c->total, &c->outlen)) == NULL) {
 		reply(c, 502, "Bad Gateway", "cannot relay to the replica", false);
 		return;
@@ -469,8 +482,13 @@ wake_init(struct svc *s)
 void
 wake_fini(struct svc *s)
 {
-	while (s->wk.conns != NULL)
-		conn_free(s->wk.conns);
+	struct wake_conn *c = s->wk.conns, *next;
+
+	s->wk.conns = NULL; /* conn_free unlinks from it: nothing left to unlink */
+	for (; c != NULL; c = next) {
+		next = c->next;
+		conn_free(c);
+	}
 	loop_timer_stop(lp(s), &s->wk.tick);
 	stop_listening(s);
 }
@@ -480,22 +498,14 @@ wake_conf(struct svc *s)
 {
 	struct wake *w = &s->wk;
 	const char *want = s->conf != NULL ? s->conf->wake_listen : "";
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	char host[32];
-	const char *colon;
+	struct sockaddr_in sa;
 	int one = 1, fd;
 
 	if (want == NULL || strcmp(want, w->addr) == 0)
 		return;
 	stop_listening(s);
-	if (want[0] == '\0' || (colon = strrchr(want, ':')) == NULL ||
-	    (size_t)(colon - want) >= sizeof(host))
+	if (want[0] == '\0' || parse_addr(want, &sa) == -1)
 		return;
-	memcpy(host, want, (size_t)(colon - want));
-	host[colon - want] = '\0';
-	sa.sin_port = htons((uint16_t)atoi(colon + 1));
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		return; /* config_lb.c accepts IPv4 only */
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 || listen(fd, 128) == -1) {
@@ -541,11 +551,13 @@ wake_metrics(struct buf *b, struct svc *const *svcs, size_t n)
 	buf_printf(b, "# HELP dockscale_wake_rejected_total Requests answered 503 at the wake "
 	    "listener (queue full or wake_timeout).\n"
 	    "# TYPE dockscale_wake_rejected_total counter\n");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r = svcs[i]->wk.rejected + svcs[i]->wk.timeouts;
+
 		if (svcs[i]->wk.fd >= 0)
 			buf_printf(b, "dockscale_wake_rejected_total{service=\"%s\"} %llu\n",
-			    svcs[i]->name,
-			    (unsigned long long)(svcs[i]->wk.rejected + svcs[i]->wk.timeouts));
+			    svcs[i]->name, (unsigned long long)r);
+	}
 }
 
 cJSON *

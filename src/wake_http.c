@@ -91,8 +91,8 @@ wake_http_parse(const char *buf, size_t len, size_t *hdr_len, size_t *total)
 char *
 wake_http_close(const char *req, size_t hdr_len, size_t total, size_t *outlen)
 {
-	static const char close_hdr[] = "Connection: close\r\n";
-	char *out = malloc(total + sizeof(close_hdr));
+	static const char close_hdr[19] = "Connection: close\r\n"; /* no NUL: bytes */
+	char *out = malloc(total + sizeof(close_hdr) + 1);
 	const char *p = req, *end = req + hdr_len - 2; /* before the final CRLF */
 	size_t o = 0;
 
@@ -109,10 +109,10 @@ wake_http_close(const char *req, size_t hdr_len, size_t total, size_t *outlen)
 		}
 		p += ll;
 	}
-	memcpy(out + o, close_hdr, sizeof(close_hdr) - 1);
-	o += sizeof(close_hdr) - 1;
-	memcpy(out + o, "\r\n", 2);
-	o += 2;
+	memcpy(out + o, close_hdr, sizeof(close_hdr));
+	o += sizeof(close_hdr);
+	out[o++] = '\r';
+	out[o++] = '\n';
 	memcpy(out + o, req + hdr_len, total - hdr_len);
 	o += total - hdr_len;
 	*outlen = o;

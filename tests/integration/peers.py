@@ -177,8 +177,13 @@ class HAProxy:
         with open(self.conf, "w") as f:
             f.write(f"""global
     stats socket {self.socket} mode 600 level admin
+    log stdout format raw local0
 defaults
     mode http
+    # only failed requests are logged (stdout.log): what a test or benchmark reports
+    log global
+    option httplog
+    option dontlog-normal
     timeout connect 2s
     timeout client 30s
     timeout server 30s
@@ -228,6 +233,11 @@ backend {backend}
     def stop(self):
         stop_process(self.proc)
         self.logf.close()
+
+    def failed_requests(self):
+        """HAProxy's log lines of requests that failed (option dontlog-normal)."""
+        with open(os.path.join(self.dir, "stdout.log"), errors="replace") as f:
+            return [line for line in f if '"' in line and " fe " in line]
 
     def cleanup(self):
         import shutil
