@@ -308,11 +308,15 @@ on_tick(struct loop *l, struct loop_timer *t)
 			waiting |= c->st == W_UPSTREAM;
 			continue;
 		}
+		if (now - c->arrived_ms >= limit && c->st == W_READ) {
+			reply(c, 408, "Request Timeout", "request not received within wake_timeout",
+			    false);
+			continue;
+		}
 		if (now - c->arrived_ms >= limit) {
-			w->timeouts += c->st == W_HELD;
-			reply(c, 503, "Service Unavailable", c->st == W_HELD ?
-			    "no replica became ready within wake_timeout" : "request not received "
-			    "within wake_timeout", true);
+			w->timeouts++;
+			reply(c, 503, "Service Unavailable",
+			    "no replica became ready within wake_timeout", true);
 			continue;
 		}
 		waiting = true;

@@ -36,6 +36,9 @@ from rollout import describe as errs, start_load
 CYCLES = int(os.environ.get("BENCH_HAPROXY_CYCLES", "5"))
 WAKES = int(os.environ.get("BENCH_WAKES", "3"))
 SCRIPT = "haproxy.py"
+# Its own name family: its start-up cleanup removes only what an interrupted run of this
+# benchmark left (another benchmark run beside it on a shared engine keeps its containers).
+PREFIX = "haproxy-"
 
 
 def finish(load):
@@ -63,7 +66,7 @@ def hap_cycles(d, svc, hap, n):
 
 
 def run_haproxy(tmp, keepalive, post, n):
-    svc = service_name("hap")
+    svc = service_name(PREFIX + "cycles")
     hap = HAProxy(tmp, f"be_{svc}")
     d = load = None
     try:
@@ -118,7 +121,7 @@ def burst(url, n):
 
 def run_wake(tmp):
     """(first-request-to-answer seconds per wake, codes of a 50-request burst at zero)."""
-    svc = service_name("wake")
+    svc = service_name(PREFIX + "wake")
     hap = HAProxy(tmp, f"be_{svc}")
     wake = f"127.0.0.1:{free_port()}"
     d = None
@@ -153,7 +156,7 @@ def run_wake(tmp):
 
 def docker_start_healthy():
     """The baseline of a wake: create + start + healthy of the same image, no daemon."""
-    svc = service_name("base")
+    svc = service_name(PREFIX + "base")
     try:
         t0 = time.monotonic()
         cid = create_container(f"{svc}-1", svc)
@@ -167,7 +170,7 @@ def docker_start_healthy():
 def main():
     on_sigterm()
     tmp = tempfile.mkdtemp(prefix="bench-haproxy-")
-    remove_bench_containers()
+    remove_bench_containers("bench-" + PREFIX)
     ka = run_haproxy(tmp, True, False, CYCLES)
     print(f"haproxy keep-alive: {ka}", flush=True)
     ng = run_nginx(tmp, CYCLES)
