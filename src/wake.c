@@ -255,6 +255,8 @@ forward(struct wake_conn *c, const struct replica *r)
 	if (c->st == W_HELD)
 		c->s->wk.held--;
 	c->st = W_UPSTREAM;
+	/* nothing more is read from the client (only a hang-up is seen) until the answer */
+	(void)loop_io_modify(lp(c->s), &c->io, 0);
 	if (parse_addr(r->addr, &sa) == -1 ||
 	    (c->out = wake_http_close(c->in, c->hdr_len, c->total, &c->outlen)) == NULL) {
 		reply(c, 502, "Bad Gateway", "cannot relay to the replica", false);
