@@ -25,7 +25,11 @@
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
-enum wstate { W_READ, W_HELD, W_UPSTREAM, W_REPLY };
+/* W_LINGER: our error went out before the request was read whole; the rest is read and
+ * dropped for a moment, so closing with unread bytes (a reset) cannot destroy the answer
+ * before the client read it. */
+enum wstate { W_READ, W_HELD, W_UPSTREAM, W_REPLY, W_LINGER };
+#define LINGER_MS 2000
 
 struct wake_conn {
 	struct wake_conn *next;
@@ -40,6 +44,8 @@ struct wake_conn {
 	char *resp;                /* to the client: the replica's answer, or ours */
 	size_t resplen, respcap, respoff;
 	int64_t arrived_ms;        /* loop clock */
+	bool linger;               /* the request was not read whole: W_LINGER after the reply */
+	int64_t linger_until;
 	bool woke;                 /* held during a wake: its answer ends the wake's latency */
 };
 
@@ -124,6 +130,13 @@ flush_reply(struct wake_conn *c)
 		c->respoff += (size_t)w;
 	}
 	shutdown(c->io.fd, SHUT_WR);
+	if (c->linger && loop_io_modify(lp(c->s), &c->io, EPOLLIN) == 0) {
+		c->st = W_LINGER;
+		c->linger_until = loop_now(lp(c->s)) + LINGER_MS;
+		if (!loop_timer_armed(&c->s->wk.tick))
+			loop_timer_start(lp(c->s), &c->s->wk.tick, TICK_MS);
+		return;
+	}
 	conn_free(c);
 }
 
@@ -137,6 +150,7 @@ reply(struct wake_conn *c, int code, const char *reason, const char *why, bool r
 
 	if (c->st == W_HELD)
 		c->s->wk.held--;
+	c->linger = c->st == W_READ;
 	c->st = W_REPLY;
 	if (c->up.active)
 		loop_io_stop(lp(c->s), &c->up);
@@ -306,6 +320,10 @@ on_tick(struct loop *l, struct loop_timer *t)
 
 	for (; c != NULL; c = next) {
 		next = c->next;
+		if (c->st == W_LINGER && now >= c->linger_until) {
+			conn_free(c);
+			continue;
+		}
 		if (c->st != W_HELD && c->st != W_READ) {
 			waiting |= c->st == W_UPSTREAM;
 			continue;
@@ -367,6 +385,16 @@ on_client(struct loop *l, struct loop_io *io, uint32_t events)
 	(void)l;
 	if (c->st == W_REPLY) {
 		flush_reply(c);
+		return;
+	}
+	if (c->st == W_LINGER) {
+		char drop[16384];
+		ssize_t n;
+
+		while ((n = read(io->fd, drop, sizeof(drop))) > 0)
+			;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+			conn_free(c);
 		return;
 	}
 	if (c->st != W_READ) {

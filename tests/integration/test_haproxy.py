@@ -176,3 +176,14 @@ def test_drain_waits_for_a_long_request(daemon_factory, svc, hap):
     assert time.monotonic() - done_at < 15
     m = d.get("/metrics")[1]
     assert f'dockscale_balancer_drain_seconds_last{{service="{svc}"}}' in m
+
+
+def test_balancer_none_counts_healthy_replicas(daemon_factory, svc):
+    d = daemon_factory(service_conf(svc, balancer="none", upstream_file="/nonexistent/x.conf",
+                                    min_replicas=2)).start()
+    wait_ready(d, svc, 2)
+    b = wait_for(lambda: (st := d.get(f"/api/v1/services/{svc}")[1]["balancer"])["serving"] == 2
+                 and st, timeout=10, what="two serving")
+    assert b["kind"] == "none" and b["in_sync"]
+    m = d.get("/metrics")[1]
+    assert f'dockscale_balancer_info{{service="{svc}",kind="none"}} 1' in m

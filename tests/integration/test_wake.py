@@ -111,6 +111,8 @@ def test_queue_overflow_and_timeout_answer_503_with_retry_after(daemon_factory, 
     r = requests.post(url, data=b"x", timeout=10)  # beyond wake_queue = 1
     assert r.status_code == 503 and r.headers["Retry-After"] == "5"
     assert "wake_queue" in r.json()["error"]
+    r = requests.post(url, data=b"x" * (1024 * 1024 + 1), timeout=10)  # a body over 1 MiB
+    assert r.status_code == 413 and "1 MiB" in r.json()["error"]
     t.join()
     done, r1 = first[0]
     assert r1.status_code == 503 and r1.headers["Retry-After"] == "5"
