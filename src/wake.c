@@ -12,7 +12,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-
 #include "dockscaled.h"
 #include "events.h"
 #include "log.h"
