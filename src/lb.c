@@ -11,16 +11,18 @@ struct lb {
 	void *impl;
 };
 
+/* indexed by enum balancer_kind */
+static const struct lb_ops *const kinds[] = {
+	[BALANCER_NGINX] = &lb_nginx_ops,
+	[BALANCER_HAPROXY] = &lb_haproxy_ops,
+	[BALANCER_NONE] = &lb_none_ops,
+};
+
 struct lb *
 lb_new(struct loop *l, const struct config *cfg, const char *service, lb_cb cb, void *arg)
 {
 	struct lb *b = calloc(1, sizeof(*b));
 
-	static const struct lb_ops *const kinds[] = {
-		[BALANCER_NGINX] = &lb_nginx_ops,
-		[BALANCER_HAPROXY] = &lb_haproxy_ops,
-		[BALANCER_NONE] = &lb_none_ops,
-	};
 	const struct svc_conf *sc = NULL;
 
 	for (size_t i = 0; i < cfg->nsvcs && sc == NULL; i++)
@@ -86,6 +88,12 @@ bool
 lb_every_pass(const struct lb *b)
 {
 	return b != NULL && b->ops->every_pass;
+}
+
+const char *
+lb_kind_name(enum balancer_kind k)
+{
+	return kinds[k]->kind;
 }
 
 const char *

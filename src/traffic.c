@@ -118,11 +118,9 @@ void
 traffic_pass(struct svc *s)
 {
 	struct traffic *tr = &s->tr;
-	static const char *const kinds[] = { "nginx", "haproxy", "none" };
-
 	/* A reload that changed `balancer`: the new kind takes over once the old is idle. */
 	if (s->conf != NULL && tr->lb != NULL && !lb_busy(tr->lb) &&
-	    strcmp(lb_kind(tr->lb), kinds[s->conf->balancer]) != 0) {
+	    strcmp(lb_kind(tr->lb), lb_kind_name(s->conf->balancer)) != 0) {
 		traffic_fini(s);
 		if (traffic_init(s) == -1)
 			return;

@@ -107,6 +107,9 @@ def test_scale_cycles_under_keepalive_load_without_error(daemon_factory, svc, ha
     m = d.get("/metrics")[1]
     assert f'dockscale_balancer_info{{service="{svc}",kind="haproxy"}} 1' in m
     assert f'dockscale_upstream_servers{{service="{svc}"}} 1' in m
+    # each membership change is a log line and an event (EV_BALANCER)
+    assert f"haproxy backend {hap.backend}: added {svc}-2" in d.log()
+    assert f"removed {svc}-3" in d.log()
 
 
 def test_restart_is_resynced_and_foreign_servers_left_alone(daemon_factory, svc, hap):

@@ -47,6 +47,7 @@ def check_woken(d, svc, results):
                           m).group(1))
     assert 0 < lat < 60
     assert s["wake"]["wakes_total"] == 1 and s["wake"]["held"] == 0
+    assert "a request at zero: starting a replica" in d.log()  # an event (EV_WAKE)
     return s
 
 
