@@ -23,6 +23,8 @@ enum wake_parse {
 	WAKE_HEADERS_LARGE, /* 431 */
 };
 enum wake_parse wake_http_parse(const char *buf, size_t len, size_t *hdr_len, size_t *total);
+/* The headers (hdr_len bytes) ask for "Expect: 100-continue". */
+bool wake_http_expects_continue(const char *req, size_t hdr_len);
 /* The request with its Connection, Keep-Alive and Proxy-Connection headers replaced by
  * "Connection: close": the replica closes after its answer, which ends the relay. Malloc'd
  * (*outlen bytes) or NULL. */

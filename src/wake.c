@@ -42,6 +42,7 @@ struct wake_conn {
 	size_t resplen, respcap, respoff;
 	int64_t arrived_ms;        /* loop clock */
 	bool linger;               /* the request was not read whole: W_LINGER after the reply */
+	bool continued;            /* "100 Continue" sent */
 	int64_t linger_until;
 	bool woke;                 /* held during a wake: its answer ends the wake's latency */
 };
@@ -427,6 +428,15 @@ on_client(struct loop *l, struct loop_io *io, uint32_t events)
 		p = wake_http_parse(c->in, c->inlen, &c->hdr_len, &c->total);
 		switch (p) {
 		case WAKE_MORE:
+			/* a client waiting for "100 Continue" sends its body only after it (or
+			 * after its own timeout, a second for curl) */
+			if (c->hdr_len > 0 && !c->continued &&
+			    wake_http_expects_continue(c->in, c->hdr_len)) {
+				static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+				c->continued = true;
+				(void)send(io->fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL);
+			}
 			continue;
 		case WAKE_COMPLETE:
 			on_request(c);

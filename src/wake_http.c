@@ -88,6 +88,25 @@ wake_http_parse(const char *buf, size_t len, size_t *hdr_len, size_t *total)
 	return len >= *total ? WAKE_COMPLETE : WAKE_MORE;
 }
 
+bool
+wake_http_expects_continue(const char *req, size_t hdr_len)
+{
+	const char *p = memchr(req, '\n', hdr_len), *end = req + hdr_len;
+
+	while (p != NULL && ++p < end) {
+		const char *nl = memchr(p, '\r', (size_t)(end - p));
+		size_t ll = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p), vl;
+
+		if (is_header(p, ll, "Expect")) {
+			const char *v = value_of(p, ll, &vl);
+
+			return vl == 12 && strncasecmp(v, "100-continue", 12) == 0;
+		}
+		p = memchr(p, '\n', (size_t)(end - p));
+	}
+	return false;
+}
+
 char *
 wake_http_close(const char *req, size_t hdr_len, size_t total, size_t *outlen)
 {

@@ -1,6 +1,7 @@
 """Waking from zero: requests at zero are held, a replica started, and each held request
 answered by it (README.md, "Waking from zero")."""
 import re
+import subprocess
 import threading
 import time
 
@@ -69,6 +70,12 @@ def test_wake_from_zero_through_nginx(daemon_factory, svc, tmp_path):
         wait_for(lambda: f"server {addr};" in nginx.upstream(), timeout=10,
                  what="the replica replaces the wake listener")
         assert wake not in nginx.upstream()
+        # Awake, the listener relays at once; curl's POST of 2 KB asks for "100 Continue"
+        # and would wait a second for it.
+        out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}",
+                              "--data-binary", "x" * 2048, f"http://{wake}/"],
+                             capture_output=True, text=True, timeout=30).stdout.split()
+        assert out[0] == "200" and float(out[1]) < 0.9, out
     finally:
         nginx.stop()
 

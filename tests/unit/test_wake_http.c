@@ -82,6 +82,21 @@ test_close(void **state)
 	free(out);
 }
 
+static void
+test_expect_continue(void **state)
+{
+	static const char yes[] = "POST / HTTP/1.1\r\nHost: x\r\nexpect: 100-Continue\r\n"
+	                          "Content-Length: 5\r\n\r\n";
+	static const char no[] = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n";
+	size_t h, t;
+
+	(void)state;
+	assert_int_equal(wake_http_parse(yes, strlen(yes), &h, &t), WAKE_MORE);
+	assert_true(wake_http_expects_continue(yes, h));
+	assert_int_equal(wake_http_parse(no, strlen(no), &h, &t), WAKE_MORE);
+	assert_false(wake_http_expects_continue(no, h));
+}
+
 int
 main(void)
 {
@@ -89,6 +104,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_headers_too_large),
 		cmocka_unit_test(test_close),
+		cmocka_unit_test(test_expect_continue),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
