@@ -145,13 +145,12 @@ def test_drain_waits_for_a_long_request(daemon_factory, svc, hap):
     s = wait_ready(d, svc, 2)
     wait_for(lambda: len(enabled(hap, svc)) == 2, timeout=10, what="two servers")
     leaving = f"{svc}-2"  # scale-down takes the newest
-    results = []
+    leaving_id = next(r["id"] for r in s["replicas"] if r["name"] == leaving)
+    results = {}  # the answering replica's id -> (status, end time)
 
     def long_request():
-        t = time.monotonic()
-        r = requests.get(hap.url + "/work?ms=2000", timeout=60)
-        results.append((r.status_code, time.monotonic()))
-        return t
+        r = requests.get(hap.url + "/work?ms=3000", timeout=60)
+        results[r.text.strip()] = (r.status_code, time.monotonic())
 
     # Round robin: two requests at once reach both replicas.
     ts = [threading.Thread(target=long_request) for _ in range(2)]
@@ -162,17 +161,18 @@ def test_drain_waits_for_a_long_request(daemon_factory, svc, hap):
                             if l.startswith(f"{hap.backend}/{leaving} ")],
              timeout=5, what="a request in flight on the leaving replica")
     assert d.post(f"/api/v1/services/{svc}/scale", body={"replicas": 1})[0] == 200
+    assert leaving_id[:12] not in results, "its request ended before the scale-down"
     # It drains: no new request, but it keeps running until its request ended.
-    wait_for(lambda: hap.servers().get(leaving, (0, 0))[1] & 0x18, timeout=10,
-             what="drain state")
-    leaving_id = next(r["id"] for r in s["replicas"] if r["name"] == leaving)
-    while len(results) < 2:
+    deadline = time.monotonic() + 60
+    while leaving_id[:12] not in results:
         assert dk.inspect(leaving_id)["State"]["Running"], "stopped during its request"
+        assert time.monotonic() < deadline, "its request never ended"
         time.sleep(0.05)
-    done_at = max(t for _, t in results)
+    code, done_at = results[leaving_id[:12]]
+    assert code == 200
     for t in ts:
         t.join()
-    assert [c for c, _ in results] == [200, 200]
+    assert [c for c, _ in results.values()] == [200, 200]
     wait_for(lambda: leaving not in hap.servers(), timeout=10, what="server deleted")
     wait_for(lambda: len(dk.containers(svc)) == 1, timeout=20, what="container removed")
     # Observed, not assumed: it went well before the 45 s drain ran out.
