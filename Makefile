@@ -89,8 +89,9 @@ $(BUILD)/obj/gen_statuspage.o: $(BUILD)/gen/statuspage.c | $(BUILD)/obj
 
 # ---- unit tests: tests/unit/test_X.c links src/X.c plus TEST_X_EXTRA --------------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
-TEST_config_EXTRA := units config_keys config_check regauth json config_ctr config_ready readiness config_ctr_proc config_envfile ctrdef ctrdef_host log text
-TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_check config_ready readiness regauth json units ctrdef ctrdef_host log text
+TEST_config_EXTRA := units config_keys config_lb config_check regauth json config_ctr config_ready readiness config_ctr_proc config_envfile ctrdef ctrdef_host log text
+TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_lb config_check config_ready readiness regauth json units ctrdef ctrdef_host log text
+TEST_config_lb_EXTRA := config units config_keys config_check config_ready readiness regauth json config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host log text
 TEST_decide_EXTRA := predict
 TEST_plan_EXTRA   :=
 TEST_ctl_EXTRA    := ctl_print ctl_conf ctl_http
@@ -102,7 +103,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := dockerstats json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerctr dockerimage dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := events pause history replica probe readiness pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx upstream upstream_file proc nginx buf units \
+TEST_service_EXTRA := events pause history replica probe readiness pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_status upstream upstream_file proc nginx buf units \
 	prom docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
@@ -142,7 +143,7 @@ FUZZ_scale   := json text
 FUZZ_prom    := prom httpc loop log json text
 FUZZ_dockerjson := dockerjson dockerstats json text
 FUZZ_lines   := lines dockerjson dockerstats json text
-FUZZ_config  := config config_keys config_check config_ctr config_ready readiness config_ctr_proc config_envfile ctrdef ctrdef_host regauth json log text units
+FUZZ_config  := config config_keys config_lb config_check config_ctr config_ready readiness config_ctr_proc config_envfile ctrdef ctrdef_host regauth json log text units
 FUZZ_units   := units
 FUZZ_compose := compose json text
 FUZZ_pull    := dockerimage regauth docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text

@@ -30,6 +30,8 @@ enum metric_kind {
 	METRIC_KINDS = 3,
 };
 #define METRIC_BIT(k) (1u << (k))
+/* [service] balancer (README.md, "Choosing a balancer"). */
+enum balancer_kind { BALANCER_NGINX = 0, BALANCER_HAPROXY = 1, BALANCER_NONE = 2 };
 /* [service] pull (README.md, "Images from a registry"). */
 enum pull_policy { PULL_MISSING = 0, PULL_ALWAYS = 1, PULL_NEVER = 2 };
 
@@ -108,6 +110,13 @@ struct svc_conf {
 	struct ctr_conf ctr;      /* the rest of the container definition (config_ctr.c) */
 	enum pull_policy pull;
 	enum readiness_mode readiness; /* when a replica joins (README.md "Readiness") */
+	/* the balancer and waking from zero (config_lb.c; README.md, "Choosing a balancer",
+	 * "Waking from zero") */
+	enum balancer_kind balancer;
+	char *haproxy_backend;    /* "" = none (required with balancer = haproxy) */
+	char *wake_listen;        /* IPv4:PORT; "" = no waking from zero */
+	int wake_queue;           /* requests held at most while waking */
+	int64_t wake_timeout_ms;  /* a held request waits at most this long */
 };
 
 struct config {
@@ -135,6 +144,9 @@ struct config {
 	struct strv nginx_reload;
 	int64_t nginx_timeout_ms; /* per command; a hung nginx is killed after it */
 	char *nginx_pid_file;     /* the master's pid file: confirms a reload landed; "" off */
+	/* [haproxy] (config_lb.c) */
+	char *haproxy_socket;     /* its stats socket with level admin */
+	int64_t haproxy_timeout_ms; /* one runtime API command */
 	/* [service NAME] ... */
 	struct svc_conf *svcs;
 	size_t nsvcs;

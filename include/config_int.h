@@ -12,12 +12,15 @@
 #define KEYS_MAX 96 /* keys in the largest section: sizes pstate.seen */
 #define CTR_KEYS_MAX 40 /* config_ctr.c's keys, after svc_keys in [service] */
 #define READY_KEYS_MAX 4 /* config_ready.c's keys, after CTR_KEYS_MAX more */
+#define LB_KEYS_MAX 8 /* config_lb.c's [service] keys, after config_ctr.c's */
 #define CTR_USER_MAX 256 /* each part of `user` */
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The order of SEC_DAEMON..SEC_SERVICE indexes config.c's section names and
  * config_keys.c's key tables. */
-enum section { SEC_NONE, SEC_DAEMON, SEC_DOCKER, SEC_PROM, SEC_NGINX, SEC_SERVICE, SEC_BAD };
+enum section {
+	SEC_NONE, SEC_DAEMON, SEC_DOCKER, SEC_PROM, SEC_NGINX, SEC_HAPROXY, SEC_SERVICE, SEC_BAD
+};
 
 /* clang-format off */
 enum ktype {
@@ -29,6 +32,8 @@ enum ktype {
 	K_SECOPT, K_ULIMIT, K_EXTRAHOST, K_DNS, K_NAME, K_KV, K_SIGNAL, K_RESTART,
 	K_HEALTHCHECK, K_NETLIST, K_SIZE, K_SYSCTL, K_DOMAIN, K_WORD, K_GROUP,
 	K_READINESS, /* config_ready.c's (config_ready_set_value) */
+	/* config_lb.c's values (config_lb_set_value) */
+	K_BALANCER, K_HABACKEND, K_WAKELISTEN,
 };
 
 #define F_OPEN_LO 1u  /* the lower bound is exclusive */
@@ -61,7 +66,7 @@ struct pstate {
 	bool have_prev; /* inih has a key an indented line would continue */
 	bool cont;      /* the current line is such a continuation */
 	enum section sec;
-	int global_line[4];      /* first line of each global section */
+	int global_line[5];      /* first line of each global section */
 	int seen[KEYS_MAX];      /* per key of this section: first line, negative if bad */
 	int listen_line;         /* of [daemon] listen, for the check that needs the token */
 	struct svc_conf *cur;    /* the [service] being read */
@@ -129,6 +134,17 @@ int config_ctr_find_name(const char *const *names, size_t n, const char *s, bool
 /* The index of the entry of sv that starts with key (keylen bytes) then sep, or -1. */
 int config_ctr_find_key(const struct strv *sv, const char *key, size_t keylen, char sep);
 
+/* config_lb.c: [haproxy] and the balancer and wake keys of [service] (after config_ctr.c's
+ * keys in pstate.seen). */
+const struct keydef *config_lb_keys(enum section sec, size_t *n);
+/* The [service] key called name in config_lb.c's table and its index there, or NULL. */
+const struct keydef *config_lb_key_find(const char *name, int *idx);
+bool config_lb_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
+/* Checks across the balancer keys of a finished [service] (on its header line). */
+void config_lb_check(struct pstate *ps, const struct svc_conf *s);
+/* Checks across services: each wake_listen once, and not the API's. */
+void config_lb_check_services(struct pstate *ps, const struct config *cfg);
+
 /* config_ctr_proc.c: the values about the replica's process. */
 bool config_ctr_user_ok(const char *v);
 bool config_ctr_caps(struct pstate *ps, const char *k, struct strv *sv, const char *v);
@@ -143,6 +159,7 @@ bool config_ctr_env_file(struct pstate *ps, const struct keydef *kd, struct strv
 
 /* config_ready.c: the readiness keys of [service] (README.md "Readiness"); key j is
  * pstate.seen[NKEYS(svc_keys) + CTR_KEYS_MAX + j]. */
+const struct keydef *config_ready_keys(size_t *n);
 const struct keydef *config_ready_key_find(const char *name, int *idx);
 /* config_set_value for K_READINESS. */
 bool config_ready_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);

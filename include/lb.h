@@ -9,6 +9,8 @@
 #include "config.h"
 #include "loop.h"
 
+struct events;
+
 /* One member of a service's pool. A draining member gets no new requests once the
  * balancer runs the generation that says so (nginx: it is left out of the upstream;
  * a runtime API balancer would set it to drain), and may be stopped after that. */
@@ -27,6 +29,10 @@ struct lb_stats {
 	uint64_t failed;   /* changes it refused to apply (nginx: reloads that failed) */
 	uint64_t rejected; /* changes refused before applying (nginx: test_command said no) */
 	size_t serving;    /* members taking requests after the last successful sync */
+	/* runtime API balancers (HAProxy) */
+	size_t servers;        /* servers in the backend, the user's own included */
+	uint64_t changes;      /* syncs that added or removed a server */
+	int64_t last_drain_ms; /* the last drain: drain state to deletion; -1 none yet */
 };
 
 /* One balancer kind. A new kind is one file defining its ops, plus a line in lb.c. */
@@ -44,15 +50,30 @@ struct lb_ops {
 	    const struct lb_member *m, size_t n);
 	bool (*busy)(const void *impl);
 	void (*stats)(const void *impl, struct lb_stats *out);
+	/* The balancer observes the drain itself (a sync with a draining member reports
+	 * only once its connections ended): the caller stops the replica at once. */
+	bool drains;
+	/* Sync at every pass, not only on a change: the balancer can lose its members
+	 * behind the daemon's back (an HAProxy reload drops dynamic servers). */
+	bool every_pass;
+	/* Optional: where the kind records notable steps (EV_BALANCER). */
+	void (*set_events)(void *impl, struct events *ev);
 };
 
 extern const struct lb_ops lb_nginx_ops;
+extern const struct lb_ops lb_haproxy_ops;
+extern const struct lb_ops lb_none_ops;
 
 struct lb;
 
-/* The balancer the configuration names for the service (today: nginx). */
+/* The balancer the service's `balancer` key names. */
 struct lb *lb_new(struct loop *l, const struct config *cfg, const char *service, lb_cb cb,
     void *arg);
+void lb_set_events(struct lb *b, struct events *ev);
+bool lb_drains(const struct lb *b);
+bool lb_every_pass(const struct lb *b);
+/* The kind a `balancer` value makes ("nginx", "haproxy", "none"). */
+const char *lb_kind_name(enum balancer_kind k);
 void lb_free(struct lb *b);
 uint64_t lb_sync(struct lb *b, const struct config *cfg, const struct svc_conf *sc,
     const struct lb_member *m, size_t n);

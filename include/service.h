@@ -11,6 +11,7 @@
 #include "docker.h"
 #include "loop.h"
 #include "rollout.h"
+#include "wake.h"
 
 struct dsd;
 struct prom_query;
@@ -239,6 +240,7 @@ struct svc {
 	struct traffic tr;             /* its balancer membership (traffic.c) */
 	struct rollout ro;             /* its rolling update (rollout.c) */
 	struct pull pl;                /* its image pulls (pull.c) */
+	struct wake wk;                /* its wake listener (wake.c) */
 	char last_start_error[256];    /* why the last start failed (replica.c) */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts */
 	size_t nfp;

@@ -14,7 +14,8 @@
 #include "config_int.h"
 
 /* clang-format off */
-static const char *const global_names[] = { "daemon", "docker", "prometheus", "nginx" };
+static const char *const global_names[] = { "daemon", "docker", "prometheus", "nginx",
+                                            "haproxy" };
 /* clang-format on */
 
 void
@@ -131,6 +132,8 @@ svc_free(struct svc_conf *s)
 	strv_free(&s->down_alerts);
 	free(s->compose_project);
 	free(s->compose_service);
+	free(s->haproxy_backend);
+	free(s->wake_listen);
 	config_ctr_free(&s->ctr);
 	memset(s, 0, sizeof(*s));
 }
@@ -182,7 +185,12 @@ svc_init(struct svc_conf *s, const char *name, int line)
 	s->query = strdup("");
 	s->upstream_file = strdup("/etc/nginx/conf.d/backend.conf");
 	s->upstream_name = strdup("backend");
-	return s->network && s->health_path && s->query && s->upstream_file && s->upstream_name
+	s->haproxy_backend = strdup("");
+	s->wake_listen = strdup("");
+	s->wake_queue = 100;
+	s->wake_timeout_ms = 60000;
+	return s->network && s->health_path && s->query && s->upstream_file && s->upstream_name &&
+	               s->haproxy_backend && s->wake_listen
 	           ? 0
 	           : -1;
 }
@@ -279,7 +287,8 @@ on_section(struct pstate *ps, char *start)
 	}
 	config_perr(
 	    ps, ps->line,
-	    "unknown section [%s] (expected daemon, docker, prometheus, nginx or service NAME)",
+	    "unknown section [%s] (expected daemon, docker, prometheus, nginx, haproxy or service "
+	    "NAME)",
 	    in);
 }
 
@@ -366,9 +375,11 @@ config_defaults(struct config *c, const char *path)
 	c->prom_timeout_ms = 5000;
 	c->nginx_timeout_ms = 10000;
 	c->nginx_pid_file = strdup("/run/nginx.pid");
+	c->haproxy_socket = strdup("/run/haproxy/admin.sock");
+	c->haproxy_timeout_ms = 2000;
 	if (!c->path || !c->listen || !c->token_file || !c->lock_file || !c->docker_socket ||
 	    !c->registry_auth_file ||
-	    !c->prom_url || !c->nginx_pid_file || config_split_argv("nginx -t", &c->nginx_test) < 0 ||
+	    !c->prom_url || !c->nginx_pid_file || !c->haproxy_socket || config_split_argv("nginx -t", &c->nginx_test) < 0 ||
 	    config_split_argv("nginx -s reload", &c->nginx_reload) < 0)
 		return -1;
 	return 0;
@@ -475,6 +486,7 @@ config_free(struct config *cfg)
 	strv_free(&cfg->nginx_test);
 	strv_free(&cfg->nginx_reload);
 	free(cfg->nginx_pid_file);
+	free(cfg->haproxy_socket);
 	for (size_t i = 0; i < cfg->nsvcs; i++)
 		svc_free(&cfg->svcs[i]);
 	free(cfg->svcs);

@@ -145,6 +145,7 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 				    "scale_down_alerts",
 				    s->name, s->up_alerts.v[i]);
 	config_ctr_check(ps, s);
+	config_lb_check(ps, s);
 }
 
 /* Separate from config_check_service: it needs every service, so it runs at the end. */
@@ -164,6 +165,7 @@ config_check_services(struct pstate *ps, struct config *cfg)
 			ps->line = line;
 		}
 	}
+	config_lb_check_services(ps, cfg);
 	for (size_t i = 0; i < cfg->nsvcs; i++) {
 		const struct svc_conf *s = &cfg->svcs[i];
 		for (size_t j = 0; j < i; j++) {

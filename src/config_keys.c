@@ -105,7 +105,8 @@ static const struct keydef svc_keys[] = {
 	KEY("pull", K_PULL, S(pull), 0, 0, 0),
 };
 
-_Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX <= KEYS_MAX, "KEYS_MAX too small");
+_Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX <= KEYS_MAX,
+    "KEYS_MAX too small");
 /* A service name is a Docker label value and, with "-N", a container name. */
 _Static_assert(sizeof(((struct docker_ctr *)0)->service) > CONFIG_NAME_MAX,
                "service name bound does not fit the container list");
@@ -119,7 +120,7 @@ static const struct {
 } sections[] = {
 	{ daemon_keys, NKEYS(daemon_keys) }, { docker_keys, NKEYS(docker_keys) },
 	{ prom_keys, NKEYS(prom_keys) },     { nginx_keys, NKEYS(nginx_keys) },
-	{ svc_keys, NKEYS(svc_keys) },
+	{ NULL, 0 } /* [haproxy]: config_lb.c */, { svc_keys, NKEYS(svc_keys) },
 };
 _Static_assert(NKEYS(sections) == SEC_SERVICE - SEC_DAEMON + 1, "a section lacks keys");
 
@@ -563,8 +564,10 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			return bad(ps, "%s: '%s' must match [A-Za-z0-9_.-]+", k, v);
 		return set_str(ps, p, v);
 	default:
-		return kd->type == K_READINESS ? config_ready_set_value(ps, kd, p, v)
-		                               : config_ctr_set_value(ps, kd, p, v);
+		if (kd->type == K_READINESS)
+			return config_ready_set_value(ps, kd, p, v);
+		return kd->type >= K_BALANCER ? config_lb_set_value(ps, kd, p, v)
+		                              : config_ctr_set_value(ps, kd, p, v);
 	}
 }
 
@@ -580,6 +583,8 @@ key_index(const struct keydef *tab, size_t n, const char *name)
 const struct keydef *
 config_keys(enum section sec, size_t *n)
 {
+	if (sec == SEC_HAPROXY)
+		return config_lb_keys(sec, n);
 	*n = sections[sec - SEC_DAEMON].n;
 	return sections[sec - SEC_DAEMON].keys;
 }
@@ -587,18 +592,21 @@ config_keys(enum section sec, size_t *n)
 const struct keydef *
 config_key_find(enum section sec, const char *name, int *idx)
 {
-	const struct keydef *tab = sections[sec - SEC_DAEMON].keys, *kd;
-	size_t n = sections[sec - SEC_DAEMON].n;
+	size_t n;
+	const struct keydef *tab = config_keys(sec, &n), *kd;
 
 	*idx = key_index(tab, n, name);
 	if (*idx >= 0)
 		return &tab[*idx];
-	/* config_ctr.c's keys, then config_ready.c's, follow svc_keys in pstate.seen. */
+	/* config_ctr.c's keys, then config_ready.c's, then config_lb.c's follow svc_keys in
+	 * pstate.seen, each in its own slots. */
 	if (sec != SEC_SERVICE)
 		return NULL;
 	if ((kd = config_ctr_key_find(name, idx)) != NULL)
 		*idx += (int)n;
 	else if ((kd = config_ready_key_find(name, idx)) != NULL)
 		*idx += (int)n + CTR_KEYS_MAX;
+	else if ((kd = config_lb_key_find(name, idx)) != NULL)
+		*idx += (int)n + CTR_KEYS_MAX + READY_KEYS_MAX;
 	return kd;
 }

@@ -6,7 +6,7 @@
 #include "config_int.h"
 
 static const char *const section_names[] = { "daemon", "docker", "prometheus", "nginx",
-	"service" }; /* indexed by enum section - SEC_DAEMON */
+	"haproxy", "service" }; /* indexed by enum section - SEC_DAEMON */
 _Static_assert(NKEYS(section_names) == SEC_SERVICE - SEC_DAEMON + 1,
                "a section has no name here: add it (and its key tables below)");
 
@@ -28,5 +28,9 @@ config_list_keys(FILE *f)
 		print_table(f, section_names[s - SEC_DAEMON], kd, n);
 	}
 	kd = config_ctr_keys(&n);
+	print_table(f, "service", kd, n);
+	kd = config_ready_keys(&n);
+	print_table(f, "service", kd, n);
+	kd = config_lb_keys(SEC_SERVICE, &n);
 	print_table(f, "service", kd, n);
 }

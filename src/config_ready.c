@@ -19,6 +19,13 @@ _Static_assert(sizeof(ready_keys) / sizeof(ready_keys[0]) <= READY_KEYS_MAX,
     "READY_KEYS_MAX too small");
 
 const struct keydef *
+config_ready_keys(size_t *n)
+{
+	*n = NKEYS(ready_keys);
+	return ready_keys;
+}
+
+const struct keydef *
 config_ready_key_find(const char *name, int *idx)
 {
 	for (size_t i = 0; i < NKEYS(ready_keys); i++) {

@@ -11,17 +11,28 @@ struct lb {
 	void *impl;
 };
 
+/* indexed by enum balancer_kind */
+static const struct lb_ops *const kinds[] = {
+	[BALANCER_NGINX] = &lb_nginx_ops,
+	[BALANCER_HAPROXY] = &lb_haproxy_ops,
+	[BALANCER_NONE] = &lb_none_ops,
+};
+
 struct lb *
 lb_new(struct loop *l, const struct config *cfg, const char *service, lb_cb cb, void *arg)
 {
 	struct lb *b = calloc(1, sizeof(*b));
 
-	(void)cfg; /* one kind today; the key that chooses it arrives with the second */
+	const struct svc_conf *sc = NULL;
+
+	for (size_t i = 0; i < cfg->nsvcs && sc == NULL; i++)
+		if (strcmp(cfg->svcs[i].name, service) == 0)
+			sc = &cfg->svcs[i];
 	if (b == NULL) {
 		log_err("service %s: balancer: out of memory", service);
 		return NULL;
 	}
-	b->ops = &lb_nginx_ops;
+	b->ops = kinds[sc != NULL ? sc->balancer : BALANCER_NGINX];
 	if ((b->impl = b->ops->create(l, service, cb, arg)) == NULL) {
 		free(b);
 		return NULL;
@@ -55,8 +66,34 @@ void
 lb_stats(const struct lb *b, struct lb_stats *out)
 {
 	memset(out, 0, sizeof(*out));
+	out->last_drain_ms = -1;
 	if (b != NULL)
 		b->ops->stats(b->impl, out);
+}
+
+void
+lb_set_events(struct lb *b, struct events *ev)
+{
+	if (b != NULL && b->ops->set_events != NULL)
+		b->ops->set_events(b->impl, ev);
+}
+
+bool
+lb_drains(const struct lb *b)
+{
+	return b != NULL && b->ops->drains;
+}
+
+bool
+lb_every_pass(const struct lb *b)
+{
+	return b != NULL && b->ops->every_pass;
+}
+
+const char *
+lb_kind_name(enum balancer_kind k)
+{
+	return kinds[k]->kind;
 }
 
 const char *

@@ -37,6 +37,49 @@ render_webhooks(struct buf *b, const struct dsd *d)
 		    (unsigned long long)d->stats.alerts[k]);
 }
 
+/* Every balancer kind (README.md, "Choosing a balancer"). */
+static void
+render_balancer(struct buf *b, const struct dsd *d)
+{
+	static const char *const help[][2] = {
+		{ "balancer_info", "gauge" }, { "balancer_servers", "gauge" },
+		{ "balancer_syncs_total", "counter" }, { "balancer_changes_total", "counter" },
+		{ "balancer_drain_seconds_last", "gauge" },
+	};
+	static const char *const text[] = {
+		"The service's balancer kind (label kind).",
+		"Servers in the balancer's backend, the user's own included (HAProxy).",
+		"Balancer syncs that succeeded.",
+		"Balancer syncs that added or removed a server (HAProxy).",
+		"The last drain: drain state to deletion, observed (HAProxy).",
+	};
+
+	for (size_t k = 0; k < sizeof(help) / sizeof(help[0]); k++) {
+		buf_printf(b, "# HELP dockscale_%s %s\n# TYPE dockscale_%s %s\n", help[k][0], text[k],
+		    help[k][0], help[k][1]);
+		for (size_t i = 0; i < d->nsvcs; i++) {
+			const struct svc *s = d->svcs[i];
+			struct lb_stats st;
+
+			if (s->tr.lb == NULL)
+				continue;
+			lb_stats(s->tr.lb, &st);
+			if (k == 0)
+				buf_printf(b, "dockscale_balancer_info{service=\"%s\",kind=\"%s\"} 1\n",
+				    s->name, lb_kind(s->tr.lb));
+			else if (k == 1)
+				buf_printf(b, "dockscale_balancer_servers{service=\"%s\"} %zu\n", s->name,
+				    st.servers);
+			else if (k == 2 || k == 3)
+				buf_printf(b, "dockscale_%s{service=\"%s\"} %llu\n", help[k][0], s->name,
+				    (unsigned long long)(k == 2 ? st.applied : st.changes));
+			else if (st.last_drain_ms >= 0)
+				buf_printf(b, "dockscale_balancer_drain_seconds_last{service=\"%s\"} "
+				    "%.3f\n", s->name, (double)st.last_drain_ms / 1000.0);
+		}
+	}
+}
+
 static void
 render_nginx(struct buf *b, const struct dsd *d)
 {
@@ -68,6 +111,8 @@ render_nginx(struct buf *b, const struct dsd *d)
 	for (size_t i = 0; i < d->nsvcs; i++)
 		buf_printf(b, "dockscale_balancer_sync_failures_total{service=\"%s\"} %llu\n",
 		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->tr.failures);
+	render_balancer(b, d);
+	wake_metrics(b, d->svcs, d->nsvcs);
 	/* test_failed: test_command rejected the file, which was restored. */
 	buf_printf(b, "# HELP dockscale_nginx_reloads_total nginx reloads by result.\n"
 	    "# TYPE dockscale_nginx_reloads_total counter\n"

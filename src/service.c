@@ -37,6 +37,7 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 		free(s);
 		return NULL;
 	}
+	wake_init(s);
 	compose_source_apply(s);
 	pull_conf(s);
 	rollout_define(s);
@@ -52,6 +53,7 @@ svc_free(struct svc *s)
 	compose_source_fini(s);
 	pull_fini(s);
 	metric_fini(s);
+	wake_fini(s);
 	traffic_fini(s);
 	cJSON_Delete(s->def);
 	for (size_t i = 0; i < s->nreps; i++)
@@ -86,6 +88,7 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 	s->taken = NULL;
 	s->ntaken = 0;
 	traffic_changed(s); /* upstream_file or upstream_name may have changed */
+	wake_conf(s);
 	svc_kick(s);
 }
 

@@ -178,6 +178,8 @@ status_service(const struct svc *s, int64_t now)
 		add_ms(react, "to_healthy", s->react_ready_us);
 		add_ms(react, "to_serving", s->react_serving_us);
 	}
+	struct lb_stats lst;
+
 	bal = cJSON_AddObjectToObject(o, "balancer");
 	if (bal != NULL) {
 		cJSON_AddStringToObject(bal, "kind", lb_kind(s->tr.lb));
@@ -185,8 +187,19 @@ status_service(const struct svc *s, int64_t now)
 		cJSON_AddNumberToObject(bal, "sync_failures_total", (double)s->tr.failures);
 		cJSON_AddNumberToObject(bal, "retry_in_ms", s->tr.failing && s->tr.retry_at > now ?
 		    (double)(s->tr.retry_at - now) : 0.0);
+		lb_stats(s->tr.lb, &lst);
+		/* README.md, "Choosing a balancer" */
+		cJSON_AddNumberToObject(bal, "serving", (double)lst.serving);
+		cJSON_AddNumberToObject(bal, "servers", (double)lst.servers);
+		cJSON_AddNumberToObject(bal, "syncs_total", (double)lst.applied);
+		cJSON_AddNumberToObject(bal, "changes_total", (double)lst.changes);
+		if (lst.last_drain_ms >= 0)
+			cJSON_AddNumberToObject(bal, "last_drain_ms", (double)lst.last_drain_ms);
+		else
+			cJSON_AddNullToObject(bal, "last_drain_ms");
 	}
 	cJSON_AddItemToObject(o, "definition", compose_source_status(s, now));
+	cJSON_AddItemToObject(o, "wake", wake_status(s));
 	reps = cJSON_AddArrayToObject(o, "replicas");
 	for (size_t i = 0; i < s->nreps && reps != NULL; i++)
 		if (s->reps[i]->state != REP_GONE)

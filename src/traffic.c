@@ -1,5 +1,6 @@
 /* traffic.c: a service's balancer membership: healthy replicas in, draining ones out. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "dockscaled.h"
 #include "lb.h"
@@ -81,7 +82,7 @@ on_synced(void *arg, uint64_t gen, bool ok)
 		if (r->state == REP_DRAINING && r->drain_gen != 0 && r->drain_gen <= gen &&
 		    !loop_timer_armed(&r->timer))
 			loop_timer_start(&s->d->loop, &r->timer,
-			    s->conf != NULL ? s->conf->drain_ms : 0);
+			    s->conf != NULL && !lb_drains(tr->lb) ? s->conf->drain_ms : 0);
 	}
 }
 
@@ -100,6 +101,7 @@ traffic_init(struct svc *s)
 {
 	loop_timer_init(&s->tr.retry, on_retry, s);
 	s->tr.lb = lb_new(&s->d->loop, &s->d->cfg, s->name, on_synced, s);
+	lb_set_events(s->tr.lb, &s->d->events);
 	return s->tr.lb != NULL ? 0 : -1;
 }
 
@@ -122,9 +124,18 @@ void
 traffic_pass(struct svc *s)
 {
 	struct traffic *tr = &s->tr;
-
+	/* A reload that changed `balancer`: the new kind takes over once the old is idle. */
+	if (s->conf != NULL && tr->lb != NULL && !lb_busy(tr->lb) &&
+	    strcmp(lb_kind(tr->lb), lb_kind_name(s->conf->balancer)) != 0) {
+		traffic_fini(s);
+		if (traffic_init(s) == -1)
+			return;
+		tr->changed = true;
+	}
+	/* A runtime API balancer is converged at every pass (lb.h, every_pass). */
 	if (tr->changed || (tr->failing && !lb_busy(tr->lb) &&
-	    loop_now(&s->d->loop) >= tr->retry_at))
+	    loop_now(&s->d->loop) >= tr->retry_at) ||
+	    (!tr->failing && lb_every_pass(tr->lb) && !lb_busy(tr->lb)))
 		traffic_sync(s);
 }
 

@@ -2,7 +2,7 @@ build-merge/obj/api.o: src/api.c include/api_ops.h include/http.h \
  include/loop.h include/dockscaled.h include/config.h include/decide.h \
  include/readiness.h include/regauth.h include/docker.h include/httpc.h \
  include/events.h include/json.h include/reqcheck.h include/service.h \
- include/compose.h include/rollout.h include/text.h
+ include/compose.h include/rollout.h include/wake.h include/text.h
 include/api_ops.h:
 include/http.h:
 include/loop.h:
@@ -19,4 +19,5 @@ include/reqcheck.h:
 include/service.h:
 include/compose.h:
 include/rollout.h:
+include/wake.h:
 include/text.h:

@@ -2,7 +2,7 @@ build-merge/obj/api_events.o: src/api_events.c include/api_ops.h \
  include/http.h include/loop.h include/dockscaled.h include/config.h \
  include/decide.h include/readiness.h include/regauth.h include/docker.h \
  include/httpc.h include/events.h include/events_query.h include/log.h \
- include/service.h include/compose.h include/rollout.h
+ include/service.h include/compose.h include/rollout.h include/wake.h
 include/api_ops.h:
 include/http.h:
 include/loop.h:
@@ -19,3 +19,4 @@ include/log.h:
 include/service.h:
 include/compose.h:
 include/rollout.h:
+include/wake.h:

@@ -2,7 +2,7 @@ build-merge/obj/metrics.o: src/metrics.c include/buf.h \
  include/dockscaled.h include/config.h include/decide.h \
  include/readiness.h include/regauth.h include/docker.h include/httpc.h \
  include/loop.h include/events.h include/http.h include/service.h \
- include/compose.h include/rollout.h include/lb.h
+ include/compose.h include/rollout.h include/wake.h include/lb.h
 include/buf.h:
 include/dockscaled.h:
 include/config.h:
@@ -17,4 +17,5 @@ include/http.h:
 include/service.h:
 include/compose.h:
 include/rollout.h:
+include/wake.h:
 include/lb.h:

@@ -2,7 +2,7 @@ build-merge/obj/metrics_ctr.o: src/metrics_ctr.c include/buf.h \
  include/dockscaled.h include/config.h include/decide.h \
  include/readiness.h include/regauth.h include/docker.h include/httpc.h \
  include/loop.h include/events.h include/http.h include/service.h \
- include/compose.h include/rollout.h
+ include/compose.h include/rollout.h include/wake.h
 include/buf.h:
 include/dockscaled.h:
 include/config.h:
@@ -17,3 +17,4 @@ include/http.h:
 include/service.h:
 include/compose.h:
 include/rollout.h:
+include/wake.h:

@@ -2,7 +2,7 @@ build-merge/obj/replica_restart.o: src/replica_restart.c \
  include/dockscaled.h include/config.h include/decide.h \
  include/readiness.h include/regauth.h include/docker.h include/httpc.h \
  include/loop.h include/events.h include/http.h include/log.h \
- include/service.h include/compose.h include/rollout.h
+ include/service.h include/compose.h include/rollout.h include/wake.h
 include/dockscaled.h:
 include/config.h:
 include/decide.h:
@@ -17,3 +17,4 @@ include/log.h:
 include/service.h:
 include/compose.h:
 include/rollout.h:
+include/wake.h:

@@ -2,7 +2,7 @@ build-merge/obj/scale.o: src/scale.c include/dockscaled.h \
  include/config.h include/decide.h include/readiness.h include/regauth.h \
  include/docker.h include/httpc.h include/loop.h include/events.h \
  include/http.h include/log.h include/predict.h include/service.h \
- include/compose.h include/rollout.h
+ include/compose.h include/rollout.h include/wake.h
 include/dockscaled.h:
 include/config.h:
 include/decide.h:
@@ -18,3 +18,4 @@ include/predict.h:
 include/service.h:
 include/compose.h:
 include/rollout.h:
+include/wake.h:

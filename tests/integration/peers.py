@@ -157,3 +157,88 @@ http {{
     def stop(self):
         stop_process(self.proc)
         self.logf.close()
+
+
+class HAProxy:
+    """An HAProxy of the test's own in the foreground (-db): a frontend on its own port, one
+    empty backend with a dynamic algorithm, and an admin socket (README.md, "Choosing a
+    balancer"). stop() + start() is a restart with the same configuration."""
+
+    def __init__(self, tmp, backend):
+        import tempfile
+        self.port = free_port()
+        self.backend = backend
+        self.dir = os.path.join(tmp, f"haproxy-{self.port}")
+        os.makedirs(self.dir)
+        # sun_path holds 107 bytes: pytest's tmp paths can be longer
+        self.sockdir = tempfile.mkdtemp(prefix="hap-")
+        self.socket = os.path.join(self.sockdir, "admin.sock")
+        self.conf = os.path.join(self.dir, "haproxy.cfg")
+        with open(self.conf, "w") as f:
+            f.write(f"""global
+    stats socket {self.socket} mode 600 level admin
+    log stdout format raw local0
+defaults
+    mode http
+    # only failed requests are logged (stdout.log): what a test or benchmark reports
+    log global
+    option httplog
+    option dontlog-normal
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+frontend fe
+    bind 127.0.0.1:{self.port}
+    default_backend {backend}
+backend {backend}
+    balance roundrobin
+""")
+        self.start()
+
+    def start(self):
+        self.logf = open(os.path.join(self.dir, "stdout.log"), "ab")
+        self.proc = subprocess.Popen(["haproxy", "-db", "-f", self.conf], stdout=self.logf,
+                                     stderr=subprocess.STDOUT)
+        wait_for(lambda: self.cmd("show info").startswith("Name: HAProxy"), timeout=10,
+                 what="haproxy admin socket")
+
+    def cmd(self, line):
+        """One runtime API command; its whole answer."""
+        import socket
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(5)
+            s.connect(self.socket)
+            s.sendall(line.encode() + b"\n")
+            out = b""
+            while chunk := s.recv(65536):
+                out += chunk
+        return out.decode()
+
+    def servers(self):
+        """{name: (addr, admin_state)} of the backend."""
+        out = {}
+        for line in self.cmd(f"show servers state {self.backend}").splitlines()[1:]:
+            f = line.split()
+            if len(f) > 18 and not line.startswith("#"):
+                out[f[3]] = (f"{f[4]}:{f[18]}", int(f[6]))
+        return out
+
+    def section(self, timeout="2s"):
+        return f"[haproxy]\nsocket = {self.socket}\ntimeout = {timeout}\n"
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        stop_process(self.proc)
+        self.logf.close()
+
+    def failed_requests(self):
+        """HAProxy's log lines of requests that failed (option dontlog-normal)."""
+        with open(os.path.join(self.dir, "stdout.log"), errors="replace") as f:
+            return [line for line in f if '"' in line and " fe " in line]
+
+    def cleanup(self):
+        import shutil
+        shutil.rmtree(self.sockdir, ignore_errors=True)

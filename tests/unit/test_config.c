@@ -844,7 +844,7 @@ static const struct err_case err_cases[] = {
 	      { 4, "duplicate section [nginx]" },
 	      { 5, "reload_command: /no/such/nginx: No such file or directory" } } },
 	{ "unknown section", "[daemon]\n[deamon]\ninterval = 1s\nbogus = 1\n[daemon]\n",
-	    { { 2, "unknown section [deamon] (expected daemon, docker, prometheus, nginx or service NAME)" },
+	    { { 2, "unknown section [deamon] (expected daemon, docker, prometheus, nginx, haproxy or service NAME)" },
 	      { 5, "duplicate section [daemon] (first on line 1)" } } },
 	{ "unknown key", "[daemon]\nintervall = 5s\n" SVC "replicas = 3\n",
 	    { { 2, "unknown key 'intervall' in [daemon]" }, { 5, "unknown key 'replicas' in [service web]" } } },

@@ -1,0 +1,568 @@
+/* lb_haproxy.c: the HAProxy balancer: servers added and deleted through its runtime API. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "events.h"
+#include "haproxy.h"
+#include "lb.h"
+#include "log.h"
+#include "service.h"
+
+#define POLL_MS 200     /* `show servers conn` while a server drains */
+#define ROUNDS_MAX 4    /* read-plan-apply rounds of one sync (a name freed, then added) */
+#define CMD_MAX 512
+#define WAKE_SUFFIX "-wake"
+
+struct want {
+	char name[HAPROXY_NAME_MAX + 1]; /* the server: the replica's name, retiring mark cut */
+	char addr[HAPROXY_ADDR_MAX + 1];
+	bool draining;
+};
+
+/* One sync's settings and members, copied (lb.h: the caller's may be freed). */
+struct req {
+	uint64_t gen;
+	char socket[108];
+	char backend[128];
+	int64_t timeout_ms, drain_ms;
+	struct want *w;
+	size_t n;
+	size_t serving;          /* wanted servers that are replicas taking requests */
+};
+
+enum phase { PH_IDLE, PH_READ, PH_CMDS, PH_POLL, PH_REMOVE };
+
+struct hap {
+	struct loop *l;
+	char service[CONFIG_NAME_MAX + 1];
+	lb_cb cb;
+	void *arg;
+	struct events *ev;
+	uint64_t next_gen;
+	struct req *queued;      /* the latest request waiting for the running one */
+	struct req *run;         /* the sync running */
+	enum phase phase;
+	int round;
+	bool again;              /* a wanted name was held by a stale server: one more round */
+	bool changed;            /* this sync added or removed a server */
+	struct haproxy_cmd *cmd;
+	struct loop_timer timer; /* report from the loop; drain polls */
+	struct haproxy_server *srv; /* the backend as last read */
+	size_t nsrv;
+	char **cmds;             /* commands of this step, run in order */
+	size_t ncmds, icmd;
+	char drain[32][HAPROXY_NAME_MAX + 1]; /* servers draining in this sync */
+	size_t ndrain;
+	size_t left;             /* drained servers still holding connections */
+	size_t added, removed;   /* by this sync */
+	int64_t drain_start, drain_deadline;
+	bool forced;             /* the drain ran out: sessions shut down */
+	char summary[200];       /* what this sync changed, for the event */
+	bool failing;            /* the last sync failed: the next success is an event */
+	struct lb_stats st;
+};
+
+static void step(struct hap *h);
+
+static void
+req_free(struct req *r)
+{
+	if (r != NULL)
+		free(r->w);
+	free(r);
+}
+
+static void
+cmds_clear(struct hap *h)
+{
+	for (size_t i = 0; i < h->ncmds; i++)
+		free(h->cmds[i]);
+	free(h->cmds);
+	h->cmds = NULL;
+	h->ncmds = h->icmd = 0;
+}
+
+__attribute__((format(printf, 2, 3))) static int
+cmd_push(struct hap *h, const char *fmt, ...)
+{
+	char buf[CMD_MAX], **v;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (r < 0 || (size_t)r >= sizeof(buf))
+		return -1;
+	if ((v = realloc(h->cmds, (h->ncmds + 1) * sizeof(*v))) == NULL)
+		return -1;
+	h->cmds = v;
+	if ((v[h->ncmds] = strdup(buf)) == NULL)
+		return -1;
+	h->ncmds++;
+	return 0;
+}
+
+/* A server this daemon manages for the service: <service>-<digits> or <service>-wake.
+ * Every other server of the backend is the user's and is never touched. */
+static bool
+ours(const struct hap *h, const char *name)
+{
+	size_t n = strlen(h->service);
+
+	if (strncmp(name, h->service, n) != 0 || name[n] != '-')
+		return false;
+	if (strcmp(name + n, WAKE_SUFFIX) == 0)
+		return true;
+	return name[n + 1] != '\0' && strspn(name + n + 1, "0123456789") == strlen(name + n + 1);
+}
+
+static const struct haproxy_server *
+find_srv(const struct hap *h, const char *name)
+{
+	for (size_t i = 0; i < h->nsrv; i++)
+		if (strcmp(h->srv[i].name, name) == 0)
+			return &h->srv[i];
+	return NULL;
+}
+
+static const struct want *
+find_want(const struct req *r, const char *name)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->w[i].name, name) == 0)
+			return &r->w[i];
+	return NULL;
+}
+
+static void
+note(struct hap *h, const char *verb, const char *name)
+{
+	size_t len = strlen(h->summary);
+
+	h->changed = true;
+	snprintf(h->summary + len, sizeof(h->summary) - len, "%s%s %s", len ? "; " : "", verb,
+	    name);
+}
+
+static void
+done(struct hap *h, bool ok, const char *why)
+{
+	struct req *r = h->run;
+	size_t serving = r->serving;
+
+	h->phase = PH_IDLE;
+	h->run = NULL;
+	cmds_clear(h);
+	if (ok) {
+		h->st.applied++;
+		h->st.serving = serving;
+		h->st.servers = h->nsrv + h->added - h->removed;
+		if (h->changed) {
+			h->st.changes++;
+			if (h->ev != NULL)
+				events_log(h->ev, LOG_NOTICE, EV_BALANCER, h->service,
+				    "haproxy backend %s: %s (%zu serving)", r->backend, h->summary,
+				    serving);
+		}
+		if (h->failing && h->ev != NULL)
+			events_log(h->ev, LOG_NOTICE, EV_BALANCER, h->service,
+			    "haproxy backend %s in sync again", r->backend);
+		h->failing = false;
+	} else {
+		h->st.failed++;
+		if (!h->failing && h->ev != NULL)
+			events_log(h->ev, LOG_ERR, EV_BALANCER, h->service,
+			    "haproxy backend %s: %s", r->backend, why);
+		else
+			log_err("%s: haproxy backend %s: %s", h->service, r->backend, why);
+		h->failing = true;
+	}
+	h->cb(h->arg, r->gen, ok);
+	req_free(r);
+	if (h->queued != NULL)
+		loop_timer_start(h->l, &h->timer, 0);
+}
+
+static void
+on_answer(void *arg, bool ok, const char *reply, size_t len);
+
+static void
+send_cmd(struct hap *h, const char *cmd)
+{
+	if (strncmp(cmd, "show ", 5) != 0)
+		log_debug("%s: haproxy: %s", h->service, cmd);
+	h->cmd = haproxy_cmd_start(h->l, h->run->socket, cmd, h->run->timeout_ms, on_answer, h);
+	if (h->cmd == NULL)
+		done(h, false, "out of memory");
+}
+
+/* Read the backend, then plan what brings it to the wanted set. */
+static int
+plan(struct hap *h)
+{
+	struct req *r = h->run;
+
+	h->again = false;
+	for (size_t i = 0; i < h->nsrv; i++) {
+		const struct haproxy_server *s = &h->srv[i];
+		const struct want *w;
+
+		if (!ours(h, s->name))
+			continue;
+		w = find_want(r, s->name);
+		if (w != NULL && !w->draining && strcmp(w->addr, s->addr) == 0) {
+			if ((s->admin & HAPROXY_ADMIN_MAINT) &&
+			    cmd_push(h, "enable server %s/%s", r->backend, s->name) == -1)
+				return -1;
+			if ((s->admin & HAPROXY_ADMIN_DRAIN) &&
+			    cmd_push(h, "set server %s/%s state ready", r->backend, s->name) == -1)
+				return -1;
+			continue;
+		}
+		/* not wanted, draining, or a stale server holding a wanted name */
+		if (w != NULL && !w->draining)
+			h->again = true;
+		if (h->ndrain < sizeof(h->drain) / sizeof(h->drain[0])) {
+			memcpy(h->drain[h->ndrain++], s->name, strlen(s->name) + 1);
+			if (!(s->admin & (HAPROXY_ADMIN_DRAIN | HAPROXY_ADMIN_MAINT)) &&
+			    cmd_push(h, "set server %s/%s state drain", r->backend, s->name) == -1)
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		const struct want *w = &r->w[i];
+
+		if (w->draining || find_srv(h, w->name) != NULL)
+			continue;
+		/* health checks stay off (README.md, "Choosing a balancer"): the daemon's
+		 * own health gate decides who is a member */
+		if (cmd_push(h, "add server %s/%s %s", r->backend, w->name, w->addr) == -1 ||
+		    cmd_push(h, "enable server %s/%s", r->backend, w->name) == -1)
+			return -1;
+		note(h, "added", w->name);
+		h->added++;
+	}
+	return 0;
+}
+
+static void
+start_poll(struct hap *h, int64_t ms)
+{
+	h->phase = PH_POLL;
+	loop_timer_start(h->l, &h->timer, ms);
+}
+
+static void
+drain_forget(struct hap *h, const char *name)
+{
+	for (size_t i = 0; i < h->ndrain; i++) {
+		if (strcmp(h->drain[i], name) == 0) {
+			memmove(h->drain[i], h->drain[h->ndrain - 1], sizeof(h->drain[i]));
+			h->ndrain--;
+			return;
+		}
+	}
+}
+
+/* The drained servers with no connection in use (or all, once the drain ran out):
+ * maint, then del. */
+static int
+plan_remove(struct hap *h)
+{
+	const struct req *r = h->run;
+	bool out = loop_now(h->l) >= h->drain_deadline;
+
+	h->left = 0;
+	for (size_t i = 0; i < h->ndrain; i++) {
+		const struct haproxy_server *s = find_srv(h, h->drain[i]);
+
+		if (s == NULL)
+			continue;
+		if (!out && s->cur_conns != 0) {
+			h->left++;
+			continue;
+		}
+		if (!(s->admin & HAPROXY_ADMIN_MAINT) &&
+		    cmd_push(h, "set server %s/%s state maint", r->backend, s->name) == -1)
+			return -1;
+		if (out && cmd_push(h, "shutdown sessions server %s/%s", r->backend, s->name) == -1)
+			return -1;
+		if (cmd_push(h, "del server %s/%s", r->backend, s->name) == -1)
+			return -1;
+	}
+	h->forced |= out;
+	return 0;
+}
+
+static void
+on_answer(void *arg, bool ok, const char *reply, size_t len)
+{
+	struct hap *h = arg;
+	struct req *r = h->run;
+	char why[200];
+
+	h->cmd = NULL;
+	if (!ok) {
+		snprintf(why, sizeof(why), "%s: %.*s", r->socket, (int)len, reply);
+		done(h, false, why);
+		return;
+	}
+	switch (h->phase) {
+	case PH_READ:
+		free(h->srv);
+		h->srv = NULL;
+		cmds_clear(h);
+		if (haproxy_parse_state(reply, len, r->backend, &h->srv, &h->nsrv, why,
+		        sizeof(why)) == -1) {
+			done(h, false, why);
+			return;
+		}
+		if (plan(h) == -1) {
+			done(h, false, "out of memory");
+			return;
+		}
+		if (h->ndrain > 0 && h->drain_start == 0) {
+			h->drain_start = loop_now(h->l);
+			h->drain_deadline = h->drain_start + r->drain_ms;
+		}
+		h->phase = PH_CMDS;
+		break;
+	case PH_CMDS:
+	case PH_REMOVE: {
+		const char *cmd = h->cmds[h->icmd - 1];
+
+		if (!haproxy_reply_ok(reply, len, why, sizeof(why))) {
+			/* a server still busy is waited for, until the drain runs out */
+			if (h->phase == PH_REMOVE && strncmp(cmd, "del server", 10) == 0 &&
+			    !h->forced) {
+				cmds_clear(h);
+				start_poll(h, POLL_MS);
+				return;
+			}
+			char msg[CMD_MAX + 256];
+			snprintf(msg, sizeof(msg), "`%s`: %s", cmd, why);
+			done(h, false, msg);
+			return;
+		}
+		if (strncmp(cmd, "del server", 10) == 0) {
+			note(h, "removed", strchr(cmd, '/') + 1);
+			drain_forget(h, strchr(cmd, '/') + 1);
+			h->removed++;
+			h->st.last_drain_ms = loop_now(h->l) - h->drain_start;
+		}
+		break;
+	}
+	case PH_POLL:
+		if (haproxy_parse_conn(reply, len, r->backend, h->srv, h->nsrv, why,
+		        sizeof(why)) == -1) {
+			done(h, false, why);
+			return;
+		}
+		cmds_clear(h);
+		if (plan_remove(h) == -1) {
+			done(h, false, "out of memory");
+			return;
+		}
+		if (h->ncmds == 0) {
+			loop_timer_start(h->l, &h->timer, POLL_MS);
+			return;
+		}
+		h->phase = PH_REMOVE;
+		break;
+	default:
+		return;
+	}
+	step(h);
+}
+
+/* Run the next command of this step, or move on to the next step. */
+static void
+step(struct hap *h)
+{
+	struct req *r = h->run;
+
+	if (h->phase == PH_READ) {
+		char cmd[CMD_MAX];
+
+		if (h->round == 0) {
+			h->changed = false;
+			h->summary[0] = '\0';
+			h->drain_start = 0;
+			h->forced = false;
+		}
+		h->ndrain = 0;
+		h->added = h->removed = 0;
+		h->round++;
+		snprintf(cmd, sizeof(cmd), "show servers state %s", r->backend);
+		send_cmd(h, cmd);
+		return;
+	}
+	if (h->icmd < h->ncmds) {
+		send_cmd(h, h->cmds[h->icmd++]);
+		return;
+	}
+	if ((h->phase == PH_CMDS && h->ndrain > 0) || (h->phase == PH_REMOVE && h->left > 0)) {
+		/* the drained servers still holding connections are polled again */
+		cmds_clear(h);
+		start_poll(h, h->phase == PH_CMDS ? 0 : POLL_MS);
+		return;
+	}
+	if (h->again && h->round < ROUNDS_MAX) {
+		h->phase = PH_READ;
+		step(h);
+		return;
+	}
+	done(h, true, NULL);
+}
+
+static void
+on_timer(struct loop *l, struct loop_timer *t)
+{
+	struct hap *h = t->arg;
+	char cmd[CMD_MAX];
+
+	(void)l;
+	if (h->phase == PH_POLL) {
+		snprintf(cmd, sizeof(cmd), "show servers conn %s", h->run->backend);
+		send_cmd(h, cmd);
+	} else if (h->phase == PH_IDLE && h->queued != NULL) {
+		h->run = h->queued;
+		h->queued = NULL;
+		h->phase = PH_READ;
+		h->round = 0;
+		step(h);
+	}
+}
+
+static void *
+hap_create(struct loop *l, const char *service, lb_cb cb, void *arg)
+{
+	struct hap *h = calloc(1, sizeof(*h));
+
+	if (h == NULL) {
+		log_err("service %s: balancer: out of memory", service);
+		return NULL;
+	}
+	h->l = l;
+	snprintf(h->service, sizeof(h->service), "%s", service);
+	h->cb = cb;
+	h->arg = arg;
+	h->st.last_drain_ms = -1;
+	loop_timer_init(&h->timer, on_timer, h);
+	return h;
+}
+
+static void
+hap_destroy(void *impl)
+{
+	struct hap *h = impl;
+
+	if (h == NULL)
+		return;
+	haproxy_cmd_cancel(h->cmd);
+	loop_timer_stop(h->l, &h->timer);
+	req_free(h->run);
+	req_free(h->queued);
+	cmds_clear(h);
+	free(h->srv);
+	free(h);
+}
+
+/* The server name of a member: its replica name without the retiring mark, so the
+ * server added as web-3 is the one drained once the replica is renamed. */
+static int
+server_name(const char *member, char *out, size_t len)
+{
+	const char *mark = strstr(member, REPLICA_RETIRING_MARK);
+	size_t n = mark != NULL ? (size_t)(mark - member) : strlen(member);
+
+	if (n >= len)
+		return -1;
+	memcpy(out, member, n);
+	out[n] = '\0';
+	return 0;
+}
+
+static uint64_t
+hap_sync(void *impl, const struct config *cfg, const struct svc_conf *sc,
+    const struct lb_member *m, size_t n)
+{
+	struct hap *h = impl;
+	struct req *r = calloc(1, sizeof(*r));
+	size_t serving = 0;
+
+	if (r == NULL || (r->w = calloc(n + 1, sizeof(*r->w))) == NULL)
+		goto oom;
+	snprintf(r->socket, sizeof(r->socket), "%s", cfg->haproxy_socket);
+	snprintf(r->backend, sizeof(r->backend), "%s", sc->haproxy_backend);
+	r->timeout_ms = cfg->haproxy_timeout_ms;
+	r->drain_ms = sc->drain_ms;
+	for (size_t i = 0; i < n; i++) {
+		struct want *w = &r->w[r->n];
+
+		if (server_name(m[i].name, w->name, sizeof(w->name)) == -1 ||
+		    snprintf(w->addr, sizeof(w->addr), "%s", m[i].addr) >= (int)sizeof(w->addr)) {
+			log_warning("%s: replica %s: name or address too long for HAProxy; left out",
+			    sc->name, m[i].name);
+			continue;
+		}
+		w->draining = m[i].draining;
+		serving += !w->draining;
+		r->serving += !w->draining;
+		r->n++;
+	}
+	/* README.md, "Waking from zero": with no replica serving, the daemon takes the
+	 * requests */
+	if (serving == 0 && sc->wake_listen != NULL && sc->wake_listen[0] != '\0') {
+		struct want *w = &r->w[r->n++];
+
+		snprintf(w->name, sizeof(w->name), "%s" WAKE_SUFFIX, sc->name);
+		snprintf(w->addr, sizeof(w->addr), "%s", sc->wake_listen);
+	}
+	r->gen = ++h->next_gen;
+	req_free(h->queued);
+	h->queued = r;
+	if (h->phase == PH_IDLE)
+		loop_timer_start(h->l, &h->timer, 0);
+	return r->gen;
+oom:
+	req_free(r);
+	log_err("service %s: balancer: out of memory", sc->name);
+	return 0;
+}
+
+static bool
+hap_busy(const void *impl)
+{
+	const struct hap *h = impl;
+
+	return h->phase != PH_IDLE || h->queued != NULL;
+}
+
+static void
+hap_stats(const void *impl, struct lb_stats *out)
+{
+	*out = ((const struct hap *)impl)->st;
+}
+
+static void
+hap_set_events(void *impl, struct events *ev)
+{
+	((struct hap *)impl)->ev = ev;
+}
+
+const struct lb_ops lb_haproxy_ops = {
+	.kind = "haproxy",
+	.create = hap_create,
+	.destroy = hap_destroy,
+	.sync = hap_sync,
+	.busy = hap_busy,
+	.stats = hap_stats,
+	.drains = true,
+	.every_pass = true,
+	.set_events = hap_set_events,
+};
