@@ -31,6 +31,9 @@ enum metric_kind {
 #define METRIC_BIT(k) (1u << (k))
 /* [service] pull (README.md, "Images from a registry"). */
 enum pull_policy { PULL_MISSING = 0, PULL_ALWAYS = 1, PULL_NEVER = 2 };
+/* [service] runtime (README.md, "Running on a Swarm cluster"). */
+enum svc_runtime { RUNTIME_CONTAINERS = 0, RUNTIME_SWARM = 1 };
+#define CONFIG_SWARM_SERVICE_MAX 63
 
 /* The container-definition keys of config_ctr.c (README.md "Configuration", "Coming
  * from docker-compose"). Zero/empty = unset: the image's or Docker's default. */
@@ -106,6 +109,8 @@ struct svc_conf {
 	char *compose_service;
 	struct ctr_conf ctr;      /* the rest of the container definition (config_ctr.c) */
 	enum pull_policy pull;
+	enum svc_runtime runtime; /* containers (replicas of our own) or swarm (swarm_config.c) */
+	char swarm_service[CONFIG_SWARM_SERVICE_MAX + 1]; /* "" = the section name */
 };
 
 struct config {

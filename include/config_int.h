@@ -11,6 +11,7 @@
 
 #define KEYS_MAX 96 /* keys in the largest section: sizes pstate.seen */
 #define CTR_KEYS_MAX 40 /* config_ctr.c's keys, after svc_keys in [service] */
+#define SWARM_KEYS_MAX 4 /* swarm_config.c's keys, after config_ctr.c's */
 #define CTR_USER_MAX 256 /* each part of `user` */
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -27,6 +28,8 @@ enum ktype {
 	K_VOLUME, K_TMPFS, K_LABEL, K_ENVFILE, K_USER, K_CTRPATH, K_HOSTNAME, K_CAPS,
 	K_SECOPT, K_ULIMIT, K_EXTRAHOST, K_DNS, K_NAME, K_KV, K_SIGNAL, K_RESTART,
 	K_HEALTHCHECK, K_NETLIST, K_SIZE, K_SYSCTL, K_DOMAIN, K_WORD, K_GROUP,
+	/* swarm_config.c's values (swarm_config_set_value) */
+	K_RUNTIME, K_SWARMSVC,
 };
 
 #define F_OPEN_LO 1u  /* the lower bound is exclusive */
@@ -111,6 +114,16 @@ bool config_ctr_set_value(struct pstate *ps, const struct keydef *kd, void *p, c
 /* Checks across the container keys of a finished [service], and that its create body
  * can be built (reported on its header line). */
 void config_ctr_check(struct pstate *ps, const struct svc_conf *s);
+/* swarm_config.c: runtime and swarm_service, after config_ctr.c's keys in pstate.seen. */
+
+/* The key called name in swarm_config.c's table and its index there, or NULL. */
+const struct keydef *swarm_config_key_find(const char *name, int *idx);
+/* config_set_value for K_RUNTIME and K_SWARMSVC. */
+bool swarm_config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
+/* runtime = swarm: the keys Swarm owns are errors on their own lines. True for a swarm
+ * service (its image is Swarm's, not required). */
+bool swarm_config_check(struct pstate *ps, const struct svc_conf *s);
+
 /* Free the fields of c. */
 void config_ctr_free(struct ctr_conf *c);
 /* Helpers of the config_ctr*.c files. Report on the current line; always false. */

@@ -431,7 +431,7 @@ config_ctr_set_value(struct pstate *ps, const struct keydef *kd, void *p, const 
 		*(int64_t *)p = b;
 		return true;
 	default:
-		return false;
+		return swarm_config_set_value(ps, kd, p, v);
 	}
 }
 
@@ -445,13 +445,18 @@ config_ctr_keys(size_t *n)
 const struct keydef *
 config_ctr_key_find(const char *name, int *idx)
 {
+	const struct keydef *kd;
+
 	for (size_t i = 0; i < NKEYS(ctr_keys); i++) {
 		if (strcmp(ctr_keys[i].name, name) == 0) {
 			*idx = (int)i;
 			return &ctr_keys[i];
 		}
 	}
-	return NULL;
+	/* swarm_config.c's keys follow, at a fixed offset in pstate.seen. */
+	if ((kd = swarm_config_key_find(name, idx)) != NULL)
+		*idx += CTR_KEYS_MAX;
+	return kd;
 }
 
 /* The container path of a volume (SRC:DST[:MODE]) or tmpfs (PATH[:OPTS]) entry. */

@@ -144,6 +144,8 @@ status_service(const struct svc *s, int64_t now)
 		    (double)(s->tr.retry_at - now) : 0.0);
 	}
 	cJSON_AddItemToObject(o, "definition", compose_source_status(s, now));
+	if (svc_swarm_on(s))
+		cJSON_AddItemToObject(o, "swarm", svc_swarm_status(s));
 	reps = cJSON_AddArrayToObject(o, "replicas");
 	for (size_t i = 0; i < s->nreps && reps != NULL; i++)
 		if (s->reps[i]->state != REP_GONE)
