@@ -9,10 +9,12 @@ Everything is removed again (engines, their containers' shims, mounts, namespace
 the bridge, the directories) on close(), at exit, and, for a crashed earlier run, on start.
 """
 import atexit
+import http.client
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -106,6 +108,17 @@ def _zombie(pid):
         return True
 
 
+class _UnixHTTP(http.client.HTTPConnection):
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.path)
+
+
 class Node:
     def __init__(self, i):
         self.i = i
@@ -122,16 +135,19 @@ class Node:
 
     def api(self, method, path, body=None, timeout=10):
         """(status, parsed body) of the Engine API over its socket."""
-        cmd = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", str(timeout),
-               "--unix-socket", self.sock, "-X", method, f"http://x/v1.41{path}"]
-        if body is not None:
-            cmd += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
-        r = sh(*cmd, check=False, timeout=timeout + 5)
-        text, _, code = r.stdout.rpartition("\n")
+        c = _UnixHTTP(self.sock, timeout)
         try:
-            return int(code), json.loads(text) if text else None
-        except ValueError:
-            return int(code or 0), text
+            data = None if body is None else json.dumps(body)
+            c.request(method, f"/v1.41{path}", body=data,
+                      headers={"Content-Type": "application/json"} if data else {})
+            r = c.getresponse()
+            text = r.read().decode(errors="replace")
+            try:
+                return r.status, json.loads(text) if text else None
+            except ValueError:
+                return r.status, text
+        finally:
+            c.close()
 
     def up(self):
         return self.proc is not None and self.proc.poll() is None and \
