@@ -51,7 +51,7 @@ SRCS     := $(wildcard src/*.c)
 OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 DEPS     := $(OBJS:.o=.d)
 
-.PHONY: all check unit integration asan lint deps install clean demo bench chaos test-image fuzz fuzz-long dockerd
+.PHONY: all check unit integration asan lint deps install clean demo bench chaos test-image fuzz fuzz-long dockerd swarm-test
 all: $(BUILD)/dockscaled
 
 $(BUILD)/dockscaled: $(OBJS)
@@ -147,6 +147,11 @@ fuzz-long: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 integration: $(BUILD)/dockscaled test-image
 	DOCKSCALED=$(abspath $(BUILD)/dockscaled) $(PYTEST) -q tests/integration
+
+# The Swarm tests alone (README.md "Running on a Swarm cluster"): private dockerd engines
+# in network namespaces, one manager and three; about 75 s. Needs root and iproute2.
+swarm-test: $(BUILD)/dockscaled test-image
+	DOCKSCALED=$(abspath $(BUILD)/dockscaled) $(PYTEST) -q tests/integration/test_swarm.py tests/integration/test_swarm_cluster.py
 
 # Benchmarks (SPEC §6): each against a baseline measured in the same run; the table goes
 # to stdout and build/bench.md. About 4-5 minutes on a 2-core machine. Needs jq and bc.
