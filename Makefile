@@ -81,7 +81,7 @@ TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerctr dockerimage dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_service_EXTRA := replica pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx upstream upstream_file proc nginx buf units \
 	prom docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker \
-	svc_swarm swarm swarm_leader swarmjson events
+	svc_swarm swarm swarm_leader swarm_tasks swarmjson events
 TEST_swarmjson_EXTRA := json text
 TEST_swarm_config_EXTRA := config config_keys config_check config_ctr config_ctr_proc config_envfile regauth json units ctrdef ctrdef_host log text
 TEST_webhook_EXTRA := json text

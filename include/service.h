@@ -169,6 +169,23 @@ struct svc_swarm {
 	int64_t update_start_us;   /* loop clock of the update's first read */
 };
 
+/* One task container of a Swarm service on this node, sampled like a replica (its
+ * struct replica first: metrics_ctr.c renders both alike). */
+struct swarm_sample {
+	struct replica r;          /* id, name, image, the stats sample */
+	struct swarm_local l;      /* the task's labels */
+	bool busy;                 /* its stats call is in flight */
+};
+
+/* This node's tasks of a Swarm service, for the cAdvisor series: owned and written by
+ * swarm_tasks.c only (README.md, "Running on a Swarm cluster"). */
+struct swarm_tasks {
+	struct svc *svc;
+	bool listing;              /* the container list is in flight */
+	struct swarm_sample **v;
+	size_t n;
+};
+
 #define SVC_FINGERPRINTS 32
 
 /* A firing alert that stepped a service, to recognise its re-sends. */
@@ -220,6 +237,7 @@ struct svc {
 	struct rollout ro;             /* its rolling update (rollout.c) */
 	struct pull pl;                /* its image pulls (pull.c) */
 	struct svc_swarm sw;           /* runtime = swarm (svc_swarm.c) */
+	struct swarm_tasks st;         /* its tasks on this node (swarm_tasks.c) */
 	char last_start_error[256];    /* why the last start failed (replica.c) */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts */
 	size_t nfp;
@@ -392,6 +410,11 @@ bool svc_swarm_defer(struct svc *s, const struct decide_result *res);
 bool svc_swarm_refuse_alert(struct svc *s, struct decide_result *out);
 /* The "swarm" object of the status API. */
 struct cJSON *svc_swarm_status(const struct svc *s);
+
+/* swarm_tasks.c: this node's tasks of a Swarm service, sampled each pass. */
+void swarm_tasks_init(struct svc *s);
+void swarm_tasks_fini(struct svc *s);
+void swarm_tasks_sample(struct svc *s);
 
 /* service.c helpers for replica.c */
 int svc_add_replica(struct svc *s, struct replica *r);

@@ -59,6 +59,17 @@ struct swarm_leadership {
 	char leader_addr[80];    /* ManagerStatus.Addr */
 };
 
+/* One running container of a task on this node (GET /containers/json by the
+ * com.docker.swarm.service.name label): the cAdvisor series' subject. */
+struct swarm_local {
+	char id[SWARM_ID_MAX + 1];
+	char name[DOCKER_NAME_MAX + 1];  /* <service>.<slot>.<task id> */
+	char image[256];
+	char task_id[SWARM_ID_MAX + 1];
+	char node_id[SWARM_ID_MAX + 1];
+	char service_id[SWARM_ID_MAX + 1];
+};
+
 /* ---- swarmjson.c: pure parsing (unit-tested from captured Engine answers) ---------- */
 
 int swarmjson_service(const char *body, struct swarm_service *out);
@@ -73,6 +84,9 @@ int swarmjson_tasks(const char *body, const char *service_id, struct swarm_task 
 int swarmjson_info(const char *body, struct swarm_info *out);
 /* A GET /nodes answer (managers): who leads, and is it node_id. */
 int swarmjson_leadership(const char *body, const char *node_id, struct swarm_leadership *out);
+/* The running containers of a /containers/json answer that carry Swarm's task labels,
+ * into out (at most max); -1 when body is not an array. */
+int swarmjson_local(const char *body, struct swarm_local *out, size_t max);
 /* The Engine's message for a stale Version.Index (moby#30794, swarmkit#1379). */
 bool swarmjson_out_of_sequence(const char *error);
 
@@ -86,6 +100,8 @@ int swarm_managers(struct docker *d, docker_body_cb cb, void *arg);
 int swarm_service_get(struct docker *d, const char *name, docker_body_cb cb, void *arg);
 /* GET /tasks?filters={"service":[name]} */
 int swarm_tasks(struct docker *d, const char *name, docker_body_cb cb, void *arg);
+/* GET /containers/json?filters={"label":["com.docker.swarm.service.name=NAME"]} */
+int swarm_local_containers(struct docker *d, const char *name, docker_body_cb cb, void *arg);
 /* POST /services/{id}/update?version=N with spec as the body. */
 int swarm_service_update(struct docker *d, const char *id, uint64_t version, const char *spec,
     docker_body_cb cb, void *arg);

@@ -32,6 +32,7 @@ void
 svc_swarm_init(struct svc *s)
 {
 	s->sw.svc = s;
+	swarm_tasks_init(s);
 }
 
 void
@@ -39,6 +40,7 @@ svc_swarm_fini(struct svc *s)
 {
 	if (s->d->docker != NULL)
 		docker_cancel_arg(s->d->docker, &s->sw);
+	swarm_tasks_fini(s);
 }
 
 int
@@ -119,6 +121,7 @@ svc_swarm_pass(struct svc *s)
 {
 	struct svc_swarm *w = &s->sw;
 
+	swarm_tasks_sample(s); /* this node's tasks, for /metrics, leader or not */
 	if (w->reading || w->updating || s->d->stopping)
 		return;
 	if (swarm_service_get(s->d->docker, swarm_name(s), on_service, w) == 0)

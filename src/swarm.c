@@ -11,6 +11,8 @@
 #define F_MANAGERS "?filters=%7B%22role%22%3A%5B%22manager%22%5D%7D"
 #define F_SERVICE_PRE "?filters=%7B%22service%22%3A%5B%22"
 #define F_SERVICE_POST "%22%5D%7D"
+/* {"label":["com.docker.swarm.service.name= */
+#define F_LABEL_PRE "?filters=%7B%22label%22%3A%5B%22com.docker.swarm.service.name%3D"
 
 int
 swarm_info(struct docker *d, docker_body_cb cb, void *arg)
@@ -40,6 +42,15 @@ swarm_tasks(struct docker *d, const char *name, docker_body_cb cb, void *arg)
 	if (!docker_id_ok(name))
 		return -1;
 	return docker_call_body(d, "GET", "/tasks" F_SERVICE_PRE, name, F_SERVICE_POST, cb, arg);
+}
+
+int
+swarm_local_containers(struct docker *d, const char *name, docker_body_cb cb, void *arg)
+{
+	if (!docker_id_ok(name))
+		return -1;
+	return docker_call_body(d, "GET", "/containers/json" F_LABEL_PRE, name, F_SERVICE_POST,
+	    cb, arg);
 }
 
 int

@@ -190,6 +190,40 @@ swarmjson_leadership(const char *body, const char *node_id, struct swarm_leaders
 	return 0;
 }
 
+int
+swarmjson_local(const char *body, struct swarm_local *out, size_t max)
+{
+	cJSON *root = json_parse_array(body);
+	const cJSON *c;
+	int k = 0;
+
+	if (root == NULL)
+		return -1;
+	cJSON_ArrayForEach(c, root) {
+		const cJSON *lb = json_get(c, "Labels"), *names = json_get(c, "Names");
+		const char *state = json_get_str(c, "State");
+		const char *name = cJSON_IsArray(names) ? cJSON_GetStringValue(
+		    cJSON_GetArrayItem(names, 0)) : NULL;
+		struct swarm_local x;
+
+		if ((size_t)k >= max)
+			break;
+		memset(&x, 0, sizeof(x));
+		if (state == NULL || strcmp(state, "running") != 0 || name == NULL ||
+		    !copy_str(c, "Id", x.id, sizeof(x.id)) ||
+		    !copy_str(lb, "com.docker.swarm.task.id", x.task_id, sizeof(x.task_id)) ||
+		    !copy_str(lb, "com.docker.swarm.service.id", x.service_id,
+		    sizeof(x.service_id)))
+			continue;
+		(void)copy_str(lb, "com.docker.swarm.node.id", x.node_id, sizeof(x.node_id));
+		(void)copy_str(c, "Image", x.image, sizeof(x.image));
+		(void)snprintf(x.name, sizeof(x.name), "%s", name[0] == '/' ? name + 1 : name);
+		out[k++] = x;
+	}
+	cJSON_Delete(root);
+	return k;
+}
+
 bool
 swarmjson_out_of_sequence(const char *error)
 {

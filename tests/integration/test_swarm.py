@@ -123,6 +123,17 @@ def test_webhook_manual_and_prometheus_scale_a_swarm_service(node, daemon_factor
         wait_tasks(node, 4, timeout=60)
         assert spec(node)["TaskTemplate"]["ContainerSpec"]["Image"].startswith(
             "dockscale-demo:swarm2")
+        # Its /metrics: the cAdvisor series of each task container on this node.
+        def task_series():
+            st, text, _ = d.get("/metrics")
+            return {line.split('container_label_com_docker_swarm_task_name="')[1].split('"')[0]
+                    for line in text.splitlines() if line.startswith(
+                        "container_cpu_usage_seconds_total{") and
+                    'container_label_com_docker_swarm_service_name="web"' in line}
+        st, tasks = node.api("GET", TASKS)
+        want = {f"web.{t['Slot']}.{t['ID']}" for t in tasks
+                if t["DesiredState"] == "running" and t["Status"]["State"] == "running"}
+        wait_for(lambda: task_series() == want, timeout=10, what=f"series of {want}")
         # The load through Prometheus: up to max_replicas, then back to min_replicas.
         load.value = 90
         wait_tasks(node, 5, timeout=40)

@@ -69,6 +69,19 @@ def test_only_the_leaders_instance_acts_and_a_new_leader_takes_over(lab, daemon_
         wait_for(lambda d=d: d.get(f"/api/v1/services/{SERVICE}")[1]["ready"] == 3,
                  timeout=15, what="every instance sees 3 ready")
 
+    # Each instance exports the cAdvisor series of its own node's tasks: together, all.
+    def local_tasks(d):
+        st, text, _ = d.get("/metrics")
+        return {line.split('container_label_com_docker_swarm_task_id="')[1].split('"')[0]
+                for line in text.splitlines()
+                if line.startswith("container_memory_working_set_bytes{") and
+                'container_label_com_docker_swarm_service_name="web"' in line}
+    ids = {t["ID"] for t in tasks(n1)}
+    per_node = wait_for(lambda: (lambda v: v if set().union(*v) == ids else None)(
+        [local_tasks(ds[n.name]) for n in lab.nodes]), timeout=15,
+        what="every task's series on exactly one node")
+    assert sum(len(v) for v in per_node) == len(ids), per_node
+
     # One alert, sent to every instance (Alertmanager configured with all three): one step.
     for d in ds.values():
         st, body, _ = d.post("/api/v1/alerts", alert("c0ffee"))

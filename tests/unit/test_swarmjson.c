@@ -186,6 +186,30 @@ test_info_and_leadership(void **state)
 }
 
 static void
+test_local(void **state)
+{
+	char *body = fixture("swarm_containers.json");
+	struct swarm_local l[4];
+
+	(void)state;
+	assert_int_equal(swarmjson_local(body, l, 4), 2);
+	assert_string_equal(l[0].name, "web.2.p7fa8uqoir6jiody7oi8anc7e");
+	assert_string_equal(l[0].task_id, "p7fa8uqoir6jiody7oi8anc7e");
+	assert_string_equal(l[0].service_id, "vey1mtabgc55vefhb43gh7j09");
+	assert_string_equal(l[0].node_id, "lcs06dqsr1a7pop4duw5ypctf");
+	assert_string_equal(l[0].image, "dockscale-demo:latest");
+	assert_int_equal(strlen(l[0].id), 64);
+	assert_int_equal(swarmjson_local(body, l, 1), 1);
+	free(body);
+	/* Not running, or no task labels (a container of ours, a compose one): skipped. */
+	assert_int_equal(swarmjson_local("[{\"Id\":\"a\",\"Names\":[\"/x\"],\"State\":"
+	    "\"exited\",\"Labels\":{\"com.docker.swarm.task.id\":\"t\","
+	    "\"com.docker.swarm.service.id\":\"s\"}},{\"Id\":\"b\",\"Names\":[\"/y\"],"
+	    "\"State\":\"running\",\"Labels\":{}}]", l, 4), 0);
+	assert_int_equal(swarmjson_local("{}", l, 4), -1);
+}
+
+static void
 test_out_of_sequence(void **state)
 {
 	(void)state;
@@ -205,6 +229,7 @@ main(void)
 		cmocka_unit_test(test_scale_body),
 		cmocka_unit_test(test_tasks),
 		cmocka_unit_test(test_info_and_leadership),
+		cmocka_unit_test(test_local),
 		cmocka_unit_test(test_out_of_sequence),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
