@@ -25,7 +25,7 @@ from common import HERE, PY, ROOT, dk, remove_bench_containers
 # about 20 for the seed table (BENCH_SEED_SHORT=1: about 6).
 BENCHES = [("decide_cpu.py", 90), ("reaction.py", 240), ("drops.py", 300),
            ("intake.py", 300), ("footprint.py", 420),
-           ("rollout.py", 360), ("seedtable.py", 1800)]
+           ("rollout.py", 360), ("swarm.py", 240), ("seedtable.py", 1800)]
 
 
 def run_one(script, budget, rows_path):
