@@ -122,7 +122,9 @@ svc_swarm_pass(struct svc *s)
 	struct svc_swarm *w = &s->sw;
 
 	swarm_tasks_sample(s); /* this node's tasks, for /metrics, leader or not */
-	if (w->reading || w->updating || s->d->stopping)
+	/* A worker's Engine answers no service call: it only exports its tasks' series. */
+	if (w->reading || w->updating || s->d->stopping ||
+	    (s->d->swl.checked && !s->d->swl.info.manager))
 		return;
 	if (swarm_service_get(s->d->docker, swarm_name(s), on_service, w) == 0)
 		w->reading = true;
