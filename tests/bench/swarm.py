@@ -25,7 +25,7 @@ from conftest import wait_for
 import swarmlab  # noqa: E402 (tests/integration, via common)
 
 SCRIPT = "swarm.py"
-ROUNDS = int(os.environ.get("BENCH_SWARM_ROUNDS", "6"))
+ROUNDS = int(os.environ.get("BENCH_SWARM_ROUNDS", "10"))
 ROUNDS_CONFLICT = int(os.environ.get("BENCH_SWARM_CONFLICT_ROUNDS", "20"))
 
 
