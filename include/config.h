@@ -161,6 +161,9 @@ void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
 
 const struct svc_conf *config_service(const struct config *cfg, const char *name);
+/* swarm_config.c: the name of a service in both whose runtime differs (a reload cannot
+ * move replicas between containers and a Swarm service), or NULL. */
+const char *swarm_config_runtime_changed(const struct config *old, const struct config *next);
 
 /* Units. Durations: "500ms", "15s", "2m", "1h", bare number = seconds. Sizes: "512",
  * "512K", "512M", "1G" (powers of 1024). Return 0 or -1 on a malformed or

@@ -125,3 +125,15 @@ swarm_config_check(struct pstate *ps, const struct svc_conf *s)
 			    "on a Swarm cluster\")", s->name, config_metric_name((enum metric_kind)k));
 	return true;
 }
+
+const char *
+swarm_config_runtime_changed(const struct config *old, const struct config *next)
+{
+	for (size_t i = 0; i < next->nsvcs; i++) {
+		const struct svc_conf *o = config_service(old, next->svcs[i].name);
+
+		if (o != NULL && o->runtime != next->svcs[i].runtime)
+			return next->svcs[i].name;
+	}
+	return NULL;
+}

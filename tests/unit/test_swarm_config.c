@@ -161,6 +161,30 @@ test_docker_metrics_refused(void **state)
 	done(&c, &e);
 }
 
+/* A reload may not switch a service between containers and swarm. */
+static void
+test_runtime_change(void **state)
+{
+	struct config a, b;
+	struct config_errors e;
+
+	(void)state;
+	assert_int_equal(load("[service web]\nruntime = swarm\nmetric = none\n"
+	    "[service c]\nimage = x\nmetric = none\n", &a, &e), 0);
+	config_errors_free(&e);
+	unlink(path);
+	assert_int_equal(load("[service web]\nruntime = swarm\nmetric = none\n"
+	    "[service new]\nimage = x\nmetric = none\n", &b, &e), 0);
+	assert_null(swarm_config_runtime_changed(&a, &b));
+	config_free(&b);
+	config_errors_free(&e);
+	unlink(path);
+	assert_int_equal(load("[service web]\nimage = x\nmetric = none\n", &b, &e), 0);
+	assert_string_equal(swarm_config_runtime_changed(&a, &b), "web");
+	config_free(&a);
+	done(&b, &e);
+}
+
 int
 main(void)
 {
@@ -169,6 +193,7 @@ main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_keys_swarm_owns),
 		cmocka_unit_test(test_docker_metrics_refused),
+		cmocka_unit_test(test_runtime_change),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
