@@ -191,3 +191,21 @@ def test_concurrent_spec_updates_are_never_lost(node, daemon_factory):
     # update that met theirs SWARM_UPDATE_TRIES times in a row counts as a failure and is
     # started again on the next kick: every scale above landed either way.)
     assert sw["conflicts_retried"] >= 1, sw
+
+
+def test_dry_run_changes_nothing(node, daemon_factory):
+    have = replicas(node)
+    d = daemon_factory(f"[docker]\nsocket = {node.sock}\n[service {SERVICE}]\n"
+                       "runtime = swarm\nmetric = none\nmin_replicas = 1\nmax_replicas = 5\n",
+                       args=["--dry-run"]).start()
+    d.wait_log("is the Swarm leader", timeout=20)
+    wait_for(lambda: d.get(f"/api/v1/services/{SERVICE}")[1]["swarm"]["found"], timeout=10,
+             what="the service read")
+    st, body, _ = d.post(f"/api/v1/services/{SERVICE}/scale", {"replicas": have + 1})
+    assert st == 200, body
+    d.wait_log(f"dry-run: would set swarm service web to {have + 1} replicas", timeout=10)
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:  # nothing reaches the Engine, over the whole window
+        assert replicas(node) == have
+        time.sleep(0.1)
+    assert "swarm service web: replicas" not in d.log()
