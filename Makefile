@@ -58,7 +58,7 @@ DEPS     := $(OBJS:.o=.d)
 # The status page (README.md, "Status page"): src/statuspage.html compiled in as bytes.
 OBJS     += $(BUILD)/obj/gen_statuspage.o
 
-.PHONY: all check unit integration asan lint deps install clean demo bench chaos test-image fuzz fuzz-long dockerd
+.PHONY: all check unit integration asan lint deps install clean demo bench chaos test-image fuzz fuzz-long dockerd swarm-test
 all: $(BUILD)/dockscaled
 
 $(BUILD)/dockscaled: $(OBJS)
@@ -89,9 +89,12 @@ $(BUILD)/obj/gen_statuspage.o: $(BUILD)/gen/statuspage.c | $(BUILD)/obj
 
 # ---- unit tests: tests/unit/test_X.c links src/X.c plus TEST_X_EXTRA --------------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
-TEST_config_EXTRA := units config_keys config_lb config_check regauth json config_ctr config_ready readiness config_ctr_proc config_envfile ctrdef ctrdef_host log text
-TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_lb config_check config_ready readiness regauth json units ctrdef ctrdef_host log text
-TEST_config_lb_EXTRA := config units config_keys config_check config_ready readiness regauth json config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host log text
+# every test of the configuration links all of its key tables
+CONFIG_PARTS := config config_keys config_check config_ctr config_ctr_proc config_envfile config_ready readiness config_lb swarm_config ctrdef ctrdef_host regauth json units log text
+TEST_config_EXTRA := $(filter-out config,$(CONFIG_PARTS))
+TEST_config_ctr_EXTRA := $(filter-out config_ctr,$(CONFIG_PARTS))
+TEST_config_lb_EXTRA := $(filter-out config_lb,$(CONFIG_PARTS))
+TEST_swarm_config_EXTRA := $(filter-out swarm_config,$(CONFIG_PARTS))
 TEST_decide_EXTRA := predict
 TEST_plan_EXTRA   :=
 TEST_ctl_EXTRA    := ctl_print ctl_conf ctl_http
@@ -104,7 +107,9 @@ TEST_dockerjson_EXTRA := dockerstats json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerctr dockerimage dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_service_EXTRA := events pause history replica probe readiness pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_status upstream upstream_file proc nginx buf units \
-	prom docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
+	prom docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker \
+	svc_swarm swarm swarm_leader swarm_tasks swarmjson
+TEST_swarmjson_EXTRA := json text
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
 TEST_proc_EXTRA   := loop log text
@@ -119,7 +124,7 @@ TEST_events_EXTRA := log text
 TEST_events_query_EXTRA := events units log text
 TEST_explain_EXTRA :=
 TEST_history_EXTRA :=
-TEST_readiness_EXTRA := config config_keys config_check config_ctr config_ctr_proc config_envfile config_ready ctrdef ctrdef_host regauth json units log text
+TEST_readiness_EXTRA := $(filter-out readiness,$(CONFIG_PARTS))
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests
@@ -143,7 +148,7 @@ FUZZ_scale   := json text
 FUZZ_prom    := prom httpc loop log json text
 FUZZ_dockerjson := dockerjson dockerstats json text
 FUZZ_lines   := lines dockerjson dockerstats json text
-FUZZ_config  := config config_keys config_lb config_check config_ctr config_ready readiness config_ctr_proc config_envfile ctrdef ctrdef_host regauth json log text units
+FUZZ_config  := $(CONFIG_PARTS)
 FUZZ_units   := units
 FUZZ_compose := compose json text
 FUZZ_pull    := dockerimage regauth docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
@@ -172,6 +177,11 @@ fuzz-long: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 integration: $(BUILD)/dockscaled test-image
 	DOCKSCALED=$(abspath $(BUILD)/dockscaled) $(PYTEST) -q tests/integration
+
+# The Swarm tests alone (README.md "Running on a Swarm cluster"): private dockerd engines
+# in network namespaces, one manager and three; about 75 s. Needs root and iproute2.
+swarm-test: $(BUILD)/dockscaled test-image
+	DOCKSCALED=$(abspath $(BUILD)/dockscaled) $(PYTEST) -q tests/integration/test_swarm.py tests/integration/test_swarm_cluster.py
 
 # Benchmarks (SPEC §6): each against a baseline measured in the same run; the table goes
 # to stdout and build/bench.md. About 4-5 minutes on a 2-core machine. Needs jq and bc.

@@ -34,6 +34,9 @@ enum metric_kind {
 enum balancer_kind { BALANCER_NGINX = 0, BALANCER_HAPROXY = 1, BALANCER_NONE = 2 };
 /* [service] pull (README.md, "Images from a registry"). */
 enum pull_policy { PULL_MISSING = 0, PULL_ALWAYS = 1, PULL_NEVER = 2 };
+/* [service] runtime (README.md, "Running on a Swarm cluster"). */
+enum svc_runtime { RUNTIME_CONTAINERS = 0, RUNTIME_SWARM = 1 };
+#define CONFIG_SWARM_SERVICE_MAX 63
 
 /* The container-definition keys of config_ctr.c (README.md "Configuration", "Coming
  * from docker-compose"). Zero/empty = unset: the image's or Docker's default. */
@@ -117,6 +120,8 @@ struct svc_conf {
 	char *wake_listen;        /* IPv4:PORT; "" = no waking from zero */
 	int wake_queue;           /* requests held at most while waking */
 	int64_t wake_timeout_ms;  /* a held request waits at most this long */
+	enum svc_runtime runtime; /* containers (replicas of our own) or swarm (swarm_config.c) */
+	char swarm_service[CONFIG_SWARM_SERVICE_MAX + 1]; /* "" = the section name */
 };
 
 struct config {
@@ -172,6 +177,9 @@ void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
 
 const struct svc_conf *config_service(const struct config *cfg, const char *name);
+/* swarm_config.c: the name of a service in both whose runtime differs (a reload cannot
+ * move replicas between containers and a Swarm service), or NULL. */
+const char *swarm_config_runtime_changed(const struct config *old, const struct config *next);
 
 /* Units. Durations: "500ms", "15s", "2m", "1h", bare number = seconds. Sizes: "512",
  * "512K", "512M", "1G" (powers of 1024). Return 0 or -1 on a malformed or

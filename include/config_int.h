@@ -9,10 +9,11 @@
 
 #include "config.h"
 
-#define KEYS_MAX 96 /* keys in the largest section: sizes pstate.seen */
+#define KEYS_MAX 112 /* keys in the largest section: sizes pstate.seen */
 #define CTR_KEYS_MAX 40 /* config_ctr.c's keys, after svc_keys in [service] */
 #define READY_KEYS_MAX 4 /* config_ready.c's keys, after CTR_KEYS_MAX more */
 #define LB_KEYS_MAX 8 /* config_lb.c's [service] keys, after config_ctr.c's */
+#define SWARM_KEYS_MAX 4 /* swarm_config.c's keys, after config_lb.c's */
 #define CTR_USER_MAX 256 /* each part of `user` */
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -34,6 +35,8 @@ enum ktype {
 	K_READINESS, /* config_ready.c's (config_ready_set_value) */
 	/* config_lb.c's values (config_lb_set_value) */
 	K_BALANCER, K_HABACKEND, K_WAKELISTEN,
+	/* swarm_config.c's values (swarm_config_set_value) */
+	K_RUNTIME, K_SWARMSVC,
 };
 
 #define F_OPEN_LO 1u  /* the lower bound is exclusive */
@@ -118,6 +121,17 @@ bool config_ctr_set_value(struct pstate *ps, const struct keydef *kd, void *p, c
 /* Checks across the container keys of a finished [service], and that its create body
  * can be built (reported on its header line). */
 void config_ctr_check(struct pstate *ps, const struct svc_conf *s);
+/* swarm_config.c: runtime and swarm_service, after config_lb.c's keys in pstate.seen. */
+
+/* The key called name in swarm_config.c's table and its index there, or NULL. */
+const struct keydef *swarm_config_keys(size_t *n);
+const struct keydef *swarm_config_key_find(const char *name, int *idx);
+/* config_set_value for K_RUNTIME and K_SWARMSVC. */
+bool swarm_config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
+/* runtime = swarm: the keys Swarm owns are errors on their own lines. True for a swarm
+ * service (its image is Swarm's, not required). */
+bool swarm_config_check(struct pstate *ps, const struct svc_conf *s);
+
 /* Free the fields of c. */
 void config_ctr_free(struct ctr_conf *c);
 /* Helpers of the config_ctr*.c files. Report on the current line; always false. */

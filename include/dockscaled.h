@@ -11,6 +11,7 @@
 #include "http.h"
 #include "httpc.h"
 #include "loop.h"
+#include "swarm.h"
 
 struct svc;
 
@@ -62,6 +63,7 @@ struct dsd {
 	int64_t started_ms;
 	struct dsd_stats stats;
 	struct events events;       /* the event history (events.c) */
+	struct swarm_leader swl;    /* acting for the swarm services? (swarm_leader.c) */
 
 	/* peers */
 	struct httpc *httpc;        /* every outgoing HTTP call, on the loop */

@@ -107,6 +107,14 @@ route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct htt
 
 	if (!api_allowed(req, resp, "POST") || !api_authorized(d, req, resp))
 		return;
+	/* A Swarm service's count is the leader's instance's to set (README.md, "Running on
+	 * a Swarm cluster"): say where to send it. */
+	if (svc_swarm_on(s) && !swarm_leader_is(d)) {
+		swarm_leader_name(d, why, sizeof(why));
+		http_resp_error(resp, 409, "not the Swarm leader: send scale requests to the "
+		    "dockscaled on the leader, %s", why);
+		return;
+	}
 	/* Trailing bytes after the object are malformed too. */
 	body = json_parse_strict(req->body, req->body_len, why, sizeof(why));
 	if (body == NULL) {

@@ -98,9 +98,9 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 {
 	const struct decide_params *dp = &s->dp;
 	int l = s->line;
-	bool compose = check_compose(ps, s);
+	bool compose = check_compose(ps, s), swarm = swarm_config_check(ps, s);
 
-	if (!s->image && !compose && svc_key_ok(ps, "image"))
+	if (!s->image && !compose && !swarm && svc_key_ok(ps, "image"))
 		config_perr(ps, l, "service %s: image is required", s->name);
 	if (svc_key_ok(ps, "min_replicas") && svc_key_ok(ps, "max_replicas") &&
 	    dp->min_replicas > dp->max_replicas)
@@ -168,8 +168,9 @@ config_check_services(struct pstate *ps, struct config *cfg)
 	config_lb_check_services(ps, cfg);
 	for (size_t i = 0; i < cfg->nsvcs; i++) {
 		const struct svc_conf *s = &cfg->svcs[i];
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(s->upstream_file, cfg->svcs[j].upstream_file) == 0) {
+		for (size_t j = 0; j < i && s->runtime != RUNTIME_SWARM; j++) {
+			if (cfg->svcs[j].runtime != RUNTIME_SWARM && /* Swarm routes its own */
+			    strcmp(s->upstream_file, cfg->svcs[j].upstream_file) == 0) {
 				config_perr(
 				    ps, s->line,
 				    "service %s: upstream_file %s is also used by service %s; "

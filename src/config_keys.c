@@ -105,8 +105,8 @@ static const struct keydef svc_keys[] = {
 	KEY("pull", K_PULL, S(pull), 0, 0, 0),
 };
 
-_Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX <= KEYS_MAX,
-    "KEYS_MAX too small");
+_Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX + SWARM_KEYS_MAX <=
+    KEYS_MAX, "KEYS_MAX too small");
 /* A service name is a Docker label value and, with "-N", a container name. */
 _Static_assert(sizeof(((struct docker_ctr *)0)->service) > CONFIG_NAME_MAX,
                "service name bound does not fit the container list");
@@ -564,6 +564,8 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			return bad(ps, "%s: '%s' must match [A-Za-z0-9_.-]+", k, v);
 		return set_str(ps, p, v);
 	default:
+		if (kd->type >= K_RUNTIME)
+			return swarm_config_set_value(ps, kd, p, v);
 		if (kd->type == K_READINESS)
 			return config_ready_set_value(ps, kd, p, v);
 		return kd->type >= K_BALANCER ? config_lb_set_value(ps, kd, p, v)
@@ -598,8 +600,8 @@ config_key_find(enum section sec, const char *name, int *idx)
 	*idx = key_index(tab, n, name);
 	if (*idx >= 0)
 		return &tab[*idx];
-	/* config_ctr.c's keys, then config_ready.c's, then config_lb.c's follow svc_keys in
-	 * pstate.seen, each in its own slots. */
+	/* config_ctr.c's keys, then config_ready.c's, config_lb.c's and swarm_config.c's
+	 * follow svc_keys in pstate.seen, each table in its own slots. */
 	if (sec != SEC_SERVICE)
 		return NULL;
 	if ((kd = config_ctr_key_find(name, idx)) != NULL)
@@ -608,5 +610,7 @@ config_key_find(enum section sec, const char *name, int *idx)
 		*idx += (int)n + CTR_KEYS_MAX;
 	else if ((kd = config_lb_key_find(name, idx)) != NULL)
 		*idx += (int)n + CTR_KEYS_MAX + READY_KEYS_MAX;
+	else if ((kd = swarm_config_key_find(name, idx)) != NULL)
+		*idx += (int)n + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX;
 	return kd;
 }

@@ -33,4 +33,6 @@ config_list_keys(FILE *f)
 	print_table(f, "service", kd, n);
 	kd = config_lb_keys(SEC_SERVICE, &n);
 	print_table(f, "service", kd, n);
+	kd = swarm_config_keys(&n);
+	print_table(f, "service", kd, n);
 }

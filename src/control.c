@@ -61,7 +61,9 @@ on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, 
 		for (size_t j = 0; j < n; j++)
 			if (strcmp(ctrs[j].service, s->name) == 0)
 				mine[k++] = ctrs[j];
-		if (s->conf != NULL) {
+		if (svc_swarm_on(s)) {
+			svc_swarm_pass(s); /* its tasks are Swarm's: read from the service */
+		} else if (s->conf != NULL) {
 			compose_source_lookup(s); /* each pass: compose may have recreated it */
 			svc_observe(s, mine, k);
 		}
@@ -82,6 +84,7 @@ control_pass(struct dsd *d)
 {
 	if (d->list_busy || d->stopping)
 		return;
+	swarm_leader_check(d); /* no-op without swarm services */
 	if (docker_list(d->docker, on_list, d) == 0)
 		d->list_busy = true;
 }

@@ -75,11 +75,41 @@ label_value(struct buf *b, const char *s)
 static void
 labels(struct buf *b, const struct svc *s, const struct replica *r)
 {
+	if (svc_swarm_on(s)) {
+		/* A Swarm task's container: cAdvisor's labels for it (the engine's
+		 * com.docker.swarm.* labels), which a Prometheus scraping every node sums. */
+		const struct swarm_local *l = &((const struct swarm_sample *)r)->l;
+
+		buf_printf(b, "{container_label_com_docker_swarm_node_id=\"%s\","
+		    "container_label_com_docker_swarm_service_id=\"%s\","
+		    "container_label_com_docker_swarm_service_name=\"", l->node_id, l->service_id);
+		label_value(b, s->conf->swarm_service[0] ? s->conf->swarm_service : s->name);
+		buf_printf(b, "\",container_label_com_docker_swarm_task_id=\"%s\","
+		    "container_label_com_docker_swarm_task_name=\"%s\",dockscale_service=\"%s\","
+		    "id=\"/docker/%s\",image=\"", l->task_id, r->name, s->name, r->id);
+		label_value(b, r->image);
+		buf_printf(b, "\",name=\"%s\"", r->name);
+		return;
+	}
 	buf_printf(b, "{container=\"%s\",container_label_io_dockscale_service=\"%s\","
 	    "dockscale_service=\"%s\",id=\"/docker/%s\",image=\"", s->name, s->name, s->name,
 	    r->id);
 	label_value(b, r->image);
 	buf_printf(b, "\",name=\"%s\"", r->name);
+}
+
+/* A service's replicas; for a Swarm service, its task containers on this node (struct
+ * swarm_sample starts with its struct replica). */
+static size_t
+count(const struct svc *s)
+{
+	return svc_swarm_on(s) ? s->st.n : s->nreps;
+}
+
+static const struct replica *
+nth(const struct svc *s, size_t k)
+{
+	return svc_swarm_on(s) ? &s->st.v[k]->r : s->reps[k];
 }
 
 static bool
@@ -99,8 +129,8 @@ render_series(struct buf *b, const struct dsd *d, const struct ctr_series *c)
 {
 	header(b, c->name, c->help, c->type);
 	for (size_t i = 0; i < d->nsvcs; i++)
-		for (size_t k = 0; k < d->svcs[i]->nreps; k++) {
-			const struct replica *r = d->svcs[i]->reps[k];
+		for (size_t k = 0; k < count(d->svcs[i]); k++) {
+			const struct replica *r = nth(d->svcs[i], k);
 			double v;
 
 			if (!exported(r))
@@ -127,8 +157,8 @@ render_computed(struct buf *b, const struct dsd *d)
 	for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
 		header(b, names[n], helps[n], n == 4 ? "counter" : "gauge");
 		for (size_t i = 0; i < d->nsvcs; i++)
-			for (size_t k = 0; k < d->svcs[i]->nreps; k++) {
-				const struct replica *r = d->svcs[i]->reps[k];
+			for (size_t k = 0; k < count(d->svcs[i]); k++) {
+				const struct replica *r = nth(d->svcs[i], k);
 				double quota = r->spec_cpu_quota, period = r->spec_cpu_period, v;
 
 				if (!exported(r))
@@ -175,8 +205,8 @@ render_network(struct buf *b, const struct dsd *d)
 	for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
 		header(b, names[n], "Cumulative count per network interface.", "counter");
 		for (size_t i = 0; i < d->nsvcs; i++)
-			for (size_t k = 0; k < d->svcs[i]->nreps; k++) {
-				const struct replica *r = d->svcs[i]->reps[k];
+			for (size_t k = 0; k < count(d->svcs[i]); k++) {
+				const struct replica *r = nth(d->svcs[i], k);
 
 				if (!exported(r))
 					continue;

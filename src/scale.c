@@ -28,6 +28,8 @@ apply(struct svc *s, const struct decide_result *res, const char *source)
 		log_debug("%s: hold at %d: %s", s->name, current, res->reason);
 		return;
 	}
+	if (svc_swarm_defer(s, res)) /* a Swarm service: only the leader's instance acts */
+		return;
 	if (res->predicted)
 		(void)snprintf(pred, sizeof pred, ", level %.1f, trend %+.2f/s, horizon %.1fs, "
 		    "forecast %.1f", res->level, res->trend_per_s, (double)res->horizon_ms / 1000.0,
@@ -204,6 +206,8 @@ scale_alert(struct svc *s, enum decide_dir dir, const char *why, struct decide_r
 
 	if (c == NULL)
 		return -1;
+	if (svc_swarm_refuse_alert(s, out))
+		return 0;
 	if (s->pz.paused) {
 		/* Held like a bound would hold it: the webhook answers "held" with this. */
 		*out = (struct decide_result){ .dir = DECIDE_HOLD, .desired = s->desired,

@@ -29,6 +29,7 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	s->def = compose_source_wanted(conf) ? NULL : ctrdef_build(conf);
 	s->metric = NAN;
 	pull_init(s);
+	svc_swarm_init(s);
 	decide_state_init(&s->ds);
 	loop_timer_init(&s->kick, on_kick, s);
 	metric_init(s);
@@ -51,6 +52,7 @@ svc_free(struct svc *s)
 		return;
 	loop_timer_stop(&s->d->loop, &s->kick);
 	compose_source_fini(s);
+	svc_swarm_fini(s);
 	pull_fini(s);
 	metric_fini(s);
 	wake_fini(s);
@@ -144,6 +146,8 @@ svc_count(const struct svc *s, enum replica_state st)
 {
 	int n = 0;
 
+	if (svc_swarm_on(s)) /* Swarm's tasks, not replicas of ours */
+		return svc_swarm_count(s, st);
 	for (size_t i = 0; i < s->nreps; i++)
 		n += s->reps[i]->state == st;
 	return n;
@@ -467,6 +471,10 @@ svc_reconcile(struct svc *s)
 	const struct svc_conf *c = s->conf;
 	struct dsd *d = s->d;
 
+	if (svc_swarm_on(s)) {
+		svc_swarm_reconcile(s); /* Swarm runs the tasks: only the count is ours */
+		return;
+	}
 	sweep(s);
 	if (c == NULL || !s->observed || d->stopping)
 		goto out;

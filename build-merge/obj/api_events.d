@@ -1,8 +1,9 @@
 build-merge/obj/api_events.o: src/api_events.c include/api_ops.h \
  include/http.h include/loop.h include/dockscaled.h include/config.h \
  include/decide.h include/readiness.h include/regauth.h include/docker.h \
- include/httpc.h include/events.h include/events_query.h include/log.h \
- include/service.h include/compose.h include/rollout.h include/wake.h
+ include/httpc.h include/events.h include/swarm.h include/events_query.h \
+ include/log.h include/service.h include/compose.h include/rollout.h \
+ include/wake.h
 include/api_ops.h:
 include/http.h:
 include/loop.h:
@@ -14,6 +15,7 @@ include/regauth.h:
 include/docker.h:
 include/httpc.h:
 include/events.h:
+include/swarm.h:
 include/events_query.h:
 include/log.h:
 include/service.h:

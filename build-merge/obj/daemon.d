@@ -1,7 +1,7 @@
 build-merge/obj/daemon.o: src/daemon.c include/dockscaled.h \
  include/config.h include/decide.h include/readiness.h include/regauth.h \
  include/docker.h include/httpc.h include/loop.h include/events.h \
- include/http.h include/log.h include/sdnotify.h
+ include/http.h include/swarm.h include/log.h include/sdnotify.h
 include/dockscaled.h:
 include/config.h:
 include/decide.h:
@@ -12,5 +12,6 @@ include/httpc.h:
 include/loop.h:
 include/events.h:
 include/http.h:
+include/swarm.h:
 include/log.h:
 include/sdnotify.h:

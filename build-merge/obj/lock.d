@@ -1,7 +1,7 @@
 build-merge/obj/lock.o: src/lock.c include/dockscaled.h include/config.h \
  include/decide.h include/readiness.h include/regauth.h include/docker.h \
  include/httpc.h include/loop.h include/events.h include/http.h \
- include/log.h
+ include/swarm.h include/log.h
 include/dockscaled.h:
 include/config.h:
 include/decide.h:
@@ -12,4 +12,5 @@ include/httpc.h:
 include/loop.h:
 include/events.h:
 include/http.h:
+include/swarm.h:
 include/log.h:

@@ -1,8 +1,9 @@
 build-merge/obj/replica_restart.o: src/replica_restart.c \
  include/dockscaled.h include/config.h include/decide.h \
  include/readiness.h include/regauth.h include/docker.h include/httpc.h \
- include/loop.h include/events.h include/http.h include/log.h \
- include/service.h include/compose.h include/rollout.h include/wake.h
+ include/loop.h include/events.h include/http.h include/swarm.h \
+ include/log.h include/service.h include/compose.h include/rollout.h \
+ include/wake.h
 include/dockscaled.h:
 include/config.h:
 include/decide.h:
@@ -13,6 +14,7 @@ include/httpc.h:
 include/loop.h:
 include/events.h:
 include/http.h:
+include/swarm.h:
 include/log.h:
 include/service.h:
 include/compose.h:

@@ -1,8 +1,8 @@
 build-merge/obj/retire.o: src/retire.c include/dockscaled.h \
  include/config.h include/decide.h include/readiness.h include/regauth.h \
  include/docker.h include/httpc.h include/loop.h include/events.h \
- include/http.h include/log.h include/service.h include/compose.h \
- include/rollout.h include/wake.h
+ include/http.h include/swarm.h include/log.h include/service.h \
+ include/compose.h include/rollout.h include/wake.h
 include/dockscaled.h:
 include/config.h:
 include/decide.h:
@@ -13,6 +13,7 @@ include/httpc.h:
 include/loop.h:
 include/events.h:
 include/http.h:
+include/swarm.h:
 include/log.h:
 include/service.h:
 include/compose.h:

@@ -1,9 +1,9 @@
 build-merge/obj/rollout.o: src/rollout.c include/buf.h include/ctrdef.h \
  include/config.h include/decide.h include/readiness.h include/regauth.h \
  include/dockscaled.h include/docker.h include/httpc.h include/loop.h \
- include/events.h include/http.h include/log.h include/plan.h \
- include/rollout.h include/service.h include/compose.h include/rollout.h \
- include/wake.h
+ include/events.h include/http.h include/swarm.h include/log.h \
+ include/plan.h include/rollout.h include/service.h include/compose.h \
+ include/rollout.h include/wake.h
 include/buf.h:
 include/ctrdef.h:
 include/config.h:
@@ -16,6 +16,7 @@ include/httpc.h:
 include/loop.h:
 include/events.h:
 include/http.h:
+include/swarm.h:
 include/log.h:
 include/plan.h:
 include/rollout.h:

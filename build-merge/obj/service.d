@@ -1,8 +1,9 @@
 build-merge/obj/service.o: src/service.c include/ctrdef.h \
  include/config.h include/decide.h include/readiness.h include/regauth.h \
  include/dockscaled.h include/docker.h include/httpc.h include/loop.h \
- include/events.h include/http.h include/log.h include/plan.h \
- include/service.h include/compose.h include/rollout.h include/wake.h
+ include/events.h include/http.h include/swarm.h include/log.h \
+ include/plan.h include/service.h include/compose.h include/rollout.h \
+ include/wake.h
 include/ctrdef.h:
 include/config.h:
 include/decide.h:
@@ -14,6 +15,7 @@ include/httpc.h:
 include/loop.h:
 include/events.h:
 include/http.h:
+include/swarm.h:
 include/log.h:
 include/plan.h:
 include/service.h:

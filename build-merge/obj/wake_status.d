@@ -1,7 +1,8 @@
 build-merge/obj/wake_status.o: src/wake_status.c include/buf.h \
  include/service.h include/compose.h include/docker.h include/httpc.h \
  include/loop.h include/config.h include/decide.h include/readiness.h \
- include/regauth.h include/rollout.h include/wake.h include/wake.h
+ include/regauth.h include/rollout.h include/wake.h include/swarm.h \
+ include/wake.h
 include/buf.h:
 include/service.h:
 include/compose.h:
@@ -14,4 +15,5 @@ include/readiness.h:
 include/regauth.h:
 include/rollout.h:
 include/wake.h:
+include/swarm.h:
 include/wake.h:

@@ -26,7 +26,7 @@ from common import HERE, PY, ROOT, dk, remove_bench_containers
 BENCHES = [("decide_cpu.py", 90), ("reaction.py", 240), ("drops.py", 300),
            ("intake.py", 300), ("footprint.py", 420),
            ("rollout.py", 360), ("readiness.py", 420), ("haproxy.py", 420),
-           ("seedtable.py", 1800)]
+           ("swarm.py", 240), ("seedtable.py", 1800)]
 
 
 def run_one(script, budget, rows_path):

@@ -1,0 +1,22 @@
+build-merge/obj/swarm_leader.o: src/swarm_leader.c include/dockscaled.h \
+ include/config.h include/decide.h include/readiness.h include/regauth.h \
+ include/docker.h include/httpc.h include/loop.h include/events.h \
+ include/http.h include/swarm.h include/log.h include/service.h \
+ include/compose.h include/rollout.h include/wake.h include/swarm.h
+include/dockscaled.h:
+include/config.h:
+include/decide.h:
+include/readiness.h:
+include/regauth.h:
+include/docker.h:
+include/httpc.h:
+include/loop.h:
+include/events.h:
+include/http.h:
+include/swarm.h:
+include/log.h:
+include/service.h:
+include/compose.h:
+include/rollout.h:
+include/wake.h:
+include/swarm.h:

@@ -1,0 +1,311 @@
+/* svc_swarm.c: a runtime = swarm service: its count read from the Swarm service and its
+ * tasks, and set through POST /services/{id}/update by the leader's instance only
+ * (README.md, "Running on a Swarm cluster"). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "dockscaled.h"
+#include "log.h"
+#include "service.h"
+#include "swarm.h"
+
+static void update_read(struct svc_swarm *w);
+
+bool
+svc_swarm_on(const struct svc *s)
+{
+	return s->conf != NULL && s->conf->runtime == RUNTIME_SWARM;
+}
+
+/* The Swarm service's name: swarm_service, else the section's. */
+static const char *
+swarm_name(const struct svc *s)
+{
+	return s->conf != NULL && s->conf->swarm_service[0] != '\0' ? s->conf->swarm_service
+	    : s->name;
+}
+
+void
+svc_swarm_init(struct svc *s)
+{
+	s->sw.svc = s;
+	swarm_tasks_init(s);
+}
+
+void
+svc_swarm_fini(struct svc *s)
+{
+	if (s->d->docker != NULL)
+		docker_cancel_arg(s->d->docker, &s->sw);
+	swarm_tasks_fini(s);
+}
+
+int
+svc_swarm_count(const struct svc *s, enum replica_state st)
+{
+	const struct svc_swarm *w = &s->sw;
+	int rest;
+
+	if (!w->have)
+		return 0;
+	rest = w->sv.replicas - w->counts.running;
+	if (st == REP_READY)
+		return w->counts.running;
+	if (st == REP_STARTING)
+		return rest > 0 ? rest : 0;
+	return 0;
+}
+
+static void
+on_tasks(void *arg, const struct docker_reply *r, const char *body, size_t len)
+{
+	struct svc_swarm *w = arg;
+	struct svc *s = w->svc;
+	struct swarm_counts c;
+
+	(void)len;
+	w->reading = false;
+	if (!r->ok || swarmjson_tasks(body, w->sv.id, NULL, 0, &c) == -1) {
+		(void)snprintf(w->why, sizeof(w->why), "task list: %s", r->ok ? "malformed" :
+		    r->error);
+		return;
+	}
+	w->counts = c;
+	w->have = true;
+	s->observed = true;
+	/* The count is the leader's to change: elsewhere (and before the first decision
+	 * of a new leader) desired is what Swarm has now. */
+	if (!s->desired_set || !swarm_leader_is(s->d)) {
+		s->desired = w->sv.replicas;
+		s->desired_set = true;
+	}
+	svc_kick(s);
+}
+
+static void
+on_service(void *arg, const struct docker_reply *r, const char *body, size_t len)
+{
+	struct svc_swarm *w = arg;
+	struct svc *s = w->svc;
+
+	(void)len;
+	if (!r->ok || swarmjson_service(body, &w->sv) == -1) {
+		w->reading = false;
+		if (r->status == 404 && !w->missing_said)
+			log_warning("%s: no Swarm service %s on this Engine's cluster: nothing to "
+			    "scale until it exists", s->name, swarm_name(s));
+		w->missing_said = r->status == 404;
+		(void)snprintf(w->why, sizeof(w->why), "service: %s", r->ok ? "malformed answer" :
+		    r->error);
+		w->have = false;
+		return;
+	}
+	w->missing_said = false;
+	if (!w->sv.replicated) {
+		w->reading = false;
+		(void)snprintf(w->why, sizeof(w->why), "%s is a global service: it has no count "
+		    "to scale", swarm_name(s));
+		w->have = false;
+		return;
+	}
+	w->why[0] = '\0';
+	if (swarm_tasks(s->d->docker, w->sv.id, on_tasks, w) == -1)
+		w->reading = false;
+}
+
+void
+svc_swarm_pass(struct svc *s)
+{
+	struct svc_swarm *w = &s->sw;
+
+	swarm_tasks_sample(s); /* this node's tasks, for /metrics, leader or not */
+	/* A worker's Engine answers no service call: it only exports its tasks' series. */
+	if (w->reading || w->updating || s->d->stopping ||
+	    (s->d->swl.checked && !s->d->swl.info.manager))
+		return;
+	if (swarm_service_get(s->d->docker, swarm_name(s), on_service, w) == 0)
+		w->reading = true;
+}
+
+/* The update is over (done or given up): follow a desired count that moved meanwhile. */
+static void
+update_end(struct svc_swarm *w)
+{
+	w->updating = false;
+	if (w->svc->desired != w->sv.replicas)
+		svc_kick(w->svc);
+}
+
+static void
+on_update(void *arg, const struct docker_reply *r, const char *body, size_t len)
+{
+	struct svc_swarm *w = arg;
+	struct svc *s = w->svc;
+	int from = w->sv.replicas;
+
+	(void)body;
+	(void)len;
+	if (r->ok) {
+		w->updates++;
+		w->sv.replicas = w->target;
+		w->defer_said = false;
+		events_log(&s->d->events, LOG_NOTICE, EV_CLUSTER, s->name, "swarm service %s: "
+		    "replicas %d -> %d (version %llu, %d read(s), %.0f ms)", swarm_name(s), from,
+		    w->target, (unsigned long long)w->sv.version, w->tries,
+		    (double)(loop_clock_us() - w->update_start_us) / 1000.0);
+		update_end(w);
+		return;
+	}
+	/* Someone changed the service between our read and our update: read it again
+	 * and send their spec with our count; theirs is never overwritten. */
+	if (swarmjson_out_of_sequence(r->error) && w->tries < SWARM_UPDATE_TRIES) {
+		w->conflicts++;
+		log_info("%s: swarm service %s changed since version %llu: reading it again "
+		    "(try %d of %d)", s->name, swarm_name(s), (unsigned long long)w->sv.version,
+		    w->tries + 1, SWARM_UPDATE_TRIES);
+		update_read(w);
+		return;
+	}
+	w->failures++;
+	(void)snprintf(w->why, sizeof(w->why), "update: %s", r->error);
+	events_log(&s->d->events, LOG_WARNING, EV_CLUSTER, s->name, "swarm service %s: "
+	    "replicas %d -> %d failed after %d read(s): %s", swarm_name(s), from, w->target,
+	    w->tries, r->error);
+	swarm_leader_check(s->d); /* "not the leader" is the usual reason */
+	update_end(w);
+}
+
+static void
+on_update_read(void *arg, const struct docker_reply *r, const char *body, size_t len)
+{
+	struct svc_swarm *w = arg;
+	struct svc *s = w->svc;
+	struct swarm_service sv;
+	char why[128], *spec;
+
+	(void)len;
+	if (!r->ok || swarmjson_service(body, &sv) == -1) {
+		w->failures++;
+		(void)snprintf(w->why, sizeof(w->why), "update read: %s", r->ok ? "malformed" :
+		    r->error);
+		update_end(w);
+		return;
+	}
+	w->sv = sv;
+	if (sv.replicated && sv.replicas == w->target) {
+		update_end(w); /* already there */
+		return;
+	}
+	spec = swarmjson_scale_body(body, w->target, why, sizeof(why));
+	if (spec == NULL) {
+		w->failures++;
+		(void)snprintf(w->why, sizeof(w->why), "update: %s", why);
+		update_end(w);
+		return;
+	}
+	if (swarm_service_update(s->d->docker, sv.id, sv.version, spec, on_update, w) == -1) {
+		w->failures++;
+		update_end(w);
+	}
+	free(spec);
+}
+
+static void
+update_read(struct svc_swarm *w)
+{
+	w->tries++;
+	if (swarm_service_get(w->svc->d->docker, w->sv.id, on_update_read, w) == -1)
+		update_end(w);
+}
+
+void
+svc_swarm_reconcile(struct svc *s)
+{
+	struct svc_swarm *w = &s->sw;
+	struct dsd *d = s->d;
+
+	if (!w->have || w->updating || w->reading || d->stopping ||
+	    s->desired == w->sv.replicas)
+		return;
+	if (d->dry_run) {
+		if (s->dry_said != s->desired)
+			log_notice("%s: dry-run: would set swarm service %s to %d replicas (has %d)",
+			    s->name, swarm_name(s), s->desired, w->sv.replicas);
+		s->dry_said = s->desired;
+		return;
+	}
+	if (!swarm_leader_is(d))
+		return;
+	w->updating = true;
+	w->target = s->desired;
+	w->tries = 0;
+	w->update_start_us = loop_clock_us();
+	update_read(w);
+}
+
+bool
+svc_swarm_defer(struct svc *s, const struct decide_result *res)
+{
+	char who[448];
+
+	if (!svc_swarm_on(s) || swarm_leader_is(s->d))
+		return false;
+	if (!s->sw.defer_said) {
+		swarm_leader_name(s->d, who, sizeof(who));
+		log_info("%s: the policy would scale %s to %d; not acting: this instance is not "
+		    "the Swarm leader (leader: %s)", s->name, decide_dir_name(res->dir),
+		    res->desired, who);
+		s->sw.defer_said = true;
+	}
+	return true;
+}
+
+bool
+svc_swarm_refuse_alert(struct svc *s, struct decide_result *out)
+{
+	char who[448];
+
+	if (!svc_swarm_on(s) || swarm_leader_is(s->d))
+		return false;
+	swarm_leader_name(s->d, who, sizeof(who));
+	memset(out, 0, sizeof(*out));
+	out->dir = DECIDE_HOLD;
+	out->desired = s->desired;
+	(void)snprintf(out->reason, sizeof(out->reason), "not the Swarm leader: the instance "
+	    "on %.200s acts", who);
+	log_info("%s: alert held: %s", s->name, out->reason);
+	return true;
+}
+
+cJSON *
+svc_swarm_status(const struct svc *s)
+{
+	const struct svc_swarm *w = &s->sw;
+	cJSON *o = cJSON_CreateObject();
+	char who[448];
+
+	if (o == NULL)
+		return NULL;
+	swarm_leader_name(s->d, who, sizeof(who));
+	cJSON_AddStringToObject(o, "service", swarm_name(s));
+	cJSON_AddBoolToObject(o, "found", w->have);
+	cJSON_AddStringToObject(o, "id", w->sv.id);
+	cJSON_AddNumberToObject(o, "version", (double)w->sv.version);
+	cJSON_AddNumberToObject(o, "spec_replicas", w->sv.replicas);
+	cJSON_AddNumberToObject(o, "tasks_running", w->counts.running);
+	cJSON_AddNumberToObject(o, "tasks_pending", w->counts.pending);
+	cJSON_AddStringToObject(o, "image", w->sv.image);
+	cJSON_AddBoolToObject(o, "leader", swarm_leader_is(s->d));
+	cJSON_AddStringToObject(o, "acting_instance", who);
+	cJSON_AddNumberToObject(o, "updates", (double)w->updates);
+	cJSON_AddNumberToObject(o, "conflicts_retried", (double)w->conflicts);
+	cJSON_AddNumberToObject(o, "update_failures", (double)w->failures);
+	if (w->why[0] != '\0')
+		cJSON_AddStringToObject(o, "error", w->why);
+	else
+		cJSON_AddNullToObject(o, "error");
+	return o;
+}

@@ -1,0 +1,122 @@
+/* swarm_leader.c: whether this instance acts for the Swarm services: only while its
+ * Engine is the Swarm leader (README.md, "Running on a Swarm cluster"). */
+#include <stdio.h>
+#include <string.h>
+
+#include "dockscaled.h"
+#include "log.h"
+#include "service.h"
+#include "swarm.h"
+
+/* The outcome of one check: log and record a change, wake the services on gaining it. */
+static void
+settle(struct dsd *d, bool leader, const char *why)
+{
+	struct swarm_leader *l = &d->swl;
+	char who[448];
+	bool was = l->leader, first = !l->checked;
+	bool moved = strcmp(l->last_leader_id, l->lead.leader_id) != 0;
+
+	l->checked = true;
+	l->leader = leader;
+	(void)snprintf(l->why, sizeof(l->why), "%s", why);
+	memcpy(l->last_leader_id, l->lead.leader_id, sizeof(l->last_leader_id));
+	if (!first && was == leader) {
+		/* Still not acting, but another manager leads now: the 409s name it. */
+		if (moved && !leader && l->lead.leader_known) {
+			swarm_leader_name(d, who, sizeof(who));
+			events_log(&d->events, LOG_NOTICE, EV_CLUSTER, "", "swarm: the leader is "
+			    "now %s; this instance still does not act", who);
+		}
+		return;
+	}
+	l->changes++;
+	swarm_leader_name(d, who, sizeof(who));
+	if (leader)
+		events_log(&d->events, LOG_NOTICE, EV_CLUSTER, "", "swarm: this Engine (node %s) "
+		    "is the Swarm leader: this instance acts for the swarm services", l->info.node_id);
+	else
+		events_log(&d->events, LOG_NOTICE, EV_CLUSTER, "", "swarm: not acting for the "
+		    "swarm services: %s; leader: %s", why, who);
+	for (size_t i = 0; leader && i < d->nsvcs; i++)
+		svc_kick(d->svcs[i]);
+}
+
+static void
+on_managers(void *arg, const struct docker_reply *r, const char *body, size_t len)
+{
+	struct dsd *d = arg;
+	struct swarm_leader *l = &d->swl;
+
+	(void)len;
+	l->busy = false;
+	if (!r->ok || swarmjson_leadership(body, l->info.node_id, &l->lead) == -1) {
+		settle(d, false, r->ok ? "malformed node list" : r->error);
+		return;
+	}
+	if (!l->lead.leader_known)
+		settle(d, false, "the managers know no leader (no quorum?)");
+	else
+		settle(d, l->lead.self_leader, l->lead.self_leader ? "" : "another manager leads");
+}
+
+static void
+on_info(void *arg, const struct docker_reply *r, const char *body, size_t len)
+{
+	struct dsd *d = arg;
+	struct swarm_leader *l = &d->swl;
+	char why[128];
+
+	(void)len;
+	if (!r->ok || swarmjson_info(body, &l->info) == -1) {
+		l->busy = false;
+		memset(&l->lead, 0, sizeof(l->lead));
+		settle(d, false, r->ok ? "malformed /info answer" : "the Engine does not answer");
+		return;
+	}
+	if (strcmp(l->info.state, "active") != 0 || !l->info.manager) {
+		l->busy = false;
+		memset(&l->lead, 0, sizeof(l->lead));
+		(void)snprintf(why, sizeof(why), "this Engine is %s", strcmp(l->info.state,
+		    "active") != 0 ? "not in an active swarm" : "a worker, not a manager");
+		settle(d, false, why);
+		return;
+	}
+	if (swarm_managers(d->docker, on_managers, d) == -1) {
+		l->busy = false;
+		settle(d, false, "cannot list the managers");
+	}
+}
+
+void
+swarm_leader_check(struct dsd *d)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < d->nsvcs && !any; i++)
+		any = d->svcs[i]->conf != NULL && d->svcs[i]->conf->runtime == RUNTIME_SWARM;
+	if (!any || d->swl.busy || d->docker == NULL)
+		return;
+	if (swarm_info(d->docker, on_info, d) == 0)
+		d->swl.busy = true;
+}
+
+bool
+swarm_leader_is(const struct dsd *d)
+{
+	return d->swl.checked && d->swl.leader;
+}
+
+void
+swarm_leader_name(const struct dsd *d, char *out, size_t outlen)
+{
+	const struct swarm_leadership *ld = &d->swl.lead;
+
+	if (!d->swl.checked)
+		(void)snprintf(out, outlen, "not known yet");
+	else if (!ld->leader_known)
+		(void)snprintf(out, outlen, "unknown (%s)", d->swl.why);
+	else
+		(void)snprintf(out, outlen, "%s (%s)", ld->leader_name[0] ? ld->leader_name
+		    : ld->leader_id, ld->leader_addr);
+}
