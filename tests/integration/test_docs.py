@@ -14,7 +14,7 @@ from conftest import BINARY, ROOT
 
 MAN = os.path.join(ROOT, "conf", "man")
 PAGES = ["dockscaled.8", "dockscale.conf.5", "dockscalectl.1"]
-GLOBAL = {"daemon", "docker", "prometheus", "nginx"}
+GLOBAL = {"daemon", "docker", "prometheus", "nginx", "haproxy"}
 
 
 def section_of(name):
