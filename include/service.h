@@ -466,25 +466,38 @@ void replica_join_networks(struct replica *r);
  * judge in this inspect). */
 bool replica_docker_restart(struct replica *r, const struct docker_inspect *in);
 
-/* svc_swarm.c: a Swarm service's replicas are Swarm's tasks, scaled through the Engine
- * (README.md, "Running on a Swarm cluster"). */
+/* What runs a service's replicas: containers of its own (service.c and replica.c) or a
+ * Swarm service's tasks (svc_swarm.c; README.md, "Running on a Swarm cluster"). A new
+ * runtime is one file defining its ops, plus a line in svc_runtime. */
+struct runtime_ops {
+	const char *kind;
+	/* Each pass, with the service's containers from the engine's list. */
+	void (*observe)(struct svc *s, const struct docker_ctr *mine, size_t n);
+	/* Bring what runs towards s->desired (one step at a time). */
+	void (*reconcile)(struct svc *s);
+	int (*count)(const struct svc *s, enum replica_state st);
+	/* A count-changing decision this instance must not carry out: true, having said
+	 * why (once). */
+	bool (*defer)(struct svc *s, const struct decide_result *res);
+	/* An alert this instance must not act on: true, with out saying why it is held. */
+	bool (*refuse_alert)(struct svc *s, struct decide_result *out);
+	/* The samples behind the cAdvisor series (metrics_ctr.c): how many, and each. */
+	size_t (*nsamples)(const struct svc *s);
+	const struct replica *(*sample)(const struct svc *s, size_t k);
+	/* The runtime's own object in the status API (NULL: none), and its key. */
+	struct cJSON *(*status)(const struct svc *s);
+	const char *status_key;
+};
+
+extern const struct runtime_ops runtime_containers_ops;
+extern const struct runtime_ops runtime_swarm_ops;
+/* The runtime the service's configuration names (`runtime`; a reload cannot change it). */
+const struct runtime_ops *svc_runtime(const struct svc *s);
+
+/* svc_swarm.c: a Swarm service's replicas are Swarm's tasks, scaled through the Engine. */
 bool svc_swarm_on(const struct svc *s);
 void svc_swarm_init(struct svc *s);
 void svc_swarm_fini(struct svc *s);
-/* Each pass: read the service and its tasks (the counts), then reconcile. */
-void svc_swarm_pass(struct svc *s);
-/* Bring Spec.Mode.Replicated.Replicas to s->desired (the leader only). */
-void svc_swarm_reconcile(struct svc *s);
-/* svc_count for a Swarm service: READY = tasks running, STARTING = the rest of the
- * Spec's count. */
-int svc_swarm_count(const struct svc *s, enum replica_state st);
-/* A decision this instance does not carry out (it is not the leader): true after
- * saying so once. */
-bool svc_swarm_defer(struct svc *s, const struct decide_result *res);
-/* An alert to a non-leader: out says why it is held; true then. */
-bool svc_swarm_refuse_alert(struct svc *s, struct decide_result *out);
-/* The "swarm" object of the status API. */
-struct cJSON *svc_swarm_status(const struct svc *s);
 
 /* swarm_tasks.c: this node's tasks of a Swarm service, sampled each pass. */
 void swarm_tasks_init(struct svc *s);

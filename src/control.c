@@ -61,12 +61,7 @@ on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, 
 		for (size_t j = 0; j < n; j++)
 			if (strcmp(ctrs[j].service, s->name) == 0)
 				mine[k++] = ctrs[j];
-		if (svc_swarm_on(s)) {
-			svc_swarm_pass(s); /* its tasks are Swarm's: read from the service */
-		} else if (s->conf != NULL) {
-			compose_source_lookup(s); /* each pass: compose may have recreated it */
-			svc_observe(s, mine, k);
-		}
+		svc_runtime(s)->observe(s, mine, k);
 	}
 	free(mine);
 	for (size_t j = 0; j < n; j++)

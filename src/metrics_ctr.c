@@ -103,13 +103,13 @@ labels(struct buf *b, const struct svc *s, const struct replica *r)
 static size_t
 count(const struct svc *s)
 {
-	return svc_swarm_on(s) ? s->st.n : s->nreps;
+	return svc_runtime(s)->nsamples(s);
 }
 
 static const struct replica *
 nth(const struct svc *s, size_t k)
 {
-	return svc_swarm_on(s) ? &s->st.v[k]->r : s->reps[k];
+	return svc_runtime(s)->sample(s, k);
 }
 
 static bool

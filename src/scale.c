@@ -28,7 +28,7 @@ apply(struct svc *s, const struct decide_result *res, const char *source)
 		log_debug("%s: hold at %d: %s", s->name, current, res->reason);
 		return;
 	}
-	if (svc_swarm_defer(s, res)) /* a Swarm service: only the leader's instance acts */
+	if (svc_runtime(s)->defer(s, res)) /* e.g. Swarm: only the leader's instance acts */
 		return;
 	if (res->predicted)
 		(void)snprintf(pred, sizeof pred, ", level %.1f, trend %+.2f/s, horizon %.1fs, "
@@ -206,7 +206,7 @@ scale_alert(struct svc *s, enum decide_dir dir, const char *why, struct decide_r
 
 	if (c == NULL)
 		return -1;
-	if (svc_swarm_refuse_alert(s, out))
+	if (svc_runtime(s)->refuse_alert(s, out))
 		return 0;
 	if (s->pz.paused) {
 		/* Held like a bound would hold it: the webhook answers "held" with this. */

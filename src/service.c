@@ -144,10 +144,14 @@ svc_membership_changed(struct svc *s)
 int
 svc_count(const struct svc *s, enum replica_state st)
 {
+	return svc_runtime(s)->count(s, st);
+}
+
+static int
+replicas_count(const struct svc *s, enum replica_state st)
+{
 	int n = 0;
 
-	if (svc_swarm_on(s)) /* Swarm's tasks, not replicas of ours */
-		return svc_swarm_count(s, st);
 	for (size_t i = 0; i < s->nreps; i++)
 		n += s->reps[i]->state == st;
 	return n;
@@ -468,13 +472,16 @@ out:
 void
 svc_reconcile(struct svc *s)
 {
+	svc_runtime(s)->reconcile(s);
+}
+
+/* The containers runtime: one Docker operation at a time towards s->desired. */
+static void
+replicas_reconcile(struct svc *s)
+{
 	const struct svc_conf *c = s->conf;
 	struct dsd *d = s->d;
 
-	if (svc_swarm_on(s)) {
-		svc_swarm_reconcile(s); /* Swarm runs the tasks: only the count is ours */
-		return;
-	}
 	sweep(s);
 	if (c == NULL || !s->observed || d->stopping)
 		goto out;
@@ -493,4 +500,62 @@ out:
 	history_add(&s->hist, loop_now(&d->loop), history_wall_ms(), svc_count(s, REP_READY),
 	    s->desired, s->metric, d->cfg.interval_ms > HISTORY_STEP_MS ? d->cfg.interval_ms :
 	    HISTORY_STEP_MS);
+}
+
+/* ---- the containers runtime ------------------------------------------------------- */
+
+static void
+replicas_observe(struct svc *s, const struct docker_ctr *mine, size_t n)
+{
+	if (s->conf == NULL)
+		return;
+	compose_source_lookup(s); /* each pass: compose may have recreated it */
+	svc_observe(s, mine, n);
+}
+
+static bool
+replicas_never(struct svc *s, const struct decide_result *res)
+{
+	(void)s;
+	(void)res;
+	return false; /* the per-host lock already makes this the one acting instance */
+}
+
+static bool
+replicas_never_refuse(struct svc *s, struct decide_result *out)
+{
+	(void)s;
+	(void)out;
+	return false;
+}
+
+static size_t
+replicas_n(const struct svc *s)
+{
+	return s->nreps;
+}
+
+static const struct replica *
+replicas_nth(const struct svc *s, size_t k)
+{
+	return s->reps[k];
+}
+
+const struct runtime_ops runtime_containers_ops = {
+	.kind = "containers",
+	.observe = replicas_observe,
+	.reconcile = replicas_reconcile,
+	.count = replicas_count,
+	.defer = replicas_never,
+	.refuse_alert = replicas_never_refuse,
+	.nsamples = replicas_n,
+	.sample = replicas_nth,
+	.status = NULL,
+	.status_key = NULL,
+};
+
+const struct runtime_ops *
+svc_runtime(const struct svc *s)
+{
+	return svc_swarm_on(s) ? &runtime_swarm_ops : &runtime_containers_ops;
 }

@@ -200,8 +200,8 @@ status_service(const struct svc *s, int64_t now)
 	}
 	cJSON_AddItemToObject(o, "definition", compose_source_status(s, now));
 	cJSON_AddItemToObject(o, "wake", wake_status(s));
-	if (svc_swarm_on(s))
-		cJSON_AddItemToObject(o, "swarm", svc_swarm_status(s));
+	if (svc_runtime(s)->status != NULL)
+		cJSON_AddItemToObject(o, svc_runtime(s)->status_key, svc_runtime(s)->status(s));
 	reps = cJSON_AddArrayToObject(o, "replicas");
 	for (size_t i = 0; i < s->nreps && reps != NULL; i++)
 		if (s->reps[i]->state != REP_GONE)

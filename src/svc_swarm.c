@@ -43,7 +43,7 @@ svc_swarm_fini(struct svc *s)
 	swarm_tasks_fini(s);
 }
 
-int
+static int
 svc_swarm_count(const struct svc *s, enum replica_state st)
 {
 	const struct svc_swarm *w = &s->sw;
@@ -116,7 +116,7 @@ on_service(void *arg, const struct docker_reply *r, const char *body, size_t len
 		w->reading = false;
 }
 
-void
+static void
 svc_swarm_pass(struct svc *s)
 {
 	struct svc_swarm *w = &s->sw;
@@ -221,7 +221,7 @@ update_read(struct svc_swarm *w)
 		update_end(w);
 }
 
-void
+static void
 svc_swarm_reconcile(struct svc *s)
 {
 	struct svc_swarm *w = &s->sw;
@@ -246,7 +246,7 @@ svc_swarm_reconcile(struct svc *s)
 	update_read(w);
 }
 
-bool
+static bool
 svc_swarm_defer(struct svc *s, const struct decide_result *res)
 {
 	char who[448];
@@ -263,7 +263,7 @@ svc_swarm_defer(struct svc *s, const struct decide_result *res)
 	return true;
 }
 
-bool
+static bool
 svc_swarm_refuse_alert(struct svc *s, struct decide_result *out)
 {
 	char who[448];
@@ -280,7 +280,7 @@ svc_swarm_refuse_alert(struct svc *s, struct decide_result *out)
 	return true;
 }
 
-cJSON *
+static cJSON *
 svc_swarm_status(const struct svc *s)
 {
 	const struct svc_swarm *w = &s->sw;
@@ -309,3 +309,36 @@ svc_swarm_status(const struct svc *s)
 		cJSON_AddNullToObject(o, "error");
 	return o;
 }
+
+static void
+swarm_observe(struct svc *s, const struct docker_ctr *mine, size_t n)
+{
+	(void)mine; /* its tasks are Swarm's: read from the service, not the list */
+	(void)n;
+	svc_swarm_pass(s);
+}
+
+static size_t
+swarm_nsamples(const struct svc *s)
+{
+	return s->st.n;
+}
+
+static const struct replica *
+swarm_sample(const struct svc *s, size_t k)
+{
+	return &s->st.v[k]->r; /* struct swarm_sample starts with its struct replica */
+}
+
+const struct runtime_ops runtime_swarm_ops = {
+	.kind = "swarm",
+	.observe = swarm_observe,
+	.reconcile = svc_swarm_reconcile,
+	.count = svc_swarm_count,
+	.defer = svc_swarm_defer,
+	.refuse_alert = svc_swarm_refuse_alert,
+	.nsamples = swarm_nsamples,
+	.sample = swarm_sample,
+	.status = svc_swarm_status,
+	.status_key = "swarm",
+};
