@@ -114,18 +114,13 @@ void config_check_daemon(struct pstate *ps, const struct config *cfg);
 
 /* config_ctr.c's table (*n keys); its key j is pstate.seen[NKEYS(svc_keys) + j]. */
 const struct keydef *config_ctr_keys(size_t *n);
-/* The key called name in config_ctr.c's table and its index there, or NULL. */
-const struct keydef *config_ctr_key_find(const char *name, int *idx);
 /* config_set_value for the K_VOLUME..K_SIZE types. */
 bool config_ctr_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
 /* Checks across the container keys of a finished [service], and that its create body
  * can be built (reported on its header line). */
 void config_ctr_check(struct pstate *ps, const struct svc_conf *s);
 /* swarm_config.c: runtime and swarm_service, after config_lb.c's keys in pstate.seen. */
-
-/* The key called name in swarm_config.c's table and its index there, or NULL. */
 const struct keydef *swarm_config_keys(size_t *n);
-const struct keydef *swarm_config_key_find(const char *name, int *idx);
 /* config_set_value for K_RUNTIME and K_SWARMSVC. */
 bool swarm_config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
 /* runtime = swarm: the keys Swarm owns are errors on their own lines. True for a swarm
@@ -151,8 +146,6 @@ int config_ctr_find_key(const struct strv *sv, const char *key, size_t keylen, c
 /* config_lb.c: [haproxy] and the balancer and wake keys of [service] (after config_ctr.c's
  * keys in pstate.seen). */
 const struct keydef *config_lb_keys(enum section sec, size_t *n);
-/* The [service] key called name in config_lb.c's table and its index there, or NULL. */
-const struct keydef *config_lb_key_find(const char *name, int *idx);
 bool config_lb_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
 /* Checks across the balancer keys of a finished [service] (on its header line). */
 void config_lb_check(struct pstate *ps, const struct svc_conf *s);
@@ -174,7 +167,6 @@ bool config_ctr_env_file(struct pstate *ps, const struct keydef *kd, struct strv
 /* config_ready.c: the readiness keys of [service] (README.md "Readiness"); key j is
  * pstate.seen[NKEYS(svc_keys) + CTR_KEYS_MAX + j]. */
 const struct keydef *config_ready_keys(size_t *n);
-const struct keydef *config_ready_key_find(const char *name, int *idx);
 /* config_set_value for K_READINESS. */
 bool config_ready_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
 

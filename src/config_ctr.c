@@ -442,18 +442,6 @@ config_ctr_keys(size_t *n)
 	return ctr_keys;
 }
 
-const struct keydef *
-config_ctr_key_find(const char *name, int *idx)
-{
-	for (size_t i = 0; i < NKEYS(ctr_keys); i++) {
-		if (strcmp(ctr_keys[i].name, name) == 0) {
-			*idx = (int)i;
-			return &ctr_keys[i];
-		}
-	}
-	return NULL;
-}
-
 /* The container path of a volume (SRC:DST[:MODE]) or tmpfs (PATH[:OPTS]) entry. */
 static size_t
 mount_dst(const char *e, bool volume, const char **dst)

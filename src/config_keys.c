@@ -573,15 +573,6 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 	}
 }
 
-static int
-key_index(const struct keydef *tab, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(tab[i].name, name) == 0)
-			return (int)i;
-	return -1;
-}
-
 const struct keydef *
 config_keys(enum section sec, size_t *n)
 {
@@ -589,28 +580,4 @@ config_keys(enum section sec, size_t *n)
 		return config_lb_keys(sec, n);
 	*n = sections[sec - SEC_DAEMON].n;
 	return sections[sec - SEC_DAEMON].keys;
-}
-
-const struct keydef *
-config_key_find(enum section sec, const char *name, int *idx)
-{
-	size_t n;
-	const struct keydef *tab = config_keys(sec, &n), *kd;
-
-	*idx = key_index(tab, n, name);
-	if (*idx >= 0)
-		return &tab[*idx];
-	/* config_ctr.c's keys, then config_ready.c's, config_lb.c's and swarm_config.c's
-	 * follow svc_keys in pstate.seen, each table in its own slots. */
-	if (sec != SEC_SERVICE)
-		return NULL;
-	if ((kd = config_ctr_key_find(name, idx)) != NULL)
-		*idx += (int)n;
-	else if ((kd = config_ready_key_find(name, idx)) != NULL)
-		*idx += (int)n + CTR_KEYS_MAX;
-	else if ((kd = config_lb_key_find(name, idx)) != NULL)
-		*idx += (int)n + CTR_KEYS_MAX + READY_KEYS_MAX;
-	else if ((kd = swarm_config_key_find(name, idx)) != NULL)
-		*idx += (int)n + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX;
-	return kd;
 }

@@ -46,18 +46,6 @@ config_lb_keys(enum section sec, size_t *n)
 	return lb_svc_keys;
 }
 
-const struct keydef *
-config_lb_key_find(const char *name, int *idx)
-{
-	for (size_t i = 0; i < NKEYS(lb_svc_keys); i++) {
-		if (strcmp(lb_svc_keys[i].name, name) == 0) {
-			*idx = (int)i;
-			return &lb_svc_keys[i];
-		}
-	}
-	return NULL;
-}
-
 /* IPv4:PORT, port 1..65535: both nginx (`server A:P;`) and HAProxy (`add server B/S A:P`)
  * take it as is, and the daemon binds it. */
 static bool

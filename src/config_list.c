@@ -1,7 +1,10 @@
-/* config_list.c: every key of dockscale.conf as "SECTION KEY" lines (dockscaled
- * --list-keys), so that the documentation can be checked against the tables
- * (tests/integration/test_docs.py). A new key table is listed here too. */
+/* config_list.c: where each key of dockscale.conf is defined: the [service] key tables
+ * beside svc_keys (each in its own slots of pstate.seen), the lookup that searches them,
+ * and every key as "SECTION KEY" lines (dockscaled --list-keys), so that the
+ * documentation can be checked against the tables (tests/integration/test_docs.py). A
+ * new key table is one line in service_tables. */
 #include <stdio.h>
+#include <string.h>
 
 #include "config_int.h"
 
@@ -9,6 +12,54 @@ static const char *const section_names[] = { "daemon", "docker", "prometheus", "
 	"haproxy", "service" }; /* indexed by enum section - SEC_DAEMON */
 _Static_assert(NKEYS(section_names) == SEC_SERVICE - SEC_DAEMON + 1,
                "a section has no name here: add it (and its key tables below)");
+
+static const struct keydef *
+lb_service_keys(size_t *n)
+{
+	return config_lb_keys(SEC_SERVICE, n);
+}
+
+/* The [service] keys kept outside svc_keys, in the order of their slots. */
+static const struct {
+	const struct keydef *(*keys)(size_t *n);
+	int slots;
+} service_tables[] = {
+	{ config_ctr_keys, CTR_KEYS_MAX },     /* the container definition */
+	{ config_ready_keys, READY_KEYS_MAX }, /* readiness */
+	{ lb_service_keys, LB_KEYS_MAX },      /* the balancer and waking from zero */
+	{ swarm_config_keys, SWARM_KEYS_MAX }, /* the runtime */
+};
+
+static int
+key_index(const struct keydef *tab, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(tab[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct keydef *
+config_key_find(enum section sec, const char *name, int *idx)
+{
+	size_t n, m;
+	const struct keydef *tab = config_keys(sec, &n);
+	int base = (int)n;
+
+	if ((*idx = key_index(tab, n, name)) >= 0)
+		return &tab[*idx];
+	if (sec != SEC_SERVICE)
+		return NULL;
+	for (size_t t = 0; t < NKEYS(service_tables); t++) {
+		tab = service_tables[t].keys(&m);
+		if ((*idx = key_index(tab, m, name)) >= 0) {
+			*idx += base;
+			return &tab[*idx - base];
+		}
+		base += service_tables[t].slots;
+	}
+	return NULL;
+}
 
 static void
 print_table(FILE *f, const char *section, const struct keydef *kd, size_t n)
@@ -27,12 +78,8 @@ config_list_keys(FILE *f)
 		kd = config_keys((enum section)s, &n);
 		print_table(f, section_names[s - SEC_DAEMON], kd, n);
 	}
-	kd = config_ctr_keys(&n);
-	print_table(f, "service", kd, n);
-	kd = config_ready_keys(&n);
-	print_table(f, "service", kd, n);
-	kd = config_lb_keys(SEC_SERVICE, &n);
-	print_table(f, "service", kd, n);
-	kd = swarm_config_keys(&n);
-	print_table(f, "service", kd, n);
+	for (size_t t = 0; t < NKEYS(service_tables); t++) {
+		kd = service_tables[t].keys(&n);
+		print_table(f, "service", kd, n);
+	}
 }

@@ -25,18 +25,6 @@ config_ready_keys(size_t *n)
 	return ready_keys;
 }
 
-const struct keydef *
-config_ready_key_find(const char *name, int *idx)
-{
-	for (size_t i = 0; i < NKEYS(ready_keys); i++) {
-		if (strcmp(ready_keys[i].name, name) == 0) {
-			*idx = (int)i;
-			return &ready_keys[i];
-		}
-	}
-	return NULL;
-}
-
 bool
 config_ready_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
 {

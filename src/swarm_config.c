@@ -49,18 +49,6 @@ swarm_config_keys(size_t *n)
 	return swarm_keys;
 }
 
-const struct keydef *
-swarm_config_key_find(const char *name, int *idx)
-{
-	for (size_t i = 0; i < NKEYS(swarm_keys); i++) {
-		if (strcmp(swarm_keys[i].name, name) == 0) {
-			*idx = (int)i;
-			return &swarm_keys[i];
-		}
-	}
-	return NULL;
-}
-
 bool
 swarm_config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
 {
