@@ -67,8 +67,8 @@ $(BUILD)/obj $(BUILD)/tests:
 
 # ---- unit tests: tests/unit/test_X.c links src/X.c plus TEST_X_EXTRA --------------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
-TEST_config_EXTRA := units config_keys config_check regauth json config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host log text
-TEST_config_ctr_EXTRA := config_ctr_proc config_envfile config config_keys config_check regauth json units ctrdef ctrdef_host log text
+TEST_config_EXTRA := cgroup units config_keys config_check regauth json config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host log text
+TEST_config_ctr_EXTRA := cgroup config_ctr_proc config_envfile config config_keys config_check regauth json units ctrdef ctrdef_host log text
 TEST_decide_EXTRA := predict
 TEST_plan_EXTRA   :=
 TEST_ctrdef_EXTRA := ctrdef_host dockerjson dockerstats json log text
@@ -79,7 +79,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := dockerstats json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerctr dockerimage dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := replica pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx upstream upstream_file proc nginx buf units \
+TEST_service_EXTRA := cgroup replica pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx upstream upstream_file proc nginx buf units \
 	prom docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
@@ -92,6 +92,7 @@ TEST_lines_EXTRA  :=
 TEST_dockerimage_EXTRA := docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
 TEST_regauth_EXTRA := json text
 TEST_events_EXTRA := log text
+TEST_cgroup_EXTRA := dockerstats dockerjson json text
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests
@@ -115,7 +116,7 @@ FUZZ_scale   := json text
 FUZZ_prom    := prom httpc loop log json text
 FUZZ_dockerjson := dockerjson dockerstats json text
 FUZZ_lines   := lines dockerjson dockerstats json text
-FUZZ_config  := config config_keys config_check config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host regauth json log text units
+FUZZ_config  := config cgroup config_keys config_check config_ctr config_ctr_proc config_envfile ctrdef ctrdef_host regauth json log text units
 FUZZ_units   := units
 FUZZ_compose := compose json text
 FUZZ_pull    := dockerimage regauth docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text

@@ -13,6 +13,7 @@
 #include "loop.h"
 
 struct svc;
+struct cgroup_host;
 
 #ifndef DOCKSCALE_VERSION
 #define DOCKSCALE_VERSION "0.0.0"
@@ -38,6 +39,7 @@ struct dsd_stats {
 	uint64_t reloads_failed;
 	uint64_t webhooks[WEBHOOK_CODES];
 	uint64_t alerts[ALERT_OUTCOMES];
+	uint64_t stats_reads[2];    /* replica samples by source: [0] stats API, [1] cgroup */
 };
 
 /* Everything the daemon knows, passed explicitly to every module. */
@@ -62,6 +64,8 @@ struct dsd {
 	int64_t started_ms;
 	struct dsd_stats stats;
 	struct events events;       /* the event history (events.c) */
+	struct cgroup_host *cgroups; /* the host's cgroups, NULL when unreadable (metric.c) */
+	bool cgroups_probed;
 
 	/* peers */
 	struct httpc *httpc;        /* every outgoing HTTP call, on the loop */

@@ -267,4 +267,5 @@ dsd_fini(struct dsd *d)
 	loop_fini(&d->loop);
 	config_free(&d->cfg);
 	events_fini(&d->events);
+	free(d->cgroups);
 }

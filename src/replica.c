@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "ctrdef.h"
 #include "dockscaled.h"
 #include "log.h"
@@ -73,6 +74,7 @@ replica_free(struct replica *r)
 	/* A service dropped on reload may still have calls in flight for it. */
 	if (d->docker != NULL)
 		docker_cancel_arg(d->docker, r);
+	cgroup_ctr_free(r->cg);
 	free(r);
 }
 
@@ -196,6 +198,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 	r->spec_cpu_period = in->cpu_period;
 	r->spec_cpu_shares = in->cpu_shares;
 	r->spec_memory = in->memory_limit;
+	r->pid = in->pid;
 	memcpy(old, r->addr, sizeof(old));
 	if (s->conf != NULL && compose_source_by_ip(s)) {
 		if (in->ip[0] != '\0')
