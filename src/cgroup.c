@@ -182,47 +182,28 @@ cgroup_proc_stat(const char *text, double ns_per_tick, double *system_ns, int *o
 	return 0;
 }
 
-/* dir/name into buf (NUL-terminated); its length, or -1. dirfd >= 0: name under it. */
+/* The whole of a kernel file kept open, read again from its start: one pread (seq_file
+ * regenerates it at offset 0). Its length, or -1 (the cgroup was removed: ENODEV). */
 static ssize_t
-slurp(int dirfd, const char *dir, const char *name, char *buf, size_t size)
+reread(int fd, char *buf, size_t size)
 {
-	char path[CGROUP_PATH_MAX + 64];
-	ssize_t n, got = 0;
-	int fd;
+	ssize_t n;
 
-	if (dirfd >= 0) {
-		fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	} else {
-		int w = snprintf(path, sizeof(path), "%s/%s", dir, name);
-
-		if (w < 0 || (size_t)w >= sizeof(path))
-			return -1;
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd < 0)
+	do
+		n = pread(fd, buf, size - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
 		return -1;
-	/* Kernel files answer whole in one read when it is big enough; loop anyway. */
-	while ((size_t)got < size - 1 && (n = read(fd, buf + got, size - 1 - (size_t)got)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			got = -1;
-			break;
-		}
-		got += n;
-	}
-	close(fd);
-	if (got >= 0)
-		buf[got] = '\0';
-	return got;
+	buf[n] = '\0';
+	return n;
 }
 
 static int
-read_num(const char *dir, const char *name, double *out)
+reread_num(int fd, double *out)
 {
 	char buf[64];
 
-	if (slurp(-1, dir, name, buf, sizeof(buf)) <= 0)
+	if (reread(fd, buf, sizeof(buf)) == -1)
 		return -1;
 	/* v2 writes "max" for no limit. */
 	if (strncmp(buf, "max", 3) == 0) {
@@ -230,6 +211,17 @@ read_num(const char *dir, const char *name, double *out)
 		return 0;
 	}
 	return number(buf, NULL, out);
+}
+
+static int
+open_in(const char *dir, const char *name)
+{
+	char path[CGROUP_PATH_MAX * 2 + 64];
+	int w = snprintf(path, sizeof(path), "%s/%s", dir, name);
+
+	if (w < 0 || (size_t)w >= sizeof(path))
+		return -1;
+	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
 static bool
@@ -249,6 +241,7 @@ cgroup_host_init(struct cgroup_host *h, const char *sys, const char *proc)
 	int w;
 
 	memset(h, 0, sizeof(*h));
+	h->stat_fd = -1;
 	w = snprintf(h->proc, sizeof(h->proc), "%s", proc);
 	if (w < 0 || (size_t)w >= sizeof(h->proc))
 		return -1;
@@ -261,17 +254,27 @@ cgroup_host_init(struct cgroup_host *h, const char *sys, const char *proc)
 	if (w > 0 && (size_t)w < sizeof(probe) && access(probe, R_OK) == 0) {
 		h->version = 2;
 		(void)snprintf(h->unified, sizeof(h->unified), "%s", sys);
-		return 0;
+	} else {
+		/* v1: one mount per controller, or cpu and cpuacct mounted together. */
+		if (!is_dir(sys, "cpuacct", h->cpuacct) && !is_dir(sys, "cpu,cpuacct", h->cpuacct))
+			return -1;
+		if (!is_dir(sys, "cpu", h->cpu) && !is_dir(sys, "cpu,cpuacct", h->cpu))
+			h->cpu[0] = '\0'; /* throttling counters stay 0 */
+		if (!is_dir(sys, "memory", h->memory))
+			return -1;
+		h->version = 1;
 	}
-	/* v1: one mount per controller, or cpu and cpuacct mounted together. */
-	if (!is_dir(sys, "cpuacct", h->cpuacct) && !is_dir(sys, "cpu,cpuacct", h->cpuacct))
-		return -1;
-	if (!is_dir(sys, "cpu", h->cpu) && !is_dir(sys, "cpu,cpuacct", h->cpu))
-		h->cpu[0] = '\0'; /* throttling counters stay 0 */
-	if (!is_dir(sys, "memory", h->memory))
-		return -1;
-	h->version = 1;
+	/* Hidden by ProcSubset=pid: then the clock is the base (cgroup_system). */
+	h->stat_fd = open_in(h->proc, "stat");
 	return 0;
+}
+
+void
+cgroup_host_fini(struct cgroup_host *h)
+{
+	if (h->stat_fd >= 0)
+		close(h->stat_fd);
+	h->stat_fd = -1;
 }
 
 void
@@ -279,29 +282,29 @@ cgroup_ctr_free(struct cgroup_ctr *c)
 {
 	if (c == NULL)
 		return;
-	free(c->cpu);
-	free(c->cpuacct);
-	free(c->memory);
+	for (int i = 0; i < CG_FILES; i++)
+		if (c->fd[i] >= 0)
+			close(c->fd[i]);
 	free(c);
 }
 
-/* mount + the process's path for ctrl, if that names the container and can be read. */
-static char *
-ctr_dir(const char *cg, const char *mount, const char *ctrl, const char *id,
-    const char *file)
+/* Open file of the process's cgroup for ctrl (v2: NULL) under mount into c->fd[slot],
+ * if that cgroup names the container. */
+static int
+ctr_open(struct cgroup_ctr *c, const char *cg, const char *mount, const char *ctrl,
+    const char *id, int slot, const char *file)
 {
-	char rel[CGROUP_PATH_MAX], *dir = NULL, probe[CGROUP_PATH_MAX * 2 + 64];
+	char rel[CGROUP_PATH_MAX], dir[CGROUP_PATH_MAX * 2];
 	int w;
 
 	if (mount[0] == '\0' || cgroup_proc_path(cg, ctrl, rel, sizeof(rel)) == -1 ||
 	    strstr(rel, id) == NULL)
-		return NULL;
-	w = snprintf(probe, sizeof(probe), "%s%s/%s", mount, rel, file);
-	if (w < 0 || (size_t)w >= sizeof(probe) || access(probe, R_OK) != 0)
-		return NULL;
-	probe[w - strlen(file) - 1] = '\0';
-	dir = strdup(probe);
-	return dir;
+		return -1;
+	w = snprintf(dir, sizeof(dir), "%s%s", mount, rel);
+	if (w < 0 || (size_t)w >= sizeof(dir))
+		return -1;
+	c->fd[slot] = open_in(dir, file);
+	return c->fd[slot] >= 0 ? 0 : -1;
 }
 
 struct cgroup_ctr *
@@ -309,34 +312,40 @@ cgroup_ctr_find(const struct cgroup_host *h, int pid, const char *id)
 {
 	char path[CGROUP_PATH_MAX + 32], cg[SMALL_FILE];
 	struct cgroup_ctr *c = NULL;
-	int w;
+	int w, fd, bad = 0;
+	ssize_t n;
 
 	/* A short id would match too much: the path must name the whole id. */
 	if (pid <= 0 || id == NULL || strlen(id) < 32)
 		return NULL;
 	w = snprintf(path, sizeof(path), "%s/%d", h->proc, pid);
-	if (w < 0 || (size_t)w >= sizeof(path) || slurp(-1, path, "cgroup", cg, sizeof(cg)) <= 0)
+	if (w < 0 || (size_t)w >= sizeof(path) || (fd = open_in(path, "cgroup")) < 0)
 		return NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	n = reread(fd, cg, sizeof(cg));
+	close(fd);
+	if (n <= 0 || (c = malloc(sizeof(*c))) == NULL)
 		return NULL;
 	c->pid = pid;
+	for (int i = 0; i < CG_FILES; i++)
+		c->fd[i] = -1;
 	if (h->version == 2) {
-		c->memory = ctr_dir(cg, h->unified, NULL, id, "memory.current");
-		c->cpu = c->memory != NULL ? ctr_dir(cg, h->unified, NULL, id, "cpu.stat") : NULL;
-		c->cpuacct = c->cpu != NULL ? strdup(c->cpu) : NULL;
+		bad |= ctr_open(c, cg, h->unified, NULL, id, CG_CPU_STAT, "cpu.stat");
+		bad |= ctr_open(c, cg, h->unified, NULL, id, CG_MEM_USAGE, "memory.current");
+		bad |= ctr_open(c, cg, h->unified, NULL, id, CG_MEM_LIMIT, "memory.max");
+		bad |= ctr_open(c, cg, h->unified, NULL, id, CG_MEM_STAT, "memory.stat");
 	} else {
-		c->memory = ctr_dir(cg, h->memory, "memory", id, "memory.stat");
-		c->cpuacct = ctr_dir(cg, h->cpuacct, "cpuacct", id, "cpuacct.usage");
-		/* No cpu controller mounted: no throttling counters, not no source. */
-		c->cpu = h->cpu[0] != '\0' ? ctr_dir(cg, h->cpu, "cpu", id, "cpu.stat") : strdup("");
+		bad |= ctr_open(c, cg, h->cpuacct, "cpuacct", id, CG_CPU_USAGE, "cpuacct.usage");
+		bad |= ctr_open(c, cg, h->cpuacct, "cpuacct", id, CG_CPU_STAT, "cpuacct.stat");
+		bad |= ctr_open(c, cg, h->memory, "memory", id, CG_MEM_USAGE, "memory.usage_in_bytes");
+		bad |= ctr_open(c, cg, h->memory, "memory", id, CG_MEM_LIMIT, "memory.limit_in_bytes");
+		bad |= ctr_open(c, cg, h->memory, "memory", id, CG_MEM_STAT, "memory.stat");
+		/* Optional: without them those counters stay 0, as the Engine leaves them. */
+		(void)ctr_open(c, cg, h->cpu, "cpu", id, CG_THROTTLE, "cpu.stat");
+		(void)ctr_open(c, cg, h->memory, "memory", id, CG_MEM_FAILCNT, "memory.failcnt");
 	}
-	if (c->memory == NULL || c->cpuacct == NULL || c->cpu == NULL) {
-		cgroup_ctr_free(c);
-		return NULL;
-	}
-	/* The network counters are the process's namespace's: it must still be there. */
-	w = snprintf(path, sizeof(path), "%s/%d/net/dev", h->proc, pid);
-	if (w < 0 || (size_t)w >= sizeof(path) || access(path, R_OK) != 0) {
+	/* The network counters are the process's namespace's; the open file keeps to that
+	 * namespace even if the pid is reused later. */
+	if (bad != 0 || (c->fd[CG_NETDEV] = open_in(path, "net/dev")) < 0) {
 		cgroup_ctr_free(c);
 		return NULL;
 	}
@@ -367,7 +376,7 @@ read_cpu(const struct cgroup_host *h, const struct cgroup_ctr *c, struct docker_
 	double v;
 
 	if (h->version == 2) {
-		if (slurp(-1, c->cpu, "cpu.stat", buf, size) <= 0 ||
+		if (reread(c->fd[CG_CPU_STAT], buf, size) == -1 ||
 		    cgroup_kv(buf, "usage_usec", &v) == -1)
 			return -1;
 		out->cpu_total_ns = v * 1000;
@@ -378,16 +387,16 @@ read_cpu(const struct cgroup_host *h, const struct cgroup_ctr *c, struct docker_
 		if (cgroup_kv(buf, "throttled_usec", &v) == 0)
 			out->cfs_throttled_ns = v * 1000;
 	} else {
-		if (read_num(c->cpuacct, "cpuacct.usage", &out->cpu_total_ns) == -1 ||
-		    slurp(-1, c->cpuacct, "cpuacct.stat", buf, size) <= 0)
+		if (reread_num(c->fd[CG_CPU_USAGE], &out->cpu_total_ns) == -1 ||
+		    reread(c->fd[CG_CPU_STAT], buf, size) == -1)
 			return -1;
 		if (cgroup_kv(buf, "user", &v) == 0)
 			out->cpu_user_ns = v * h->ns_per_tick;
 		if (cgroup_kv(buf, "system", &v) == 0)
 			out->cpu_kernel_ns = v * h->ns_per_tick;
-		if (c->cpu[0] == '\0')
+		if (c->fd[CG_THROTTLE] < 0)
 			return 0;
-		if (slurp(-1, c->cpu, "cpu.stat", buf, size) <= 0)
+		if (reread(c->fd[CG_THROTTLE], buf, size) == -1)
 			return -1;
 		if (cgroup_kv(buf, "throttled_time", &v) == 0)
 			out->cfs_throttled_ns = v;
@@ -401,55 +410,45 @@ static int
 read_memory(const struct cgroup_host *h, const struct cgroup_ctr *c, struct docker_stats *out,
     char *buf, size_t size)
 {
-	bool v2 = h->version == 2;
-
-	if (read_num(c->memory, v2 ? "memory.current" : "memory.usage_in_bytes",
-	        &out->mem_usage) == -1 ||
-	    read_num(c->memory, v2 ? "memory.max" : "memory.limit_in_bytes", &out->mem_limit) == -1 ||
-	    slurp(-1, c->memory, "memory.stat", buf, size) <= 0)
+	if (reread_num(c->fd[CG_MEM_USAGE], &out->mem_usage) == -1 ||
+	    reread_num(c->fd[CG_MEM_LIMIT], &out->mem_limit) == -1 ||
+	    reread(c->fd[CG_MEM_STAT], buf, size) == -1)
 		return -1;
 	/* The Engine reports the host's memory when the limit is above it (or "max"). */
 	if (h->mem_total > 0 && (out->mem_limit < 0 || out->mem_limit > h->mem_total))
 		out->mem_limit = h->mem_total;
-	if (!v2 && read_num(c->memory, "memory.failcnt", &out->mem_failcnt) == -1)
+	if (c->fd[CG_MEM_FAILCNT] >= 0 && reread_num(c->fd[CG_MEM_FAILCNT], &out->mem_failcnt) == -1)
 		out->mem_failcnt = 0;
 	memory_stat(buf, out);
 	return 0;
 }
 
-/* The Engine's base for the CPU share: /proc/stat; where the unit's ProcSubset=pid hides
- * it, the monotonic clock times the online CPUs, which is what /proc/stat's sum grows by
- * (less steal time). */
-static int
-system_cpu(const struct cgroup_host *h, struct docker_stats *out, char *buf, size_t size)
+int
+cgroup_system(const struct cgroup_host *h, double *system_ns, int *online)
 {
-	char dir[CGROUP_PATH_MAX];
+	char buf[STAT_FILE];
 	struct timespec ts;
 	long n;
 
-	(void)snprintf(dir, sizeof(dir), "%s", h->proc);
-	if (slurp(-1, dir, "stat", buf, size) > 0 &&
-	    cgroup_proc_stat(buf, h->ns_per_tick, &out->system_ns, &out->online_cpus) == 0)
+	if (h->stat_fd >= 0 && reread(h->stat_fd, buf, sizeof(buf)) > 0 &&
+	    cgroup_proc_stat(buf, h->ns_per_tick, system_ns, online) == 0)
 		return 0;
 	if ((n = sysconf(_SC_NPROCESSORS_ONLN)) <= 0 || clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		return -1;
-	out->online_cpus = (int)n;
-	out->system_ns = ((double)ts.tv_sec * 1e9 + (double)ts.tv_nsec) * (double)n;
+	*online = (int)n;
+	*system_ns = ((double)ts.tv_sec * 1e9 + (double)ts.tv_nsec) * (double)n;
 	return 0;
 }
 
 int
 cgroup_read(const struct cgroup_host *h, const struct cgroup_ctr *c, struct docker_stats *out)
 {
-	char buf[STAT_FILE], dir[CGROUP_PATH_MAX + 32];
-	int w;
+	char buf[STAT_FILE];
 
 	memset(out, 0, sizeof(*out));
-	w = snprintf(dir, sizeof(dir), "%s/%d/net", h->proc, c->pid);
-	if (w < 0 || (size_t)w >= sizeof(dir) || read_cpu(h, c, out, buf, sizeof(buf)) == -1 ||
+	if (read_cpu(h, c, out, buf, sizeof(buf)) == -1 ||
 	    read_memory(h, c, out, buf, sizeof(buf)) == -1 ||
-	    slurp(-1, dir, "dev", buf, sizeof(buf)) <= 0 || cgroup_netdev(buf, out) == -1 ||
-	    system_cpu(h, out, buf, sizeof(buf)) == -1) {
+	    reread(c->fd[CG_NETDEV], buf, sizeof(buf)) == -1 || cgroup_netdev(buf, out) == -1) {
 		memset(out, 0, sizeof(*out));
 		return -1;
 	}

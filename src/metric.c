@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "cgroup.h"
@@ -118,6 +119,19 @@ on_stats(void *arg, const struct docker_reply *rep, const struct docker_stats *s
 		stats_round_done(s);
 }
 
+/* Kept counter files are up to 8 descriptors a replica: systemd's soft limit of 1024 is
+ * kept low for select(), which nothing here uses (epoll, poll); the hard one is ample. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 /* The host's cgroups, looked for once (README.md, "Counters from the kernel"). */
 static const struct cgroup_host *
 host_cgroups(struct dsd *d)
@@ -127,9 +141,12 @@ host_cgroups(struct dsd *d)
 	d->cgroups_probed = true;
 	if ((d->cgroups = malloc(sizeof(*d->cgroups))) != NULL &&
 	    cgroup_host_init(d->cgroups, CGROUP_SYS, CGROUP_PROC) == -1) {
+		cgroup_host_fini(d->cgroups);
 		free(d->cgroups);
 		d->cgroups = NULL;
 	}
+	if (d->cgroups != NULL)
+		raise_nofile();
 	if (d->cgroups != NULL)
 		log_info("replica counters: cgroup v%d under " CGROUP_SYS " (stats_source %s)",
 		    d->cgroups->version, cgroup_source_name(d->cfg.stats_source));
@@ -144,7 +161,7 @@ host_cgroups(struct dsd *d)
  * host's engine, rootless, a restarted container not inspected yet). Synchronous: a
  * handful of small kernel files (README.md, "Benchmarks"). */
 static int
-kernel_sample(struct replica *r, struct docker_stats *st)
+kernel_sample(struct replica *r, struct docker_stats *st, const struct docker_stats *base)
 {
 	struct dsd *d = r->svc->d;
 	const struct cgroup_host *h;
@@ -157,8 +174,11 @@ kernel_sample(struct replica *r, struct docker_stats *st)
 	}
 	if (r->cg == NULL && (r->cg = cgroup_ctr_find(h, r->pid, r->id)) == NULL)
 		return -1;
-	if (cgroup_read(h, r->cg, st) == 0)
+	if (base->online_cpus > 0 && cgroup_read(h, r->cg, st) == 0) {
+		st->system_ns = base->system_ns;
+		st->online_cpus = base->online_cpus;
 		return 0;
+	}
 	/* Gone or restarted: found again from the next inspect's pid. */
 	cgroup_ctr_free(r->cg);
 	r->cg = NULL;
@@ -187,13 +207,19 @@ metric_sample(struct svc *s)
 	 * still in flight is not doubled, but the query below does not wait for it. */
 	s->sampled_ms = loop_now(&d->loop);
 	if (s->stats_pending == 0) {
+		struct docker_stats base = { 0 };
+
+		/* The CPU share's base, once for the round. */
+		if (d->cfg.stats_source != STATS_API && host_cgroups(d) != NULL &&
+		    cgroup_system(d->cgroups, &base.system_ns, &base.online_cpus) == -1)
+			base.online_cpus = 0;
 		for (size_t i = 0; i < s->nreps; i++) {
 			struct replica *r = s->reps[i];
 			struct docker_stats st;
 
 			if (r->state != REP_READY || r->stats_busy || r->id[0] == '\0')
 				continue;
-			if (kernel_sample(r, &st) == 0) {
+			if (kernel_sample(r, &st, &base) == 0) {
 				apply_sample(r, true, &st, true);
 				continue;
 			}
