@@ -8,6 +8,7 @@ import dockerapi as dk
 from conftest import http, wait_for
 from test_replicas import service_conf, wait_ready
 from test_scaling import Load
+from test_webhook import alert, payload
 
 # min = max: nothing scales, the load only makes numbers worth comparing.
 POLICY = dict(metric="docker_cpu, docker_memory", memory="256M", min_replicas=1,
@@ -77,30 +78,31 @@ def test_cgroup_counters_match_the_stats_api(daemon_factory, svc):
     d.wait_log("replica counters: cgroup v", timeout=10)
     # 48 MiB held: a working set well above the app's own.
     assert http("GET", f"http://{addr}/mem?mb=48", timeout=30)[0] == 200
+    wait_for(lambda: kernel(d, name)[0] is not None, timeout=10, what="a kernel sample")
+    # The window starts and ends idle, so both sources' cumulative counters stand still
+    # at its edges: the CPU each saw over the same load is comparable whatever the
+    # machine's load does to the timing of the reads.
+    k0, e0 = fresh_kernel(d, name), engine(cid)
     load = Load([addr], threads=2, ms=150)
     try:
-        wait_for(lambda: kernel(d, name)[0] is not None, timeout=10, what="a kernel sample")
         never_asks_api(d, 2)
-        # The same window through both: each side's own timestamps.
-        k0, e0 = fresh_kernel(d, name), engine(cid)
-        time.sleep(8)
-        k1, e1 = fresh_kernel(d, name), engine(cid)
+        time.sleep(6)
         # docker_cpu comes from these counters: the replica's share of a core, loaded.
-        value = d.get(f"/api/v1/services/{svc}")[1]["metric"]
+        value = wait_for(lambda: (lambda v: v is not None and v > 5 and v)(
+            d.get(f"/api/v1/services/{svc}")[1]["metric"]), timeout=5, what="docker_cpu")
     finally:
         load.stop()
-    k_pct = (k1[1] - k0[1]) / (k1[0] - k0[0]) * 100
-    e_pct = (e1[1] - e0[1]) / (e1[0] - e0[0]) * 100
-    # The Engine's own share formula (cores = dcpu / dsystem * online) agrees too.
-    e_share = (e1[1] - e0[1]) / (e1[2] - e0[2]) * e0[3] * 100
-    print(f"CPU over the window: cgroup {k_pct:.2f}%, stats API {e_pct:.2f}% (share "
-          f"formula {e_share:.2f}%); working set cgroup {k1[2]:.0f}, API {e1[4]:.0f}")
-    assert e_pct > 30, f"the load did not load the replica ({e_pct:.1f}% of a core)"
-    assert abs(k_pct - e_pct) <= max(3.0, 0.05 * e_pct), (k_pct, e_pct, e_share)
-    assert abs(k_pct - e_share) <= max(3.0, 0.05 * e_share), (k_pct, e_pct, e_share)
+    k1 = fresh_kernel(d, name)
+    k1 = fresh_kernel(d, name)  # a pass after the last request ended
+    e1 = engine(cid)
+    cpu_k, cpu_e, wall = k1[1] - k0[1], e1[1] - e0[1], k1[0] - k0[0]
+    print(f"CPU over the window: cgroup {cpu_k:.3f} s, stats API {cpu_e:.3f} s "
+          f"({100 * cpu_k / wall:.1f}% vs {100 * cpu_e / wall:.1f}% of a core); docker_cpu "
+          f"{value:.1f}; working set cgroup {k1[2]:.0f}, API {e1[4]:.0f}")
+    assert cpu_e > 0.5, f"the load did not load the replica ({cpu_e:.2f} s of CPU)"
+    assert abs(cpu_k - cpu_e) <= 0.03 * cpu_e + 0.05, (cpu_k, cpu_e)
     ws_k, ws_e = k1[2], e1[4]
     assert ws_e > 48 << 20 and abs(ws_k - ws_e) <= 0.03 * ws_e, (ws_k, ws_e)
-    assert value is not None and value > 20, value
     assert samples_total(metrics(d), "api") == 0
 
 
@@ -118,3 +120,15 @@ def test_stats_source_api_asks_the_engine(daemon_factory, svc):
     b = metrics(d)
     assert sample(b, "container_memory_working_set_bytes", name) > 0
     assert "replica counters: cgroup" not in d.log()
+    # A webhook flood (held: min = max) is not a stats flood: at most one refresh a
+    # second beside the 1 s passes, where each alert used to start a round of its own.
+    before, t0, sent = samples_total(metrics(d), "api"), time.monotonic(), 0
+    while time.monotonic() - t0 < 2:
+        body = payload([alert(svc, "scale_up", fp=f"flood{sent}")])
+        code, out, _ = d.post("/api/v1/alerts", body=body)
+        assert code == 200 and out["held"] == 1, out
+        sent += 1
+    took = time.monotonic() - t0
+    grew = samples_total(metrics(d), "api") - before
+    assert sent >= 50, f"only {sent} webhooks in {took:.1f} s"
+    assert grew <= 2 * (took + 2), f"{grew} stats calls for {sent} alerts in {took:.1f} s"
