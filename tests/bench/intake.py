@@ -83,6 +83,17 @@ def run_wrk(url, seconds, env, pin):
             "lat": wrk_latency(out), "out": out}
 
 
+def engine_cpu(pids):
+    """CPU seconds of each pid still there (the shared engine may be restarted)."""
+    out = {}
+    for p in pids:
+        try:
+            out[p] = proc_cpu_seconds(p)
+        except OSError:
+            pass
+    return out
+
+
 def stats_samples(d):
     """Replica samples taken so far, both sources (None: a daemon without the series)."""
     code, body, _ = d.get("/metrics")
@@ -137,12 +148,13 @@ def main():
         url = d.url + "/api/v1/alerts"
         samples0 = stats_samples(d)
         dockerd = pids_named("dockerd")
-        dd0 = sum(proc_cpu_seconds(p) for p in dockerd)
+        dd0 = engine_cpu(dockerd)
         c0, t0 = proc_cpu_seconds(pid), time.monotonic()
         ds = run_wrk(url, SECONDS, env, pin)
         c1, t1 = proc_cpu_seconds(pid), time.monotonic()
-        dd1 = sum(proc_cpu_seconds(p) for p in dockerd)
-        ds_cpu, dd_cpu = 100 * (c1 - c0) / (t1 - t0), 100 * (dd1 - dd0) / (t1 - t0)
+        dd1 = engine_cpu(dockerd)
+        dd = sum(dd1[p] - dd0[p] for p in dd1 if p in dd0)
+        ds_cpu, dd_cpu = 100 * (c1 - c0) / (t1 - t0), 100 * dd / (t1 - t0)
         samples = stats_samples(d) - samples0 if samples0 is not None else "?"
         print(f"dockscale: {ds['requests']} requests, {ds['rps']:.0f}/s, p99 "
               f"{ds['lat'].get('p99')} ms, non-2xx {ds['non2xx']}, socket {ds['sock']}; "
