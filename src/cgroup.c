@@ -307,6 +307,20 @@ ctr_open(struct cgroup_ctr *c, const char *cg, const char *mount, const char *ct
 	return c->fd[slot] >= 0 ? 0 : -1;
 }
 
+static bool
+same_netns(const struct cgroup_host *h, const char *piddir)
+{
+	char ns[CGROUP_PATH_MAX + 64];
+	struct stat a, b;
+	int w = snprintf(ns, sizeof(ns), "%s/ns/net", piddir);
+
+	if (w < 0 || (size_t)w >= sizeof(ns) || stat(ns, &a) == -1)
+		return false;
+	w = snprintf(ns, sizeof(ns), "%s/self/ns/net", h->proc);
+	return w > 0 && (size_t)w < sizeof(ns) && stat(ns, &b) == 0 && a.st_ino == b.st_ino &&
+	    a.st_dev == b.st_dev;
+}
+
 struct cgroup_ctr *
 cgroup_ctr_find(const struct cgroup_host *h, int pid, const char *id)
 {
@@ -344,8 +358,9 @@ cgroup_ctr_find(const struct cgroup_host *h, int pid, const char *id)
 		(void)ctr_open(c, cg, h->memory, "memory", id, CG_MEM_FAILCNT, "memory.failcnt");
 	}
 	/* The network counters are the process's namespace's; the open file keeps to that
-	 * namespace even if the pid is reused later. */
-	if (bad != 0 || (c->fd[CG_NETDEV] = open_in(path, "net/dev")) < 0) {
+	 * namespace even if the pid is reused later. In the daemon's own namespace
+	 * (network = host) the Engine reports none: neither do we. */
+	if (bad != 0 || (!same_netns(h, path) && (c->fd[CG_NETDEV] = open_in(path, "net/dev")) < 0)) {
 		cgroup_ctr_free(c);
 		return NULL;
 	}
@@ -448,7 +463,8 @@ cgroup_read(const struct cgroup_host *h, const struct cgroup_ctr *c, struct dock
 	memset(out, 0, sizeof(*out));
 	if (read_cpu(h, c, out, buf, sizeof(buf)) == -1 ||
 	    read_memory(h, c, out, buf, sizeof(buf)) == -1 ||
-	    reread(c->fd[CG_NETDEV], buf, sizeof(buf)) == -1 || cgroup_netdev(buf, out) == -1) {
+	    (c->fd[CG_NETDEV] >= 0 && (reread(c->fd[CG_NETDEV], buf, sizeof(buf)) == -1 ||
+	                               cgroup_netdev(buf, out) == -1))) {
 		memset(out, 0, sizeof(*out));
 		return -1;
 	}
