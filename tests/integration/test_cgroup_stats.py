@@ -2,6 +2,7 @@
 host the daemon reads each replica's cgroup files instead of asking the stats API, and
 gets the same numbers; with `stats_source = api` it asks the stats API."""
 import re
+import signal
 import time
 
 import dockerapi as dk
@@ -132,3 +133,9 @@ def test_stats_source_api_asks_the_engine(daemon_factory, svc):
     grew = samples_total(metrics(d), "api") - before
     assert sent >= 50, f"only {sent} webhooks in {took:.1f} s"
     assert grew <= 2 * (took + 2), f"{grew} stats calls for {sent} alerts in {took:.1f} s"
+    # A reload back to the default takes the kernel's counters from the next pass.
+    d.daemon_extra = ""
+    d.write_config(d.body)
+    d.signal(signal.SIGHUP)
+    wait_for(lambda: samples_total(metrics(d), "cgroup") > 0, timeout=10,
+             what="cgroup samples after the reload")
