@@ -90,7 +90,7 @@ $(BUILD)/obj/gen_statuspage.o: $(BUILD)/gen/statuspage.c | $(BUILD)/obj
 # ---- unit tests: tests/unit/test_X.c links src/X.c plus TEST_X_EXTRA --------------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 # every test of the configuration links all of its key tables
-CONFIG_PARTS := config config_keys config_list config_check config_ctr config_ctr_proc config_envfile config_ready readiness config_lb swarm_config ctrdef ctrdef_host regauth json units log text
+CONFIG_PARTS := config cgroup config_keys config_list config_check config_ctr config_ctr_proc config_envfile config_ready readiness config_lb swarm_config ctrdef ctrdef_host regauth json units log text
 TEST_config_EXTRA := $(filter-out config,$(CONFIG_PARTS))
 TEST_config_ctr_EXTRA := $(filter-out config_ctr,$(CONFIG_PARTS))
 TEST_config_lb_EXTRA := $(filter-out config_lb,$(CONFIG_PARTS))
@@ -106,7 +106,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := dockerstats json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerctr dockerimage dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := events pause history replica probe readiness pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_status upstream upstream_file proc nginx buf units \
+TEST_service_EXTRA := cgroup events pause history replica probe readiness pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_status upstream upstream_file proc nginx buf units \
 	prom docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker \
 	svc_swarm swarm swarm_leader swarm_tasks swarmjson
 TEST_swarmjson_EXTRA := json text
@@ -125,6 +125,7 @@ TEST_events_query_EXTRA := events units log text
 TEST_explain_EXTRA :=
 TEST_history_EXTRA :=
 TEST_readiness_EXTRA := $(filter-out readiness,$(CONFIG_PARTS))
+TEST_cgroup_EXTRA := dockerstats dockerjson json text
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests

@@ -37,6 +37,8 @@ enum pull_policy { PULL_MISSING = 0, PULL_ALWAYS = 1, PULL_NEVER = 2 };
 /* [service] runtime (README.md, "Running on a Swarm cluster"). */
 enum svc_runtime { RUNTIME_CONTAINERS = 0, RUNTIME_SWARM = 1 };
 #define CONFIG_SWARM_SERVICE_MAX 63
+/* Where replica counters come from (README.md, "Counters from the kernel"). */
+enum stats_source { STATS_AUTO = 0, STATS_CGROUP = 1, STATS_API = 2 };
 
 /* The container-definition keys of config_ctr.c (README.md "Configuration", "Coming
  * from docker-compose"). Zero/empty = unset: the image's or Docker's default. */
@@ -140,6 +142,7 @@ struct config {
 	int64_t docker_timeout_ms;
 	int64_t pull_timeout_ms;  /* one image pull, start to end */
 	char *registry_auth_file; /* "" = pull anonymously */
+	enum stats_source stats_source;
 	struct regauth regauth;   /* read from registry_auth_file at load time */
 	/* [prometheus] */
 	char *prom_url;

@@ -53,6 +53,7 @@ struct docker_inspect {
 	                                 * HostConfig.NetworkMode), "" if none */
 	char image[256];                /* Config.Image */
 	double started_at;              /* State.StartedAt, unix seconds; 0 if unknown */
+	int pid;                        /* State.Pid, its init process; 0 if none */
 	double nano_cpus;               /* HostConfig.NanoCpus (0 = no limit) */
 	double cpu_quota, cpu_period;   /* HostConfig.CpuQuota / CpuPeriod, microseconds */
 	double cpu_shares;              /* HostConfig.CpuShares (0 = default 1024) */

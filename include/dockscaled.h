@@ -14,6 +14,7 @@
 #include "swarm.h"
 
 struct svc;
+struct cgroup_host;
 
 #ifndef DOCKSCALE_VERSION
 #define DOCKSCALE_VERSION "0.0.0"
@@ -39,6 +40,7 @@ struct dsd_stats {
 	uint64_t reloads_failed;
 	uint64_t webhooks[WEBHOOK_CODES];
 	uint64_t alerts[ALERT_OUTCOMES];
+	uint64_t stats_reads[2];    /* replica samples by source: [0] stats API, [1] cgroup */
 };
 
 /* Everything the daemon knows, passed explicitly to every module. */
@@ -64,6 +66,8 @@ struct dsd {
 	struct dsd_stats stats;
 	struct events events;       /* the event history (events.c) */
 	struct swarm_leader swl;    /* acting for the swarm services? (swarm_leader.c) */
+	struct cgroup_host *cgroups; /* the host's cgroups, NULL when unreadable (metric.c) */
+	bool cgroups_probed;
 
 	/* peers */
 	struct httpc *httpc;        /* every outgoing HTTP call, on the loop */

@@ -19,6 +19,7 @@ struct prom_query;
 struct lb;
 struct svc;
 struct cJSON;
+struct cgroup_ctr;
 
 /* Where a replica is in its life. Only STARTING and READY count toward the current
  * number; DRAINING onwards are on their way out. */
@@ -83,6 +84,11 @@ struct replica {
 	double started_at, spec_nano_cpus, spec_cpu_quota, spec_cpu_period, spec_cpu_shares;
 	double spec_memory;
 	uint64_t oom_events;       /* "oom" events the engine sent for it (service.c) */
+	/* the kernel's counters (metric.c, README.md "Counters from the kernel") */
+	int pid;                   /* State.Pid at the last inspect (replica.c); 0 none */
+	struct cgroup_ctr *cg;     /* its cgroup, found from pid; NULL: not (yet) */
+	bool kernel_sample;        /* the last sample came from it (else the stats API) */
+	bool cg_warned;            /* stats_source = cgroup could not read it: said once */
 };
 
 /* The last value of one metric of a service (metric.c). */
@@ -267,6 +273,8 @@ struct svc {
 	int stats_pending;             /* stats calls of this round in flight */
 	bool once_resampled;           /* --once: the second CPU sample was taken */
 	struct loop_timer resample;
+	int64_t sampled_ms;            /* loop clock of the last metric_sample */
+	struct loop_timer refresh;     /* an alert's refresh, coalesced (metric_refresh) */
 	struct prom_query *prom_q;     /* query in flight */
 	/* reaction of the last scale-up, from the request (policy, alert, API) */
 	int64_t up_trigger_us;         /* a scale-up waiting for its create call */
@@ -338,8 +346,12 @@ const char *replica_state_name(enum replica_state st);
 void metric_init(struct svc *s);
 void metric_fini(struct svc *s);
 void metric_collect(struct dsd *d);
-/* Sample one service now (after an alert). */
+/* Sample one service now. */
 void metric_sample(struct svc *s);
+/* Sample it soon (after an alert): at most one round in flight, and not more often
+ * than every METRIC_REFRESH_MIN_MS (README.md, "Counters from the kernel"). */
+#define METRIC_REFRESH_MIN_MS 1000
+void metric_refresh(struct svc *s);
 void metric_docker_down(struct dsd *d);
 
 /* scale.c: decisions into desired counts. */

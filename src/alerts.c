@@ -144,8 +144,9 @@ handle_one(struct dsd *d, const struct webhook_alert *a, cJSON *item)
 	scale_alert(s, dir, why, &res);
 	cJSON_AddStringToObject(item, "reason", res.reason);
 	cJSON_AddNumberToObject(item, "desired", res.desired);
-	/* Refresh the metric at once: the alert says load changed. */
-	metric_sample(s);
+	/* Refresh the metric soon: the alert says load changed (coalesced: a flood of
+	 * webhooks is not a flood of stats rounds). */
+	metric_refresh(s);
 	if (res.dir != dir)
 		return ALERT_HELD;
 	remember(s, a, dir, now);

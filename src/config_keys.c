@@ -13,6 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "compose.h"
 #include "config_int.h"
 #include "docker.h"
@@ -47,6 +48,7 @@ static const struct keydef docker_keys[] = {
 	KEY("timeout", K_DUR, C(docker_timeout_ms), 0, INF, F_OPEN_LO),
 	KEY("pull_timeout", K_DUR, C(pull_timeout_ms), 0, 86400000, F_OPEN_LO),
 	KEY("registry_auth_file", K_REGAUTH, C(registry_auth_file), 0, PATH_LEN_MAX, 0),
+	KEY("stats_source", K_STATSSRC, C(stats_source), 0, 0, 0),
 };
 static const struct keydef prom_keys[] = {
 	KEY("url", K_URL, C(prom_url), 0, 0, 0),
@@ -541,6 +543,9 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			}
 		}
 		return bad(ps, "%s: '%s' is not one of missing, always, never", k, v);
+	case K_STATSSRC:
+		return cgroup_source_parse(v, p) == 0 ||
+		    bad(ps, "%s: '%s' is not one of auto, cgroup, api", k, v);
 	case K_HTTPPATH:
 		if (v[0] != '/' || has_space(v) || strpbrk(v, "#") != NULL)
 			return bad(ps, "%s: '%s' must start with '/' and contain no spaces or '#'",

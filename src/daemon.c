@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "dockscaled.h"
 #include "log.h"
 #include "sdnotify.h"
@@ -272,4 +273,7 @@ dsd_fini(struct dsd *d)
 	loop_fini(&d->loop);
 	config_free(&d->cfg);
 	events_fini(&d->events);
+	if (d->cgroups != NULL)
+		cgroup_host_fini(d->cgroups);
+	free(d->cgroups);
 }

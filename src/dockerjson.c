@@ -221,7 +221,7 @@ docker_parse_inspect(const char *body, int port, const char *network,
 	cJSON *root;
 	const cJSON *st, *running, *code, *cfg, *ns, *rc_item, *hc;
 	const char *id, *name, *status, *s;
-	int64_t ec = 0, restarts = 0;
+	int64_t ec = 0, restarts = 0, n;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -256,6 +256,10 @@ docker_parse_inspect(const char *body, int port, const char *network,
 	if ((s = json_get_str(cfg, "Image")) != NULL)
 		copy_trunc(out->image, sizeof(out->image), s);
 
+	/* State.Pid: its init process, where the kernel's counters are found (cgroup.c); 0
+	 * while it is not running. A bad value only loses that source. */
+	if (dockerjson_num_i64(json_get(st, "Pid"), &n) == 0 && n > 0 && n <= INT32_MAX)
+		out->pid = (int)n;
 	out->started_at = docker_parse_time(json_get_str(st, "StartedAt"));
 	if (out->started_at < 0)
 		out->started_at = 0;

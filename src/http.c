@@ -24,7 +24,7 @@
 #define HTTP_CONN_LIMIT 512U
 #define HTTP_CONN_SOFT 448U           /* above it a new connection evicts the oldest */
 #define HTTP_CONN_PER_IP 64U          /* per address: room for a client pool of 32 and more */
-#define HTTP_CONN_MEMORY ((size_t)64 * 1024)
+#define HTTP_CONN_MEMORY ((size_t)16 * 1024) /* headers both ways; libmicrohttpd zeroes what a request used */
 
 /* One TCP connection, listed earliest deadline first while it may still be cut. */
 struct conn {

@@ -14,6 +14,13 @@
 
 #define HTTPC_MAX_BODY (16u * 1024 * 1024)
 #define HTTPC_CONNECT_TIMEOUT_MS 10000
+/* Sizing (README.md, "Where the memory goes"): every transfer's receive buffer, the
+ * connections open at once (more wait in curl's queue: a round of 100 inspects does not
+ * become 100 sockets and buffers), the idle ones kept, the easy handles kept for reuse. */
+#define HTTPC_BUFFER 4096L
+#define HTTPC_MAX_CONNS 16L
+#define HTTPC_CACHED_CONNS 8L
+#define HTTPC_SPARE 8
 
 /* One per socket curl asks us to watch; curl hands it back via curl_multi_assign. */
 struct httpc_sock {
@@ -47,6 +54,8 @@ struct httpc {
 	struct httpc_xfer *xfers;
 	struct httpc_sock *socks;
 	size_t nactive;
+	CURL *spare[HTTPC_SPARE]; /* finished easy handles, reset and reused */
+	size_t nspare;
 	/* Set while libcurl runs our callbacks: curl refuses add/remove_handle then. */
 	bool in_curl;
 };
@@ -57,7 +66,10 @@ static void
 xfer_destroy(struct httpc *c, struct httpc_xfer *x)
 {
 	curl_multi_remove_handle(c->multi, x->easy); /* a no-op if never added */
-	curl_easy_cleanup(x->easy);
+	if (x->easy != NULL && c->nspare < HTTPC_SPARE)
+		c->spare[c->nspare++] = x->easy;
+	else
+		curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->headers);
 	free(x->body);
 	/* Test the head, not prev: lets the static analyzer see the head move. */
@@ -247,6 +259,7 @@ xfer_setup(struct httpc_xfer *x, const struct httpc_req *req)
 	rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	rc |= curl_easy_setopt(e, CURLOPT_BUFFERSIZE, HTTPC_BUFFER);
 	if (req->unix_socket != NULL)
 		rc |= curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);
 	if (req->body != NULL || strcmp(method, "POST") == 0) {
@@ -429,7 +442,9 @@ httpc_new(struct loop *l)
 	if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
 	    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
 	    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
-	    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK)
+	    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK ||
+	    curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, HTTPC_MAX_CONNS) != CURLM_OK ||
+	    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, HTTPC_CACHED_CONNS) != CURLM_OK)
 		goto fail;
 	return c;
 fail:
@@ -462,6 +477,8 @@ httpc_free(struct httpc *c)
 	}
 	loop_timer_stop(c->loop, &c->timer);
 	curl_multi_cleanup(c->multi);
+	while (c->nspare > 0)
+		curl_easy_cleanup(c->spare[--c->nspare]);
 	free(c);
 	curl_global_cleanup();
 }
@@ -485,7 +502,12 @@ httpc_start(struct httpc *c, const struct httpc_req *req)
 	x->arg = req->arg;
 	x->max_body = req->max_body != 0 ? req->max_body : HTTPC_MAX_BODY;
 	x->start_ms = loop_clock_ms();
-	x->easy = curl_easy_init();
+	if (c->nspare > 0) {
+		x->easy = c->spare[--c->nspare];
+		curl_easy_reset(x->easy);
+	} else {
+		x->easy = curl_easy_init();
+	}
 	if (x->easy == NULL || xfer_setup(x, req) == -1)
 		goto fail;
 	/* curl refuses new handles from inside its callbacks: add after it returns. */

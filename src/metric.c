@@ -1,17 +1,22 @@
-/* metric.c: samples load: replica CPU and memory from the Docker Engine, a PromQL value. */
+/* metric.c: samples load: replica CPU and memory from the kernel's cgroup files or the
+ * Docker Engine's stats API, a PromQL value. */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
+#include "cgroup.h"
 #include "dockscaled.h"
 #include "log.h"
 #include "prom.h"
 #include "service.h"
 
 #define ONCE_RESAMPLE_MS 1000 /* --once: a CPU rate needs a second sample */
+#define CGROUP_SYS "/sys/fs/cgroup"
+#define CGROUP_PROC "/proc"
 
 static void
 set_sample(struct svc *s, enum metric_kind k, bool have, double v, const char *why)
@@ -70,14 +75,18 @@ stats_round_done(struct svc *s)
 		scale_evaluate(s);
 }
 
+/* One replica's sample (ok false: none this round), from the kernel or the API. */
 static void
-on_stats(void *arg, const struct docker_reply *rep, const struct docker_stats *st)
+apply_sample(struct replica *r, bool ok, const struct docker_stats *st, bool kernel)
 {
-	struct replica *r = arg;
 	struct svc *s = r->svc;
 
-	r->stats_busy = false;
-	if (rep->ok) {
+	s->d->stats.stats_reads[kernel ? 1 : 0] += ok;
+	/* The two sources' system CPU bases differ: a rate needs two of the same. */
+	if (r->kernel_sample != kernel)
+		r->have_cpu_sample = false;
+	r->kernel_sample = kernel;
+	if (ok) {
 		double cpus = s->conf != NULL ? s->conf->cpus : 0;
 		struct timespec ts;
 
@@ -96,8 +105,84 @@ on_stats(void *arg, const struct docker_reply *rep, const struct docker_stats *s
 		r->cpu_pct = -1;
 		r->mem_pct = -1;
 	}
+}
+
+static void
+on_stats(void *arg, const struct docker_reply *rep, const struct docker_stats *st)
+{
+	struct replica *r = arg;
+	struct svc *s = r->svc;
+
+	r->stats_busy = false;
+	apply_sample(r, rep->ok, st, false);
 	if (--s->stats_pending == 0)
 		stats_round_done(s);
+}
+
+/* Kept counter files are up to 8 descriptors a replica: systemd's soft limit of 1024 is
+ * kept low for select(), which nothing here uses (epoll, poll); the hard one is ample. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* The host's cgroups, looked for once (README.md, "Counters from the kernel"). */
+static const struct cgroup_host *
+host_cgroups(struct dsd *d)
+{
+	if (d->cgroups_probed)
+		return d->cgroups;
+	d->cgroups_probed = true;
+	if ((d->cgroups = malloc(sizeof(*d->cgroups))) != NULL &&
+	    cgroup_host_init(d->cgroups, CGROUP_SYS, CGROUP_PROC) == -1) {
+		cgroup_host_fini(d->cgroups);
+		free(d->cgroups);
+		d->cgroups = NULL;
+	}
+	if (d->cgroups != NULL)
+		raise_nofile();
+	if (d->cgroups != NULL)
+		log_info("replica counters: cgroup v%d under " CGROUP_SYS " (stats_source %s)",
+		    d->cgroups->version, cgroup_source_name(d->cfg.stats_source));
+	else if (d->cfg.stats_source != STATS_API)
+		log_warning("replica counters: no readable cgroup v1 or v2 under " CGROUP_SYS
+		    "; %s", d->cfg.stats_source == STATS_CGROUP ? "replicas have no CPU or memory "
+		    "sample (stats_source = cgroup)" : "the stats API answers instead");
+	return d->cgroups;
+}
+
+/* r's counters from its cgroup files: 0, or -1 when they cannot be read here (another
+ * host's engine, rootless, a restarted container not inspected yet). Synchronous: a
+ * handful of small kernel files (README.md, "Benchmarks"). */
+static int
+kernel_sample(struct replica *r, struct docker_stats *st, const struct docker_stats *base)
+{
+	struct dsd *d = r->svc->d;
+	const struct cgroup_host *h;
+
+	if (d->cfg.stats_source == STATS_API || (h = host_cgroups(d)) == NULL)
+		return -1;
+	if (r->cg != NULL && r->cg->pid != r->pid) {
+		cgroup_ctr_free(r->cg);
+		r->cg = NULL;
+	}
+	if (r->cg == NULL && (r->cg = cgroup_ctr_find(h, r->pid, r->id)) == NULL)
+		return -1;
+	if (base->online_cpus > 0 && cgroup_read(h, r->cg, st) == 0) {
+		st->system_ns = base->system_ns;
+		st->online_cpus = base->online_cpus;
+		return 0;
+	}
+	/* Gone or restarted: found again from the next inspect's pid. */
+	cgroup_ctr_free(r->cg);
+	r->cg = NULL;
+	return -1;
 }
 
 static void
@@ -120,12 +205,32 @@ metric_sample(struct svc *s)
 		return;
 	/* Every ready replica: docker_cpu needs them, and /metrics exports them all. A round
 	 * still in flight is not doubled, but the query below does not wait for it. */
+	s->sampled_ms = loop_now(&d->loop);
 	if (s->stats_pending == 0) {
+		struct docker_stats base = { 0 };
+
+		/* The CPU share's base, once for the round. */
+		if (d->cfg.stats_source != STATS_API && host_cgroups(d) != NULL &&
+		    cgroup_system(d->cgroups, &base.system_ns, &base.online_cpus) == -1)
+			base.online_cpus = 0;
 		for (size_t i = 0; i < s->nreps; i++) {
 			struct replica *r = s->reps[i];
+			struct docker_stats st;
 
 			if (r->state != REP_READY || r->stats_busy || r->id[0] == '\0')
 				continue;
+			if (kernel_sample(r, &st, &base) == 0) {
+				apply_sample(r, true, &st, true);
+				continue;
+			}
+			if (d->cfg.stats_source == STATS_CGROUP) {
+				if (!r->cg_warned)
+					log_warning("%s: no readable cgroup for %s (pid %d): no sample "
+					    "(stats_source = cgroup)", s->name, r->name, r->pid);
+				r->cg_warned = true;
+				apply_sample(r, false, NULL, true);
+				continue;
+			}
 			if (docker_stats(d->docker, r->id, on_stats, r) == 0) {
 				r->stats_busy = true;
 				s->stats_pending++;
@@ -146,15 +251,31 @@ on_resample(struct loop *l, struct loop_timer *t)
 }
 
 void
+metric_refresh(struct svc *s)
+{
+	int64_t since = loop_now(&s->d->loop) - s->sampled_ms;
+
+	/* A round in flight answers soon anyway; one refresh is waiting already. */
+	if (s->stats_pending > 0 || s->prom_q != NULL || loop_timer_armed(&s->refresh))
+		return;
+	if (since >= METRIC_REFRESH_MIN_MS)
+		metric_sample(s);
+	else
+		loop_timer_start(&s->d->loop, &s->refresh, METRIC_REFRESH_MIN_MS - since);
+}
+
+void
 metric_init(struct svc *s)
 {
 	loop_timer_init(&s->resample, on_resample, s);
+	loop_timer_init(&s->refresh, on_resample, s);
 }
 
 void
 metric_fini(struct svc *s)
 {
 	loop_timer_stop(&s->d->loop, &s->resample);
+	loop_timer_stop(&s->d->loop, &s->refresh);
 	if (s->prom_q != NULL)
 		prom_cancel(s->d->httpc, s->prom_q);
 	s->prom_q = NULL;

@@ -35,6 +35,12 @@ render_webhooks(struct buf *b, const struct dsd *d)
 		buf_printf(b, "dockscale_alerts_total{outcome=\"%s\"} %llu\n",
 		    alerts_outcome_name((enum alert_outcome)k),
 		    (unsigned long long)d->stats.alerts[k]);
+	/* README.md, "Counters from the kernel". */
+	buf_printf(b, "# HELP dockscale_stats_samples_total Replica CPU/memory/network samples "
+	    "taken, by source.\n# TYPE dockscale_stats_samples_total counter\n"
+	    "dockscale_stats_samples_total{source=\"api\"} %llu\n"
+	    "dockscale_stats_samples_total{source=\"cgroup\"} %llu\n",
+	    (unsigned long long)d->stats.stats_reads[0], (unsigned long long)d->stats.stats_reads[1]);
 }
 
 /* Every balancer kind (README.md, "Choosing a balancer"). */

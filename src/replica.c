@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cgroup.h"
 #include "ctrdef.h"
 #include "dockscaled.h"
 #include "log.h"
@@ -68,6 +69,7 @@ replica_free(struct replica *r)
 	/* A service dropped on reload may still have calls in flight for it. */
 	if (d->docker != NULL)
 		docker_cancel_arg(d->docker, r);
+	cgroup_ctr_free(r->cg);
 	free(r);
 }
 
@@ -168,6 +170,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 	r->spec_cpu_period = in->cpu_period;
 	r->spec_cpu_shares = in->cpu_shares;
 	r->spec_memory = in->memory_limit;
+	r->pid = in->pid;
 	memcpy(old, r->addr, sizeof(old));
 	if (s->conf != NULL && compose_source_by_ip(s)) {
 		if (in->ip[0] != '\0')

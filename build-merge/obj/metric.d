@@ -1,9 +1,9 @@
-build-merge/obj/metric.o: src/metric.c include/dockscaled.h \
- include/config.h include/decide.h include/readiness.h include/regauth.h \
- include/docker.h include/httpc.h include/loop.h include/events.h \
+build-merge/obj/metric.o: src/metric.c include/cgroup.h include/config.h \
+ include/decide.h include/readiness.h include/regauth.h include/docker.h \
+ include/httpc.h include/loop.h include/dockscaled.h include/events.h \
  include/http.h include/swarm.h include/log.h include/prom.h \
  include/service.h include/compose.h include/rollout.h include/wake.h
-include/dockscaled.h:
+include/cgroup.h:
 include/config.h:
 include/decide.h:
 include/readiness.h:
@@ -11,6 +11,7 @@ include/regauth.h:
 include/docker.h:
 include/httpc.h:
 include/loop.h:
+include/dockscaled.h:
 include/events.h:
 include/http.h:
 include/swarm.h:

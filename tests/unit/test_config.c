@@ -383,6 +383,7 @@ assert_daemon_defaults(const struct config *c)
 	assert_int_equal(c->docker_timeout_ms, 30000);
 	assert_int_equal(c->pull_timeout_ms, 300000);
 	assert_string_equal(c->registry_auth_file, "");
+	assert_int_equal(c->stats_source, STATS_AUTO);
 	assert_int_equal(c->regauth.n, 0);
 	assert_string_equal(c->prom_url, "http://127.0.0.1:9090");
 	assert_int_equal(c->prom_timeout_ms, 5000);
@@ -969,6 +970,13 @@ static const struct err_case err_cases[] = {
 	      { 7, "registry_auth_file: 'auth.json' is not an absolute path" },
 	      { 8, "duplicate section [docker] (first on line 5)" },
 	      { 9, "pull_timeout: must be at most 86400s" } } },
+	/* README "Counters from the kernel". */
+	{ "stats_source", "[docker]\nstats_source = kernel\nstats_source = api\n[docker]\n"
+	    "stats_source =\n",
+	    { { 2, "stats_source: 'kernel' is not one of auto, cgroup, api" },
+	      { 3, "duplicate key 'stats_source' (first on line 2)" },
+	      { 4, "duplicate section [docker] (first on line 1)" },
+	      { 5, "stats_source: '' is not one of auto, cgroup, api" } } },
 	{ "missing image", "[service web]\nport = 80\n[service api]\nimage =\nupstream_file = /x\n",
 	    { { 1, "service web: image is required" }, { 4, "image: must be one non-empty word" } } },
 	{ "duplicate upstream_file", SVC "[service b]\nimage = b\n[service c]\nimage = c\nupstream_file = /c\n"
