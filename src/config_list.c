@@ -51,13 +51,18 @@ config_key_find(enum section sec, const char *name, int *idx)
 	if (sec != SEC_SERVICE)
 		return NULL;
 	for (size_t t = 0; t < NKEYS(service_tables); t++) {
-		tab = service_tables[t].keys(&m);
-		if ((*idx = key_index(tab, m, name)) >= 0) {
-			*idx += base;
-			return &tab[*idx - base];
+		const struct keydef *more = service_tables[t].keys(&m);
+		int i = key_index(more, m, name);
+
+		if (i >= 0) {
+			*idx = base + i;
+			/* the tables are static: m only says how long they are */
+			// cppcheck-suppress returnDanglingLifetime
+			return more + i;
 		}
 		base += service_tables[t].slots;
 	}
+	*idx = -1;
 	return NULL;
 }
 
