@@ -92,10 +92,11 @@ def test_seed_expressions_against_real_prometheus(daemon_factory, svc, tmp_path,
             assert ref1 > 10, (n, ref1)  # the load really ran
             assert abs(cpu1[n] - ref1) <= max(3.0, 0.05 * ref1), (n, cpu1[n], ref1)
             assert abs(cpu2[n] - ref2) <= max(3.0, 0.05 * ref2), (n, cpu2[n], ref2)
-            # The age of the last stats answer when the sample was scraped: under a
-            # second or two; a scrape served late on a busy host can make it slightly
-            # negative (the sample's timestamp is when the scrape began).
-            assert -5 < seen[n] < 5, (n, seen[n])
+            # The age of the last sample when it was scraped: a second or two, up to a
+            # few more on a busy host (the pass that samples comes every interval); a
+            # scrape served late can make it slightly negative (the sample's timestamp
+            # is when the scrape began). A stale series would be far older.
+            assert -5 < seen[n] < 10, (n, seen[n])
             ref_mem = docker_stats_percent(cid)
             assert abs(mem[n] - ref_mem) <= 3.0, (n, mem[n], ref_mem)
         assert mem[web + "-1"] > 30 > mem[web + "-2"]  # 24 MiB of 64 held by one replica
