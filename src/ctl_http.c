@@ -126,6 +126,8 @@ ctl_http(const struct ctl_target *t, const char *method, const char *path,
 	/* The daemon is reached directly, as it reaches its own peers. */
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "dockscalectl/" DOCKSCALE_VERSION);
+	/* dockscalectl is a one-shot command with no event loop: a blocking call is right
+	 * here (the daemon itself only uses the multi interface, httpc.c). */
 	rc = curl_easy_perform(c);
 	if (rc != CURLE_OK) {
 		(void)snprintf(err, errlen, "cannot reach dockscaled at %s: %s", t->url,

@@ -1,2 +1,0 @@
-build-merge/obj/buf.o: src/buf.c include/buf.h
-include/buf.h:

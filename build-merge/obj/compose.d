@@ -1,7 +1,0 @@
-build-merge/obj/compose.o: src/compose.c include/compose.h \
- include/docker.h include/httpc.h include/loop.h include/json.h
-include/compose.h:
-include/docker.h:
-include/httpc.h:
-include/loop.h:
-include/json.h:

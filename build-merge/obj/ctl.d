@@ -1,2 +1,0 @@
-build-merge/obj/ctl.o: src/ctl.c include/ctl.h
-include/ctl.h:

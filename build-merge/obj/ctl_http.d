@@ -1,2 +1,0 @@
-build-merge/obj/ctl_http.o: src/ctl_http.c include/ctl.h
-include/ctl.h:

@@ -1,2 +1,0 @@
-build-merge/obj/ctl_main.o: src/ctl_main.c include/ctl.h
-include/ctl.h:

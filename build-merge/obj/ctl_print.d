@@ -1,2 +1,0 @@
-build-merge/obj/ctl_print.o: src/ctl_print.c include/ctl.h
-include/ctl.h:

@@ -1,3 +1,0 @@
-build-merge/obj/events.o: src/events.c include/events.h include/log.h
-include/events.h:
-include/log.h:

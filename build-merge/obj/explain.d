@@ -1,4 +1,0 @@
-build-merge/obj/explain.o: src/explain.c include/explain.h \
- include/decide.h
-include/explain.h:
-include/decide.h:

@@ -1,2 +1,0 @@
-build-merge/obj/nginx.o: src/nginx.c include/nginx.h
-include/nginx.h:

@@ -1,2 +1,0 @@
-build-merge/obj/readiness.o: src/readiness.c include/readiness.h
-include/readiness.h:

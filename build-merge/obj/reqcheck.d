@@ -1,2 +1,0 @@
-build-merge/obj/reqcheck.o: src/reqcheck.c include/reqcheck.h
-include/reqcheck.h:

@@ -1,2 +1,0 @@
-build-merge/obj/text.o: src/text.c include/text.h
-include/text.h:
