@@ -66,20 +66,6 @@ valid_wake_listen(const char *v)
 	return errno == 0 && port >= 1 && port <= 65535 && inet_pton(AF_INET, host, &a) == 1;
 }
 
-static bool
-set_str(struct pstate *ps, char **dst, const char *v)
-{
-	char *copy = strdup(v);
-
-	if (copy == NULL) {
-		ps->oom = true;
-		return false;
-	}
-	free(*dst);
-	*dst = copy;
-	return true;
-}
-
 bool
 config_lb_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
 {
@@ -102,11 +88,11 @@ config_lb_set_value(struct pstate *ps, const struct keydef *kd, void *p, const c
 		if (strlen(v) > (size_t)kd->hi)
 			return config_ctr_bad(ps, "%s: %zu bytes long, at most %.0f", k, strlen(v),
 			    kd->hi);
-		return set_str(ps, p, v);
+		return config_ctr_set_str(ps, p, v);
 	case K_WAKELISTEN:
 		if (*v != '\0' && !valid_wake_listen(v))
 			return config_ctr_bad(ps, "%s: '%s' is not IPV4:PORT (port 1..65535)", k, v);
-		return set_str(ps, p, v);
+		return config_ctr_set_str(ps, p, v);
 	default:
 		return config_ctr_bad(ps, "%s: internal error: unknown value type", k);
 	}
