@@ -255,7 +255,7 @@ route(struct dsd *d, const struct http_req *req, struct http_resp *resp)
 		route_metrics(d, req, resp);
 	else if (strcmp(req->path, "/api/v1/events") == 0)
 		api_events(d, req, resp);
-	else if (strcmp(req->path, "/") == 0)
+	else if (api_statuspage_path(req->path))
 		api_statuspage(d, req, resp);
 	else if (strcmp(req->path, API_SERVICES) == 0)
 		route_services(d, req, resp);
