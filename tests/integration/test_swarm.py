@@ -281,20 +281,37 @@ def test_readiness_waits_for_a_hung_engine_at_most_10s(daemon_factory, tmp_path)
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(path)
     srv.listen(64)  # accepted by the kernel, never read: every call waits its timeout
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.setblocking(False)
+    msgs = []
+
+    def drain():
+        while True:
+            try:
+                msgs.append(notify.recv(4096).decode())
+            except BlockingIOError:
+                return any("READY=1" in m for m in msgs)
     try:
         d = daemon_factory(f"[docker]\nsocket = {path}\ntimeout = 60s\n" +
-                           SWARM_ONLY.format(svc="shung")).start(wait=False)
+                           SWARM_ONLY.format(svc="shung"),
+                           env={"NOTIFY_SOCKET": str(tmp_path / "notify.sock")}
+                           ).start(wait=False)
         wait_for(lambda: d.get("/healthz", timeout=1)[0] == 503, timeout=5, interval=0.02,
                  what="/healthz 503 while the first check waits")
         t0 = time.monotonic()
         while d.get("/healthz", timeout=1)[0] != 200:  # 503 all along, then 200
+            assert not drain(), f"READY=1 while /healthz is 503: {msgs}"
             assert time.monotonic() - t0 < 13, "not ready 13 s after the first 503"
             time.sleep(0.1)
         took = time.monotonic() - t0
         assert 8.5 < took < 13, took
+        wait_for(drain, timeout=2, what="READY=1 once ready")
+        assert any("STATUS=waiting for the first Swarm leadership check" in m for m in msgs)
         st, body, hdrs = d.post("/api/v1/services/shung/scale", {"replicas": 2})
         assert st == 503 and "not known yet" in body["error"], (st, body)
         assert hdrs["Retry-After"].isdigit()
         assert "has not answered in 10 s: ready anyway" in d.log()
     finally:
         srv.close()
+        notify.close()
