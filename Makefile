@@ -55,7 +55,8 @@ CTL_LIBS  = $(shell pkg-config --libs libcurl libcjson inih 2>/dev/null)
 SRCS     := $(wildcard src/*.c)
 OBJS     := $(filter-out $(CTL_OBJS),$(SRCS:src/%.c=$(BUILD)/obj/%.o))
 DEPS     := $(OBJS:.o=.d)
-# The status page (README.md, "Status page"): src/statuspage.html compiled in as bytes.
+# The status page (README.md, "Status page"): its three files compiled in as bytes.
+STATUSPAGE := src/statuspage.html src/statuspage.css src/statuspage.js
 OBJS     += $(BUILD)/obj/gen_statuspage.o
 
 .PHONY: all check unit integration asan lint deps install clean demo bench chaos test-image fuzz fuzz-long dockerd swarm-test
@@ -75,11 +76,13 @@ $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
 
-$(BUILD)/gen/statuspage.c: src/statuspage.html
+$(BUILD)/gen/statuspage.c: $(STATUSPAGE)
 	mkdir -p $(BUILD)/gen
-	{ echo '#include "statuspage.h"'; echo 'const unsigned char statuspage_html[] = {'; \
-	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; \
-	  echo 'const size_t statuspage_html_len = sizeof(statuspage_html);'; } > $@.tmp
+	{ echo '#include "statuspage.h"'; \
+	  for f in $(STATUSPAGE); do n=$$(basename $$f | tr . _); \
+	    echo "const unsigned char $$n[] = {"; \
+	    od -An -v -tx1 $$f | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; \
+	    echo "const size_t $${n}_len = sizeof($$n);"; done; } > $@.tmp
 	mv $@.tmp $@
 
 $(BUILD)/obj/gen_statuspage.o: $(BUILD)/gen/statuspage.c | $(BUILD)/obj

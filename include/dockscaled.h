@@ -59,6 +59,9 @@ struct dsd {
 	struct loop_io sig_io;
 	struct loop_timer tick;     /* reconcile every [daemon] interval */
 	struct loop_timer watchdog; /* WATCHDOG=1 at half of WatchdogSec */
+	bool ready;                 /* READY=1 sent, /healthz 200 (daemon.c) */
+	const char *ready_waits_for; /* while !ready: what for, in words */
+	struct loop_timer ready_timer; /* the bound on that wait */
 	int64_t watchdog_ms;
 	int lock_fd;
 

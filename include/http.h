@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "loop.h"
 
@@ -33,8 +34,17 @@ struct http_resp {
 	size_t body_len;
 	const char *content_type;  /* static string */
 	const char *allow;         /* Allow header for 405, static string or NULL */
+	const char *csp;           /* Content-Security-Policy, static; NULL: HTTP_CSP_NONE */
+	unsigned retry_after;      /* Retry-After in seconds (503, 429); 0: none */
+	bool close;                /* Connection: close (a refusal frees the slot at once) */
 	struct http_defer *defer;  /* set by http_defer_begin: answered later */
 };
+
+/* Every answer carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY,
+ * Referrer-Policy: no-referrer, Cross-Origin-Resource-Policy: same-origin and this
+ * policy unless the route sets its own (README.md, "Status page"): JSON and text load
+ * nothing and are framed by no one. */
+#define HTTP_CSP_NONE "default-src 'none'; frame-ancestors 'none'"
 
 /* The router: fill resp (http_resp_json/http_resp_error help). */
 typedef void (*http_handler)(void *ctx, const struct http_req *req, struct http_resp *resp);
@@ -62,12 +72,26 @@ void http_resp_error(struct http_resp *r, int status, const char *fmt, ...)
 /* http_defer.c: a request answered later (a long poll), without blocking the loop.
  * The handler calls http_defer_begin instead of setting a response: the connection is
  * suspended (no deadline of the server's: the owner bounds the wait) until the owner
- * calls http_defer_answer exactly once. If the request ends first (shutdown), gone(arg)
- * tells the owner to forget it. NULL when out of memory (answer at once then). */
+ * calls http_defer_answer exactly once. If the request ends first (its client hangs up,
+ * or shutdown), gone(arg) tells the owner to forget it. NULL when refused, with resp
+ * set to the answer: HTTP_DEFER_MAX requests wait already (503), the client's address
+ * has HTTP_DEFER_PER_ADDR waiting (429), or out of memory (500). README.md, "API
+ * limits". */
+#define HTTP_DEFER_MAX 64U
+#define HTTP_DEFER_PER_ADDR 16U
 typedef void (*http_defer_gone)(void *arg);
 struct http_defer *http_defer_begin(const struct http_req *req, struct http_resp *resp,
     http_defer_gone gone, void *arg);
 /* Answer a deferred request; resp's body is taken. d is invalid afterwards. */
 void http_defer_answer(struct http_defer *d, struct http_resp *resp);
+
+/* What /metrics shows of the deferred requests. */
+struct http_defer_stats {
+	size_t waiting;            /* suspended now */
+	uint64_t refused_busy;     /* 503: HTTP_DEFER_MAX were waiting */
+	uint64_t refused_addr;     /* 429: the address had HTTP_DEFER_PER_ADDR waiting */
+	uint64_t abandoned;        /* released because the client hung up */
+};
+void http_defer_stats(const struct http *h, struct http_defer_stats *out);
 
 #endif

@@ -5,8 +5,17 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "http.h"
+#include "loop.h"
+
+/* Connections per client address (README.md "API limits"): room for a client pool of
+ * 32 and more. Waiting requests take at most a quarter of them, so an address whose
+ * long polls are all held still has 48 connections for everything else. */
+#define HTTP_CONN_PER_IP 64U
+_Static_assert(HTTP_DEFER_PER_ADDR * 4 <= HTTP_CONN_PER_IP,
+    "long polls must leave an address most of its connections");
 
 /* Per-request state, freed in request_completed: the upload, or a deferred answer. */
 struct upload {
@@ -21,15 +30,25 @@ struct http_defer {
 	struct http_defer *prev, *next; /* the server's pending list, while unanswered */
 	struct http *h;
 	struct MHD_Connection *mc;
+	struct sockaddr_storage addr; /* the client's, for the per-address cap */
+	struct loop_io io;         /* the connection's socket while suspended: hang-ups */
 	struct http_resp resp;     /* the answer, once given */
+	bool listed;
 	bool answered;
 	bool queued;               /* resp handed to MHD */
 	http_defer_gone gone;      /* the request ended unanswered: the owner forgets it */
 	void *arg;
 };
 
+/* The server's deferred requests; written by http_defer.c only, embedded in struct http. */
+struct http_defer_set {
+	struct http_defer *head;
+	struct http_defer_stats st;
+};
+
 /* http.c for http_defer.c */
-struct http_defer **http_deferred_list(struct http *h);
+struct http_defer_set *http_defers(struct http *h);
+struct loop *http_loop(struct http *h);
 /* The connection waits with no deadline of ours (the owner bounds the wait). */
 void http_conn_hold(struct http *h, struct MHD_Connection *c);
 /* Back under the answer's deadline; MHD runs at the next turn of the loop (a resumed

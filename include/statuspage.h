@@ -1,4 +1,5 @@
-/* statuspage.h: src/statuspage.html, compiled in (build/gen/statuspage.c, made by the Makefile). */
+/* statuspage.h: src/statuspage.{html,css,js}, compiled in (build/gen/statuspage.c, made by
+ * the Makefile). */
 #ifndef DOCKSCALE_STATUSPAGE_H
 #define DOCKSCALE_STATUSPAGE_H
 
@@ -6,5 +7,9 @@
 
 extern const unsigned char statuspage_html[];
 extern const size_t statuspage_html_len;
+extern const unsigned char statuspage_css[];
+extern const size_t statuspage_css_len;
+extern const unsigned char statuspage_js[];
+extern const size_t statuspage_js_len;
 
 #endif

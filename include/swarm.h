@@ -118,10 +118,18 @@ struct swarm_leader {
 	char why[288];           /* when !leader: why (not a manager, swarm inactive, ...) */
 	uint64_t changes;        /* leadership changes seen */
 	char last_leader_id[SWARM_ID_MAX + 1]; /* the leader of the previous check */
+	void (*on_first)(struct dsd *d); /* the first check answered (daemon.c's readiness) */
 };
 
 /* Check leadership now (each pass, and after a refused update); coalesced. */
 void swarm_leader_check(struct dsd *d);
+/* The configuration has swarm services: there is a leadership to check. */
+bool swarm_leader_wanted(const struct dsd *d);
+/* A check has answered (a failed one too): until then nothing is known, and nothing may
+ * be claimed either way (README.md, "Running on a Swarm cluster"). */
+bool swarm_leader_known(const struct dsd *d);
+/* Call cb once, when the first check answers (at once if one has). */
+void swarm_leader_on_first(struct dsd *d, void (*cb)(struct dsd *d));
 /* The acting instance is this one. */
 bool swarm_leader_is(const struct dsd *d);
 /* Who acts, in words: "dss-1 (10.199.15.11:2377)", or why nobody is known. */

@@ -45,9 +45,15 @@ route_healthz(struct dsd *d, const struct http_req *req, struct http_resp *resp)
 {
 	static const char ok[] = "{\"status\":\"ok\"}";
 
-	/* Answered from inside the loop, so an answer proves the loop is turning. */
+	/* Answered from inside the loop, so an answer proves the loop is turning; 503 until
+	 * the daemon is ready (README.md, "HTTP API"). */
 	if (!api_allowed(req, resp, "GET, HEAD"))
 		return;
+	if (!d->ready) {
+		http_resp_error(resp, 503, "starting: %s", d->ready_waits_for);
+		resp->retry_after = 1;
+		return;
+	}
 	http_resp_set(resp, 200, "application/json", ok, sizeof(ok) - 1);
 }
 
@@ -108,7 +114,13 @@ route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct htt
 	if (!api_allowed(req, resp, "POST") || !api_authorized(d, req, resp))
 		return;
 	/* A Swarm service's count is the leader's instance's to set (README.md, "Running on
-	 * a Swarm cluster"): say where to send it. */
+	 * a Swarm cluster"): say where to send it, once that is known. */
+	if (svc_swarm_on(s) && !swarm_leader_known(d)) {
+		http_resp_error(resp, 503, "the Swarm leadership is not known yet (the first "
+		    "check has not answered); retry");
+		resp->retry_after = 1;
+		return;
+	}
 	if (svc_swarm_on(s) && !swarm_leader_is(d)) {
 		swarm_leader_name(d, why, sizeof(why));
 		http_resp_error(resp, 409, "not the Swarm leader: send scale requests to the "
@@ -255,7 +267,7 @@ route(struct dsd *d, const struct http_req *req, struct http_resp *resp)
 		route_metrics(d, req, resp);
 	else if (strcmp(req->path, "/api/v1/events") == 0)
 		api_events(d, req, resp);
-	else if (strcmp(req->path, "/") == 0)
+	else if (api_statuspage_path(req->path))
 		api_statuspage(d, req, resp);
 	else if (strcmp(req->path, API_SERVICES) == 0)
 		route_services(d, req, resp);

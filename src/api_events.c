@@ -8,8 +8,6 @@
 #include "log.h"
 #include "service.h"
 
-#define EVENTS_WAITERS_MAX 64 /* long polls held at once; more get 503 */
-
 struct waiters;
 
 /* One long poll: its query, its connection and its deadline. */
@@ -124,7 +122,9 @@ on_gone(void *arg)
 	waiter_free(arg);
 }
 
-/* Hold the request until an event matches q or its wait ends. */
+/* Hold the request until an event matches q or its wait ends. How many may wait, in
+ * all and per client address, is the server's to say (http_defer_begin, README.md "API
+ * limits"): it answers a refused one itself. */
 static void
 wait_for(struct dsd *d, const struct http_req *req, struct http_resp *resp,
     const struct events_query *q)
@@ -132,11 +132,6 @@ wait_for(struct dsd *d, const struct http_req *req, struct http_resp *resp,
 	struct waiters *ws = d->events.on_add == on_event ? d->events.on_add_arg : NULL;
 	struct waiter *w;
 
-	if (ws != NULL && ws->n >= EVENTS_WAITERS_MAX) {
-		http_resp_error(resp, 503, "%d long polls are waiting already; retry later",
-		    EVENTS_WAITERS_MAX);
-		return;
-	}
 	if (ws == NULL && d->events.on_add != NULL) {
 		http_resp_error(resp, 500, "the event hook is taken");
 		return;
@@ -146,13 +141,12 @@ wait_for(struct dsd *d, const struct http_req *req, struct http_resp *resp,
 		ws->d = d;
 		loop_timer_init(&ws->flush, on_flush, ws);
 	}
-	if (w == NULL || ws == NULL || (w->df = http_defer_begin(req, resp, on_gone, w)) == NULL) {
-		if (ws != NULL && ws->n == 0)
-			free(ws); /* made for this one */
-		free(w);
+	if (w == NULL || ws == NULL) {
 		http_resp_error(resp, 500, "out of memory");
-		return;
+		goto fail;
 	}
+	if ((w->df = http_defer_begin(req, resp, on_gone, w)) == NULL)
+		goto fail; /* refused or out of memory: resp says which */
 	d->events.on_add = on_event;
 	d->events.on_add_arg = ws;
 	w->all = ws;
@@ -164,6 +158,11 @@ wait_for(struct dsd *d, const struct http_req *req, struct http_resp *resp,
 	ws->n++;
 	loop_timer_init(&w->timer, on_wait_over, w);
 	loop_timer_start(&d->loop, &w->timer, q->wait_ms);
+	return;
+fail:
+	if (ws != NULL && ws->n == 0)
+		free(ws); /* made for this one */
+	free(w);
 }
 
 void

@@ -14,6 +14,11 @@
 #include "log.h"
 #include "sdnotify.h"
 
+/* Readiness waits this long at most for the first Swarm leadership check (README.md,
+ * "Running on a Swarm cluster"): an Engine that hangs must not hold start-up until
+ * systemd gives up. */
+#define DSD_READY_WAIT_MS 10000
+
 void
 config_errors_log(const struct config_errors *errs)
 {
@@ -195,9 +200,38 @@ out:
 	}
 	config_free(&next);
 	config_errors_free(&errs);
-	sdnotify_printf("READY=1\nSTATUS=%s", rc == 0 ? "configuration reloaded" :
-	    "reload failed: running the previous configuration");
+	/* Not ready yet: READY=1 comes with readiness, not with the reload. */
+	sdnotify_printf("%sSTATUS=%s", d->ready ? "READY=1\n" : "", rc == 0 ?
+	    "configuration reloaded" : "reload failed: running the previous configuration");
 	return rc;
+}
+
+/* Ready: READY=1 to systemd, /healthz answers 200. */
+static void
+set_ready(struct dsd *d)
+{
+	if (d->ready)
+		return;
+	d->ready = true;
+	loop_timer_stop(&d->loop, &d->ready_timer);
+	sdnotify_printf("READY=1\nSTATUS=running, %zu service(s)", d->cfg.nsvcs);
+}
+
+static void
+on_first_leader_check(struct dsd *d)
+{
+	set_ready(d);
+}
+
+static void
+on_ready_timeout(struct loop *l, struct loop_timer *t)
+{
+	struct dsd *d = t->arg;
+
+	log_warning("the first Swarm leadership check has not answered in %d s: ready "
+	    "anyway; scale requests for swarm services get 503 until it does",
+	    DSD_READY_WAIT_MS / 1000);
+	set_ready(d);
 }
 
 int
@@ -239,6 +273,14 @@ dsd_init(struct dsd *d, const char *config_path, bool dry_run, bool once)
 		return 1;
 	loop_timer_init(&d->tick, on_tick, d);
 	loop_timer_start(&d->loop, &d->tick, 0);
+	/* With swarm services, ready once this instance knows whether it leads: an answer
+	 * before that could only guess (issue 28, finding 12). A check that fails counts. */
+	loop_timer_init(&d->ready_timer, on_ready_timeout, d);
+	if (swarm_leader_wanted(d)) {
+		d->ready_waits_for = "waiting for the first Swarm leadership check";
+		swarm_leader_on_first(d, on_first_leader_check);
+		loop_timer_start(&d->loop, &d->ready_timer, DSD_READY_WAIT_MS);
+	}
 	loop_timer_init(&d->watchdog, on_watchdog, d);
 	d->watchdog_ms = sdnotify_watchdog_ms();
 	if (d->watchdog_ms > 0)
@@ -252,7 +294,10 @@ dsd_run(struct dsd *d)
 	log_notice("dockscaled %s started: %zu service(s), interval %lldms%s",
 	    DOCKSCALE_VERSION, d->cfg.nsvcs, (long long)d->cfg.interval_ms,
 	    d->dry_run ? ", dry run" : "");
-	sdnotify_printf("READY=1\nSTATUS=running, %zu service(s)", d->cfg.nsvcs);
+	if (d->ready_waits_for == NULL)
+		set_ready(d);
+	else if (!d->ready)
+		sdnotify_printf("STATUS=%s", d->ready_waits_for);
 	if (loop_run(&d->loop) == -1)
 		return 1;
 	return d->exit_code;

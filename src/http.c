@@ -23,7 +23,6 @@
 #define HTTP_BODY_MAX_MS 5000         /* whole headers -> whole body and answer sent */
 #define HTTP_CONN_LIMIT 512U
 #define HTTP_CONN_SOFT 448U           /* above it a new connection evicts the oldest */
-#define HTTP_CONN_PER_IP 64U          /* per address: room for a client pool of 32 and more */
 #define HTTP_CONN_MEMORY ((size_t)16 * 1024) /* headers both ways; libmicrohttpd zeroes what a request used */
 
 /* One TCP connection, listed earliest deadline first while it may still be cut. */
@@ -46,7 +45,7 @@ struct http {
 	http_handler handler;
 	void *ctx;
 	unsigned port;
-	struct http_defer *deferred; /* requests waiting for their answer (http_defer.c) */
+	struct http_defer_set defers; /* requests waiting for their answer (http_defer.c) */
 };
 
 static void http_reschedule(struct http *h);
@@ -124,7 +123,23 @@ http_queue(struct MHD_Connection *c, struct http_resp *r)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
 	if (r->allow != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (r->retry_after > 0) {
+		char secs[16];
+
+		(void)snprintf(secs, sizeof(secs), "%u", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
+	if (r->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	/* README.md, "Status page": no answer may be sniffed into another type, framed,
+	 * leak the page's address or be read by another origin's page. */
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	    r->csp != NULL ? r->csp : HTTP_CSP_NONE);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
 	ret = MHD_queue_response(c, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -550,10 +565,25 @@ fail:
 	return NULL;
 }
 
-struct http_defer **
-http_deferred_list(struct http *h)
+struct http_defer_set *
+http_defers(struct http *h)
 {
-	return &h->deferred;
+	return &h->defers;
+}
+
+struct loop *
+http_loop(struct http *h)
+{
+	return h->loop;
+}
+
+void
+http_defer_stats(const struct http *h, struct http_defer_stats *out)
+{
+	if (h != NULL)
+		*out = h->defers.st;
+	else
+		memset(out, 0, sizeof(*out));
 }
 
 void

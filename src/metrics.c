@@ -19,6 +19,28 @@ num(char *buf, size_t len, double v)
 	return buf;
 }
 
+/* README.md, "API limits": the long polls held, refused and let go by their clients. */
+static void
+render_long_polls(struct buf *b, const struct dsd *d)
+{
+	struct http_defer_stats st;
+
+	http_defer_stats(d->http, &st);
+	buf_printf(b, "# HELP dockscale_api_long_polls Long polls (GET /api/v1/events?wait=) "
+	    "waiting now.\n# TYPE dockscale_api_long_polls gauge\n"
+	    "dockscale_api_long_polls %zu\n"
+	    "# HELP dockscale_api_long_polls_refused_total Long polls refused: busy (503, "
+	    "%u waiting in all), per_address (429, %u waiting from the address).\n"
+	    "# TYPE dockscale_api_long_polls_refused_total counter\n"
+	    "dockscale_api_long_polls_refused_total{reason=\"busy\"} %llu\n"
+	    "dockscale_api_long_polls_refused_total{reason=\"per_address\"} %llu\n"
+	    "# HELP dockscale_api_long_polls_abandoned_total Long polls let go because their "
+	    "client hung up.\n# TYPE dockscale_api_long_polls_abandoned_total counter\n"
+	    "dockscale_api_long_polls_abandoned_total %llu\n", st.waiting, HTTP_DEFER_MAX,
+	    HTTP_DEFER_PER_ADDR, (unsigned long long)st.refused_busy,
+	    (unsigned long long)st.refused_addr, (unsigned long long)st.abandoned);
+}
+
 static void
 render_webhooks(struct buf *b, const struct dsd *d)
 {
@@ -35,6 +57,7 @@ render_webhooks(struct buf *b, const struct dsd *d)
 		buf_printf(b, "dockscale_alerts_total{outcome=\"%s\"} %llu\n",
 		    alerts_outcome_name((enum alert_outcome)k),
 		    (unsigned long long)d->stats.alerts[k]);
+	render_long_polls(b, d);
 	/* README.md, "Counters from the kernel". */
 	buf_printf(b, "# HELP dockscale_stats_samples_total Replica CPU/memory/network samples "
 	    "taken, by source.\n# TYPE dockscale_stats_samples_total counter\n"

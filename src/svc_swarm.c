@@ -253,7 +253,11 @@ svc_swarm_defer(struct svc *s, const struct decide_result *res)
 
 	if (!svc_swarm_on(s) || swarm_leader_is(s->d))
 		return false;
-	if (!s->sw.defer_said) {
+	if (!swarm_leader_known(s->d)) {
+		/* Claim nothing before the first check answers (it kicks the services). */
+		log_debug("%s: the policy would scale %s to %d; waiting for the first Swarm "
+		    "leadership check", s->name, decide_dir_name(res->dir), res->desired);
+	} else if (!s->sw.defer_said) {
 		swarm_leader_name(s->d, who, sizeof(who));
 		log_info("%s: the policy would scale %s to %d; not acting: this instance is not "
 		    "the Swarm leader (leader: %s)", s->name, decide_dir_name(res->dir),
@@ -274,8 +278,12 @@ svc_swarm_refuse_alert(struct svc *s, struct decide_result *out)
 	memset(out, 0, sizeof(*out));
 	out->dir = DECIDE_HOLD;
 	out->desired = s->desired;
-	(void)snprintf(out->reason, sizeof(out->reason), "not the Swarm leader: the instance "
-	    "on %.200s acts", who);
+	if (!swarm_leader_known(s->d))
+		(void)snprintf(out->reason, sizeof(out->reason), "the Swarm leadership is not "
+		    "known yet (its first check has not answered): hold");
+	else
+		(void)snprintf(out->reason, sizeof(out->reason), "not the Swarm leader: the "
+		    "instance on %.200s acts", who);
 	log_info("%s: alert held: %s", s->name, out->reason);
 	return true;
 }

@@ -40,6 +40,13 @@ settle(struct dsd *d, bool leader, const char *why)
 		    "swarm services: %s; leader: %s", why, who);
 	for (size_t i = 0; leader && i < d->nsvcs; i++)
 		svc_kick(d->svcs[i]);
+	/* Readiness waits for this (README.md, "Running on a Swarm cluster"). */
+	if (first && l->on_first != NULL) {
+		void (*cb)(struct dsd *) = l->on_first;
+
+		l->on_first = NULL;
+		cb(d);
+	}
 }
 
 static void
@@ -88,17 +95,37 @@ on_info(void *arg, const struct docker_reply *r, const char *body, size_t len)
 	}
 }
 
+bool
+swarm_leader_wanted(const struct dsd *d)
+{
+	for (size_t i = 0; i < d->nsvcs; i++)
+		if (d->svcs[i]->conf != NULL && d->svcs[i]->conf->runtime == RUNTIME_SWARM)
+			return true;
+	return false;
+}
+
 void
 swarm_leader_check(struct dsd *d)
 {
-	bool any = false;
-
-	for (size_t i = 0; i < d->nsvcs && !any; i++)
-		any = d->svcs[i]->conf != NULL && d->svcs[i]->conf->runtime == RUNTIME_SWARM;
-	if (!any || d->swl.busy || d->docker == NULL)
+	if (!swarm_leader_wanted(d) || d->swl.busy || d->docker == NULL)
 		return;
 	if (swarm_info(d->docker, on_info, d) == 0)
 		d->swl.busy = true;
+}
+
+bool
+swarm_leader_known(const struct dsd *d)
+{
+	return d->swl.checked;
+}
+
+void
+swarm_leader_on_first(struct dsd *d, void (*cb)(struct dsd *d))
+{
+	if (d->swl.checked)
+		cb(d);
+	else
+		d->swl.on_first = cb;
 }
 
 bool

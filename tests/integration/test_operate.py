@@ -204,11 +204,43 @@ def test_status_page_in_chromium(daemon_factory, svc, tmp_path):
     wait_ready(d, svc, 1)
     code, html, hdrs = d.get("/")
     assert code == 200 and hdrs["Content-Type"].startswith("text/html")
-    assert "<script" in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert '<script src="/statuspage.js"' in html and "http://" not in html
+    # Security headers (README.md, "Status page"): the page's strict policy (no inline
+    # script or style, Trusted Types), and sensible ones on every other answer.
+    csp = hdrs["Content-Security-Policy"]
+    for directive in ("default-src 'none'", "script-src 'self'", "style-src 'self'",
+                      "connect-src 'self'", "frame-ancestors 'none'",
+                      "require-trusted-types-for 'script'"):
+        assert directive in csp, (directive, csp)
+    assert "unsafe" not in csp, csp
+    for path, ctype in (("/", "text/html"), ("/statuspage.js", "text/javascript"),
+                        ("/statuspage.css", "text/css"), ("/api/v1/services", "application/json"),
+                        ("/metrics", "text/plain"), ("/nosuch", "application/json")):
+        code, _, h = d.get(path)
+        assert code == (404 if path == "/nosuch" else 200), path
+        assert h["Content-Type"].startswith(ctype), (path, h["Content-Type"])
+        assert h["X-Content-Type-Options"] == "nosniff", path
+        assert h["X-Frame-Options"] == "DENY", path
+        assert h["Referrer-Policy"] == "no-referrer", path
+        assert "frame-ancestors 'none'" in h["Content-Security-Policy"], path
     base = [chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
-            f"--user-data-dir={tmp_path}/chromium", "--virtual-time-budget=5000"]
-    dom = subprocess.run(base + ["--dump-dom", d.url + "/"], capture_output=True, text=True,
-                         timeout=60).stdout
+            f"--user-data-dir={tmp_path}/chromium", "--virtual-time-budget=5000",
+            "--enable-logging=stderr", "--v=0"]  # console messages on stderr
+
+    def violations(stderr):
+        return [line for line in stderr.splitlines() if "CONSOLE" in line and any(
+            w in line for w in ("Content Security Policy", "Trusted", "Uncaught"))]
+    # The check sees a violation when there is one: an inline script under a policy.
+    bad = tmp_path / "csp_control.html"
+    bad.write_text('<!DOCTYPE html><meta http-equiv="Content-Security-Policy" '
+                   "content=\"script-src 'none'\"><p>x</p><script>1</script>")
+    out = subprocess.run(base + ["--dump-dom", bad.as_uri()], capture_output=True, text=True,
+                         timeout=60)
+    assert violations(out.stderr), out.stderr[-2000:]
+    out = subprocess.run(base + ["--dump-dom", d.url + "/"], capture_output=True, text=True,
+                         timeout=60)
+    dom = out.stdout
+    assert not violations(out.stderr), violations(out.stderr)
     card = re.search(rf'<div class="svc" data-service="{svc}">(.*?)</svg>', dom, re.S)
     assert card, dom[:2000]
     assert f'<span class="name">{svc}</span>' in card.group(1)

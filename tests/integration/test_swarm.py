@@ -4,6 +4,7 @@ update made while scaling survives; someone else's concurrent spec updates are n
 ("update out of sequence" re-read and retried). The engine is the test's own dockerd in its
 own network namespace (swarmlab.py); the host's dockerd is never made a swarm member."""
 import http.server
+import socket
 import threading
 import time
 
@@ -209,3 +210,108 @@ def test_dry_run_changes_nothing(node, daemon_factory):
         assert replicas(node) == have
         time.sleep(0.1)
     assert "swarm service web: replicas" not in d.log()
+
+
+def test_no_409_before_the_first_leadership_check(node, daemon_factory):
+    """Finding 12: the leader's instance answered a scale request sent as soon as /healthz
+    answered with 409 "not the Swarm leader": its first check had not finished. Until
+    it has, a scale request gets 503 (Retry-After) and /healthz is not 200 either; from
+    the first 200 of /healthz on, the scale is the leader's (200). Requests are fired
+    from the moment the daemon listens, so the check is surely still in flight."""
+    have = replicas(node)
+    d = daemon_factory(f"[docker]\nsocket = {node.sock}\n[service {SERVICE}]\n"
+                       "runtime = swarm\nmetric = none\nmin_replicas = 1\n"
+                       "max_replicas = 5\n").start(wait=False)
+    path = f"/api/v1/services/{SERVICE}/scale"
+    seen = []
+    t0 = time.monotonic()
+    deadline = t0 + 20
+    while True:
+        assert time.monotonic() < deadline, f"/healthz never answered 200: {seen[-5:]}"
+        assert d.proc.poll() is None, d.log()
+        try:
+            hz = d.get("/healthz", timeout=2)
+        except OSError:  # not listening yet
+            time.sleep(0.002)
+            t0 = time.monotonic()
+            continue
+        st, body, hdrs = d.post(path, {"replicas": have})
+        seen.append((hz[0], st))
+        assert st != 409, (seen, body)  # fails the moment one is wrong
+        if st == 503:
+            assert "not known yet" in body["error"] and hdrs["Retry-After"].isdigit(), body
+        else:
+            assert st == 200, (st, body)
+        if hz[0] != 200:
+            assert hz[0] == 503 and hz[2]["Retry-After"].isdigit(), hz
+            assert "Swarm leadership" in hz[1]["error"], hz
+            continue
+        break
+    # /healthz said ready: a scale request sent now is acted on by the leader.
+    st, body, _ = d.post(path, {"replicas": have})
+    assert st == 200 and body["swarm"]["leader"] is True, (st, body)
+    log = d.log()
+    assert "is the Swarm leader" in log and "not acting" not in log, log
+    print(f"listening to ready: {(time.monotonic() - t0) * 1000:.0f} ms; (healthz, scale) "
+          f"answers: {sorted((x, seen.count(x)) for x in set(seen))}")
+
+
+SWARM_ONLY = ("[service {svc}]\nruntime = swarm\nmetric = none\nmin_replicas = 1\n"
+              "max_replicas = 5\n")
+
+
+def test_readiness_does_not_wait_on_an_engine_that_is_down(daemon_factory, tmp_path):
+    """A first check that fails (no Engine behind the socket) counts as done: ready at
+    once, and the answer says why this instance does not act."""
+    d = daemon_factory(f"[docker]\nsocket = {tmp_path}/none.sock\n" +
+                       SWARM_ONLY.format(svc="sdown")).start(wait=False)
+    t0 = time.monotonic()
+    wait_for(d.healthy, timeout=5, interval=0.02, what="/healthz 200 with the Engine down")
+    took = time.monotonic() - t0
+    st, body, _ = d.post("/api/v1/services/sdown/scale", {"replicas": 2})
+    assert st == 409 and "does not answer" in body["error"], (st, body)
+    assert took < 5, took
+
+
+def test_readiness_waits_for_a_hung_engine_at_most_10s(daemon_factory, tmp_path):
+    """An Engine that accepts and never answers: /healthz is 503 while the first check
+    waits, 200 after the 10 s bound (README.md, "Running on a Swarm cluster"), and a
+    scale request still gets 503, never a guess, until the check answers."""
+    path = str(tmp_path / "hung.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(64)  # accepted by the kernel, never read: every call waits its timeout
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.setblocking(False)
+    msgs = []
+
+    def drain():
+        while True:
+            try:
+                msgs.append(notify.recv(4096).decode())
+            except BlockingIOError:
+                return any("READY=1" in m for m in msgs)
+    try:
+        d = daemon_factory(f"[docker]\nsocket = {path}\ntimeout = 60s\n" +
+                           SWARM_ONLY.format(svc="shung"),
+                           env={"NOTIFY_SOCKET": str(tmp_path / "notify.sock")}
+                           ).start(wait=False)
+        wait_for(lambda: d.get("/healthz", timeout=1)[0] == 503, timeout=5, interval=0.02,
+                 what="/healthz 503 while the first check waits")
+        t0 = time.monotonic()
+        while d.get("/healthz", timeout=1)[0] != 200:  # 503 all along, then 200
+            assert not drain(), f"READY=1 while /healthz is 503: {msgs}"
+            assert time.monotonic() - t0 < 13, "not ready 13 s after the first 503"
+            time.sleep(0.1)
+        took = time.monotonic() - t0
+        assert 8.5 < took < 13, took
+        wait_for(drain, timeout=2, what="READY=1 once ready")
+        assert any("STATUS=waiting for the first Swarm leadership check" in m for m in msgs)
+        st, body, hdrs = d.post("/api/v1/services/shung/scale", {"replicas": 2})
+        assert st == 503 and "not known yet" in body["error"], (st, body)
+        assert hdrs["Retry-After"].isdigit()
+        assert "has not answered in 10 s: ready anyway" in d.log()
+    finally:
+        srv.close()
+        notify.close()
