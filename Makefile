@@ -142,7 +142,7 @@ unit: $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 # finding. Needs clang and libclang-rt-14-dev. `make fuzz` runs each target FUZZ_RUNS
 # executions (part of `make check`, about half a minute); `make fuzz-long` each for FUZZ_SECONDS, one after
 # the other, and prints executions and findings per target.
-FUZZ_TARGETS := webhook json scale prom dockerjson lines config units compose pull
+FUZZ_TARGETS := webhook json scale prom dockerjson lines config units compose pull wake
 FUZZ_webhook := webhook json text
 FUZZ_json    := json text
 FUZZ_scale   := json text
@@ -152,6 +152,7 @@ FUZZ_lines   := lines dockerjson dockerstats json text
 FUZZ_config  := $(CONFIG_PARTS)
 FUZZ_units   := units
 FUZZ_compose := compose json text
+FUZZ_wake    := wake_http
 FUZZ_pull    := dockerimage regauth docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
 FUZZ_RUNS    ?= 100000
 # a file per input: ~5,000 exec/s where the others run 50,000+

@@ -239,6 +239,10 @@ hop_by_hop(const struct wake_req *q, const char *buf, const struct wake_field *f
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (name_is(name, f->name_len, fixed[i]))
 			return true;
+	/* What frames the request is never the client's to drop: without its length the
+	 * body would reach the replica as a second request. */
+	if (name_is(name, f->name_len, "Content-Length") || name_is(name, f->name_len, "Host"))
+		return false;
 	for (size_t i = 0; i < q->nf; i++) {
 		const struct wake_field *c = &q->f[i];
 		const char *v;
