@@ -84,11 +84,13 @@ def awake(daemon_factory, svc, **kw):
     return d, wake
 
 
-def connect_many(wake, n, send=b""):
+def connect_many(wake, n, send=b"", source=None):
     """n connections (those the kernel takes) that send `send` and then nothing."""
     socks = []
     for _ in range(n):
         s = socket.socket()
+        if source is not None:
+            s.bind((source, 0))
         s.setblocking(False)
         try:
             s.connect(addr_of(wake))
@@ -168,6 +170,24 @@ def test_connection_flood_is_capped_and_never_spins(daemon_factory, svc):
     wait_for(lambda: d.get("/healthz", timeout=1)[0] == 200, timeout=15, what="the API")
     wait_for(lambda: wake_status(d, svc)["accepting"], timeout=5, what="accepting again")
     assert d.proc.poll() is None
+
+
+def test_one_address_cannot_take_every_connection(daemon_factory, svc):
+    """The per-address cap: past 512 connections from one address, 503 at accept; another
+    address (loopback has many) is still taken."""
+    d, wake = at_zero(daemon_factory, svc)
+    socks = connect_many(wake, 600, source="127.0.0.3")
+    try:
+        wait_for(lambda: wake_status(d, svc)["refused"]["per_address"] == 88, timeout=10,
+                 what="88 refused at accept")
+        assert wake_status(d, svc)["connections"] == 512
+        code, out = exchange(wake, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", source="127.0.0.3")
+        assert code == 503 and b"Retry-After: 5" in out
+        other = connect_many(wake, 1, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", source="127.0.0.4")
+        wait_for(lambda: wake_status(d, svc)["held"] == 1, timeout=5, what="another address")
+        close_all(other)
+    finally:
+        close_all(socks)
 
 
 def test_held_bodies_share_one_byte_budget(daemon_factory, svc):
