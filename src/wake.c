@@ -225,8 +225,9 @@ wake_enter(struct wake_conn *c, enum wstate st, int64_t ms)
 	c->deadline = loop_now(lp(c->s)) + ms;
 }
 
-void
-wake_close(struct wake_conn *c, bool gone)
+/* Free c and what it holds; its slot counts no more. */
+static void
+release(struct wake_conn *c, bool gone)
 {
 	struct svc *s = c->s;
 	struct wake *w = &s->wk;
@@ -253,8 +254,16 @@ wake_close(struct wake_conn *c, bool gone)
 	addr_put(p, c->ip);
 	p->conns--;
 	free(c);
-	if (p->conns < p->cap && !loop_timer_armed(&p->retry))
-		listeners_pause(s->d, false);
+}
+
+void
+wake_close(struct wake_conn *c, bool gone)
+{
+	struct dsd *d = c->s->d;
+
+	release(c, gone);
+	if (d->wake.conns < d->wake.cap && !loop_timer_armed(&d->wake.retry))
+		listeners_pause(d, false);
 }
 
 int
@@ -436,8 +445,13 @@ make_room(struct wake_conn *c)
 	want = c->incap == 0 ? 4096 : c->incap * 2;
 	if (want > limit)
 		want = limit;
-	if (want <= c->incap)
-		return 1; /* the caller sees no room: the parser has already judged */
+	if (want <= c->incap) {
+		/* full: a head that has not ended within WAKE_HEADERS_MAX (a whole request
+		 * never gets here, its read stops at its end) */
+		wake_reply(c, 431, "the request head is over 64 KiB or 100 fields",
+		    WAKE_R_TOO_LARGE);
+		return 0;
+	}
 	if (wake_charge(c, (long long)(want - c->incap)) == -1) {
 		wake_reply(c, 503, "the wake listeners' memory budget is spent", WAKE_R_MEMORY);
 		return 0;
@@ -763,9 +777,11 @@ wake_fini(struct svc *s)
 {
 	struct wake_conn *c, *next;
 
+	/* release, not wake_close: the service table may hold services already freed
+	 * (control_stop), so no listener is touched from here */
 	for (c = s->wk.conns; c != NULL; c = next) {
 		next = c->next;
-		wake_close(c, false);
+		release(c, false);
 	}
 	loop_timer_stop(lp(s), &s->wk.tick);
 	stop_listening(s);
