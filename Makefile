@@ -109,7 +109,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := dockerstats json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerctr dockerimage dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := cgroup events pause history replica probe readiness pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_status upstream upstream_file proc nginx buf units \
+TEST_service_EXTRA := cgroup events pause history replica probe readiness pull dockerimage regauth retire replica_net replica_restart ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_status upstream upstream_file proc nginx buf units \
 	prom docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker \
 	svc_swarm swarm swarm_leader swarm_tasks swarmjson
 TEST_swarmjson_EXTRA := json text
@@ -145,7 +145,7 @@ unit: $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 # finding. Needs clang and libclang-rt-14-dev. `make fuzz` runs each target FUZZ_RUNS
 # executions (part of `make check`, about half a minute); `make fuzz-long` each for FUZZ_SECONDS, one after
 # the other, and prints executions and findings per target.
-FUZZ_TARGETS := webhook json scale prom dockerjson lines config units compose pull
+FUZZ_TARGETS := webhook json scale prom dockerjson lines config units compose pull wake
 FUZZ_webhook := webhook json text
 FUZZ_json    := json text
 FUZZ_scale   := json text
@@ -155,6 +155,7 @@ FUZZ_lines   := lines dockerjson dockerstats json text
 FUZZ_config  := $(CONFIG_PARTS)
 FUZZ_units   := units
 FUZZ_compose := compose json text
+FUZZ_wake    := wake_http
 FUZZ_pull    := dockerimage regauth docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
 FUZZ_RUNS    ?= 100000
 # a file per input: ~5,000 exec/s where the others run 50,000+

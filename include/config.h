@@ -13,6 +13,9 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/dockscale/dockscale.conf"
 #define CONFIG_NAME_MAX 48
+/* wake_queue: at most what the wake listeners take from one address (a balancer is
+ * one; README.md, "Waking from zero"). */
+#define CONFIG_WAKE_QUEUE_MAX 512
 /* replica.c builds "http://ADDR" + health_path in a 256-byte buffer (asserted there). */
 #define CONFIG_HEALTH_PATH_MAX 160
 

@@ -8,52 +8,137 @@
 
 #include "loop.h"
 
-#define WAKE_HEADERS_MAX (64 * 1024)   /* request line + headers */
-#define WAKE_BODY_MAX (1024 * 1024)    /* README.md, "Waking from zero": else 413 */
-#define WAKE_RESPONSE_MAX (16 * 1024 * 1024) /* a replica's answer relayed; else 502 */
+/* README.md, "Waking from zero": the limits of the wake listeners. */
+#define WAKE_HEADERS_MAX (64 * 1024)   /* request line + fields; else 431 */
+#define WAKE_FIELDS_MAX 100            /* field lines; else 431 */
+#define WAKE_BODY_MAX (1024 * 1024)    /* a body of up to 1 MiB is held; else 413 */
 #define WAKE_RETRY_AFTER_S 5
+#define WAKE_CONN_LIMIT 1024           /* connections, all listeners; fewer when the fd
+                                        * limit is low (wake_conn_cap) */
+#define WAKE_CONN_PER_ADDR 512         /* from one client address (a balancer is one) */
+#define WAKE_MEM_BUDGET ((size_t)64 * 1024 * 1024) /* request and answer buffers, all */
+#define WAKE_ANSWER_BUF ((size_t)64 * 1024) /* an answer in flight, per connection */
+#define WAKE_HEAD_MS 10000     /* connection -> whole head */
+#define WAKE_BODY_MS 30000     /* head -> whole body */
+#define WAKE_CONNECT_MS 5000   /* connect to the replica and hand it the request */
+#define WAKE_ANSWER_MS 60000   /* the replica's answer: its first byte, and each next */
+#define WAKE_SEND_MS 30000     /* the client takes some of the answer waiting for it */
+#define WAKE_LINGER_MS 2000    /* after the answer: the client's end */
 
-/* wake_http.c: pure. What the bytes read so far hold. */
+/* wake_http.c: pure. One request's framing, fed the bytes read so far each time. */
 enum wake_parse {
-	WAKE_MORE = 0,    /* incomplete */
-	WAKE_COMPLETE,    /* *total bytes are one whole request */
-	WAKE_BAD,         /* 400 */
-	WAKE_TOO_LARGE,   /* 413: body over WAKE_BODY_MAX */
-	WAKE_NEED_LENGTH, /* 411: chunked bodies are not held */
-	WAKE_HEADERS_LARGE, /* 431 */
+	WAKE_MORE = 0,       /* incomplete */
+	WAKE_COMPLETE,       /* wake_http_total() bytes are one whole request */
+	WAKE_BAD,            /* 400 */
+	WAKE_TOO_LARGE,      /* 413: body over WAKE_BODY_MAX */
+	WAKE_NEED_LENGTH,    /* 411: Transfer-Encoding; bodies are held by Content-Length */
+	WAKE_HEADERS_LARGE,  /* 431 */
+	WAKE_EXPECTATION,    /* 417: an Expect other than 100-continue */
+	WAKE_VERSION,        /* 505: HTTP/x.y other than 1.0 and 1.1 */
 };
-enum wake_parse wake_http_parse(const char *buf, size_t len, size_t *hdr_len, size_t *total);
-/* The headers (hdr_len bytes) ask for "Expect: 100-continue". */
-bool wake_http_expects_continue(const char *req, size_t hdr_len);
-/* The request with its Connection, Keep-Alive and Proxy-Connection headers replaced by
- * "Connection: close": the replica closes after its answer, which ends the relay. Malloc'd
- * (*outlen bytes) or NULL. */
-char *wake_http_close(const char *req, size_t hdr_len, size_t total, size_t *outlen);
+
+/* One field line of the head: offsets into the request's buffer, CRLF excluded. */
+struct wake_field {
+	uint32_t off, len, name_len;
+};
+
+struct wake_req {
+	size_t pos;                /* head bytes examined (resumed here) */
+	size_t line;               /* where the line being read starts */
+	size_t start, start_len;   /* the request line */
+	bool have_start;
+	struct wake_field f[WAKE_FIELDS_MAX];
+	size_t nf;
+	size_t hdr_len;            /* the head with its empty line; 0 until it ended */
+	uint64_t body;             /* Content-Length; 0 without one */
+	bool have_len, chunked, http10, expect_continue;
+	int hosts;
+};
+
+void wake_http_init(struct wake_req *q);
+/* buf holds the len bytes read so far (the same buffer each time, grown): examines only
+ * what is new. An error is final. */
+enum wake_parse wake_http_feed(struct wake_req *q, const char *buf, size_t len);
+/* Head + body, once the head has ended. */
+size_t wake_http_total(const struct wake_req *q);
+/* The head relayed to a replica: the request line and every field line exactly as
+ * framed, but the hop-by-hop ones (Connection, Keep-Alive, TE, Upgrade, Expect ... and
+ * those Connection names), then "Connection: close" and the empty line; the body
+ * follows unchanged. Malloc'd (*outlen bytes) or NULL. */
+char *wake_http_forward_head(const struct wake_req *q, const char *buf, size_t *outlen);
 
 struct svc;
+struct dsd;
 struct wake_conn;
 struct buf;
 
-/* A service's wake listener: owned and written by wake.c only (struct svc.wk). */
+/* Why a wake connection ended without the replica's answer (README.md, "Waking from
+ * zero"): dockscale_wake_refused_total{reason}. */
+enum wake_refusal {
+	WAKE_R_QUEUE = 0,   /* 503: wake_queue full */
+	WAKE_R_TIMEOUT,     /* 503: no replica ready within wake_timeout */
+	WAKE_R_MEMORY,      /* 503: the buffers' byte budget is spent */
+	WAKE_R_ADDRESS,     /* 503 at accept: too many connections from one address */
+	WAKE_R_BAD,         /* 400, 417, 505 */
+	WAKE_R_TOO_LARGE,   /* 413, 431 */
+	WAKE_R_LENGTH,      /* 411 */
+	WAKE_R_SLOW,        /* 408: the request did not arrive in time */
+	WAKE_R_UPSTREAM,    /* 502, 504: the replica refused, failed or was silent */
+	WAKE_R_SEND,        /* the client did not take the answer in time */
+	WAKE_R_GONE,        /* the client left before its answer */
+	WAKE_REFUSALS,
+};
+const char *wake_refusal_name(enum wake_refusal r);
+
+/* What all wake listeners share: owned and written by wake.c only (struct dsd.wake). */
+struct wake_addr {
+	uint32_t ip;               /* network order; 0 = free slot */
+	uint32_t n;
+};
+
+struct wake_pool {
+	size_t conns;              /* open wake connections */
+	size_t cap;                /* the cap at the last accept (wake_conn_cap) */
+	size_t mem;                /* bytes of buffers held */
+	size_t mem_peak;
+	struct wake_addr addrs[2 * WAKE_CONN_LIMIT]; /* connections per address */
+	uint32_t seed;             /* of the address hash */
+	bool out_of_fds;           /* accept said EMFILE/ENFILE: paused, said once */
+	struct loop_timer retry;   /* accepting again after that */
+	uint64_t paused_total;     /* times accepting was paused (cap or fds) */
+};
+
+/* A service's wake listener: owned and written by wake.c and wake_relay.c only (struct
+ * svc.wk). */
 struct wake {
 	int fd;                     /* listening; -1 off */
 	struct loop_io io;
+	bool paused;                /* not accepting: the pool is at its cap */
 	char addr[64];              /* what fd is bound to */
 	struct wake_conn *conns;    /* clients, held or being answered */
+	size_t nconns;
 	size_t held;                /* requests complete and waiting for a replica */
-	struct loop_timer tick;     /* while requests wait: replica ready? timed out? */
+	size_t relaying;            /* requests at a replica, or its answer going out */
+	struct loop_timer tick;     /* while requests wait: replica ready? a deadline? */
 	int64_t woke_us;            /* the wake in progress began (loop_clock_us); 0 none */
 	size_t rr;                  /* round robin over READY replicas */
-	uint64_t wakes, served, rejected, timeouts;
+	uint64_t wakes, served;
+	uint64_t refused[WAKE_REFUSALS];
 	int64_t last_latency_ms;    /* first held request to its answer; -1 none yet */
 };
+
+void wake_pool_init(struct dsd *d);
+void wake_pool_fini(struct dsd *d);
+/* Connections the wake listeners may hold now: WAKE_CONN_LIMIT, or fewer so that they
+ * leave the API, the engine and the balancers their descriptors (two a relay). */
+size_t wake_conn_cap(void);
 
 void wake_init(struct svc *s);
 void wake_fini(struct svc *s);
 /* Start-up and reload: listen on the service's wake_listen (or stop listening). */
 void wake_conf(struct svc *s);
 /* /metrics lines and the status object of all services. */
-void wake_metrics(struct buf *b, struct svc *const *svcs, size_t n);
+void wake_metrics(struct buf *b, const struct dsd *d);
 struct cJSON;
 struct cJSON *wake_status(const struct svc *s);
 

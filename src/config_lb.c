@@ -11,7 +11,6 @@
 /* A backend name is HAProxy's identifier charset; the runtime API commands carrying it
  * ("set server B/S state maint") are built in fixed buffers (lb_haproxy.c). */
 #define HABACKEND_MAX 100
-#define WAKE_QUEUE_MAX 10000
 #define WAKE_TIMEOUT_MAX_MS (3600.0 * 1000)
 
 /* clang-format off */
@@ -27,7 +26,7 @@ static const struct keydef lb_svc_keys[] = {
 	KEY("balancer", K_BALANCER, S(balancer), 0, 0, 0),
 	KEY("haproxy_backend", K_HABACKEND, S(haproxy_backend), 0, HABACKEND_MAX, 0),
 	KEY("wake_listen", K_WAKELISTEN, S(wake_listen), 0, 0, 0),
-	KEY("wake_queue", K_INT, S(wake_queue), 1, WAKE_QUEUE_MAX, 0),
+	KEY("wake_queue", K_INT, S(wake_queue), 1, CONFIG_WAKE_QUEUE_MAX, 0),
 	KEY("wake_timeout", K_DUR, S(wake_timeout_ms), 0, WAKE_TIMEOUT_MAX_MS, F_OPEN_LO),
 };
 _Static_assert(NKEYS(lb_svc_keys) <= LB_KEYS_MAX, "LB_KEYS_MAX too small");

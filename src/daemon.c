@@ -259,6 +259,7 @@ dsd_init(struct dsd *d, const char *config_path, bool dry_run, bool once)
 	if (loop_init(&d->loop) == -1)
 		return 1;
 	d->started_ms = loop_now(&d->loop);
+	wake_pool_init(d);
 	/* A dry run shadows a live daemon to try a candidate config: no lock. */
 	if (!d->dry_run) {
 		d->lock_fd = lock_acquire(d->cfg.lock_file);
@@ -307,6 +308,7 @@ void
 dsd_fini(struct dsd *d)
 {
 	control_stop(d);
+	wake_pool_fini(d);
 	http_stop(d->http);
 	d->http = NULL;
 	free(d->http_listen);

@@ -141,7 +141,7 @@ render_nginx(struct buf *b, const struct dsd *d)
 		buf_printf(b, "dockscale_balancer_sync_failures_total{service=\"%s\"} %llu\n",
 		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->tr.failures);
 	render_balancer(b, d);
-	wake_metrics(b, d->svcs, d->nsvcs);
+	wake_metrics(b, d);
 	/* test_failed: test_command rejected the file, which was restored. */
 	buf_printf(b, "# HELP dockscale_nginx_reloads_total nginx reloads by result.\n"
 	    "# TYPE dockscale_nginx_reloads_total counter\n"

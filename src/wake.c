@@ -1,6 +1,7 @@
-/* wake.c: a service's wake listener: requests at zero are held, a replica started, and each
- * held request relayed to it once it is healthy (README.md, "Waking from zero"). */
-#define _GNU_SOURCE /* asprintf, accept4 */
+/* wake.c: a service's wake listener: connections taken within the listeners' shared
+ * limits, requests read and held at zero while a replica starts, each handed to
+ * wake_relay.c once one is ready (README.md, "Waking from zero"). */
+#define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -17,59 +20,20 @@
 #include "log.h"
 #include "service.h"
 #include "wake.h"
+#include "wake_int.h"
 
 #define TICK_MS 50
+#define ACCEPT_BATCH 64        /* per wake-up of a listener: the loop serves others too */
+#define FD_RESERVE 640         /* the API's 512 connections, the engine, the balancers */
+#define FDS_RETRY_MS 250       /* out of descriptors: accept again after this */
+#define NADDR (2 * WAKE_CONN_LIMIT)
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
-/* W_LINGER: our error went out before the request was read whole; the rest is read and
- * dropped for a moment, so closing with unread bytes (a reset) cannot destroy the answer
- * before the client read it. */
-enum wstate { W_READ, W_HELD, W_UPSTREAM, W_REPLY, W_LINGER };
-#define LINGER_MS 2000
+_Static_assert(CONFIG_WAKE_QUEUE_MAX <= WAKE_CONN_PER_ADDR,
+    "a full wake_queue from one balancer must fit the per-address cap");
 
-struct wake_conn {
-	struct wake_conn *next;
-	struct svc *s;
-	enum wstate st;
-	struct loop_io io;         /* the client */
-	struct loop_io up;         /* the replica, while relaying */
-	char *in;                  /* the request */
-	size_t inlen, incap, hdr_len, total;
-	char *out;                 /* to the replica: the request with Connection: close */
-	size_t outlen, outoff;
-	char *resp;                /* to the client: the replica's answer, or ours */
-	size_t resplen, respcap, respoff;
-	int64_t arrived_ms;        /* loop clock */
-	bool linger;               /* the request was not read whole: W_LINGER after the reply */
-	bool continued;            /* "100 Continue" sent */
-	int64_t linger_until;
-	bool woke;                 /* held during a wake: its answer ends the wake's latency */
-};
-
-static void conn_free(struct wake_conn *c);
-
-/* "A.B.C.D:PORT" into sa: 0, or -1 (config_lb.c accepts IPv4 only; a replica's address
- * is IPv4 here too). */
-static int
-parse_addr(const char *addr, struct sockaddr_in *sa)
-{
-	const char *colon = strrchr(addr, ':');
-	char host[INET_ADDRSTRLEN], *end;
-	unsigned long port;
-
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	if (colon == NULL || (size_t)(colon - addr) >= sizeof(host))
-		return -1;
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = '\0';
-	port = strtoul(colon + 1, &end, 10);
-	if (*end != '\0' || port == 0 || port > 65535)
-		return -1;
-	sa->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
-}
+static void on_client(struct loop *l, struct loop_io *io, uint32_t events);
 
 static struct loop *
 lp(const struct svc *s)
@@ -77,91 +41,334 @@ lp(const struct svc *s)
 	return &s->d->loop;
 }
 
-static void
-unlink_conn(struct wake_conn *c)
+static struct wake_pool *
+pool_of(const struct svc *s)
 {
-	struct wake_conn **pp = &c->s->wk.conns;
+	return &s->d->wake;
+}
 
-	while (*pp != NULL && *pp != c)
-		pp = &(*pp)->next;
-	if (*pp == c)
-		*pp = c->next;
+const char *
+wake_refusal_name(enum wake_refusal r)
+{
+	static const char *const names[WAKE_REFUSALS] = {
+		[WAKE_R_QUEUE] = "queue_full", [WAKE_R_TIMEOUT] = "wake_timeout",
+		[WAKE_R_MEMORY] = "memory", [WAKE_R_ADDRESS] = "per_address",
+		[WAKE_R_BAD] = "bad_request", [WAKE_R_TOO_LARGE] = "too_large",
+		[WAKE_R_LENGTH] = "length_required", [WAKE_R_SLOW] = "request_timeout",
+		[WAKE_R_UPSTREAM] = "upstream", [WAKE_R_SEND] = "send_timeout",
+		[WAKE_R_GONE] = "client_gone",
+	};
+
+	return r < WAKE_REFUSALS ? names[r] : "?";
+}
+
+/* ---- the pool: connections per address, the byte budget, the descriptor cap ---------- */
+
+static size_t
+addr_home(const struct wake_pool *p, uint32_t ip)
+{
+	return (size_t)(((ip ^ p->seed) * 2654435761U) >> 7) % NADDR;
+}
+
+/* The slot of ip (a new one when add), or NULL. Never full: a slot is in use only while
+ * a connection from its address is open, and there are at most WAKE_CONN_LIMIT. */
+static struct wake_addr *
+addr_slot(struct wake_pool *p, uint32_t ip, bool add)
+{
+	for (size_t i = addr_home(p, ip), k = 0; k < NADDR; i = (i + 1) % NADDR, k++) {
+		if (p->addrs[i].ip == ip)
+			return &p->addrs[i];
+		if (p->addrs[i].ip == 0) {
+			if (!add)
+				return NULL;
+			p->addrs[i].ip = ip;
+			p->addrs[i].n = 0;
+			return &p->addrs[i];
+		}
+	}
+	return NULL;
+}
+
+/* Free slot i, moving later entries of its run back (linear probing has no tombstones). */
+static void
+addr_free(struct wake_pool *p, size_t i)
+{
+	for (size_t j = (i + 1) % NADDR; p->addrs[j].ip != 0; j = (j + 1) % NADDR) {
+		size_t k = addr_home(p, p->addrs[j].ip);
+
+		/* j may fill the hole at i unless its home lies cyclically in (i, j] */
+		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
+			p->addrs[i] = p->addrs[j];
+			i = j;
+		}
+	}
+	p->addrs[i].ip = 0;
+	p->addrs[i].n = 0;
 }
 
 static void
-conn_free(struct wake_conn *c)
+addr_put(struct wake_pool *p, uint32_t ip)
 {
-	struct loop *l = lp(c->s);
+	struct wake_addr *a = addr_slot(p, ip, false);
+
+	if (a != NULL && --a->n == 0)
+		addr_free(p, (size_t)(a - p->addrs));
+}
+
+size_t
+wake_conn_cap(void)
+{
+	struct rlimit rl;
+	rlim_t reserve, n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return WAKE_CONN_LIMIT;
+	reserve = rl.rlim_cur / 2 < FD_RESERVE ? rl.rlim_cur / 2 : FD_RESERVE;
+	n = (rl.rlim_cur - reserve) / 2; /* a relay holds two descriptors */
+	return n < WAKE_CONN_LIMIT ? (size_t)n : WAKE_CONN_LIMIT;
+}
+
+int
+wake_charge(struct wake_conn *c, long long n)
+{
+	struct wake_pool *p = pool_of(c->s);
+
+	if (n > 0 && p->mem + (size_t)n > WAKE_MEM_BUDGET)
+		return -1;
+	p->mem = (size_t)((long long)p->mem + n);
+	c->charged = (size_t)((long long)c->charged + n);
+	if (p->mem > p->mem_peak)
+		p->mem_peak = p->mem;
+	return 0;
+}
+
+/* Stop (or restart) accepting on every listener. */
+static void
+listeners_pause(struct dsd *d, bool pause)
+{
+	for (size_t i = 0; i < d->nsvcs; i++) {
+		struct wake *w = &d->svcs[i]->wk;
+
+		if (w->fd < 0 || w->paused == pause)
+			continue;
+		if (pause)
+			loop_io_stop(&d->loop, &w->io);
+		else if (loop_io_start(&d->loop, &w->io, EPOLLIN) == -1)
+			continue;
+		w->paused = pause;
+	}
+}
+
+static void
+on_fds_retry(struct loop *l, struct loop_timer *t)
+{
+	struct dsd *d = t->arg;
+
+	(void)l;
+	if (d->wake.conns < d->wake.cap)
+		listeners_pause(d, false);
+}
+
+/* No descriptor for a connection: level-triggered, the listener would wake the loop for
+ * nothing until one is free; wait instead, as nginx does. */
+static void
+out_of_fds(struct svc *s, int err)
+{
+	struct wake_pool *p = pool_of(s);
+
+	if (!p->out_of_fds)
+		log_warning("wake: cannot accept a connection (%s); accepting again in %dms, "
+		    "%zu wake connection(s) open", strerror(err), FDS_RETRY_MS, p->conns);
+	p->out_of_fds = true;
+	p->paused_total++;
+	listeners_pause(s->d, true);
+	loop_timer_start(lp(s), &p->retry, FDS_RETRY_MS);
+}
+
+void
+wake_pool_init(struct dsd *d)
+{
+	struct wake_pool *p = &d->wake;
+
+	memset(p, 0, sizeof(*p));
+	if (getrandom(&p->seed, sizeof(p->seed), GRND_NONBLOCK) != (ssize_t)sizeof(p->seed))
+		p->seed = (uint32_t)loop_clock_us();
+	p->cap = wake_conn_cap();
+	loop_timer_init(&p->retry, on_fds_retry, d);
+}
+
+void
+wake_pool_fini(struct dsd *d)
+{
+	loop_timer_stop(&d->loop, &d->wake.retry);
+}
+
+/* ---- connections ------------------------------------------------------------------- */
+
+static void
+count(struct wake_conn *c, int by)
+{
+	struct wake *w = &c->s->wk;
 
 	if (c->st == W_HELD)
-		c->s->wk.held--;
-	unlink_conn(c);
+		w->held = (size_t)((long long)w->held + by);
+	else if (c->st == W_CONNECT || c->st == W_RELAY)
+		w->relaying = (size_t)((long long)w->relaying + by);
+}
+
+void
+wake_enter(struct wake_conn *c, enum wstate st, int64_t ms)
+{
+	count(c, -1);
+	c->st = st;
+	count(c, 1);
+	c->deadline = loop_now(lp(c->s)) + ms;
+}
+
+/* Free c and what it holds; its slot counts no more. */
+static void
+release(struct wake_conn *c, bool gone)
+{
+	struct svc *s = c->s;
+	struct wake *w = &s->wk;
+	struct wake_pool *p = pool_of(s);
+
+	if (gone)
+		w->refused[WAKE_R_GONE]++;
+	count(c, -1);
+	wake_relay_drop(c);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	w->nconns--;
 	if (c->io.active)
-		loop_io_stop(l, &c->io);
-	if (c->up.active)
-		loop_io_stop(l, &c->up);
-	if (c->io.fd >= 0)
-		close(c->io.fd);
-	if (c->up.fd >= 0)
-		close(c->up.fd);
+		loop_io_stop(lp(s), &c->io);
+	close(c->io.fd);
 	free(c->in);
 	free(c->out);
-	free(c->resp);
+	free(c->ans);
+	p->mem -= c->charged;
+	addr_put(p, c->ip);
+	p->conns--;
 	free(c);
 }
 
-/* Write what is left of c->resp; the connection ends once all of it went out. */
+void
+wake_close(struct wake_conn *c, bool gone)
+{
+	struct dsd *d = c->s->d;
+
+	release(c, gone);
+	if (d->wake.conns < d->wake.cap && !loop_timer_armed(&d->wake.retry))
+		listeners_pause(d, false);
+}
+
+int
+wake_drain_client(struct wake_conn *c)
+{
+	char drop[4096];
+
+	for (;;) {
+		ssize_t n = read(c->io.fd, drop, sizeof(drop));
+
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		return -1; /* the end, or an error */
+	}
+}
+
+/* Send what is left of our own answer; then finish. */
 static void
 flush_reply(struct wake_conn *c)
 {
-	while (c->respoff < c->resplen) {
-		ssize_t w = send(c->io.fd, c->resp + c->respoff, c->resplen - c->respoff,
+	while (c->ansoff < c->anslen) {
+		ssize_t n = send(c->io.fd, c->ans + c->ansoff, c->anslen - c->ansoff,
 		    MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
+
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* only its writability matters now; a hang-up still shows as EPOLLHUP */
 			(void)loop_io_modify(lp(c->s), &c->io, EPOLLOUT);
 			return;
 		}
-		if (w < 0)
-			break;
-		c->respoff += (size_t)w;
+		if (n < 0) {
+			wake_close(c, false);
+			return;
+		}
+		c->ansoff += (size_t)n;
+		c->deadline = loop_now(lp(c->s)) + WAKE_SEND_MS;
 	}
-	shutdown(c->io.fd, SHUT_WR);
-	if (c->linger && loop_io_modify(lp(c->s), &c->io, EPOLLIN) == 0) {
-		c->st = W_LINGER;
-		c->linger_until = loop_now(lp(c->s)) + LINGER_MS;
-		if (!loop_timer_armed(&c->s->wk.tick))
-			loop_timer_start(lp(c->s), &c->s->wk.tick, TICK_MS);
-		return;
-	}
-	conn_free(c);
+	wake_finish(c);
 }
 
-static void
-reply(struct wake_conn *c, int code, const char *reason, const char *why, bool retry)
+void
+wake_finish(struct wake_conn *c)
 {
-	char *r = NULL;
-	char body[256];
-	int bl = snprintf(body, sizeof(body), "{\"error\": \"%s\"}\n", why);
-	int n;
+	(void)shutdown(c->io.fd, SHUT_WR);
+	/* A request read whole left nothing unread worth waiting for; one cut short would
+	 * make our close a reset, which can destroy the answer before the client read it. */
+	if (c->whole && wake_drain_client(c) == 0) {
+		wake_close(c, false);
+		return;
+	}
+	free(c->in);
+	free(c->out);
+	free(c->ans);
+	c->in = c->out = c->ans = NULL;
+	c->inlen = c->incap = c->outlen = c->anslen = c->anscap = 0;
+	(void)wake_charge(c, -(long long)(c->charged - sizeof(*c)));
+	wake_enter(c, W_LINGER, WAKE_LINGER_MS);
+	if (loop_io_modify(lp(c->s), &c->io, EPOLLIN | EPOLLRDHUP) == -1)
+		wake_close(c, false);
+}
 
-	if (c->st == W_HELD)
-		c->s->wk.held--;
-	c->linger = c->st == W_READ;
-	c->st = W_REPLY;
-	if (c->up.active)
-		loop_io_stop(lp(c->s), &c->up);
-	if (c->up.fd >= 0)
-		close(c->up.fd);
-	c->up.fd = -1;
-	n = asprintf(&r, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-	    "Content-Length: %d\r\n%sConnection: close\r\n\r\n%s", code, reason, bl,
-	    retry ? "Retry-After: " XSTR(WAKE_RETRY_AFTER_S) "\r\n" : "", body);
-	free(c->resp);
-	c->resp = n < 0 ? NULL : r;
-	c->resplen = n < 0 ? 0 : (size_t)n;
-	c->respoff = 0;
+void
+wake_reply(struct wake_conn *c, int code, const char *why, enum wake_refusal r)
+{
+	static const struct {
+		int code;
+		const char *reason;
+	} reasons[] = {
+		{ 400, "Bad Request" }, { 408, "Request Timeout" }, { 411, "Length Required" },
+		{ 413, "Content Too Large" }, { 417, "Expectation Failed" },
+		{ 431, "Request Header Fields Too Large" }, { 502, "Bad Gateway" },
+		{ 503, "Service Unavailable" }, { 504, "Gateway Timeout" },
+		{ 505, "HTTP Version Not Supported" },
+	};
+	const char *reason = "Error";
+	char body[256];
+	int bl, n;
+
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].code == code)
+			reason = reasons[i].reason;
+	c->s->wk.refused[r]++;
+	wake_relay_drop(c);
+	bl = snprintf(body, sizeof(body), "{\"error\": \"%s\"}\n", why);
+	if (bl < 0 || (size_t)bl >= sizeof(body))
+		bl = snprintf(body, sizeof(body), "{\"error\": \"refused\"}\n");
+	free(c->ans);
+	c->anscap = 512 + (size_t)bl;
+	c->ans = malloc(c->anscap);
+	n = c->ans == NULL ? -1 : snprintf(c->ans, c->anscap, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %d\r\n%sConnection: close\r\n"
+	    "\r\n%s", code, reason, bl, code == 503 ? "Retry-After: "
+	    XSTR(WAKE_RETRY_AFTER_S) "\r\n" : "", body);
+	if (n < 0 || (size_t)n >= c->anscap) {
+		wake_close(c, false);
+		return;
+	}
+	c->anslen = (size_t)n;
+	c->ansoff = 0;
+	wake_enter(c, W_REPLY, WAKE_SEND_MS);
 	flush_reply(c);
 }
 
@@ -183,114 +390,6 @@ pick(struct svc *s)
 }
 
 static void
-on_up(struct loop *l, struct loop_io *io, uint32_t events)
-{
-	struct wake_conn *c = io->arg;
-	struct wake *w = &c->s->wk;
-
-	(void)l;
-	(void)events;
-	if (c->outoff < c->outlen) {
-		int err = 0;
-		socklen_t el = sizeof(err);
-
-		if (getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err != 0) {
-			reply(c, 502, "Bad Gateway", "the replica refused the connection", false);
-			return;
-		}
-		while (c->outoff < c->outlen) {
-			ssize_t n = send(io->fd, c->out + c->outoff, c->outlen - c->outoff,
-			    MSG_NOSIGNAL);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-				return;
-			if (n < 0) {
-				reply(c, 502, "Bad Gateway", "writing to the replica failed", false);
-				return;
-			}
-			c->outoff += (size_t)n;
-		}
-		(void)loop_io_modify(lp(c->s), io, EPOLLIN);
-		return;
-	}
-	for (;;) {
-		if (c->respcap - c->resplen < 16384) {
-			size_t cap = c->respcap ? c->respcap * 2 : 65536;
-			char *p;
-
-			if (cap > WAKE_RESPONSE_MAX || (p = realloc(c->resp, cap)) == NULL) {
-				reply(c, 502, "Bad Gateway", "the replica's answer is too large", false);
-				return;
-			}
-			c->resp = p;
-			c->respcap = cap;
-		}
-		ssize_t n = read(io->fd, c->resp + c->resplen, c->respcap - c->resplen);
-		if (n > 0) {
-			c->resplen += (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		break; /* end of the answer (Connection: close), or an error */
-	}
-	if (c->resplen == 0) {
-		reply(c, 502, "Bad Gateway", "the replica closed without an answer", false);
-		return;
-	}
-	loop_io_stop(lp(c->s), io);
-	close(io->fd);
-	io->fd = -1;
-	w->served++;
-	if (c->woke && w->woke_us != 0) {
-		w->last_latency_ms = (loop_clock_us() - w->woke_us) / 1000;
-		events_log(&c->s->d->events, LOG_NOTICE, EV_WAKE, c->s->name,
-		    "woke from zero: the first held request answered %lldms after it arrived",
-		    (long long)w->last_latency_ms);
-		w->woke_us = 0;
-	}
-	c->st = W_REPLY;
-	c->respoff = 0;
-	flush_reply(c);
-}
-
-/* Relay one request to r: a new connection, the request with Connection: close. */
-static void
-forward(struct wake_conn *c, const struct replica *r)
-{
-	struct sockaddr_in sa;
-	int fd;
-
-	if (c->st == W_HELD)
-		c->s->wk.held--;
-	c->st = W_UPSTREAM;
-	/* nothing more is read from the client (only a hang-up is seen) until the answer */
-	(void)loop_io_modify(lp(c->s), &c->io, 0);
-	if (parse_addr(r->addr, &sa) == -1 ||
-	    (c->out = wake_http_close(c->in, c->hdr_len, c->total, &c->outlen)) == NULL) {
-		reply(c, 502, "Bad Gateway", "cannot relay to the replica", false);
-		return;
-	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		reply(c, 502, "Bad Gateway", "no socket for the replica", false);
-		return;
-	}
-	loop_io_init(&c->up, fd, on_up, c);
-	if ((connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 && errno != EINPROGRESS) ||
-	    loop_io_start(lp(c->s), &c->up, EPOLLOUT) == -1) {
-		reply(c, 502, "Bad Gateway", "cannot connect to the replica", false);
-		return;
-	}
-	free(c->resp);
-	c->resp = NULL;
-	c->resplen = c->respcap = 0;
-}
-
-static void
 wake_up(struct svc *s)
 {
 	struct wake *w = &s->wk;
@@ -300,79 +399,145 @@ wake_up(struct svc *s)
 	w->woke_us = loop_clock_us();
 	w->wakes++;
 	events_log(&s->d->events, LOG_NOTICE, EV_WAKE, s->name,
-	    "a request at zero: starting a replica (%zu held)", w->held);
+	    "a request at zero: starting a replica (%zu held)", w->held + 1);
 	svc_set_desired(s, s->desired > 1 ? s->desired : 1, "wake: a request at zero");
 }
 
-/* Held requests go to a replica as soon as one is READY; the others wait, until
- * wake_timeout. */
-static void
-on_tick(struct loop *l, struct loop_timer *t)
+static int64_t
+wake_timeout_ms(const struct svc *s)
 {
-	struct svc *s = t->arg;
-	struct wake *w = &s->wk;
-	int64_t now = loop_now(l);
-	int64_t limit = s->conf != NULL ? s->conf->wake_timeout_ms : 60000;
-	struct wake_conn *c = w->conns, *next;
-	bool waiting = false;
-
-	for (; c != NULL; c = next) {
-		next = c->next;
-		if (c->st == W_LINGER && now >= c->linger_until) {
-			conn_free(c);
-			continue;
-		}
-		if (c->st != W_HELD && c->st != W_READ) {
-			waiting |= c->st == W_UPSTREAM;
-			continue;
-		}
-		if (now - c->arrived_ms >= limit && c->st == W_READ) {
-			reply(c, 408, "Request Timeout", "request not received within wake_timeout",
-			    false);
-			continue;
-		}
-		if (now - c->arrived_ms >= limit) {
-			w->timeouts++;
-			reply(c, 503, "Service Unavailable",
-			    "no replica became ready within wake_timeout", true);
-			continue;
-		}
-		waiting = true;
-		if (c->st == W_HELD) {
-			const struct replica *r = pick(s);
-
-			if (r != NULL)
-				forward(c, r);
-		}
-	}
-	if (w->held == 0 && w->woke_us != 0 && pick(s) == NULL && !waiting)
-		w->woke_us = 0; /* every held request timed out: the next one wakes again */
-	if (waiting || w->conns != NULL)
-		loop_timer_start(l, t, TICK_MS);
+	return s->conf != NULL ? s->conf->wake_timeout_ms : 60000;
 }
 
+/* A request is whole: relay it now, or hold it while a replica starts. */
 static void
 on_request(struct wake_conn *c)
 {
 	struct svc *s = c->s;
-	struct wake *w = &s->wk;
 	const struct replica *r = pick(s);
 	int queue = s->conf != NULL ? s->conf->wake_queue : 100;
 
+	c->whole = true;
 	if (r != NULL) {
-		forward(c, r);
+		wake_relay_start(c, r);
 		return;
 	}
-	if (w->held >= (size_t)queue) {
-		w->rejected++;
-		reply(c, 503, "Service Unavailable", "wake_queue is full", true);
+	if (s->wk.held >= (size_t)queue) {
+		wake_reply(c, 503, "wake_queue is full", WAKE_R_QUEUE);
 		return;
 	}
-	c->st = W_HELD;
+	wake_enter(c, W_HELD, c->arrived_ms + wake_timeout_ms(s) - loop_now(lp(s)));
 	c->woke = true;
-	w->held++;
-	(void)loop_io_modify(lp(s), &c->io, 0);
 	wake_up(s);
+}
+
+/* Room for the next read: the head grows up to WAKE_HEADERS_MAX, then the buffer to
+ * exactly the whole request, each step within the byte budget. 1 when there is room, 0
+ * when an answer was given, -1 on no memory. */
+static int
+make_room(struct wake_conn *c)
+{
+	size_t want, limit = c->q.hdr_len == 0 ? WAKE_HEADERS_MAX : wake_http_total(&c->q);
+	char *p;
+
+	if (c->inlen < c->incap)
+		return 1;
+	want = c->incap == 0 ? 4096 : c->incap * 2;
+	if (want > limit)
+		want = limit;
+	if (want <= c->incap) {
+		/* full: a head that has not ended within WAKE_HEADERS_MAX (a whole request
+		 * never gets here, its read stops at its end) */
+		wake_reply(c, 431, "the request head is over 64 KiB or 100 fields",
+		    WAKE_R_TOO_LARGE);
+		return 0;
+	}
+	if (wake_charge(c, (long long)(want - c->incap)) == -1) {
+		wake_reply(c, 503, "the wake listeners' memory budget is spent", WAKE_R_MEMORY);
+		return 0;
+	}
+	if ((p = realloc(c->in, want)) == NULL) {
+		(void)wake_charge(c, -(long long)(want - c->incap));
+		return -1;
+	}
+	c->in = p;
+	c->incap = want;
+	return 1;
+}
+
+/* The head has just ended: the body has its own deadline, and a client that waits for
+ * "100 Continue" before sending it gets it now. */
+static void
+head_ended(struct wake_conn *c)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+	wake_enter(c, W_READ, WAKE_BODY_MS);
+	if (c->q.expect_continue && c->inlen < wake_http_total(&c->q)) {
+		c->continued = true;
+		(void)send(c->io.fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL);
+	}
+}
+
+static void
+read_request(struct wake_conn *c)
+{
+	for (;;) {
+		bool had_head = c->q.hdr_len != 0;
+		size_t room;
+		enum wake_parse p;
+		ssize_t n;
+		int ok = make_room(c);
+
+		if (ok <= 0) {
+			if (ok < 0)
+				wake_close(c, false);
+			return;
+		}
+		room = c->incap - c->inlen;
+		if (had_head && wake_http_total(&c->q) - c->inlen < room)
+			room = wake_http_total(&c->q) - c->inlen; /* never past the request */
+		n = read(c->io.fd, c->in + c->inlen, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			wake_close(c, true);
+			return;
+		}
+		c->inlen += (size_t)n;
+		p = wake_http_feed(&c->q, c->in, c->inlen);
+		if (!had_head && c->q.hdr_len != 0 && p <= WAKE_COMPLETE)
+			head_ended(c);
+		switch (p) {
+		case WAKE_MORE:
+			continue;
+		case WAKE_COMPLETE:
+			on_request(c);
+			return;
+		case WAKE_TOO_LARGE:
+			wake_reply(c, 413, "a held request body is at most 1 MiB", WAKE_R_TOO_LARGE);
+			return;
+		case WAKE_HEADERS_LARGE:
+			wake_reply(c, 431, "the request head is over 64 KiB or 100 fields",
+			    WAKE_R_TOO_LARGE);
+			return;
+		case WAKE_NEED_LENGTH:
+			wake_reply(c, 411, "a held request needs Content-Length, not "
+			    "Transfer-Encoding", WAKE_R_LENGTH);
+			return;
+		case WAKE_EXPECTATION:
+			wake_reply(c, 417, "only Expect: 100-continue is understood", WAKE_R_BAD);
+			return;
+		case WAKE_VERSION:
+			wake_reply(c, 505, "HTTP/1.0 and HTTP/1.1 only", WAKE_R_BAD);
+			return;
+		default:
+			wake_reply(c, 400, "not a well-formed HTTP/1.1 request", WAKE_R_BAD);
+			return;
+		}
+	}
 }
 
 static void
@@ -381,117 +546,203 @@ on_client(struct loop *l, struct loop_io *io, uint32_t events)
 	struct wake_conn *c = io->arg;
 
 	(void)l;
-	if (c->st == W_REPLY) {
-		flush_reply(c);
-		return;
-	}
-	if (c->st == W_LINGER) {
-		char drop[16384];
-		ssize_t n;
-
-		while ((n = read(io->fd, drop, sizeof(drop))) > 0)
-			;
-		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-			conn_free(c);
-		return;
-	}
-	if (c->st != W_READ) {
+	switch (c->st) {
+	case W_READ:
+		read_request(c);
+		break;
+	case W_HELD:
+		/* Nothing more is taken from a client that waits; its leaving is noticed. */
+		if ((events & (EPOLLHUP | EPOLLERR)) || wake_drain_client(c) == -1)
+			wake_close(c, true);
+		break;
+	case W_CONNECT:
+	case W_RELAY:
+		wake_relay_client(c, events);
+		break;
+	case W_REPLY:
 		if (events & (EPOLLHUP | EPOLLERR))
-			conn_free(c); /* the client left: nothing to answer */
+			wake_close(c, false);
+		else
+			flush_reply(c);
+		break;
+	case W_LINGER:
+		if ((events & (EPOLLHUP | EPOLLERR)) || wake_drain_client(c) == -1)
+			wake_close(c, false);
+		break;
+	}
+}
+
+/* A state's deadline has passed. */
+static void
+expire(struct wake_conn *c)
+{
+	switch (c->st) {
+	case W_READ:
+		wake_reply(c, 408, "the request did not arrive in time", WAKE_R_SLOW);
+		break;
+	case W_HELD:
+		wake_reply(c, 503, "no replica became ready within wake_timeout", WAKE_R_TIMEOUT);
+		break;
+	case W_CONNECT:
+		wake_reply(c, 504, "the replica did not take the request in time",
+		    WAKE_R_UPSTREAM);
+		break;
+	case W_RELAY:
+		if (!c->answered) {
+			wake_reply(c, 504, "the replica did not answer in time", WAKE_R_UPSTREAM);
+			break;
+		}
+		/* Part of the answer went out: nothing to say but to close. */
+		c->s->wk.refused[c->ansoff < c->anslen ? WAKE_R_SEND : WAKE_R_UPSTREAM]++;
+		wake_close(c, false);
+		break;
+	case W_REPLY:
+		c->s->wk.refused[WAKE_R_SEND]++;
+		wake_close(c, false);
+		break;
+	case W_LINGER:
+		wake_close(c, false);
+		break;
+	}
+}
+
+/* Each tick while connections are open: deadlines, and held requests to a replica that
+ * has become ready. */
+static void
+on_tick(struct loop *l, struct loop_timer *t)
+{
+	struct svc *s = t->arg;
+	struct wake *w = &s->wk;
+	int64_t now = loop_now(l);
+	struct wake_conn *c, *next;
+	const struct replica *r;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		if (now >= c->deadline)
+			expire(c);
+		else if (c->st == W_HELD && (r = pick(s)) != NULL)
+			wake_relay_start(c, r);
+	}
+	if (w->held == 0 && w->relaying == 0 && w->woke_us != 0 && pick(s) == NULL)
+		w->woke_us = 0; /* every held request timed out or left: the next one wakes again */
+	if (w->conns != NULL)
+		loop_timer_start(l, t, TICK_MS);
+}
+
+static void
+refuse_at_accept(struct svc *s, int fd)
+{
+	static const char body[] = "{\"error\": \"too many connections from this address\"}\n";
+	char msg[256];
+	int n = snprintf(msg, sizeof(msg), "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\nRetry-After: "
+	    XSTR(WAKE_RETRY_AFTER_S) "\r\nConnection: close\r\n\r\n%s", sizeof(body) - 1, body);
+
+	if (n > 0 && (size_t)n < sizeof(msg))
+		(void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+	s->wk.refused[WAKE_R_ADDRESS]++;
+}
+
+/* A new client: counted, its address counted, its request read under WAKE_HEAD_MS. */
+static void
+conn_new(struct svc *s, int fd, uint32_t ip)
+{
+	struct wake_pool *p = pool_of(s);
+	struct wake *w = &s->wk;
+	struct wake_addr *a = addr_slot(p, ip, true);
+	struct wake_conn *c;
+
+	if (a == NULL || a->n >= WAKE_CONN_PER_ADDR) {
+		refuse_at_accept(s, fd);
 		return;
 	}
-	for (;;) {
-		enum wake_parse p;
-
-		if (c->incap - c->inlen < 4096) {
-			size_t cap = c->incap ? c->incap * 2 : 8192;
-			char *np;
-
-			if (cap > WAKE_HEADERS_MAX + WAKE_BODY_MAX + 8192 ||
-			    (np = realloc(c->in, cap)) == NULL) {
-				reply(c, 413, "Content Too Large", "request too large", false);
-				return;
-			}
-			c->in = np;
-			c->incap = cap;
-		}
-		ssize_t n = read(io->fd, c->in + c->inlen, c->incap - c->inlen);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n <= 0) {
-			conn_free(c);
-			return;
-		}
-		c->inlen += (size_t)n;
-		p = wake_http_parse(c->in, c->inlen, &c->hdr_len, &c->total);
-		switch (p) {
-		case WAKE_MORE:
-			/* a client waiting for "100 Continue" sends its body only after it (or
-			 * after its own timeout, a second for curl) */
-			if (c->hdr_len > 0 && !c->continued &&
-			    wake_http_expects_continue(c->in, c->hdr_len)) {
-				static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-
-				c->continued = true;
-				(void)send(io->fd, cont, sizeof(cont) - 1, MSG_NOSIGNAL);
-			}
-			continue;
-		case WAKE_COMPLETE:
-			on_request(c);
-			return;
-		case WAKE_TOO_LARGE:
-			reply(c, 413, "Content Too Large", "a held request body is at most 1 MiB",
-			    false);
-			return;
-		case WAKE_NEED_LENGTH:
-			reply(c, 411, "Length Required", "a held request needs Content-Length",
-			    false);
-			return;
-		case WAKE_HEADERS_LARGE:
-			reply(c, 431, "Request Header Fields Too Large", "headers too large", false);
-			return;
-		default:
-			reply(c, 400, "Bad Request", "not an HTTP/1.x request", false);
-			return;
-		}
+	if (p->mem + sizeof(*c) > WAKE_MEM_BUDGET || (c = calloc(1, sizeof(*c))) == NULL) {
+		w->refused[WAKE_R_MEMORY]++;
+		if (a->n == 0)
+			addr_free(p, (size_t)(a - p->addrs));
+		close(fd);
+		return;
 	}
+	a->n++;
+	p->conns++;
+	c->s = s;
+	c->ip = ip;
+	c->arrived_ms = loop_now(lp(s));
+	(void)wake_charge(c, (long long)sizeof(*c));
+	wake_http_init(&c->q);
+	loop_io_init(&c->io, fd, on_client, c);
+	loop_io_init(&c->up, -1, NULL, c);
+	c->next = w->conns;
+	if (w->conns != NULL)
+		w->conns->prev = c;
+	w->conns = c;
+	w->nconns++;
+	wake_enter(c, W_READ, WAKE_HEAD_MS);
+	if (loop_io_start(lp(s), &c->io, EPOLLIN | EPOLLRDHUP) == -1) {
+		wake_close(c, false);
+		return;
+	}
+	if (!loop_timer_armed(&w->tick))
+		loop_timer_start(lp(s), &w->tick, TICK_MS);
 }
 
 static void
 on_accept(struct loop *l, struct loop_io *io, uint32_t events)
 {
 	struct svc *s = io->arg;
+	struct wake_pool *p = pool_of(s);
 
+	(void)l;
 	(void)events;
-	for (;;) {
-		int fd = accept4(io->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct wake_conn *c;
+	p->cap = wake_conn_cap();
+	for (int k = 0; k < ACCEPT_BATCH; k++) {
+		struct sockaddr_in sa = { 0 };
+		socklen_t sl = sizeof(sa);
+		int fd;
 
+		if (p->conns >= p->cap) {
+			/* The kernel's backlog holds the next ones until a connection ends. */
+			p->paused_total++;
+			listeners_pause(s->d, true);
+			return;
+		}
+		fd = accept4(io->fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				out_of_fds(s, errno);
 			return;
 		}
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			close(fd);
-			continue;
+		if (p->out_of_fds) {
+			p->out_of_fds = false;
+			log_notice("wake: accepting connections again (%zu open)", p->conns);
 		}
-		c->s = s;
-		c->st = W_READ;
-		c->arrived_ms = loop_now(l);
-		loop_io_init(&c->io, fd, on_client, c);
-		loop_io_init(&c->up, -1, on_up, c);
-		c->next = s->wk.conns;
-		s->wk.conns = c;
-		if (loop_io_start(l, &c->io, EPOLLIN | EPOLLRDHUP) == -1) {
-			conn_free(c);
-			continue;
-		}
-		if (!loop_timer_armed(&s->wk.tick))
-			loop_timer_start(l, &s->wk.tick, TICK_MS);
+		conn_new(s, fd, sa.sin_family == AF_INET && sl >= sizeof(sa) ?
+		    sa.sin_addr.s_addr : 0);
 	}
+}
+
+int
+wake_parse_addr(const char *addr, struct sockaddr_in *sa)
+{
+	const char *colon = strrchr(addr, ':');
+	char host[INET_ADDRSTRLEN], *end;
+	unsigned long port;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (colon == NULL || (size_t)(colon - addr) >= sizeof(host))
+		return -1;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	port = strtoul(colon + 1, &end, 10);
+	if (*end != '\0' || port == 0 || port > 65535)
+		return -1;
+	sa->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
 }
 
 static void
@@ -505,6 +756,7 @@ stop_listening(struct svc *s)
 		loop_io_stop(lp(s), &w->io);
 	close(w->fd);
 	w->fd = -1;
+	w->paused = false;
 	w->addr[0] = '\0';
 }
 
@@ -523,12 +775,13 @@ wake_init(struct svc *s)
 void
 wake_fini(struct svc *s)
 {
-	struct wake_conn *c = s->wk.conns, *next;
+	struct wake_conn *c, *next;
 
-	s->wk.conns = NULL; /* conn_free unlinks from it: nothing left to unlink */
-	for (; c != NULL; c = next) {
+	/* release, not wake_close: the service table may hold services already freed
+	 * (control_stop), so no listener is touched from here */
+	for (c = s->wk.conns; c != NULL; c = next) {
 		next = c->next;
-		conn_free(c);
+		release(c, false);
 	}
 	loop_timer_stop(lp(s), &s->wk.tick);
 	stop_listening(s);
@@ -545,11 +798,11 @@ wake_conf(struct svc *s)
 	if (want == NULL || strcmp(want, w->addr) == 0)
 		return;
 	stop_listening(s);
-	if (want[0] == '\0' || parse_addr(want, &sa) == -1)
+	if (want[0] == '\0' || wake_parse_addr(want, &sa) == -1)
 		return;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 || listen(fd, 128) == -1) {
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 || listen(fd, 511) == -1) {
 		events_log(&s->d->events, LOG_ERR, EV_WAKE, s->name,
 		    "wake_listen %s: %s; the service cannot be woken by a request", want,
 		    strerror(errno));
@@ -565,5 +818,6 @@ wake_conf(struct svc *s)
 		return;
 	}
 	snprintf(w->addr, sizeof(w->addr), "%s", want);
-	log_info("%s: waking from zero on %s", s->name, want);
+	log_info("%s: waking from zero on %s (at most %zu wake connections, %zu from one "
+	    "address)", s->name, want, wake_conn_cap(), (size_t)WAKE_CONN_PER_ADDR);
 }

@@ -1,5 +1,6 @@
-/* dockscale demo app: tiny static HTTP/1.1 server (/, /health, /work?ms=N, /mem?mb=N; GET, HEAD,
-   and POST to / and /work) that drains on SIGTERM. */
+/* dockscale demo app: tiny static HTTP/1.1 server (/, /health, /work?ms=N, /mem?mb=N, and for
+   the wake listener's tests /echo, /bytes?kb=N, /sleep?ms=N; GET, HEAD, and POST to /, /work
+   and /echo) that drains on SIGTERM. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,8 @@
 #define WORK_MAX_MS    10000
 #define HEALTH_MS      2000
 #define MEM_MAX_MB     4096      /* /mem?mb=N: the most it will hold */
+#define BYTES_MAX_KB   65536     /* /bytes?kb=N: an answer of N KiB */
+#define SLEEP_MAX_MS   120000    /* /sleep?ms=N: answer after N ms */
 
 static char hostname_nl[300];          /* "hostname\n" */
 static size_t hostname_len;
@@ -86,6 +89,33 @@ static int respond(int fd, int code, const char *reason, const char *body, size_
     if (!head_only && blen && send_all(fd, body, blen) < 0)
         return -1;
     return 0;
+}
+
+/* GET /bytes?kb=N: an answer of N KiB, written as the client takes it. */
+static int send_bytes(int fd, long kb, int keep, int head_only)
+{
+    static const char chunk[65536] = { [0 ... 65535] = 'x' };
+    size_t n = (size_t)kb << 10;
+    char hdr[256];
+    int h = snprintf(hdr, sizeof hdr,
+                     "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                     "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
+                     n, keep ? "keep-alive" : "close");
+    if (h < 0 || (size_t)h >= sizeof hdr || send_all(fd, hdr, (size_t)h) < 0)
+        return -1;
+    for (; !head_only && n > 0; n -= n < sizeof chunk ? n : sizeof chunk)
+        if (send_all(fd, chunk, n < sizeof chunk ? n : sizeof chunk) < 0)
+            return -1;
+    return 0;
+}
+
+/* GET /sleep?ms=N: wait N ms (less when stopping) before answering. */
+static void sleep_ms(long ms)
+{
+    struct pollfd p = { stop_pipe[0], POLLIN, 0 };
+    long long end = now_ms(CLOCK_MONOTONIC) + ms, left;
+    while ((left = end - now_ms(CLOCK_MONOTONIC)) > 0 && poll(&p, 1, (int)left) <= 0)
+        ;
 }
 
 /* Spin until this thread has used `ms` milliseconds of CPU. */
@@ -189,6 +219,7 @@ static int wait_input(int fd, int idle)
 static void serve(int fd)
 {
     char buf[REQ_MAX + 1];
+    static __thread char echo[REQ_MAX + 128];   /* /echo: the head as it came */
     size_t have = 0;
 
     for (;;) {
@@ -214,6 +245,7 @@ static void serve(int fd)
             have += (size_t)r;
         }
         size_t hdr_len = (size_t)(end - buf) + 4;
+        memcpy(echo, buf, hdr_len);
         *end = '\0';
 
         /* Request line. */
@@ -269,7 +301,8 @@ static void serve(int fd)
         }
 
         /* Route now: method and target point into buf, which is reused below. */
-        enum { R_ROOT, R_HEALTH, R_WORK, R_MEM, R_NOTFOUND, R_BADMETHOD } route;
+        enum { R_ROOT, R_HEALTH, R_WORK, R_MEM, R_ECHO, R_BYTES, R_SLEEP, R_NOTFOUND,
+               R_BADMETHOD } route;
         int head = strcmp(method, "HEAD") == 0;
         char *query = strchr(target, '?');
         if (query)
@@ -289,16 +322,26 @@ static void serve(int fd)
             work_ms = query_num(query, "ms", WORK_MAX_MS);
         } else if (strcmp(target, "/mem") == 0 && !post)
             route = R_MEM;
+        else if (strcmp(target, "/echo") == 0)
+            route = R_ECHO;
+        else if (strcmp(target, "/bytes") == 0 && !post)
+            route = R_BYTES;
+        else if (strcmp(target, "/sleep") == 0 && !post)
+            route = R_SLEEP;
         else
             route = R_NOTFOUND;
 
-        /* Drop the request body, keeping any pipelined bytes after it. */
+        /* Drop the request body (its length and FNV-1a hash kept for /echo), keeping any
+           pipelined bytes after it. */
         size_t rest = have - hdr_len;
+        unsigned long long body_len = (unsigned long long)clen, fnv = 0xcbf29ce484222325ULL;
         memmove(buf, buf + hdr_len, rest);
         have = rest;
         while (clen > 0) {
             if (have > 0) {
                 size_t d = (unsigned long long)clen < have ? (size_t)clen : have;
+                for (size_t i = 0; i < d; i++)
+                    fnv = (fnv ^ (unsigned char)buf[i]) * 0x100000001b3ULL;
                 memmove(buf, buf + d, have - d);
                 have -= d;
                 clen -= (long long)d;
@@ -321,8 +364,21 @@ static void serve(int fd)
         if (atomic_load(&stopping))
             keep = 0;   /* draining: finish this request, then close */
 
+        if (route == R_SLEEP)
+            sleep_ms(query_num(query, "ms", SLEEP_MAX_MS));
+
         int rc;
         switch (route) {
+        case R_ECHO: {
+            int n = snprintf(echo + hdr_len, sizeof echo - hdr_len,
+                             "body-length: %llu\nbody-fnv: %016llx\n", body_len, fnv);
+            rc = respond(fd, 200, "OK", echo, hdr_len + (size_t)n, keep, head);
+            break;
+        }
+        case R_BYTES:
+            rc = send_bytes(fd, query_num(query, "kb", BYTES_MAX_KB), keep, head);
+            break;
+        case R_SLEEP:
         case R_ROOT:
         case R_WORK:
         case R_MEM:

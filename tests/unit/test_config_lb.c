@@ -116,7 +116,8 @@ test_errors(void **state)
 	assert_one_error(SVC "wake_listen = 127.0.0.1:8090\n", 3, "needs min_replicas = 0");
 	assert_one_error(SVC "min_replicas = 0\nbalancer = none\nwake_listen = 127.0.0.1:8090\n",
 	    5, "wake_listen needs a balancer");
-	assert_one_error(SVC "wake_queue = 0\n", 3, "wake_queue: '0' is not an integer in 1..10000");
+	assert_one_error(SVC "wake_queue = 0\n", 3, "wake_queue: '0' is not an integer in 1..512");
+	assert_one_error(SVC "wake_queue = 513\n", 3, "wake_queue: '513' is not an integer in 1..512");
 	assert_one_error(SVC "wake_timeout = 2h\n", 3, "wake_timeout: must be at most 3600s");
 	assert_one_error(SVC "min_replicas = 0\nwake_listen = 127.0.0.1:8090\n"
 	                 "[service api]\nimage = app:1\nmin_replicas = 0\n"
