@@ -9,7 +9,7 @@ import requests
 import dockerapi as dk
 from conftest import http, wait_for
 from peers import HAProxy
-from test_replicas import service_conf, wait_ready
+from test_replicas import NOHC, service_conf, wait_ready
 
 # The interval is 1s (conftest): a restarted HAProxy is healed within a few passes.
 
@@ -179,6 +179,69 @@ def test_drain_waits_for_a_long_request(daemon_factory, svc, hap):
     assert time.monotonic() - done_at < 15
     m = d.get("/metrics")[1]
     assert f'dockscale_balancer_drain_seconds_last{{service="{svc}"}}' in m
+
+
+class ServerWatch(threading.Thread):
+    """Polls `show servers state` every 10 ms until stopped and keeps every poll in which
+    the service's servers taking requests were not exactly `want`."""
+
+    def __init__(self, hap, svc, want):
+        super().__init__(daemon=True)
+        self.hap, self.svc, self.want = hap, svc, want
+        self.stopping = threading.Event()
+        self.polls, self.bad = 0, []
+
+    def run(self):
+        while not self.stopping.is_set():
+            got = enabled(self.hap, self.svc)
+            self.polls += 1
+            if got != self.want:
+                self.bad.append((round(time.monotonic(), 3), got))
+            self.stopping.wait(0.01)
+
+    def finish(self):
+        self.stopping.set()
+        self.join(timeout=10)
+        return self.polls, self.bad
+
+
+def test_restart_keeps_a_serving_replica_in_haproxy(daemon_factory, svc, hap):
+    """kill -9 and a restart: the adopted replica's server stays in HAProxy, enabled, while
+    the restarted daemon checks it again (README.md "Restart safety"). An image without a
+    HEALTHCHECK makes the probe that check, and a probe path that burns 100 ms of CPU
+    makes its answer come well after the inspect's (a loaded host does the same to
+    /health); a sync in between used to drain and delete the only server (503 SC-- to
+    every request)."""
+    d = daemon_factory(conf(svc, hap, image=NOHC, drain="1s",
+                            health_path="/work?ms=100")).start()
+    wait_ready(d, svc, 1)
+    want = [f"{svc}-1"]
+    wait_for(lambda: enabled(hap, svc) == want, timeout=10, what="first server")
+    load = Load(hap.url + "/", clients=2)
+    load.start()
+    watch = ServerWatch(hap, svc, want)
+    watch.start()
+    try:
+        for _ in range(3):
+            d.proc.kill()
+            d.proc.wait()
+            d.logf.close()
+            at = len(d.log())
+            d.start()
+            wait_ready(d, svc, 1)
+            # the whole window: until the restarted daemon synced HAProxy 3 times after
+            # the replica was ready again (one sync a pass, interval 1 s)
+            wait_for(lambda: d.get(f"/api/v1/services/{svc}")[1]["balancer"]["syncs_total"]
+                     >= 3, timeout=15, what="3 syncs after the restart")
+            assert f"{svc}-1 state drain" not in d.log()[at:]
+    finally:
+        polls, bad = watch.finish()
+        ok, non200, errors = load.finish()
+    print(f"\n3 restarts: {polls} polls of HAProxy, {len(bad)} without the server "
+          f"{bad[:3]}; load {ok} 200, {non200} non-200, {errors} errors {load.samples[:3]}")
+    assert polls > 100
+    assert bad == []
+    assert (non200, errors) == (0, 0), load.samples[:10]
 
 
 def test_balancer_none_counts_healthy_replicas(daemon_factory, svc):
