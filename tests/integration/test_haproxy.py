@@ -244,6 +244,47 @@ def test_restart_keeps_a_serving_replica_in_haproxy(daemon_factory, svc, hap):
     assert (non200, errors) == (0, 0), load.samples[:10]
 
 
+def server_stats(hap, svc):
+    """{server: show stat row} of the service's servers."""
+    lines = [x for x in hap.cmd("show stat").splitlines() if x.strip()]
+    head = lines[0].lstrip("# ").split(",")
+    rows = (dict(zip(head, x.split(","))) for x in lines[1:])
+    return {r["svname"]: r for r in rows
+            if r.get("pxname") == hap.backend and r["svname"].startswith(svc + "-")}
+
+
+def test_keepalive_load_reuses_server_connections(daemon_factory, svc, hap):
+    """Finding 11 of issue 28 (502 SH-- through HAProxy): a server added by `add server`
+    has no idle-connection pool unless the command gives it one, so with round robin
+    nearly every request opened a new connection to its replica; behind Docker's userland
+    proxy each left a TIME_WAIT for 60 s, and at ~470 a second to one replica the local
+    ports ran out: 502 SH--. The daemon's servers must keep and reuse idle connections
+    as a server of haproxy.cfg does (README.md, "Choosing a balancer")."""
+    d = daemon_factory(conf(svc, hap, min_replicas=2)).start()
+    wait_ready(d, svc, 2)
+    wait_for(lambda: len(enabled(hap, svc)) == 2, timeout=10, what="two servers")
+    conn = hap.cmd(f"show servers conn {hap.backend}")
+    before = server_stats(hap, svc)
+    load = Load(hap.url + "/", clients=4)
+    load.start()
+    try:
+        wait_for(lambda: load.ok >= 2000, timeout=120, interval=0.2, what="2000 answers")
+    finally:
+        ok, bad, errors = load.finish()
+    after = server_stats(hap, svc)
+    reqs = sum(int(after[n]["stot"]) - int(before[n]["stot"]) for n in after)
+    connects = sum(int(after[n]["connect"]) - int(before[n]["connect"]) for n in after)
+    reuses = sum(int(after[n]["reuse"]) - int(before[n]["reuse"]) for n in after)
+    print(f"\n{reqs} requests to 2 servers: {connects} new server connections, {reuses} "
+          f"reuses; load {ok} 200, {bad} non-200, {errors} errors\n{conn}")
+    assert reqs >= 2000
+    assert (bad, errors) == (0, 0), load.samples[:10]
+    # 4 clients, 2 servers, 2 HAProxy threads: a few dozen connections at most, where
+    # the servers without a pool opened one for nearly every request
+    assert connects < reqs / 20, conn
+    assert reuses > reqs / 2
+
+
 def test_balancer_none_counts_healthy_replicas(daemon_factory, svc):
     d = daemon_factory(service_conf(svc, balancer="none", upstream_file="/nonexistent/x.conf",
                                     min_replicas=2)).start()
