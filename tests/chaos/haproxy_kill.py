@@ -13,6 +13,11 @@ Checked over every run:
 - 0 non-2xx answers, from three sides: wrk's own counts (and its socket errors), the
   frontend's `hrsp_*` counters of `show stat`, and HAProxy's log (`option httplog`;
   `dontlog-normal` keeps only the requests that failed, with their termination state);
+- server connections reused: at most 1 in 20 requests opens a new one (`connect` and
+  `reuse` of the backend in `show stat`). Each new one is a new connection from
+  docker-proxy to the replica and a TIME_WAIT for 60 s; without HAProxy's idle pool it
+  was nearly one a request, and the local ports toward the busiest replica ran out
+  (502 SH--; README "Choosing a balancer");
 - no orphan, every run converged;
 - polled every 100 ms over the whole phase: never more running replicas than max, never
   a server of the service taking requests (not in maint) at an address no running
@@ -73,13 +78,19 @@ def frontend_counts(hap):
                       "hrsp_other"):
                 out[k] = int(row.get(k) or 0)
         elif row.get("pxname") == hap.backend and row.get("svname") == "BACKEND":
-            for k in ("eresp", "econ", "wretr", "wredis"):
+            for k in ("eresp", "econ", "wretr", "wredis", "connect", "reuse"):
                 out[k] = int(row.get(k) or 0)
     return out
 
 
 def non2xx(counts):
     return sum(v for k, v in counts.items() if k.startswith("hrsp_") and k != "hrsp_2xx")
+
+
+def show(counts):
+    """The counters worth a note: the answers that were not 2xx and the backend's errors."""
+    return {k: v for k, v in counts.items()
+            if v and k not in ("hrsp_2xx", "connect", "reuse")}
 
 
 def log_offset(hap):
@@ -266,7 +277,7 @@ def one_run(i, runs, d, svc, hap, cur, rng):
     r["stat"] = {k: after.get(k, 0) - before.get(k, 0) for k in after}
     r["stat_non2xx"] = non2xx(r["stat"])
     if r["stat_non2xx"]:
-        r["notes"].append(f"show stat: {r['stat']}")
+        r["notes"].append(f"show stat: {show(r['stat'])}")
     # wrk stopping aborts its requests in flight: HAProxy logs them, with no answer
     fails, _ = failed_requests(hap, at_log)
     r["log_fails"] = [x for x in fails if not client_side(x[0], x[1])]
@@ -352,6 +363,8 @@ def rows(res, c, aborted, runs, same_hap):
     for r in res:
         for st, term, _, _ in r["log_fails"]:
             terms[f"{st} {term}"] = terms.get(f"{st} {term}", 0) + 1
+    connects = sum(r["stat"].get("connect", 0) for r in res)
+    reuses = sum(r["stat"].get("reuse", 0) for r in res)
     bad_runs = [r for r in res if r["wrk_non2xx"] or any(r["sock"]) or r["stat_non2xx"]
                 or r["log_fails"]]
     nonconv = [r for r in res if r["converged"] is None]
@@ -377,6 +390,10 @@ def rows(res, c, aborted, runs, same_hap):
         (PHASE, "HAProxy log (httplog): failed requests by status and termination state",
          f"{log_bad}" + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(terms.items()))})"
                          if terms else ""), log_bad == 0),
+        (PHASE, "server connections HAProxy opened / reused (`show stat`, backend): each "
+         "new one is a TIME_WAIT behind docker-proxy (README \"Choosing a balancer\")",
+         f"{connects:,} / {reuses:,} ({connects / max(1, connects + reuses):.1%} new)",
+         connects <= (connects + reuses) / 20),
         (PHASE, "orphans / non-converged runs (replicas and HAProxy's servers within "
          f"{CONVERGE_TIMEOUT} s of the re-request)",
          f"{orphans} / {len(nonconv)}" + (f" (runs {runs_of(nonconv)})" if nonconv else ""),

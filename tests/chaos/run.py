@@ -61,7 +61,7 @@ def main():
     phases = os.environ.get("CHAOS_PHASES", "kill,soak,faults,haproxy").split(",")
     tmp = tempfile.mkdtemp(prefix="chaos-")
     print(f"chaos: seed {seed}, {runs} kill runs, {cycles} soak cycles, faults of {fault_s} s,"
-          f" phases {','.join(phases)}; logs in {tmp}", flush=True)
+          f" {hap_runs} haproxy runs, phases {','.join(phases)}; logs in {tmp}", flush=True)
     t0 = time.monotonic()
     rows, logs = [], []
     steps = {"kill": ("kill -9", lambda: kill9.run(tmp, rng, runs)),
