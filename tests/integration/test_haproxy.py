@@ -208,12 +208,12 @@ class ServerWatch(threading.Thread):
 def test_restart_keeps_a_serving_replica_in_haproxy(daemon_factory, svc, hap):
     """kill -9 and a restart: the adopted replica's server stays in HAProxy, enabled, while
     the restarted daemon checks it again (README.md "Restart safety"). An image without a
-    HEALTHCHECK makes the probe that check, and a probe path that burns 100 ms of CPU
+    HEALTHCHECK makes the probe that check, and a probe path that burns 30 ms of CPU
     makes its answer come well after the inspect's (a loaded host does the same to
     /health); a sync in between used to drain and delete the only server (503 SC-- to
     every request)."""
     d = daemon_factory(conf(svc, hap, image=NOHC, drain="1s",
-                            health_path="/work?ms=100")).start()
+                            health_path="/work?ms=30")).start()
     wait_ready(d, svc, 1)
     want = [f"{svc}-1"]
     wait_for(lambda: enabled(hap, svc) == want, timeout=10, what="first server")
