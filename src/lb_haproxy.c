@@ -15,6 +15,15 @@
 #define ROUNDS_MAX 4    /* read-plan-apply rounds of one sync (a name freed, then added) */
 #define CMD_MAX 512
 #define WAKE_SUFFIX "-wake"
+/* A server of haproxy.cfg keeps idle connections for reuse (pool-max-conn -1,
+ * pool-purge-delay 5s); one added by `add server` gets neither (HAProxy 2.6: 0 and 0,
+ * default-server not inherited), so each request that round-robin sends to another
+ * server than the last closes its connection and the next opens a new one. Behind
+ * Docker's userland proxy each of those is a new connection from the bridge's address
+ * to the replica that leaves a TIME_WAIT for 60 s: above ~470 a second to one replica
+ * the 28,232 local ports run out and the proxy closes connections unanswered, 502 SH--
+ * (README.md, "Choosing a balancer"). */
+#define SERVER_OPTS "pool-max-conn -1 pool-purge-delay 5s"
 
 struct want {
 	char name[HAPROXY_NAME_MAX + 1]; /* the server: the replica's name, retiring mark cut */
@@ -240,7 +249,8 @@ plan(struct hap *h)
 			continue;
 		/* health checks stay off (README.md, "Choosing a balancer"): the daemon's
 		 * own health gate decides who is a member */
-		if (cmd_push(h, "add server %s/%s %s", r->backend, w->name, w->addr) == -1 ||
+		if (cmd_push(h, "add server %s/%s %s " SERVER_OPTS, r->backend, w->name,
+		        w->addr) == -1 ||
 		    cmd_push(h, "enable server %s/%s", r->backend, w->name) == -1)
 			return -1;
 		note(h, "added", w->name);

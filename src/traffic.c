@@ -6,6 +6,7 @@
 #include "lb.h"
 #include "rollout.h"
 #include "log.h"
+#include "readiness.h"
 #include "service.h"
 
 /* A failed sync is retried after 1 s, doubling up to 30 s, until the balancer runs the
@@ -139,6 +140,24 @@ traffic_pass(struct svc *s)
 		traffic_sync(s);
 }
 
+/* After a restart, an adopted replica is STARTING until its first check: Docker's
+ * health from the inspect or, when that is not yet "healthy" (an image without a
+ * HEALTHCHECK, or one started moments before), the first probe. A sync before it
+ * answered would take a replica that serves out of the balancer for that moment: HAProxy
+ * drains and deletes its server (503 to every request while it was the only one), nginx
+ * rewrites the file without it (README.md "Restart safety"). A probe that fails leaves
+ * it out, as it should. */
+static bool
+first_check_pending(const struct replica *r)
+{
+	if (!r->adopted || r->state != REP_STARTING)
+		return false;
+	if (!r->inspected)
+		return true;
+	return readiness_probes(replica_readiness_mode(r), r->has_healthcheck) &&
+	    (r->rd.probes == 0 || (r->rd.probes == 1 && r->probe != NULL));
+}
+
 /* Hand the balancer the READY replicas and the draining ones (marked); draining ones
  * wait for this generation. */
 void
@@ -152,10 +171,8 @@ traffic_sync(struct svc *s)
 
 	if (s->conf == NULL || d->dry_run || tr->lb == NULL || !s->observed)
 		return;
-	/* After a restart, adopted replicas are inspected before the first write, or the
-	 * file would drop healthy replicas for a moment. */
 	for (size_t i = 0; i < s->nreps; i++)
-		if (s->reps[i]->adopted && !s->reps[i]->inspected && s->reps[i]->state == REP_STARTING)
+		if (first_check_pending(s->reps[i]))
 			return;
 	tr->changed = false;
 	m = calloc(s->nreps + 1, sizeof(*m));

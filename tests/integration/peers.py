@@ -162,9 +162,10 @@ http {{
 class HAProxy:
     """An HAProxy of the test's own in the foreground (-db): a frontend on its own port, one
     empty backend with a dynamic algorithm, and an admin socket (README.md, "Choosing a
-    balancer"). stop() + start() is a restart with the same configuration."""
+    balancer"). stop() + start() is a restart with the same configuration; `defaults`
+    adds lines to its defaults section."""
 
-    def __init__(self, tmp, backend):
+    def __init__(self, tmp, backend, defaults=()):
         import tempfile
         self.port = free_port()
         self.backend = backend
@@ -174,6 +175,7 @@ class HAProxy:
         self.sockdir = tempfile.mkdtemp(prefix="hap-")
         self.socket = os.path.join(self.sockdir, "admin.sock")
         self.conf = os.path.join(self.dir, "haproxy.cfg")
+        extra = "".join(f"    {x}\n" for x in defaults)
         with open(self.conf, "w") as f:
             f.write(f"""global
     stats socket {self.socket} mode 600 level admin
@@ -187,7 +189,7 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
-frontend fe
+{extra}frontend fe
     bind 127.0.0.1:{self.port}
     default_backend {backend}
 backend {backend}

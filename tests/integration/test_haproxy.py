@@ -9,7 +9,7 @@ import requests
 import dockerapi as dk
 from conftest import http, wait_for
 from peers import HAProxy
-from test_replicas import service_conf, wait_ready
+from test_replicas import NOHC, service_conf, wait_ready
 
 # The interval is 1s (conftest): a restarted HAProxy is healed within a few passes.
 
@@ -179,6 +179,110 @@ def test_drain_waits_for_a_long_request(daemon_factory, svc, hap):
     assert time.monotonic() - done_at < 15
     m = d.get("/metrics")[1]
     assert f'dockscale_balancer_drain_seconds_last{{service="{svc}"}}' in m
+
+
+class ServerWatch(threading.Thread):
+    """Polls `show servers state` every 10 ms until stopped and keeps every poll in which
+    the service's servers taking requests were not exactly `want`."""
+
+    def __init__(self, hap, svc, want):
+        super().__init__(daemon=True)
+        self.hap, self.svc, self.want = hap, svc, want
+        self.stopping = threading.Event()
+        self.polls, self.bad = 0, []
+
+    def run(self):
+        while not self.stopping.is_set():
+            got = enabled(self.hap, self.svc)
+            self.polls += 1
+            if got != self.want:
+                self.bad.append((round(time.monotonic(), 3), got))
+            self.stopping.wait(0.01)
+
+    def finish(self):
+        self.stopping.set()
+        self.join(timeout=10)
+        return self.polls, self.bad
+
+
+def test_restart_keeps_a_serving_replica_in_haproxy(daemon_factory, svc, hap):
+    """kill -9 and a restart: the adopted replica's server stays in HAProxy, enabled, while
+    the restarted daemon checks it again (README.md "Restart safety"). An image without a
+    HEALTHCHECK makes the probe that check, and a probe path that burns 30 ms of CPU
+    makes its answer come well after the inspect's (a loaded host does the same to
+    /health); a sync in between used to drain and delete the only server (503 SC-- to
+    every request)."""
+    d = daemon_factory(conf(svc, hap, image=NOHC, drain="1s",
+                            health_path="/work?ms=30")).start()
+    wait_ready(d, svc, 1)
+    want = [f"{svc}-1"]
+    wait_for(lambda: enabled(hap, svc) == want, timeout=10, what="first server")
+    load = Load(hap.url + "/", clients=2)
+    load.start()
+    watch = ServerWatch(hap, svc, want)
+    watch.start()
+    try:
+        for _ in range(3):
+            d.proc.kill()
+            d.proc.wait()
+            d.logf.close()
+            at = len(d.log())
+            d.start()
+            wait_ready(d, svc, 1)
+            # the whole window: until the restarted daemon synced HAProxy 3 times after
+            # the replica was ready again (one sync a pass, interval 1 s)
+            wait_for(lambda: d.get(f"/api/v1/services/{svc}")[1]["balancer"]["syncs_total"]
+                     >= 3, timeout=15, what="3 syncs after the restart")
+            assert f"{svc}-1 state drain" not in d.log()[at:]
+    finally:
+        polls, bad = watch.finish()
+        ok, non200, errors = load.finish()
+    print(f"\n3 restarts: {polls} polls of HAProxy, {len(bad)} without the server "
+          f"{bad[:3]}; load {ok} 200, {non200} non-200, {errors} errors {load.samples[:3]}")
+    assert polls > 100
+    assert bad == []
+    assert (non200, errors) == (0, 0), load.samples[:10]
+
+
+def server_stats(hap, svc):
+    """{server: show stat row} of the service's servers."""
+    lines = [x for x in hap.cmd("show stat").splitlines() if x.strip()]
+    head = lines[0].lstrip("# ").split(",")
+    rows = (dict(zip(head, x.split(","))) for x in lines[1:])
+    return {r["svname"]: r for r in rows
+            if r.get("pxname") == hap.backend and r["svname"].startswith(svc + "-")}
+
+
+def test_keepalive_load_reuses_server_connections(daemon_factory, svc, hap):
+    """Finding 11 of issue 28 (502 SH-- through HAProxy): a server added by `add server`
+    has no idle-connection pool unless the command gives it one, so with round robin
+    nearly every request opened a new connection to its replica; behind Docker's userland
+    proxy each left a TIME_WAIT for 60 s, and at ~470 a second to one replica the local
+    ports ran out: 502 SH--. The daemon's servers must keep and reuse idle connections
+    as a server of haproxy.cfg does (README.md, "Choosing a balancer")."""
+    d = daemon_factory(conf(svc, hap, min_replicas=2)).start()
+    wait_ready(d, svc, 2)
+    wait_for(lambda: len(enabled(hap, svc)) == 2, timeout=10, what="two servers")
+    conn = hap.cmd(f"show servers conn {hap.backend}")
+    before = server_stats(hap, svc)
+    load = Load(hap.url + "/", clients=4)
+    load.start()
+    try:
+        wait_for(lambda: load.ok >= 2000, timeout=120, interval=0.2, what="2000 answers")
+    finally:
+        ok, bad, errors = load.finish()
+    after = server_stats(hap, svc)
+    reqs = sum(int(after[n]["stot"]) - int(before[n]["stot"]) for n in after)
+    connects = sum(int(after[n]["connect"]) - int(before[n]["connect"]) for n in after)
+    reuses = sum(int(after[n]["reuse"]) - int(before[n]["reuse"]) for n in after)
+    print(f"\n{reqs} requests to 2 servers: {connects} new server connections, {reuses} "
+          f"reuses; load {ok} 200, {bad} non-200, {errors} errors\n{conn}")
+    assert reqs >= 2000
+    assert (bad, errors) == (0, 0), load.samples[:10]
+    # 4 clients, 2 servers, 2 HAProxy threads: a few dozen connections at most, where
+    # the servers without a pool opened one for nearly every request
+    assert connects < reqs / 20, conn
+    assert reuses > reqs / 2
 
 
 def test_balancer_none_counts_healthy_replicas(daemon_factory, svc):
