@@ -139,6 +139,9 @@ void
 svc_membership_changed(struct svc *s)
 {
 	traffic_changed(s);
+	/* The balancer syncs in the pass: a member that left must leave it now, whatever
+	 * the planner waits for (README.md, "Rolling updates"). */
+	svc_kick(s);
 }
 
 int
@@ -189,8 +192,14 @@ svc_set_desired(struct svc *s, int n, const char *why)
 void
 svc_kick(struct svc *s)
 {
-	if (!loop_timer_armed(&s->kick))
-		loop_timer_start(&s->d->loop, &s->kick, KICK_DELAY_MS);
+	struct loop *l = &s->d->loop;
+
+	/* The same timer also waits for the planner's wake_at (a backoff's end, a rollout
+	 * step after rollout_min_healthy), seconds away: a kick must bring it forward, or
+	 * what the kick is for (a replica that died leaving the balancer) waits that long
+	 * too (issue 28, finding 10). The pass re-arms wake_at. */
+	if (!loop_timer_armed(&s->kick) || s->kick.when > loop_now(l) + KICK_DELAY_MS)
+		loop_timer_start(l, &s->kick, KICK_DELAY_MS);
 }
 
 static void

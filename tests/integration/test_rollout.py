@@ -10,6 +10,7 @@ import pytest
 import dockerapi as dk
 from conftest import http, wait_for
 from peers import Nginx
+from test_nginx import servers
 from test_replicas import IMAGE, NOHC, service_conf, status, wait_ready
 
 GEN = "io.dockscale.generation"
@@ -250,3 +251,44 @@ def test_a_moved_tag_rolls_on_a_rollout_request(daemon_factory, svc):
             assert dk.inspect(c["Id"])["Image"] == nohc_id
     finally:
         dk.call("DELETE", f"/images/{repo}:v")
+
+
+def events(d, svc, typ, since=0):
+    code, body, _ = d.get(f"/api/v1/events?service={svc}&type={typ}&since={since}&limit=1000")
+    assert code == 200, body
+    return body["events"]
+
+
+def test_replica_dying_mid_rollout_leaves_the_upstream_at_once(daemon_factory, svc, nginx):
+    """Issue 28 finding 10: a READY replica killed while the rollout waits out
+    rollout_min_healthy (8 s) leaves nginx's upstream at once, not at the next step."""
+    opts = dict(rollout_min_healthy="8s", upstream_file=nginx.upstream_file,
+                upstream_name=f"up_{svc}")
+    d = daemon_factory(conf(svc, **opts) + nginx.nginx_section()).start()
+    s0 = wait_ready(d, svc, 2)
+    wait_for(lambda: servers(nginx.upstream()) == sorted(r["address"] for r in s0["replicas"]),
+             timeout=15, what="both replicas in the upstream")
+    old = {r["id"]: r for r in s0["replicas"]}
+    d.write_config(conf(svc, env="COLOR=green", **opts) + nginx.nginx_section())
+    d.signal(signal.SIGHUP)
+
+    # The new replica served through nginx: the rollout now waits 8 s before its step.
+    def joined():
+        st = status(d, svc)
+        new = [r for r in st["replicas"] if r["id"] not in old and r["state"] == "ready"]
+        return new and any(f"replica {new[0]['name']} joined the balancer" in e["message"]
+                           for e in events(d, svc, "replica")) and new[0]
+    new = wait_for(joined, timeout=30, interval=0.05, what="the new replica serving")
+    assert status(d, svc)["rollout"]["state"] == "rolling"
+    victim = s0["replicas"][0]
+    assert victim["address"] in servers(nginx.upstream())
+    assert dk.kill(victim["id"]) == 204
+    t0 = time.monotonic()
+    wait_for(lambda: victim["address"] not in servers(nginx.upstream()), timeout=1.5,
+             interval=0.02, what=f"{victim['address']} out of the upstream file")
+    gone_s = time.monotonic() - t0
+    st = status(d, svc)
+    # Still inside the 8 s wait: the upstream followed the death, not the rollout's step.
+    assert st["rollout"]["state"] == "rolling", st["rollout"]
+    assert new["address"] in servers(nginx.upstream())
+    print(f"killed replica out of the upstream {gone_s * 1000:.0f} ms after docker kill")

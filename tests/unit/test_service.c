@@ -390,6 +390,31 @@ test_restarting_container_is_adopted(void **state)
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/"), 0);
 }
 
+/* A kick runs the pass soon even while the same timer waits for a planner's wake far
+ * ahead (a rollout step after rollout_min_healthy, a backoff's end): a member that left
+ * must leave the balancer now (issue 28, finding 10). No clock is read: the timer's due
+ * time is compared with the loop's cached now. */
+static void
+test_kick_brings_a_far_wake_forward(void **state)
+{
+	struct fx *f = *state;
+	struct loop *l = &f->d.loop;
+
+	loop_timer_start(l, &f->s->kick, 8000);
+	svc_kick(f->s);
+	assert_true(loop_timer_armed(&f->s->kick));
+	assert_true(f->s->kick.when <= loop_now(l) + 20);
+	/* a kick never pushes an earlier pass back */
+	loop_timer_start(l, &f->s->kick, 0);
+	svc_kick(f->s);
+	assert_true(f->s->kick.when <= loop_now(l));
+	/* a membership change is a kick of its own */
+	loop_timer_start(l, &f->s->kick, 8000);
+	svc_membership_changed(f->s);
+	assert_true(f->s->tr.changed);
+	assert_true(f->s->kick.when <= loop_now(l) + 20);
+}
+
 /* ---- images (README.md, "Images from a registry") ---------------------------------- */
 
 #define IMG_CHECK "/v1.41/images/img/json"
@@ -501,6 +526,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retire_marks_before_the_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docker_restart_is_no_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarting_container_is_adopted, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_kick_brings_a_far_wake_forward, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_missing_image_checked_pulled_then_created,
 		                                setup, teardown),
