@@ -197,8 +197,9 @@ svc_kick(struct svc *s)
 	/* The same timer also waits for the planner's wake_at (a backoff's end, a rollout
 	 * step after rollout_min_healthy), seconds away: a kick must bring it forward, or
 	 * what the kick is for (a replica that died leaving the balancer) waits that long
-	 * too (issue 28, finding 10). The pass re-arms wake_at. */
-	if (!loop_timer_armed(&s->kick) || s->kick.when > loop_now(l) + KICK_DELAY_MS)
+	 * too (issue 28, finding 10). The pass re-arms wake_at. Timers count from a fresh
+	 * clock reading, not the loop's cached now. */
+	if (!loop_timer_armed(&s->kick) || s->kick.when > loop_clock_ms() + KICK_DELAY_MS)
 		loop_timer_start(l, &s->kick, KICK_DELAY_MS);
 }
 
