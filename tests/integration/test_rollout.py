@@ -292,3 +292,54 @@ def test_replica_dying_mid_rollout_leaves_the_upstream_at_once(daemon_factory, s
     assert st["rollout"]["state"] == "rolling", st["rollout"]
     assert new["address"] in servers(nginx.upstream())
     print(f"killed replica out of the upstream {gone_s * 1000:.0f} ms after docker kill")
+
+
+def test_kill9_with_the_surge_replica_running_keeps_desired(daemon_factory, svc):
+    """Issue 28 finding 9: 3 replicas, rollout_surge 1, an env change by SIGHUP, kill -9
+    while the surge replica runs: the restarted daemon reads the rollout's count from
+    the new replica's label, so desired stays 3 (not the 4 running) and the rollout ends
+    at 3; never more than max + surge containers."""
+    c0 = conf(svc, min_replicas=1, max_replicas=4, rollout_surge=1,
+              rollout_min_healthy="8s")
+    d = daemon_factory(c0).start()
+    code, body, _ = d.post(f"/api/v1/services/{svc}/scale", {"replicas": 3})
+    assert code == 200, body
+    wait_ready(d, svc, 3)
+    old = ids(svc)
+    c1 = conf(svc, min_replicas=1, max_replicas=4, rollout_surge=1,
+              rollout_min_healthy="8s", env="COLOR=green")
+    w = Watch(svc)
+    d.write_config(c1)
+    d.signal(signal.SIGHUP)
+    # The surge replica running beside the three old ones (8 s before an old one goes).
+    surge = wait_for(lambda: [c for c in dk.running(svc) if c["Id"] not in old],
+                     timeout=30, what="the surge replica running")[0]
+    d.proc.kill()
+    d.proc.wait()
+    assert len(dk.running(svc)) == 4
+    d2 = daemon_factory(c1)
+    d2.lock = d.lock
+    d2.write_config(c1)
+    d2.start()
+    # desired is 3 from the first list on, and stays 3 until the rollout is done: every
+    # poll looks, and the first other value fails.
+    seen, s, deadline = [], None, time.monotonic() + 90
+    while time.monotonic() < deadline:
+        s = status(d2, svc)
+        if s["replicas"]:  # the first list was merged: desired is decided
+            seen.append(s["desired"])
+            assert s["desired"] == 3, f"desired {s['desired']} after the restart: {s}"
+        now = ids(svc)
+        if (s["ready"] == 3 and len(now) == 3 and not set(now) & set(old)
+                and s["rollout"]["state"] == "idle"):
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"the rollout did not finish at 3: {s}\n{d2.log()[-3000:]}")
+    most = w.stop()
+    assert seen, "desired never seen"
+    assert most <= 4 + 1, f"{most} containers at once (max 4 + surge 1)"
+    assert s["desired"] == 3
+    assert "an unfinished rollout: its count 3" in d2.log(), d2.log()
+    # What carried it: the count on the label of the replica the rollout created.
+    assert surge["Labels"].get("io.dockscale.rollout-target") == "3", surge["Labels"]

@@ -246,6 +246,34 @@ test_restart_finishes_marked_replica(void **state)
 	assert_int_equal(f->s->desired, 1);
 }
 
+/* kill -9 mid-rollout with the surge replica running (issue 28, finding 9): the start
+ * adopts all four, but desired is the count the rollout kept (its label), not 4. */
+static void
+test_restart_mid_rollout_keeps_the_rollouts_count(void **state)
+{
+	struct fx *f = *state;
+	struct docker_ctr ctrs[4] = { ctr(ID_A, "web-1", "running"), ctr(ID_B, "web-2", "running"),
+		                      ctr(ID("cccc"), "web-3", "running"),
+		                      ctr(ID("dddd"), "web-4", "running") };
+
+	for (int i = 0; i < 3; i++) {
+		ctrs[i].generation = 0xa;
+		ctrs[i].created = 100 + i;
+	}
+	ctrs[3].generation = 0xb;
+	ctrs[3].rollout_target = 3;
+	ctrs[3].created = 200;
+	svc_observe(f->s, ctrs, 4);
+	assert_int_equal(svc_current(f->s), 4); /* all adopted: the rollout goes on */
+	assert_int_equal(f->s->desired, 3);
+	/* the same containers without the target label: an older daemon's, what runs */
+	svc_free(f->s);
+	assert_non_null(f->s = svc_new(&f->d, &f->conf));
+	ctrs[3].rollout_target = 0;
+	svc_observe(f->s, ctrs, 4);
+	assert_int_equal(f->s->desired, 4);
+}
+
 /* A marked container found exited: removed at once, nothing else. */
 static void
 test_restart_removes_exited_marked_replica(void **state)
@@ -521,6 +549,8 @@ main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_restart_removes_exited_marked_replica, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(test_restart_mid_rollout_keeps_the_rollouts_count,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adopted_exit_is_no_failed_start, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_retire_marks_before_the_stop, setup, teardown),
