@@ -49,6 +49,8 @@ struct plan_input {
 	                         * leave, the outdated ones stay, nothing is created */
 	const char *create_blocked; /* no creation now, for this reason (no definition to
 	                             * create from); NULL = none */
+	const char *down_blocked;   /* no scale-down now, for this reason (which replicas
+	                             * are a rollout's surge is not known yet); NULL = none */
 };
 
 enum plan_kind {

@@ -99,6 +99,11 @@ plan_down(const struct plan_input *in, struct plan_action *out, size_t cap,
 {
 	int cur = res->current;
 
+	if (in->down_blocked != NULL) {
+		add(out, cap, res, PLAN_HOLD, 0, 0, "scale down %d -> %d: %s", cur, in->desired,
+		    in->down_blocked);
+		return;
+	}
 	/* As many as needed at once: drains run side by side. */
 	while (cur > in->desired) {
 		size_t best = in->nreps;

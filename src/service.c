@@ -313,12 +313,13 @@ desired_after_start(struct svc *s, const struct docker_ctr *ctrs, size_t n)
 	}
 	want = plan_adopt_desired(v, n, why, sizeof(why));
 	free(v);
+	svc_set_desired(s, want, NULL); /* within [min_replicas, max_replicas] */
+	/* Not what runs: worth a notice, as a decision that changed the count is. */
 	if (want != svc_current(s))
 		events_log(&s->d->events, LOG_NOTICE, EV_DECISION, s->name, "%s: desired "
-		    "replicas %d after the start: %s", s->name, want, why);
+		    "replicas %d after the start: %s", s->name, s->desired, why);
 	else
-		log_info("%s: desired replicas %d after the start: %s", s->name, want, why);
-	svc_set_desired(s, want, NULL);
+		log_info("%s: desired replicas %d after the start: %s", s->name, s->desired, why);
 }
 
 void

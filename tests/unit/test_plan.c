@@ -290,6 +290,39 @@ test_create_blocked(void **state)
 	assert_int_equal(out[0].kind, PLAN_CREATE);
 }
 
+/* README.md "Restart safety": while which replicas are a rollout's surge is not known
+ * (the generation unresolved after a restart), no scale-down; creation is not held. */
+static void
+test_down_blocked(void **state)
+{
+	const struct plan_replica reps[] = { SG(1, 1), SG(2, 2), SG(3, 3), SG(4, 4), SP(0, 5) };
+	struct plan_input in = { 0 };
+	struct plan_action out[N_OF(reps) + 1];
+	struct plan_result res;
+
+	in.reps = reps;
+	in.nreps = N_OF(reps);
+	in.desired = 3;
+	in.max_replicas = 5;
+	in.now_ms = T0;
+	in.down_blocked = "the generation is not known yet";
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(res.nacts, 2);
+	assert_int_equal(out[0].kind, PLAN_ADVANCE); /* leaving ones still move on */
+	assert_int_equal(out[1].kind, PLAN_HOLD);
+	assert_string_equal(out[1].reason, "scale down 4 -> 3: the generation is not known yet");
+	in.desired = 5;
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(out[res.nacts - 1].kind, PLAN_HOLD); /* at max 5 with one leaving */
+	in.max_replicas = 6;
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(out[res.nacts - 1].kind, PLAN_CREATE);
+	in.desired = 3;
+	in.down_blocked = NULL;
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(out[res.nacts - 1].kind, PLAN_RETIRE);
+}
+
 static void
 test_truncated(void **state)
 {
@@ -682,7 +715,7 @@ test_adopt(void **state)
 int
 main(void)
 {
-	static struct CMUnitTest tests[N_OF(cases) + 8];
+	static struct CMUnitTest tests[N_OF(cases) + 9];
 	size_t n = 0;
 
 	for (size_t i = 0; i < N_OF(cases); i++)
@@ -690,6 +723,7 @@ main(void)
 			                          (void *)&cases[i] };
 	tests[n++] = (struct CMUnitTest){ "no free name", test_no_free_name, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "create blocked", test_create_blocked, NULL, NULL, NULL };
+	tests[n++] = (struct CMUnitTest){ "down blocked", test_down_blocked, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "truncated", test_truncated, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "counts", test_counts, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "kind names", test_kind_names, NULL, NULL, NULL };

@@ -274,6 +274,30 @@ test_restart_mid_rollout_keeps_the_rollouts_count(void **state)
 	assert_int_equal(f->s->desired, 4);
 }
 
+/* A replica found running at start-up and retired before this daemon's first sync was
+ * applied may be in what nginx still runs (the last daemon's file): it drains like a
+ * member, it is not stopped at once (README.md, "Restart safety"). */
+static void
+test_adopted_replica_retired_before_the_first_sync_drains(void **state)
+{
+	struct fx *f = *state;
+	struct docker_ctr ctrs[2] = { ctr(ID_A, "web-1", "running"), ctr(ID_B, "web-2", "running") };
+	struct replica *b;
+
+	route_inspect(f, ID_A, "web-1", true);
+	route_inspect(f, ID_B, "web-2", true);
+	route_leaving(f, ID_B);
+	svc_observe(f->s, ctrs, 2);
+	b = rep(f, ID_B);
+	assert_non_null(b);
+	assert_int_equal(b->state, REP_STARTING);
+	assert_int_equal(f->s->tr.applied, 0);
+	replica_retire(b);
+	assert_int_equal(b->state, REP_DRAINING);
+	run_until(f, b_removed, "the drained replica removed");
+	assert_true(f->s->tr.applied > 0); /* stopped only after a sync without it applied */
+}
+
 /* A marked container found exited: removed at once, nothing else. */
 static void
 test_restart_removes_exited_marked_replica(void **state)
@@ -551,6 +575,8 @@ main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_restart_mid_rollout_keeps_the_rollouts_count,
 		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_adopted_replica_retired_before_the_first_sync_drains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adopted_exit_is_no_failed_start, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_retire_marks_before_the_stop, setup, teardown),
