@@ -7,8 +7,8 @@ a rolling update under load (rollout_kill.py). Prints one table, writes it to
 build/chaos.md, and exits 1 when any property failed; the temp dir with every daemon,
 nginx and Prometheus log is kept then, and its path printed.
 
-Knobs (environment): CHAOS_QUICK=1 (a ~3.5 min smoke run: 6 runs, 10 cycles, 5 s faults),
-CHAOS_RUNS (kill -9 runs, 50), CHAOS_SOAK_CYCLES (1 -> 3 -> 1 cycles, 100),
+Knobs (environment): CHAOS_QUICK=1 (a ~4.5 min smoke run: 6 runs, 10 cycles, 5 s faults,
+4 rollout runs), CHAOS_RUNS (kill -9 runs, 50), CHAOS_SOAK_CYCLES (1 -> 3 -> 1 cycles, 100),
 CHAOS_FAULT_SECONDS (how long each fault lasts, 10), CHAOS_ROLLOUT_RUNS (kill -9 runs
 mid-rollout, 16; 4 quick), CHAOS_SEED (the random kill points), CHAOS_PHASES
 (kill,soak,faults,rollout), CHAOS_FAULTS (a subset of faults by name words).
