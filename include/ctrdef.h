@@ -15,10 +15,10 @@ struct cJSON;
  * values cannot be sent. Pure: no I/O. */
 struct cJSON *ctrdef_build(const struct svc_conf *c);
 /* The body of one replica's create call: def plus the io.dockscale.* labels (service,
- * generation, and a restart salt unless 0). A malloc'd string, or NULL on a definition
- * that lacks an Image or out of memory. */
+ * generation, a restart salt unless 0, and a rollout's target count unless 0). A
+ * malloc'd string, or NULL on a definition that lacks an Image or out of memory. */
 char *ctrdef_replica_body(const struct cJSON *def, const char *service, uint64_t generation,
-    uint64_t restart);
+    uint64_t restart, int rollout_target);
 /* The definition's Image, or NULL. */
 const char *ctrdef_image(const struct cJSON *def);
 /* The i-th network (from 0) a replica joins after its create and before its start

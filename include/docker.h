@@ -13,6 +13,10 @@
  * "Rolling updates"): 16 lower-case hex digits each. */
 #define DOCKER_LABEL_GENERATION "io.dockscale.generation"
 #define DOCKER_LABEL_RESTART "io.dockscale.restart"
+/* The count a rollout keeps (desired, without its surge), on each replica it creates:
+ * a restart mid-rollout reads it back (README.md, "Restart safety"). Decimal. */
+#define DOCKER_LABEL_ROLLOUT_TARGET "io.dockscale.rollout-target"
+#define DOCKER_TARGET_MAX 1000000 /* a larger io.dockscale.rollout-target is malformed */
 #define DOCKER_ID_MAX 64
 #define DOCKER_NAME_MAX 128
 #define DOCKER_NETWORK_MAX 127   /* longest network name docker_inspect takes */
@@ -35,6 +39,8 @@ struct docker_ctr {
 	int64_t created;                /* unix seconds */
 	uint64_t generation;            /* io.dockscale.generation; 0 = absent or malformed */
 	uint64_t restart;               /* io.dockscale.restart; 0 = absent or malformed */
+	int rollout_target;             /* io.dockscale.rollout-target; 0 = absent or
+	                                 * malformed */
 };
 
 /* What GET /containers/{id}/json tells about a replica. */
@@ -117,6 +123,9 @@ double docker_mem_working_set(const struct docker_stats *st);
 int docker_parse_event(const char *line, size_t len, struct docker_event *out);
 /* A label value of 16 lower-case hex digits as a number; 0 when it is anything else. */
 uint64_t docker_parse_hex64(const char *s);
+/* A label value of 1 to DOCKER_TARGET_MAX in decimal digits (no sign, no leading zero) as
+ * a number; 0 when it is anything else. */
+int docker_parse_count(const char *s);
 /* Id from a create answer {"Id": ...}. */
 int docker_parse_create(const char *body, char *id, size_t idlen);
 /* The "message" of an error body, or a placeholder; never NULL. */

@@ -49,6 +49,8 @@ struct plan_input {
 	                         * leave, the outdated ones stay, nothing is created */
 	const char *create_blocked; /* no creation now, for this reason (no definition to
 	                             * create from); NULL = none */
+	const char *down_blocked;   /* no scale-down now, for this reason (which replicas
+	                             * are a rollout's surge is not known yet); NULL = none */
 };
 
 enum plan_kind {
@@ -62,6 +64,8 @@ struct plan_action {
 	enum plan_kind kind;
 	size_t rep;        /* RETIRE, ADVANCE: position in plan_input.reps */
 	int index;         /* CREATE: the name's n */
+	int target;        /* CREATE by a rollout: the count it keeps (desired, without the
+	                    * surge), for the replica's label; 0 = not a rollout's */
 	char reason[128];  /* one line */
 };
 
@@ -91,5 +95,23 @@ void plan_reconcile(const struct plan_input *in, struct plan_action *out, size_t
     struct plan_result *res);
 
 const char *plan_kind_name(enum plan_kind k);
+
+/* A labelled container of the service found by the first container list after a start
+ * (README.md, "Restart safety"). */
+struct plan_found {
+	uint64_t generation; /* io.dockscale.generation; 0 = none */
+	int target;          /* io.dockscale.rollout-target; 0 = none */
+	int64_t created;     /* Docker's Created, unix seconds */
+	bool counted;        /* adopted as a replica (running, not marked as leaving) */
+};
+
+/* The desired count after a start, before the bounds: what runs (the counted ones),
+ * except when the last creation before the stop was a rollout's (the newest container
+ * carries a target) and the rollout was unfinished (the containers are of two
+ * generations or more): then the count that rollout kept, so its surge never becomes
+ * desired. v is in the engine's order, newest first (GET /containers/json; its `limit`
+ * returns "the most recently created"): it orders creations within Created's second.
+ * why (NULL: not wanted) says which, in one line. */
+int plan_adopt_desired(const struct plan_found *v, size_t n, char *why, size_t len);
 
 #endif

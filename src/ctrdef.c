@@ -130,10 +130,10 @@ set_label(cJSON *labels, const char *key, const char *value)
 
 char *
 ctrdef_replica_body(const cJSON *def, const char *service, uint64_t generation,
-    uint64_t restart)
+    uint64_t restart, int rollout_target)
 {
 	cJSON *root, *labels;
-	char *out = NULL, hex[17];
+	char *out = NULL, hex[17], count[16];
 
 	if (ctrdef_image(def) == NULL || service == NULL || service[0] == '\0')
 		return NULL;
@@ -152,6 +152,10 @@ ctrdef_replica_body(const cJSON *def, const char *service, uint64_t generation,
 		goto out;
 	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)restart);
 	if (restart != 0 && set_label(labels, DOCKER_LABEL_RESTART, hex) == -1)
+		goto out;
+	/* Fits: an int in decimal. Not part of the generation: def is hashed without it. */
+	snprintf(count, sizeof(count), "%d", rollout_target);
+	if (rollout_target > 0 && set_label(labels, DOCKER_LABEL_ROLLOUT_TARGET, count) == -1)
 		goto out;
 	out = cJSON_PrintUnformatted(root);
 out:

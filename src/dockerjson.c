@@ -122,6 +122,23 @@ docker_parse_hex64(const char *s)
 	return v;
 }
 
+int
+docker_parse_count(const char *s)
+{
+	long v = 0;
+
+	if (s == NULL || s[0] < '1' || s[0] > '9')
+		return 0;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		v = v * 10 + (*p - '0');
+		if (v > DOCKER_TARGET_MAX)
+			return 0;
+	}
+	return (int)v;
+}
+
 static int
 list_entry(const cJSON *e, struct docker_ctr *c)
 {
@@ -149,6 +166,8 @@ list_entry(const cJSON *e, struct docker_ctr *c)
 	c->generation = docker_parse_hex64(json_get_str(json_get(e, "Labels"),
 	    DOCKER_LABEL_GENERATION));
 	c->restart = docker_parse_hex64(json_get_str(json_get(e, "Labels"), DOCKER_LABEL_RESTART));
+	c->rollout_target = docker_parse_count(json_get_str(json_get(e, "Labels"),
+	    DOCKER_LABEL_ROLLOUT_TARGET));
 	return 0;
 }
 

@@ -41,6 +41,7 @@ add(struct plan_action *out, size_t cap, struct plan_result *res, enum plan_kind
 	a->kind = kind;
 	a->rep = rep;
 	a->index = index;
+	a->target = 0;
 	va_start(ap, fmt);
 	/* A reason cut short is still a reason: truncation is harmless here. */
 	(void)vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
@@ -98,6 +99,11 @@ plan_down(const struct plan_input *in, struct plan_action *out, size_t cap,
 {
 	int cur = res->current;
 
+	if (in->down_blocked != NULL) {
+		add(out, cap, res, PLAN_HOLD, 0, 0, "scale down %d -> %d: %s", cur, in->desired,
+		    in->down_blocked);
+		return;
+	}
 	/* As many as needed at once: drains run side by side. */
 	while (cur > in->desired) {
 		size_t best = in->nreps;
@@ -305,10 +311,14 @@ plan_roll(const struct plan_input *in, struct plan_action *out, size_t cap,
 		if (res->nacts == before + 1 && out[before].kind == PLAN_HOLD && before > 0 &&
 		    out[before - 1].kind == PLAN_RETIRE)
 			res->nacts--;
-		else if (res->nacts == before + 1 && out[before].kind == PLAN_CREATE)
+		else if (res->nacts == before + 1 && out[before].kind == PLAN_CREATE) {
 			(void)snprintf(out[before].reason, sizeof(out[before].reason), "rolling: "
 			    "create new replica %d of %d at index %d (%d outdated left)", cur + 1, d,
 			    out[before].index, old);
+			/* On its label: a restart before the rollout's end keeps d, not the
+			 * surge (README.md, "Restart safety"). */
+			out[before].target = d;
+		}
 		return;
 	}
 	if (res->nacts > 0 && out[res->nacts - 1].kind == PLAN_RETIRE)
@@ -361,4 +371,35 @@ plan_reconcile(const struct plan_input *in, struct plan_action *out, size_t cap,
 		plan_up(in, out, cap, res);
 	if (res->nacts == before && !res->truncated)
 		add(out, cap, res, PLAN_HOLD, 0, 0, "at desired %d", in->desired);
+}
+
+int
+plan_adopt_desired(const struct plan_found *v, size_t n, char *why, size_t len)
+{
+	const struct plan_found *last = NULL;
+	uint64_t gen = 0;
+	bool two = false;
+	int running = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		running += v[i].counted;
+		/* Created is in seconds: within one, the engine's order (newest first) says. */
+		if (last == NULL || v[i].created > last->created)
+			last = &v[i];
+		/* Unlabelled replicas (an older dockscale's) are no generation of their own. */
+		if (v[i].generation != 0 && gen != 0 && v[i].generation != gen)
+			two = true;
+		if (v[i].generation != 0)
+			gen = v[i].generation;
+	}
+	if (last != NULL && last->target > 0 && two) {
+		if (why != NULL)
+			(void)snprintf(why, len, "an unfinished rollout: its count %d (%d running, "
+			    "its surge not counted)", last->target, running);
+		return last->target;
+	}
+	if (why != NULL)
+		(void)snprintf(why, len, "%d running%s", running, two ? " (replicas of two "
+		    "generations without a rollout's target: what runs)" : "");
+	return running;
 }

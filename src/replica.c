@@ -359,7 +359,7 @@ replica_start(struct replica *r)
 }
 
 int
-replica_launch(struct svc *s, int index)
+replica_launch(struct svc *s, int index, int target)
 {
 	struct replica *r;
 	char name[DOCKER_NAME_MAX + 1];
@@ -370,7 +370,8 @@ replica_launch(struct svc *s, int index)
 		log_err("%s: replica name %s-%d too long", s->name, s->name, index);
 		return -1;
 	}
-	if ((body = ctrdef_replica_body(s->def, s->name, s->ro.gen, s->ro.restart)) == NULL) {
+	if ((body = ctrdef_replica_body(s->def, s->name, s->ro.gen, s->ro.restart,
+	    target)) == NULL) {
 		log_err("%s: no container definition to create %s from", s->name, name);
 		return -1;
 	}

@@ -175,11 +175,20 @@ start_drain(struct replica *r)
 	replica_advance(r);
 }
 
+/* May the balancer route to r now? A READY replica is listed; one found running at
+ * start-up may be in what the balancer still runs (the last daemon's configuration)
+ * until this daemon's first sync is applied (README.md, "Restart safety"). */
+static bool
+maybe_member(const struct replica *r)
+{
+	return r->state == REP_READY || (r->adopted && r->svc->tr.applied == 0);
+}
+
 void
 replica_retire(struct replica *r)
 {
 	struct svc *s = r->svc;
-	bool was_member = r->state == REP_READY;
+	bool was_member = maybe_member(r);
 
 	if (r->state >= REP_DRAINING || dry(r, "retire"))
 		return;

@@ -152,6 +152,24 @@ present(const struct replica *r)
 	return r->state == REP_CREATING || r->state == REP_STARTING || r->state == REP_READY;
 }
 
+/* Present replicas carry two generation labels or more: a rollout may be under way. */
+static bool
+two_generations(const struct svc *s)
+{
+	uint64_t gen = 0;
+
+	for (size_t i = 0; i < s->nreps; i++) {
+		const struct replica *r = s->reps[i];
+
+		if (!present(r) || r->generation == 0)
+			continue;
+		if (gen != 0 && r->generation != gen)
+			return true;
+		gen = r->generation;
+	}
+	return false;
+}
+
 void
 rollout_pass(struct svc *s, struct plan_input *in)
 {
@@ -167,6 +185,13 @@ rollout_pass(struct svc *s, struct plan_input *in)
 	if (!pull_resolved(s)) {
 		pull_resolve(s); /* a check that failed is asked again */
 		in->generation = 0;
+		/* Every replica counts as current until then; after a restart mid-rollout
+		 * (desired the rollout's count, the surge still running) a scale-down now
+		 * would take the newest, a new replica, maybe still in what the balancer
+		 * runs (README.md, "Restart safety"): wait for the generation. */
+		if (two_generations(s))
+			in->down_blocked = "the current definition's generation is not known "
+			    "yet (its image is being checked)";
 		return;
 	}
 	if (ro->state == ROLLOUT_IDLE)

@@ -139,6 +139,9 @@ void
 svc_membership_changed(struct svc *s)
 {
 	traffic_changed(s);
+	/* The balancer syncs in the pass: a member that left must leave it now, whatever
+	 * the planner waits for (README.md, "Rolling updates"). */
+	svc_kick(s);
 }
 
 int
@@ -189,8 +192,15 @@ svc_set_desired(struct svc *s, int n, const char *why)
 void
 svc_kick(struct svc *s)
 {
-	if (!loop_timer_armed(&s->kick))
-		loop_timer_start(&s->d->loop, &s->kick, KICK_DELAY_MS);
+	struct loop *l = &s->d->loop;
+
+	/* The same timer also waits for the planner's wake_at (a backoff's end, a rollout
+	 * step after rollout_min_healthy), seconds away: a kick must bring it forward, or
+	 * what the kick is for (a replica that died leaving the balancer) waits that long
+	 * too (issue 28, finding 10). The pass re-arms wake_at. Timers count from a fresh
+	 * clock reading, not the loop's cached now. */
+	if (!loop_timer_armed(&s->kick) || s->kick.when > loop_clock_ms() + KICK_DELAY_MS)
+		loop_timer_start(l, &s->kick, KICK_DELAY_MS);
 }
 
 static void
@@ -278,6 +288,40 @@ adopt(struct svc *s, const struct docker_ctr *c)
 	replica_discard(r);
 }
 
+/* After a restart keep what runs (within bounds), else start at min; but never the
+ * surge of a rollout the last daemon left unfinished (README.md, "Restart safety"). */
+static void
+desired_after_start(struct svc *s, const struct docker_ctr *ctrs, size_t n)
+{
+	struct plan_found *v = calloc(n + 1, sizeof(*v));
+	char why[160];
+	int want;
+
+	if (v == NULL) {
+		log_err("%s: out of memory adopting replicas; desired is what runs", s->name);
+		svc_set_desired(s, svc_current(s), NULL);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct replica *r = find_by_id(s, ctrs[i].id);
+
+		v[i].generation = ctrs[i].generation;
+		v[i].target = ctrs[i].rollout_target;
+		v[i].created = ctrs[i].created;
+		v[i].counted = r != NULL && (r->state == REP_CREATING ||
+		    r->state == REP_STARTING || r->state == REP_READY);
+	}
+	want = plan_adopt_desired(v, n, why, sizeof(why));
+	free(v);
+	svc_set_desired(s, want, NULL); /* within [min_replicas, max_replicas] */
+	/* Not what runs: worth a notice, as a decision that changed the count is. */
+	if (want != svc_current(s))
+		events_log(&s->d->events, LOG_NOTICE, EV_DECISION, s->name, "%s: desired "
+		    "replicas %d after the start: %s", s->name, s->desired, why);
+	else
+		log_info("%s: desired replicas %d after the start: %s", s->name, s->desired, why);
+}
+
 void
 svc_observe(struct svc *s, const struct docker_ctr *ctrs, size_t n)
 {
@@ -319,12 +363,8 @@ svc_observe(struct svc *s, const struct docker_ctr *ctrs, size_t n)
 	if (!s->observed) {
 		s->observed = true;
 		traffic_changed(s); /* the file reflects what runs, even nothing */
-		if (!s->desired_set) {
-			/* After a restart keep what runs (within bounds), else start at min. */
-			int running = svc_current(s);
-
-			svc_set_desired(s, running, NULL);
-		}
+		if (!s->desired_set)
+			desired_after_start(s, ctrs, n);
 	}
 	svc_kick(s);
 }
@@ -410,7 +450,7 @@ carry_out(struct svc *s, const struct plan_action *a)
 			break;
 		if (strncmp(a->reason, "roll", 4) == 0)
 			log_notice("%s: %s", s->name, a->reason);
-		if (replica_launch(s, a->index) == -1)
+		if (replica_launch(s, a->index, a->target) == -1)
 			log_err("%s: cannot start a replica", s->name);
 		break;
 	default:

@@ -10,6 +10,7 @@ import pytest
 import dockerapi as dk
 from conftest import http, wait_for
 from peers import Nginx
+from test_nginx import servers
 from test_replicas import IMAGE, NOHC, service_conf, status, wait_ready
 
 GEN = "io.dockscale.generation"
@@ -250,3 +251,95 @@ def test_a_moved_tag_rolls_on_a_rollout_request(daemon_factory, svc):
             assert dk.inspect(c["Id"])["Image"] == nohc_id
     finally:
         dk.call("DELETE", f"/images/{repo}:v")
+
+
+def events(d, svc, typ, since=0):
+    code, body, _ = d.get(f"/api/v1/events?service={svc}&type={typ}&since={since}&limit=1000")
+    assert code == 200, body
+    return body["events"]
+
+
+def test_replica_dying_mid_rollout_leaves_the_upstream_at_once(daemon_factory, svc, nginx):
+    """Issue 28 finding 10: a READY replica killed while the rollout waits out
+    rollout_min_healthy (8 s) leaves nginx's upstream at once, not at the next step."""
+    opts = dict(rollout_min_healthy="8s", upstream_file=nginx.upstream_file,
+                upstream_name=f"up_{svc}")
+    d = daemon_factory(conf(svc, **opts) + nginx.nginx_section()).start()
+    s0 = wait_ready(d, svc, 2)
+    wait_for(lambda: servers(nginx.upstream()) == sorted(r["address"] for r in s0["replicas"]),
+             timeout=15, what="both replicas in the upstream")
+    old = {r["id"]: r for r in s0["replicas"]}
+    d.write_config(conf(svc, env="COLOR=green", **opts) + nginx.nginx_section())
+    d.signal(signal.SIGHUP)
+
+    # The new replica served through nginx: the rollout now waits 8 s before its step.
+    def joined():
+        st = status(d, svc)
+        new = [r for r in st["replicas"] if r["id"] not in old and r["state"] == "ready"]
+        return new and any(f"replica {new[0]['name']} joined the balancer" in e["message"]
+                           for e in events(d, svc, "replica")) and new[0]
+    new = wait_for(joined, timeout=30, interval=0.05, what="the new replica serving")
+    assert status(d, svc)["rollout"]["state"] == "rolling"
+    victim = s0["replicas"][0]
+    assert victim["address"] in servers(nginx.upstream())
+    assert dk.kill(victim["id"]) == 204
+    t0 = time.monotonic()
+    wait_for(lambda: victim["address"] not in servers(nginx.upstream()), timeout=1.5,
+             interval=0.02, what=f"{victim['address']} out of the upstream file")
+    gone_s = time.monotonic() - t0
+    st = status(d, svc)
+    # Still inside the 8 s wait: the upstream followed the death, not the rollout's step.
+    assert st["rollout"]["state"] == "rolling", st["rollout"]
+    assert new["address"] in servers(nginx.upstream())
+    print(f"killed replica out of the upstream {gone_s * 1000:.0f} ms after docker kill")
+
+
+def test_kill9_with_the_surge_replica_running_keeps_desired(daemon_factory, svc):
+    """Issue 28 finding 9: 3 replicas, rollout_surge 1, an env change by SIGHUP, kill -9
+    while the surge replica runs: the restarted daemon reads the rollout's count from
+    the new replica's label, so desired stays 3 (not the 4 running) and the rollout ends
+    at 3; never more than max + surge containers."""
+    c0 = conf(svc, min_replicas=1, max_replicas=4, rollout_surge=1,
+              rollout_min_healthy="8s")
+    d = daemon_factory(c0).start()
+    code, body, _ = d.post(f"/api/v1/services/{svc}/scale", {"replicas": 3})
+    assert code == 200, body
+    wait_ready(d, svc, 3)
+    old = ids(svc)
+    c1 = conf(svc, min_replicas=1, max_replicas=4, rollout_surge=1,
+              rollout_min_healthy="8s", env="COLOR=green")
+    w = Watch(svc)
+    d.write_config(c1)
+    d.signal(signal.SIGHUP)
+    # The surge replica running beside the three old ones (8 s before an old one goes).
+    surge = wait_for(lambda: [c for c in dk.running(svc) if c["Id"] not in old],
+                     timeout=30, what="the surge replica running")[0]
+    d.proc.kill()
+    d.proc.wait()
+    assert len(dk.running(svc)) == 4
+    d2 = daemon_factory(c1)
+    d2.lock = d.lock
+    d2.write_config(c1)
+    d2.start()
+    # desired is 3 from the first list on, and stays 3 until the rollout is done: every
+    # poll looks, and the first other value fails.
+    seen, s, deadline = [], None, time.monotonic() + 90
+    while time.monotonic() < deadline:
+        s = status(d2, svc)
+        if s["replicas"]:  # the first list was merged: desired is decided
+            seen.append(s["desired"])
+            assert s["desired"] == 3, f"desired {s['desired']} after the restart: {s}"
+        now = ids(svc)
+        if (s["ready"] == 3 and len(now) == 3 and not set(now) & set(old)
+                and s["rollout"]["state"] == "idle"):
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"the rollout did not finish at 3: {s}\n{d2.log()[-3000:]}")
+    most = w.stop()
+    assert seen, "desired never seen"
+    assert most <= 4 + 1, f"{most} containers at once (max 4 + surge 1)"
+    assert s["desired"] == 3
+    assert "an unfinished rollout: its count 3" in d2.log(), d2.log()
+    # What carried it: the count on the label of the replica the rollout created.
+    assert surge["Labels"].get("io.dockscale.rollout-target") == "3", surge["Labels"]

@@ -73,7 +73,7 @@ body_of(const char *text)
 	assert_int_equal(e.n, 0);
 	def = ctrdef_build(&c.svcs[0]);
 	assert_non_null(def);
-	s = ctrdef_replica_body(def, "web", 0, 0);
+	s = ctrdef_replica_body(def, "web", 0, 0, 0);
 	assert_non_null(s);
 	body = cJSON_Parse(s);
 	assert_non_null(body);

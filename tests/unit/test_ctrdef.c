@@ -79,7 +79,7 @@ body_of(const struct spec *s)
 
 	if (def == NULL)
 		return NULL;
-	body = ctrdef_replica_body(def, s->service, 0, 0);
+	body = ctrdef_replica_body(def, s->service, 0, 0, 0);
 	cJSON_Delete(def);
 	return body;
 }
@@ -224,9 +224,9 @@ test_create_body_refused(void **state)
 	s.cpus = 0;
 	c = conf_of(&s);
 	assert_non_null(def = ctrdef_build(&c));
-	assert_null(ctrdef_replica_body(def, NULL, 0, 0));
-	assert_null(ctrdef_replica_body(def, "", 0, 0));
-	assert_null(ctrdef_replica_body(NULL, "w", 0, 0));
+	assert_null(ctrdef_replica_body(def, NULL, 0, 0, 0));
+	assert_null(ctrdef_replica_body(def, "", 0, 0, 0));
+	assert_null(ctrdef_replica_body(NULL, "w", 0, 0, 0));
 	assert_string_equal(ctrdef_image(def), "img");
 	cJSON_Delete(def);
 }
@@ -244,10 +244,20 @@ test_generation_labels(void **state)
 	(void)state;
 	assert_non_null(def = ctrdef_build(&c));
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(def, "Labels"), DOCKER_LABEL, "other");
-	assert_non_null(body = ctrdef_replica_body(def, "w", 0x0123456789abcdefULL, 42));
+	assert_non_null(body = ctrdef_replica_body(def, "w", 0x0123456789abcdefULL, 42, 0));
 	assert_non_null(root = cJSON_Parse(body));
 	labels = cJSON_GetObjectItemCaseSensitive(root, "Labels");
 	assert_int_equal(cJSON_GetArraySize(labels), 3);
+	cJSON_Delete(root);
+	free(body);
+	/* a rollout's creation carries its target count (README.md, "Restart safety") */
+	assert_non_null(body = ctrdef_replica_body(def, "w", 0x0123456789abcdefULL, 42, 3));
+	assert_non_null(root = cJSON_Parse(body));
+	labels = cJSON_GetObjectItemCaseSensitive(root, "Labels");
+	assert_int_equal(cJSON_GetArraySize(labels), 4);
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(labels,
+	    DOCKER_LABEL_ROLLOUT_TARGET)->valuestring, "3");
+	assert_int_equal(docker_parse_count("3"), 3);
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(labels, DOCKER_LABEL)->valuestring,
 	    "w");
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(labels,
@@ -295,7 +305,7 @@ test_container_keys(void **state)
 	assert_int_equal(cJSON_GetArraySize(ec), 2);
 	assert_string_equal(ctrdef_extra_network(def, 0), "b");
 	assert_null(ctrdef_extra_network(def, 1));
-	text = ctrdef_replica_body(def, "w", 0, 0);
+	text = ctrdef_replica_body(def, "w", 0, 0, 0);
 	assert_non_null(body = cJSON_Parse(text));
 	ec = cJSON_GetObjectItem(cJSON_GetObjectItem(body, "NetworkingConfig"), "EndpointsConfig");
 	assert_int_equal(cJSON_GetArraySize(ec), 1);

@@ -354,6 +354,41 @@ test_list_max(void **state)
 	assert_int_equal(c[0].created, 4102444800LL);
 }
 
+/* A rollout's target count (README.md, "Restart safety"): read back from the list, and
+ * anything but 1..DOCKER_TARGET_MAX in plain decimal is no target (0), never an error. */
+static void
+test_list_rollout_target(void **state)
+{
+	static const struct {
+		const char *value;
+		int want;
+	} cases[] = {
+		{ "3", 3 }, { "1", 1 }, { "1000000", DOCKER_TARGET_MAX }, { "1000001", 0 },
+		{ "0", 0 }, { "03", 0 }, { "-3", 0 }, { "+3", 0 }, { " 3", 0 }, { "3 ", 0 },
+		{ "3x", 0 }, { "", 0 }, { "99999999999999999999", 0 },
+	};
+	struct docker_ctr c[1];
+	char body[512];
+
+	for (size_t i = 0; i < N(cases); i++) {
+		snprintf(body, sizeof(body), "[{\"Id\":\"c1\",\"Names\":[\"/s-1\"],\"State\":"
+		    "\"running\",\"Labels\":{\"" DOCKER_LABEL "\":\"s\",\""
+		    DOCKER_LABEL_ROLLOUT_TARGET "\":\"%s\"}}]", cases[i].value);
+		assert_int_equal(docker_parse_list(body, c, N(c)), 1);
+		if (c[0].rollout_target != cases[i].want)
+			fail_msg("\"%s\": %d, want %d", cases[i].value, c[0].rollout_target,
+			    cases[i].want);
+	}
+	/* absent, or not a string */
+	assert_int_equal(docker_parse_list("[{\"Id\":\"c1\",\"Names\":[\"/s-1\"],\"State\":"
+	    "\"running\",\"Labels\":{\"" DOCKER_LABEL "\":\"s\",\"" DOCKER_LABEL_ROLLOUT_TARGET
+	    "\":3}}]", c, N(c)), 1);
+	assert_int_equal(c[0].rollout_target, 0);
+	assert_int_equal(docker_parse_list(FIX_LIST, c, N(c)), 1);
+	assert_int_equal(c[0].rollout_target, 0);
+	assert_int_equal(docker_parse_count(NULL), 0);
+}
+
 /* ---- inspect ---------------------------------------------------------------------- */
 
 static void
@@ -949,6 +984,7 @@ main(void)
 		cmocka_unit_test(test_list_skips_bad_entries),
 		cmocka_unit_test(test_list_shapes),
 		cmocka_unit_test(test_list_max),
+		cmocka_unit_test(test_list_rollout_target),
 		cmocka_unit_test(test_inspect_real),
 		cmocka_unit_test(test_inspect_variants),
 		cmocka_unit_test(test_inspect_shapes),

@@ -290,6 +290,39 @@ test_create_blocked(void **state)
 	assert_int_equal(out[0].kind, PLAN_CREATE);
 }
 
+/* README.md "Restart safety": while which replicas are a rollout's surge is not known
+ * (the generation unresolved after a restart), no scale-down; creation is not held. */
+static void
+test_down_blocked(void **state)
+{
+	const struct plan_replica reps[] = { SG(1, 1), SG(2, 2), SG(3, 3), SG(4, 4), SP(0, 5) };
+	struct plan_input in = { 0 };
+	struct plan_action out[N_OF(reps) + 1];
+	struct plan_result res;
+
+	in.reps = reps;
+	in.nreps = N_OF(reps);
+	in.desired = 3;
+	in.max_replicas = 5;
+	in.now_ms = T0;
+	in.down_blocked = "the generation is not known yet";
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(res.nacts, 2);
+	assert_int_equal(out[0].kind, PLAN_ADVANCE); /* leaving ones still move on */
+	assert_int_equal(out[1].kind, PLAN_HOLD);
+	assert_string_equal(out[1].reason, "scale down 4 -> 3: the generation is not known yet");
+	in.desired = 5;
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(out[res.nacts - 1].kind, PLAN_HOLD); /* at max 5 with one leaving */
+	in.max_replicas = 6;
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(out[res.nacts - 1].kind, PLAN_CREATE);
+	in.desired = 3;
+	in.down_blocked = NULL;
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(out[res.nacts - 1].kind, PLAN_RETIRE);
+}
+
 static void
 test_truncated(void **state)
 {
@@ -413,6 +446,7 @@ test_invariants(void **state)
 				assert_true(total < in.max_replicas); /* never above max */
 				assert_true(present < in.desired);
 				assert_in_range(a->index, 1, PLAN_MAX_INDEX);
+				assert_int_equal(a->target, 0); /* not a rollout's */
 				for (size_t j = 0; j < n; j++)
 					assert_false(reps[j].state != PLAN_GONE &&
 					             reps[j].index == a->index);
@@ -584,13 +618,104 @@ test_roll(void **state)
 		if (res.wake_at != c->wake_at)
 			fail_msg("%s: wake_at %lld, want %lld", c->name, (long long)res.wake_at,
 			         (long long)c->wake_at);
+		/* A rollout's creation carries the count it keeps, for its label; an
+		 * ordinary one none (README.md, "Restart safety"). */
+		for (size_t i = 0; i < res.nacts; i++)
+			if (out[i].kind == PLAN_CREATE &&
+			    out[i].target != (res.outdated > 0 ? c->desired : 0))
+				fail_msg("%s: create target %d, want %d", c->name, out[i].target,
+				         res.outdated > 0 ? c->desired : 0);
+	}
+}
+
+/* ---- the desired count after a start (README.md, "Restart safety") ------------------ */
+
+/* A container of the first list: generation (0xA old, 0xB new, 0xC newer), the
+ * rollout's target label, Created (unix s), adopted as a replica. */
+#define RUN(g, t, c)    { (g), (t), (c), true }  /* running, not marked */
+#define MARKED(g, t, c) { (g), (t), (c), false } /* leaving, created-not-started, exited */
+
+struct adopt_case {
+	const char *name;
+	struct plan_found v[MAXREPS];
+	size_t n;
+	int want;
+	const char *why;
+};
+
+#define FOUND(...) { __VA_ARGS__ }, N_OF(((struct plan_found[]){ __VA_ARGS__ }))
+
+/* clang-format off */
+static const struct adopt_case adopt_cases[] = {
+	{ "nothing found: 0", { { 0 } }, 0, 0, "0 running" },
+	{ "no rollout: what runs", FOUND(RUN(0xA, 0, 10), RUN(0xA, 0, 20), RUN(0xA, 0, 30)), 3,
+	  "3 running" },
+	{ "issue 28 finding 9: the surge replica running at the kill is not desired",
+	  FOUND(RUN(0xA, 0, 10), RUN(0xA, 0, 11), RUN(0xA, 0, 12), RUN(0xB, 3, 50)), 3,
+	  "an unfinished rollout: its count 3 (4 running" },
+	{ "mid-rollout, an old one leaving: its count",
+	  FOUND(RUN(0xA, 0, 10), RUN(0xA, 0, 11), MARKED(0xA, 0, 12), RUN(0xB, 3, 50)), 3,
+	  "its count 3" },
+	{ "the last old one leaving (marked): its count",
+	  FOUND(MARKED(0xA, 0, 10), RUN(0xB, 3, 50), RUN(0xB, 3, 60), RUN(0xB, 3, 70)), 3, NULL },
+	{ "stop-first, the old one leaving before its replacement: not one short",
+	  FOUND(RUN(0xA, 0, 10), MARKED(0xA, 0, 11), RUN(0xB, 3, 50), RUN(0xB, 3, 60)), 3, NULL },
+	{ "a new replica created but never started at the kill still tells the count",
+	  FOUND(RUN(0xA, 0, 10), RUN(0xA, 0, 11), RUN(0xB, 3, 50), MARKED(0xB, 3, 60)), 3, NULL },
+	{ "a scale-up during the rollout: the newest creation's count",
+	  FOUND(RUN(0xA, 0, 10), RUN(0xA, 0, 11), RUN(0xA, 0, 12), RUN(0xB, 3, 50),
+	        RUN(0xB, 5, 60), RUN(0xB, 5, 70)), 5, "its count 5 (6 running" },
+	{ "a second definition mid-rollout: the newest generation's count",
+	  FOUND(RUN(0xA, 0, 10), RUN(0xB, 2, 50), RUN(0xC, 2, 60)), 2, NULL },
+	{ "a rollback under way (failed generation still there): its count",
+	  FOUND(RUN(0xA, 0, 10), RUN(0xA, 0, 11), RUN(0xB, 2, 50), MARKED(0xB, 2, 60)), 2, NULL },
+	{ "a restart rollout (same definition, salted generation)",
+	  FOUND(RUN(0xA, 2, 10), RUN(0xA, 2, 11), RUN(0xB, 2, 50)), 2, NULL },
+	{ "the rollout finished: what runs, whatever its label says",
+	  FOUND(RUN(0xB, 3, 50), RUN(0xB, 3, 60)), 2, "2 running" },
+	{ "finished, then an ordinary scale-up beside a leaving old one: what runs",
+	  FOUND(MARKED(0xA, 0, 10), RUN(0xB, 3, 50), RUN(0xB, 3, 60), RUN(0xB, 3, 70),
+	        RUN(0xB, 0, 80), RUN(0xB, 0, 90)), 5, "5 running" },
+	{ "an older dockscale's rollout (no target label): what runs",
+	  FOUND(RUN(0xA, 0, 10), RUN(0xA, 0, 11), RUN(0xA, 0, 12), RUN(0xB, 0, 50)), 4,
+	  "without a rollout's target" },
+	{ "unlabelled replicas are no generation of their own",
+	  FOUND(RUN(0, 0, 10), RUN(0xB, 3, 50)), 2, "2 running" },
+	/* Created is in seconds; the engine lists the newest first */
+	{ "one second, two creations: the one listed first",
+	  FOUND(RUN(0xB, 4, 50), RUN(0xB, 3, 50), RUN(0xA, 0, 10)), 4, NULL },
+	{ "one second, two creations, the other order",
+	  FOUND(RUN(0xB, 3, 50), RUN(0xB, 4, 50), RUN(0xA, 0, 10)), 3, NULL },
+	{ "a rollout's creation in the second of an ordinary one: the rollout's count",
+	  FOUND(RUN(0xB, 3, 50), RUN(0xA, 0, 50), RUN(0xA, 0, 50), RUN(0xA, 0, 50)), 3,
+	  "its count 3 (4 running" },
+	{ "an ordinary creation in the second of a rollout's: what runs",
+	  FOUND(RUN(0xB, 0, 50), RUN(0xB, 3, 50), MARKED(0xA, 0, 10)), 2, "2 running" },
+	{ "a later Created wins over the list's order",
+	  FOUND(RUN(0xA, 0, 10), RUN(0xA, 0, 11), RUN(0xB, 3, 50)), 3, NULL },
+};
+/* clang-format on */
+
+static void
+test_adopt(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < N_OF(adopt_cases); k++) {
+		const struct adopt_case *c = &adopt_cases[k];
+		char why[160] = "unset";
+		int got = plan_adopt_desired(c->v, c->n, why, sizeof(why));
+
+		if (got != c->want)
+			fail_msg("%s: desired %d, want %d (%s)", c->name, got, c->want, why);
+		if (c->why != NULL && strstr(why, c->why) == NULL)
+			fail_msg("%s: reason \"%s\" lacks \"%s\"", c->name, why, c->why);
 	}
 }
 
 int
 main(void)
 {
-	static struct CMUnitTest tests[N_OF(cases) + 7];
+	static struct CMUnitTest tests[N_OF(cases) + 9];
 	size_t n = 0;
 
 	for (size_t i = 0; i < N_OF(cases); i++)
@@ -598,10 +723,12 @@ main(void)
 			                          (void *)&cases[i] };
 	tests[n++] = (struct CMUnitTest){ "no free name", test_no_free_name, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "create blocked", test_create_blocked, NULL, NULL, NULL };
+	tests[n++] = (struct CMUnitTest){ "down blocked", test_down_blocked, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "truncated", test_truncated, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "counts", test_counts, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "kind names", test_kind_names, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "invariants", test_invariants, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "rolling updates", test_roll, NULL, NULL, NULL };
+	tests[n++] = (struct CMUnitTest){ "desired after a start", test_adopt, NULL, NULL, NULL };
 	return _cmocka_run_group_tests("plan", tests, n, NULL, NULL);
 }

@@ -246,6 +246,58 @@ test_restart_finishes_marked_replica(void **state)
 	assert_int_equal(f->s->desired, 1);
 }
 
+/* kill -9 mid-rollout with the surge replica running (issue 28, finding 9): the start
+ * adopts all four, but desired is the count the rollout kept (its label), not 4. */
+static void
+test_restart_mid_rollout_keeps_the_rollouts_count(void **state)
+{
+	struct fx *f = *state;
+	struct docker_ctr ctrs[4] = { ctr(ID_A, "web-1", "running"), ctr(ID_B, "web-2", "running"),
+		                      ctr(ID("cccc"), "web-3", "running"),
+		                      ctr(ID("dddd"), "web-4", "running") };
+
+	for (int i = 0; i < 3; i++) {
+		ctrs[i].generation = 0xa;
+		ctrs[i].created = 100 + i;
+	}
+	ctrs[3].generation = 0xb;
+	ctrs[3].rollout_target = 3;
+	ctrs[3].created = 200;
+	svc_observe(f->s, ctrs, 4);
+	assert_int_equal(svc_current(f->s), 4); /* all adopted: the rollout goes on */
+	assert_int_equal(f->s->desired, 3);
+	/* the same containers without the target label: an older daemon's, what runs */
+	svc_free(f->s);
+	assert_non_null(f->s = svc_new(&f->d, &f->conf));
+	ctrs[3].rollout_target = 0;
+	svc_observe(f->s, ctrs, 4);
+	assert_int_equal(f->s->desired, 4);
+}
+
+/* A replica found running at start-up and retired before this daemon's first sync was
+ * applied may be in what nginx still runs (the last daemon's file): it drains like a
+ * member, it is not stopped at once (README.md, "Restart safety"). */
+static void
+test_adopted_replica_retired_before_the_first_sync_drains(void **state)
+{
+	struct fx *f = *state;
+	struct docker_ctr ctrs[2] = { ctr(ID_A, "web-1", "running"), ctr(ID_B, "web-2", "running") };
+	struct replica *b;
+
+	route_inspect(f, ID_A, "web-1", true);
+	route_inspect(f, ID_B, "web-2", true);
+	route_leaving(f, ID_B);
+	svc_observe(f->s, ctrs, 2);
+	b = rep(f, ID_B);
+	assert_non_null(b);
+	assert_int_equal(b->state, REP_STARTING);
+	assert_int_equal(f->s->tr.applied, 0);
+	replica_retire(b);
+	assert_int_equal(b->state, REP_DRAINING);
+	run_until(f, b_removed, "the drained replica removed");
+	assert_true(f->s->tr.applied > 0); /* stopped only after a sync without it applied */
+}
+
 /* A marked container found exited: removed at once, nothing else. */
 static void
 test_restart_removes_exited_marked_replica(void **state)
@@ -390,6 +442,31 @@ test_restarting_container_is_adopted(void **state)
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/"), 0);
 }
 
+/* A kick runs the pass soon even while the same timer waits for a planner's wake far
+ * ahead (a rollout step after rollout_min_healthy, a backoff's end): a member that left
+ * must leave the balancer now (issue 28, finding 10). Nothing is timed: the timer's due
+ * time is compared with the clock timers count from, read after the call. */
+static void
+test_kick_brings_a_far_wake_forward(void **state)
+{
+	struct fx *f = *state;
+	struct loop *l = &f->d.loop;
+
+	loop_timer_start(l, &f->s->kick, 8000);
+	svc_kick(f->s);
+	assert_true(loop_timer_armed(&f->s->kick));
+	assert_true(f->s->kick.when <= loop_clock_ms() + 20);
+	/* a kick never pushes an earlier pass back */
+	loop_timer_start(l, &f->s->kick, 0);
+	svc_kick(f->s);
+	assert_true(f->s->kick.when <= loop_clock_ms());
+	/* a membership change is a kick of its own */
+	loop_timer_start(l, &f->s->kick, 8000);
+	svc_membership_changed(f->s);
+	assert_true(f->s->tr.changed);
+	assert_true(f->s->kick.when <= loop_clock_ms() + 20);
+}
+
 /* ---- images (README.md, "Images from a registry") ---------------------------------- */
 
 #define IMG_CHECK "/v1.41/images/img/json"
@@ -496,11 +573,17 @@ main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_restart_removes_exited_marked_replica, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(test_restart_mid_rollout_keeps_the_rollouts_count,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_adopted_replica_retired_before_the_first_sync_drains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adopted_exit_is_no_failed_start, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_retire_marks_before_the_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docker_restart_is_no_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarting_container_is_adopted, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_kick_brings_a_far_wake_forward, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_missing_image_checked_pulled_then_created,
 		                                setup, teardown),
