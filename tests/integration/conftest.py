@@ -160,6 +160,11 @@ def daemon_factory(tmp_path):
 TEST_SERVICE = re.compile(r"^[a-z][0-9a-f]{8}$")
 
 
+# A leftover of an interrupted run is older than any test: a younger container may be
+# another suite's on the same engine (TESTING.md, "Tests side by side").
+LEFTOVER_AGE_S = 1800
+
+
 def _remove_test_containers():
     import dockerapi as dk
     # Several suites sharing one engine (parallel work trees) must not remove each
@@ -167,7 +172,8 @@ def _remove_test_containers():
     if os.environ.get("DOCKSCALE_TEST_SHARED_ENGINE") or not dk.ping():
         return
     for c in dk.containers():
-        if TEST_SERVICE.match(c.get("Labels", {}).get(dk.LABEL, "")):
+        if (TEST_SERVICE.match(c.get("Labels", {}).get(dk.LABEL, "")) and
+                time.time() - c.get("Created", 0) > LEFTOVER_AGE_S):
             dk.remove(c["Id"])
 
 
