@@ -2,14 +2,16 @@
 """`make chaos`: fault injection against the real peers (README "Chaos testing").
 
 Phases: kill -9 at random points of scale cycles (kill9.py), a no-drop soak under wrk
-(soak.py), and peer faults with recovery times (faults.py). Prints one table, writes it to
-build/chaos.md, and exits 1 when any property failed; the temp dir with every daemon,
-nginx and Prometheus log is kept then, and its path printed.
+(soak.py), peer faults with recovery times (faults.py), and the wake listener attacked
+(wake.py: a connection flood, slow bodies, unread answers, a silent replica, hang-ups in
+every state, wake_timeout). Prints one table, writes it to build/chaos.md, and exits 1
+when any property failed; the temp dir with every daemon, nginx and Prometheus log is kept
+then, and its path printed.
 
 Knobs (environment): CHAOS_QUICK=1 (a ~3.5 min smoke run: 6 runs, 10 cycles, 5 s faults),
 CHAOS_RUNS (kill -9 runs, 50), CHAOS_SOAK_CYCLES (1 -> 3 -> 1 cycles, 100),
 CHAOS_FAULT_SECONDS (how long each fault lasts, 10), CHAOS_SEED (the random kill points),
-CHAOS_PHASES (kill,soak,faults), CHAOS_FAULTS (a subset of faults by name words).
+CHAOS_PHASES (kill,soak,faults,wake), CHAOS_FAULTS (a subset of faults by name words).
 """
 import datetime
 import os
@@ -26,6 +28,7 @@ from conftest import BINARY
 import faults
 import kill9
 import soak
+import wake
 
 
 def git_rev():
@@ -54,7 +57,7 @@ def main():
     runs = env_int("CHAOS_RUNS", 50, 6)
     cycles = env_int("CHAOS_SOAK_CYCLES", 100, 10)
     fault_s = env_int("CHAOS_FAULT_SECONDS", 10, 5)
-    phases = os.environ.get("CHAOS_PHASES", "kill,soak,faults").split(",")
+    phases = os.environ.get("CHAOS_PHASES", "kill,soak,faults,wake").split(",")
     tmp = tempfile.mkdtemp(prefix="chaos-")
     print(f"chaos: seed {seed}, {runs} kill runs, {cycles} soak cycles, faults of {fault_s} s,"
           f" phases {','.join(phases)}; logs in {tmp}", flush=True)
@@ -62,7 +65,8 @@ def main():
     rows, logs = [], []
     steps = {"kill": ("kill -9", lambda: kill9.run(tmp, rng, runs)),
              "soak": ("soak", lambda: soak.run(tmp, cycles)),
-             "faults": ("faults", lambda: faults.run(tmp, fault_s))}
+             "faults": ("faults", lambda: faults.run(tmp, fault_s)),
+             "wake": ("wake", lambda: wake.run(tmp))}
     for p in phases:
         name, fn = steps[p]
         try:
