@@ -8,7 +8,8 @@ every state, wake_timeout). Prints one table, writes it to build/chaos.md, and e
 when any property failed; the temp dir with every daemon, nginx and Prometheus log is kept
 then, and its path printed.
 
-Knobs (environment): CHAOS_QUICK=1 (a ~3.5 min smoke run: 6 runs, 10 cycles, 5 s faults),
+Knobs (environment): CHAOS_QUICK=1 (a smoke run: 6 runs, 10 cycles, 5 s faults, a smaller
+wake flood; ~3.5 min for kill, soak and faults, 1.3 min more for wake),
 CHAOS_RUNS (kill -9 runs, 50), CHAOS_SOAK_CYCLES (1 -> 3 -> 1 cycles, 100),
 CHAOS_FAULT_SECONDS (how long each fault lasts, 10), CHAOS_SEED (the random kill points),
 CHAOS_PHASES (kill,soak,faults,wake), CHAOS_FAULTS (a subset of faults by name words).
