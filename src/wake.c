@@ -402,7 +402,7 @@ wake_up(struct svc *s)
 	w->woke_us = loop_clock_us();
 	w->wakes++;
 	events_log(&s->d->events, LOG_NOTICE, EV_WAKE, s->name,
-	    "a request at zero: starting a replica (%zu held)", w->held + 1);
+	    "a request at zero: starting a replica (%zu held)", w->held);
 	svc_set_desired(s, s->desired > 1 ? s->desired : 1, "wake: a request at zero");
 }
 
