@@ -271,7 +271,9 @@ wake_drain_client(struct wake_conn *c)
 {
 	char drop[4096];
 
-	for (;;) {
+	/* A bounded gulp: a client that sends without pause must not hold the loop; what
+	 * is left wakes it again (level-triggered). */
+	for (int k = 0; k < 16; k++) {
 		ssize_t n = read(c->io.fd, drop, sizeof(drop));
 
 		if (n > 0)
@@ -282,6 +284,7 @@ wake_drain_client(struct wake_conn *c)
 			return 0;
 		return -1; /* the end, or an error */
 	}
+	return 0;
 }
 
 /* Send what is left of our own answer; then finish. */
@@ -399,7 +402,7 @@ wake_up(struct svc *s)
 	w->woke_us = loop_clock_us();
 	w->wakes++;
 	events_log(&s->d->events, LOG_NOTICE, EV_WAKE, s->name,
-	    "a request at zero: starting a replica (%zu held)", w->held + 1);
+	    "a request at zero: starting a replica (%zu held)", w->held);
 	svc_set_desired(s, s->desired > 1 ? s->desired : 1, "wake: a request at zero");
 }
 
