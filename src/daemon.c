@@ -243,6 +243,7 @@ dsd_init(struct dsd *d, const char *config_path, bool dry_run, bool once)
 	d->sigfd = d->lock_fd = -1;
 	d->loop.epfd = -1;
 	d->config_path = config_path;
+	wake_pool_init(d); /* before anything can fail: dsd_fini stops its timer */
 	events_init(&d->events, EVENTS_MAX);
 	d->once = once;
 	if (config_load(config_path, &d->cfg, &errs) == -1) {
@@ -259,7 +260,6 @@ dsd_init(struct dsd *d, const char *config_path, bool dry_run, bool once)
 	if (loop_init(&d->loop) == -1)
 		return 1;
 	d->started_ms = loop_now(&d->loop);
-	wake_pool_init(d);
 	/* A dry run shadows a live daemon to try a candidate config: no lock. */
 	if (!d->dry_run) {
 		d->lock_fd = lock_acquire(d->cfg.lock_file);

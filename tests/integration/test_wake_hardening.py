@@ -242,12 +242,10 @@ def test_relays_and_held_requests_end_when_their_clients_leave(daemon_factory, s
 def test_held_requests_end_when_their_clients_leave(daemon_factory, svc):
     d, wake = at_zero(daemon_factory, svc, wake_timeout="60s")
     pid = d.proc.pid
-    fds0 = proc(pid)[2]
     socks = connect_many(wake, 50, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     try:
         wait_for(lambda: wake_status(d, svc)["held"] == 50, timeout=10, what="50 held")
         peak = proc(pid)[2]
-        assert peak >= fds0 + 50
     finally:
         close_all(socks)
     wait_for(lambda: wake_status(d, svc)["held"] == 0 and
