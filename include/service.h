@@ -75,7 +75,7 @@ struct replica {
 	bool have_cpu_sample;
 	double cpu_pct;            /* last rate, percent of the replica's limit; <0 unknown */
 	int restart_count;         /* Docker's RestartCount at the last inspect */
-	size_t net_next;           /* extra networks joined so far (replica_net.c) */
+	size_t net_next;           /* extra networks joined so far (replica.c) */
 	double mem_pct;            /* working set in percent of the memory limit; <0 unknown */
 	struct docker_stats st;    /* the last stats sample, for /metrics */
 	double seen_at;            /* wall clock (unix s) of that sample: container_last_seen */
@@ -459,8 +459,6 @@ void replica_advance(struct replica *r);
 void replica_adopt_retiring(struct replica *r);
 /* retire.c: a drained replica's stop (then its removal). */
 void replica_stop(struct replica *r);
-/* Start a created replica (its networks joined). */
-void replica_start(struct replica *r);
 /* The service's readiness mode (auto while it has no configuration). */
 enum readiness_mode replica_readiness_mode(const struct replica *r);
 /* A starting replica joins when its readiness mode says the signals so far suffice
@@ -469,16 +467,6 @@ void replica_check_ready(struct replica *r);
 /* r did not end healthy: replica_start_failed, and a rollout failure when r is of the
  * generation being rolled out (rollout.c). */
 void replica_failed(struct replica *r, const char *why);
-
-/* replica_net.c: a created replica joins the definition's other networks, then
- * replica_start. */
-void replica_join_networks(struct replica *r);
-
-/* replica_restart.c: Docker's restart policy (restart = on-failure) at work on r, seen
- * in an inspect: a READY one leaves the upstream and is health-gated again, never
- * counted as failed or replaced. True while Docker is restarting it (nothing else to
- * judge in this inspect). */
-bool replica_docker_restart(struct replica *r, const struct docker_inspect *in);
 
 /* What runs a service's replicas: containers of its own (service.c and replica.c) or a
  * Swarm service's tasks (svc_swarm.c; README.md, "Running on a Swarm cluster"). A new

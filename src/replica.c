@@ -1,4 +1,5 @@
-/* replica.c: one replica's way in: create, start, health-gate (the way out: retire.c). */
+/* replica.c: one replica's way in: create, join networks, start, health-gate, Docker's
+ * restarts (the way out: retire.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,40 @@ replica_check_ready(struct replica *r)
 		became_ready(r, by);
 }
 
+/* Docker's restart policy (restart = on-failure; README.md "Restart policy") at work on
+ * r, seen in an inspect: a READY one leaves the upstream and is health-gated again,
+ * never counted as a failed start nor as replaced while Docker is at it. True while
+ * Docker is restarting it (nothing else to judge in this inspect). */
+static bool
+docker_restart(struct replica *r, const struct docker_inspect *in)
+{
+	struct svc *s = r->svc;
+	bool again = in->restart_count > r->restart_count;
+
+	r->restart_count = in->restart_count;
+	if (!in->restarting && !again)
+		return false;
+	/* Its port and address may change with the restart: the next inspect says. */
+	if (in->restarting)
+		r->addr[0] = '\0';
+	if (r->state == REP_READY) {
+		log_notice("%s: replica %s is being restarted by Docker (restart = on-failure, "
+		    "restart %d); out of the upstream until healthy again", s->name, r->name,
+		    in->restart_count);
+		/* start_timeout counts from here: a replica that never comes back healthy is
+		 * a failed start then, and replaced. */
+		r->state = REP_STARTING;
+		r->born_ms = loop_now(&s->d->loop);
+		r->probe_failures = 0;
+		svc_membership_changed(s);
+		loop_timer_start(&s->d->loop, &r->timer, REPLICA_POLL_STARTING_MS);
+	} else if (r->state == REP_STARTING) {
+		log_info("%s: replica %s is being restarted by Docker (restart %d)", s->name,
+		    r->name, in->restart_count);
+	}
+	return in->restarting;
+}
+
 static void
 apply_inspect(struct replica *r, const struct docker_inspect *in)
 {
@@ -181,7 +216,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 	/* Known late (a compose source found after adoption): the balancer must follow. */
 	if (r->state == REP_READY && strcmp(old, r->addr) != 0)
 		svc_membership_changed(s);
-	if (replica_docker_restart(r, in))
+	if (docker_restart(r, in))
 		return;
 	if (!in->running) {
 		if (r->state == REP_STARTING && r->adopted) {
@@ -316,6 +351,60 @@ on_started(void *arg, const struct docker_reply *rep)
 	svc_kick(s);
 }
 
+/* A created replica joins its definition's other networks before it starts: Engine API
+ * 1.41 takes one network at create (README.md "Configuration", `networks`). */
+static void join_networks(struct replica *r);
+static void start(struct replica *r);
+
+static void
+on_connected(void *arg, const struct docker_reply *rep)
+{
+	struct replica *r = arg;
+	struct svc *s = r->svc;
+
+	if (!rep->ok && r->state == REP_CREATING) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "joining network %s: %s",
+		    ctrdef_extra_network(s->def, r->net_next) != NULL ?
+		    ctrdef_extra_network(s->def, r->net_next) : "?", rep->error);
+		r->busy = false;
+		s->op_busy = false;
+		replica_failed(r, why);
+		replica_discard(r);
+		svc_kick(s);
+		return;
+	}
+	r->net_next++;
+	join_networks(r);
+}
+
+static void
+join_networks(struct replica *r)
+{
+	struct svc *s = r->svc;
+	const char *net = ctrdef_extra_network(s->def, r->net_next);
+
+	if (r->state != REP_CREATING) {
+		/* Retired while the create or a connect ran: remove it instead of starting. */
+		r->busy = false;
+		s->op_busy = false;
+		r->stopped = true;
+		replica_advance(r);
+		return;
+	}
+	if (net == NULL) {
+		start(r);
+		return;
+	}
+	if (s->d->stopping || docker_connect(s->d->docker, net, r->id, on_connected, r) == -1) {
+		r->busy = false;
+		s->op_busy = false;
+		return; /* left created-never-started: the next pass (or start-up) removes it */
+	}
+	log_debug("%s: replica %s joins network %s", s->name, r->name, net);
+}
+
 static void
 on_created(void *arg, const struct docker_reply *rep, const char *id)
 {
@@ -343,11 +432,12 @@ on_created(void *arg, const struct docker_reply *rep, const char *id)
 	}
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	r->net_next = 0;
-	replica_join_networks(r); /* then replica_start, unless retired meanwhile */
+	join_networks(r); /* then start, unless retired meanwhile */
 }
 
-void
-replica_start(struct replica *r)
+/* Start a created replica (its networks joined). */
+static void
+start(struct replica *r)
 {
 	struct svc *s = r->svc;
 

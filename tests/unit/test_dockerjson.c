@@ -511,7 +511,7 @@ test_inspect_variants(void **state)
 }
 
 /* Docker's restart policy at work (README.md "Restart policy"): State.Restarting and
- * RestartCount, which replica_restart.c reads. */
+ * RestartCount, which replica.c reads. */
 static void
 test_inspect_restart(void **state)
 {
