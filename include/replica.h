@@ -1,0 +1,125 @@
+/* replica.h: one replica of a service: its record, its states, its way in and out. */
+#ifndef DOCKSCALE_REPLICA_H
+#define DOCKSCALE_REPLICA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "docker.h"
+#include "loop.h"
+#include "readiness.h"
+
+struct svc;
+struct httpc_xfer;
+struct cgroup_ctr;
+
+/* Where a replica is in its life. Only STARTING and READY count toward the current
+ * number; DRAINING onwards are on their way out. */
+enum replica_state {
+	REP_CREATING = 0, /* create or start call in flight */
+	REP_STARTING,     /* running, not yet healthy: not in the upstream */
+	REP_READY,        /* healthy: in the upstream */
+	REP_DRAINING,     /* out of the upstream, waiting `drain` before the stop */
+	REP_STOPPING,     /* stop/remove in flight */
+	REP_GONE,         /* removed: freed at the end of the pass */
+};
+
+/* A replica's readiness (README.md "Readiness"): probe.c's fast probes while it starts
+ * and what made it ready (replica.c). */
+struct replica_ready {
+	struct loop_timer timer;   /* the next fast probe while starting (probe.c) */
+	int64_t probe_ok_ms;       /* loop clock of the last passed probe; 0 = none */
+	uint64_t probes;           /* probes sent while starting */
+	enum ready_by by;          /* what made it ready last; READY_BY_NONE = not yet */
+	int64_t at_unix_ms;        /* wall clock of that */
+};
+
+struct replica {
+	struct svc *svc;
+	char id[DOCKER_ID_MAX + 1];
+	char name[DOCKER_NAME_MAX + 1];
+	int index;                 /* n of <service>-<n> */
+	enum replica_state state;
+	enum docker_health health; /* last known Docker health */
+	bool has_healthcheck;      /* else probed over HTTP */
+	bool busy;                 /* a Docker call or probe for it is in flight */
+	bool adopted;              /* found running at start-up */
+	bool inspected;            /* one inspect answered */
+	bool stats_busy;           /* a stats call is in flight */
+	uint64_t generation;       /* io.dockscale.generation it was created with; 0 none */
+	uint64_t restart;          /* io.dockscale.restart it was created with; 0 none */
+	char image[256];           /* Config.Image, for the cAdvisor-style series */
+	bool stopped;              /* the stop call is done (or not needed): remove next */
+	bool marked;               /* renamed with REPLICA_RETIRING_MARK (or marking gave
+	                            * up): on its way out even across a restart */
+	char addr[80];             /* host:port nginx and the probe use; "" until known */
+	int64_t born_ms;           /* creation (or adoption) time, loop clock */
+	int64_t ready_ms;          /* when it turned healthy; 0 = never */
+	int probe_failures;        /* consecutive failed probes of a READY replica */
+	struct loop_timer timer;   /* health polling while starting; drain wait */
+	uint64_t drain_gen;        /* the upstream generation that took it out */
+	uint64_t join_gen;         /* the upstream generation that first listed it */
+	int64_t trigger_us;        /* the scale-up request it answers (0 = none) */
+	struct httpc_xfer *probe;
+	struct replica_ready rd;   /* readiness (probe.c, replica.c) */
+	/* CPU accounting for docker_cpu and the cAdvisor-style series (metric.c) */
+	double cpu_total_ns, system_prev_ns; /* last sample: the next rate's base */
+	bool have_cpu_sample;
+	double cpu_pct;            /* last rate, percent of the replica's limit; <0 unknown */
+	int restart_count;         /* Docker's RestartCount at the last inspect */
+	size_t net_next;           /* extra networks joined so far (replica.c) */
+	double mem_pct;            /* working set in percent of the memory limit; <0 unknown */
+	struct docker_stats st;    /* the last stats sample, for /metrics */
+	double seen_at;            /* wall clock (unix s) of that sample: container_last_seen */
+	int64_t create_us;         /* loop clock of its create call; 0 once it served */
+	/* what inspect said: the cAdvisor container_spec_* and start time (replica.c) */
+	double started_at, spec_nano_cpus, spec_cpu_quota, spec_cpu_period, spec_cpu_shares;
+	double spec_memory;
+	uint64_t oom_events;       /* "oom" events the engine sent for it (service.c) */
+	/* the kernel's counters (metric.c, README.md "Counters from the kernel") */
+	int pid;                   /* State.Pid at the last inspect (replica.c); 0 none */
+	struct cgroup_ctr *cg;     /* its cgroup, found from pid; NULL: not (yet) */
+	bool kernel_sample;        /* the last sample came from it (else the stats API) */
+	bool cg_warned;            /* stats_source = cgroup could not read it: said once */
+};
+
+/* replica.c: one replica's lifecycle. */
+#define REPLICA_POLL_STARTING_MS 500 /* health polling while a replica starts */
+/* A replica leaving (drain, stop) is renamed <service>-<n>.retiring-<id12> first, so a
+ * daemon restarted meanwhile finishes its removal instead of adopting it (README.md,
+ * Restart safety). The name <service>-<n> is free again from then on. */
+#define REPLICA_RETIRING_MARK ".retiring-"
+struct replica *replica_new(struct svc *s, const char *id, const char *name, int index);
+void replica_free(struct replica *r);
+/* A start failed (name NULL: before any replica was made, e.g. its image pull): count
+ * it, remember why, and back the next creation off (1s, 2s, 4s ... 5min). */
+void replica_start_failed(struct svc *s, const char *name, const char *why);
+/* Create + start a new replica named <service>-<index>; 0 when under way. A rollout's
+ * creation labels it with the count the rollout keeps (target > 0; README.md, "Restart
+ * safety"). */
+int replica_launch(struct svc *s, int index, int target);
+/* Adopted or observed replica: inspect it and track its health. */
+void replica_refresh(struct replica *r);
+/* Take it out of service: upstream, drain, stop, remove. */
+void replica_retire(struct replica *r);
+/* Remove a container that is not worth stopping gracefully (never started, exited). */
+void replica_discard(struct replica *r);
+/* Push a leaving replica one Docker call further (mark, stop, remove). */
+void replica_advance(struct replica *r);
+/* A running container found at start-up with the retiring mark: drain and remove it. */
+void replica_adopt_retiring(struct replica *r);
+/* retire.c: a drained replica's stop (then its removal). */
+void replica_stop(struct replica *r);
+/* The service's readiness mode (auto while it has no configuration). */
+enum readiness_mode replica_readiness_mode(const struct replica *r);
+/* A starting replica joins when its readiness mode says the signals so far suffice
+ * (README.md "Readiness"). */
+void replica_check_ready(struct replica *r);
+/* r did not end healthy: replica_start_failed, and a rollout failure when r is of the
+ * generation being rolled out (rollout.c). */
+void replica_failed(struct replica *r, const char *why);
+
+const char *replica_state_name(enum replica_state st);
+
+#endif
