@@ -24,6 +24,7 @@ enum replica_state {
 	REP_STOPPING,     /* stop/remove in flight */
 	REP_GONE,         /* removed: freed at the end of the pass */
 };
+#define REP_STATES (REP_GONE + 1)
 
 /* A replica's readiness (README.md "Readiness"): probe.c's fast probes while it starts
  * and what made it ready (replica.c). */
@@ -121,5 +122,11 @@ void replica_check_ready(struct replica *r);
 void replica_failed(struct replica *r, const char *why);
 
 const char *replica_state_name(enum replica_state st);
+/* The one way a replica's state changes: 0, or -1 (logged, nothing changed) when the
+ * table of moves in replica.c does not allow it. Moving to the state it is in is no
+ * move and always allowed. why: a few words for the debug log. */
+int replica_set_state(struct replica *r, enum replica_state st, const char *why);
+/* Is from -> to in that table? */
+bool replica_may_move(enum replica_state from, enum replica_state to);
 
 #endif

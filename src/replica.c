@@ -31,6 +31,49 @@ replica_state_name(enum replica_state st)
 	return st <= REP_GONE ? names[st] : "?";
 }
 
+/* The moves a replica may make, [from][to]; every other one is a bug (README.md,
+ * "Scale-down order" and "Restart safety" tell the way in and out). A record is born
+ * CREATING (replica_new): an adopted one moves on from there at once. */
+static const bool moves[REP_STATES][REP_STATES] = {
+	/* created and started, adopted running or on its way out, removed before or after
+	 * the create answered */
+	[REP_CREATING] = { [REP_STARTING] = true, [REP_DRAINING] = true,
+		[REP_STOPPING] = true, [REP_GONE] = true },
+	/* healthy; retired (drained when the balancer may route to it), discarded,
+	 * vanished */
+	[REP_STARTING] = { [REP_READY] = true, [REP_DRAINING] = true, [REP_STOPPING] = true,
+		[REP_GONE] = true },
+	/* Docker's restart policy health-gates it again; retired, exited, vanished */
+	[REP_READY] = { [REP_STARTING] = true, [REP_DRAINING] = true, [REP_STOPPING] = true,
+		[REP_GONE] = true },
+	/* drained; vanished meanwhile */
+	[REP_DRAINING] = { [REP_STOPPING] = true, [REP_GONE] = true },
+	[REP_STOPPING] = { [REP_GONE] = true },
+	[REP_GONE] = { 0 },
+};
+
+bool
+replica_may_move(enum replica_state from, enum replica_state to)
+{
+	return from < REP_STATES && to < REP_STATES && (from == to || moves[from][to]);
+}
+
+int
+replica_set_state(struct replica *r, enum replica_state st, const char *why)
+{
+	if (!replica_may_move(r->state, st)) {
+		log_err("%s: replica %s: %s -> %s refused (%s): not a move a replica makes",
+		    r->svc->name, r->name, replica_state_name(r->state), replica_state_name(st),
+		    why);
+		return -1;
+	}
+	if (r->state != st)
+		log_debug("%s: replica %s: %s -> %s (%s)", r->svc->name, r->name,
+		    replica_state_name(r->state), replica_state_name(st), why);
+	r->state = st;
+	return 0;
+}
+
 struct replica *
 replica_new(struct svc *s, const char *id, const char *name, int index)
 {
@@ -41,6 +84,7 @@ replica_new(struct svc *s, const char *id, const char *name, int index)
 		return NULL;
 	}
 	r->svc = s;
+	r->state = REP_CREATING; /* born so: the one state no move enters */
 	r->index = index;
 	r->cpu_pct = -1;
 	r->mem_pct = -1;
@@ -109,7 +153,7 @@ became_ready(struct replica *r, enum ready_by by)
 
 	if (r->state != REP_STARTING)
 		return;
-	r->state = REP_READY;
+	(void)replica_set_state(r, REP_READY, "healthy");
 	r->ready_ms = loop_now(&s->d->loop);
 	r->probe_failures = 0;
 	s->start_failures = 0;
@@ -177,7 +221,7 @@ docker_restart(struct replica *r, const struct docker_inspect *in)
 		    in->restart_count);
 		/* start_timeout counts from here: a replica that never comes back healthy is
 		 * a failed start then, and replaced. */
-		r->state = REP_STARTING;
+		(void)replica_set_state(r, REP_STARTING, "restarted by Docker");
 		r->born_ms = loop_now(&s->d->loop);
 		r->probe_failures = 0;
 		svc_membership_changed(s);
@@ -275,7 +319,7 @@ on_inspect(void *arg, const struct docker_reply *rep, const struct docker_inspec
 		if (rep->status == 404) {
 			events_log(&r->svc->d->events, LOG_WARNING, EV_REPLICA, r->svc->name,
 			    "%s: replica %s disappeared", r->svc->name, r->name);
-			r->state = REP_GONE;
+			(void)replica_set_state(r, REP_GONE, "disappeared");
 			svc_membership_changed(r->svc);
 			svc_kick(r->svc);
 		}
@@ -343,7 +387,7 @@ on_started(void *arg, const struct docker_reply *rep)
 		svc_kick(s);
 		return;
 	}
-	r->state = REP_STARTING;
+	(void)replica_set_state(r, REP_STARTING, "started");
 	r->born_ms = loop_now(&s->d->loop);
 	log_info("%s: replica %s started (%.12s)", s->name, r->name, r->id);
 	replica_refresh(r);
@@ -426,7 +470,7 @@ on_created(void *arg, const struct docker_reply *rep, const char *id)
 				pull_forget(s); /* the image went away since it was checked */
 			replica_failed(r, rep->error);
 		}
-		r->state = REP_GONE;
+		(void)replica_set_state(r, REP_GONE, "not created");
 		svc_kick(s);
 		return;
 	}
@@ -470,7 +514,6 @@ replica_launch(struct svc *s, int index, int target)
 		free(body);
 		return -1;
 	}
-	r->state = REP_CREATING;
 	r->generation = s->ro.gen;
 	r->restart = s->ro.restart;
 	r->busy = true;
@@ -478,7 +521,7 @@ replica_launch(struct svc *s, int index, int target)
 	rc = docker_create(s->d->docker, name, body, on_created, r);
 	free(body);
 	if (rc == -1) {
-		r->state = REP_GONE;
+		(void)replica_set_state(r, REP_GONE, "create call not sent");
 		r->busy = false;
 		s->op_busy = false;
 		return -1;

@@ -25,7 +25,7 @@ on_removed(void *arg, const struct docker_reply *rep)
 	log_info("%s: replica %s removed", s->name, r->name);
 	events_add(&s->d->events, EV_REPLICA, s->name, "%s: replica %s stopped and removed",
 	    s->name, r->name);
-	r->state = REP_GONE;
+	(void)replica_set_state(r, REP_GONE, "removed");
 	svc_kick(s);
 }
 
@@ -102,7 +102,7 @@ replica_advance(struct replica *r)
 		return;
 	if (r->id[0] == '\0') {
 		if (r->state == REP_STOPPING)
-			r->state = REP_GONE;
+			(void)replica_set_state(r, REP_GONE, "never created");
 		return;
 	}
 	/* Nothing to mark when there is nothing to stop: a restart removes it anyway. */
@@ -131,7 +131,7 @@ replica_stop(struct replica *r)
 	/* A member that died or is discarded leaves the upstream with the next sync. */
 	if (r->state == REP_READY)
 		svc_membership_changed(r->svc);
-	r->state = REP_STOPPING;
+	(void)replica_set_state(r, REP_STOPPING, "stopping");
 	loop_timer_stop(&r->svc->d->loop, &r->timer);
 	replica_advance(r);
 }
@@ -163,7 +163,7 @@ start_drain(struct replica *r)
 {
 	struct svc *s = r->svc;
 
-	r->state = REP_DRAINING;
+	(void)replica_set_state(r, REP_DRAINING, "draining");
 	r->drain_gen = 0;
 	loop_timer_stop(&s->d->loop, &r->timer);
 	log_info("%s: draining replica %s (%s)", s->name, r->name,
@@ -209,7 +209,8 @@ replica_adopt_retiring(struct replica *r)
 	r->adopted = true;
 	r->marked = true;
 	if (dry(r, "finish removing")) {
-		r->state = REP_DRAINING; /* on its way out: never counted */
+		/* on its way out: never counted */
+		(void)replica_set_state(r, REP_DRAINING, "dry run: leaving");
 		return;
 	}
 	log_notice("%s: replica %s (%.12s) was on its way out before a restart; finishing "

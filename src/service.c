@@ -274,7 +274,7 @@ adopt(struct svc *s, const struct docker_ctr *c)
 	if (strcmp(c->state, "running") == 0 || strcmp(c->state, "restarting") == 0) {
 		/* Adopted as starting; the inspect that follows moves a healthy one straight
 		 * back into the upstream. */
-		r->state = REP_STARTING;
+		(void)replica_set_state(r, REP_STARTING, "adopted running");
 		r->adopted = true;
 		log_info("%s: adopting running replica %s (%.12s)", s->name, c->name, c->id);
 		events_add(&s->d->events, EV_REPLICA, s->name, "%s: adopting running replica %s",
@@ -357,7 +357,7 @@ svc_observe(struct svc *s, const struct docker_ctr *ctrs, size_t n)
 				    "%s: replica %s was removed outside dockscale", s->name, r->name);
 			if (r->state == REP_READY)
 				svc_membership_changed(s);
-			r->state = REP_GONE;
+			(void)replica_set_state(r, REP_GONE, "removed outside dockscale");
 		}
 	}
 	if (!s->observed) {
@@ -385,7 +385,7 @@ svc_event(struct svc *s, const struct docker_event *ev)
 	else if (strcmp(ev->action, "destroy") == 0 && !r->busy && r->state != REP_CREATING) {
 		if (r->state == REP_READY)
 			svc_membership_changed(s);
-		r->state = REP_GONE;
+		(void)replica_set_state(r, REP_GONE, "destroyed");
 		svc_kick(s);
 	}
 }
