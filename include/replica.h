@@ -8,6 +8,7 @@
 
 #include "docker.h"
 #include "loop.h"
+#include "probe.h"
 #include "readiness.h"
 
 struct svc;
@@ -25,16 +26,6 @@ enum replica_state {
 	REP_GONE,         /* removed: freed at the end of the pass */
 };
 #define REP_STATES (REP_GONE + 1)
-
-/* A replica's readiness (README.md "Readiness"): probe.c's fast probes while it starts
- * and what made it ready (replica.c). */
-struct replica_ready {
-	struct loop_timer timer;   /* the next fast probe while starting (probe.c) */
-	int64_t probe_ok_ms;       /* loop clock of the last passed probe; 0 = none */
-	uint64_t probes;           /* probes sent while starting */
-	enum ready_by by;          /* what made it ready last; READY_BY_NONE = not yet */
-	int64_t at_unix_ms;        /* wall clock of that */
-};
 
 struct replica {
 	struct svc *svc;
@@ -57,13 +48,14 @@ struct replica {
 	char addr[80];             /* host:port nginx and the probe use; "" until known */
 	int64_t born_ms;           /* creation (or adoption) time, loop clock */
 	int64_t ready_ms;          /* when it turned healthy; 0 = never */
-	int probe_failures;        /* consecutive failed probes of a READY replica */
 	struct loop_timer timer;   /* health polling while starting; drain wait */
 	uint64_t drain_gen;        /* the upstream generation that took it out */
 	uint64_t join_gen;         /* the upstream generation that first listed it */
 	int64_t trigger_us;        /* the scale-up request it answers (0 = none) */
-	struct httpc_xfer *probe;
-	struct replica_ready rd;   /* readiness (probe.c, replica.c) */
+	struct probe_state pr;     /* its HTTP probes (probe.c) */
+	/* what made it ready last (README.md "Readiness"); READY_BY_NONE = not yet */
+	enum ready_by ready_by;
+	int64_t ready_at_unix_ms;  /* wall clock of that */
 	/* CPU accounting for docker_cpu and the cAdvisor-style series (metric.c) */
 	double cpu_total_ns, system_prev_ns; /* last sample: the next rate's base */
 	bool have_cpu_sample;
@@ -112,8 +104,6 @@ void replica_advance(struct replica *r);
 void replica_adopt_retiring(struct replica *r);
 /* retire.c: a drained replica's stop (then its removal). */
 void replica_stop(struct replica *r);
-/* The service's readiness mode (auto while it has no configuration). */
-enum readiness_mode replica_readiness_mode(const struct replica *r);
 /* A starting replica joins when its readiness mode says the signals so far suffice
  * (README.md "Readiness"). */
 void replica_check_ready(struct replica *r);

@@ -153,6 +153,8 @@ void svc_set_def(struct svc *s, struct cJSON *def);
 
 /* Counts by state, for the API and /metrics. */
 int svc_count(const struct svc *s, enum replica_state st);
+/* The service's readiness mode (auto while it has no configuration). */
+enum readiness_mode svc_readiness_mode(const struct svc *s);
 /* Replicas that count as present now: STARTING + READY + CREATING. */
 int svc_current(const struct svc *s);
 

@@ -9,7 +9,6 @@
 #include "service.h"
 
 #define PROBE_TIMEOUT_MS 2000
-#define PROBE_FAILS_UNHEALTHY 3 /* consecutive failed probes that retire a replica */
 #define PROBE_URL_MAX 256
 
 /* config.c bounds health_path so that every probe URL fits (README.md "Configuration
@@ -20,49 +19,69 @@ _Static_assert(sizeof("http://") - 1 + sizeof(((struct replica *)0)->addr) - 1 +
 static void on_fast(struct loop *l, struct loop_timer *t);
 
 void
-probe_init(struct replica *r)
+probe_init(struct replica *r, const struct probe_ops *ops)
 {
-	loop_timer_init(&r->rd.timer, on_fast, r);
+	r->pr.ops = ops;
+	loop_timer_init(&r->pr.timer, on_fast, r);
+}
+
+void
+probe_stop(struct replica *r)
+{
+	struct dsd *d = r->svc->d;
+
+	loop_timer_stop(&d->loop, &r->pr.timer);
+	if (r->pr.xfer != NULL)
+		httpc_cancel(d->httpc, r->pr.xfer);
+	r->pr.xfer = NULL;
 }
 
 void
 probe_fini(struct replica *r)
 {
-	struct dsd *d = r->svc->d;
+	probe_stop(r);
+}
 
-	loop_timer_stop(&d->loop, &r->rd.timer);
-	if (r->probe != NULL)
-		httpc_cancel(d->httpc, r->probe);
-	r->probe = NULL;
+void
+probe_reset(struct replica *r)
+{
+	r->pr.failures = 0;
+}
+
+void
+probe_became_ready(struct replica *r)
+{
+	r->pr.failures = 0;
+	loop_timer_stop(&r->svc->d->loop, &r->pr.timer);
 }
 
 static bool
 wanted_starting(const struct replica *r)
 {
 	return r->state == REP_STARTING && r->inspected &&
-	    readiness_probes(replica_readiness_mode(r), r->has_healthcheck);
+	    readiness_probes(svc_readiness_mode(r->svc), r->has_healthcheck);
 }
 
 bool
 probe_passed(const struct replica *r)
 {
-	return r->rd.probe_ok_ms != 0 && r->rd.probe_ok_ms >= r->born_ms;
+	return r->pr.ok_ms != 0 && r->pr.ok_ms >= r->born_ms;
+}
+
+bool
+probe_first_pending(const struct replica *r)
+{
+	return r->pr.probes == 0 || (r->pr.probes == 1 && r->pr.xfer != NULL);
 }
 
 static void
 on_failed_ready(struct replica *r, const struct httpc_result *res)
 {
-	r->probe_failures++;
+	r->pr.failures++;
 	log_warning("%s: probe of %s (%s) failed %d time(s): %s", r->svc->name, r->name,
-	    r->addr, r->probe_failures, res->ok ? "bad status" : res->error);
-	if (r->probe_failures >= PROBE_FAILS_UNHEALTHY) {
-		events_log(&r->svc->d->events, LOG_WARNING, EV_REPLICA, r->svc->name,
-		    "%s: replica %s unhealthy; replacing it", r->svc->name, r->name);
-		r->svc->replaced++;
-		rollout_replica_failed(r, "probes failed");
-		replica_retire(r);
-		svc_kick(r->svc);
-	}
+	    r->addr, r->pr.failures, res->ok ? "bad status" : res->error);
+	if (r->pr.failures >= PROBE_FAILS_UNHEALTHY)
+		r->pr.ops->unhealthy(r);
 }
 
 static void
@@ -72,15 +91,15 @@ on_probe(void *arg, const struct httpc_result *res)
 	struct loop *l = &r->svc->d->loop;
 	bool ok = res->ok && res->status >= 200 && res->status < 400;
 
-	r->probe = NULL;
+	r->pr.xfer = NULL;
 	if (r->state == REP_STARTING) {
 		if (ok) {
 			/* Latched: under `both` it waits for Docker's healthy (README.md
 			 * "Readiness"); a later failure is the ready probes' business. */
-			r->rd.probe_ok_ms = loop_now(l);
-			replica_check_ready(r);
+			r->pr.ok_ms = loop_now(l);
+			r->pr.ops->passed(r);
 		} else if (wanted_starting(r)) {
-			loop_timer_start(l, &r->rd.timer,
+			loop_timer_start(l, &r->pr.timer,
 			    readiness_probe_delay_ms(loop_now(l) - r->born_ms));
 		}
 		return;
@@ -88,7 +107,7 @@ on_probe(void *arg, const struct httpc_result *res)
 	if (r->state != REP_READY)
 		return;
 	if (ok)
-		r->probe_failures = 0;
+		r->pr.failures = 0;
 	else
 		on_failed_ready(r, res);
 }
@@ -101,7 +120,7 @@ send_probe(struct replica *r)
 	char url[PROBE_URL_MAX];
 	int n;
 
-	if (r->probe != NULL || r->addr[0] == '\0' || c == NULL)
+	if (r->pr.xfer != NULL || r->addr[0] == '\0' || c == NULL)
 		return;
 	n = snprintf(url, sizeof(url), "http://%s%s", r->addr, c->health_path);
 	if (n < 0 || (size_t)n >= sizeof(url)) {
@@ -115,9 +134,9 @@ send_probe(struct replica *r)
 	req.max_body = 64 * 1024;
 	req.done = on_probe;
 	req.arg = r;
-	r->probe = httpc_start(r->svc->d->httpc, &req); /* NULL is logged by httpc */
-	if (r->probe != NULL && r->state == REP_STARTING)
-		r->rd.probes++;
+	r->pr.xfer = httpc_start(r->svc->d->httpc, &req); /* NULL is logged by httpc */
+	if (r->pr.xfer != NULL && r->state == REP_STARTING)
+		r->pr.probes++;
 }
 
 static void
@@ -134,8 +153,8 @@ void
 probe_starting(struct replica *r)
 {
 	/* Under way: a probe in flight rearms the timer when it answers. */
-	if (!wanted_starting(r) || probe_passed(r) || r->probe != NULL ||
-	    loop_timer_armed(&r->rd.timer))
+	if (!wanted_starting(r) || probe_passed(r) || r->pr.xfer != NULL ||
+	    loop_timer_armed(&r->pr.timer))
 		return;
 	send_probe(r);
 }

@@ -74,6 +74,23 @@ replica_set_state(struct replica *r, enum replica_state st, const char *why)
 	return 0;
 }
 
+/* A ready replica failed its probes (probe.c): replaced. */
+static void
+probe_unhealthy(struct replica *r)
+{
+	events_log(&r->svc->d->events, LOG_WARNING, EV_REPLICA, r->svc->name,
+	    "%s: replica %s unhealthy; replacing it", r->svc->name, r->name);
+	r->svc->replaced++;
+	rollout_replica_failed(r, "probes failed");
+	replica_retire(r);
+	svc_kick(r->svc);
+}
+
+static const struct probe_ops probe_ops = {
+	.passed = replica_check_ready,
+	.unhealthy = probe_unhealthy,
+};
+
 struct replica *
 replica_new(struct svc *s, const char *id, const char *name, int index)
 {
@@ -96,7 +113,7 @@ replica_new(struct svc *s, const char *id, const char *name, int index)
 	}
 	r->born_ms = loop_now(&s->d->loop);
 	loop_timer_init(&r->timer, replica_poll, r);
-	probe_init(r);
+	probe_init(r, &probe_ops);
 	if (svc_add_replica(s, r) == -1) {
 		free(r);
 		return NULL;
@@ -155,20 +172,19 @@ became_ready(struct replica *r, enum ready_by by)
 		return;
 	(void)replica_set_state(r, REP_READY, "healthy");
 	r->ready_ms = loop_now(&s->d->loop);
-	r->probe_failures = 0;
+	probe_became_ready(r);
 	s->start_failures = 0;
 	s->backoff_until = 0;
 	loop_timer_stop(&s->d->loop, &r->timer);
-	loop_timer_stop(&s->d->loop, &r->rd.timer);
-	r->rd.by = by;
+	r->ready_by = by;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	r->rd.at_unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	r->ready_at_unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (r->trigger_us != 0)
 		s->react_ready_us = loop_clock_us() - r->trigger_us;
 	log_info("%s: replica %s healthy at %s after %lldms (ready by %s, %llu probe(s))",
 	    s->name, r->name, r->addr[0] != '\0' ? r->addr : "?",
 	    (long long)(r->ready_ms - r->born_ms), readiness_by_name(by),
-	    (unsigned long long)r->rd.probes);
+	    (unsigned long long)r->pr.probes);
 	events_add(&s->d->events, EV_REPLICA, s->name, "%s: replica %s healthy at %s after "
 	    "%lldms (ready by %s)", s->name, r->name, r->addr[0] != '\0' ? r->addr : "?",
 	    (long long)(r->ready_ms - r->born_ms), readiness_by_name(by));
@@ -178,17 +194,11 @@ became_ready(struct replica *r, enum ready_by by)
 
 /* ---- health ----------------------------------------------------------------------- */
 
-enum readiness_mode
-replica_readiness_mode(const struct replica *r)
-{
-	return r->svc->conf != NULL ? r->svc->conf->readiness : READINESS_AUTO;
-}
-
 void
 replica_check_ready(struct replica *r)
 {
 	struct readiness_in in = {
-		.mode = replica_readiness_mode(r),
+		.mode = svc_readiness_mode(r->svc),
 		.has_healthcheck = r->has_healthcheck,
 		.healthy = r->health == HEALTH_HEALTHY,
 		.probe_ok = probe_passed(r),
@@ -223,7 +233,7 @@ docker_restart(struct replica *r, const struct docker_inspect *in)
 		 * a failed start then, and replaced. */
 		(void)replica_set_state(r, REP_STARTING, "restarted by Docker");
 		r->born_ms = loop_now(&s->d->loop);
-		r->probe_failures = 0;
+		probe_reset(r);
 		svc_membership_changed(s);
 		loop_timer_start(&s->d->loop, &r->timer, REPLICA_POLL_STARTING_MS);
 	} else if (r->state == REP_STARTING) {
@@ -300,7 +310,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 		replica_check_ready(r);
 		probe_starting(r); /* a no-op once ready, or when the mode leaves it to Docker */
 	} else if (r->state == REP_READY &&
-	    readiness_probes_ready(replica_readiness_mode(r), r->has_healthcheck)) {
+	    readiness_probes_ready(svc_readiness_mode(s), r->has_healthcheck)) {
 		probe_ready(r);
 	}
 }

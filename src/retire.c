@@ -187,15 +187,11 @@ maybe_member(const struct replica *r)
 void
 replica_retire(struct replica *r)
 {
-	struct svc *s = r->svc;
 	bool was_member = maybe_member(r);
 
 	if (r->state >= REP_DRAINING || dry(r, "retire"))
 		return;
-	if (r->probe != NULL) {
-		httpc_cancel(s->d->httpc, r->probe);
-		r->probe = NULL;
-	}
+	probe_stop(r); /* the fast schedule would do nothing now; a probe in flight too */
 	if (!was_member) {
 		replica_stop(r);
 		return;

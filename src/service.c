@@ -144,6 +144,12 @@ svc_membership_changed(struct svc *s)
 	svc_kick(s);
 }
 
+enum readiness_mode
+svc_readiness_mode(const struct svc *s)
+{
+	return s->conf != NULL ? s->conf->readiness : READINESS_AUTO;
+}
+
 int
 svc_count(const struct svc *s, enum replica_state st)
 {

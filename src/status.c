@@ -15,14 +15,14 @@
 static void
 add_ready(cJSON *o, const struct replica *r)
 {
-	const char *by = readiness_by_name(r->rd.by);
-	time_t sec = (time_t)(r->rd.at_unix_ms / 1000);
+	const char *by = readiness_by_name(r->ready_by);
+	time_t sec = (time_t)(r->ready_at_unix_ms / 1000);
 	struct tm tm;
 	char at[40];
 	int n;
 
 	/* probes sent while it started: what fast probing cost for this replica */
-	cJSON_AddNumberToObject(o, "probes", (double)r->rd.probes);
+	cJSON_AddNumberToObject(o, "probes", (double)r->pr.probes);
 	if (by == NULL || r->state < REP_READY || gmtime_r(&sec, &tm) == NULL) {
 		cJSON_AddNullToObject(o, "ready_by");
 		cJSON_AddNullToObject(o, "ready_at");
@@ -31,7 +31,7 @@ add_ready(cJSON *o, const struct replica *r)
 	}
 	n = snprintf(at, sizeof(at), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	    (int)(r->rd.at_unix_ms % 1000));
+	    (int)(r->ready_at_unix_ms % 1000));
 	cJSON_AddStringToObject(o, "ready_by", by);
 	if (n > 0 && (size_t)n < sizeof(at))
 		cJSON_AddStringToObject(o, "ready_at", at);

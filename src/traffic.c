@@ -154,8 +154,8 @@ first_check_pending(const struct replica *r)
 		return false;
 	if (!r->inspected)
 		return true;
-	return readiness_probes(replica_readiness_mode(r), r->has_healthcheck) &&
-	    (r->rd.probes == 0 || (r->rd.probes == 1 && r->probe != NULL));
+	return readiness_probes(svc_readiness_mode(r->svc), r->has_healthcheck) &&
+	    probe_first_pending(r);
 }
 
 /* Hand the balancer the READY replicas and the draining ones (marked); draining ones
