@@ -5,8 +5,28 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "docker.h"
+
 struct svc;
 struct dsd;
+struct cgroup_ctr;
+
+/* One container's load, sampled each pass (README.md "The metric", "Counters from the
+ * kernel"): the docker_cpu and docker_memory inputs, and the last stats sample for the
+ * cAdvisor series (README.md "cAdvisor series"). */
+struct ctr_sample { /* owner: metric.c */
+	double cpu_total_ns, system_prev_ns; /* last sample: the next rate's base */
+	bool have_cpu_sample;      /* a sample of the current source arrived (the series
+	                            * are exported from then on) */
+	double cpu_pct;            /* last rate, percent of the replica's limit; <0 unknown */
+	double mem_pct;            /* working set in percent of the memory limit; <0 unknown */
+	struct docker_stats st;    /* the last stats sample, for /metrics */
+	double seen_at;            /* wall clock (unix s) of that sample: container_last_seen */
+	bool stats_busy;           /* a stats call is in flight */
+	struct cgroup_ctr *cg;     /* its cgroup, found from the pid; NULL: not (yet) */
+	bool kernel_sample;        /* the last sample came from it (else the stats API) */
+	bool cg_warned;            /* stats_source = cgroup could not read it: said once */
+};
 
 /* The last value of one metric of a service (metric.c). */
 struct metric_sample {
@@ -27,5 +47,10 @@ void metric_sample(struct svc *s);
 #define METRIC_REFRESH_MIN_MS 1000
 void metric_refresh(struct svc *s);
 void metric_docker_down(struct dsd *d);
+/* A replica's sample: nothing known yet; and its end (its cgroup's files closed). */
+void metric_ctr_init(struct ctr_sample *c);
+void metric_ctr_fini(struct ctr_sample *c);
+/* A sample for the cAdvisor series only (a Swarm task's container: no rate). */
+void metric_ctr_seen(struct ctr_sample *c, const struct docker_stats *st);
 
 #endif

@@ -8,12 +8,12 @@
 
 #include "docker.h"
 #include "loop.h"
+#include "metric.h"
 #include "probe.h"
 #include "readiness.h"
 
 struct svc;
 struct httpc_xfer;
-struct cgroup_ctr;
 
 /* Where a replica is in its life. Only STARTING and READY count toward the current
  * number; DRAINING onwards are on their way out. */
@@ -38,7 +38,6 @@ struct replica {
 	bool busy;                 /* a Docker call or probe for it is in flight */
 	bool adopted;              /* found running at start-up */
 	bool inspected;            /* one inspect answered */
-	bool stats_busy;           /* a stats call is in flight */
 	uint64_t generation;       /* io.dockscale.generation it was created with; 0 none */
 	uint64_t restart;          /* io.dockscale.restart it was created with; 0 none */
 	char image[256];           /* Config.Image, for the cAdvisor-style series */
@@ -56,25 +55,17 @@ struct replica {
 	/* what made it ready last (README.md "Readiness"); READY_BY_NONE = not yet */
 	enum ready_by ready_by;
 	int64_t ready_at_unix_ms;  /* wall clock of that */
-	/* CPU accounting for docker_cpu and the cAdvisor-style series (metric.c) */
-	double cpu_total_ns, system_prev_ns; /* last sample: the next rate's base */
-	bool have_cpu_sample;
-	double cpu_pct;            /* last rate, percent of the replica's limit; <0 unknown */
+	struct ctr_sample smp;     /* its load and cAdvisor sample (metric.c) */
 	int restart_count;         /* Docker's RestartCount at the last inspect */
 	size_t net_next;           /* extra networks joined so far (replica.c) */
-	double mem_pct;            /* working set in percent of the memory limit; <0 unknown */
-	struct docker_stats st;    /* the last stats sample, for /metrics */
-	double seen_at;            /* wall clock (unix s) of that sample: container_last_seen */
 	int64_t create_us;         /* loop clock of its create call; 0 once it served */
 	/* what inspect said: the cAdvisor container_spec_* and start time (replica.c) */
 	double started_at, spec_nano_cpus, spec_cpu_quota, spec_cpu_period, spec_cpu_shares;
 	double spec_memory;
 	uint64_t oom_events;       /* "oom" events the engine sent for it (service.c) */
-	/* the kernel's counters (metric.c, README.md "Counters from the kernel") */
-	int pid;                   /* State.Pid at the last inspect (replica.c); 0 none */
-	struct cgroup_ctr *cg;     /* its cgroup, found from pid; NULL: not (yet) */
-	bool kernel_sample;        /* the last sample came from it (else the stats API) */
-	bool cg_warned;            /* stats_source = cgroup could not read it: said once */
+	/* State.Pid at the last inspect: its kernel counters are found from it (metric.c,
+	 * README.md "Counters from the kernel"); 0 none */
+	int pid;
 };
 
 /* replica.c: one replica's lifecycle. */

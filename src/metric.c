@@ -66,9 +66,9 @@ stats_round_done(struct svc *s)
 		loop_timer_start(&s->d->loop, &s->resample, ONCE_RESAMPLE_MS);
 		return;
 	}
-	average(s, METRIC_DOCKER_CPU, offsetof(struct replica, cpu_pct),
+	average(s, METRIC_DOCKER_CPU, offsetof(struct replica, smp.cpu_pct),
 	    "no ready replica with two samples yet");
-	average(s, METRIC_DOCKER_MEMORY, offsetof(struct replica, mem_pct),
+	average(s, METRIC_DOCKER_MEMORY, offsetof(struct replica, smp.mem_pct),
 	    "no ready replica with a sample yet");
 	/* With a PromQL metric too, its answer closes the pass (and weighs these). */
 	if (!uses(s, METRIC_PROMETHEUS))
@@ -83,27 +83,27 @@ apply_sample(struct replica *r, bool ok, const struct docker_stats *st, bool ker
 
 	s->d->stats.stats_reads[kernel ? 1 : 0] += ok;
 	/* The two sources' system CPU bases differ: a rate needs two of the same. */
-	if (r->kernel_sample != kernel)
-		r->have_cpu_sample = false;
-	r->kernel_sample = kernel;
+	if (r->smp.kernel_sample != kernel)
+		r->smp.have_cpu_sample = false;
+	r->smp.kernel_sample = kernel;
 	if (ok) {
 		double cpus = s->conf != NULL ? s->conf->cpus : 0;
 		struct timespec ts;
 
-		r->cpu_pct = r->have_cpu_sample ? docker_cpu_percent(r->cpu_total_ns,
-		    r->system_prev_ns, st->cpu_total_ns, st->system_ns, st->online_cpus, cpus) : -1;
-		r->cpu_total_ns = st->cpu_total_ns;
-		r->system_prev_ns = st->system_ns;
-		r->have_cpu_sample = true;
+		r->smp.cpu_pct = r->smp.have_cpu_sample ? docker_cpu_percent(r->smp.cpu_total_ns,
+		    r->smp.system_prev_ns, st->cpu_total_ns, st->system_ns, st->online_cpus, cpus) : -1;
+		r->smp.cpu_total_ns = st->cpu_total_ns;
+		r->smp.system_prev_ns = st->system_ns;
+		r->smp.have_cpu_sample = true;
 		/* As `docker stats` shows it: usage minus inactive file cache over the limit. */
-		r->mem_pct = st->mem_limit > 0 ? docker_mem_working_set(st) * 100.0 / st->mem_limit
+		r->smp.mem_pct = st->mem_limit > 0 ? docker_mem_working_set(st) * 100.0 / st->mem_limit
 		                               : -1;
-		r->st = *st;
+		r->smp.st = *st;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		r->seen_at = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+		r->smp.seen_at = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	} else {
-		r->cpu_pct = -1;
-		r->mem_pct = -1;
+		r->smp.cpu_pct = -1;
+		r->smp.mem_pct = -1;
 	}
 }
 
@@ -113,7 +113,7 @@ on_stats(void *arg, const struct docker_reply *rep, const struct docker_stats *s
 	struct replica *r = arg;
 	struct svc *s = r->svc;
 
-	r->stats_busy = false;
+	r->smp.stats_busy = false;
 	apply_sample(r, rep->ok, st, false);
 	if (--s->stats_pending == 0)
 		stats_round_done(s);
@@ -168,20 +168,20 @@ kernel_sample(struct replica *r, struct docker_stats *st, const struct docker_st
 
 	if (d->cfg.stats_source == STATS_API || (h = host_cgroups(d)) == NULL)
 		return -1;
-	if (r->cg != NULL && r->cg->pid != r->pid) {
-		cgroup_ctr_free(r->cg);
-		r->cg = NULL;
+	if (r->smp.cg != NULL && r->smp.cg->pid != r->pid) {
+		cgroup_ctr_free(r->smp.cg);
+		r->smp.cg = NULL;
 	}
-	if (r->cg == NULL && (r->cg = cgroup_ctr_find(h, r->pid, r->id)) == NULL)
+	if (r->smp.cg == NULL && (r->smp.cg = cgroup_ctr_find(h, r->pid, r->id)) == NULL)
 		return -1;
-	if (base->online_cpus > 0 && cgroup_read(h, r->cg, st) == 0) {
+	if (base->online_cpus > 0 && cgroup_read(h, r->smp.cg, st) == 0) {
 		st->system_ns = base->system_ns;
 		st->online_cpus = base->online_cpus;
 		return 0;
 	}
 	/* Gone or restarted: found again from the next inspect's pid. */
-	cgroup_ctr_free(r->cg);
-	r->cg = NULL;
+	cgroup_ctr_free(r->smp.cg);
+	r->smp.cg = NULL;
 	return -1;
 }
 
@@ -217,22 +217,22 @@ metric_sample(struct svc *s)
 			struct replica *r = s->reps[i];
 			struct docker_stats st;
 
-			if (r->state != REP_READY || r->stats_busy || r->id[0] == '\0')
+			if (r->state != REP_READY || r->smp.stats_busy || r->id[0] == '\0')
 				continue;
 			if (kernel_sample(r, &st, &base) == 0) {
 				apply_sample(r, true, &st, true);
 				continue;
 			}
 			if (d->cfg.stats_source == STATS_CGROUP) {
-				if (!r->cg_warned)
+				if (!r->smp.cg_warned)
 					log_warning("%s: no readable cgroup for %s (pid %d): no sample "
 					    "(stats_source = cgroup)", s->name, r->name, r->pid);
-				r->cg_warned = true;
+				r->smp.cg_warned = true;
 				apply_sample(r, false, NULL, true);
 				continue;
 			}
 			if (docker_stats(d->docker, r->id, on_stats, r) == 0) {
-				r->stats_busy = true;
+				r->smp.stats_busy = true;
 				s->stats_pending++;
 			}
 		}
@@ -279,6 +279,31 @@ metric_fini(struct svc *s)
 	if (s->prom_q != NULL)
 		prom_cancel(s->d->httpc, s->prom_q);
 	s->prom_q = NULL;
+}
+
+void
+metric_ctr_init(struct ctr_sample *c)
+{
+	c->cpu_pct = -1;
+	c->mem_pct = -1;
+}
+
+void
+metric_ctr_fini(struct ctr_sample *c)
+{
+	cgroup_ctr_free(c->cg);
+	c->cg = NULL;
+}
+
+void
+metric_ctr_seen(struct ctr_sample *c, const struct docker_stats *st)
+{
+	struct timespec now;
+
+	c->st = *st;
+	c->have_cpu_sample = true;
+	(void)clock_gettime(CLOCK_REALTIME, &now);
+	c->seen_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
 /* After a container list: one round of concurrent stats calls, and the queries. */

@@ -21,7 +21,7 @@ struct ctr_series {
 };
 
 #define R(f) offsetof(struct replica, f)
-#define ST(f) (offsetof(struct replica, st) + offsetof(struct docker_stats, f))
+#define ST(f) (offsetof(struct replica, smp.st) + offsetof(struct docker_stats, f))
 
 /* clang-format off */
 static const struct ctr_series series[] = {
@@ -51,7 +51,7 @@ static const struct ctr_series series[] = {
 	{ "container_start_time_seconds", "gauge",
 	  "Start time of the container since unix epoch in seconds.", R(started_at), U_RAW },
 	{ "container_last_seen", "gauge", "Last time a container was seen by the exporter",
-	  R(seen_at), U_RAW },
+	  offsetof(struct replica, smp.seen_at), U_RAW },
 };
 /* clang-format on */
 
@@ -115,7 +115,7 @@ nth(const struct svc *s, size_t k)
 static bool
 exported(const struct replica *r)
 {
-	return r->have_cpu_sample && r->state <= REP_DRAINING;
+	return r->smp.have_cpu_sample && r->state <= REP_DRAINING;
 }
 
 static void
@@ -174,7 +174,7 @@ render_computed(struct buf *b, const struct dsd *d)
 				/* cAdvisor leaves quota and period out for an unlimited container. */
 				if ((n == 1 || n == 2) && !(quota > 0))
 					continue;
-				v = n == 0 ? docker_mem_working_set(&r->st)
+				v = n == 0 ? docker_mem_working_set(&r->smp.st)
 				  : n == 1 ? quota
 				  : n == 2 ? period
 				  : n == 3 ? (r->spec_cpu_shares > 0 ? r->spec_cpu_shares : 1024)
@@ -210,13 +210,13 @@ render_network(struct buf *b, const struct dsd *d)
 
 				if (!exported(r))
 					continue;
-				for (size_t f = 0; f < r->st.nnet; f++) {
+				for (size_t f = 0; f < r->smp.st.nnet; f++) {
 					double v;
 
-					memcpy(&v, (const char *)&r->st.net[f] + offs[n], sizeof v);
+					memcpy(&v, (const char *)&r->smp.st.net[f] + offs[n], sizeof v);
 					buf_printf(b, "%s", names[n]);
 					labels(b, d->svcs[i], r);
-					buf_printf(b, ",interface=\"%s\"} %.9g\n", r->st.net[f].name, v);
+					buf_printf(b, ",interface=\"%s\"} %.9g\n", r->smp.st.net[f].name, v);
 				}
 			}
 	}

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "cgroup.h"
 #include "ctrdef.h"
 #include "dockscaled.h"
 #include "log.h"
@@ -103,8 +102,7 @@ replica_new(struct svc *s, const char *id, const char *name, int index)
 	r->svc = s;
 	r->state = REP_CREATING; /* born so: the one state no move enters */
 	r->index = index;
-	r->cpu_pct = -1;
-	r->mem_pct = -1;
+	metric_ctr_init(&r->smp);
 	if (snprintf(r->id, sizeof(r->id), "%s", id) >= (int)sizeof(r->id) ||
 	    snprintf(r->name, sizeof(r->name), "%s", name) >= (int)sizeof(r->name)) {
 		log_err("%s: replica id or name too long: %.64s", s->name, name);
@@ -131,7 +129,7 @@ replica_free(struct replica *r)
 	/* A service dropped on reload may still have calls in flight for it. */
 	if (d->docker != NULL)
 		docker_cancel_arg(d->docker, r);
-	cgroup_ctr_free(r->cg);
+	metric_ctr_fini(&r->smp);
 	free(r);
 }
 

@@ -62,10 +62,10 @@ replica_json(const struct replica *r)
 	if (r->state == REP_DRAINING)
 		cJSON_AddStringToObject(o, "waiting_for", loop_timer_armed(&r->timer) ? "drain" :
 		    "balancer");
-	if (r->cpu_pct >= 0)
-		cJSON_AddNumberToObject(o, "cpu_percent", r->cpu_pct);
-	if (r->mem_pct >= 0)
-		cJSON_AddNumberToObject(o, "memory_percent", r->mem_pct);
+	if (r->smp.cpu_pct >= 0)
+		cJSON_AddNumberToObject(o, "cpu_percent", r->smp.cpu_pct);
+	if (r->smp.mem_pct >= 0)
+		cJSON_AddNumberToObject(o, "memory_percent", r->smp.mem_pct);
 	return o;
 }
 

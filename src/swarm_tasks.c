@@ -3,7 +3,6 @@
  * /metrics carries their cAdvisor series (README.md, "Running on a Swarm cluster"). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "dockscaled.h"
 #include "log.h"
@@ -44,15 +43,11 @@ static void
 on_stats(void *arg, const struct docker_reply *r, const struct docker_stats *st)
 {
 	struct swarm_sample *x = arg;
-	struct timespec now;
 
 	x->busy = false;
 	if (!r->ok)
 		return; /* gone meanwhile: the next list drops it */
-	x->r.st = *st;
-	x->r.have_cpu_sample = true;
-	(void)clock_gettime(CLOCK_REALTIME, &now);
-	x->r.seen_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	metric_ctr_seen(&x->r.smp, st);
 }
 
 /* The new list: keep the samples of containers still here, add the new, drop the gone. */
