@@ -11,6 +11,7 @@
 #include "metric.h"
 #include "probe.h"
 #include "readiness.h"
+#include "traffic.h"
 
 struct svc;
 struct httpc_xfer;
@@ -48,9 +49,7 @@ struct replica {
 	int64_t born_ms;           /* creation (or adoption) time, loop clock */
 	int64_t ready_ms;          /* when it turned healthy; 0 = never */
 	struct loop_timer timer;   /* health polling while starting; drain wait */
-	uint64_t drain_gen;        /* the upstream generation that took it out */
-	uint64_t join_gen;         /* the upstream generation that first listed it */
-	int64_t trigger_us;        /* the scale-up request it answers (0 = none) */
+	struct replica_traffic tr; /* its balancer membership (traffic.c) */
 	struct probe_state pr;     /* its HTTP probes (probe.c) */
 	/* what made it ready last (README.md "Readiness"); READY_BY_NONE = not yet */
 	enum ready_by ready_by;
@@ -58,7 +57,6 @@ struct replica {
 	struct ctr_sample smp;     /* its load and cAdvisor sample (metric.c) */
 	int restart_count;         /* Docker's RestartCount at the last inspect */
 	size_t net_next;           /* extra networks joined so far (replica.c) */
-	int64_t create_us;         /* loop clock of its create call; 0 once it served */
 	/* what inspect said: the cAdvisor container_spec_* and start time (replica.c) */
 	double started_at, spec_nano_cpus, spec_cpu_quota, spec_cpu_period, spec_cpu_shares;
 	double spec_memory;

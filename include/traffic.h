@@ -9,6 +9,7 @@
 
 struct svc;
 struct lb;
+struct replica;
 
 /* A service's balancer membership: owned and written by traffic.c only. */
 struct traffic {
@@ -23,6 +24,14 @@ struct traffic {
 	struct loop_timer retry;
 };
 
+/* A replica's way into and out of the balancer, and the times it answers for. */
+struct replica_traffic { /* owner: traffic.c */
+	uint64_t drain_gen;        /* the upstream generation that took it out */
+	uint64_t join_gen;         /* the upstream generation that first listed it */
+	int64_t create_us;         /* loop clock of its create call; 0 once it served */
+	int64_t trigger_us;        /* the scale-up request it answers (0 = none) */
+};
+
 /* traffic.c: the service's balancer membership. */
 int traffic_init(struct svc *s);
 void traffic_fini(struct svc *s);
@@ -31,5 +40,8 @@ void traffic_changed(struct svc *s);
 /* Every pass: sync a change at once, and a failed sync when its retry is due. */
 void traffic_pass(struct svc *s);
 void traffic_sync(struct svc *s);
+/* r's create call went out, answering the scale-up requested at trigger_us (loop clock
+ * in us; 0 = none): its serving is timed from now (README.md, "Predictive policy"). */
+void traffic_created(struct replica *r, int64_t trigger_us);
 
 #endif

@@ -177,8 +177,8 @@ became_ready(struct replica *r, enum ready_by by)
 	r->ready_by = by;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r->ready_at_unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (r->trigger_us != 0)
-		s->react_ready_us = loop_clock_us() - r->trigger_us;
+	if (r->tr.trigger_us != 0)
+		s->react_ready_us = loop_clock_us() - r->tr.trigger_us;
 	log_info("%s: replica %s healthy at %s after %lldms (ready by %s, %llu probe(s))",
 	    s->name, r->name, r->addr[0] != '\0' ? r->addr : "?",
 	    (long long)(r->ready_ms - r->born_ms), readiness_by_name(by),
@@ -534,10 +534,9 @@ replica_launch(struct svc *s, int index, int target)
 		s->op_busy = false;
 		return -1;
 	}
-	r->create_us = loop_clock_us();
+	traffic_created(r, s->up_trigger_us);
 	if (s->up_trigger_us != 0) {
-		r->trigger_us = s->up_trigger_us;
-		s->react_create_us = loop_clock_us() - r->trigger_us;
+		s->react_create_us = loop_clock_us() - s->up_trigger_us;
 		if (svc_current(s) >= s->desired)
 			s->up_trigger_us = 0;
 	}

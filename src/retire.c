@@ -164,7 +164,6 @@ start_drain(struct replica *r)
 	struct svc *s = r->svc;
 
 	(void)replica_set_state(r, REP_DRAINING, "draining");
-	r->drain_gen = 0;
 	loop_timer_stop(&s->d->loop, &r->timer);
 	log_info("%s: draining replica %s (%s)", s->name, r->name,
 	    r->addr[0] != '\0' ? r->addr : "-");

@@ -489,8 +489,8 @@ plan_and_act(struct svc *s)
 		view[i].generation = rollout_generation_of(s, r);
 		view[i].ready_ms = r->state == REP_READY ? r->ready_ms : 0;
 		/* In the balancer: listed by a sync the balancer has applied. */
-		view[i].serving = r->state == REP_READY && r->join_gen != 0 &&
-		    r->join_gen <= s->tr.applied;
+		view[i].serving = r->state == REP_READY && r->tr.join_gen != 0 &&
+		    r->tr.join_gen <= s->tr.applied;
 	}
 	in.reps = view;
 	in.nreps = n;

@@ -70,17 +70,17 @@ on_synced(void *arg, uint64_t gen, bool ok)
 	for (size_t i = 0; i < s->nreps; i++) {
 		struct replica *r = s->reps[i];
 
-		if (r->create_us != 0 && r->join_gen != 0 && r->join_gen <= gen) {
+		if (r->tr.create_us != 0 && r->tr.join_gen != 0 && r->tr.join_gen <= gen) {
 			events_add(&s->d->events, EV_REPLICA, s->name, "%s: replica %s joined the "
 			    "balancer", s->name, r->name);
-			scale_started(s, (loop_clock_us() - r->create_us) / 1000);
-			r->create_us = 0;
+			scale_started(s, (loop_clock_us() - r->tr.create_us) / 1000);
+			r->tr.create_us = 0;
 		}
-		if (r->trigger_us != 0 && r->join_gen != 0 && r->join_gen <= gen) {
-			s->react_serving_us = loop_clock_us() - r->trigger_us;
-			r->trigger_us = 0;
+		if (r->tr.trigger_us != 0 && r->tr.join_gen != 0 && r->tr.join_gen <= gen) {
+			s->react_serving_us = loop_clock_us() - r->tr.trigger_us;
+			r->tr.trigger_us = 0;
 		}
-		if (r->state == REP_DRAINING && r->drain_gen != 0 && r->drain_gen <= gen &&
+		if (r->state == REP_DRAINING && r->tr.drain_gen != 0 && r->tr.drain_gen <= gen &&
 		    !loop_timer_armed(&r->timer))
 			loop_timer_start(&s->d->loop, &r->timer,
 			    s->conf != NULL && !lb_drains(tr->lb) ? s->conf->drain_ms : 0);
@@ -197,9 +197,17 @@ traffic_sync(struct svc *s)
 	for (size_t i = 0; i < s->nreps; i++) {
 		struct replica *r = s->reps[i];
 
-		if (r->state == REP_DRAINING && r->drain_gen == 0)
-			r->drain_gen = gen;
-		if (r->state == REP_READY && r->join_gen == 0)
-			r->join_gen = gen;
+		if (r->state == REP_DRAINING && r->tr.drain_gen == 0)
+			r->tr.drain_gen = gen;
+		if (r->state == REP_READY && r->tr.join_gen == 0)
+			r->tr.join_gen = gen;
 	}
+}
+
+void
+traffic_created(struct replica *r, int64_t trigger_us)
+{
+	r->tr.create_us = loop_clock_us();
+	if (trigger_us != 0)
+		r->tr.trigger_us = trigger_us;
 }
