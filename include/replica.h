@@ -91,7 +91,7 @@ void replica_discard(struct replica *r);
 void replica_advance(struct replica *r);
 /* A running container found at start-up with the retiring mark: drain and remove it. */
 void replica_adopt_retiring(struct replica *r);
-/* retire.c: a drained replica's stop (then its removal). */
+/* A drained replica's stop (then its removal). */
 void replica_stop(struct replica *r);
 /* A starting replica joins when its readiness mode says the signals so far suffice
  * (README.md "Readiness"). */
