@@ -60,7 +60,7 @@ struct replica {
 	/* what inspect said: the cAdvisor container_spec_* and start time (replica.c) */
 	double started_at, spec_nano_cpus, spec_cpu_quota, spec_cpu_period, spec_cpu_shares;
 	double spec_memory;
-	uint64_t oom_events;       /* "oom" events the engine sent for it (service.c) */
+	uint64_t oom_events;       /* "oom" events the engine sent for it */
 	/* State.Pid at the last inspect: its kernel counters are found from it (metric.c,
 	 * README.md "Counters from the kernel"); 0 none */
 	int pid;
@@ -89,16 +89,14 @@ void replica_retire(struct replica *r);
 void replica_discard(struct replica *r);
 /* Push a leaving replica one Docker call further (mark, stop, remove). */
 void replica_advance(struct replica *r);
-/* A running container found at start-up with the retiring mark: drain and remove it. */
-void replica_adopt_retiring(struct replica *r);
-/* A drained replica's stop (then its removal). */
-void replica_stop(struct replica *r);
-/* A starting replica joins when its readiness mode says the signals so far suffice
- * (README.md "Readiness"). */
-void replica_check_ready(struct replica *r);
-/* r did not end healthy: replica_start_failed, and a rollout failure when r is of the
- * generation being rolled out (rollout.c). */
-void replica_failed(struct replica *r, const char *why);
+/* A fresh record r of a container c found in the engine's list: adopted (running),
+ * finished as a removal (running with the retiring mark: retiring), or removed (never
+ * started, exited, dead). */
+void replica_adopt(struct replica *r, const struct docker_ctr *c, bool retiring);
+/* Its container is gone from the engine's list behind our back. */
+void replica_vanished(struct replica *r);
+/* A Docker event about its container (health_status, die, oom, stop, destroy ...). */
+void replica_event(struct replica *r, const char *action);
 
 const char *replica_state_name(enum replica_state st);
 /* The one way a replica's state changes: 0, or -1 (logged, nothing changed) when the

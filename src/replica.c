@@ -19,6 +19,8 @@ _Static_assert(sizeof(((struct replica *)0)->image) > DOCKER_IMAGE_MAX,
     "image bound does not fit the replica record");
 
 static void replica_poll(struct loop *l, struct loop_timer *t);
+static void replica_check_ready(struct replica *r);
+static void replica_stop(struct replica *r);
 
 const char *
 replica_state_name(enum replica_state st)
@@ -154,7 +156,9 @@ replica_start_failed(struct svc *s, const char *name, const char *why)
 	    s->start_failures, (long long)delay / 1000);
 }
 
-void
+/* r did not end healthy: replica_start_failed, and a rollout failure when r is of the
+ * generation being rolled out (rollout.c). */
+static void
 replica_failed(struct replica *r, const char *why)
 {
 	rollout_replica_failed(r, why);
@@ -193,7 +197,9 @@ became_ready(struct replica *r, enum ready_by by)
 
 /* ---- health ----------------------------------------------------------------------- */
 
-void
+/* A starting replica joins when its readiness mode says the signals so far suffice
+ * (README.md "Readiness"). */
+static void
 replica_check_ready(struct replica *r)
 {
 	struct readiness_in in = {
@@ -664,7 +670,8 @@ replica_advance(struct replica *r)
 		r->busy = true;
 }
 
-void
+/* A drained replica's stop (then its removal). */
+static void
 replica_stop(struct replica *r)
 {
 	/* A member that died or is discarded leaves the upstream with the next sync. */
@@ -737,8 +744,9 @@ replica_retire(struct replica *r)
 	start_drain(r);
 }
 
-void
-replica_adopt_retiring(struct replica *r)
+/* A running container found at start-up with the retiring mark: drain and remove it. */
+static void
+adopt_retiring(struct replica *r)
 {
 	r->adopted = true;
 	r->marked = true;
@@ -750,4 +758,69 @@ replica_adopt_retiring(struct replica *r)
 	log_notice("%s: replica %s (%.12s) was on its way out before a restart; finishing "
 	    "its removal", r->svc->name, r->name, r->id);
 	start_drain(r);
+}
+
+/* ---- what the engine says (README.md, "Restart safety") -------------------------------- */
+
+void
+replica_adopt(struct replica *r, const struct docker_ctr *c, bool retiring)
+{
+	struct svc *s = r->svc;
+
+	r->generation = c->generation;
+	r->restart = c->restart;
+	if (retiring && strcmp(c->state, "running") == 0) {
+		/* On its way out (drain or stop) when the last daemon stopped: finished as a
+		 * removal, never counted toward desired nor as a failed start. */
+		adopt_retiring(r);
+		return;
+	}
+	/* "restarting": Docker's on-failure policy is at it (README.md "Restart policy"). */
+	if (strcmp(c->state, "running") == 0 || strcmp(c->state, "restarting") == 0) {
+		/* Adopted as starting; the inspect that follows moves a healthy one straight
+		 * back into the upstream. */
+		(void)replica_set_state(r, REP_STARTING, "adopted running");
+		r->adopted = true;
+		log_info("%s: adopting running replica %s (%.12s)", s->name, c->name, c->id);
+		events_add(&s->d->events, EV_REPLICA, s->name, "%s: adopting running replica %s",
+		    s->name, c->name);
+		replica_refresh(r);
+		return;
+	}
+	/* created-but-never-started, exited, dead, paused: half-done or broken work. */
+	log_notice("%s: removing leftover replica %s (%.12s, %s)", s->name, c->name, c->id,
+	    c->state);
+	replica_discard(r);
+}
+
+void
+replica_vanished(struct replica *r)
+{
+	struct svc *s = r->svc;
+
+	if (r->state == REP_READY || r->state == REP_STARTING)
+		events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name,
+		    "%s: replica %s was removed outside dockscale", s->name, r->name);
+	if (r->state == REP_READY)
+		svc_membership_changed(s);
+	(void)replica_set_state(r, REP_GONE, "removed outside dockscale");
+}
+
+void
+replica_event(struct replica *r, const char *action)
+{
+	struct svc *s = r->svc;
+
+	/* container_oom_events_total: the engine's own count, one event per OOM kill. */
+	if (strcmp(action, "oom") == 0)
+		r->oom_events++;
+	if (strncmp(action, "health_status", 13) == 0 || strcmp(action, "die") == 0 ||
+	    strcmp(action, "oom") == 0 || strcmp(action, "stop") == 0)
+		replica_refresh(r);
+	else if (strcmp(action, "destroy") == 0 && !r->busy && r->state != REP_CREATING) {
+		if (r->state == REP_READY)
+			svc_membership_changed(s);
+		(void)replica_set_state(r, REP_GONE, "destroyed");
+		svc_kick(s);
+	}
 }

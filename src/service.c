@@ -266,32 +266,8 @@ adopt(struct svc *s, const struct docker_ctr *c)
 		return;
 	/* name_index gives 0 for a marked name: its <service>-<n> is free again. */
 	r = replica_new(s, c->id, c->name, name_index(s, c->name));
-	if (r == NULL)
-		return;
-	r->generation = c->generation;
-	r->restart = c->restart;
-	if (name_retiring(s, c->name) && strcmp(c->state, "running") == 0) {
-		/* On its way out (drain or stop) when the last daemon stopped: finished as a
-		 * removal, never counted toward desired nor as a failed start. */
-		replica_adopt_retiring(r);
-		return;
-	}
-	/* "restarting": Docker's on-failure policy is at it (README.md "Restart policy"). */
-	if (strcmp(c->state, "running") == 0 || strcmp(c->state, "restarting") == 0) {
-		/* Adopted as starting; the inspect that follows moves a healthy one straight
-		 * back into the upstream. */
-		(void)replica_set_state(r, REP_STARTING, "adopted running");
-		r->adopted = true;
-		log_info("%s: adopting running replica %s (%.12s)", s->name, c->name, c->id);
-		events_add(&s->d->events, EV_REPLICA, s->name, "%s: adopting running replica %s",
-		    s->name, c->name);
-		replica_refresh(r);
-		return;
-	}
-	/* created-but-never-started, exited, dead, paused: half-done or broken work. */
-	log_notice("%s: removing leftover replica %s (%.12s, %s)", s->name, c->name, c->id,
-	    c->state);
-	replica_discard(r);
+	if (r != NULL)
+		replica_adopt(r, c, name_retiring(s, c->name));
 }
 
 /* After a restart keep what runs (within bounds), else start at min; but never the
@@ -357,14 +333,8 @@ svc_observe(struct svc *s, const struct docker_ctr *ctrs, size_t n)
 			continue;
 		for (size_t j = 0; j < n && !seen; j++)
 			seen = strcmp(ctrs[j].id, r->id) == 0;
-		if (!seen && r->state != REP_GONE) {
-			if (r->state == REP_READY || r->state == REP_STARTING)
-				events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name,
-				    "%s: replica %s was removed outside dockscale", s->name, r->name);
-			if (r->state == REP_READY)
-				svc_membership_changed(s);
-			(void)replica_set_state(r, REP_GONE, "removed outside dockscale");
-		}
+		if (!seen && r->state != REP_GONE)
+			replica_vanished(r);
 	}
 	if (!s->observed) {
 		s->observed = true;
@@ -380,20 +350,8 @@ svc_event(struct svc *s, const struct docker_event *ev)
 {
 	struct replica *r = find_by_id(s, ev->id);
 
-	if (r == NULL)
-		return;
-	/* container_oom_events_total: the engine's own count, one event per OOM kill. */
-	if (strcmp(ev->action, "oom") == 0)
-		r->oom_events++;
-	if (strncmp(ev->action, "health_status", 13) == 0 || strcmp(ev->action, "die") == 0 ||
-	    strcmp(ev->action, "oom") == 0 || strcmp(ev->action, "stop") == 0)
-		replica_refresh(r);
-	else if (strcmp(ev->action, "destroy") == 0 && !r->busy && r->state != REP_CREATING) {
-		if (r->state == REP_READY)
-			svc_membership_changed(s);
-		(void)replica_set_state(r, REP_GONE, "destroyed");
-		svc_kick(s);
-	}
+	if (r != NULL)
+		replica_event(r, ev->action);
 }
 
 static enum plan_state
