@@ -5,11 +5,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "docker.h"
+#include "loop.h"
 
 struct svc;
 struct dsd;
 struct cgroup_ctr;
+struct prom_query;
 
 /* One container's load, sampled each pass (README.md "The metric", "Counters from the
  * kernel"): the docker_cpu and docker_memory inputs, and the last stats sample for the
@@ -34,6 +37,17 @@ struct metric_sample {
 	double value;
 	int64_t at;                /* loop clock */
 	char why[96];              /* when !have: why there is no value */
+};
+
+/* A service's load sampling: the latest value of each metric, and the round in flight. */
+struct sampling { /* owner: metric.c */
+	struct metric_sample samples[METRIC_KINDS]; /* latest value of each metric */
+	int stats_pending;         /* stats calls of this round in flight */
+	bool once_resampled;       /* --once: the second CPU sample was taken */
+	struct loop_timer resample;
+	int64_t sampled_ms;        /* loop clock of the last metric_sample */
+	struct loop_timer refresh; /* an alert's refresh, coalesced (metric_refresh) */
+	struct prom_query *prom_q; /* query in flight */
 };
 
 /* metric.c: load sampling. */

@@ -28,6 +28,17 @@ enum replica_state {
 };
 #define REP_STATES (REP_GONE + 1)
 
+/* A service's creations: one Docker operation at a time, and the failed starts that back
+ * the next creation off (README.md, "Replicas"). */
+struct launch { /* owner: replica.c */
+	bool op_busy;              /* one create or one removal at a time */
+	int start_failures;        /* consecutive failed starts */
+	int64_t backoff_until;     /* no creation before this (loop clock) */
+	char last_start_error[256]; /* why the last start failed */
+	uint64_t failed_starts;    /* for /metrics and the API */
+	uint64_t replaced;         /* ready replicas that exited or turned unhealthy */
+};
+
 struct replica {
 	struct svc *svc;
 	char id[DOCKER_ID_MAX + 1];

@@ -2,9 +2,11 @@
 #ifndef DOCKSCALE_SCALE_H
 #define DOCKSCALE_SCALE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "decide.h"
 
 struct svc;
@@ -17,7 +19,24 @@ struct scale_starts {
 	size_t n, next;
 };
 
+/* A service's policy: its decision state and the last decision (README.md, "How a
+ * decision is made"). */
+struct policy { /* owner: scale.c */
+	struct decide_state ds;    /* the first metric's (and the cooldown stamps) */
+	struct decide_state ds_more[METRIC_KINDS - 1]; /* the other metrics', in order */
+	unsigned ds_metrics;       /* the metric set ds and ds_more were kept for */
+	struct decide_result last; /* last decision */
+	bool have_decision;
+	double metric;             /* last raw metric value, NaN if missing */
+	bool evaluated;            /* the policy ran at least once */
+	struct scale_starts starts; /* create call to serving: the predictive horizon */
+	/* counters for /metrics */
+	uint64_t scale_up_events, scale_down_events, metric_missing;
+};
+
 /* scale.c: decisions into desired counts. */
+/* A new service: no decision yet. */
+void scale_init(struct svc *s);
 /* Weigh the latest sample of each of the service's metrics (s->samples). */
 void scale_evaluate(struct svc *s);
 /* A replica started serving ms after its create call (the predictive horizon). */

@@ -68,6 +68,15 @@ struct swarm_tasks {
 	size_t n;
 };
 
+/* The reaction of the last scale-up, from its request (policy, alert, API) to each
+ * milestone (README.md, "HTTP API": last_scale_up_ms): loop clock, us. */
+struct reaction { /* owner: service.c */
+	int64_t trigger_us;        /* a scale-up waiting for its create call; 0 none */
+	int64_t create_us;         /* request -> Docker create call issued */
+	int64_t ready_us;          /* request -> replica healthy */
+	int64_t serving_us;        /* request -> the balancer runs it */
+};
+
 #define SVC_FINGERPRINTS 32
 
 /* A firing alert that stepped a service, to recognise its re-sends. */
@@ -92,45 +101,21 @@ struct svc {
 	int dry_said;                  /* --dry-run: the desired count last reported */
 	int *taken;                    /* indices whose name a foreign container holds */
 	size_t ntaken;
-	bool op_busy;                  /* one create or one removal at a time */
-	int start_failures;            /* consecutive failed starts */
-	int64_t backoff_until;         /* no creation before this (loop clock) */
 	struct loop_timer kick;        /* a reconcile soon (events, API, backoff end) */
-	/* decisions */
-	struct decide_state ds;        /* the first metric's (and the cooldown stamps) */
-	struct decide_state ds_more[METRIC_KINDS - 1]; /* the other metrics', in order */
-	unsigned ds_metrics;           /* the metric set ds and ds_more were kept for */
-	struct decide_result last;     /* last decision */
-	struct metric_sample samples[METRIC_KINDS]; /* latest value of each metric */
-	struct scale_starts starts;
-	bool have_decision;
-	double metric;                 /* last raw metric value, NaN if missing */
-	bool evaluated;                /* the policy ran at least once */
-	int stats_pending;             /* stats calls of this round in flight */
-	bool once_resampled;           /* --once: the second CPU sample was taken */
-	struct loop_timer resample;
-	int64_t sampled_ms;            /* loop clock of the last metric_sample */
-	struct loop_timer refresh;     /* an alert's refresh, coalesced (metric_refresh) */
-	struct prom_query *prom_q;     /* query in flight */
-	/* reaction of the last scale-up, from the request (policy, alert, API) */
-	int64_t up_trigger_us;         /* a scale-up waiting for its create call */
-	int64_t react_create_us;       /* request -> Docker create call issued */
-	int64_t react_ready_us;        /* request -> replica healthy */
-	int64_t react_serving_us;      /* request -> nginx reloaded with it */
+	struct reaction react;         /* the last scale-up's, from its request */
+	struct launch launch;          /* creations, failed starts, backoff (replica.c) */
+	struct policy pol;             /* decisions into the desired count (scale.c) */
+	struct sampling sampling;      /* load samples (metric.c) */
 	struct traffic tr;             /* its balancer membership (traffic.c) */
 	struct rollout ro;             /* its rolling update (rollout.c) */
 	struct pull pl;                /* its image pulls (pull.c) */
 	struct wake wk;                /* its wake listener (wake.c) */
 	struct svc_swarm sw;           /* runtime = swarm (svc_swarm.c) */
 	struct swarm_tasks st;         /* its tasks on this node (swarm_tasks.c) */
-	char last_start_error[256];    /* why the last start failed (replica.c) */
-	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts */
-	size_t nfp;
+	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts; owner: alerts.c */
+	size_t nfp;                    /* owner: alerts.c */
 	struct pause pz;               /* pause and the manual-scale guard (pause.c) */
 	struct history hist;           /* the status page's chart (history.c) */
-	/* counters for /metrics and the API */
-	uint64_t failed_starts, replaced;
-	uint64_t scale_up_events, scale_down_events, metric_missing;
 };
 
 struct svc *svc_new(struct dsd *d, const struct svc_conf *conf);
@@ -153,6 +138,13 @@ void svc_set_desired(struct svc *s, int n, const char *why);
 void svc_mark_observed(struct svc *s);
 /* Desired is n as found elsewhere: taken as it is (no bounds, no event). */
 void svc_adopt_desired(struct svc *s, int n);
+
+/* A create call for the scale-up waiting (react.trigger_us) went out: time it, and
+ * stop waiting once the creations match desired. */
+void svc_react_created(struct svc *s);
+/* A replica created for the scale-up requested at trigger_us is healthy, or serving. */
+enum react_step { REACT_READY, REACT_SERVING };
+void svc_react(struct svc *s, enum react_step step, int64_t trigger_us);
 
 /* Replace the definition new replicas are created from; takes def (NULL: none). */
 void svc_set_def(struct svc *s, struct cJSON *def);

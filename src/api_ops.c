@@ -18,14 +18,14 @@ deciding_metric(const struct svc *s, const struct decide_state **st)
 	for (int k = 0; k < METRIC_KINDS; k++) {
 		if (!(s->conf->metrics & METRIC_BIT(k)))
 			continue;
-		if (pick < 0 || (s->have_decision && s->last.metric != NULL &&
-		    strcmp(s->last.metric, config_metric_name((enum metric_kind)k)) == 0)) {
+		if (pick < 0 || (s->pol.have_decision && s->pol.last.metric != NULL &&
+		    strcmp(s->pol.last.metric, config_metric_name((enum metric_kind)k)) == 0)) {
 			pick = k;
 			pick_idx = idx;
 		}
 		idx++;
 	}
-	*st = pick_idx == 0 ? &s->ds : &s->ds_more[pick_idx - 1];
+	*st = pick_idx == 0 ? &s->pol.ds : &s->pol.ds_more[pick_idx - 1];
 	return pick;
 }
 
@@ -39,7 +39,7 @@ static void
 fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size_t mlen)
 {
 	const struct svc_conf *c = s->conf;
-	const struct decide_state *st = &s->ds;
+	const struct decide_state *st = &s->pol.ds;
 	int k = deciding_metric(s, &st);
 	bool mem = k == METRIC_DOCKER_MEMORY;
 
@@ -53,7 +53,7 @@ fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size
 	in->smoothed = NAN;
 	in->value = NAN;
 	if (k >= 0) {
-		const struct metric_sample *ms = &s->samples[k];
+		const struct metric_sample *ms = &s->sampling.samples[k];
 
 		in->metric = config_metric_name((enum metric_kind)k);
 		in->have_value = ms->have;
@@ -71,22 +71,22 @@ fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size
 	in->down_held_ms = held(st->down_since, now);
 	in->up_for_ms = c->dp.up_for_ms;
 	in->down_for_ms = c->dp.down_for_ms;
-	in->cooldown_up_left_ms = decide_cooldown_left(&c->dp, &s->ds, now, DECIDE_UP);
-	in->cooldown_down_left_ms = decide_cooldown_left(&c->dp, &s->ds, now, DECIDE_DOWN);
-	in->backoff_left_ms = s->backoff_until > now ? s->backoff_until - now : 0;
-	in->start_failures = s->start_failures;
+	in->cooldown_up_left_ms = decide_cooldown_left(&c->dp, &s->pol.ds, now, DECIDE_UP);
+	in->cooldown_down_left_ms = decide_cooldown_left(&c->dp, &s->pol.ds, now, DECIDE_DOWN);
+	in->backoff_left_ms = s->launch.backoff_until > now ? s->launch.backoff_until - now : 0;
+	in->start_failures = s->launch.start_failures;
 	in->paused = s->pz.paused;
 	in->paused_replicas = s->pz.replicas;
 	/* The guard's own words, as the last hold said them. */
 	if (s->pz.manual) {
-		if (s->have_decision && strncmp(s->last.reason, "manual scale", 12) == 0)
-			(void)snprintf(manual, mlen, "%.*s", (int)mlen - 1, s->last.reason);
+		if (s->pol.have_decision && strncmp(s->pol.last.reason, "manual scale", 12) == 0)
+			(void)snprintf(manual, mlen, "%.*s", (int)mlen - 1, s->pol.last.reason);
 		else
 			(void)snprintf(manual, mlen, "manual scale to %d: waiting for its replicas "
 			    "and a fresh sample", s->pz.manual_n);
 		in->manual_hold = manual;
 	}
-	in->last_reason = s->have_decision ? s->last.reason : NULL;
+	in->last_reason = s->pol.have_decision ? s->pol.last.reason : NULL;
 }
 
 static void

@@ -214,12 +214,12 @@ svc_idle(const struct svc *s)
 {
 	if (s->conf == NULL)
 		return true;
-	if (s->op_busy || loop_timer_armed(&s->kick) || svc_current(s) != s->desired ||
+	if (s->launch.op_busy || loop_timer_armed(&s->kick) || svc_current(s) != s->desired ||
 	    compose_source_pending(s))
 		return false;
 	/* The policy must have run once (a CPU rate needs two samples). */
-	if (s->stats_pending > 0 || s->prom_q != NULL || loop_timer_armed(&s->resample) ||
-	    (s->conf->metrics != 0 && !s->evaluated))
+	if (s->sampling.stats_pending > 0 || s->sampling.prom_q != NULL || loop_timer_armed(&s->sampling.resample) ||
+	    (s->conf->metrics != 0 && !s->pol.evaluated))
 		return false;
 	for (size_t i = 0; i < s->nreps; i++) {
 		const struct replica *r = s->reps[i];
@@ -251,7 +251,7 @@ control_once_check(struct dsd *d)
 		return;
 	}
 	for (size_t i = 0; i < d->nsvcs; i++) {
-		if (d->svcs[i]->start_failures > 0) {
+		if (d->svcs[i]->launch.start_failures > 0) {
 			log_err("--once: %s: a replica failed to start; pass failed", d->svcs[i]->name);
 			d->exit_code = 1;
 			loop_break(&d->loop);

@@ -21,7 +21,7 @@
 static void
 set_sample(struct svc *s, enum metric_kind k, bool have, double v, const char *why)
 {
-	struct metric_sample *m = &s->samples[k];
+	struct metric_sample *m = &s->sampling.samples[k];
 
 	m->have = have;
 	m->value = have ? v : NAN;
@@ -61,9 +61,9 @@ stats_round_done(struct svc *s)
 	if (s->conf == NULL || !(uses(s, METRIC_DOCKER_CPU) || uses(s, METRIC_DOCKER_MEMORY)))
 		return;
 	/* --once has no earlier pass to difference against: sample again a second later. */
-	if (uses(s, METRIC_DOCKER_CPU) && s->d->once && !s->once_resampled) {
-		s->once_resampled = true;
-		loop_timer_start(&s->d->loop, &s->resample, ONCE_RESAMPLE_MS);
+	if (uses(s, METRIC_DOCKER_CPU) && s->d->once && !s->sampling.once_resampled) {
+		s->sampling.once_resampled = true;
+		loop_timer_start(&s->d->loop, &s->sampling.resample, ONCE_RESAMPLE_MS);
 		return;
 	}
 	average(s, METRIC_DOCKER_CPU, offsetof(struct replica, smp.cpu_pct),
@@ -115,7 +115,7 @@ on_stats(void *arg, const struct docker_reply *rep, const struct docker_stats *s
 
 	r->smp.stats_busy = false;
 	apply_sample(r, rep->ok, st, false);
-	if (--s->stats_pending == 0)
+	if (--s->sampling.stats_pending == 0)
 		stats_round_done(s);
 }
 
@@ -190,7 +190,7 @@ on_prom(void *arg, const struct prom_value *v)
 {
 	struct svc *s = arg;
 
-	s->prom_q = NULL;
+	s->sampling.prom_q = NULL;
 	set_sample(s, METRIC_PROMETHEUS, v->ok, v->value, v->error);
 	scale_evaluate(s);
 }
@@ -205,8 +205,8 @@ metric_sample(struct svc *s)
 		return;
 	/* Every ready replica: docker_cpu needs them, and /metrics exports them all. A round
 	 * still in flight is not doubled, but the query below does not wait for it. */
-	s->sampled_ms = loop_now(&d->loop);
-	if (s->stats_pending == 0) {
+	s->sampling.sampled_ms = loop_now(&d->loop);
+	if (s->sampling.stats_pending == 0) {
 		struct docker_stats base = { 0 };
 
 		/* The CPU share's base, once for the round. */
@@ -233,14 +233,14 @@ metric_sample(struct svc *s)
 			}
 			if (docker_stats(d->docker, r->id, on_stats, r) == 0) {
 				r->smp.stats_busy = true;
-				s->stats_pending++;
+				s->sampling.stats_pending++;
 			}
 		}
-		if (s->stats_pending == 0)
+		if (s->sampling.stats_pending == 0)
 			stats_round_done(s);
 	}
-	if (uses(s, METRIC_PROMETHEUS) && s->prom_q == NULL)
-		s->prom_q = prom_query(d->httpc, d->cfg.prom_url, c->query, d->cfg.prom_timeout_ms,
+	if (uses(s, METRIC_PROMETHEUS) && s->sampling.prom_q == NULL)
+		s->sampling.prom_q = prom_query(d->httpc, d->cfg.prom_url, c->query, d->cfg.prom_timeout_ms,
 		    on_prom, s);
 }
 
@@ -253,32 +253,32 @@ on_resample(struct loop *l, struct loop_timer *t)
 void
 metric_refresh(struct svc *s)
 {
-	int64_t since = loop_now(&s->d->loop) - s->sampled_ms;
+	int64_t since = loop_now(&s->d->loop) - s->sampling.sampled_ms;
 
 	/* A round in flight answers soon anyway; one refresh is waiting already. */
-	if (s->stats_pending > 0 || s->prom_q != NULL || loop_timer_armed(&s->refresh))
+	if (s->sampling.stats_pending > 0 || s->sampling.prom_q != NULL || loop_timer_armed(&s->sampling.refresh))
 		return;
 	if (since >= METRIC_REFRESH_MIN_MS)
 		metric_sample(s);
 	else
-		loop_timer_start(&s->d->loop, &s->refresh, METRIC_REFRESH_MIN_MS - since);
+		loop_timer_start(&s->d->loop, &s->sampling.refresh, METRIC_REFRESH_MIN_MS - since);
 }
 
 void
 metric_init(struct svc *s)
 {
-	loop_timer_init(&s->resample, on_resample, s);
-	loop_timer_init(&s->refresh, on_resample, s);
+	loop_timer_init(&s->sampling.resample, on_resample, s);
+	loop_timer_init(&s->sampling.refresh, on_resample, s);
 }
 
 void
 metric_fini(struct svc *s)
 {
-	loop_timer_stop(&s->d->loop, &s->resample);
-	loop_timer_stop(&s->d->loop, &s->refresh);
-	if (s->prom_q != NULL)
-		prom_cancel(s->d->httpc, s->prom_q);
-	s->prom_q = NULL;
+	loop_timer_stop(&s->d->loop, &s->sampling.resample);
+	loop_timer_stop(&s->d->loop, &s->sampling.refresh);
+	if (s->sampling.prom_q != NULL)
+		prom_cancel(s->d->httpc, s->sampling.prom_q);
+	s->sampling.prom_q = NULL;
 }
 
 void

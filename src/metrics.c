@@ -159,11 +159,11 @@ struct svc_counter {
 
 static const struct svc_counter counters[] = {
 	{ "dockscale_failed_starts_total", "Replicas that did not become healthy.",
-	  offsetof(struct svc, failed_starts) },
+	  offsetof(struct svc, launch.failed_starts) },
 	{ "dockscale_replicas_replaced_total", "Replicas replaced after exiting or turning "
-	  "unhealthy.", offsetof(struct svc, replaced) },
+	  "unhealthy.", offsetof(struct svc, launch.replaced) },
 	{ "dockscale_metric_missing_total", "Evaluations without usable data.",
-	  offsetof(struct svc, metric_missing) },
+	  offsetof(struct svc, pol.metric_missing) },
 };
 
 static void
@@ -228,7 +228,7 @@ render_services(struct buf *b, const struct dsd *d)
 	buf_printf(b, "# HELP dockscale_start_backoff_seconds Wait before the next creation "
 	    "after failed starts.\n# TYPE dockscale_start_backoff_seconds gauge\n");
 	for (size_t i = 0; i < d->nsvcs; i++) {
-		int64_t left = d->svcs[i]->backoff_until - loop_clock_ms();
+		int64_t left = d->svcs[i]->launch.backoff_until - loop_clock_ms();
 
 		buf_printf(b, "dockscale_start_backoff_seconds{service=\"%s\"} %.3f\n",
 		    d->svcs[i]->name, left > 0 ? (double)left / 1000.0 : 0.0);
@@ -237,14 +237,14 @@ render_services(struct buf *b, const struct dsd *d)
 	    "missing).\n# TYPE dockscale_metric_value gauge\n");
 	for (size_t i = 0; i < d->nsvcs; i++)
 		buf_printf(b, "dockscale_metric_value{service=\"%s\"} %s\n", d->svcs[i]->name,
-		    num(v, sizeof(v), d->svcs[i]->metric));
+		    num(v, sizeof(v), d->svcs[i]->pol.metric));
 	buf_printf(b, "# HELP dockscale_scale_events_total Decisions that changed the count.\n"
 	    "# TYPE dockscale_scale_events_total counter\n");
 	for (size_t i = 0; i < d->nsvcs; i++)
 		buf_printf(b, "dockscale_scale_events_total{service=\"%s\",direction=\"up\"} %llu\n"
 		    "dockscale_scale_events_total{service=\"%s\",direction=\"down\"} %llu\n",
-		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->scale_up_events,
-		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->scale_down_events);
+		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->pol.scale_up_events,
+		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->pol.scale_down_events);
 	render_nginx(b, d);
 	render_pulls(b, d);
 	buf_printf(b, "# HELP dockscale_docker_errors_total Failed Docker Engine calls.\n"

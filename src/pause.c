@@ -56,7 +56,7 @@ pause_manual(struct svc *s, int n)
 	pz->manual = true;
 	pz->manual_n = n;
 	pz->manual_ready = 0;
-	pz->manual_failed = s->failed_starts;
+	pz->manual_failed = s->launch.failed_starts;
 }
 
 void
@@ -82,7 +82,7 @@ static bool
 sampled_after(const struct svc *s, int64_t t)
 {
 	for (int k = 0; k < METRIC_KINDS; k++)
-		if ((s->conf->metrics & METRIC_BIT(k)) && s->samples[k].at <= t)
+		if ((s->conf->metrics & METRIC_BIT(k)) && s->sampling.samples[k].at <= t)
 			return false;
 	return true;
 }
@@ -101,7 +101,7 @@ pause_holds_policy(struct svc *s, int64_t now, char *why, size_t n)
 		return false;
 	if (pz->manual_ready == 0) {
 		ready = svc_count(s, REP_READY);
-		if (s->failed_starts > pz->manual_failed) {
+		if (s->launch.failed_starts > pz->manual_failed) {
 			/* Waiting on replicas that fail would freeze the policy for good. */
 			pz->manual = false;
 			log_info("%s: a replica of the manual scale to %d failed to start; the policy "

@@ -82,7 +82,7 @@ probe_unhealthy(struct replica *r)
 {
 	events_log(&r->svc->d->events, LOG_WARNING, EV_REPLICA, r->svc->name,
 	    "%s: replica %s unhealthy; replacing it", r->svc->name, r->name);
-	r->svc->replaced++;
+	r->svc->launch.replaced++;
 	rollout_replica_failed(r, "probes failed");
 	replica_retire(r);
 	svc_kick(r->svc);
@@ -142,18 +142,18 @@ replica_start_failed(struct svc *s, const char *name, const char *why)
 {
 	int64_t delay = BACKOFF_BASE_MS;
 
-	s->failed_starts++;
-	s->start_failures++;
-	for (int i = 1; i < s->start_failures && delay < BACKOFF_MAX_MS; i++)
+	s->launch.failed_starts++;
+	s->launch.start_failures++;
+	for (int i = 1; i < s->launch.start_failures && delay < BACKOFF_MAX_MS; i++)
 		delay *= 2;
 	if (delay > BACKOFF_MAX_MS)
 		delay = BACKOFF_MAX_MS;
-	s->backoff_until = loop_now(&s->d->loop) + delay;
-	snprintf(s->last_start_error, sizeof(s->last_start_error), "%s", why);
+	s->launch.backoff_until = loop_now(&s->d->loop) + delay;
+	snprintf(s->launch.last_start_error, sizeof(s->launch.last_start_error), "%s", why);
 	events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: %s%s failed to start "
 	    "(%s); %d failure(s) in a row, next attempt in %llds", s->name,
 	    name != NULL ? "replica " : "a replica", name != NULL ? name : "", why,
-	    s->start_failures, (long long)delay / 1000);
+	    s->launch.start_failures, (long long)delay / 1000);
 }
 
 /* r did not end healthy: replica_start_failed, and a rollout failure when r is of the
@@ -176,14 +176,14 @@ became_ready(struct replica *r, enum ready_by by)
 	(void)replica_set_state(r, REP_READY, "healthy");
 	r->ready_ms = loop_now(&s->d->loop);
 	probe_became_ready(r);
-	s->start_failures = 0;
-	s->backoff_until = 0;
+	s->launch.start_failures = 0;
+	s->launch.backoff_until = 0;
 	loop_timer_stop(&s->d->loop, &r->timer);
 	r->ready_by = by;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r->ready_at_unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (r->tr.trigger_us != 0)
-		s->react_ready_us = loop_clock_us() - r->tr.trigger_us;
+		svc_react(s, REACT_READY, r->tr.trigger_us);
 	log_info("%s: replica %s healthy at %s after %lldms (ready by %s, %llu probe(s))",
 	    s->name, r->name, r->addr[0] != '\0' ? r->addr : "?",
 	    (long long)(r->ready_ms - r->born_ms), readiness_by_name(by),
@@ -284,13 +284,13 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 			events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: adopted "
 			    "replica %s exited (code %d); replacing it", s->name, r->name,
 			    in->exit_code);
-			s->replaced++;
+			s->launch.replaced++;
 		} else if (r->state == REP_STARTING) {
 			replica_failed(r, "exited");
 		} else if (r->state == REP_READY) {
 			events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: replica %s "
 			    "exited (code %d); replacing it", s->name, r->name, in->exit_code);
-			s->replaced++;
+			s->launch.replaced++;
 			rollout_replica_failed(r, "exited");
 		}
 		replica_discard(r);
@@ -302,7 +302,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 		if (r->state == REP_READY) {
 			events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: replica %s "
 			    "reports unhealthy; replacing it", s->name, r->name);
-			s->replaced++;
+			s->launch.replaced++;
 			rollout_replica_failed(r, "unhealthy");
 			replica_retire(r);
 		} else if (r->state == REP_STARTING) {
@@ -391,7 +391,7 @@ on_started(void *arg, const struct docker_reply *rep)
 	struct svc *s = r->svc;
 
 	r->busy = false;
-	s->op_busy = false;
+	s->launch.op_busy = false;
 	if (r->state != REP_CREATING) {
 		replica_advance(r); /* retired while the start ran */
 		return;
@@ -428,7 +428,7 @@ on_connected(void *arg, const struct docker_reply *rep)
 		    ctrdef_extra_network(s->def, r->net_next) != NULL ?
 		    ctrdef_extra_network(s->def, r->net_next) : "?", rep->error);
 		r->busy = false;
-		s->op_busy = false;
+		s->launch.op_busy = false;
 		replica_failed(r, why);
 		replica_discard(r);
 		svc_kick(s);
@@ -447,7 +447,7 @@ join_networks(struct replica *r)
 	if (r->state != REP_CREATING) {
 		/* Retired while the create or a connect ran: remove it instead of starting. */
 		r->busy = false;
-		s->op_busy = false;
+		s->launch.op_busy = false;
 		r->stopped = true;
 		replica_advance(r);
 		return;
@@ -458,7 +458,7 @@ join_networks(struct replica *r)
 	}
 	if (s->d->stopping || docker_connect(s->d->docker, net, r->id, on_connected, r) == -1) {
 		r->busy = false;
-		s->op_busy = false;
+		s->launch.op_busy = false;
 		return; /* left created-never-started: the next pass (or start-up) removes it */
 	}
 	log_debug("%s: replica %s joins network %s", s->name, r->name, net);
@@ -474,7 +474,7 @@ on_created(void *arg, const struct docker_reply *rep, const char *id)
 		/* Nothing was created: the record goes at the next sweep. Left busy, it would
 		 * never go, and would count against max_replicas for good. */
 		r->busy = false;
-		s->op_busy = false;
+		s->launch.op_busy = false;
 		if (rep->status == 409) {
 			/* A container we do not own holds the name: never touch it, use another. */
 			log_notice("%s: name %s is taken by a container dockscale does not own; "
@@ -502,7 +502,7 @@ start(struct replica *r)
 
 	if (s->d->stopping || docker_start(s->d->docker, r->id, on_started, r) == -1) {
 		r->busy = false;
-		s->op_busy = false;
+		s->launch.op_busy = false;
 		return; /* left created-never-started: the next pass (or start-up) removes it */
 	}
 }
@@ -532,21 +532,17 @@ replica_launch(struct svc *s, int index, int target)
 	r->generation = s->ro.gen;
 	r->restart = s->ro.restart;
 	r->busy = true;
-	s->op_busy = true;
+	s->launch.op_busy = true;
 	rc = docker_create(s->d->docker, name, body, on_created, r);
 	free(body);
 	if (rc == -1) {
 		(void)replica_set_state(r, REP_GONE, "create call not sent");
 		r->busy = false;
-		s->op_busy = false;
+		s->launch.op_busy = false;
 		return -1;
 	}
-	traffic_created(r, s->up_trigger_us);
-	if (s->up_trigger_us != 0) {
-		s->react_create_us = loop_clock_us() - s->up_trigger_us;
-		if (svc_current(s) >= s->desired)
-			s->up_trigger_us = 0;
-	}
+	traffic_created(r, s->react.trigger_us);
+	svc_react_created(s);
 	log_info("%s: creating replica %s", s->name, name);
 	events_add(&s->d->events, EV_REPLICA, s->name, "%s: creating replica %s", s->name, name);
 	return 0;

@@ -22,8 +22,8 @@ apply(struct svc *s, const struct decide_result *res, const char *source)
 	int current = rollout_policy_count(s);
 	char pred[128] = "";
 
-	s->last = *res;
-	s->have_decision = true;
+	s->pol.last = *res;
+	s->pol.have_decision = true;
 	if (res->dir == DECIDE_HOLD || res->desired == current) {
 		log_debug("%s: hold at %d: %s", s->name, current, res->reason);
 		return;
@@ -44,17 +44,24 @@ apply(struct svc *s, const struct decide_result *res, const char *source)
 	    mem ? c->mem_up_threshold : c->dp.up_threshold, mem ? c->mem_target : c->dp.target,
 	    pred, res->reason);
 	if (res->dir == DECIDE_UP)
-		s->scale_up_events++;
+		s->pol.scale_up_events++;
 	else
-		s->scale_down_events++;
+		s->pol.scale_down_events++;
 	if (!s->d->dry_run)
 		svc_set_desired(s, res->desired, NULL);
 }
 
 void
+scale_init(struct svc *s)
+{
+	decide_state_init(&s->pol.ds);
+	s->pol.metric = NAN;
+}
+
+void
 scale_started(struct svc *s, int64_t ms)
 {
-	struct scale_starts *st = &s->starts;
+	struct scale_starts *st = &s->pol.starts;
 
 	if (ms < 0)
 		return;
@@ -70,7 +77,7 @@ static void
 reset_windows(struct svc *s)
 {
 	for (size_t i = 0; i < METRIC_KINDS; i++) {
-		struct decide_state *st = i == 0 ? &s->ds : &s->ds_more[i - 1];
+		struct decide_state *st = i == 0 ? &s->pol.ds : &s->pol.ds_more[i - 1];
 
 		st->up_since = -1;
 		st->down_since = -1;
@@ -88,12 +95,12 @@ hold(struct svc *s, int current, const char *why)
 	reset_windows(s);
 	for (int k = 0; k < METRIC_KINDS; k++)
 		if (s->conf->metrics & METRIC_BIT(k)) {
-			s->metric = s->samples[k].have ? s->samples[k].value : NAN;
+			s->pol.metric = s->sampling.samples[k].have ? s->sampling.samples[k].value : NAN;
 			res.metric = config_metric_name((enum metric_kind)k);
 			break;
 		}
 	(void)snprintf(res.reason, sizeof res.reason, "%s", why);
-	s->evaluated = true;
+	s->pol.evaluated = true;
 	apply(s, &res, "pause");
 }
 
@@ -107,10 +114,10 @@ scale_conf(struct svc *s)
 	/* A metric the service no longer has must not show its old value or decision. */
 	for (int k = 0; k < METRIC_KINDS; k++)
 		if (!(c->metrics & METRIC_BIT(k)))
-			s->samples[k].have = false;
+			s->sampling.samples[k].have = false;
 	if (c->metrics == 0) {
-		s->metric = NAN;
-		s->have_decision = false;
+		s->pol.metric = NAN;
+		s->pol.have_decision = false;
 	}
 }
 
@@ -122,7 +129,7 @@ scale_horizon_ms(const struct svc *s)
 	if (s->conf != NULL && s->conf->dp.horizon_ms > 0)
 		return s->conf->dp.horizon_ms;
 	/* Ask as long ahead as a replica takes to serve, and never less than one pass. */
-	h = predict_p90(s->starts.ms, s->starts.n);
+	h = predict_p90(s->pol.starts.ms, s->pol.starts.n);
 	return h > interval ? h : interval;
 }
 
@@ -142,15 +149,15 @@ scale_evaluate(struct svc *s)
 		return;
 	/* A reload that changes the metric set would hand one metric's EWMA, windows and
 	 * trend to another: start them over (the cooldowns are the service's and stay). */
-	if (s->ds_metrics != c->metrics) {
-		int64_t last_up = s->ds.last_up, last_down = s->ds.last_down;
+	if (s->pol.ds_metrics != c->metrics) {
+		int64_t last_up = s->pol.ds.last_up, last_down = s->pol.ds.last_down;
 
-		decide_state_init(&s->ds);
-		s->ds.last_up = last_up;
-		s->ds.last_down = last_down;
+		decide_state_init(&s->pol.ds);
+		s->pol.ds.last_up = last_up;
+		s->pol.ds.last_down = last_down;
 		for (size_t i = 0; i < METRIC_KINDS - 1; i++)
-			decide_state_init(&s->ds_more[i]);
-		s->ds_metrics = c->metrics;
+			decide_state_init(&s->pol.ds_more[i]);
+		s->pol.ds_metrics = c->metrics;
 	}
 	now = loop_now(&s->d->loop);
 	current = rollout_policy_count(s);
@@ -160,7 +167,7 @@ scale_evaluate(struct svc *s)
 		return;
 	}
 	for (int k = 0; k < METRIC_KINDS; k++) {
-		const struct metric_sample *ms = &s->samples[k];
+		const struct metric_sample *ms = &s->sampling.samples[k];
 		struct decide_metric *x = &m[n];
 
 		if (!(c->metrics & METRIC_BIT(k)))
@@ -175,7 +182,7 @@ scale_evaluate(struct svc *s)
 			x->p.down_threshold = c->mem_down_threshold;
 			x->p.target = c->mem_target;
 		}
-		x->st = n == 0 ? &s->ds : &s->ds_more[n - 1];
+		x->st = n == 0 ? &s->pol.ds : &s->pol.ds_more[n - 1];
 		why[n] = ms->why;
 		x->in = (struct decide_input){ .now_ms = now, .have_value = ms->have,
 			.value = ms->value, .sampled_ms = ms->at, .current = current,
@@ -185,10 +192,10 @@ scale_evaluate(struct svc *s)
 	decide_eval_multi(m, n, &res);
 	for (size_t i = 0; i < n; i++)
 		if (res.metric != NULL && strcmp(res.metric, m[i].name) == 0)
-			s->metric = m[i].in.have_value ? m[i].in.value : NAN;
-	s->evaluated = true;
+			s->pol.metric = m[i].in.have_value ? m[i].in.value : NAN;
+	s->pol.evaluated = true;
 	if (res.missing) {
-		s->metric_missing++;
+		s->pol.metric_missing++;
 		for (size_t i = 0; i < n; i++)
 			if (!m[i].in.have_value)
 				log_warning("%s: missing data (%s: %s): holding at %d unless another "
@@ -217,12 +224,12 @@ scale_alert(struct svc *s, enum decide_dir dir, const char *why, struct decide_r
 		log_info("%s: %s", s->name, out->reason);
 		return 0;
 	}
-	decide_alert(&c->dp, &s->ds, loop_now(&s->d->loop), rollout_policy_count(s), starting(s), dir,
+	decide_alert(&c->dp, &s->pol.ds, loop_now(&s->d->loop), rollout_policy_count(s), starting(s), dir,
 	    out);
 	/* An alert step restarts the opposite window: the metric sampled right after it must
 	 * show the other condition anew before undoing the step. */
 	for (size_t i = 0; i < METRIC_KINDS; i++) {
-		struct decide_state *st = i == 0 ? &s->ds : &s->ds_more[i - 1];
+		struct decide_state *st = i == 0 ? &s->pol.ds : &s->pol.ds_more[i - 1];
 
 		if (out->dir == DECIDE_UP)
 			st->down_since = -1;

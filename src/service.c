@@ -27,10 +27,9 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	snprintf(s->name, sizeof(s->name), "%s", conf->name);
 	s->conf = conf;
 	s->def = compose_source_wanted(conf) ? NULL : ctrdef_build(conf);
-	s->metric = NAN;
 	pull_init(s);
 	svc_swarm_init(s);
-	decide_state_init(&s->ds);
+	scale_init(s);
 	loop_timer_init(&s->kick, on_kick, s);
 	metric_init(s);
 	if (traffic_init(s) == -1) {
@@ -199,13 +198,37 @@ svc_set_desired(struct svc *s, int n, const char *why)
 		n = c->dp.max_replicas;
 	s->desired = n;
 	s->desired_set = true;
-	if (n > svc_current(s) && s->up_trigger_us == 0)
-		s->up_trigger_us = loop_clock_us();
+	if (n > svc_current(s) && s->react.trigger_us == 0)
+		s->react.trigger_us = loop_clock_us();
 	if (why != NULL && n != old)
 		events_log(&s->d->events, LOG_NOTICE, EV_DECISION, s->name,
 		    "%s: desired replicas %d -> %d (%s)", s->name, old, n, why);
 	/* A request acts now; only event bursts are coalesced. */
 	loop_timer_start(&s->d->loop, &s->kick, 0);
+}
+
+void
+svc_react_created(struct svc *s)
+{
+	struct reaction *re = &s->react;
+
+	if (re->trigger_us == 0)
+		return;
+	re->create_us = loop_clock_us() - re->trigger_us;
+	/* The scale-up is answered when enough creations went out for it. */
+	if (svc_current(s) >= s->desired)
+		re->trigger_us = 0;
+}
+
+void
+svc_react(struct svc *s, enum react_step step, int64_t trigger_us)
+{
+	int64_t us = loop_clock_us() - trigger_us;
+
+	if (step == REACT_READY)
+		s->react.ready_us = us;
+	else
+		s->react.serving_us = us;
 }
 
 void
@@ -467,9 +490,9 @@ plan_and_act(struct svc *s)
 	in.nreps = n;
 	in.desired = s->desired;
 	in.max_replicas = s->conf->dp.max_replicas;
-	in.op_busy = s->op_busy;
+	in.op_busy = s->launch.op_busy;
 	in.now_ms = loop_now(&d->loop);
-	in.backoff_until = s->backoff_until;
+	in.backoff_until = s->launch.backoff_until;
 	in.taken = s->taken;
 	in.ntaken = s->ntaken;
 	in.create_blocked = compose_source_blocked(s);
@@ -515,7 +538,7 @@ replicas_reconcile(struct svc *s)
 out:
 	traffic_pass(s);
 	history_add(&s->hist, loop_now(&d->loop), history_wall_ms(), svc_count(s, REP_READY),
-	    s->desired, s->metric, d->cfg.interval_ms > HISTORY_STEP_MS ? d->cfg.interval_ms :
+	    s->desired, s->pol.metric, d->cfg.interval_ms > HISTORY_STEP_MS ? d->cfg.interval_ms :
 	    HISTORY_STEP_MS);
 }
 

@@ -98,7 +98,7 @@ add_metrics(cJSON *o, const struct svc *s)
 	for (int k = 0; k < METRIC_KINDS; k++)
 		if (s->conf->metrics & METRIC_BIT(k))
 			add_num_or_null(m, config_metric_name((enum metric_kind)k),
-			    s->samples[k].have ? s->samples[k].value : NAN);
+			    s->sampling.samples[k].have ? s->sampling.samples[k].value : NAN);
 }
 
 /* policy = predictive: what the forecast was made of (README.md, "Predictive policy"). */
@@ -141,32 +141,32 @@ status_service(const struct svc *s, int64_t now)
 		cJSON_AddStringToObject(o, "image", c->image != NULL ? c->image :
 		    ctrdef_image(s->def) != NULL ? ctrdef_image(s->def) : "");
 		cJSON_AddNumberToObject(o, "cooldown_up_left_ms",
-		    (double)decide_cooldown_left(&c->dp, &s->ds, now, DECIDE_UP));
+		    (double)decide_cooldown_left(&c->dp, &s->pol.ds, now, DECIDE_UP));
 		cJSON_AddNumberToObject(o, "cooldown_down_left_ms",
-		    (double)decide_cooldown_left(&c->dp, &s->ds, now, DECIDE_DOWN));
+		    (double)decide_cooldown_left(&c->dp, &s->pol.ds, now, DECIDE_DOWN));
 		cJSON_AddItemToObject(o, "policy", status_policy(c));
 	}
-	if (isfinite(s->metric))
-		cJSON_AddNumberToObject(o, "metric", s->metric);
+	if (isfinite(s->pol.metric))
+		cJSON_AddNumberToObject(o, "metric", s->pol.metric);
 	else
 		cJSON_AddNullToObject(o, "metric");
 	add_metrics(o, s);
 	dec = cJSON_AddObjectToObject(o, "last_decision");
-	if (dec != NULL && s->have_decision) {
-		cJSON_AddStringToObject(dec, "direction", decide_dir_name(s->last.dir));
-		cJSON_AddNumberToObject(dec, "desired", s->last.desired);
-		cJSON_AddStringToObject(dec, "reason", s->last.reason);
-		if (s->last.metric != NULL)
-			cJSON_AddStringToObject(dec, "metric", s->last.metric);
-		if (s->last.predicted)
-			add_prediction(dec, &s->last);
+	if (dec != NULL && s->pol.have_decision) {
+		cJSON_AddStringToObject(dec, "direction", decide_dir_name(s->pol.last.dir));
+		cJSON_AddNumberToObject(dec, "desired", s->pol.last.desired);
+		cJSON_AddStringToObject(dec, "reason", s->pol.last.reason);
+		if (s->pol.last.metric != NULL)
+			cJSON_AddStringToObject(dec, "metric", s->pol.last.metric);
+		if (s->pol.last.predicted)
+			add_prediction(dec, &s->pol.last);
 	}
-	cJSON_AddNumberToObject(o, "start_failures", s->start_failures);
-	cJSON_AddNumberToObject(o, "failed_starts_total", (double)s->failed_starts);
+	cJSON_AddNumberToObject(o, "start_failures", s->launch.start_failures);
+	cJSON_AddNumberToObject(o, "failed_starts_total", (double)s->launch.failed_starts);
 	cJSON_AddNumberToObject(o, "backoff_left_ms",
-	    s->backoff_until > now ? (double)(s->backoff_until - now) : 0.0);
-	if (s->last_start_error[0] != '\0')
-		cJSON_AddStringToObject(o, "last_start_error", s->last_start_error);
+	    s->launch.backoff_until > now ? (double)(s->launch.backoff_until - now) : 0.0);
+	if (s->launch.last_start_error[0] != '\0')
+		cJSON_AddStringToObject(o, "last_start_error", s->launch.last_start_error);
 	else
 		cJSON_AddNullToObject(o, "last_start_error");
 	cJSON_AddItemToObject(o, "pull", pull_status(s, now));
@@ -174,9 +174,9 @@ status_service(const struct svc *s, int64_t now)
 	react = cJSON_AddObjectToObject(o, "last_scale_up_ms");
 	if (react != NULL) {
 		/* From the request (policy, alert, API) to each milestone; null until seen. */
-		add_ms(react, "to_create_call", s->react_create_us);
-		add_ms(react, "to_healthy", s->react_ready_us);
-		add_ms(react, "to_serving", s->react_serving_us);
+		add_ms(react, "to_create_call", s->react.create_us);
+		add_ms(react, "to_healthy", s->react.ready_us);
+		add_ms(react, "to_serving", s->react.serving_us);
 	}
 	struct lb_stats lst;
 

@@ -77,7 +77,7 @@ on_synced(void *arg, uint64_t gen, bool ok)
 			r->tr.create_us = 0;
 		}
 		if (r->tr.trigger_us != 0 && r->tr.join_gen != 0 && r->tr.join_gen <= gen) {
-			s->react_serving_us = loop_clock_us() - r->tr.trigger_us;
+			svc_react(s, REACT_SERVING, r->tr.trigger_us);
 			r->tr.trigger_us = 0;
 		}
 		if (r->state == REP_DRAINING && r->tr.drain_gen != 0 && r->tr.drain_gen <= gen &&

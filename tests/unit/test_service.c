@@ -241,8 +241,8 @@ test_restart_finishes_marked_replica(void **state)
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/create"), 0);
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/" ID_B "/rename"),
 	                 0); /* already marked */
-	assert_int_equal(f->s->failed_starts, 0);
-	assert_int_equal(f->s->start_failures, 0);
+	assert_int_equal(f->s->launch.failed_starts, 0);
+	assert_int_equal(f->s->launch.start_failures, 0);
 	assert_int_equal(f->s->desired, 1);
 }
 
@@ -313,7 +313,7 @@ test_restart_removes_exited_marked_replica(void **state)
 	run_until(f, b_removed, "the exited marked replica removed");
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/" ID_B "/stop"), 0);
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/create"), 0);
-	assert_int_equal(f->s->failed_starts, 0);
+	assert_int_equal(f->s->launch.failed_starts, 0);
 }
 
 /* An adopted replica that exits before this daemon saw it healthy is replaced, not
@@ -328,15 +328,15 @@ test_adopted_exit_is_no_failed_start(void **state)
 	 * it, and that refusal is a failed start of its own that must not be counted here. */
 	const int64_t hold = INT64_MAX / 2;
 
-	f->s->backoff_until = hold;
+	f->s->launch.backoff_until = hold;
 	route_inspect(f, ID_A, "web-1", false); /* exited by the time it is inspected */
 	route_leaving(f, ID_A);
 	svc_observe(f->s, &c, 1);
 	run_until(f, a_removed, "the exited adopted replica removed");
-	assert_int_equal(f->s->failed_starts, 0);
-	assert_int_equal(f->s->start_failures, 0);
-	assert_true(f->s->backoff_until == hold);
-	assert_int_equal(f->s->replaced, 1);
+	assert_int_equal(f->s->launch.failed_starts, 0);
+	assert_int_equal(f->s->launch.start_failures, 0);
+	assert_true(f->s->launch.backoff_until == hold);
+	assert_int_equal(f->s->launch.replaced, 1);
 }
 
 /* A scale-down renames its victim before it stops it; the name is free at once. */
@@ -419,9 +419,9 @@ test_docker_restart_is_no_failure(void **state)
 	replica_refresh(f->s->reps[0]);
 	run_until(f, a_ready, "A ready again");
 	assert_string_equal(f->s->reps[0]->addr, "127.0.0.1:40123");
-	assert_int_equal(f->s->failed_starts, 0);
-	assert_int_equal(f->s->start_failures, 0);
-	assert_int_equal(f->s->replaced, 0);
+	assert_int_equal(f->s->launch.failed_starts, 0);
+	assert_int_equal(f->s->launch.start_failures, 0);
+	assert_int_equal(f->s->launch.replaced, 0);
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/create"), 0);
 	assert_int_equal(fake_docker_seen(f->fake, "DELETE", "/v1.41/containers/"), 0);
 }
@@ -437,7 +437,7 @@ test_restarting_container_is_adopted(void **state)
 	svc_observe(f->s, &c, 1);
 	run_until(f, a_starting, "A adopted and inspected");
 	assert_int_equal(f->s->nreps, 1);
-	assert_int_equal(f->s->failed_starts, 0);
+	assert_int_equal(f->s->launch.failed_starts, 0);
 	assert_int_equal(fake_docker_seen(f->fake, "DELETE", "/v1.41/containers/"), 0);
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/"), 0);
 }
@@ -579,7 +579,7 @@ create_tried(struct fx *f)
 static bool
 start_failed(struct fx *f)
 {
-	return f->s->start_failures > 0;
+	return f->s->launch.start_failures > 0;
 }
 
 /* missing: the engine is asked, the image pulled, and only then is a replica created. */
@@ -620,12 +620,12 @@ test_error_line_in_pull_stream_is_a_failed_start(void **state)
 	    "\"error\":\"unauthorized: authentication required\"}\n");
 	svc_observe(f->s, NULL, 0);
 	run_until(f, start_failed, "the failed pull");
-	assert_string_equal(f->s->last_start_error,
+	assert_string_equal(f->s->launch.last_start_error,
 	    "pull of img failed: unauthorized: authentication required");
 	assert_string_equal(f->s->pl.last_error, "unauthorized: authentication required");
 	assert_int_equal(f->s->pl.failed_total, 1);
 	assert_false(f->s->pl.present);
-	assert_true(f->s->backoff_until > 0);
+	assert_true(f->s->launch.backoff_until > 0);
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/create"), 0);
 }
 
@@ -639,7 +639,7 @@ test_pull_never_pulls_nothing(void **state)
 	fake_docker_reroute(f->fake, "GET", IMG_CHECK, 404, "{\"message\":\"No such image: img\"}");
 	svc_observe(f->s, NULL, 0);
 	run_until(f, start_failed, "the failed start");
-	assert_string_equal(f->s->last_start_error,
+	assert_string_equal(f->s->launch.last_start_error,
 	    "image img is not on the engine and pull = never");
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/images/create"), 0);
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/create"), 0);
@@ -660,7 +660,7 @@ test_create_404_forgets_the_image(void **state)
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/images/create"), 0);
 	assert_false(f->s->pl.present);
 	assert_string_equal(pull_image_id(f->s), "sha256:" ID("0123"));
-	assert_string_equal(f->s->last_start_error, "No such image: img");
+	assert_string_equal(f->s->launch.last_start_error, "No such image: img");
 }
 
 int
