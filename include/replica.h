@@ -83,15 +83,17 @@ struct replica {
  * daemon restarted meanwhile finishes its removal instead of adopting it (README.md,
  * Restart safety). The name <service>-<n> is free again from then on. */
 #define REPLICA_RETIRING_MARK ".retiring-"
-struct replica *replica_new(struct svc *s, const char *id, const char *name, int index);
 void replica_free(struct replica *r);
 /* A start failed (name NULL: before any replica was made, e.g. its image pull): count
  * it, remember why, and back the next creation off (1s, 2s, 4s ... 5min). */
 void replica_start_failed(struct svc *s, const char *name, const char *why);
-/* Create + start a new replica named <service>-<index>; 0 when under way. A rollout's
- * creation labels it with the count the rollout keeps (target > 0; README.md, "Restart
+/* A record for a container of s (id "" until created), not yet in s's table. */
+struct replica *replica_new(struct svc *s, const char *id, const char *name, int index);
+/* Create + start a new replica named <service>-<index>: its record, with the create
+ * call under way (the caller adds it to the table), or NULL. A rollout's creation
+ * labels it with the count the rollout keeps (target > 0; README.md, "Restart
  * safety"). */
-int replica_launch(struct svc *s, int index, int target);
+struct replica *replica_launch(struct svc *s, int index, int target);
 /* Adopted or observed replica: inspect it and track its health. */
 void replica_refresh(struct replica *r);
 /* Take it out of service: upstream, drain, stop, remove. */

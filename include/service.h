@@ -70,7 +70,7 @@ struct swarm_tasks {
 
 /* The reaction of the last scale-up, from its request (policy, alert, API) to each
  * milestone (README.md, "HTTP API": last_scale_up_ms): loop clock, us. */
-struct reaction { /* owner: service.c */
+struct reaction { /* owner: svc.c */
 	int64_t trigger_us;        /* a scale-up waiting for its create call; 0 none */
 	int64_t create_us;         /* request -> Docker create call issued */
 	int64_t ready_us;          /* request -> replica healthy */
@@ -86,23 +86,29 @@ struct svc_fp {
 	int64_t at;
 };
 
-struct svc {
+#define SVC_FEATURES_MAX 8
+
+/* A managed service: its identity, configuration, definition and replica table are
+ * service.c's; the fields marked svc.c are the shared verbs' (svc.c); each embedded part
+ * is its own file's (its struct says which). */
+struct svc { /* owner: service.c */
 	struct dsd *d;
 	char name[CONFIG_NAME_MAX + 1];
 	const struct svc_conf *conf;   /* points into d->cfg; refreshed on reload */
 	struct cJSON *def;             /* what every replica is created from (ctrdef.c or
 	                                * compose.c); NULL: none can be created now */
+	void *ext[SVC_FEATURES_MAX];   /* each feature's own state (svc_ext) */
 	struct compose_source cs;      /* compose_project/compose_service (compose_source.c) */
 	struct replica **reps;
 	size_t nreps, capreps;
-	int desired;
-	bool desired_set;              /* adopted or requested; else min_replicas */
-	bool observed;                 /* a container list has been merged once */
-	int dry_said;                  /* --dry-run: the desired count last reported */
-	int *taken;                    /* indices whose name a foreign container holds */
-	size_t ntaken;
-	struct loop_timer kick;        /* a reconcile soon (events, API, backoff end) */
-	struct reaction react;         /* the last scale-up's, from its request */
+	int desired;                   /* owner: svc.c */
+	bool desired_set;              /* owner: svc.c; adopted or requested; else min_replicas */
+	bool observed;                 /* owner: svc.c; a container list has been merged once */
+	int dry_said;                  /* owner: svc.c; --dry-run: the desired count last said */
+	int *taken;                    /* owner: svc.c; indices a foreign container's name holds */
+	size_t ntaken;                 /* owner: svc.c */
+	struct loop_timer kick;        /* owner: svc.c; a reconcile soon (events, API, backoff end) */
+	struct reaction react;         /* the last scale-up's, from its request (svc.c) */
 	struct launch launch;          /* creations, failed starts, backoff (replica.c) */
 	struct policy pol;             /* decisions into the desired count (scale.c) */
 	struct sampling sampling;      /* load samples (metric.c) */
@@ -118,45 +124,142 @@ struct svc {
 	struct history hist;           /* the status page's chart (history.c) */
 };
 
+/* ---- service.c: a service's life and the containers runtime ---------------------- */
+
 struct svc *svc_new(struct dsd *d, const struct svc_conf *conf);
 void svc_free(struct svc *s);
 /* Apply a (re)loaded configuration entry: new limits take effect at once. */
 void svc_set_conf(struct svc *s, const struct svc_conf *conf);
-
 /* Merge a fresh container list into the replica table (adopt, forget, clean up). */
 void svc_observe(struct svc *s, const struct docker_ctr *ctrs, size_t n);
+/* A Docker event about one of this service's containers. */
+void svc_event(struct svc *s, const struct docker_event *ev);
+/* Replace the definition new replicas are created from; takes def (NULL: none). */
+void svc_set_def(struct svc *s, struct cJSON *def);
+
+/* ---- svc.c: what every part of a service calls ------------------------------------ */
+
 /* Compare desired with what exists and start at most one Docker operation. */
 void svc_reconcile(struct svc *s);
 /* Reconcile soon (coalesces bursts of events). */
 void svc_kick(struct svc *s);
-/* A Docker event about one of this service's containers. */
-void svc_event(struct svc *s, const struct docker_event *ev);
+/* Reconcile at loop time at (the planner's wake_at; 0: no need), unless sooner. */
+void svc_wake_at(struct svc *s, int64_t at, int64_t now);
+/* A reconcile is due (kicked or waiting for a wake_at). */
+bool svc_kick_pending(const struct svc *s);
 /* Set desired (manual scale, decisions); clamps to [min,max]. */
 void svc_set_desired(struct svc *s, int n, const char *why);
-
 /* For a runtime that reads what runs elsewhere (svc_swarm.c): it has been read once. */
 void svc_mark_observed(struct svc *s);
 /* Desired is n as found elsewhere: taken as it is (no bounds, no event). */
 void svc_adopt_desired(struct svc *s, int n);
-
+/* --dry-run: has desired changed since this was last asked (so worth saying)? */
+bool svc_dry_news(struct svc *s);
 /* A create call for the scale-up waiting (react.trigger_us) went out: time it, and
  * stop waiting once the creations match desired. */
 void svc_react_created(struct svc *s);
 /* A replica created for the scale-up requested at trigger_us is healthy, or serving. */
 enum react_step { REACT_READY, REACT_SERVING };
 void svc_react(struct svc *s, enum react_step step, int64_t trigger_us);
-
-/* Replace the definition new replicas are created from; takes def (NULL: none). */
-void svc_set_def(struct svc *s, struct cJSON *def);
-
 /* Counts by state, for the API and /metrics. */
 int svc_count(const struct svc *s, enum replica_state st);
-/* The service's readiness mode (auto while it has no configuration). */
-enum readiness_mode svc_readiness_mode(const struct svc *s);
 /* Replicas that count as present now: STARTING + READY + CREATING. */
 int svc_current(const struct svc *s);
+/* The service's readiness mode (auto while it has no configuration). */
+enum readiness_mode svc_readiness_mode(const struct svc *s);
+/* <service>-<index> belongs to a container we do not own; svc_names_free forgets them
+ * (a reload). */
+void svc_name_taken(struct svc *s, int index);
+void svc_names_free(struct svc *s);
+/* The state of these verbs (the kick timer, the names taken): with the service. */
+void svc_base_init(struct svc *s);
+void svc_base_fini(struct svc *s);
 
-/* status.c: JSON for the status API (a cJSON object, caller frees). */
+/* ---- svc.c: the hooks of the optional features --------------------------------------
+ * A feature (rollout, pull, compose_source, pause, wake) registers one table of hooks
+ * at start-up (features.c); the core runs them in registration order wherever it must
+ * ask one, and never names a feature (README.md, "Architecture"). Every member may be
+ * NULL. */
+struct plan_input;
+struct plan_replica;
+
+/* What a new replica is labelled with (README.md, "Rolling updates"). */
+struct replica_labels {
+	uint64_t generation;       /* io.dockscale.generation; 0 none */
+	uint64_t restart;          /* io.dockscale.restart; 0 none */
+};
+
+struct svc_feature {
+	const char *name;
+	/* A new service: the feature's own state for it (svc_ext finds it); NULL: out of
+	 * memory. fini frees it (calls in flight abandoned). */
+	void *(*init)(struct svc *s);
+	void (*fini)(struct svc *s, void *state);
+	/* The service's configuration was loaded (first) or reloaded. */
+	void (*conf)(struct svc *s, bool first);
+	/* The feature supplies the definition: the core does not build it from c. */
+	bool (*owns_def)(const struct svc_conf *c);
+	/* s->def was replaced (svc_set_def). */
+	void (*def_changed)(struct svc *s);
+	/* The image behind the definition's reference resolved to another ID. */
+	void (*image_changed)(struct svc *s);
+	/* Each pass of the containers runtime, before the engine's list is merged. */
+	void (*observe)(struct svc *s);
+	/* Each pass, before the planner: the feature's inputs, and each replica's
+	 * generation in view (s->reps' order). */
+	void (*plan)(struct svc *s, struct plan_input *in, struct plan_replica *view);
+	/* No definition to create from: why (NULL: not the feature's doing). */
+	const char *(*blocked)(const struct svc *s);
+	/* Right before a creation: may it go now? false: not yet (the feature kicks the
+	 * service when it may, or counts a failed start). */
+	bool (*may_create)(struct svc *s);
+	/* The labels of a replica created now. */
+	void (*labels)(const struct svc *s, struct replica_labels *lab);
+	/* A create call answered "No such image". */
+	void (*no_image)(struct svc *s);
+	/* Replicas are reached at their container IP (on a network they joined). */
+	bool (*by_ip)(const struct svc *s);
+	/* r failed to start, or left (exited, unhealthy) while serving. */
+	void (*replica_lost)(struct replica *r, const char *why);
+	/* The balancer runs a newer membership. */
+	void (*serving)(struct svc *s);
+	/* The replica count the policy weighs, from current. */
+	int (*policy_count)(const struct svc *s, int current);
+	/* Must the policy hold now? why says so. */
+	bool (*policy_hold)(struct svc *s, int64_t now, char *why, size_t len);
+	/* Must an alert (why: its name) be held? out says so. */
+	bool (*alert_hold)(struct svc *s, const char *why, struct decide_result *out);
+	/* The feature's part of the status API's service object. */
+	void (*status)(const struct svc *s, struct cJSON *o, int64_t now);
+};
+
+/* Register f (once; again is a no-op); -1 when SVC_FEATURES_MAX are registered. */
+int svc_feature_add(const struct svc_feature *f);
+size_t svc_features(void);
+const struct svc_feature *svc_feature_at(size_t i);
+/* f's state for s (its init's), NULL when f is not registered. */
+void *svc_ext(const struct svc *s, const struct svc_feature *f);
+/* The hooks, for the core: each runs every feature's in order. */
+bool svc_owns_def(const struct svc_conf *c);
+void svc_conf_changed(struct svc *s, bool first);
+void svc_def_changed(struct svc *s);
+void svc_image_changed(struct svc *s);
+void svc_observe_hooks(struct svc *s);
+void svc_plan_hooks(struct svc *s, struct plan_input *in, struct plan_replica *view);
+/* Why no replica can be created now (no definition), or NULL. */
+const char *svc_create_blocked(const struct svc *s);
+bool svc_may_create(struct svc *s);
+void svc_replica_labels(const struct svc *s, struct replica_labels *lab);
+void svc_no_image(struct svc *s);
+/* Replicas are reached at their container IP: `network` is set, or a feature says so. */
+bool svc_by_ip(const struct svc *s);
+void svc_replica_lost(struct replica *r, const char *why);
+void svc_serving(struct svc *s);
+/* The replica count the policy weighs (svc_current, as the features see it). */
+int svc_policy_count(const struct svc *s);
+bool svc_policy_hold(struct svc *s, int64_t now, char *why, size_t len);
+bool svc_alert_hold(struct svc *s, const char *why, struct decide_result *out);
+void svc_status_hooks(const struct svc *s, struct cJSON *o, int64_t now);
 
 /* What runs a service's replicas: containers of its own (service.c and replica.c) or a
  * Swarm service's tasks (svc_swarm.c; README.md, "Running on a Swarm cluster"). A new
@@ -196,11 +299,5 @@ void swarm_tasks_init(struct svc *s);
 void swarm_tasks_fini(struct svc *s);
 void swarm_tasks_sample(struct svc *s);
 
-/* service.c helpers for replica.c */
-int svc_add_replica(struct svc *s, struct replica *r);
-/* The set of READY replicas changed: the upstream must follow. */
-void svc_membership_changed(struct svc *s);
-/* <service>-<index> belongs to a container we do not own. */
-void svc_name_taken(struct svc *s, int index);
 
 #endif

@@ -37,6 +37,8 @@ int traffic_init(struct svc *s);
 void traffic_fini(struct svc *s);
 /* The members changed (or the settings did): the next pass syncs. */
 void traffic_changed(struct svc *s);
+/* The set of READY replicas changed: the next pass syncs, and it comes soon. */
+void traffic_members_changed(struct svc *s);
 /* Every pass: sync a change at once, and a failed sync when its retry is due. */
 void traffic_pass(struct svc *s);
 void traffic_sync(struct svc *s);

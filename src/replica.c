@@ -115,10 +115,6 @@ replica_new(struct svc *s, const char *id, const char *name, int index)
 	r->born_ms = loop_now(&s->d->loop);
 	loop_timer_init(&r->timer, replica_poll, r);
 	probe_init(r, &probe_ops);
-	if (svc_add_replica(s, r) == -1) {
-		free(r);
-		return NULL;
-	}
 	return r;
 }
 
@@ -191,7 +187,7 @@ became_ready(struct replica *r, enum ready_by by)
 	events_add(&s->d->events, EV_REPLICA, s->name, "%s: replica %s healthy at %s after "
 	    "%lldms (ready by %s)", s->name, r->name, r->addr[0] != '\0' ? r->addr : "?",
 	    (long long)(r->ready_ms - r->born_ms), readiness_by_name(by));
-	svc_membership_changed(s);
+	traffic_members_changed(s);
 	svc_kick(s);
 }
 
@@ -239,7 +235,7 @@ docker_restart(struct replica *r, const struct docker_inspect *in)
 		(void)replica_set_state(r, REP_STARTING, "restarted by Docker");
 		r->born_ms = loop_now(&s->d->loop);
 		probe_reset(r);
-		svc_membership_changed(s);
+		traffic_members_changed(s);
 		loop_timer_start(&s->d->loop, &r->timer, REPLICA_POLL_STARTING_MS);
 	} else if (r->state == REP_STARTING) {
 		log_info("%s: replica %s is being restarted by Docker (restart %d)", s->name,
@@ -274,7 +270,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 	}
 	/* Known late (a compose source found after adoption): the balancer must follow. */
 	if (r->state == REP_READY && strcmp(old, r->addr) != 0)
-		svc_membership_changed(s);
+		traffic_members_changed(s);
 	if (docker_restart(r, in))
 		return;
 	if (!in->running) {
@@ -335,7 +331,7 @@ on_inspect(void *arg, const struct docker_reply *rep, const struct docker_inspec
 			events_log(&r->svc->d->events, LOG_WARNING, EV_REPLICA, r->svc->name,
 			    "%s: replica %s disappeared", r->svc->name, r->name);
 			(void)replica_set_state(r, REP_GONE, "disappeared");
-			svc_membership_changed(r->svc);
+			traffic_members_changed(r->svc);
 			svc_kick(r->svc);
 		}
 		return;
@@ -507,7 +503,7 @@ start(struct replica *r)
 	}
 }
 
-int
+struct replica *
 replica_launch(struct svc *s, int index, int target)
 {
 	struct replica *r;
@@ -517,17 +513,17 @@ replica_launch(struct svc *s, int index, int target)
 
 	if (snprintf(name, sizeof(name), "%s-%d", s->name, index) >= (int)sizeof(name)) {
 		log_err("%s: replica name %s-%d too long", s->name, s->name, index);
-		return -1;
+		return NULL;
 	}
 	if ((body = ctrdef_replica_body(s->def, s->name, s->ro.gen, s->ro.restart,
 	    target)) == NULL) {
 		log_err("%s: no container definition to create %s from", s->name, name);
-		return -1;
+		return NULL;
 	}
 	r = replica_new(s, "", name, index);
 	if (r == NULL) {
 		free(body);
-		return -1;
+		return NULL;
 	}
 	r->generation = s->ro.gen;
 	r->restart = s->ro.restart;
@@ -536,16 +532,14 @@ replica_launch(struct svc *s, int index, int target)
 	rc = docker_create(s->d->docker, name, body, on_created, r);
 	free(body);
 	if (rc == -1) {
-		(void)replica_set_state(r, REP_GONE, "create call not sent");
-		r->busy = false;
 		s->launch.op_busy = false;
-		return -1;
+		replica_free(r); /* nothing in flight for it */
+		return NULL;
 	}
 	traffic_created(r, s->react.trigger_us);
-	svc_react_created(s);
 	log_info("%s: creating replica %s", s->name, name);
 	events_add(&s->d->events, EV_REPLICA, s->name, "%s: creating replica %s", s->name, name);
-	return 0;
+	return r;
 }
 
 /* ---- the way out: leave the balancer, drain, stop, remove (README.md, "Scale-down
@@ -672,7 +666,7 @@ replica_stop(struct replica *r)
 {
 	/* A member that died or is discarded leaves the upstream with the next sync. */
 	if (r->state == REP_READY)
-		svc_membership_changed(r->svc);
+		traffic_members_changed(r->svc);
 	(void)replica_set_state(r, REP_STOPPING, "stopping");
 	loop_timer_stop(&r->svc->d->loop, &r->timer);
 	replica_advance(r);
@@ -711,7 +705,7 @@ start_drain(struct replica *r)
 	    r->addr[0] != '\0' ? r->addr : "-");
 	events_add(&s->d->events, EV_REPLICA, s->name, "%s: draining replica %s (%s)", s->name,
 	    r->name, r->addr[0] != '\0' ? r->addr : "-");
-	svc_membership_changed(s);
+	traffic_members_changed(s);
 	svc_kick(s);
 	replica_advance(r);
 }
@@ -798,7 +792,7 @@ replica_vanished(struct replica *r)
 		events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name,
 		    "%s: replica %s was removed outside dockscale", s->name, r->name);
 	if (r->state == REP_READY)
-		svc_membership_changed(s);
+		traffic_members_changed(s);
 	(void)replica_set_state(r, REP_GONE, "removed outside dockscale");
 }
 
@@ -815,7 +809,7 @@ replica_event(struct replica *r, const char *action)
 		replica_refresh(r);
 	else if (strcmp(action, "destroy") == 0 && !r->busy && r->state != REP_CREATING) {
 		if (r->state == REP_READY)
-			svc_membership_changed(s);
+			traffic_members_changed(s);
 		(void)replica_set_state(r, REP_GONE, "destroyed");
 		svc_kick(s);
 	}

@@ -12,10 +12,6 @@
 #include "plan.h"
 #include "service.h"
 
-#define KICK_DELAY_MS 20 /* coalesce bursts of events into one pass */
-
-static void on_kick(struct loop *l, struct loop_timer *t);
-
 struct svc *
 svc_new(struct dsd *d, const struct svc_conf *conf)
 {
@@ -30,7 +26,7 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	pull_init(s);
 	svc_swarm_init(s);
 	scale_init(s);
-	loop_timer_init(&s->kick, on_kick, s);
+	svc_base_init(s);
 	metric_init(s);
 	if (traffic_init(s) == -1) {
 		cJSON_Delete(s->def);
@@ -49,7 +45,7 @@ svc_free(struct svc *s)
 {
 	if (s == NULL)
 		return;
-	loop_timer_stop(&s->d->loop, &s->kick);
+	svc_base_fini(s);
 	compose_source_fini(s);
 	svc_swarm_fini(s);
 	pull_fini(s);
@@ -60,7 +56,6 @@ svc_free(struct svc *s)
 	for (size_t i = 0; i < s->nreps; i++)
 		replica_free(s->reps[i]);
 	free(s->reps);
-	free(s->taken);
 	free(s);
 }
 
@@ -85,9 +80,7 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 		svc_set_desired(s, s->desired, NULL);
 	pause_conf(s);
 	scale_conf(s);
-	free(s->taken);
-	s->taken = NULL;
-	s->ntaken = 0;
+	svc_names_free(s);
 	traffic_changed(s); /* upstream_file or upstream_name may have changed */
 	wake_conf(s);
 	svc_kick(s);
@@ -107,8 +100,10 @@ svc_set_def(struct svc *s, cJSON *def)
 		svc_kick(s); /* a creation may have been waiting for it */
 }
 
-int
-svc_add_replica(struct svc *s, struct replica *r)
+/* The replica table is service.c's: records come in by table_add, and leave in sweep.
+ * Room for one more: 0, or -1 (out of memory). */
+static int
+table_room(struct svc *s)
 {
 	if (s->nreps == s->capreps) {
 		size_t cap = s->capreps ? s->capreps * 2 : 8;
@@ -119,40 +114,16 @@ svc_add_replica(struct svc *s, struct replica *r)
 		s->reps = v;
 		s->capreps = cap;
 	}
-	s->reps[s->nreps++] = r;
 	return 0;
 }
 
-void
-svc_name_taken(struct svc *s, int index)
+static int
+table_add(struct svc *s, struct replica *r)
 {
-	int *v = realloc(s->taken, (s->ntaken + 1) * sizeof(*v));
-
-	if (v == NULL)
-		return;
-	s->taken = v;
-	s->taken[s->ntaken++] = index;
-}
-
-void
-svc_membership_changed(struct svc *s)
-{
-	traffic_changed(s);
-	/* The balancer syncs in the pass: a member that left must leave it now, whatever
-	 * the planner waits for (README.md, "Rolling updates"). */
-	svc_kick(s);
-}
-
-enum readiness_mode
-svc_readiness_mode(const struct svc *s)
-{
-	return s->conf != NULL ? s->conf->readiness : READINESS_AUTO;
-}
-
-int
-svc_count(const struct svc *s, enum replica_state st)
-{
-	return svc_runtime(s)->count(s, st);
+	if (table_room(s) == -1)
+		return -1;
+	s->reps[s->nreps++] = r;
+	return 0;
 }
 
 static int
@@ -163,92 +134,6 @@ replicas_count(const struct svc *s, enum replica_state st)
 	for (size_t i = 0; i < s->nreps; i++)
 		n += s->reps[i]->state == st;
 	return n;
-}
-
-int
-svc_current(const struct svc *s)
-{
-	return svc_count(s, REP_CREATING) + svc_count(s, REP_STARTING) + svc_count(s, REP_READY);
-}
-
-void
-svc_mark_observed(struct svc *s)
-{
-	s->observed = true;
-}
-
-void
-svc_adopt_desired(struct svc *s, int n)
-{
-	s->desired = n;
-	s->desired_set = true;
-}
-
-void
-svc_set_desired(struct svc *s, int n, const char *why)
-{
-	const struct svc_conf *c = s->conf;
-	int old = s->desired;
-
-	if (c == NULL)
-		return;
-	if (n < c->dp.min_replicas)
-		n = c->dp.min_replicas;
-	if (n > c->dp.max_replicas)
-		n = c->dp.max_replicas;
-	s->desired = n;
-	s->desired_set = true;
-	if (n > svc_current(s) && s->react.trigger_us == 0)
-		s->react.trigger_us = loop_clock_us();
-	if (why != NULL && n != old)
-		events_log(&s->d->events, LOG_NOTICE, EV_DECISION, s->name,
-		    "%s: desired replicas %d -> %d (%s)", s->name, old, n, why);
-	/* A request acts now; only event bursts are coalesced. */
-	loop_timer_start(&s->d->loop, &s->kick, 0);
-}
-
-void
-svc_react_created(struct svc *s)
-{
-	struct reaction *re = &s->react;
-
-	if (re->trigger_us == 0)
-		return;
-	re->create_us = loop_clock_us() - re->trigger_us;
-	/* The scale-up is answered when enough creations went out for it. */
-	if (svc_current(s) >= s->desired)
-		re->trigger_us = 0;
-}
-
-void
-svc_react(struct svc *s, enum react_step step, int64_t trigger_us)
-{
-	int64_t us = loop_clock_us() - trigger_us;
-
-	if (step == REACT_READY)
-		s->react.ready_us = us;
-	else
-		s->react.serving_us = us;
-}
-
-void
-svc_kick(struct svc *s)
-{
-	struct loop *l = &s->d->loop;
-
-	/* The same timer also waits for the planner's wake_at (a backoff's end, a rollout
-	 * step after rollout_min_healthy), seconds away: a kick must bring it forward, or
-	 * what the kick is for (a replica that died leaving the balancer) waits that long
-	 * too (issue 28, finding 10). The pass re-arms wake_at. Timers count from a fresh
-	 * clock reading, not the loop's cached now. */
-	if (!loop_timer_armed(&s->kick) || s->kick.when > loop_clock_ms() + KICK_DELAY_MS)
-		loop_timer_start(l, &s->kick, KICK_DELAY_MS);
-}
-
-static void
-on_kick(struct loop *l, struct loop_timer *t)
-{
-	svc_reconcile(t->arg);
 }
 
 static struct replica *
@@ -302,8 +187,14 @@ adopt(struct svc *s, const struct docker_ctr *c)
 		return;
 	/* name_index gives 0 for a marked name: its <service>-<n> is free again. */
 	r = replica_new(s, c->id, c->name, name_index(s, c->name));
-	if (r != NULL)
-		replica_adopt(r, c, name_retiring(s, c->name));
+	if (r == NULL)
+		return;
+	if (table_add(s, r) == -1) {
+		log_err("%s: out of memory adopting %s", s->name, c->name);
+		replica_free(r);
+		return;
+	}
+	replica_adopt(r, c, name_retiring(s, c->name));
 }
 
 /* After a restart keep what runs (within bounds), else start at min; but never the
@@ -373,7 +264,7 @@ svc_observe(struct svc *s, const struct docker_ctr *ctrs, size_t n)
 			replica_vanished(r);
 	}
 	if (!s->observed) {
-		s->observed = true;
+		svc_mark_observed(s);
 		traffic_changed(s); /* the file reflects what runs, even nothing */
 		if (!s->desired_set)
 			desired_after_start(s, ctrs, n);
@@ -425,6 +316,26 @@ sweep(struct svc *s)
 	s->nreps = j;
 }
 
+/* Create <service>-<index> (target: the count a rollout keeps, for its label; 0 none):
+ * the record joins the table while its create call runs. */
+static void
+launch(struct svc *s, int index, int target)
+{
+	struct replica *r;
+
+	/* Room first: a record whose create call went out must be in the table. */
+	if (table_room(s) == -1) {
+		log_err("%s: out of memory creating a replica", s->name);
+		return;
+	}
+	if ((r = replica_launch(s, index, target)) == NULL) {
+		log_err("%s: cannot start a replica", s->name);
+		return;
+	}
+	(void)table_add(s, r); /* fits */
+	svc_react_created(s);
+}
+
 /* Carry out one action of the planner. */
 static void
 carry_out(struct svc *s, const struct plan_action *a)
@@ -450,8 +361,7 @@ carry_out(struct svc *s, const struct plan_action *a)
 			break;
 		if (strncmp(a->reason, "roll", 4) == 0)
 			log_notice("%s: %s", s->name, a->reason);
-		if (replica_launch(s, a->index, a->target) == -1)
-			log_err("%s: cannot start a replica", s->name);
+		launch(s, a->index, a->target);
 		break;
 	default:
 		break;
@@ -501,18 +411,10 @@ plan_and_act(struct svc *s)
 	/* Positions stay valid: only a create (always last) adds to s->reps. */
 	for (size_t i = 0; i < res.nacts; i++)
 		carry_out(s, &acts[i]);
-	if (res.wake_at != 0 &&
-	    (!loop_timer_armed(&s->kick) || s->kick.when > res.wake_at))
-		loop_timer_start(&d->loop, &s->kick, res.wake_at - in.now_ms);
+	svc_wake_at(s, res.wake_at, in.now_ms);
 out:
 	free(view);
 	free(acts);
-}
-
-void
-svc_reconcile(struct svc *s)
-{
-	svc_runtime(s)->reconcile(s);
 }
 
 /* The containers runtime: one Docker operation at a time towards s->desired. */
@@ -529,9 +431,8 @@ replicas_reconcile(struct svc *s)
 	if (d->dry_run) {
 		int current = svc_current(s);
 
-		if (current != s->desired && s->dry_said != s->desired)
+		if (svc_dry_news(s) && current != s->desired)
 			log_notice("%s: dry-run: would scale %d -> %d", s->name, current, s->desired);
-		s->dry_said = s->desired;
 		goto out;
 	}
 	plan_and_act(s);
@@ -593,9 +494,3 @@ const struct runtime_ops runtime_containers_ops = {
 	.status = NULL,
 	.status_key = NULL,
 };
-
-const struct runtime_ops *
-svc_runtime(const struct svc *s)
-{
-	return svc_swarm_on(s) ? &runtime_swarm_ops : &runtime_containers_ops;
-}

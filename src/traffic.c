@@ -120,6 +120,15 @@ traffic_changed(struct svc *s)
 	s->tr.changed = true;
 }
 
+void
+traffic_members_changed(struct svc *s)
+{
+	s->tr.changed = true;
+	/* The balancer syncs in the pass: a member that left must leave it now, whatever
+	 * the planner waits for (README.md, "Rolling updates"). */
+	svc_kick(s);
+}
+
 /* Called at every pass: a change is synced at once, a failed sync when its retry is due. */
 void
 traffic_pass(struct svc *s)

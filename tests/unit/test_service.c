@@ -462,7 +462,7 @@ test_kick_brings_a_far_wake_forward(void **state)
 	assert_true(f->s->kick.when <= loop_clock_ms());
 	/* a membership change is a kick of its own */
 	loop_timer_start(l, &f->s->kick, 8000);
-	svc_membership_changed(f->s);
+	traffic_members_changed(f->s);
 	assert_true(f->s->tr.changed);
 	assert_true(f->s->kick.when <= loop_clock_ms() + 20);
 }
