@@ -7,10 +7,10 @@
 #include <stdint.h>
 
 struct svc;
+struct svc_feature;
 
-/* Pause and the manual-scale guard: owned and written by pause.c only (README.md,
- * "Pause and manual scale"). */
-struct pause {
+/* Pause and the manual-scale guard (README.md, "Pause and manual scale"). */
+struct pause { /* owner: pause.c */
 	bool paused;               /* the policy and alerts leave the service alone */
 	int replicas;              /* the count it is held at while paused */
 	int64_t since_unix_ms;     /* wall clock of the pause */
@@ -28,9 +28,10 @@ int pause_set(struct svc *s, int n, char *err, size_t errlen);
 void pause_resume(struct svc *s);
 /* A manual scale to n: the policy waits for its replicas and a fresh window. */
 void pause_manual(struct svc *s, int n);
-/* Must the policy hold now? why says so (into out->reason by the caller). */
-bool pause_holds_policy(struct svc *s, int64_t now, char *why, size_t n);
-/* A reload: the held count follows new bounds. */
-void pause_conf(struct svc *s);
+/* The service's pause, for the API and /metrics. */
+const struct pause *pause_of(const struct svc *s);
+/* The feature's hooks (featureset.c registers them): the policy and alerts hold while
+ * paused or while a manual scale settles; a reload moves the held count. */
+extern const struct svc_feature pause_feature;
 
 #endif

@@ -18,7 +18,6 @@
 #include "compose_source.h"
 #include "history.h"
 #include "metric.h"
-#include "pause.h"
 #include "pull.h"
 #include "replica.h"
 #include "scale.h"
@@ -120,7 +119,6 @@ struct svc { /* owner: service.c */
 	struct swarm_tasks st;         /* its tasks on this node (swarm_tasks.c) */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts; owner: alerts.c */
 	size_t nfp;                    /* owner: alerts.c */
-	struct pause pz;               /* pause and the manual-scale guard (pause.c) */
 	struct history hist;           /* the status page's chart (history.c) */
 };
 
@@ -177,7 +175,7 @@ void svc_base_fini(struct svc *s);
 
 /* ---- svc.c: the hooks of the optional features --------------------------------------
  * A feature (rollout, pull, compose_source, pause, wake) registers one table of hooks
- * at start-up (features.c); the core runs them in registration order wherever it must
+ * at start-up (featureset.c); the core runs them in registration order wherever it must
  * ask one, and never names a feature (README.md, "Architecture"). Every member may be
  * NULL. */
 struct plan_input;

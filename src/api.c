@@ -8,6 +8,7 @@
 #include "dockscaled.h"
 #include "json.h"
 #include "reqcheck.h"
+#include "pause.h"
 #include "service.h"
 #include "text.h"
 
@@ -141,9 +142,9 @@ route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct htt
 	}
 	v = n->valuedouble;
 	cJSON_Delete(body);
-	if (s->pz.paused) {
+	if (pause_of(s)->paused) {
 		http_resp_error(resp, 409, "%s is paused at %d: pause with {\"replicas\": N} to "
-		    "change the held count, or resume", s->name, s->pz.replicas);
+		    "change the held count, or resume", s->name, pause_of(s)->replicas);
 		return;
 	}
 	if (v != floor(v) || v < c->dp.min_replicas || v > c->dp.max_replicas) {

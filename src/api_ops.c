@@ -6,6 +6,7 @@
 #include "api_ops.h"
 #include "dockscaled.h"
 #include "explain.h"
+#include "pause.h"
 #include "service.h"
 
 /* The deciding metric (the last decision's, else the first) and its decide state. */
@@ -75,15 +76,15 @@ fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size
 	in->cooldown_down_left_ms = decide_cooldown_left(&c->dp, &s->pol.ds, now, DECIDE_DOWN);
 	in->backoff_left_ms = s->launch.backoff_until > now ? s->launch.backoff_until - now : 0;
 	in->start_failures = s->launch.start_failures;
-	in->paused = s->pz.paused;
-	in->paused_replicas = s->pz.replicas;
+	in->paused = pause_of(s)->paused;
+	in->paused_replicas = pause_of(s)->replicas;
 	/* The guard's own words, as the last hold said them. */
-	if (s->pz.manual) {
+	if (pause_of(s)->manual) {
 		if (s->pol.have_decision && strncmp(s->pol.last.reason, "manual scale", 12) == 0)
 			(void)snprintf(manual, mlen, "%.*s", (int)mlen - 1, s->pol.last.reason);
 		else
 			(void)snprintf(manual, mlen, "manual scale to %d: waiting for its replicas "
-			    "and a fresh sample", s->pz.manual_n);
+			    "and a fresh sample", pause_of(s)->manual_n);
 		in->manual_hold = manual;
 	}
 	in->last_reason = s->pol.have_decision ? s->pol.last.reason : NULL;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dockscaled.h"
+#include "featureset.h"
 #include "log.h"
 #include "service.h"
 
@@ -112,6 +113,8 @@ int
 control_start(struct dsd *d)
 {
 	loop_timer_init(&d->once_timer, on_once_timer, d);
+	if (featureset_register() == -1)
+		return -1;
 	d->httpc = httpc_new(&d->loop);
 	if (d->httpc == NULL)
 		return -1;

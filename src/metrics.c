@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "dockscaled.h"
+#include "pause.h"
 #include "service.h"
 #include "lb.h"
 
@@ -221,7 +222,7 @@ render_services(struct buf *b, const struct dsd *d)
 	    "\"Pause and manual scale\").\n# TYPE dockscale_paused gauge\n");
 	for (size_t i = 0; i < d->nsvcs; i++)
 		buf_printf(b, "dockscale_paused{service=\"%s\"} %d\n", d->svcs[i]->name,
-		    d->svcs[i]->pz.paused ? 1 : 0);
+		    pause_of(d->svcs[i])->paused ? 1 : 0);
 	for (size_t k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
 		render_counter(b, d, &counters[k]);
 	rollout_metrics(b, d);

@@ -1,15 +1,32 @@
 /* pause.c: pause and resume a service, and keep a manual scale from being undone at once. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
 
 #include "dockscaled.h"
 #include "log.h"
+#include "pause.h"
 #include "service.h"
+
+static struct pause *
+pz_of(const struct svc *s)
+{
+	return svc_ext(s, &pause_feature);
+}
+
+const struct pause *
+pause_of(const struct svc *s)
+{
+	return pz_of(s);
+}
 
 int
 pause_set(struct svc *s, int n, char *err, size_t errlen)
 {
 	const struct svc_conf *c = s->conf;
-	struct pause *pz = &s->pz;
+	struct pause *pz = pz_of(s);
 	int was = s->desired;
 
 	if (c == NULL)
@@ -35,7 +52,7 @@ pause_set(struct svc *s, int n, char *err, size_t errlen)
 void
 pause_resume(struct svc *s)
 {
-	struct pause *pz = &s->pz;
+	struct pause *pz = pz_of(s);
 
 	if (!pz->paused)
 		return;
@@ -49,7 +66,7 @@ pause_resume(struct svc *s)
 void
 pause_manual(struct svc *s, int n)
 {
-	struct pause *pz = &s->pz;
+	struct pause *pz = pz_of(s);
 
 	if (s->conf == NULL || s->conf->metrics == 0)
 		return; /* no policy to hold back */
@@ -59,11 +76,14 @@ pause_manual(struct svc *s, int n)
 	pz->manual_failed = s->launch.failed_starts;
 }
 
-void
-pause_conf(struct svc *s)
+/* A reload: the held count follows new bounds. */
+static void
+on_conf(struct svc *s, bool first)
 {
-	struct pause *pz = &s->pz;
+	struct pause *pz = pz_of(s);
 
+	if (first)
+		return; /* nothing is held yet */
 	if (s->conf != NULL && s->conf->metrics == 0)
 		pz->manual = false; /* no policy left to hold back */
 	if (!pz->paused || s->conf == NULL)
@@ -87,10 +107,11 @@ sampled_after(const struct svc *s, int64_t t)
 	return true;
 }
 
-bool
-pause_holds_policy(struct svc *s, int64_t now, char *why, size_t n)
+/* Must the policy hold now? why says so (into the decision's reason by scale.c). */
+static bool
+holds_policy(struct svc *s, int64_t now, char *why, size_t n)
 {
-	struct pause *pz = &s->pz;
+	struct pause *pz = pz_of(s);
 	int ready;
 
 	if (pz->paused) {
@@ -124,3 +145,58 @@ pause_holds_policy(struct svc *s, int64_t now, char *why, size_t n)
 	pz->manual = false;
 	return false;
 }
+
+/* An alert is held like a bound would hold it: the webhook answers "held" with this. */
+static bool
+holds_alert(struct svc *s, const char *why, struct decide_result *out)
+{
+	const struct pause *pz = pz_of(s);
+
+	if (!pz->paused)
+		return false;
+	*out = (struct decide_result){ .dir = DECIDE_HOLD, .desired = s->desired,
+		.smoothed = NAN, .wanted = s->desired };
+	(void)snprintf(out->reason, sizeof out->reason, "%s but paused at %d: hold", why,
+	    pz->replicas);
+	log_info("%s: %s", s->name, out->reason);
+	return true;
+}
+
+/* README.md, "Pause and manual scale" */
+static void
+status(const struct svc *s, cJSON *o, int64_t now)
+{
+	const struct pause *pz = pz_of(s);
+
+	(void)now;
+	cJSON_AddBoolToObject(o, "paused", pz->paused);
+	if (pz->paused)
+		cJSON_AddNumberToObject(o, "paused_replicas", pz->replicas);
+	else
+		cJSON_AddNullToObject(o, "paused_replicas");
+	cJSON_AddBoolToObject(o, "manual_hold", pz->manual);
+}
+
+static void *
+init(struct svc *s)
+{
+	(void)s;
+	return calloc(1, sizeof(struct pause));
+}
+
+static void
+fini(struct svc *s, void *state)
+{
+	(void)s;
+	free(state);
+}
+
+const struct svc_feature pause_feature = {
+	.name = "pause",
+	.init = init,
+	.fini = fini,
+	.conf = on_conf,
+	.policy_hold = holds_policy,
+	.alert_hold = holds_alert,
+	.status = status,
+};

@@ -162,7 +162,7 @@ scale_evaluate(struct svc *s)
 	now = loop_now(&s->d->loop);
 	current = rollout_policy_count(s);
 	start = starting(s);
-	if (pause_holds_policy(s, now, held, sizeof held)) {
+	if (svc_policy_hold(s, now, held, sizeof held)) {
 		hold(s, current, held);
 		return;
 	}
@@ -215,15 +215,8 @@ scale_alert(struct svc *s, enum decide_dir dir, const char *why, struct decide_r
 		return -1;
 	if (svc_runtime(s)->refuse_alert(s, out))
 		return 0;
-	if (s->pz.paused) {
-		/* Held like a bound would hold it: the webhook answers "held" with this. */
-		*out = (struct decide_result){ .dir = DECIDE_HOLD, .desired = s->desired,
-			.smoothed = NAN, .wanted = s->desired };
-		(void)snprintf(out->reason, sizeof out->reason, "%s but paused at %d: hold", why,
-		    s->pz.replicas);
-		log_info("%s: %s", s->name, out->reason);
+	if (svc_alert_hold(s, why, out)) /* e.g. paused */
 		return 0;
-	}
 	decide_alert(&c->dp, &s->pol.ds, loop_now(&s->d->loop), rollout_policy_count(s), starting(s), dir,
 	    out);
 	/* An alert step restarts the opposite window: the metric sampled right after it must

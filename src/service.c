@@ -27,17 +27,27 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	svc_swarm_init(s);
 	scale_init(s);
 	svc_base_init(s);
-	metric_init(s);
-	if (traffic_init(s) == -1) {
-		cJSON_Delete(s->def);
-		free(s);
-		return NULL;
-	}
 	wake_init(s);
+	metric_init(s);
+	if (traffic_init(s) == -1)
+		goto fail;
+	/* Each feature's own state (svc_ext), in registration order. */
+	for (size_t i = 0; i < svc_features(); i++) {
+		const struct svc_feature *f = svc_feature_at(i);
+
+		if (f->init != NULL && (s->ext[i] = f->init(s)) == NULL) {
+			log_err("%s: out of memory for its %s", s->name, f->name);
+			goto fail;
+		}
+	}
 	compose_source_apply(s);
 	pull_conf(s);
 	rollout_define(s);
+	svc_conf_changed(s, true);
 	return s;
+fail:
+	svc_free(s);
+	return NULL;
 }
 
 void
@@ -52,6 +62,9 @@ svc_free(struct svc *s)
 	metric_fini(s);
 	wake_fini(s);
 	traffic_fini(s);
+	for (size_t i = svc_features(); i-- > 0;)
+		if (s->ext[i] != NULL && svc_feature_at(i)->fini != NULL)
+			svc_feature_at(i)->fini(s, s->ext[i]);
 	cJSON_Delete(s->def);
 	for (size_t i = 0; i < s->nreps; i++)
 		replica_free(s->reps[i]);
@@ -78,7 +91,7 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 	 * does a pause (README.md, "Pause and manual scale"). */
 	if (s->desired_set)
 		svc_set_desired(s, s->desired, NULL);
-	pause_conf(s);
+	svc_conf_changed(s, false); /* a pause's held count follows new bounds */
 	scale_conf(s);
 	svc_names_free(s);
 	traffic_changed(s); /* upstream_file or upstream_name may have changed */

@@ -127,13 +127,6 @@ status_service(const struct svc *s, int64_t now)
 	cJSON_AddNumberToObject(o, "desired", s->desired);
 	cJSON_AddNumberToObject(o, "current", svc_current(s));
 	cJSON_AddNumberToObject(o, "ready", svc_count(s, REP_READY));
-	/* README.md, "Pause and manual scale" */
-	cJSON_AddBoolToObject(o, "paused", s->pz.paused);
-	if (s->pz.paused)
-		cJSON_AddNumberToObject(o, "paused_replicas", s->pz.replicas);
-	else
-		cJSON_AddNullToObject(o, "paused_replicas");
-	cJSON_AddBoolToObject(o, "manual_hold", s->pz.manual);
 	if (c != NULL) {
 		cJSON_AddNumberToObject(o, "min_replicas", c->dp.min_replicas);
 		cJSON_AddNumberToObject(o, "max_replicas", c->dp.max_replicas);
@@ -200,6 +193,7 @@ status_service(const struct svc *s, int64_t now)
 	}
 	cJSON_AddItemToObject(o, "definition", compose_source_status(s, now));
 	cJSON_AddItemToObject(o, "wake", wake_status(s));
+	svc_status_hooks(s, o, now); /* each feature's part */
 	if (svc_runtime(s)->status != NULL)
 		cJSON_AddItemToObject(o, svc_runtime(s)->status_key, svc_runtime(s)->status(s));
 	reps = cJSON_AddArrayToObject(o, "replicas");

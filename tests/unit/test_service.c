@@ -14,6 +14,7 @@
 
 #include "dockscaled.h"
 #include "fake_docker.h"
+#include "featureset.h"
 #include "log.h"
 #include "service.h"
 
@@ -45,6 +46,7 @@ setup(void **state)
 	strcpy(f.dir, "/tmp/test_service.XXXXXX");
 	assert_non_null(mkdtemp(f.dir));
 	snprintf(f.upstream, sizeof(f.upstream), "%s/up.conf", f.dir);
+	assert_int_equal(featureset_register(), 0);
 	assert_int_equal(loop_init(&f.d.loop), 0);
 	events_init(&f.d.events, EVENTS_MAX); /* lifecycle steps are events too */
 	assert_non_null(f.d.httpc = httpc_new(&f.d.loop));

@@ -1,0 +1,18 @@
+/* featureset.c: the optional features of a service, registered with the core at start-up:
+ * one line each (README.md, "Architecture"). Their hooks run in this order. */
+#include "featureset.h"
+#include "pause.h"
+#include "service.h"
+
+int
+featureset_register(void)
+{
+	static const struct svc_feature *const all[] = {
+		&pause_feature,
+	};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (svc_feature_add(all[i]) == -1)
+			return -1;
+	return 0;
+}
