@@ -10,10 +10,10 @@
 
 struct svc;
 struct svc_conf;
-struct cJSON;
+struct svc_feature;
 
-/* Where a compose service's definition comes from: owned and written by
- * compose_source.c only (README.md, "A docker-compose service as the source"). */
+/* Where a compose service's definition comes from (README.md, "A docker-compose
+ * service as the source"). */
 enum compose_state {
 	CS_OFF = 0,   /* the service's definition is its [service] section */
 	CS_LOOKING,   /* no answer yet */
@@ -22,7 +22,7 @@ enum compose_state {
 	CS_UNUSABLE,  /* its definition cannot be used (why says so) */
 };
 
-struct compose_source {
+struct compose_source { /* owner: compose_source.c */
 	struct svc *svc;
 	enum compose_state state;
 	char project[COMPOSE_NAME_MAX + 1];
@@ -40,23 +40,18 @@ struct compose_source {
 };
 
 /* compose_source.c: a compose service's definition, kept in step with docker-compose's
- * container. */
+ * container. Its hooks (featureset.c registers them): it supplies the definition of a
+ * service with compose keys, looks the container up at load, reload and each pass, says
+ * why nothing can be created while it has none, reaches replicas by IP, and adds the
+ * "definition" object to the status. */
+extern const struct svc_feature compose_source_feature;
+/* The service's configuration names a compose project and service. */
 bool compose_source_wanted(const struct svc_conf *c);
-/* Start-up and reload: follow the service's compose keys and look the container up. */
-void compose_source_apply(struct svc *s);
 /* Look the compose container up again (each pass; coalesced while one is running). */
 void compose_source_lookup(struct svc *s);
-void compose_source_fini(struct svc *s);
-/* The network replicas are reached on: `network`, else the compose container's. */
-const char *compose_source_network(const struct svc *s);
-/* Replicas are reached at their container IP (on `network`, or, for a compose service,
- * on the network they joined: known even before the compose container is found). */
-bool compose_source_by_ip(const struct svc *s);
 /* Why no replica can be created now (no definition), or NULL. */
 const char *compose_source_blocked(const struct svc *s);
 /* The first lookup has not answered yet. */
 bool compose_source_pending(const struct svc *s);
-/* The "definition" object of the status API. */
-struct cJSON *compose_source_status(const struct svc *s, int64_t now);
 
 #endif

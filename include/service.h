@@ -15,7 +15,6 @@
 #include "swarm.h"
 
 /* The parts of a service (one header each), embedded in struct svc. */
-#include "compose_source.h"
 #include "history.h"
 #include "metric.h"
 #include "pull.h"
@@ -97,7 +96,6 @@ struct svc { /* owner: service.c */
 	struct cJSON *def;             /* what every replica is created from (ctrdef.c or
 	                                * compose.c); NULL: none can be created now */
 	void *ext[SVC_FEATURES_MAX];   /* each feature's own state (svc_ext) */
-	struct compose_source cs;      /* compose_project/compose_service (compose_source.c) */
 	struct replica **reps;
 	size_t nreps, capreps;
 	int desired;                   /* owner: svc.c */

@@ -1,17 +1,25 @@
 /* compose_source.c: a compose service's definition kept in step with docker-compose's
  * container (README.md, "A docker-compose service as the source"). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "compose.h"
+#include "compose_source.h"
 #include "ctrdef.h"
 #include "dockscaled.h"
 #include "log.h"
 #include "service.h"
 
 static void lookup_done(struct compose_source *cs);
+
+static struct compose_source *
+cs_of(const struct svc *s)
+{
+	return svc_ext(s, &compose_source_feature);
+}
 
 bool
 compose_source_wanted(const struct svc_conf *c)
@@ -30,18 +38,14 @@ cancel(struct compose_source *cs)
 	cs->busy = false;
 }
 
-void
-compose_source_fini(struct svc *s)
+/* Start-up and reload: follow the service's compose keys and look the container up. */
+static void
+apply(struct svc *s, bool first)
 {
-	cancel(&s->cs);
-}
-
-void
-compose_source_apply(struct svc *s)
-{
-	struct compose_source *cs = &s->cs;
+	struct compose_source *cs = cs_of(s);
 	const struct svc_conf *c = s->conf;
 
+	(void)first;
 	cs->svc = s;
 	if (!compose_source_wanted(c)) {
 		/* Back to a [service] definition (service.c built it). */
@@ -188,7 +192,7 @@ lookup_done(struct compose_source *cs)
 void
 compose_source_lookup(struct svc *s)
 {
-	struct compose_source *cs = &s->cs;
+	struct compose_source *cs = cs_of(s);
 
 	if (cs->state == CS_OFF || s->d->docker == NULL)
 		return;
@@ -200,22 +204,29 @@ compose_source_lookup(struct svc *s)
 		cs->busy = true;
 }
 
-const char *
-compose_source_network(const struct svc *s)
+/* The network replicas are reached on: `network`, else the compose container's. */
+static const char *
+network(const struct svc *s)
 {
 	const struct svc_conf *c = s->conf;
 
 	if (c != NULL && c->network != NULL && c->network[0] != '\0')
 		return c->network;
-	return s->cs.state != CS_OFF ? s->cs.network : "";
+	return cs_of(s)->state != CS_OFF ? cs_of(s)->network : "";
 }
 
-bool
-compose_source_by_ip(const struct svc *s)
+/* Replicas of a compose service are reached at their container IP on the network they
+ * joined, known even before the compose container is found (svc_by_ip adds `network`). */
+static bool
+by_ip(const struct svc *s)
 {
-	const struct svc_conf *c = s->conf;
+	return cs_of(s)->state != CS_OFF;
+}
 
-	return s->cs.state != CS_OFF || (c != NULL && c->network != NULL && c->network[0] != '\0');
+static const char *
+blocked(const struct svc *s)
+{
+	return cs_of(s)->state != CS_OFF ? cs_of(s)->why : NULL;
 }
 
 const char *
@@ -223,13 +234,13 @@ compose_source_blocked(const struct svc *s)
 {
 	if (s->def != NULL)
 		return NULL;
-	return s->cs.state != CS_OFF ? s->cs.why : "no container definition (see the log)";
+	return cs_of(s)->state != CS_OFF ? cs_of(s)->why : "no container definition (see the log)";
 }
 
 bool
 compose_source_pending(const struct svc *s)
 {
-	return s->cs.state == CS_LOOKING;
+	return cs_of(s)->state == CS_LOOKING;
 }
 
 static const char *const state_names[] = {
@@ -237,15 +248,16 @@ static const char *const state_names[] = {
 	[CS_MISSING] = "waiting", [CS_UNUSABLE] = "unusable",
 };
 
-cJSON *
-compose_source_status(const struct svc *s, int64_t now)
+/* The "definition" object of the status API. */
+static void
+status(const struct svc *s, cJSON *parent, int64_t now)
 {
-	const struct compose_source *cs = &s->cs;
-	cJSON *o = cJSON_CreateObject();
+	const struct compose_source *cs = cs_of(s);
+	cJSON *o = cJSON_AddObjectToObject(parent, "definition");
 	const char *image = ctrdef_image(s->def);
 
 	if (o == NULL)
-		return NULL;
+		return;
 	cJSON_AddStringToObject(o, "source", cs->state == CS_OFF ? "config" : "compose");
 	if (image != NULL)
 		cJSON_AddStringToObject(o, "image", image);
@@ -254,15 +266,50 @@ compose_source_status(const struct svc *s, int64_t now)
 	if (compose_source_blocked(s) != NULL)
 		cJSON_AddStringToObject(o, "reason", compose_source_blocked(s));
 	if (cs->state == CS_OFF)
-		return o;
+		return;
 	cJSON_AddStringToObject(o, "state", state_names[cs->state]);
 	cJSON_AddStringToObject(o, "project", cs->project);
 	cJSON_AddStringToObject(o, "service", cs->service);
 	cJSON_AddStringToObject(o, "container", cs->name);
 	cJSON_AddStringToObject(o, "container_id", cs->id);
-	cJSON_AddStringToObject(o, "network", compose_source_network(s));
+	cJSON_AddStringToObject(o, "network", network(s));
 	cJSON_AddNumberToObject(o, "generation", (double)cs->generation);
 	cJSON_AddNumberToObject(o, "age_ms", cs->generation > 0 ?
 	    (double)(now - cs->since_ms) : 0.0);
-	return o;
 }
+
+static void *
+init(struct svc *s)
+{
+	struct compose_source *cs = calloc(1, sizeof(*cs));
+
+	if (cs != NULL)
+		cs->svc = s;
+	return cs;
+}
+
+static void
+fini(struct svc *s, void *state)
+{
+	(void)s;
+	cancel(state);
+	free(state);
+}
+
+static void
+observe(struct svc *s)
+{
+	compose_source_lookup(s); /* each pass: compose may have recreated it */
+}
+
+const struct svc_feature compose_source_feature = {
+	.name = "compose_source",
+	.init = init,
+	.fini = fini,
+	.conf = apply,
+	.owns_def = compose_source_wanted,
+	.observe = observe,
+	.blocked = blocked,
+	.by_ip = by_ip,
+	.status = status,
+};

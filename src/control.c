@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose_source.h"
 #include "dockscaled.h"
 #include "featureset.h"
 #include "log.h"

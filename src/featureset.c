@@ -1,5 +1,6 @@
 /* featureset.c: the optional features of a service, registered with the core at start-up:
  * one line each (README.md, "Architecture"). Their hooks run in this order. */
+#include "compose_source.h"
 #include "featureset.h"
 #include "pause.h"
 #include "service.h"
@@ -8,6 +9,7 @@ int
 featureset_register(void)
 {
 	static const struct svc_feature *const all[] = {
+		&compose_source_feature,
 		&pause_feature,
 	};
 

@@ -262,7 +262,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 	r->spec_memory = in->memory_limit;
 	r->pid = in->pid;
 	memcpy(old, r->addr, sizeof(old));
-	if (s->conf != NULL && compose_source_by_ip(s)) {
+	if (s->conf != NULL && svc_by_ip(s)) {
 		if (in->ip[0] != '\0')
 			snprintf(r->addr, sizeof(r->addr), "%s:%d", in->ip, s->conf->port);
 	} else if (in->host_port > 0) {

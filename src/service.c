@@ -22,7 +22,8 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	s->d = d;
 	snprintf(s->name, sizeof(s->name), "%s", conf->name);
 	s->conf = conf;
-	s->def = compose_source_wanted(conf) ? NULL : ctrdef_build(conf);
+	/* A feature may supply it (a compose service: when its container is found). */
+	s->def = svc_owns_def(conf) ? NULL : ctrdef_build(conf);
 	pull_init(s);
 	svc_swarm_init(s);
 	scale_init(s);
@@ -40,10 +41,9 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 			goto fail;
 		}
 	}
-	compose_source_apply(s);
+	svc_conf_changed(s, true); /* e.g. the compose container looked up */
 	pull_conf(s);
 	rollout_define(s);
-	svc_conf_changed(s, true);
 	return s;
 fail:
 	svc_free(s);
@@ -56,7 +56,6 @@ svc_free(struct svc *s)
 	if (s == NULL)
 		return;
 	svc_base_fini(s);
-	compose_source_fini(s);
 	svc_swarm_fini(s);
 	pull_fini(s);
 	metric_fini(s);
@@ -79,11 +78,10 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 	if (conf == NULL)
 		return;
 	/* A compose service keeps its definition until the source answers again. */
-	if (!compose_source_wanted(conf)) {
+	if (!svc_owns_def(conf)) {
 		cJSON_Delete(s->def);
 		s->def = ctrdef_build(conf);
 	}
-	compose_source_apply(s);
 	pull_conf(s);
 	pull_resolve(s); /* the reference again: a moved tag is a new generation */
 	rollout_define(s);
@@ -418,7 +416,7 @@ plan_and_act(struct svc *s)
 	in.backoff_until = s->launch.backoff_until;
 	in.taken = s->taken;
 	in.ntaken = s->ntaken;
-	in.create_blocked = compose_source_blocked(s);
+	in.create_blocked = svc_create_blocked(s);
 	rollout_pass(s, &in);
 	plan_reconcile(&in, acts, n + 1, &res);
 	/* Positions stay valid: only a create (always last) adds to s->reps. */
@@ -463,7 +461,7 @@ replicas_observe(struct svc *s, const struct docker_ctr *mine, size_t n)
 {
 	if (s->conf == NULL)
 		return;
-	compose_source_lookup(s); /* each pass: compose may have recreated it */
+	svc_observe_hooks(s); /* e.g. compose may have recreated its container */
 	svc_observe(s, mine, n);
 }
 
