@@ -9,13 +9,12 @@
 #include "docker.h"
 
 struct svc;
-struct cJSON;
+struct svc_feature;
 
-/* Where a service's image stands: owned and written by pull.c only (README.md, "Images
- * from a registry"). */
+/* Where a service's image stands (README.md, "Images from a registry"). */
 enum pull_phase { PULL_IDLE = 0, PULL_CHECKING, PULL_PULLING };
 
-struct pull {
+struct pull { /* owner: pull.c */
 	struct svc *svc;
 	enum pull_phase phase;
 	char image[DOCKER_IMAGE_MAX + 1]; /* the reference everything below is about */
@@ -34,19 +33,16 @@ struct pull {
 };
 
 /* pull.c: the service's image, pulled from its registry (README.md, "Images from a
- * registry"). */
-void pull_init(struct svc *s);
-void pull_fini(struct svc *s);
-/* The definition was (re)built at load or reload: `always` pulls now. */
-void pull_conf(struct svc *s);
-/* May a replica be created now? False while the image is checked or pulled (the
- * service is kicked when that ends) or when it cannot be had (a failed start, counted). */
-bool pull_ready(struct svc *s);
+ * registry"). Its hooks (featureset.c registers them): a load, reload or new definition
+ * checks (or, pull = always, pulls) the image; no replica is created before the engine
+ * has it; a create's "No such image" makes it check again; a new image ID behind the
+ * reference is svc_image_changed; the "pull" status object. */
+extern const struct svc_feature pull_feature;
+/* The service's pulls, for /metrics. */
+const struct pull *pull_of(const struct svc *s);
 /* Pull the image now unless a pull is in flight (a reload with pull = always; a
  * rollout). 0 when one is under way, -1 when none could start. */
 int pull_request(struct svc *s);
-/* A create answered "No such image": check (and pull) again before the next one. */
-void pull_forget(struct svc *s);
 /* Learn what the reference is on the engine now, without pulling or failing: at load
  * and for a rollout request (README.md, "Rolling updates": the generation hashes the
  * image ID). A changed ID makes a new generation. */
@@ -57,7 +53,6 @@ bool pull_resolved(const struct svc *s);
 /* The image ID the reference resolved to on the engine (checked, or inspected after a
  * pull), "" while unknown: the rollout generation's image part (README.md, "Rolling updates"). */
 const char *pull_image_id(const struct svc *s);
-struct cJSON *pull_status(const struct svc *s, int64_t now);
 const char *pull_policy_name(enum pull_policy p);
 
 #endif

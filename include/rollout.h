@@ -7,9 +7,7 @@
 #include <stdint.h>
 
 struct svc;
-struct replica;
-struct plan_input;
-struct docker_ctr;
+struct svc_feature;
 struct cJSON;
 
 enum rollout_state {
@@ -19,8 +17,8 @@ enum rollout_state {
 	ROLLOUT_ROLLED_BACK, /* they have left; the old ones serve, untouched */
 };
 
-/* A service's rollout: owned and written by rollout.c only. */
-struct rollout {
+/* A service's rollout (README.md, "Rolling updates"). */
+struct rollout { /* owner: rollout.c */
 	uint64_t gen;          /* the current definition's generation (0 until known) */
 	uint64_t restart;      /* a restart request's salt, part of gen; 0 = none */
 	uint64_t failed_gen;   /* a generation that failed; not retried until asked */
@@ -38,27 +36,23 @@ struct rollout {
  * 0. Known once pull.c has checked the reference (pull_resolved). */
 uint64_t rollout_hash(const struct cJSON *def, const char *image_id, uint64_t restart);
 
+/* rollout.c's hooks (featureset.c registers them): a load, reload, new definition or new
+ * image ID computes the generation (rollout_define); each pass sets the planner's
+ * rollout inputs; new replicas are labelled with the generation; a new replica that
+ * fails counts against the rollout; the balancer serving new replicas moves it on; the
+ * policy does not count its surge; the "rollout" status object. */
+extern const struct svc_feature rollout_feature;
 /* s->def was (re)built: compute the generation. A changed one may start a rollout. */
 void rollout_define(struct svc *s);
 /* POST .../rollout: retry a failed generation, or with restart replace every replica
  * even when nothing changed. */
 void rollout_request(struct svc *s, bool restart);
-/* Each pass: update the state from the replica table and fill the planner's rollout
- * inputs (generation, surge, min_healthy, rollback). */
-void rollout_pass(struct svc *s, struct plan_input *in);
-/* A replica of the generation being rolled out failed to start, or left before it
- * had served rollout_min_healthy. */
-void rollout_replica_failed(struct replica *r, const char *why);
 /* The replica count the policy sees: the surge of a rollout is not capacity to count. */
 int rollout_policy_count(const struct svc *s);
-/* The replica's generation for the planner: an unlabelled one counts as current. */
-uint64_t rollout_generation_of(const struct svc *s, const struct replica *r);
 const char *rollout_state_name(enum rollout_state st);
 /* dockscale_rollouts_total{service,result} and dockscale_rollout_in_progress. */
 struct buf;
 struct dsd;
 void rollout_metrics(struct buf *b, const struct dsd *d);
-/* The status API's "rollout" object. */
-struct cJSON *rollout_status(const struct svc *s);
 
 #endif

@@ -10,14 +10,12 @@
 #include "decide.h"
 #include "docker.h"
 #include "loop.h"
-#include "rollout.h"
 #include "wake.h"
 #include "swarm.h"
 
 /* The parts of a service (one header each), embedded in struct svc. */
 #include "history.h"
 #include "metric.h"
-#include "pull.h"
 #include "replica.h"
 #include "scale.h"
 #include "status.h"
@@ -110,8 +108,6 @@ struct svc { /* owner: service.c */
 	struct policy pol;             /* decisions into the desired count (scale.c) */
 	struct sampling sampling;      /* load samples (metric.c) */
 	struct traffic tr;             /* its balancer membership (traffic.c) */
-	struct rollout ro;             /* its rolling update (rollout.c) */
-	struct pull pl;                /* its image pulls (pull.c) */
 	struct wake wk;                /* its wake listener (wake.c) */
 	struct svc_swarm sw;           /* runtime = swarm (svc_swarm.c) */
 	struct swarm_tasks st;         /* its tasks on this node (swarm_tasks.c) */

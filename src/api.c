@@ -9,6 +9,7 @@
 #include "json.h"
 #include "reqcheck.h"
 #include "pause.h"
+#include "rollout.h"
 #include "service.h"
 #include "text.h"
 

@@ -7,6 +7,7 @@
 #include "dockscaled.h"
 #include "explain.h"
 #include "pause.h"
+#include "rollout.h"
 #include "service.h"
 
 /* The deciding metric (the last decision's, else the first) and its decide state. */

@@ -3,6 +3,8 @@
 #include "compose_source.h"
 #include "featureset.h"
 #include "pause.h"
+#include "pull.h"
+#include "rollout.h"
 #include "service.h"
 
 int
@@ -10,6 +12,8 @@ featureset_register(void)
 {
 	static const struct svc_feature *const all[] = {
 		&compose_source_feature,
+		&pull_feature,
+		&rollout_feature,
 		&pause_feature,
 	};
 

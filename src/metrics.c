@@ -8,6 +8,8 @@
 #include "buf.h"
 #include "dockscaled.h"
 #include "pause.h"
+#include "pull.h"
+#include "rollout.h"
 #include "service.h"
 #include "lb.h"
 
@@ -189,13 +191,13 @@ render_pulls(struct buf *b, const struct dsd *d)
 	for (size_t i = 0; i < d->nsvcs; i++)
 		buf_printf(b, "dockscale_image_pulls_total{service=\"%s\",result=\"ok\"} %llu\n"
 		    "dockscale_image_pulls_total{service=\"%s\",result=\"failed\"} %llu\n",
-		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->pl.ok_total,
-		    d->svcs[i]->name, (unsigned long long)d->svcs[i]->pl.failed_total);
+		    d->svcs[i]->name, (unsigned long long)pull_of(d->svcs[i])->ok_total,
+		    d->svcs[i]->name, (unsigned long long)pull_of(d->svcs[i])->failed_total);
 	buf_printf(b, "# HELP dockscale_image_pulling 1 while the service's image is being "
 	    "pulled.\n# TYPE dockscale_image_pulling gauge\n");
 	for (size_t i = 0; i < d->nsvcs; i++)
 		buf_printf(b, "dockscale_image_pulling{service=\"%s\"} %d\n", d->svcs[i]->name,
-		    d->svcs[i]->pl.phase == PULL_PULLING ? 1 : 0);
+		    pull_of(d->svcs[i])->phase == PULL_PULLING ? 1 : 0);
 }
 
 static void

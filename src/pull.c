@@ -1,5 +1,6 @@
 /* pull.c: a service's image from its registry: checked, pulled, its outcome kept. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -9,10 +10,24 @@
 #include "dockerimage.h"
 #include "dockscaled.h"
 #include "log.h"
+#include "pull.h"
+#include "replica.h"
 #include "service.h"
 
 _Static_assert(sizeof(((struct pull *)0)->last_error) <=
     sizeof(((struct docker_reply *)0)->error), "pull error bound");
+
+static struct pull *
+pl_of(const struct svc *s)
+{
+	return svc_ext(s, &pull_feature);
+}
+
+const struct pull *
+pull_of(const struct svc *s)
+{
+	return pl_of(s);
+}
 
 const char *
 pull_policy_name(enum pull_policy p)
@@ -28,20 +43,13 @@ phase_name(enum pull_phase ph)
 	return ph == PULL_CHECKING ? "checking" : ph == PULL_PULLING ? "pulling" : "idle";
 }
 
-void
-pull_init(struct svc *s)
+/* Whatever is in flight is abandoned silently: the engine finishes the pull. */
+static void
+cancel(struct svc *s)
 {
-	memset(&s->pl, 0, sizeof(s->pl));
-	s->pl.svc = s;
-}
-
-void
-pull_fini(struct svc *s)
-{
-	/* Whatever is in flight is abandoned silently: the engine finishes the pull. */
 	if (s->d->docker != NULL)
-		docker_cancel_arg(s->d->docker, &s->pl);
-	s->pl.phase = PULL_IDLE;
+		docker_cancel_arg(s->d->docker, pl_of(s));
+	pl_of(s)->phase = PULL_IDLE;
 }
 
 /* The image cannot be had now: a failed start (counted, logged once, backed off). */
@@ -90,7 +98,7 @@ on_pulled(void *arg, const struct docker_reply *r)
 static int
 start_pull(struct svc *s)
 {
-	struct pull *p = &s->pl;
+	struct pull *p = pl_of(s);
 	struct docker_ref ref;
 	char auth[REGAUTH_HEADER_MAX + 1];
 	int has_auth, rc;
@@ -129,10 +137,10 @@ on_checked(void *arg, const struct docker_reply *r, const char *id)
 		if (r->ok && strcmp(p->image_id, id) != 0) {
 			log_info("%s: %s is image %.19s", s->name, p->image, id);
 			snprintf(p->image_id, sizeof(p->image_id), "%s", id);
-			rollout_define(s);
+			svc_image_changed(s);
 		} else if (r->status == 404 && p->image_id[0] != '\0') {
 			p->image_id[0] = '\0';
-			rollout_define(s);
+			svc_image_changed(s);
 		}
 		svc_kick(s);
 		return;
@@ -146,7 +154,7 @@ on_checked(void *arg, const struct docker_reply *r, const char *id)
 		if (r->ok && strcmp(p->image_id, id) != 0) {
 			log_info("%s: %s is image %.19s", s->name, p->image, id);
 			snprintf(p->image_id, sizeof(p->image_id), "%s", id);
-			rollout_define(s); /* a new image behind the reference: a new generation */
+			svc_image_changed(s); /* a new image behind the reference: a new generation */
 		}
 		svc_kick(s);
 		return;
@@ -169,13 +177,13 @@ on_checked(void *arg, const struct docker_reply *r, const char *id)
 static const char *
 track_image(struct svc *s)
 {
-	struct pull *p = &s->pl;
+	struct pull *p = pl_of(s);
 	const char *img = ctrdef_image(s->def);
 
 	if (img == NULL)
 		return NULL;
 	if (strcmp(p->image, img) != 0) {
-		pull_fini(s); /* a check or pull of the old image is of no use now */
+		cancel(s); /* a check or pull of the old image is of no use now */
 		p->present = false;
 		p->resolving = false;
 		p->eager = false;
@@ -189,7 +197,7 @@ track_image(struct svc *s)
 int
 pull_request(struct svc *s)
 {
-	struct pull *p = &s->pl;
+	struct pull *p = pl_of(s);
 
 	if (track_image(s) == NULL || s->d->docker == NULL || s->d->stopping)
 		return -1;
@@ -200,7 +208,7 @@ pull_request(struct svc *s)
 		return -1;
 	}
 	if (p->phase == PULL_CHECKING)
-		pull_fini(s);
+		cancel(s);
 	p->present = false;
 	p->resolving = false;
 	p->eager = false;
@@ -211,7 +219,8 @@ pull_request(struct svc *s)
 	return 0;
 }
 
-void
+/* The definition was (re)built at load or reload: `always` pulls now. */
+static void
 pull_conf(struct svc *s)
 {
 	if (track_image(s) == NULL || s->conf == NULL)
@@ -225,7 +234,7 @@ pull_conf(struct svc *s)
 void
 pull_resolve(struct svc *s)
 {
-	struct pull *p = &s->pl;
+	struct pull *p = pl_of(s);
 
 	if (track_image(s) == NULL || s->d->docker == NULL || s->d->stopping ||
 	    p->phase != PULL_IDLE)
@@ -241,13 +250,15 @@ pull_resolved(const struct svc *s)
 {
 	const char *img = ctrdef_image(s->def);
 
-	return img != NULL && s->pl.checked && strcmp(s->pl.image, img) == 0;
+	return img != NULL && pl_of(s)->checked && strcmp(pl_of(s)->image, img) == 0;
 }
 
-bool
+/* May a replica be created now? False while the image is checked or pulled (the
+ * service is kicked when that ends) or when it cannot be had (a failed start, counted). */
+static bool
 pull_ready(struct svc *s)
 {
-	struct pull *p = &s->pl;
+	struct pull *p = pl_of(s);
 
 	if (track_image(s) == NULL || s->conf == NULL)
 		return true; /* replica_launch reports the missing definition */
@@ -268,26 +279,28 @@ pull_ready(struct svc *s)
 	return false;
 }
 
-void
+/* A create answered "No such image": check (and pull) again before the next one. */
+static void
 pull_forget(struct svc *s)
 {
-	s->pl.present = false;
+	pl_of(s)->present = false;
 }
 
 const char *
 pull_image_id(const struct svc *s)
 {
-	return s->pl.image_id;
+	return pl_of(s)->image_id;
 }
 
-cJSON *
-pull_status(const struct svc *s, int64_t now)
+/* The "pull" object of the status API. */
+static void
+status(const struct svc *s, cJSON *parent, int64_t now)
 {
-	const struct pull *p = &s->pl;
-	cJSON *o = cJSON_CreateObject();
+	const struct pull *p = pl_of(s);
+	cJSON *o = cJSON_AddObjectToObject(parent, "pull");
 
 	if (o == NULL)
-		return NULL;
+		return;
 	cJSON_AddStringToObject(o, "policy", s->conf != NULL ? pull_policy_name(s->conf->pull) :
 	    "?");
 	cJSON_AddStringToObject(o, "image", p->image);
@@ -310,5 +323,50 @@ pull_status(const struct svc *s, int64_t now)
 		cJSON_AddStringToObject(o, "last_error", p->last_error);
 	cJSON_AddNumberToObject(o, "pulls_ok_total", (double)p->ok_total);
 	cJSON_AddNumberToObject(o, "pulls_failed_total", (double)p->failed_total);
-	return o;
 }
+
+static void *
+init(struct svc *s)
+{
+	struct pull *p = calloc(1, sizeof(*p));
+
+	if (p != NULL)
+		p->svc = s;
+	return p;
+}
+
+static void
+fini(struct svc *s, void *state)
+{
+	cancel(s);
+	free(state);
+}
+
+/* Load: `always` pulls; a reload also asks what the reference is now (a moved tag is a
+ * new generation). */
+static void
+on_conf(struct svc *s, bool first)
+{
+	pull_conf(s);
+	if (!first)
+		pull_resolve(s);
+}
+
+/* A new definition: its image, pulled (pull = always) or checked. */
+static void
+on_def(struct svc *s)
+{
+	pull_conf(s);
+	pull_resolve(s);
+}
+
+const struct svc_feature pull_feature = {
+	.name = "pull",
+	.init = init,
+	.fini = fini,
+	.conf = on_conf,
+	.def_changed = on_def,
+	.may_create = pull_ready,
+	.no_image = pull_forget,
+	.status = status,
+};

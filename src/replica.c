@@ -83,7 +83,7 @@ probe_unhealthy(struct replica *r)
 	events_log(&r->svc->d->events, LOG_WARNING, EV_REPLICA, r->svc->name,
 	    "%s: replica %s unhealthy; replacing it", r->svc->name, r->name);
 	r->svc->launch.replaced++;
-	rollout_replica_failed(r, "probes failed");
+	svc_replica_lost(r, "probes failed");
 	replica_retire(r);
 	svc_kick(r->svc);
 }
@@ -157,7 +157,7 @@ replica_start_failed(struct svc *s, const char *name, const char *why)
 static void
 replica_failed(struct replica *r, const char *why)
 {
-	rollout_replica_failed(r, why);
+	svc_replica_lost(r, why);
 	replica_start_failed(r->svc, r->name, why);
 }
 
@@ -287,7 +287,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 			events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: replica %s "
 			    "exited (code %d); replacing it", s->name, r->name, in->exit_code);
 			s->launch.replaced++;
-			rollout_replica_failed(r, "exited");
+			svc_replica_lost(r, "exited");
 		}
 		replica_discard(r);
 		return;
@@ -299,7 +299,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 			events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: replica %s "
 			    "reports unhealthy; replacing it", s->name, r->name);
 			s->launch.replaced++;
-			rollout_replica_failed(r, "unhealthy");
+			svc_replica_lost(r, "unhealthy");
 			replica_retire(r);
 		} else if (r->state == REP_STARTING) {
 			replica_failed(r, "unhealthy");
@@ -478,7 +478,7 @@ on_created(void *arg, const struct docker_reply *rep, const char *id)
 			svc_name_taken(s, r->index);
 		} else {
 			if (rep->status == 404)
-				pull_forget(s); /* the image went away since it was checked */
+				svc_no_image(s); /* the image went away since it was checked */
 			replica_failed(r, rep->error);
 		}
 		(void)replica_set_state(r, REP_GONE, "not created");
@@ -508,6 +508,7 @@ replica_launch(struct svc *s, int index, int target)
 {
 	struct replica *r;
 	char name[DOCKER_NAME_MAX + 1];
+	struct replica_labels lab;
 	char *body;
 	int rc;
 
@@ -515,7 +516,8 @@ replica_launch(struct svc *s, int index, int target)
 		log_err("%s: replica name %s-%d too long", s->name, s->name, index);
 		return NULL;
 	}
-	if ((body = ctrdef_replica_body(s->def, s->name, s->ro.gen, s->ro.restart,
+	svc_replica_labels(s, &lab); /* e.g. the generation being rolled out */
+	if ((body = ctrdef_replica_body(s->def, s->name, lab.generation, lab.restart,
 	    target)) == NULL) {
 		log_err("%s: no container definition to create %s from", s->name, name);
 		return NULL;
@@ -525,8 +527,8 @@ replica_launch(struct svc *s, int index, int target)
 		free(body);
 		return NULL;
 	}
-	r->generation = s->ro.gen;
-	r->restart = s->ro.restart;
+	r->generation = lab.generation;
+	r->restart = lab.restart;
 	r->busy = true;
 	s->launch.op_busy = true;
 	rc = docker_create(s->d->docker, name, body, on_created, r);

@@ -14,8 +14,16 @@
 #include "dockscaled.h"
 #include "log.h"
 #include "plan.h"
+#include "pull.h"
+#include "replica.h"
 #include "rollout.h"
 #include "service.h"
+
+static struct rollout *
+ro_of(const struct svc *s)
+{
+	return svc_ext(s, &rollout_feature);
+}
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
@@ -66,7 +74,7 @@ rollout_state_name(enum rollout_state st)
 void
 rollout_define(struct svc *s)
 {
-	struct rollout *ro = &s->ro;
+	struct rollout *ro = ro_of(s);
 	uint64_t gen;
 
 	/* No definition (a compose source that went away): nothing new to roll to, and
@@ -91,7 +99,7 @@ rollout_define(struct svc *s)
 void
 rollout_request(struct svc *s, bool restart)
 {
-	struct rollout *ro = &s->ro;
+	struct rollout *ro = ro_of(s);
 
 	ro->failed_gen = 0;
 	if (ro->state == ROLLOUT_FAILED || ro->state == ROLLOUT_ROLLED_BACK)
@@ -120,7 +128,7 @@ rollout_request(struct svc *s, bool restart)
 static void
 adopt_restart(struct svc *s)
 {
-	struct rollout *ro = &s->ro;
+	struct rollout *ro = ro_of(s);
 
 	for (size_t i = 0; i < s->nreps; i++) {
 		const struct replica *r = s->reps[i];
@@ -137,13 +145,14 @@ adopt_restart(struct svc *s)
 	}
 }
 
-uint64_t
-rollout_generation_of(const struct svc *s, const struct replica *r)
+/* The replica's generation for the planner: an unlabelled one counts as current. */
+static uint64_t
+generation_of(const struct svc *s, const struct replica *r)
 {
 	/* Until the image ID is known the generation is not: nothing is outdated. */
 	if (!pull_resolved(s))
 		return 0;
-	return r->generation != 0 ? r->generation : s->ro.gen;
+	return r->generation != 0 ? r->generation : ro_of(s)->gen;
 }
 
 static bool
@@ -170,14 +179,19 @@ two_generations(const struct svc *s)
 	return false;
 }
 
-void
-rollout_pass(struct svc *s, struct plan_input *in)
+/* Each pass: update the state from the replica table and fill the planner's rollout
+ * inputs (generation, surge, min_healthy, rollback) and each replica's generation. */
+static void
+plan(struct svc *s, struct plan_input *in, struct plan_replica *view)
 {
-	struct rollout *ro = &s->ro;
+	struct rollout *ro = ro_of(s);
 	const struct svc_conf *c = s->conf;
 	int outdated = 0, updated = 0;
 	const struct replica *old = NULL;
 
+	/* The planner's view first, with the generation as it stands before this pass. */
+	for (size_t i = 0; i < s->nreps; i++)
+		view[i].generation = generation_of(s, s->reps[i]);
 	if (c != NULL) {
 		in->surge = c->rollout_surge;
 		in->min_healthy_ms = c->rollout_min_healthy_ms;
@@ -201,7 +215,7 @@ rollout_pass(struct svc *s, struct plan_input *in)
 
 		if (!present(r))
 			continue;
-		if (rollout_generation_of(s, r) == ro->gen) {
+		if (generation_of(s, r) == ro->gen) {
 			updated++;
 		} else {
 			outdated++;
@@ -210,7 +224,7 @@ rollout_pass(struct svc *s, struct plan_input *in)
 	}
 	if (ro->state == ROLLOUT_IDLE && outdated > 0 && ro->gen != 0) {
 		ro->state = ROLLOUT_ROLLING;
-		ro->from_gen = rollout_generation_of(s, old);
+		ro->from_gen = generation_of(s, old);
 		ro->failures = 0;
 		ro->started = (int64_t)time(NULL);
 		ro->reason[0] = '\0';
@@ -233,11 +247,13 @@ rollout_pass(struct svc *s, struct plan_input *in)
 	in->rollback = ro->failed_gen != 0 && ro->failed_gen == ro->gen;
 }
 
-void
-rollout_replica_failed(struct replica *r, const char *why)
+/* A replica of the generation being rolled out failed to start, or left before it had
+ * served rollout_min_healthy. */
+static void
+replica_lost(struct replica *r, const char *why)
 {
 	struct svc *s = r->svc;
-	struct rollout *ro = &s->ro;
+	struct rollout *ro = ro_of(s);
 	const struct svc_conf *c = s->conf;
 
 	if (ro->state != ROLLOUT_ROLLING || r->generation != ro->gen || c == NULL)
@@ -261,26 +277,33 @@ rollout_replica_failed(struct replica *r, const char *why)
 	svc_kick(s);
 }
 
+/* The surge of a rollout is not capacity to count. */
+static int
+policy_count(const struct svc *s, int current)
+{
+	return ro_of(s)->state == ROLLOUT_ROLLING && current > s->desired ? s->desired : current;
+}
+
 int
 rollout_policy_count(const struct svc *s)
 {
-	int current = svc_current(s);
-
-	return s->ro.state == ROLLOUT_ROLLING && current > s->desired ? s->desired : current;
+	return policy_count(s, svc_current(s));
 }
 
-cJSON *
-rollout_status(const struct svc *s)
+/* The status API's "rollout" object. */
+static void
+status(const struct svc *s, cJSON *parent, int64_t now)
 {
-	const struct rollout *ro = &s->ro;
-	cJSON *o = cJSON_CreateObject();
+	const struct rollout *ro = ro_of(s);
+	cJSON *o = cJSON_AddObjectToObject(parent, "rollout");
 	char hex[17];
 	int updated = 0;
 
+	(void)now;
 	if (o == NULL)
-		return NULL;
+		return;
 	for (size_t i = 0; i < s->nreps; i++)
-		updated += present(s->reps[i]) && rollout_generation_of(s, s->reps[i]) == ro->gen;
+		updated += present(s->reps[i]) && generation_of(s, s->reps[i]) == ro->gen;
 	cJSON_AddStringToObject(o, "state", rollout_state_name(ro->state));
 	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)ro->gen);
 	cJSON_AddStringToObject(o, "generation", hex);
@@ -298,7 +321,6 @@ rollout_status(const struct svc *s)
 		cJSON_AddStringToObject(o, "reason", ro->reason);
 	else
 		cJSON_AddNullToObject(o, "reason");
-	return o;
 }
 
 void
@@ -307,7 +329,7 @@ rollout_metrics(struct buf *b, const struct dsd *d)
 	buf_printf(b, "# HELP dockscale_rollouts_total Rollouts by result.\n"
 	    "# TYPE dockscale_rollouts_total counter\n");
 	for (size_t i = 0; i < d->nsvcs; i++) {
-		const struct rollout *ro = &d->svcs[i]->ro;
+		const struct rollout *ro = ro_of(d->svcs[i]);
 
 		buf_printf(b, "dockscale_rollouts_total{service=\"%s\",result=\"completed\"} "
 		    "%llu\n", d->svcs[i]->name, (unsigned long long)ro->completed);
@@ -318,6 +340,59 @@ rollout_metrics(struct buf *b, const struct dsd *d)
 	    "back.\n# TYPE dockscale_rollout_in_progress gauge\n");
 	for (size_t i = 0; i < d->nsvcs; i++)
 		buf_printf(b, "dockscale_rollout_in_progress{service=\"%s\"} %d\n",
-		    d->svcs[i]->name, d->svcs[i]->ro.state == ROLLOUT_ROLLING ||
-		    d->svcs[i]->ro.state == ROLLOUT_FAILED);
+		    d->svcs[i]->name, ro_of(d->svcs[i])->state == ROLLOUT_ROLLING ||
+		    ro_of(d->svcs[i])->state == ROLLOUT_FAILED);
 }
+
+static void *
+init(struct svc *s)
+{
+	(void)s;
+	return calloc(1, sizeof(struct rollout));
+}
+
+static void
+fini(struct svc *s, void *state)
+{
+	(void)s;
+	free(state);
+}
+
+static void
+on_conf(struct svc *s, bool first)
+{
+	(void)first;
+	rollout_define(s);
+}
+
+/* The labels of a replica created now: the generation it runs. */
+static void
+labels(const struct svc *s, struct replica_labels *lab)
+{
+	lab->generation = ro_of(s)->gen;
+	lab->restart = ro_of(s)->restart;
+}
+
+/* A rollout waits for new replicas to serve: the next step need not wait for the next
+ * interval. */
+static void
+serving(struct svc *s)
+{
+	if (ro_of(s)->state == ROLLOUT_ROLLING)
+		svc_kick(s);
+}
+
+const struct svc_feature rollout_feature = {
+	.name = "rollout",
+	.init = init,
+	.fini = fini,
+	.conf = on_conf,
+	.def_changed = rollout_define, /* a changed source rolls the replicas */
+	.image_changed = rollout_define, /* a new image behind the reference: a new one */
+	.plan = plan,
+	.labels = labels,
+	.replica_lost = replica_lost,
+	.serving = serving,
+	.policy_count = policy_count,
+	.status = status,
+};

@@ -19,7 +19,7 @@ apply(struct svc *s, const struct decide_result *res, const char *source)
 {
 	const struct svc_conf *c = s->conf;
 	bool mem = res->metric != NULL && strcmp(res->metric, "docker_memory") == 0;
-	int current = rollout_policy_count(s);
+	int current = svc_policy_count(s);
 	char pred[128] = "";
 
 	s->pol.last = *res;
@@ -160,7 +160,7 @@ scale_evaluate(struct svc *s)
 		s->pol.ds_metrics = c->metrics;
 	}
 	now = loop_now(&s->d->loop);
-	current = rollout_policy_count(s);
+	current = svc_policy_count(s);
 	start = starting(s);
 	if (svc_policy_hold(s, now, held, sizeof held)) {
 		hold(s, current, held);
@@ -217,7 +217,7 @@ scale_alert(struct svc *s, enum decide_dir dir, const char *why, struct decide_r
 		return 0;
 	if (svc_alert_hold(s, why, out)) /* e.g. paused */
 		return 0;
-	decide_alert(&c->dp, &s->pol.ds, loop_now(&s->d->loop), rollout_policy_count(s), starting(s), dir,
+	decide_alert(&c->dp, &s->pol.ds, loop_now(&s->d->loop), svc_policy_count(s), starting(s), dir,
 	    out);
 	/* An alert step restarts the opposite window: the metric sampled right after it must
 	 * show the other condition anew before undoing the step. */

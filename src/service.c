@@ -24,7 +24,6 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	s->conf = conf;
 	/* A feature may supply it (a compose service: when its container is found). */
 	s->def = svc_owns_def(conf) ? NULL : ctrdef_build(conf);
-	pull_init(s);
 	svc_swarm_init(s);
 	scale_init(s);
 	svc_base_init(s);
@@ -42,8 +41,6 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 		}
 	}
 	svc_conf_changed(s, true); /* e.g. the compose container looked up */
-	pull_conf(s);
-	rollout_define(s);
 	return s;
 fail:
 	svc_free(s);
@@ -57,7 +54,6 @@ svc_free(struct svc *s)
 		return;
 	svc_base_fini(s);
 	svc_swarm_fini(s);
-	pull_fini(s);
 	metric_fini(s);
 	wake_fini(s);
 	traffic_fini(s);
@@ -82,9 +78,6 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 		cJSON_Delete(s->def);
 		s->def = ctrdef_build(conf);
 	}
-	pull_conf(s);
-	pull_resolve(s); /* the reference again: a moved tag is a new generation */
-	rollout_define(s);
 	/* New bounds apply at once; the decision windows and cooldowns carry over, and so
 	 * does a pause (README.md, "Pause and manual scale"). */
 	if (s->desired_set)
@@ -104,9 +97,7 @@ svc_set_def(struct svc *s, cJSON *def)
 		return;
 	cJSON_Delete(s->def);
 	s->def = def;
-	pull_conf(s);      /* its image: pulled (pull = always) or checked */
-	pull_resolve(s);
-	rollout_define(s); /* a changed source rolls the replicas (README.md, "Rolling updates") */
+	svc_def_changed(s); /* e.g. its image checked, a new generation rolled out */
 	if (def != NULL)
 		svc_kick(s); /* a creation may have been waiting for it */
 }
@@ -367,8 +358,8 @@ carry_out(struct svc *s, const struct plan_action *a)
 		replica_retire(r);
 		break;
 	case PLAN_CREATE:
-		/* The image first: while it is checked or pulled the replica waits. */
-		if (!pull_ready(s))
+		/* E.g. the image first: while it is checked or pulled the replica waits. */
+		if (!svc_may_create(s))
 			break;
 		if (strncmp(a->reason, "roll", 4) == 0)
 			log_notice("%s: %s", s->name, a->reason);
@@ -401,7 +392,6 @@ plan_and_act(struct svc *s)
 		view[i].index = r->index;
 		view[i].born_ms = r->born_ms;
 		view[i].busy = r->busy;
-		view[i].generation = rollout_generation_of(s, r);
 		view[i].ready_ms = r->state == REP_READY ? r->ready_ms : 0;
 		/* In the balancer: listed by a sync the balancer has applied. */
 		view[i].serving = r->state == REP_READY && r->tr.join_gen != 0 &&
@@ -417,7 +407,7 @@ plan_and_act(struct svc *s)
 	in.taken = s->taken;
 	in.ntaken = s->ntaken;
 	in.create_blocked = svc_create_blocked(s);
-	rollout_pass(s, &in);
+	svc_plan_hooks(s, &in, view); /* e.g. a rollout's generation and steps */
 	plan_reconcile(&in, acts, n + 1, &res);
 	/* Positions stay valid: only a create (always last) adds to s->reps. */
 	for (size_t i = 0; i < res.nacts; i++)

@@ -162,8 +162,6 @@ status_service(const struct svc *s, int64_t now)
 		cJSON_AddStringToObject(o, "last_start_error", s->launch.last_start_error);
 	else
 		cJSON_AddNullToObject(o, "last_start_error");
-	cJSON_AddItemToObject(o, "pull", pull_status(s, now));
-	cJSON_AddItemToObject(o, "rollout", rollout_status(s));
 	react = cJSON_AddObjectToObject(o, "last_scale_up_ms");
 	if (react != NULL) {
 		/* From the request (policy, alert, API) to each milestone; null until seen. */

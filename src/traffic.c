@@ -54,10 +54,7 @@ on_synced(void *arg, uint64_t gen, bool ok)
 		tr->applied = gen;
 		events_add(&s->d->events, EV_BALANCER, s->name, "%s: the balancer runs the new "
 		    "membership (generation %llu)", s->name, (unsigned long long)gen);
-		/* A rollout waits for new replicas to serve: the next step need not wait for
-		 * the next interval. */
-		if (s->ro.state == ROLLOUT_ROLLING)
-			svc_kick(s);
+		svc_serving(s); /* e.g. a rollout's next step */
 	}
 	if (gen >= tr->requested && tr->failing) {
 		events_log(&s->d->events, LOG_NOTICE, EV_BALANCER, s->name, "%s: the balancer "

@@ -16,6 +16,7 @@
 #include "fake_docker.h"
 #include "featureset.h"
 #include "log.h"
+#include "pull.h"
 #include "service.h"
 
 #define ID(c) c c c c c c c c c c c c c c c c /* 64 hex digits from a 4-digit block */
@@ -599,9 +600,9 @@ test_missing_image_checked_pulled_then_created(void **state)
 	run_until(f, create_tried, "a create after the pull");
 	assert_true(req_at(f, "GET " IMG_CHECK) < req_at(f, "POST " IMG_PULL));
 	assert_true(req_at(f, "POST " IMG_PULL) < req_at(f, "POST /v1.41/containers/create"));
-	assert_int_equal(f->s->pl.ok_total, 1);
-	assert_true(f->s->pl.present);
-	assert_int_equal(f->s->pl.phase, PULL_IDLE);
+	assert_int_equal(pull_of(f->s)->ok_total, 1);
+	assert_true(pull_of(f->s)->present);
+	assert_int_equal(pull_of(f->s)->phase, PULL_IDLE);
 	/* asked first by the pass for the rollout generation (README.md, "Rolling
 	 * updates"), then before the create, and again after the pull, for the id (this
 	 * fake still says 404: no second pull, the id stays unknown) */
@@ -624,9 +625,9 @@ test_error_line_in_pull_stream_is_a_failed_start(void **state)
 	run_until(f, start_failed, "the failed pull");
 	assert_string_equal(f->s->launch.last_start_error,
 	    "pull of img failed: unauthorized: authentication required");
-	assert_string_equal(f->s->pl.last_error, "unauthorized: authentication required");
-	assert_int_equal(f->s->pl.failed_total, 1);
-	assert_false(f->s->pl.present);
+	assert_string_equal(pull_of(f->s)->last_error, "unauthorized: authentication required");
+	assert_int_equal(pull_of(f->s)->failed_total, 1);
+	assert_false(pull_of(f->s)->present);
 	assert_true(f->s->launch.backoff_until > 0);
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/create"), 0);
 }
@@ -660,7 +661,7 @@ test_create_404_forgets_the_image(void **state)
 	svc_observe(f->s, NULL, 0);
 	run_until(f, start_failed, "the failed create");
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/images/create"), 0);
-	assert_false(f->s->pl.present);
+	assert_false(pull_of(f->s)->present);
 	assert_string_equal(pull_image_id(f->s), "sha256:" ID("0123"));
 	assert_string_equal(f->s->launch.last_start_error, "No such image: img");
 }
