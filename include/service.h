@@ -10,7 +10,6 @@
 #include "decide.h"
 #include "docker.h"
 #include "loop.h"
-#include "wake.h"
 #include "swarm.h"
 
 /* The parts of a service (one header each), embedded in struct svc. */
@@ -108,7 +107,6 @@ struct svc { /* owner: service.c */
 	struct policy pol;             /* decisions into the desired count (scale.c) */
 	struct sampling sampling;      /* load samples (metric.c) */
 	struct traffic tr;             /* its balancer membership (traffic.c) */
-	struct wake wk;                /* its wake listener (wake.c) */
 	struct svc_swarm sw;           /* runtime = swarm (svc_swarm.c) */
 	struct swarm_tasks st;         /* its tasks on this node (swarm_tasks.c) */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts; owner: alerts.c */

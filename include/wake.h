@@ -108,9 +108,8 @@ struct wake_pool {
 	uint64_t paused_total;     /* times accepting was paused (cap or fds) */
 };
 
-/* A service's wake listener: owned and written by wake.c and wake_relay.c only (struct
- * svc.wk). */
-struct wake {
+/* A service's wake listener (the wake feature's state for a service, svc_ext). */
+struct wake { /* owners: wake.c wake_relay.c */
 	int fd;                     /* listening; -1 off */
 	struct loop_io io;
 	bool paused;                /* not accepting: the pool is at its cap */
@@ -133,10 +132,10 @@ void wake_pool_fini(struct dsd *d);
  * leave the API, the engine and the balancers their descriptors (two a relay). */
 size_t wake_conn_cap(void);
 
-void wake_init(struct svc *s);
-void wake_fini(struct svc *s);
-/* Start-up and reload: listen on the service's wake_listen (or stop listening). */
-void wake_conf(struct svc *s);
+/* wake.c's hooks (featureset.c registers them): a service's listener made, moved on a
+ * reload (wake_listen) and closed with it; the "wake" status object. */
+struct svc_feature;
+extern const struct svc_feature wake_feature;
 /* /metrics lines and the status object of all services. */
 void wake_metrics(struct buf *b, const struct dsd *d);
 struct cJSON;

@@ -47,6 +47,8 @@ struct wake_conn {
 };
 
 /* wake.c for wake_relay.c */
+/* The service's wake state (svc_ext). */
+struct wake *wake_of(const struct svc *s);
 struct sockaddr_in;
 /* "A.B.C.D:PORT" into sa: 0, or -1 (config_lb.c accepts IPv4 only; a replica's address
  * is IPv4 too). */

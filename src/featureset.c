@@ -5,6 +5,7 @@
 #include "pause.h"
 #include "pull.h"
 #include "rollout.h"
+#include "wake.h"
 #include "service.h"
 
 int
@@ -15,6 +16,7 @@ featureset_register(void)
 		&pull_feature,
 		&rollout_feature,
 		&pause_feature,
+		&wake_feature,
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)

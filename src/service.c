@@ -27,7 +27,6 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	svc_swarm_init(s);
 	scale_init(s);
 	svc_base_init(s);
-	wake_init(s);
 	metric_init(s);
 	if (traffic_init(s) == -1)
 		goto fail;
@@ -55,7 +54,6 @@ svc_free(struct svc *s)
 	svc_base_fini(s);
 	svc_swarm_fini(s);
 	metric_fini(s);
-	wake_fini(s);
 	traffic_fini(s);
 	for (size_t i = svc_features(); i-- > 0;)
 		if (s->ext[i] != NULL && svc_feature_at(i)->fini != NULL)
@@ -82,11 +80,13 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 	 * does a pause (README.md, "Pause and manual scale"). */
 	if (s->desired_set)
 		svc_set_desired(s, s->desired, NULL);
-	svc_conf_changed(s, false); /* a pause's held count follows new bounds */
+	/* Each feature follows: the compose container looked up again, the image checked
+	 * (a moved tag is a new generation), a pause's held count within the new bounds,
+	 * the wake listener moved. */
+	svc_conf_changed(s, false);
 	scale_conf(s);
 	svc_names_free(s);
 	traffic_changed(s); /* upstream_file or upstream_name may have changed */
-	wake_conf(s);
 	svc_kick(s);
 }
 

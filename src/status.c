@@ -189,7 +189,6 @@ status_service(const struct svc *s, int64_t now)
 		else
 			cJSON_AddNullToObject(bal, "last_drain_ms");
 	}
-	cJSON_AddItemToObject(o, "wake", wake_status(s));
 	svc_status_hooks(s, o, now); /* each feature's part */
 	if (svc_runtime(s)->status != NULL)
 		cJSON_AddItemToObject(o, svc_runtime(s)->status_key, svc_runtime(s)->status(s));

@@ -15,6 +15,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "dockscaled.h"
 #include "events.h"
 #include "log.h"
@@ -39,6 +41,12 @@ static struct loop *
 lp(const struct svc *s)
 {
 	return &s->d->loop;
+}
+
+struct wake *
+wake_of(const struct svc *s)
+{
+	return svc_ext(s, &wake_feature);
 }
 
 static struct wake_pool *
@@ -147,7 +155,7 @@ static void
 listeners_pause(struct dsd *d, bool pause)
 {
 	for (size_t i = 0; i < d->nsvcs; i++) {
-		struct wake *w = &d->svcs[i]->wk;
+		struct wake *w = wake_of(d->svcs[i]);
 
 		if (w->fd < 0 || w->paused == pause)
 			continue;
@@ -208,7 +216,7 @@ wake_pool_fini(struct dsd *d)
 static void
 count(struct wake_conn *c, int by)
 {
-	struct wake *w = &c->s->wk;
+	struct wake *w = wake_of(c->s);
 
 	if (c->st == W_HELD)
 		w->held = (size_t)((long long)w->held + by);
@@ -230,7 +238,7 @@ static void
 release(struct wake_conn *c, bool gone)
 {
 	struct svc *s = c->s;
-	struct wake *w = &s->wk;
+	struct wake *w = wake_of(s);
 	struct wake_pool *p = pool_of(s);
 
 	if (gone)
@@ -353,7 +361,7 @@ wake_reply(struct wake_conn *c, int code, const char *why, enum wake_refusal r)
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
 		if (reasons[i].code == code)
 			reason = reasons[i].reason;
-	c->s->wk.refused[r]++;
+	wake_of(c->s)->refused[r]++;
 	wake_relay_drop(c);
 	bl = snprintf(body, sizeof(body), "{\"error\": \"%s\"}\n", why);
 	if (bl < 0 || (size_t)bl >= sizeof(body))
@@ -385,7 +393,7 @@ pick(struct svc *s)
 		n += s->reps[i]->state == REP_READY && s->reps[i]->addr[0] != '\0';
 	if (n == 0)
 		return NULL;
-	k = s->wk.rr++ % n;
+	k = wake_of(s)->rr++ % n;
 	for (size_t i = 0; i < s->nreps; i++)
 		if (s->reps[i]->state == REP_READY && s->reps[i]->addr[0] != '\0' && k-- == 0)
 			return s->reps[i];
@@ -395,7 +403,7 @@ pick(struct svc *s)
 static void
 wake_up(struct svc *s)
 {
-	struct wake *w = &s->wk;
+	struct wake *w = wake_of(s);
 
 	if (w->woke_us != 0)
 		return;
@@ -425,7 +433,7 @@ on_request(struct wake_conn *c)
 		wake_relay_start(c, r);
 		return;
 	}
-	if (s->wk.held >= (size_t)queue) {
+	if (wake_of(s)->held >= (size_t)queue) {
 		wake_reply(c, 503, "wake_queue is full", WAKE_R_QUEUE);
 		return;
 	}
@@ -596,11 +604,11 @@ expire(struct wake_conn *c)
 			break;
 		}
 		/* Part of the answer went out: nothing to say but to close. */
-		c->s->wk.refused[c->ansoff < c->anslen ? WAKE_R_SEND : WAKE_R_UPSTREAM]++;
+		wake_of(c->s)->refused[c->ansoff < c->anslen ? WAKE_R_SEND : WAKE_R_UPSTREAM]++;
 		wake_close(c, false);
 		break;
 	case W_REPLY:
-		c->s->wk.refused[WAKE_R_SEND]++;
+		wake_of(c->s)->refused[WAKE_R_SEND]++;
 		wake_close(c, false);
 		break;
 	case W_LINGER:
@@ -615,7 +623,7 @@ static void
 on_tick(struct loop *l, struct loop_timer *t)
 {
 	struct svc *s = t->arg;
-	struct wake *w = &s->wk;
+	struct wake *w = wake_of(s);
 	int64_t now = loop_now(l);
 	struct wake_conn *c, *next;
 	const struct replica *r;
@@ -645,7 +653,7 @@ refuse_at_accept(struct svc *s, int fd)
 	if (n > 0 && (size_t)n < sizeof(msg))
 		(void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(fd);
-	s->wk.refused[WAKE_R_ADDRESS]++;
+	wake_of(s)->refused[WAKE_R_ADDRESS]++;
 }
 
 /* A new client: counted, its address counted, its request read under WAKE_HEAD_MS. */
@@ -653,7 +661,7 @@ static void
 conn_new(struct svc *s, int fd, uint32_t ip)
 {
 	struct wake_pool *p = pool_of(s);
-	struct wake *w = &s->wk;
+	struct wake *w = wake_of(s);
 	struct wake_addr *a = addr_slot(p, ip, true);
 	struct wake_conn *c;
 
@@ -751,7 +759,7 @@ wake_parse_addr(const char *addr, struct sockaddr_in *sa)
 static void
 stop_listening(struct svc *s)
 {
-	struct wake *w = &s->wk;
+	struct wake *w = wake_of(s);
 
 	if (w->fd < 0)
 		return;
@@ -763,37 +771,40 @@ stop_listening(struct svc *s)
 	w->addr[0] = '\0';
 }
 
-void
-wake_init(struct svc *s)
+static void *
+init(struct svc *s)
 {
-	struct wake *w = &s->wk;
+	struct wake *w = calloc(1, sizeof(*w));
 
-	memset(w, 0, sizeof(*w));
+	if (w == NULL)
+		return NULL;
 	w->fd = -1;
 	w->last_latency_ms = -1;
 	loop_timer_init(&w->tick, on_tick, s);
-	wake_conf(s);
+	return w;
 }
 
-void
-wake_fini(struct svc *s)
+static void
+fini(struct svc *s, void *state)
 {
 	struct wake_conn *c, *next;
 
 	/* release, not wake_close: the service table may hold services already freed
 	 * (control_stop), so no listener is touched from here */
-	for (c = s->wk.conns; c != NULL; c = next) {
+	for (c = wake_of(s)->conns; c != NULL; c = next) {
 		next = c->next;
 		release(c, false);
 	}
-	loop_timer_stop(lp(s), &s->wk.tick);
+	loop_timer_stop(lp(s), &wake_of(s)->tick);
 	stop_listening(s);
+	free(state);
 }
 
-void
-wake_conf(struct svc *s)
+/* Start-up and reload: listen on the service's wake_listen (or stop listening). */
+static void
+wake_conf(struct svc *s, bool first)
 {
-	struct wake *w = &s->wk;
+	struct wake *w = wake_of(s);
 	const char *want = s->conf != NULL ? s->conf->wake_listen : "";
 	struct sockaddr_in sa;
 	int one = 1, fd;
@@ -824,3 +835,18 @@ wake_conf(struct svc *s)
 	log_info("%s: waking from zero on %s (at most %zu wake connections, %zu from one "
 	    "address)", s->name, want, wake_conn_cap(), (size_t)WAKE_CONN_PER_ADDR);
 }
+
+static void
+status(const struct svc *s, cJSON *o, int64_t now)
+{
+	(void)now;
+	cJSON_AddItemToObject(o, "wake", wake_status(s));
+}
+
+const struct svc_feature wake_feature = {
+	.name = "wake",
+	.init = init,
+	.fini = fini,
+	.conf = wake_conf,
+	.status = status,
+};

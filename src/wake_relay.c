@@ -53,7 +53,7 @@ rearm(struct wake_conn *c, bool client_moved, bool replica_moved)
 static void
 done(struct wake_conn *c)
 {
-	struct wake *w = &c->s->wk;
+	struct wake *w = wake_of(c->s);
 
 	w->served++;
 	if (c->woke && w->woke_us != 0) {

@@ -7,6 +7,7 @@
 #include "dockscaled.h"
 #include "service.h"
 #include "wake.h"
+#include "wake_int.h"
 
 /* One gauge or counter line per service that listens. */
 static void
@@ -15,9 +16,9 @@ per_service(struct buf *b, const struct dsd *d, const char *name, const char *ty
 {
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 	for (size_t i = 0; i < d->nsvcs; i++)
-		if (d->svcs[i]->wk.fd >= 0)
+		if (wake_of(d->svcs[i])->fd >= 0)
 			buf_printf(b, "%s{service=\"%s\"} %llu\n", name, d->svcs[i]->name,
-			    (unsigned long long)value(&d->svcs[i]->wk));
+			    (unsigned long long)value(wake_of(d->svcs[i])));
 }
 
 static uint64_t
@@ -66,16 +67,16 @@ wake_metrics(struct buf *b, const struct dsd *d)
 	buf_printf(b, "# HELP dockscale_wake_latency_seconds_last The last wake: first held "
 	    "request to its answer.\n# TYPE dockscale_wake_latency_seconds_last gauge\n");
 	for (size_t i = 0; i < d->nsvcs; i++)
-		if (d->svcs[i]->wk.fd >= 0 && d->svcs[i]->wk.last_latency_ms >= 0)
+		if (wake_of(d->svcs[i])->fd >= 0 && wake_of(d->svcs[i])->last_latency_ms >= 0)
 			buf_printf(b, "dockscale_wake_latency_seconds_last{service=\"%s\"} %.3f\n",
-			    d->svcs[i]->name, (double)d->svcs[i]->wk.last_latency_ms / 1000.0);
+			    d->svcs[i]->name, (double)wake_of(d->svcs[i])->last_latency_ms / 1000.0);
 	per_service(b, d, "dockscale_wake_rejected_total", "counter",
 	    "Requests answered 503 at the wake listener (queue full or wake_timeout).",
 	    v_rejected);
 	buf_printf(b, "# HELP dockscale_wake_refused_total Wake connections that ended without "
 	    "the replica's answer, by reason.\n# TYPE dockscale_wake_refused_total counter\n");
 	for (size_t i = 0; i < d->nsvcs; i++) {
-		const struct wake *w = &d->svcs[i]->wk;
+		const struct wake *w = wake_of(d->svcs[i]);
 
 		if (w->fd < 0)
 			continue;
@@ -104,7 +105,7 @@ wake_metrics(struct buf *b, const struct dsd *d)
 cJSON *
 wake_status(const struct svc *s)
 {
-	const struct wake *w = &s->wk;
+	const struct wake *w = wake_of(s);
 	cJSON *o, *r;
 
 	if (w->fd < 0)
