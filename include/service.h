@@ -5,19 +5,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "compose.h"
 #include "config.h"
 #include "decide.h"
 #include "docker.h"
 #include "loop.h"
 #include "swarm.h"
 
-/* The parts of a service (one header each), embedded in struct svc. */
+/* The parts of a service embedded in struct svc, one header each (their own files
+ * write them). */
 #include "history.h"
 #include "metric.h"
 #include "replica.h"
 #include "scale.h"
-#include "status.h"
 #include "traffic.h"
 
 struct dsd;

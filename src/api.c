@@ -11,6 +11,7 @@
 #include "pause.h"
 #include "rollout.h"
 #include "service.h"
+#include "status.h"
 #include "text.h"
 
 #define API_SERVICES "/api/v1/services"

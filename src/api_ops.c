@@ -9,6 +9,7 @@
 #include "pause.h"
 #include "rollout.h"
 #include "service.h"
+#include "status.h"
 
 /* The deciding metric (the last decision's, else the first) and its decide state. */
 static int

@@ -8,6 +8,7 @@
 #include "dockscaled.h"
 #include "lb.h"
 #include "service.h"
+#include "status.h"
 #include "status_policy.h"
 
 /* Which signal made the replica ready and when (README.md "Readiness"); null while it

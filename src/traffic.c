@@ -4,7 +4,6 @@
 
 #include "dockscaled.h"
 #include "lb.h"
-#include "rollout.h"
 #include "log.h"
 #include "readiness.h"
 #include "service.h"
