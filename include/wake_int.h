@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "loop.h"
+#include "service.h"
 #include "wake.h"
 
 struct replica;
@@ -46,9 +47,14 @@ struct wake_conn {
 	bool woke;                  /* held during a wake: its answer ends the wake's latency */
 };
 
+/* The service's wake state (svc_ext), for wake.c, wake_relay.c and wake_status.c. */
+static inline struct wake *
+wake_of(const struct svc *s)
+{
+	return svc_ext(s, &wake_feature);
+}
+
 /* wake.c for wake_relay.c */
-/* The service's wake state (svc_ext). */
-struct wake *wake_of(const struct svc *s);
 struct sockaddr_in;
 /* "A.B.C.D:PORT" into sa: 0, or -1 (config_lb.c accepts IPv4 only; a replica's address
  * is IPv4 too). */

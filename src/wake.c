@@ -43,31 +43,10 @@ lp(const struct svc *s)
 	return &s->d->loop;
 }
 
-struct wake *
-wake_of(const struct svc *s)
-{
-	return svc_ext(s, &wake_feature);
-}
-
 static struct wake_pool *
 pool_of(const struct svc *s)
 {
 	return &s->d->wake;
-}
-
-const char *
-wake_refusal_name(enum wake_refusal r)
-{
-	static const char *const names[WAKE_REFUSALS] = {
-		[WAKE_R_QUEUE] = "queue_full", [WAKE_R_TIMEOUT] = "wake_timeout",
-		[WAKE_R_MEMORY] = "memory", [WAKE_R_ADDRESS] = "per_address",
-		[WAKE_R_BAD] = "bad_request", [WAKE_R_TOO_LARGE] = "too_large",
-		[WAKE_R_LENGTH] = "length_required", [WAKE_R_SLOW] = "request_timeout",
-		[WAKE_R_UPSTREAM] = "upstream", [WAKE_R_SEND] = "send_timeout",
-		[WAKE_R_GONE] = "client_gone",
-	};
-
-	return r < WAKE_REFUSALS ? names[r] : "?";
 }
 
 /* ---- the pool: connections per address, the byte budget, the descriptor cap ---------- */
