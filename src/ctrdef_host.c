@@ -13,6 +13,41 @@
 
 #define NS_PER_MS 1000000LL
 
+/* cJSON prints numbers with %.15g/%.17g, which turns large values into exponent form
+ * that Go's int64 decoder rejects: emit integers as raw text. */
+int
+ctrdef_add_i64(cJSON *o, const char *key, int64_t v)
+{
+	char num[32];
+	cJSON *n;
+
+	snprintf(num, sizeof(num), "%lld", (long long)v);
+	if ((n = cJSON_CreateRaw(num)) == NULL)
+		return -1;
+	if (!cJSON_AddItemToObject(o, key, n)) {
+		cJSON_Delete(n);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ctrdef_add_strv(cJSON *o, const char *key, const char *const *v)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, key);
+
+	if (arr == NULL)
+		return -1;
+	for (; *v != NULL; v++) {
+		cJSON *s = cJSON_CreateString(*v);
+		if (s == NULL || !cJSON_AddItemToArray(arr, s)) {
+			cJSON_Delete(s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static const char *const *
 vec(const struct strv *sv)
 {
