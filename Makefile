@@ -109,7 +109,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := dockerstats json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerctr dockerimage dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := svc featureset cgroup events pause history replica probe readiness pull dockerimage regauth ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_status upstream upstream_file proc nginx buf units \
+TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause history replica probe readiness pull dockerimage regauth ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_status upstream upstream_file proc nginx buf units \
 	prom docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker \
 	svc_swarm swarm swarm_leader swarm_tasks swarmjson
 TEST_swarmjson_EXTRA := json text

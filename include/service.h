@@ -82,9 +82,9 @@ struct svc_fp {
 
 #define SVC_FEATURES_MAX 8
 
-/* A managed service: its identity, configuration, definition and replica table are
- * service.c's; the fields marked svc.c are the shared verbs' (svc.c); each embedded part
- * is its own file's (its struct says which). */
+/* A managed service: its identity, configuration and definition are service.c's; its
+ * replica table the containers runtime's; the fields marked svc.c the shared verbs';
+ * each embedded part is its own file's (its struct says which). */
 struct svc { /* owner: service.c */
 	struct dsd *d;
 	char name[CONFIG_NAME_MAX + 1];
@@ -92,8 +92,8 @@ struct svc { /* owner: service.c */
 	struct cJSON *def;             /* what every replica is created from (ctrdef.c or
 	                                * compose.c); NULL: none can be created now */
 	void *ext[SVC_FEATURES_MAX];   /* each feature's own state (svc_ext) */
-	struct replica **reps;
-	size_t nreps, capreps;
+	struct replica **reps;         /* owner: runtime_containers.c; the replica table */
+	size_t nreps, capreps;         /* owner: runtime_containers.c */
 	int desired;                   /* owner: svc.c */
 	bool desired_set;              /* owner: svc.c; adopted or requested; else min_replicas */
 	bool observed;                 /* owner: svc.c; a container list has been merged once */
@@ -113,14 +113,12 @@ struct svc { /* owner: service.c */
 	struct history hist;           /* the status page's chart (history.c) */
 };
 
-/* ---- service.c: a service's life and the containers runtime ---------------------- */
+/* ---- service.c: a service's life ---------------------------------------------------- */
 
 struct svc *svc_new(struct dsd *d, const struct svc_conf *conf);
 void svc_free(struct svc *s);
 /* Apply a (re)loaded configuration entry: new limits take effect at once. */
 void svc_set_conf(struct svc *s, const struct svc_conf *conf);
-/* Merge a fresh container list into the replica table (adopt, forget, clean up). */
-void svc_observe(struct svc *s, const struct docker_ctr *ctrs, size_t n);
 /* A Docker event about one of this service's containers. */
 void svc_event(struct svc *s, const struct docker_event *ev);
 /* Replace the definition new replicas are created from; takes def (NULL: none). */

@@ -175,6 +175,13 @@ ctr(const char *id, const char *name, const char *state)
 	return c;
 }
 
+/* A container list for the service, as control.c hands it to its runtime. */
+static void
+observe(struct fx *f, const struct docker_ctr *ctrs, size_t n)
+{
+	svc_runtime(f->s)->observe(f->s, ctrs, n);
+}
+
 static struct replica *
 rep(struct fx *f, const char *id)
 {
@@ -230,7 +237,7 @@ test_restart_finishes_marked_replica(void **state)
 
 	route_inspect(f, ID_A, "web-1", true);
 	route_leaving(f, ID_B);
-	svc_observe(f->s, ctrs, 2);
+	observe(f, ctrs, 2);
 	b = rep(f, ID_B);
 	assert_non_null(b);
 	assert_int_equal(b->state, REP_DRAINING);
@@ -266,14 +273,14 @@ test_restart_mid_rollout_keeps_the_rollouts_count(void **state)
 	ctrs[3].generation = 0xb;
 	ctrs[3].rollout_target = 3;
 	ctrs[3].created = 200;
-	svc_observe(f->s, ctrs, 4);
+	observe(f, ctrs, 4);
 	assert_int_equal(svc_current(f->s), 4); /* all adopted: the rollout goes on */
 	assert_int_equal(f->s->desired, 3);
 	/* the same containers without the target label: an older daemon's, what runs */
 	svc_free(f->s);
 	assert_non_null(f->s = svc_new(&f->d, &f->conf));
 	ctrs[3].rollout_target = 0;
-	svc_observe(f->s, ctrs, 4);
+	observe(f, ctrs, 4);
 	assert_int_equal(f->s->desired, 4);
 }
 
@@ -290,7 +297,7 @@ test_adopted_replica_retired_before_the_first_sync_drains(void **state)
 	route_inspect(f, ID_A, "web-1", true);
 	route_inspect(f, ID_B, "web-2", true);
 	route_leaving(f, ID_B);
-	svc_observe(f->s, ctrs, 2);
+	observe(f, ctrs, 2);
 	b = rep(f, ID_B);
 	assert_non_null(b);
 	assert_int_equal(b->state, REP_STARTING);
@@ -311,7 +318,7 @@ test_restart_removes_exited_marked_replica(void **state)
 
 	route_inspect(f, ID_A, "web-1", true);
 	route_leaving(f, ID_B);
-	svc_observe(f->s, ctrs, 2);
+	observe(f, ctrs, 2);
 	assert_int_equal(f->s->desired, 1);
 	run_until(f, b_removed, "the exited marked replica removed");
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/" ID_B "/stop"), 0);
@@ -334,7 +341,7 @@ test_adopted_exit_is_no_failed_start(void **state)
 	f->s->launch.backoff_until = hold;
 	route_inspect(f, ID_A, "web-1", false); /* exited by the time it is inspected */
 	route_leaving(f, ID_A);
-	svc_observe(f->s, &c, 1);
+	observe(f, &c, 1);
 	run_until(f, a_removed, "the exited adopted replica removed");
 	assert_int_equal(f->s->launch.failed_starts, 0);
 	assert_int_equal(f->s->launch.start_failures, 0);
@@ -353,7 +360,7 @@ test_retire_marks_before_the_stop(void **state)
 	route_inspect(f, ID_A, "web-1", true);
 	route_inspect(f, ID_B, "web-2", true);
 	route_leaving(f, ID_B);
-	svc_observe(f->s, ctrs, 2);
+	observe(f, ctrs, 2);
 	assert_int_equal(f->s->desired, 2);
 	run_until(f, both_ready, "both adopted replicas ready");
 	svc_set_desired(f->s, 1, "test");
@@ -402,7 +409,7 @@ test_docker_restart_is_no_failure(void **state)
 	struct docker_ctr c = ctr(ID_A, "web-1", "running");
 
 	route_inspect(f, ID_A, "web-1", true);
-	svc_observe(f->s, &c, 1);
+	observe(f, &c, 1);
 	run_until(f, a_ready, "A ready");
 	route_restarting(f, true, 1);
 	replica_refresh(f->s->reps[0]);
@@ -437,7 +444,7 @@ test_restarting_container_is_adopted(void **state)
 	struct docker_ctr c = ctr(ID_A, "web-1", "restarting");
 
 	route_restarting(f, true, 2);
-	svc_observe(f->s, &c, 1);
+	observe(f, &c, 1);
 	run_until(f, a_starting, "A adopted and inspected");
 	assert_int_equal(f->s->nreps, 1);
 	assert_int_equal(f->s->launch.failed_starts, 0);
@@ -596,7 +603,7 @@ test_missing_image_checked_pulled_then_created(void **state)
 	    "{\"status\":\"Status: Downloaded newer image for img:latest\"}\n");
 	fake_docker_route(f->fake, "POST", "/v1.41/containers/create", 500,
 	    "{\"message\":\"enough\"}");
-	svc_observe(f->s, NULL, 0);
+	observe(f, NULL, 0);
 	run_until(f, create_tried, "a create after the pull");
 	assert_true(req_at(f, "GET " IMG_CHECK) < req_at(f, "POST " IMG_PULL));
 	assert_true(req_at(f, "POST " IMG_PULL) < req_at(f, "POST /v1.41/containers/create"));
@@ -621,7 +628,7 @@ test_error_line_in_pull_stream_is_a_failed_start(void **state)
 	fake_docker_route(f->fake, "POST", IMG_PULL, 200, "{\"status\":\"Pulling from img\"}\n"
 	    "{\"errorDetail\":{\"message\":\"unauthorized: authentication required\"},"
 	    "\"error\":\"unauthorized: authentication required\"}\n");
-	svc_observe(f->s, NULL, 0);
+	observe(f, NULL, 0);
 	run_until(f, start_failed, "the failed pull");
 	assert_string_equal(f->s->launch.last_start_error,
 	    "pull of img failed: unauthorized: authentication required");
@@ -640,7 +647,7 @@ test_pull_never_pulls_nothing(void **state)
 
 	f->conf.pull = PULL_NEVER;
 	fake_docker_reroute(f->fake, "GET", IMG_CHECK, 404, "{\"message\":\"No such image: img\"}");
-	svc_observe(f->s, NULL, 0);
+	observe(f, NULL, 0);
 	run_until(f, start_failed, "the failed start");
 	assert_string_equal(f->s->launch.last_start_error,
 	    "image img is not on the engine and pull = never");
@@ -658,7 +665,7 @@ test_create_404_forgets_the_image(void **state)
 	fake_docker_reroute(f->fake, "GET", IMG_CHECK, 200, "{\"Id\":\"sha256:" ID("0123") "\"}");
 	fake_docker_route(f->fake, "POST", "/v1.41/containers/create", 404,
 	    "{\"message\":\"No such image: img\"}");
-	svc_observe(f->s, NULL, 0);
+	observe(f, NULL, 0);
 	run_until(f, start_failed, "the failed create");
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/images/create"), 0);
 	assert_false(pull_of(f->s)->present);
