@@ -112,6 +112,9 @@ TEST_docker_EXTRA := dockerctr dockerimage dockerjson dockerstats dockerevents l
 TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause history replica probe readiness pull dockerimage regauth ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_status upstream upstream_file proc nginx buf units \
 	prom docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker \
 	svc_swarm swarm swarm_leader swarm_tasks swarmjson
+# the containers runtime and a replica's life against the fake engine: 15 sources of src/
+TEST_replica_EXTRA := runtime_containers svc probe plan readiness docker dockerctr dockerjson dockerstats \
+	httpc loop log json text ../tests/unit/fake_docker
 TEST_swarmjson_EXTRA := json text
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text

@@ -477,104 +477,6 @@ test_kick_brings_a_far_wake_forward(void **state)
 	assert_true(f->s->kick.when <= loop_clock_ms() + 20);
 }
 
-/* ---- a replica's moves (README.md, "Scale-down order") ------------------------------ */
-
-/* What stderr got while fn(arg) ran, into buf. */
-static void
-captured(void (*fn)(void *), void *arg, char *buf, size_t len)
-{
-	FILE *tmp = tmpfile();
-	int saved = dup(2);
-	size_t n;
-
-	assert_non_null(tmp);
-	assert_true(saved >= 0);
-	fflush(stderr);
-	assert_true(dup2(fileno(tmp), 2) >= 0);
-	fn(arg);
-	fflush(stderr);
-	assert_true(dup2(saved, 2) >= 0);
-	close(saved);
-	rewind(tmp);
-	n = fread(buf, 1, len - 1, tmp);
-	buf[n] = '\0';
-	fclose(tmp);
-}
-
-struct move {
-	struct replica *r;
-	enum replica_state to;
-	int rc;
-};
-
-static void
-do_move(void *arg)
-{
-	struct move *m = arg;
-
-	m->rc = replica_set_state(m->r, m->to, "test");
-}
-
-/* Every move the table allows, and every other pair refused (logged, state kept). The
- * list is written out here, apart from replica.c's table, so that a change to either
- * is seen. */
-static void
-test_replica_moves(void **state)
-{
-	static const struct {
-		enum replica_state from, to;
-	} legal[] = {
-		{ REP_CREATING, REP_STARTING }, { REP_CREATING, REP_DRAINING },
-		{ REP_CREATING, REP_STOPPING }, { REP_CREATING, REP_GONE },
-		{ REP_STARTING, REP_READY }, { REP_STARTING, REP_DRAINING },
-		{ REP_STARTING, REP_STOPPING }, { REP_STARTING, REP_GONE },
-		{ REP_READY, REP_STARTING }, { REP_READY, REP_DRAINING },
-		{ REP_READY, REP_STOPPING }, { REP_READY, REP_GONE },
-		{ REP_DRAINING, REP_STOPPING }, { REP_DRAINING, REP_GONE },
-		{ REP_STOPPING, REP_GONE },
-	};
-	struct fx *f = *state;
-	struct replica r;
-	char err[512];
-	int refused = 0;
-
-	log_set_level(LOG_ERR);
-	for (int from = 0; from < REP_STATES; from++)
-		for (int to = 0; to < REP_STATES; to++) {
-			bool ok = from == to;
-			struct move m = { .r = &r, .to = (enum replica_state)to };
-
-			for (size_t i = 0; i < sizeof(legal) / sizeof(legal[0]); i++)
-				ok = ok || (legal[i].from == (enum replica_state)from &&
-				    legal[i].to == (enum replica_state)to);
-			assert_int_equal(replica_may_move((enum replica_state)from,
-			    (enum replica_state)to), ok);
-			memset(&r, 0, sizeof(r));
-			r.svc = f->s;
-			snprintf(r.name, sizeof(r.name), "web-9");
-			r.state = (enum replica_state)from;
-			captured(do_move, &m, err, sizeof(err));
-			if (ok) {
-				assert_int_equal(m.rc, 0);
-				assert_int_equal(r.state, to);
-				assert_string_equal(err, "");
-				continue;
-			}
-			refused++;
-			assert_int_equal(m.rc, -1);
-			assert_int_equal(r.state, from);
-			assert_non_null(strstr(err, "web-9"));
-			assert_non_null(strstr(err, "refused"));
-		}
-	/* e.g. gone -> ready, stopping -> starting, draining -> ready, creating -> ready */
-	assert_int_equal(refused, REP_STATES * REP_STATES - REP_STATES -
-	    (int)(sizeof(legal) / sizeof(legal[0])));
-	assert_false(replica_may_move(REP_GONE, REP_READY));
-	assert_false(replica_may_move(REP_STOPPING, REP_STARTING));
-	assert_false(replica_may_move(REP_DRAINING, REP_READY));
-	assert_false(replica_may_move(REP_CREATING, REP_READY));
-}
-
 /* ---- images (README.md, "Images from a registry") ---------------------------------- */
 
 #define IMG_CHECK "/v1.41/images/img/json"
@@ -693,7 +595,6 @@ main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_kick_brings_a_far_wake_forward, setup,
 		                                teardown),
-		cmocka_unit_test_setup_teardown(test_replica_moves, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_image_checked_pulled_then_created,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(test_error_line_in_pull_stream_is_a_failed_start,
