@@ -7,17 +7,17 @@
 
 struct cJSON;
 
-/* One point of a service's recent past for the status page's chart: owned and written
- * by history.c only (README.md, "Status page"). */
+/* One point of a service's recent past for the status page's chart (README.md, "Status
+ * page"). */
 #define HISTORY_POINTS 240
 #define HISTORY_STEP_MS 15000
-struct history_point {
+struct history_point { /* owner: history.c */
 	int64_t unix_ms;
 	int ready, desired;
 	double metric;             /* NaN: none */
 };
 
-struct history {
+struct history { /* owner: history.c */
 	struct history_point p[HISTORY_POINTS];
 	size_t n, next;
 	int64_t last_ms;           /* loop clock of the newest point */

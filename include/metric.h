@@ -31,8 +31,8 @@ struct ctr_sample { /* owner: metric.c */
 	bool cg_warned;            /* stats_source = cgroup could not read it: said once */
 };
 
-/* The last value of one metric of a service (metric.c). */
-struct metric_sample {
+/* The last value of one metric of a service. */
+struct metric_sample { /* owner: metric.c */
 	bool have;
 	double value;
 	int64_t at;                /* loop clock */
@@ -53,6 +53,8 @@ struct sampling { /* owner: metric.c */
 /* metric.c: load sampling. */
 void metric_init(struct svc *s);
 void metric_fini(struct svc *s);
+/* A reload: forget the samples of metrics the service no longer has. */
+void metric_conf(struct svc *s);
 void metric_collect(struct dsd *d);
 /* Sample one service now. */
 void metric_sample(struct svc *s);

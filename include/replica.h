@@ -39,7 +39,9 @@ struct launch { /* owner: replica.c */
 	uint64_t replaced;         /* ready replicas that exited or turned unhealthy */
 };
 
-struct replica {
+/* One replica. Its own fields are replica.c's, and its state changes in
+ * replica_set_state only; each embedded part is its own file's. */
+struct replica { /* owner: replica.c */
 	struct svc *svc;
 	char id[DOCKER_ID_MAX + 1];
 	char name[DOCKER_NAME_MAX + 1];

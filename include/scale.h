@@ -14,7 +14,7 @@ struct svc;
 /* Create call to serving of the service's recent replicas: the predictive horizon
  * (scale.c keeps it; traffic.c reports each replica as it starts serving). */
 #define SCALE_STARTS 16
-struct scale_starts {
+struct scale_starts { /* owner: scale.c */
 	int64_t ms[SCALE_STARTS];
 	size_t n, next;
 };
@@ -46,7 +46,7 @@ void scale_started(struct svc *s, int64_t ms);
 int64_t scale_horizon_ms(const struct svc *s);
 int scale_alert(struct svc *s, enum decide_dir dir, const char *why,
     struct decide_result *out);
-/* A reload: forget the value and decision of metrics the service no longer has. */
+/* A reload: without metrics, no value or decision to show. */
 void scale_conf(struct svc *s);
 
 #endif

@@ -26,9 +26,8 @@ struct svc;
 struct cJSON;
 struct cgroup_ctr;
 
-/* A Swarm service (runtime = swarm): owned and written by svc_swarm.c only (README.md,
- * "Running on a Swarm cluster"). */
-struct svc_swarm {
+/* A Swarm service (runtime = swarm; README.md, "Running on a Swarm cluster"). */
+struct svc_swarm { /* owner: svc_swarm.c */
 	struct svc *svc;
 	bool reading;              /* the pass's GET service -> GET tasks in flight */
 	bool updating;             /* an update (read, POST, retries) in flight */
@@ -53,9 +52,9 @@ struct swarm_sample {
 	bool busy;                 /* its stats call is in flight */
 };
 
-/* This node's tasks of a Swarm service, for the cAdvisor series: owned and written by
- * swarm_tasks.c only (README.md, "Running on a Swarm cluster"). */
-struct swarm_tasks {
+/* This node's tasks of a Swarm service, for the cAdvisor series (README.md, "Running on
+ * a Swarm cluster"). */
+struct swarm_tasks { /* owner: swarm_tasks.c */
 	struct svc *svc;
 	bool listing;              /* the container list is in flight */
 	struct swarm_sample **v;
@@ -74,7 +73,7 @@ struct reaction { /* owner: svc.c */
 #define SVC_FINGERPRINTS 32
 
 /* A firing alert that stepped a service, to recognise its re-sends. */
-struct svc_fp {
+struct svc_fp { /* owner: alerts.c */
 	char fp[128];
 	enum decide_dir dir;
 	int64_t at;
@@ -93,7 +92,8 @@ struct svc { /* owner: service.c */
 	                                * compose.c); NULL: none can be created now */
 	void *ext[SVC_FEATURES_MAX];   /* each feature's own state (svc_ext) */
 	struct replica **reps;         /* owner: runtime_containers.c; the replica table */
-	size_t nreps, capreps;         /* owner: runtime_containers.c */
+	size_t nreps;                  /* owner: runtime_containers.c */
+	size_t capreps;                /* owner: runtime_containers.c */
 	int desired;                   /* owner: svc.c */
 	bool desired_set;              /* owner: svc.c; adopted or requested; else min_replicas */
 	bool observed;                 /* owner: svc.c; a container list has been merged once */

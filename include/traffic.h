@@ -11,8 +11,8 @@ struct svc;
 struct lb;
 struct replica;
 
-/* A service's balancer membership: owned and written by traffic.c only. */
-struct traffic {
+/* A service's balancer membership. */
+struct traffic { /* owner: traffic.c */
 	struct lb *lb;
 	bool changed;            /* the members changed since the last sync request */
 	bool failing;            /* the last sync failed: the balancer may run old members */

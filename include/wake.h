@@ -90,13 +90,13 @@ enum wake_refusal {
 };
 const char *wake_refusal_name(enum wake_refusal r);
 
-/* What all wake listeners share: owned and written by wake.c only (struct dsd.wake). */
-struct wake_addr {
+/* What all wake listeners share (struct dsd.wake). */
+struct wake_addr { /* owner: wake.c */
 	uint32_t ip;               /* network order; 0 = free slot */
 	uint32_t n;
 };
 
-struct wake_pool {
+struct wake_pool { /* owner: wake.c */
 	size_t conns;              /* open wake connections */
 	size_t cap;                /* the cap at the last accept (wake_conn_cap) */
 	size_t mem;                /* bytes of buffers held */

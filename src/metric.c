@@ -265,6 +265,19 @@ metric_refresh(struct svc *s)
 }
 
 void
+metric_conf(struct svc *s)
+{
+	const struct svc_conf *c = s->conf;
+
+	if (c == NULL)
+		return;
+	/* A metric the service no longer has must not show its old value or decision. */
+	for (int k = 0; k < METRIC_KINDS; k++)
+		if (!(c->metrics & METRIC_BIT(k)))
+			s->sampling.samples[k].have = false;
+}
+
+void
 metric_init(struct svc *s)
 {
 	loop_timer_init(&s->sampling.resample, on_resample, s);

@@ -109,13 +109,9 @@ scale_conf(struct svc *s)
 {
 	const struct svc_conf *c = s->conf;
 
-	if (c == NULL)
-		return;
-	/* A metric the service no longer has must not show its old value or decision. */
-	for (int k = 0; k < METRIC_KINDS; k++)
-		if (!(c->metrics & METRIC_BIT(k)))
-			s->sampling.samples[k].have = false;
-	if (c->metrics == 0) {
+	/* No metric left: no value or decision to show (metric_conf forgets the samples of
+	 * metrics the service no longer has). */
+	if (c != NULL && c->metrics == 0) {
 		s->pol.metric = NAN;
 		s->pol.have_decision = false;
 	}

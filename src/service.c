@@ -83,6 +83,7 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 	 * (a moved tag is a new generation), a pause's held count within the new bounds,
 	 * the wake listener moved. */
 	svc_conf_changed(s, false);
+	metric_conf(s);
 	scale_conf(s);
 	svc_names_free(s);
 	traffic_changed(s); /* upstream_file or upstream_name may have changed */
