@@ -1,8 +1,8 @@
-"""The documentation cannot drift (README.md, "Operating it"): dockscale.conf(5) lists
-exactly the keys of the daemon's tables (`dockscaled --list-keys`), README.md's
-configuration table and conf/dockscale.conf, with the same defaults as README.md; the
-man pages render without warnings; `make install` ships them and the bash completion,
-which completes commands and options."""
+"""The documentation cannot drift (doc/configuration.md, "The key reference"):
+dockscale.conf(5), the one key reference, lists exactly the keys of the daemon's tables
+(`dockscaled --list-keys`) and of conf/dockscale.conf; the man pages render without
+warnings; `make install` ships them and the bash completion, which completes commands and
+options."""
 import os
 import re
 import shutil
@@ -32,56 +32,16 @@ def daemon_keys():
     return set(keys)
 
 
-def plain_md(s):
-    return " ".join(s.replace("`", "").replace("*", "").replace("\\|", "|").split())
-
-
 def plain_roff(s):
     s = re.sub(r"\\f[BIRP]", "", s).replace("\\-", "-").replace("\\e", "\\")
     return " ".join(s.replace("\\(em", "—").split())
 
 
-def readme_rows():
-    """{(section, key): (default, rule)} as written in README.md's configuration table."""
-    text = open(os.path.join(ROOT, "README.md")).read()
-    start = text.index("| section | key | default | rule |")
-    out, sec = {}, None
-    for line in text[start:].splitlines()[2:]:
-        if not line.startswith("|"):
-            break
-        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
-        if cells[0]:
-            sec = section_of(cells[0])
-        if cells[1] == "*(NAME)*":
-            continue
-        out[(sec, cells[1].strip("`"))] = (cells[2], cells[3])
-    return out
-
-
-def readme_table():
-    """{(section, key): default} from README.md's configuration table."""
-    return {k: plain_md(d) for k, (d, _) in readme_rows().items()}
-
-
-def md_to_roff(s):
-    """README.md's table markup as man(7) text, for the entries a failure suggests."""
-    s = s.replace("\\|", "|").replace("\\", "\\e")
-    out = []
-    for part in re.split(r"(`[^`]*`)", s):
-        if len(part) >= 2 and part[0] == part[-1] == "`":
-            out.append("\\fB" + part[1:-1].replace("-", "\\-") + "\\fR")
-        else:
-            part = re.sub(r"\*\*([^*]+)\*\*", r"\\fB\1\\fR", part)
-            out.append(re.sub(r"\*([^*]+)\*", r"\\fI\1\\fR", part))
-    return "".join(out).replace("≤", "<=").replace("≥", ">=").replace("—", "\\(em")
-
-
 def suggest(keys):
-    """dockscale.conf.5 entries for keys, made from their README.md rows."""
-    rows = readme_rows()
-    return "\n".join(f"[{sec}]\n.TP\n.B {key}\nDefault: {md_to_roff(rows[(sec, key)][0])}.\n"
-                     f"{md_to_roff(rows[(sec, key)][1])}." if (sec, key) in rows else
-                     f"[{sec}] {key}: no README.md row either" for sec, key in sorted(keys))
+    """Skeletons of dockscale.conf.5 entries for keys, to fill in and put in its KEYS
+    section under the key's .SS heading."""
+    return "\n".join(f"[{sec}]\n.TP\n.B {key}\nDefault: \\fBDEFAULT\\fR.\nRULE.\n"
+                     for sec, key in sorted(keys))
 
 
 def man5_keys():
@@ -116,20 +76,18 @@ def example_conf_keys():
     return out
 
 
-def test_conf5_documents_every_key_of_the_daemon_and_readme():
+def test_conf5_documents_every_key_of_the_daemon_and_the_example():
     keys = daemon_keys()
     man = man5_keys()
-    readme = readme_table()
     missing = keys - set(man)
-    assert missing == set(), ("keys missing from conf/man/dockscale.conf.5; entries made from "
-                              "README.md's rows, for its KEYS section:\n" + suggest(missing))
+    assert missing == set(), ("keys missing from conf/man/dockscale.conf.5; skeletons for "
+                              "its KEYS section:\n" + suggest(missing))
     assert set(man) - keys == set(), "dockscale.conf.5 documents keys the daemon lacks"
-    assert keys - set(readme) == set(), "keys missing from README.md's configuration table"
-    assert set(readme) - keys == set(), "README.md's table has keys the daemon lacks"
+    assert all(man.values()), "dockscale.conf.5: an empty 'Default:' line"
     # a key table the listing forgot would still show up in the commented example
-    assert example_conf_keys() - keys == set(), "conf/dockscale.conf has keys --list-keys lacks"
-    differ = {k: (man[k], readme[k]) for k in man if man[k] != readme[k]}
-    assert differ == {}, "defaults differ between dockscale.conf.5 and README.md"
+    example = example_conf_keys()
+    assert example - keys == set(), "conf/dockscale.conf has keys --list-keys lacks"
+    assert keys - example == set(), "keys conf/dockscale.conf does not show"
 
 
 @pytest.mark.parametrize("page", PAGES)
