@@ -195,8 +195,8 @@ bench: $(BUILD)/dockscaled test-image
 
 # Fault injection (README "Chaos testing"): kill -9 at random points of scale cycles, a
 # no-drop soak under wrk, peer faults with recovery times, kill -9 behind HAProxy and
-# mid-rollout. Not part of `make check`: about 21 minutes (CHAOS_QUICK=1: ~5). Table to
-# stdout and build/chaos.md; exit 1 on a failure.
+# mid-rollout, the wake listener attacked. Not part of `make check`: about 20 minutes
+# (CHAOS_QUICK=1: ~5). Table to stdout and build/chaos.md; exit 1 on a failure.
 chaos: $(BUILD)/dockscaled test-image
 	DOCKSCALED=$(abspath $(BUILD)/dockscaled) /usr/bin/python3 tests/chaos/run.py
 
