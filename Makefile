@@ -15,6 +15,7 @@ SYSCONFDIR ?= /etc
 UNITDIR  ?= /lib/systemd/system
 MANDIR   ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DOCDIR   ?= $(PREFIX)/share/doc/dockscale
 BUILD    ?= build
 VERSION  := 0.1.0
 PYTEST   := /usr/bin/python3 -m pytest
@@ -250,7 +251,10 @@ install: $(BUILD)/dockscaled $(BUILD)/dockscalectl
 	install -D -m 0644 conf/man/dockscaled.8 $(DESTDIR)$(MANDIR)/man8/dockscaled.8
 	install -D -m 0644 conf/dockscalectl.bash $(DESTDIR)$(BASHCOMPDIR)/dockscalectl
 	install -D -m 0644 conf/dockscale.conf $(DESTDIR)$(SYSCONFDIR)/dockscale/dockscale.conf
-	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/dockscale.service > $(BUILD)/dockscale.service
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -d $(DESTDIR)$(DOCDIR)/doc
+	install -m 0644 doc/*.md $(DESTDIR)$(DOCDIR)/doc/
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g; s|@DOCDIR@|$(DOCDIR)|g' systemd/dockscale.service > $(BUILD)/dockscale.service
 	install -D -m 0644 $(BUILD)/dockscale.service $(DESTDIR)$(UNITDIR)/dockscale.service
 
 clean:
