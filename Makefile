@@ -237,11 +237,17 @@ demo: deps
 	/usr/bin/python3 tests/demo/demo.py --dockscaled $(abspath $(BUILD)/dockscaled) \
 		--dockscalectl $(abspath $(BUILD)/dockscalectl)
 
+# cppcheck and clang-tidy, then the owners and dependency checkers (tests/lint/README.md):
+# their own tests on tests/lint/fixtures, then the tree, through clang's AST (the facts
+# cached per file in $(BUILD)/lint).
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --suppressions-list=.cppcheck-suppressions \
 		-Iinclude --std=c11 src
 	clang-tidy --quiet $(SRCS) -- $(CPPFLAGS) -std=gnu11 $(PKG_CFLAGS)
+	/usr/bin/python3 tests/lint/test_lint.py
+	/usr/bin/python3 tests/lint/owners.py --cache $(BUILD)/lint -- $(CPPFLAGS) $(PKG_CFLAGS)
+	/usr/bin/python3 tests/lint/deps.py --cache $(BUILD)/lint -- $(CPPFLAGS) $(PKG_CFLAGS)
 
 install: $(BUILD)/dockscaled $(BUILD)/dockscalectl
 	install -D -m 0755 $(BUILD)/dockscaled $(DESTDIR)$(PREFIX)/sbin/dockscaled
