@@ -60,7 +60,7 @@ struct dsd {
 	struct loop_io sig_io;
 	struct loop_timer tick;     /* reconcile every [daemon] interval */
 	struct loop_timer watchdog; /* WATCHDOG=1 at half of WatchdogSec */
-	bool ready;                 /* READY=1 sent, /healthz 200 (daemon.c) */
+	bool ready;                 /* READY=1 sent, /healthz 200 (owner: daemon.c) */
 	const char *ready_waits_for; /* while !ready: what for, in words */
 	struct loop_timer ready_timer; /* the bound on that wait */
 	int64_t watchdog_ms;
@@ -68,10 +68,10 @@ struct dsd {
 
 	int64_t started_ms;
 	struct dsd_stats stats;
-	struct events events;       /* the event history (events.c) */
+	struct events events;       /* the event history (owner: events.c) */
 	struct wake_pool wake;      /* what the wake listeners share (wake.c) */
 	struct swarm_leader swl;    /* acting for the swarm services? (swarm_leader.c) */
-	struct cgroup_host *cgroups; /* the host's cgroups, NULL when unreadable (metric.c) */
+	struct cgroup_host *cgroups; /* the host's cgroups, NULL when unreadable (owner: metric.c) */
 	bool cgroups_probed;
 
 	/* peers */

@@ -109,6 +109,7 @@ int swarm_service_update(struct docker *d, const char *id, uint64_t version, con
 /* ---- swarm_leader.c: does this instance act for the swarm services? -------------- */
 
 struct dsd;
+/* This instance's leadership (owner: swarm_leader.c). */
 struct swarm_leader {
 	bool busy;               /* the /info -> /nodes check is in flight */
 	bool checked;            /* one check answered */
