@@ -12,10 +12,10 @@
 #include "httpc.h"
 #include "loop.h"
 #include "swarm.h"
-#include "wake.h"
 
 struct svc;
 struct cgroup_host;
+struct wake_pool;
 
 #ifndef DOCKSCALE_VERSION
 #define DOCKSCALE_VERSION "0.0.0"
@@ -69,7 +69,7 @@ struct dsd {
 	int64_t started_ms;
 	struct dsd_stats stats;
 	struct events events;       /* the event history (owner: events.c) */
-	struct wake_pool wake;      /* what the wake listeners share (wake.c) */
+	struct wake_pool *wake;     /* what the wake listeners share (owner: wake.c) */
 	struct swarm_leader swl;    /* acting for the swarm services? (swarm_leader.c) */
 	struct cgroup_host *cgroups; /* the host's cgroups, NULL when unreadable (owner: metric.c) */
 	bool cgroups_probed;

@@ -126,7 +126,7 @@ struct wake { /* owners: wake.c wake_relay.c */
 	int64_t last_latency_ms;    /* first held request to its answer; -1 none yet */
 };
 
-void wake_pool_init(struct dsd *d);
+int wake_pool_init(struct dsd *d);
 void wake_pool_fini(struct dsd *d);
 /* Connections the wake listeners may hold now: WAKE_CONN_LIMIT, or fewer so that they
  * leave the API, the engine and the balancers their descriptors (two a relay). */

@@ -13,6 +13,7 @@
 #include "dockscaled.h"
 #include "log.h"
 #include "sdnotify.h"
+#include "wake.h"
 
 /* Readiness waits this long at most for the first Swarm leadership check (README.md,
  * "Running on a Swarm cluster"): an Engine that hangs must not hold start-up until
@@ -243,7 +244,10 @@ dsd_init(struct dsd *d, const char *config_path, bool dry_run, bool once)
 	d->sigfd = d->lock_fd = -1;
 	d->loop.epfd = -1;
 	d->config_path = config_path;
-	wake_pool_init(d); /* before anything can fail: dsd_fini stops its timer */
+	if (wake_pool_init(d) == -1) { /* first: everything after may fail, and dsd_fini frees it */
+		log_err("out of memory");
+		return 1;
+	}
 	events_init(&d->events, EVENTS_MAX);
 	d->once = once;
 	if (config_load(config_path, &d->cfg, &errs) == -1) {

@@ -11,6 +11,7 @@
 #include "pull.h"
 #include "rollout.h"
 #include "service.h"
+#include "wake.h"
 #include "lb.h"
 
 static const char *

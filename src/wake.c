@@ -46,7 +46,7 @@ lp(const struct svc *s)
 static struct wake_pool *
 pool_of(const struct svc *s)
 {
-	return &s->d->wake;
+	return s->d->wake;
 }
 
 /* ---- the pool: connections per address, the byte budget, the descriptor cap ---------- */
@@ -152,7 +152,7 @@ on_fds_retry(struct loop *l, struct loop_timer *t)
 	struct dsd *d = t->arg;
 
 	(void)l;
-	if (d->wake.conns < d->wake.cap)
+	if (d->wake->conns < d->wake->cap)
 		listeners_pause(d, false);
 }
 
@@ -172,22 +172,29 @@ out_of_fds(struct svc *s, int err)
 	loop_timer_start(lp(s), &p->retry, FDS_RETRY_MS);
 }
 
-void
+int
 wake_pool_init(struct dsd *d)
 {
-	struct wake_pool *p = &d->wake;
+	struct wake_pool *p = calloc(1, sizeof(*p));
 
-	memset(p, 0, sizeof(*p));
+	if (p == NULL)
+		return -1;
+	d->wake = p;
 	if (getrandom(&p->seed, sizeof(p->seed), GRND_NONBLOCK) != (ssize_t)sizeof(p->seed))
 		p->seed = (uint32_t)loop_clock_us();
 	p->cap = wake_conn_cap();
 	loop_timer_init(&p->retry, on_fds_retry, d);
+	return 0;
 }
 
 void
 wake_pool_fini(struct dsd *d)
 {
-	loop_timer_stop(&d->loop, &d->wake.retry);
+	if (d->wake == NULL)
+		return;
+	loop_timer_stop(&d->loop, &d->wake->retry);
+	free(d->wake);
+	d->wake = NULL;
 }
 
 /* ---- connections ------------------------------------------------------------------- */
@@ -249,7 +256,7 @@ wake_close(struct wake_conn *c, bool gone)
 	struct dsd *d = c->s->d;
 
 	release(c, gone);
-	if (d->wake.conns < d->wake.cap && !loop_timer_armed(&d->wake.retry))
+	if (d->wake->conns < d->wake->cap && !loop_timer_armed(&d->wake->retry))
 		listeners_pause(d, false);
 }
 

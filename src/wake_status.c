@@ -69,7 +69,7 @@ v_rejected(const struct wake *w)
 void
 wake_metrics(struct buf *b, const struct dsd *d)
 {
-	const struct wake_pool *p = &d->wake;
+	const struct wake_pool *p = d->wake;
 
 	per_service(b, d, "dockscale_wakes_total", "counter", "Wakes from zero by a request.",
 	    v_wakes);
