@@ -313,6 +313,11 @@ void svc_event(struct svc *s, const struct docker_event *ev);
 /* Set desired (manual scale, decisions); clamps to [min,max]. */
 void svc_set_desired(struct svc *s, int n, const char *why);
 
+/* For a runtime that reads what runs elsewhere (svc_swarm.c): it has been read once. */
+void svc_mark_observed(struct svc *s);
+/* Desired is n as found elsewhere: taken as it is (no bounds, no event). */
+void svc_adopt_desired(struct svc *s, int n);
+
 /* Replace the definition new replicas are created from; takes def (NULL: none). */
 void svc_set_def(struct svc *s, struct cJSON *def);
 

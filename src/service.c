@@ -167,6 +167,19 @@ svc_current(const struct svc *s)
 }
 
 void
+svc_mark_observed(struct svc *s)
+{
+	s->observed = true;
+}
+
+void
+svc_adopt_desired(struct svc *s, int n)
+{
+	s->desired = n;
+	s->desired_set = true;
+}
+
+void
 svc_set_desired(struct svc *s, int n, const char *why)
 {
 	const struct svc_conf *c = s->conf;
