@@ -210,6 +210,7 @@ struct svc_swarm {
 	int tries;                 /* reads of that update so far */
 	bool missing_said;         /* "no such swarm service" logged */
 	bool defer_said;           /* "not the leader, not acting" logged since the last act */
+	int dry_said;              /* --dry-run: the count last reported */
 	char why[320];             /* the last read or update failure; "" none */
 	uint64_t updates, conflicts, failures;
 	int64_t update_start_us;   /* loop clock of the update's first read */

@@ -75,13 +75,11 @@ on_tasks(void *arg, const struct docker_reply *r, const char *body, size_t len)
 	}
 	w->counts = c;
 	w->have = true;
-	s->observed = true;
+	svc_mark_observed(s);
 	/* The count is the leader's to change: elsewhere (and before the first decision
 	 * of a new leader) desired is what Swarm has now. */
-	if (!s->desired_set || !swarm_leader_is(s->d)) {
-		s->desired = w->sv.replicas;
-		s->desired_set = true;
-	}
+	if (!s->desired_set || !swarm_leader_is(s->d))
+		svc_adopt_desired(s, w->sv.replicas);
 	svc_kick(s);
 }
 
@@ -231,10 +229,10 @@ svc_swarm_reconcile(struct svc *s)
 	    s->desired == w->sv.replicas)
 		return;
 	if (d->dry_run) {
-		if (s->dry_said != s->desired)
+		if (w->dry_said != s->desired)
 			log_notice("%s: dry-run: would set swarm service %s to %d replicas (has %d)",
 			    s->name, swarm_name(s), s->desired, w->sv.replicas);
-		s->dry_said = s->desired;
+		w->dry_said = s->desired;
 		return;
 	}
 	if (!swarm_leader_is(d))
