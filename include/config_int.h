@@ -116,8 +116,8 @@ void config_check_daemon(struct pstate *ps, const struct config *cfg);
 const struct keydef *config_ctr_keys(size_t *n);
 /* config_set_value for the K_VOLUME..K_SIZE types. */
 bool config_ctr_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
-/* Checks across the container keys of a finished [service], and that its create body
- * can be built (reported on its header line). */
+/* Checks across the container keys of a finished [service] (reported on its header
+ * line). Every value is checked here, so ctrdef.c builds the create body from it. */
 void config_ctr_check(struct pstate *ps, const struct svc_conf *s);
 /* swarm_config.c: runtime and swarm_service, after config_lb.c's keys in pstate.seen. */
 const struct keydef *swarm_config_keys(size_t *n);

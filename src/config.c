@@ -118,7 +118,7 @@ on_key(void *user, const char *section, const char *name, const char *value)
 }
 
 static void
-svc_free(struct svc_conf *s)
+conf_svc_free(struct svc_conf *s)
 {
 	free(s->image);
 	strv_free(&s->command);
@@ -139,7 +139,7 @@ svc_free(struct svc_conf *s)
 }
 
 static int
-svc_init(struct svc_conf *s, const char *name, int line)
+conf_svc_init(struct svc_conf *s, const char *name, int line)
 {
 	memset(s, 0, sizeof(*s));
 	size_t n = strnlen(name, CONFIG_NAME_MAX); /* cut only for rejected names */
@@ -201,7 +201,7 @@ end_section(struct pstate *ps)
 	if (ps->sec == SEC_SERVICE) {
 		config_check_service(ps, ps->cur);
 		if (ps->in_scratch)
-			svc_free(&ps->scratch);
+			conf_svc_free(&ps->scratch);
 	}
 	ps->in_scratch = false;
 	ps->cur = NULL;
@@ -245,7 +245,7 @@ begin_service(struct pstate *ps, const char *name)
 		ps->cur = &ps->scratch;
 		ps->in_scratch = true;
 	}
-	if (svc_init(ps->cur, name, ps->line) < 0)
+	if (conf_svc_init(ps->cur, name, ps->line) < 0)
 		ps->oom = true;
 	ps->sec = SEC_SERVICE;
 }
@@ -488,7 +488,7 @@ config_free(struct config *cfg)
 	free(cfg->nginx_pid_file);
 	free(cfg->haproxy_socket);
 	for (size_t i = 0; i < cfg->nsvcs; i++)
-		svc_free(&cfg->svcs[i]);
+		conf_svc_free(&cfg->svcs[i]);
 	free(cfg->svcs);
 	memset(cfg, 0, sizeof(*cfg));
 }
