@@ -20,6 +20,7 @@ struct lb;
 struct svc;
 struct cJSON;
 struct cgroup_ctr;
+struct runtime_ops;
 
 /* Where a replica is in its life. Only STARTING and READY count toward the current
  * number; DRAINING onwards are on their way out. */
@@ -486,32 +487,8 @@ void replica_join_networks(struct replica *r);
  * judge in this inspect). */
 bool replica_docker_restart(struct replica *r, const struct docker_inspect *in);
 
-/* What runs a service's replicas: containers of its own (service.c and replica.c) or a
- * Swarm service's tasks (svc_swarm.c; README.md, "Running on a Swarm cluster"). A new
- * runtime is one file defining its ops, plus a line in svc_runtime. */
-struct runtime_ops {
-	const char *kind;
-	/* Each pass, with the service's containers from the engine's list. */
-	void (*observe)(struct svc *s, const struct docker_ctr *mine, size_t n);
-	/* Bring what runs towards s->desired (one step at a time). */
-	void (*reconcile)(struct svc *s);
-	int (*count)(const struct svc *s, enum replica_state st);
-	/* A count-changing decision this instance must not carry out: true, having said
-	 * why (once). */
-	bool (*defer)(struct svc *s, const struct decide_result *res);
-	/* An alert this instance must not act on: true, with out saying why it is held. */
-	bool (*refuse_alert)(struct svc *s, struct decide_result *out);
-	/* The samples behind the cAdvisor series (metrics_ctr.c): how many, and each. */
-	size_t (*nsamples)(const struct svc *s);
-	const struct replica *(*sample)(const struct svc *s, size_t k);
-	/* The runtime's own object in the status API (NULL: none), and its key. */
-	struct cJSON *(*status)(const struct svc *s);
-	const char *status_key;
-};
-
-extern const struct runtime_ops runtime_containers_ops;
-extern const struct runtime_ops runtime_swarm_ops;
-/* The runtime the service's configuration names (`runtime`; a reload cannot change it). */
+/* The runtime the service's configuration names (`runtime`; a reload cannot change it):
+ * its ops (include/runtime.h). */
 const struct runtime_ops *svc_runtime(const struct svc *s);
 
 /* svc_swarm.c: a Swarm service's replicas are Swarm's tasks, scaled through the Engine. */

@@ -4,6 +4,7 @@
 
 #include "dockscaled.h"
 #include "log.h"
+#include "runtime.h"
 #include "service.h"
 
 #define EVENTS_RETRY_MS 2000

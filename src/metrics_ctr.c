@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "dockscaled.h"
+#include "runtime.h"
 #include "service.h"
 
 #define CFS_PERIOD_US 100000.0 /* what Docker sets with NanoCpus (--cpus) */

@@ -10,6 +10,7 @@
 #include "dockscaled.h"
 #include "log.h"
 #include "plan.h"
+#include "runtime.h"
 #include "service.h"
 
 #define KICK_DELAY_MS 20 /* coalesce bursts of events into one pass */
@@ -610,5 +611,5 @@ const struct runtime_ops runtime_containers_ops = {
 const struct runtime_ops *
 svc_runtime(const struct svc *s)
 {
-	return svc_swarm_on(s) ? &runtime_swarm_ops : &runtime_containers_ops;
+	return runtime_for(s->conf);
 }

@@ -7,6 +7,7 @@
 #include "ctrdef.h"
 #include "dockscaled.h"
 #include "lb.h"
+#include "runtime.h"
 #include "service.h"
 #include "status_policy.h"
 

@@ -9,6 +9,7 @@
 
 #include "dockscaled.h"
 #include "log.h"
+#include "runtime.h"
 #include "service.h"
 #include "swarm.h"
 
