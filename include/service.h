@@ -12,7 +12,6 @@
 #include "loop.h"
 #include "rollout.h"
 #include "wake.h"
-#include "swarm.h"
 
 struct dsd;
 struct prom_query;
@@ -198,42 +197,6 @@ struct history {
 	int64_t last_ms;           /* loop clock of the newest point */
 };
 
-/* A Swarm service (runtime = swarm): owned and written by svc_swarm.c only (README.md,
- * "Running on a Swarm cluster"). */
-struct svc_swarm {
-	struct svc *svc;
-	bool reading;              /* the pass's GET service -> GET tasks in flight */
-	bool updating;             /* an update (read, POST, retries) in flight */
-	bool have;                 /* the service and its tasks were read once */
-	struct swarm_service sv;   /* the last read of the service */
-	struct swarm_counts counts; /* its tasks then */
-	int target;                /* the count the update in flight sets */
-	int tries;                 /* reads of that update so far */
-	bool missing_said;         /* "no such swarm service" logged */
-	bool defer_said;           /* "not the leader, not acting" logged since the last act */
-	int dry_said;              /* --dry-run: the count last reported */
-	char why[320];             /* the last read or update failure; "" none */
-	uint64_t updates, conflicts, failures;
-	int64_t update_start_us;   /* loop clock of the update's first read */
-};
-
-/* One task container of a Swarm service on this node, sampled like a replica (its
- * struct replica first: metrics_ctr.c renders both alike). */
-struct swarm_sample {
-	struct replica r;          /* id, name, image, the stats sample */
-	struct swarm_local l;      /* the task's labels */
-	bool busy;                 /* its stats call is in flight */
-};
-
-/* This node's tasks of a Swarm service, for the cAdvisor series: owned and written by
- * swarm_tasks.c only (README.md, "Running on a Swarm cluster"). */
-struct swarm_tasks {
-	struct svc *svc;
-	bool listing;              /* the container list is in flight */
-	struct swarm_sample **v;
-	size_t n;
-};
-
 #define SVC_FINGERPRINTS 32
 
 /* A firing alert that stepped a service, to recognise its re-sends. */
@@ -287,8 +250,8 @@ struct svc {
 	struct rollout ro;             /* its rolling update (rollout.c) */
 	struct pull pl;                /* its image pulls (pull.c) */
 	struct wake wk;                /* its wake listener (wake.c) */
-	struct svc_swarm sw;           /* runtime = swarm (svc_swarm.c) */
-	struct swarm_tasks st;         /* its tasks on this node (swarm_tasks.c) */
+	void *rt;                      /* its runtime's own state, made by the runtime's
+	                                * svc_init (include/runtime.h); NULL: none */
 	char last_start_error[256];    /* why the last start failed (replica.c) */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts */
 	size_t nfp;
@@ -493,13 +456,6 @@ const struct runtime_ops *svc_runtime(const struct svc *s);
 
 /* svc_swarm.c: a Swarm service's replicas are Swarm's tasks, scaled through the Engine. */
 bool svc_swarm_on(const struct svc *s);
-void svc_swarm_init(struct svc *s);
-void svc_swarm_fini(struct svc *s);
-
-/* swarm_tasks.c: this node's tasks of a Swarm service, sampled each pass. */
-void swarm_tasks_init(struct svc *s);
-void swarm_tasks_fini(struct svc *s);
-void swarm_tasks_sample(struct svc *s);
 
 /* service.c helpers for replica.c */
 int svc_add_replica(struct svc *s, struct replica *r);

@@ -106,6 +106,33 @@ int swarm_local_containers(struct docker *d, const char *name, docker_body_cb cb
 int swarm_service_update(struct docker *d, const char *id, uint64_t version, const char *spec,
     docker_body_cb cb, void *arg);
 
+/* ---- swarm_tasks.c: this node's task containers of a Swarm service ---------------- */
+
+/* One task container on this node and its last stats sample, for the cAdvisor series
+ * every node's dockscaled exports (README.md, "Running on a Swarm cluster"). */
+struct swarm_sample {
+	struct swarm_local l;      /* id, name, image and the task's labels */
+	struct docker_stats st;    /* the last stats sample */
+	bool have;                 /* st holds one */
+	double seen_at;            /* wall clock (unix s) of st: container_last_seen */
+	bool busy;                 /* its stats call is in flight */
+};
+
+/* A Swarm service's task containers on this node: owned and written by swarm_tasks.c
+ * only. Zeroed is empty. */
+struct swarm_tasks {
+	struct docker *docker;     /* the Engine of the last list; NULL before one */
+	bool listing;              /* the container list is in flight */
+	struct swarm_sample **v;
+	size_t n;
+};
+
+/* List the task containers of the Swarm service name on this node (one list at a time)
+ * and take a stats sample of each. */
+void swarm_tasks_sample(struct swarm_tasks *t, struct docker *d, const char *name);
+/* Cancel what is in flight and free the samples (t is empty again). */
+void swarm_tasks_fini(struct swarm_tasks *t);
+
 /* ---- swarm_leader.c: does this instance act for the swarm services? -------------- */
 
 struct dsd;

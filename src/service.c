@@ -30,11 +30,17 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	s->def = compose_source_wanted(conf) ? NULL : ctrdef_build(conf);
 	s->metric = NAN;
 	pull_init(s);
-	svc_swarm_init(s);
+	if (svc_runtime(s)->svc_init != NULL && (s->rt = svc_runtime(s)->svc_init(s)) == NULL) {
+		cJSON_Delete(s->def);
+		free(s);
+		return NULL;
+	}
 	decide_state_init(&s->ds);
 	loop_timer_init(&s->kick, on_kick, s);
 	metric_init(s);
 	if (traffic_init(s) == -1) {
+		if (s->rt != NULL)
+			svc_runtime(s)->svc_fini(s);
 		cJSON_Delete(s->def);
 		free(s);
 		return NULL;
@@ -53,7 +59,8 @@ svc_free(struct svc *s)
 		return;
 	loop_timer_stop(&s->d->loop, &s->kick);
 	compose_source_fini(s);
-	svc_swarm_fini(s);
+	if (svc_runtime(s)->svc_fini != NULL)
+		svc_runtime(s)->svc_fini(s);
 	pull_fini(s);
 	metric_fini(s);
 	wake_fini(s);
@@ -589,10 +596,10 @@ replicas_n(const struct svc *s)
 	return s->nreps;
 }
 
-static const struct replica *
-replicas_nth(const struct svc *s, size_t k)
+static void
+replicas_nth(const struct svc *s, size_t k, struct runtime_sample *out)
 {
-	return s->reps[k];
+	runtime_sample_replica(s, s->reps[k], out);
 }
 
 const struct runtime_ops runtime_containers_ops = {

@@ -13,7 +13,32 @@
 #include "service.h"
 #include "swarm.h"
 
+/* A Swarm service (runtime = swarm): s->rt, owned and written by this file only. */
+struct svc_swarm {
+	struct svc *svc;
+	bool reading;              /* the pass's GET service -> GET tasks in flight */
+	bool updating;             /* an update (read, POST, retries) in flight */
+	bool have;                 /* the service and its tasks were read once */
+	struct swarm_service sv;   /* the last read of the service */
+	struct swarm_counts counts; /* its tasks then */
+	int target;                /* the count the update in flight sets */
+	int tries;                 /* reads of that update so far */
+	bool missing_said;         /* "no such swarm service" logged */
+	bool defer_said;           /* "not the leader, not acting" logged since the last act */
+	int dry_said;              /* --dry-run: the count last reported */
+	char why[320];             /* the last read or update failure; "" none */
+	uint64_t updates, conflicts, failures;
+	int64_t update_start_us;   /* loop clock of the update's first read */
+	struct swarm_tasks tasks;  /* its tasks on this node, for /metrics (swarm_tasks.c) */
+};
+
 static void update_read(struct svc_swarm *w);
+
+static struct svc_swarm *
+sw(const struct svc *s)
+{
+	return s->rt;
+}
 
 bool
 svc_swarm_on(const struct svc *s)
@@ -29,25 +54,34 @@ swarm_name(const struct svc *s)
 	    : s->name;
 }
 
-void
+static void *
 svc_swarm_init(struct svc *s)
 {
-	s->sw.svc = s;
-	swarm_tasks_init(s);
+	struct svc_swarm *w = calloc(1, sizeof(*w));
+
+	if (w == NULL) {
+		log_err("%s: out of memory", s->name);
+		return NULL;
+	}
+	w->svc = s;
+	return w;
 }
 
-void
+static void
 svc_swarm_fini(struct svc *s)
 {
+	struct svc_swarm *w = sw(s);
+
 	if (s->d->docker != NULL)
-		docker_cancel_arg(s->d->docker, &s->sw);
-	swarm_tasks_fini(s);
+		docker_cancel_arg(s->d->docker, w);
+	swarm_tasks_fini(&w->tasks);
+	free(w);
 }
 
 static int
 svc_swarm_count(const struct svc *s, enum replica_state st)
 {
-	const struct svc_swarm *w = &s->sw;
+	const struct svc_swarm *w = sw(s);
 	int rest;
 
 	if (!w->have)
@@ -118,9 +152,11 @@ on_service(void *arg, const struct docker_reply *r, const char *body, size_t len
 static void
 svc_swarm_pass(struct svc *s)
 {
-	struct svc_swarm *w = &s->sw;
+	struct svc_swarm *w = sw(s);
 
-	swarm_tasks_sample(s); /* this node's tasks, for /metrics, leader or not */
+	/* this node's tasks, for /metrics, leader or not */
+	if (!s->d->stopping)
+		swarm_tasks_sample(&w->tasks, s->d->docker, swarm_name(s));
 	/* A worker's Engine answers no service call: it only exports its tasks' series. */
 	if (w->reading || w->updating || s->d->stopping ||
 	    (s->d->swl.checked && !s->d->swl.info.manager))
@@ -223,7 +259,7 @@ update_read(struct svc_swarm *w)
 static void
 svc_swarm_reconcile(struct svc *s)
 {
-	struct svc_swarm *w = &s->sw;
+	struct svc_swarm *w = sw(s);
 	struct dsd *d = s->d;
 
 	if (!w->have || w->updating || w->reading || d->stopping ||
@@ -256,12 +292,12 @@ svc_swarm_defer(struct svc *s, const struct decide_result *res)
 		/* Claim nothing before the first check answers (it kicks the services). */
 		log_debug("%s: the policy would scale %s to %d; waiting for the first Swarm "
 		    "leadership check", s->name, decide_dir_name(res->dir), res->desired);
-	} else if (!s->sw.defer_said) {
+	} else if (!sw(s)->defer_said) {
 		swarm_leader_name(s->d, who, sizeof(who));
 		log_info("%s: the policy would scale %s to %d; not acting: this instance is not "
 		    "the Swarm leader (leader: %s)", s->name, decide_dir_name(res->dir),
 		    res->desired, who);
-		s->sw.defer_said = true;
+		sw(s)->defer_said = true;
 	}
 	return true;
 }
@@ -290,7 +326,7 @@ svc_swarm_refuse_alert(struct svc *s, struct decide_result *out)
 static cJSON *
 svc_swarm_status(const struct svc *s)
 {
-	const struct svc_swarm *w = &s->sw;
+	const struct svc_swarm *w = sw(s);
 	cJSON *o = cJSON_CreateObject();
 	char who[448];
 
@@ -328,17 +364,39 @@ swarm_observe(struct svc *s, const struct docker_ctr *mine, size_t n)
 static size_t
 swarm_nsamples(const struct svc *s)
 {
-	return s->st.n;
+	return sw(s)->tasks.n;
 }
 
-static const struct replica *
-swarm_sample(const struct svc *s, size_t k)
+/* A task container's cAdvisor labels are the engine's com.docker.swarm.* labels, which a
+ * Prometheus scraping every node sums by service. */
+static void
+swarm_sample(const struct svc *s, size_t k, struct runtime_sample *out)
 {
-	return &s->st.v[k]->r; /* struct swarm_sample starts with its struct replica */
+	const struct swarm_sample *x = sw(s)->tasks.v[k];
+	const struct runtime_label labels[] = {
+		{ "container_label_com_docker_swarm_node_id", x->l.node_id },
+		{ "container_label_com_docker_swarm_service_id", x->l.service_id },
+		{ "container_label_com_docker_swarm_service_name", swarm_name(s) },
+		{ "container_label_com_docker_swarm_task_id", x->l.task_id },
+		{ "container_label_com_docker_swarm_task_name", x->l.name },
+	};
+
+	_Static_assert(sizeof(labels) <= sizeof(out->labels), "RUNTIME_LABELS_MAX too small");
+	memset(out, 0, sizeof(*out));
+	out->id = x->l.id;
+	out->name = x->l.name;
+	out->image = x->l.image;
+	out->st = &x->st;
+	out->exported = x->have;
+	out->seen_at = x->seen_at;
+	memcpy(out->labels, labels, sizeof(labels));
+	out->nlabels = sizeof(labels) / sizeof(labels[0]);
 }
 
 const struct runtime_ops runtime_swarm_ops = {
 	.kind = "swarm",
+	.svc_init = svc_swarm_init,
+	.svc_fini = svc_swarm_fini,
 	.observe = swarm_observe,
 	.reconcile = svc_swarm_reconcile,
 	.count = svc_swarm_count,
