@@ -11,15 +11,18 @@
 #include "http.h"
 #include "httpc.h"
 #include "loop.h"
-#include "swarm.h"
 #include "wake.h"
 
 struct svc;
 struct cgroup_host;
+struct runtime_wait;
 
 #ifndef DOCKSCALE_VERSION
 #define DOCKSCALE_VERSION "0.0.0"
 #endif
+
+/* Runtimes at most (include/runtime.h; runtime.c lists them). */
+#define DSD_RUNTIMES_MAX 4
 
 /* Exit codes (SPEC §2). */
 #define EXIT_USAGE 64
@@ -62,6 +65,7 @@ struct dsd {
 	struct loop_timer watchdog; /* WATCHDOG=1 at half of WatchdogSec */
 	bool ready;                 /* READY=1 sent, /healthz 200 (daemon.c) */
 	const char *ready_waits_for; /* while !ready: what for, in words */
+	const struct runtime_wait *ready_wait; /* the runtime it waits for (include/runtime.h) */
 	struct loop_timer ready_timer; /* the bound on that wait */
 	int64_t watchdog_ms;
 	int lock_fd;
@@ -70,7 +74,8 @@ struct dsd {
 	struct dsd_stats stats;
 	struct events events;       /* the event history (events.c) */
 	struct wake_pool wake;      /* what the wake listeners share (wake.c) */
-	struct swarm_leader swl;    /* acting for the swarm services? (swarm_leader.c) */
+	void *runtimes[DSD_RUNTIMES_MAX]; /* each runtime's own state, in runtime.c's order
+	                            * (written by runtime.c) */
 	struct cgroup_host *cgroups; /* the host's cgroups, NULL when unreadable (metric.c) */
 	bool cgroups_probed;
 

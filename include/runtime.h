@@ -15,6 +15,7 @@
 #include "service.h"
 
 struct cJSON;
+struct dsd;
 
 /* One label of a container's cAdvisor series (metrics_ctr.c escapes the value). */
 struct runtime_label {
@@ -38,8 +39,36 @@ struct runtime_sample {
 	size_t nlabels;
 };
 
+/* May this instance change a service's count (runtime_may_act)? */
+enum runtime_act {
+	RUNTIME_ACTS = 0,       /* it does */
+	RUNTIME_ACT_UNKNOWN,    /* not known yet: ask again soon (503 with Retry-After) */
+	RUNTIME_ACT_ELSEWHERE,  /* another instance does (409) */
+};
+
+/* What the daemon's readiness waits for (a runtime's ready_wait). */
+struct runtime_wait {
+	const char *waits_for;  /* "waiting for ...": systemd's STATUS, /healthz's 503 */
+	const char *what;       /* what has not answered when the wait is cut short */
+	const char *meanwhile;  /* what that means until it answers */
+};
+
 struct runtime_ops {
 	const char *kind;
+	/* ---- daemon-wide, each optional ---- */
+	/* Start-up, before the services are made: the runtime's own state (runtime_state;
+	 * NULL: out of memory, logged). fini frees it at shutdown, the Engine gone. */
+	void *(*init)(struct dsd *d);
+	void (*fini)(void *state);
+	/* The start of every pass, before the container list. */
+	void (*pass)(struct dsd *d);
+	/* What the daemon's readiness must wait for (NULL: nothing); cb runs once, when it
+	 * is over. */
+	const struct runtime_wait *(*ready_wait)(struct dsd *d, void (*cb)(struct dsd *d));
+	/* ---- per service ---- */
+	/* Optional (NULL: it always acts): may this instance change s's count now? Not:
+	 * why says so, as an API error. */
+	enum runtime_act (*may_act)(const struct svc *s, char *why, size_t len);
 	/* Optional: a service of this runtime is made (the runtime's own state, kept in
 	 * s->rt; NULL: out of memory, logged) and freed. */
 	void *(*svc_init)(struct svc *s);
@@ -63,7 +92,23 @@ struct runtime_ops {
 	const char *status_key;
 };
 
+/* The runtimes (runtime.c lists them). */
+extern const struct runtime_ops runtime_containers_ops, runtime_swarm_ops;
+
 /* runtime.c */
+
+/* Each runtime's init (control_start); -1 when one failed. */
+int runtime_init(struct dsd *d);
+/* Each runtime's fini (control_stop, after the Engine's calls are gone). */
+void runtime_fini(struct dsd *d);
+/* Each runtime's pass hook (control_pass). */
+void runtime_pass(struct dsd *d);
+/* What the daemon's readiness waits for, or NULL: the first runtime that waits. */
+const struct runtime_wait *runtime_ready_wait(struct dsd *d, void (*cb)(struct dsd *d));
+/* The daemon-wide state of the runtime ops (its init's), NULL before it. */
+void *runtime_state(const struct dsd *d, const struct runtime_ops *ops);
+/* May this instance change s's count now (its runtime's may_act)? */
+enum runtime_act runtime_may_act(const struct svc *s, char *why, size_t len);
 
 /* The runtime a service's configuration names (NULL: the containers runtime). */
 const struct runtime_ops *runtime_for(const struct svc_conf *c);

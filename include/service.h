@@ -454,9 +454,6 @@ bool replica_docker_restart(struct replica *r, const struct docker_inspect *in);
  * its ops (include/runtime.h). */
 const struct runtime_ops *svc_runtime(const struct svc *s);
 
-/* svc_swarm.c: a Swarm service's replicas are Swarm's tasks, scaled through the Engine. */
-bool svc_swarm_on(const struct svc *s);
-
 /* service.c helpers for replica.c */
 int svc_add_replica(struct svc *s, struct replica *r);
 /* The set of READY replicas changed: the upstream must follow. */

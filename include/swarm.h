@@ -136,7 +136,9 @@ void swarm_tasks_fini(struct swarm_tasks *t);
 /* ---- swarm_leader.c: does this instance act for the swarm services? -------------- */
 
 struct dsd;
+/* The swarm runtime's daemon-wide state: owned and written by swarm_leader.c only. */
 struct swarm_leader {
+	struct dsd *d;
 	bool busy;               /* the /info -> /nodes check is in flight */
 	bool checked;            /* one check answered */
 	bool leader;             /* this instance acts */
@@ -148,18 +150,24 @@ struct swarm_leader {
 	void (*on_first)(struct dsd *d); /* the first check answered (daemon.c's readiness) */
 };
 
+/* Start-up: nothing known yet. NULL when out of memory (logged). */
+struct swarm_leader *swarm_leader_new(struct dsd *d);
+/* Shutdown: a check in flight is dropped. */
+void swarm_leader_free(struct swarm_leader *l);
 /* Check leadership now (each pass, and after a refused update); coalesced. */
-void swarm_leader_check(struct dsd *d);
+void swarm_leader_check(struct swarm_leader *l);
 /* The configuration has swarm services: there is a leadership to check. */
-bool swarm_leader_wanted(const struct dsd *d);
+bool swarm_leader_wanted(const struct swarm_leader *l);
 /* A check has answered (a failed one too): until then nothing is known, and nothing may
  * be claimed either way (README.md, "Running on a Swarm cluster"). */
-bool swarm_leader_known(const struct dsd *d);
+bool swarm_leader_known(const struct swarm_leader *l);
 /* Call cb once, when the first check answers (at once if one has). */
-void swarm_leader_on_first(struct dsd *d, void (*cb)(struct dsd *d));
+void swarm_leader_on_first(struct swarm_leader *l, void (*cb)(struct dsd *d));
 /* The acting instance is this one. */
-bool swarm_leader_is(const struct dsd *d);
+bool swarm_leader_is(const struct swarm_leader *l);
+/* This Engine is known to be a worker (it answers no service call). */
+bool swarm_leader_worker(const struct swarm_leader *l);
 /* Who acts, in words: "dss-1 (10.199.15.11:2377)", or why nobody is known. */
-void swarm_leader_name(const struct dsd *d, char *out, size_t outlen);
+void swarm_leader_name(const struct swarm_leader *l, char *out, size_t outlen);
 
 #endif

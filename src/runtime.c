@@ -1,14 +1,72 @@
 /* runtime.c: the list of runtimes (include/runtime.h): the one place that names them. */
 #include <string.h>
 
+#include "dockscaled.h"
 #include "runtime.h"
 
-extern const struct runtime_ops runtime_containers_ops, runtime_swarm_ops;
+#define NRUNTIMES (sizeof(runtimes) / sizeof(runtimes[0]))
 
 /* indexed by enum svc_runtime */
 static const struct runtime_ops *const runtimes[] = {
 	[RUNTIME_CONTAINERS] = &runtime_containers_ops, [RUNTIME_SWARM] = &runtime_swarm_ops,
 };
+
+_Static_assert(NRUNTIMES <= DSD_RUNTIMES_MAX, "DSD_RUNTIMES_MAX too small");
+
+int
+runtime_init(struct dsd *d)
+{
+	for (size_t i = 0; i < NRUNTIMES; i++)
+		if (runtimes[i]->init != NULL && (d->runtimes[i] = runtimes[i]->init(d)) == NULL)
+			return -1;
+	return 0;
+}
+
+void
+runtime_fini(struct dsd *d)
+{
+	for (size_t i = 0; i < NRUNTIMES; i++) {
+		if (runtimes[i]->fini != NULL && d->runtimes[i] != NULL)
+			runtimes[i]->fini(d->runtimes[i]);
+		d->runtimes[i] = NULL;
+	}
+}
+
+void
+runtime_pass(struct dsd *d)
+{
+	for (size_t i = 0; i < NRUNTIMES; i++)
+		if (runtimes[i]->pass != NULL)
+			runtimes[i]->pass(d);
+}
+
+const struct runtime_wait *
+runtime_ready_wait(struct dsd *d, void (*cb)(struct dsd *d))
+{
+	const struct runtime_wait *w;
+
+	for (size_t i = 0; i < NRUNTIMES; i++)
+		if (runtimes[i]->ready_wait != NULL && (w = runtimes[i]->ready_wait(d, cb)) != NULL)
+			return w;
+	return NULL;
+}
+
+void *
+runtime_state(const struct dsd *d, const struct runtime_ops *ops)
+{
+	for (size_t i = 0; i < NRUNTIMES; i++)
+		if (runtimes[i] == ops)
+			return d->runtimes[i];
+	return NULL;
+}
+
+enum runtime_act
+runtime_may_act(const struct svc *s, char *why, size_t len)
+{
+	const struct runtime_ops *ops = svc_runtime(s);
+
+	return ops->may_act != NULL ? ops->may_act(s, why, len) : RUNTIME_ACTS;
+}
 
 const struct runtime_ops *
 runtime_for(const struct svc_conf *c)

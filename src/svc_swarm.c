@@ -40,10 +40,11 @@ sw(const struct svc *s)
 	return s->rt;
 }
 
-bool
-svc_swarm_on(const struct svc *s)
+/* The daemon-wide part: whether this instance acts (swarm_leader.c). */
+static struct swarm_leader *
+leader(const struct dsd *d)
 {
-	return s->conf != NULL && s->conf->runtime == RUNTIME_SWARM;
+	return runtime_state(d, &runtime_swarm_ops);
 }
 
 /* The Swarm service's name: swarm_service, else the section's. */
@@ -113,7 +114,7 @@ on_tasks(void *arg, const struct docker_reply *r, const char *body, size_t len)
 	svc_mark_observed(s);
 	/* The count is the leader's to change: elsewhere (and before the first decision
 	 * of a new leader) desired is what Swarm has now. */
-	if (!s->desired_set || !swarm_leader_is(s->d))
+	if (!s->desired_set || !swarm_leader_is(leader(s->d)))
 		svc_adopt_desired(s, w->sv.replicas);
 	svc_kick(s);
 }
@@ -159,7 +160,7 @@ svc_swarm_pass(struct svc *s)
 		swarm_tasks_sample(&w->tasks, s->d->docker, swarm_name(s));
 	/* A worker's Engine answers no service call: it only exports its tasks' series. */
 	if (w->reading || w->updating || s->d->stopping ||
-	    (s->d->swl.checked && !s->d->swl.info.manager))
+	    swarm_leader_worker(leader(s->d)))
 		return;
 	if (swarm_service_get(s->d->docker, swarm_name(s), on_service, w) == 0)
 		w->reading = true;
@@ -209,7 +210,7 @@ on_update(void *arg, const struct docker_reply *r, const char *body, size_t len)
 	events_log(&s->d->events, LOG_WARNING, EV_CLUSTER, s->name, "swarm service %s: "
 	    "replicas %d -> %d failed after %d read(s): %s", swarm_name(s), from, w->target,
 	    w->tries, r->error);
-	swarm_leader_check(s->d); /* "not the leader" is the usual reason */
+	swarm_leader_check(leader(s->d)); /* "not the leader" is the usual reason */
 	update_end(w);
 }
 
@@ -272,7 +273,7 @@ svc_swarm_reconcile(struct svc *s)
 		w->dry_said = s->desired;
 		return;
 	}
-	if (!swarm_leader_is(d))
+	if (!swarm_leader_is(leader(d)))
 		return;
 	w->updating = true;
 	w->target = s->desired;
@@ -286,14 +287,14 @@ svc_swarm_defer(struct svc *s, const struct decide_result *res)
 {
 	char who[448];
 
-	if (!svc_swarm_on(s) || swarm_leader_is(s->d))
+	if (swarm_leader_is(leader(s->d)))
 		return false;
-	if (!swarm_leader_known(s->d)) {
+	if (!swarm_leader_known(leader(s->d))) {
 		/* Claim nothing before the first check answers (it kicks the services). */
 		log_debug("%s: the policy would scale %s to %d; waiting for the first Swarm "
 		    "leadership check", s->name, decide_dir_name(res->dir), res->desired);
 	} else if (!sw(s)->defer_said) {
-		swarm_leader_name(s->d, who, sizeof(who));
+		swarm_leader_name(leader(s->d), who, sizeof(who));
 		log_info("%s: the policy would scale %s to %d; not acting: this instance is not "
 		    "the Swarm leader (leader: %s)", s->name, decide_dir_name(res->dir),
 		    res->desired, who);
@@ -307,13 +308,13 @@ svc_swarm_refuse_alert(struct svc *s, struct decide_result *out)
 {
 	char who[448];
 
-	if (!svc_swarm_on(s) || swarm_leader_is(s->d))
+	if (swarm_leader_is(leader(s->d)))
 		return false;
-	swarm_leader_name(s->d, who, sizeof(who));
+	swarm_leader_name(leader(s->d), who, sizeof(who));
 	memset(out, 0, sizeof(*out));
 	out->dir = DECIDE_HOLD;
 	out->desired = s->desired;
-	if (!swarm_leader_known(s->d))
+	if (!swarm_leader_known(leader(s->d)))
 		(void)snprintf(out->reason, sizeof(out->reason), "the Swarm leadership is not "
 		    "known yet (its first check has not answered): hold");
 	else
@@ -332,7 +333,7 @@ svc_swarm_status(const struct svc *s)
 
 	if (o == NULL)
 		return NULL;
-	swarm_leader_name(s->d, who, sizeof(who));
+	swarm_leader_name(leader(s->d), who, sizeof(who));
 	cJSON_AddStringToObject(o, "service", swarm_name(s));
 	cJSON_AddBoolToObject(o, "found", w->have);
 	cJSON_AddStringToObject(o, "id", w->sv.id);
@@ -341,7 +342,7 @@ svc_swarm_status(const struct svc *s)
 	cJSON_AddNumberToObject(o, "tasks_running", w->counts.running);
 	cJSON_AddNumberToObject(o, "tasks_pending", w->counts.pending);
 	cJSON_AddStringToObject(o, "image", w->sv.image);
-	cJSON_AddBoolToObject(o, "leader", swarm_leader_is(s->d));
+	cJSON_AddBoolToObject(o, "leader", swarm_leader_is(leader(s->d)));
 	cJSON_AddStringToObject(o, "acting_instance", who);
 	cJSON_AddNumberToObject(o, "updates", (double)w->updates);
 	cJSON_AddNumberToObject(o, "conflicts_retried", (double)w->conflicts);
@@ -359,6 +360,62 @@ swarm_observe(struct svc *s, const struct docker_ctr *mine, size_t n)
 	(void)mine; /* its tasks are Swarm's: read from the service, not the list */
 	(void)n;
 	svc_swarm_pass(s);
+}
+
+static void *
+swarm_init(struct dsd *d)
+{
+	return swarm_leader_new(d);
+}
+
+static void
+swarm_fini(void *state)
+{
+	swarm_leader_free(state);
+}
+
+static void
+swarm_pass(struct dsd *d)
+{
+	swarm_leader_check(leader(d)); /* no-op without swarm services */
+}
+
+/* With swarm services, the daemon is ready once this instance knows whether it leads:
+ * an answer before that could only guess (issue 28, finding 12). A failed check counts. */
+static const struct runtime_wait swarm_wait = {
+	.waits_for = "waiting for the first Swarm leadership check",
+	.what = "the first Swarm leadership check",
+	.meanwhile = "scale requests for swarm services get 503 until it does",
+};
+
+static const struct runtime_wait *
+swarm_ready_wait(struct dsd *d, void (*cb)(struct dsd *d))
+{
+	if (!swarm_leader_wanted(leader(d)))
+		return NULL;
+	swarm_leader_on_first(leader(d), cb);
+	return &swarm_wait;
+}
+
+/* A Swarm service's count is the leader's instance's to set: say where to send it, once
+ * that is known. */
+static enum runtime_act
+swarm_may_act(const struct svc *s, char *why, size_t len)
+{
+	const struct swarm_leader *l = leader(s->d);
+	char who[128];
+
+	if (!swarm_leader_known(l)) {
+		(void)snprintf(why, len, "the Swarm leadership is not known yet (the first check "
+		    "has not answered); retry");
+		return RUNTIME_ACT_UNKNOWN;
+	}
+	if (swarm_leader_is(l))
+		return RUNTIME_ACTS;
+	swarm_leader_name(l, who, sizeof(who));
+	(void)snprintf(why, len, "not the Swarm leader: send scale requests to the dockscaled "
+	    "on the leader, %s", who);
+	return RUNTIME_ACT_ELSEWHERE;
 }
 
 static size_t
@@ -395,6 +452,11 @@ swarm_sample(const struct svc *s, size_t k, struct runtime_sample *out)
 
 const struct runtime_ops runtime_swarm_ops = {
 	.kind = "swarm",
+	.init = swarm_init,
+	.fini = swarm_fini,
+	.pass = swarm_pass,
+	.ready_wait = swarm_ready_wait,
+	.may_act = swarm_may_act,
 	.svc_init = svc_swarm_init,
 	.svc_fini = svc_swarm_fini,
 	.observe = swarm_observe,
