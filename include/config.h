@@ -33,12 +33,11 @@ enum metric_kind {
 	METRIC_KINDS = 3,
 };
 #define METRIC_BIT(k) (1u << (k))
-/* [service] balancer (README.md, "Choosing a balancer"). */
-enum balancer_kind { BALANCER_NGINX = 0, BALANCER_HAPROXY = 1, BALANCER_NONE = 2 };
+/* What `balancer` and `runtime` pick (README.md, "Choosing a balancer"; include/lb.h,
+ * include/runtime.h): one of config_kinds.c's kinds of that role, by its name. */
+enum config_role { CONFIG_BALANCER, CONFIG_RUNTIME };
 /* [service] pull (README.md, "Images from a registry"). */
 enum pull_policy { PULL_MISSING = 0, PULL_ALWAYS = 1, PULL_NEVER = 2 };
-/* [service] runtime (README.md, "Running on a Swarm cluster"). */
-enum svc_runtime { RUNTIME_CONTAINERS = 0, RUNTIME_SWARM = 1 };
 #define CONFIG_SWARM_SERVICE_MAX 63
 /* Where replica counters come from (README.md, "Counters from the kernel"). */
 enum stats_source { STATS_AUTO = 0, STATS_CGROUP = 1, STATS_API = 2 };
@@ -120,12 +119,13 @@ struct svc_conf {
 	enum readiness_mode readiness; /* when a replica joins (README.md "Readiness") */
 	/* the balancer and waking from zero (config_lb.c; README.md, "Choosing a balancer",
 	 * "Waking from zero") */
-	enum balancer_kind balancer;
+	const char *balancer;     /* its balancer kind's name (static; NULL: the default) */
 	char *haproxy_backend;    /* "" = none (required with balancer = haproxy) */
 	char *wake_listen;        /* IPv4:PORT; "" = no waking from zero */
 	int wake_queue;           /* requests held at most while waking */
 	int64_t wake_timeout_ms;  /* a held request waits at most this long */
-	enum svc_runtime runtime; /* containers (replicas of our own) or swarm (swarm_config.c) */
+	const char *runtime;      /* its runtime's name (static; NULL: the default, containers
+	                           * of our own) */
 	char swarm_service[CONFIG_SWARM_SERVICE_MAX + 1]; /* "" = the section name */
 };
 
@@ -183,9 +183,12 @@ void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
 
 const struct svc_conf *config_service(const struct config *cfg, const char *name);
-/* swarm_config.c: the name of a service in both whose runtime differs (a reload cannot
- * move replicas between containers and a Swarm service), or NULL. */
-const char *swarm_config_runtime_changed(const struct config *old, const struct config *next);
+
+/* config_kinds.c */
+
+/* The name of a service in both whose runtime differs (a reload cannot move replicas
+ * between runtimes), or NULL. */
+const char *config_runtime_changed(const struct config *old, const struct config *next);
 
 /* Units. Durations: "500ms", "15s", "2m", "1h", bare number = seconds. Sizes: "512",
  * "512K", "512M", "1G" (powers of 1024). Return 0 or -1 on a malformed or

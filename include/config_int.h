@@ -14,6 +14,7 @@
 #define READY_KEYS_MAX 4 /* config_ready.c's keys, after CTR_KEYS_MAX more */
 #define LB_KEYS_MAX 8 /* config_lb.c's [service] keys, after config_ctr.c's */
 #define SWARM_KEYS_MAX 4 /* swarm_config.c's keys, after config_lb.c's */
+#define KINDS_KEYS_MAX 4 /* config_kinds.c's keys, after swarm_config.c's */
 #define CTR_USER_MAX 256 /* each part of `user` */
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -34,9 +35,11 @@ enum ktype {
 	K_HEALTHCHECK, K_NETLIST, K_SIZE, K_SYSCTL, K_DOMAIN, K_WORD, K_GROUP,
 	K_READINESS, /* config_ready.c's (config_ready_set_value) */
 	/* config_lb.c's values (config_lb_set_value) */
-	K_BALANCER, K_HABACKEND, K_WAKELISTEN,
+	K_HABACKEND, K_WAKELISTEN,
 	/* swarm_config.c's values (swarm_config_set_value) */
-	K_RUNTIME, K_SWARMSVC,
+	K_SWARMSVC,
+	/* config_kinds.c's: the kind `balancer` or `runtime` picks (config_kinds_set_value) */
+	K_BALANCER, K_RUNTIME,
 };
 
 #define F_OPEN_LO 1u  /* the lower bound is exclusive */
@@ -119,9 +122,9 @@ bool config_ctr_set_value(struct pstate *ps, const struct keydef *kd, void *p, c
 /* Checks across the container keys of a finished [service] (reported on its header
  * line). Every value is checked here, so ctrdef.c builds the create body from it. */
 void config_ctr_check(struct pstate *ps, const struct svc_conf *s);
-/* swarm_config.c: runtime and swarm_service, after config_lb.c's keys in pstate.seen. */
+/* swarm_config.c: swarm_service, after config_lb.c's keys in pstate.seen. */
 const struct keydef *swarm_config_keys(size_t *n);
-/* config_set_value for K_RUNTIME and K_SWARMSVC. */
+/* config_set_value for K_SWARMSVC. */
 bool swarm_config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
 /* runtime = swarm: the keys Swarm owns are errors on their own lines. True for a swarm
  * service (its image is Swarm's, not required). */
@@ -163,6 +166,39 @@ bool config_ctr_signal(struct pstate *ps, const char *k, char **dst, const char 
  * the service's file_env (a later line or file wins). */
 bool config_ctr_env_file(struct pstate *ps, const struct keydef *kd, struct strv *files,
                          const char *v);
+
+/* A balancer kind or a runtime as the configuration sees it (README.md, "Choosing a
+ * balancer", "Running on a Swarm cluster"): the value of `balancer` or `runtime` that
+ * picks it, and what the checks across keys need to know of it. config_kinds.c lists
+ * them. */
+struct config_kind {
+	const char *name;
+	enum config_role role;
+	bool routes;   /* a balancer that sends requests on (waking from zero needs one) */
+	bool foreign;  /* a runtime whose replicas another system defines and routes: no
+	                * image of ours, no upstream file */
+	/* Optional: checks across the keys of a finished [service], of every service
+	 * whatever it picked (reported on their own lines). */
+	void (*check_service)(struct pstate *ps, const struct svc_conf *s);
+};
+
+/* config_kinds.c: the balancer kinds and runtimes, and the keys that pick them. */
+
+/* The kinds, in order; NULL past the last. */
+const struct config_kind *config_kind_at(size_t i);
+/* The kind of role named name (NULL: the role's default, its first); NULL when none. */
+const struct config_kind *config_kind_find(enum config_role role, const char *name);
+/* balancer and runtime (*n keys), after swarm_config.c's keys in pstate.seen. */
+const struct keydef *config_kinds_keys(size_t *n);
+/* config_set_value for K_BALANCER and K_RUNTIME. */
+bool config_kinds_set_value(struct pstate *ps, const struct keydef *kd, void *p,
+    const char *v);
+/* The names of role's kinds joined by sep (only those that route with routing), into
+ * out: for messages. */
+void config_kind_names(enum config_role role, bool routing, const char *sep, char *out,
+    size_t len);
+/* Every kind of role's check_service. */
+void config_kinds_check(struct pstate *ps, const struct svc_conf *s, enum config_role role);
 
 /* config_ready.c: the readiness keys of [service] (README.md "Readiness"); key j is
  * pstate.seen[NKEYS(svc_keys) + CTR_KEYS_MAX + j]. */

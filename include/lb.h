@@ -72,8 +72,8 @@ struct lb *lb_new(struct loop *l, const struct config *cfg, const char *service,
 void lb_set_events(struct lb *b, struct events *ev);
 bool lb_drains(const struct lb *b);
 bool lb_every_pass(const struct lb *b);
-/* The kind a `balancer` value makes ("nginx", "haproxy", "none"). */
-const char *lb_kind_name(enum balancer_kind k);
+/* The kind a `balancer` value makes (struct svc_conf's balancer; NULL: the default). */
+const char *lb_kind_name(const char *balancer);
 void lb_free(struct lb *b);
 uint64_t lb_sync(struct lb *b, const struct config *cfg, const struct svc_conf *sc,
     const struct lb_member *m, size_t n);

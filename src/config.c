@@ -187,6 +187,8 @@ conf_svc_init(struct svc_conf *s, const char *name, int line)
 	s->upstream_name = strdup("backend");
 	s->haproxy_backend = strdup("");
 	s->wake_listen = strdup("");
+	s->balancer = config_kind_find(CONFIG_BALANCER, NULL)->name;
+	s->runtime = config_kind_find(CONFIG_RUNTIME, NULL)->name;
 	s->wake_queue = 100;
 	s->wake_timeout_ms = 60000;
 	return s->network && s->health_path && s->query && s->upstream_file && s->upstream_name &&

@@ -107,8 +107,8 @@ static const struct keydef svc_keys[] = {
 	KEY("pull", K_PULL, S(pull), 0, 0, 0),
 };
 
-_Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX + SWARM_KEYS_MAX <=
-    KEYS_MAX, "KEYS_MAX too small");
+_Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX + SWARM_KEYS_MAX +
+    KINDS_KEYS_MAX <= KEYS_MAX, "KEYS_MAX too small");
 /* A service name is a Docker label value and, with "-N", a container name. */
 _Static_assert(sizeof(((struct docker_ctr *)0)->service) > CONFIG_NAME_MAX,
                "service name bound does not fit the container list");
@@ -569,12 +569,14 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			return bad(ps, "%s: '%s' must match [A-Za-z0-9_.-]+", k, v);
 		return set_str(ps, p, v);
 	default:
-		if (kd->type >= K_RUNTIME)
+		if (kd->type >= K_BALANCER)
+			return config_kinds_set_value(ps, kd, p, v);
+		if (kd->type == K_SWARMSVC)
 			return swarm_config_set_value(ps, kd, p, v);
 		if (kd->type == K_READINESS)
 			return config_ready_set_value(ps, kd, p, v);
-		return kd->type >= K_BALANCER ? config_lb_set_value(ps, kd, p, v)
-		                              : config_ctr_set_value(ps, kd, p, v);
+		return kd->type >= K_HABACKEND ? config_lb_set_value(ps, kd, p, v)
+		                               : config_ctr_set_value(ps, kd, p, v);
 	}
 }
 

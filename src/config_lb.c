@@ -23,15 +23,12 @@ static const struct keydef haproxy_keys[] = {
 	KEY("timeout", K_DUR, C(haproxy_timeout_ms), 0, 300000, F_OPEN_LO),
 };
 static const struct keydef lb_svc_keys[] = {
-	KEY("balancer", K_BALANCER, S(balancer), 0, 0, 0),
 	KEY("haproxy_backend", K_HABACKEND, S(haproxy_backend), 0, HABACKEND_MAX, 0),
 	KEY("wake_listen", K_WAKELISTEN, S(wake_listen), 0, 0, 0),
 	KEY("wake_queue", K_INT, S(wake_queue), 1, CONFIG_WAKE_QUEUE_MAX, 0),
 	KEY("wake_timeout", K_DUR, S(wake_timeout_ms), 0, WAKE_TIMEOUT_MAX_MS, F_OPEN_LO),
 };
 _Static_assert(NKEYS(lb_svc_keys) <= LB_KEYS_MAX, "LB_KEYS_MAX too small");
-/* indexed by enum balancer_kind */
-static const char *const balancer_names[] = { "nginx", "haproxy", "none" };
 /* clang-format on */
 
 const struct keydef *
@@ -71,14 +68,6 @@ config_lb_set_value(struct pstate *ps, const struct keydef *kd, void *p, const c
 	const char *k = kd->name;
 
 	switch (kd->type) {
-	case K_BALANCER:
-		for (int i = 0; i < (int)NKEYS(balancer_names); i++) {
-			if (strcmp(v, balancer_names[i]) == 0) {
-				*(enum balancer_kind *)p = (enum balancer_kind)i;
-				return true;
-			}
-		}
-		return config_ctr_bad(ps, "%s: '%s' is not one of nginx, haproxy, none", k, v);
 	case K_HABACKEND:
 		/* HAProxy's own rule for proxy names */
 		if (!config_valid_chars(v, "_.:-"))
@@ -114,18 +103,23 @@ config_lb_check(struct pstate *ps, const struct svc_conf *s)
 	int lb = key_line(ps, "balancer", false), lw = key_line(ps, "wake_listen", false);
 	int lbk = key_line(ps, "haproxy_backend", true);
 
-	if (s->balancer == BALANCER_HAPROXY && s->haproxy_backend[0] == '\0' && lbk == 0)
+	const struct config_kind *kind = config_kind_find(CONFIG_BALANCER, s->balancer);
+	bool haproxy = kind == config_kind_find(CONFIG_BALANCER, "haproxy");
+	char names[64];
+
+	if (haproxy && s->haproxy_backend[0] == '\0' && lbk == 0)
 		config_perr(ps, lb != 0 ? lb : s->line, "service %s: balancer = haproxy needs "
 		    "haproxy_backend (a backend of haproxy.cfg with a dynamic algorithm)", s->name);
-	if (s->balancer != BALANCER_HAPROXY && lbk != 0 && lb != 0)
+	if (!haproxy && lbk != 0 && lb != 0)
 		config_perr(ps, lbk, "service %s: haproxy_backend is only used with balancer = "
 		    "haproxy", s->name);
 	if (s->wake_listen[0] == '\0' || lw == 0)
 		return;
 	/* README.md, "Waking from zero": the balancer sends requests there at zero. */
-	if (s->balancer == BALANCER_NONE)
-		config_perr(ps, lw, "service %s: wake_listen needs a balancer (nginx or haproxy) "
-		    "to send requests to it", s->name);
+	config_kind_names(CONFIG_BALANCER, true, " or ", names, sizeof(names));
+	if (kind != NULL && !kind->routes)
+		config_perr(ps, lw, "service %s: wake_listen needs a balancer (%s) to send "
+		    "requests to it", s->name, names);
 	if (s->dp.min_replicas > 0)
 		config_perr(ps, lw, "service %s: wake_listen needs min_replicas = 0 (the service "
 		    "never sleeps otherwise)", s->name);

@@ -28,6 +28,7 @@ static const struct {
 	{ config_ready_keys, READY_KEYS_MAX }, /* readiness */
 	{ lb_service_keys, LB_KEYS_MAX },      /* the balancer and waking from zero */
 	{ swarm_config_keys, SWARM_KEYS_MAX }, /* the runtime */
+	{ config_kinds_keys, KINDS_KEYS_MAX }, /* the balancer kind and the runtime */
 };
 
 static int

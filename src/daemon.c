@@ -167,9 +167,10 @@ dsd_reload(struct dsd *d)
 		    "configuration", key);
 		goto out;
 	}
-	if ((key = swarm_config_runtime_changed(&d->cfg, &next)) != NULL) {
-		log_err("reload: service %s: runtime changed; that needs a restart (README.md, "
-		    "\"Running on a Swarm cluster\"); keeping the running configuration", key);
+	if ((key = config_runtime_changed(&d->cfg, &next)) != NULL) {
+		log_err("reload: service %s: runtime changed; that needs a restart (a reload "
+		    "cannot move replicas between runtimes); keeping the running configuration",
+		    key);
 		goto out;
 	}
 	if (http_apply(d, next.listen) == -1) {

@@ -11,12 +11,17 @@ struct lb {
 	void *impl;
 };
 
-/* indexed by enum balancer_kind */
-static const struct lb_ops *const kinds[] = {
-	[BALANCER_NGINX] = &lb_nginx_ops,
-	[BALANCER_HAPROXY] = &lb_haproxy_ops,
-	[BALANCER_NONE] = &lb_none_ops,
-};
+/* The kinds, found by the name `balancer` gives; the first is the default. */
+static const struct lb_ops *const kinds[] = { &lb_nginx_ops, &lb_haproxy_ops, &lb_none_ops };
+
+static const struct lb_ops *
+find(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i]->kind, name) == 0)
+			return kinds[i];
+	return kinds[0];
+}
 
 struct lb *
 lb_new(struct loop *l, const struct config *cfg, const char *service, lb_cb cb, void *arg)
@@ -32,7 +37,7 @@ lb_new(struct loop *l, const struct config *cfg, const char *service, lb_cb cb, 
 		log_err("service %s: balancer: out of memory", service);
 		return NULL;
 	}
-	b->ops = kinds[sc != NULL ? sc->balancer : BALANCER_NGINX];
+	b->ops = find(sc != NULL ? sc->balancer : NULL);
 	if ((b->impl = b->ops->create(l, service, cb, arg)) == NULL) {
 		free(b);
 		return NULL;
@@ -91,9 +96,9 @@ lb_every_pass(const struct lb *b)
 }
 
 const char *
-lb_kind_name(enum balancer_kind k)
+lb_kind_name(const char *balancer)
 {
-	return kinds[k]->kind;
+	return find(balancer)->kind;
 }
 
 const char *

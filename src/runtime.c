@@ -6,10 +6,8 @@
 
 #define NRUNTIMES (sizeof(runtimes) / sizeof(runtimes[0]))
 
-/* indexed by enum svc_runtime */
-static const struct runtime_ops *const runtimes[] = {
-	[RUNTIME_CONTAINERS] = &runtime_containers_ops, [RUNTIME_SWARM] = &runtime_swarm_ops,
-};
+/* Found by the name `runtime` gives; the first is the default. */
+static const struct runtime_ops *const runtimes[] = { &runtime_containers_ops, &runtime_swarm_ops };
 
 _Static_assert(NRUNTIMES <= DSD_RUNTIMES_MAX, "DSD_RUNTIMES_MAX too small");
 
@@ -71,7 +69,12 @@ runtime_may_act(const struct svc *s, char *why, size_t len)
 const struct runtime_ops *
 runtime_for(const struct svc_conf *c)
 {
-	return runtimes[c != NULL ? c->runtime : RUNTIME_CONTAINERS];
+	const char *name = c != NULL ? c->runtime : NULL;
+
+	for (size_t i = 0; name != NULL && i < NRUNTIMES; i++)
+		if (strcmp(runtimes[i]->kind, name) == 0)
+			return runtimes[i];
+	return runtimes[0];
 }
 
 void

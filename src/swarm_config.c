@@ -11,7 +11,6 @@
 
 /* clang-format off */
 static const struct keydef swarm_keys[] = {
-	{ "runtime", S(runtime), 0, 0, K_RUNTIME, 0 },
 	{ "swarm_service", S(swarm_service), 0, CONFIG_SWARM_SERVICE_MAX, K_SWARMSVC, 0 },
 };
 _Static_assert(NKEYS(swarm_keys) <= SWARM_KEYS_MAX, "SWARM_KEYS_MAX too small");
@@ -52,14 +51,6 @@ swarm_config_keys(size_t *n)
 bool
 swarm_config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
 {
-	if (kd->type == K_RUNTIME) {
-		if (strcmp(v, "containers") == 0 || strcmp(v, "swarm") == 0) {
-			*(enum svc_runtime *)p = v[0] == 's' ? RUNTIME_SWARM : RUNTIME_CONTAINERS;
-			return true;
-		}
-		config_perr(ps, ps->line, "%s: '%s' is not one of containers, swarm", kd->name, v);
-		return false;
-	}
 	if (kd->type != K_SWARMSVC)
 		return false;
 	/* Swarm's own rule for a service name, and safe in a URL path as it is sent. */
@@ -98,7 +89,8 @@ swarm_config_check(struct pstate *ps, const struct svc_conf *s)
 	size_t ns[2];
 	int l;
 
-	if (s->runtime != RUNTIME_SWARM) {
+	if (config_kind_find(CONFIG_RUNTIME, s->runtime) !=
+	    config_kind_find(CONFIG_RUNTIME, "swarm")) {
 		if ((l = key_line(ps, "swarm_service")) != 0)
 			config_perr(ps, l, "service %s: swarm_service needs runtime = swarm",
 			    s->name);
@@ -124,16 +116,4 @@ swarm_config_check(struct pstate *ps, const struct svc_conf *s)
 			    "cAdvisor series every node's dockscaled exports (README.md, \"Running "
 			    "on a Swarm cluster\")", s->name, config_metric_name((enum metric_kind)k));
 	return true;
-}
-
-const char *
-swarm_config_runtime_changed(const struct config *old, const struct config *next)
-{
-	for (size_t i = 0; i < next->nsvcs; i++) {
-		const struct svc_conf *o = config_service(old, next->svcs[i].name);
-
-		if (o != NULL && o->runtime != next->svcs[i].runtime)
-			return next->svcs[i].name;
-	}
-	return NULL;
 }

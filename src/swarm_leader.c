@@ -6,6 +6,7 @@
 
 #include "dockscaled.h"
 #include "log.h"
+#include "runtime.h"
 #include "service.h"
 #include "swarm.h"
 
@@ -123,7 +124,7 @@ swarm_leader_wanted(const struct swarm_leader *l)
 	const struct dsd *d = l->d;
 
 	for (size_t i = 0; i < d->nsvcs; i++)
-		if (d->svcs[i]->conf != NULL && d->svcs[i]->conf->runtime == RUNTIME_SWARM)
+		if (svc_runtime(d->svcs[i]) == &runtime_swarm_ops)
 			return true;
 	return false;
 }

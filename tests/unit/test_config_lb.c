@@ -55,7 +55,7 @@ test_defaults(void **state)
 	assert_int_equal(load(SVC, &c, &e), 0);
 	assert_string_equal(c.haproxy_socket, "/run/haproxy/admin.sock");
 	assert_int_equal(c.haproxy_timeout_ms, 2000);
-	assert_int_equal(c.svcs[0].balancer, BALANCER_NGINX);
+	assert_string_equal(c.svcs[0].balancer, "nginx");
 	assert_string_equal(c.svcs[0].haproxy_backend, "");
 	assert_string_equal(c.svcs[0].wake_listen, "");
 	assert_int_equal(c.svcs[0].wake_queue, 100);
@@ -77,14 +77,14 @@ test_values(void **state)
 	                     &c, &e), 0);
 	assert_string_equal(c.haproxy_socket, "/tmp/h.sock");
 	assert_int_equal(c.haproxy_timeout_ms, 500);
-	assert_int_equal(c.svcs[0].balancer, BALANCER_HAPROXY);
+	assert_string_equal(c.svcs[0].balancer, "haproxy");
 	assert_string_equal(c.svcs[0].haproxy_backend, "be_web.1:x");
 	assert_string_equal(c.svcs[0].wake_listen, "127.0.0.1:8090");
 	assert_int_equal(c.svcs[0].wake_queue, 5);
 	assert_int_equal(c.svcs[0].wake_timeout_ms, 30000);
 	config_free(&c);
 	assert_int_equal(load(SVC "balancer = none\n", &c, &e), 0);
-	assert_int_equal(c.svcs[0].balancer, BALANCER_NONE);
+	assert_string_equal(c.svcs[0].balancer, "none");
 	config_free(&c);
 }
 

@@ -79,10 +79,10 @@ test_defaults_and_swarm_service(void **state)
 	assert_int_equal(load("[service api]\nruntime = swarm\nmetric = none\n"
 	    "[service w2]\nruntime = swarm\nmetric = none\nswarm_service = stack_w2.x-1\n"
 	    "[service c]\nimage = nginx\nruntime = containers\nmetric = none\n", &c, &e), 0);
-	assert_int_equal(c.svcs[0].runtime, RUNTIME_SWARM);
+	assert_string_equal(c.svcs[0].runtime, "swarm");
 	assert_string_equal(c.svcs[0].swarm_service, "");
 	assert_string_equal(c.svcs[1].swarm_service, "stack_w2.x-1");
-	assert_int_equal(c.svcs[2].runtime, RUNTIME_CONTAINERS);
+	assert_string_equal(c.svcs[2].runtime, "containers");
 	done(&c, &e);
 }
 
@@ -175,12 +175,12 @@ test_runtime_change(void **state)
 	unlink(path);
 	assert_int_equal(load("[service web]\nruntime = swarm\nmetric = none\n"
 	    "[service new]\nimage = x\nmetric = none\n", &b, &e), 0);
-	assert_null(swarm_config_runtime_changed(&a, &b));
+	assert_null(config_runtime_changed(&a, &b));
 	config_free(&b);
 	config_errors_free(&e);
 	unlink(path);
 	assert_int_equal(load("[service web]\nimage = x\nmetric = none\n", &b, &e), 0);
-	assert_string_equal(swarm_config_runtime_changed(&a, &b), "web");
+	assert_string_equal(config_runtime_changed(&a, &b), "web");
 	config_free(&a);
 	done(&b, &e);
 }
