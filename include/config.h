@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "decide.h"
 #include "readiness.h"
@@ -36,6 +37,13 @@ enum metric_kind {
 /* What `balancer` and `runtime` pick (README.md, "Choosing a balancer"; include/lb.h,
  * include/runtime.h): one of config_kinds.c's kinds of that role, by its name. */
 enum config_role { CONFIG_BALANCER, CONFIG_RUNTIME };
+/* What a balancer kind or runtime brings of its own keys (config_kinds.c fills these,
+ * one per kind): its name and its own struct, which only its own files read. */
+struct config_ext {
+	const char *kind;         /* NULL: an unused slot */
+	void *conf;               /* NULL: the kind has no keys here */
+};
+#define CONFIG_KINDS_MAX 8
 /* [service] pull (README.md, "Images from a registry"). */
 enum pull_policy { PULL_MISSING = 0, PULL_ALWAYS = 1, PULL_NEVER = 2 };
 #define CONFIG_SWARM_SERVICE_MAX 63
@@ -120,13 +128,13 @@ struct svc_conf {
 	/* the balancer and waking from zero (config_lb.c; README.md, "Choosing a balancer",
 	 * "Waking from zero") */
 	const char *balancer;     /* its balancer kind's name (static; NULL: the default) */
-	char *haproxy_backend;    /* "" = none (required with balancer = haproxy) */
 	char *wake_listen;        /* IPv4:PORT; "" = no waking from zero */
 	int wake_queue;           /* requests held at most while waking */
 	int64_t wake_timeout_ms;  /* a held request waits at most this long */
 	const char *runtime;      /* its runtime's name (static; NULL: the default, containers
 	                           * of our own) */
 	char swarm_service[CONFIG_SWARM_SERVICE_MAX + 1]; /* "" = the section name */
+	struct config_ext kinds[CONFIG_KINDS_MAX]; /* each kind's own [service] keys */
 };
 
 struct config {
@@ -155,9 +163,7 @@ struct config {
 	struct strv nginx_reload;
 	int64_t nginx_timeout_ms; /* per command; a hung nginx is killed after it */
 	char *nginx_pid_file;     /* the master's pid file: confirms a reload landed; "" off */
-	/* [haproxy] (config_lb.c) */
-	char *haproxy_socket;     /* its stats socket with level admin */
-	int64_t haproxy_timeout_ms; /* one runtime API command */
+	struct config_ext kinds[CONFIG_KINDS_MAX]; /* each kind's own [section] */
 	/* [service NAME] ... */
 	struct svc_conf *svcs;
 	size_t nsvcs;
@@ -185,6 +191,18 @@ void config_errors_free(struct config_errors *errs);
 const struct svc_conf *config_service(const struct config *cfg, const char *name);
 
 /* config_kinds.c */
+
+/* The struct of kind's own keys in v (struct config's or struct svc_conf's kinds), or
+ * NULL (none; a configuration made by hand). Inline: a kind's files read their keys
+ * without linking the configuration's reader. */
+static inline const void *
+config_ext(const struct config_ext *v, const char *kind)
+{
+	for (size_t i = 0; i < CONFIG_KINDS_MAX; i++)
+		if (v[i].kind != NULL && strcmp(v[i].kind, kind) == 0)
+			return v[i].conf;
+	return NULL;
+}
 
 /* The name of a service in both whose runtime differs (a reload cannot move replicas
  * between runtimes), or NULL. */

@@ -108,7 +108,7 @@ static const struct keydef svc_keys[] = {
 };
 
 _Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX + SWARM_KEYS_MAX +
-    KINDS_KEYS_MAX <= KEYS_MAX, "KEYS_MAX too small");
+    KINDS_KEYS_MAX + CONFIG_KINDS_MAX * KIND_KEYS_MAX <= KEYS_MAX, "KEYS_MAX too small");
 /* A service name is a Docker label value and, with "-N", a container name. */
 _Static_assert(sizeof(((struct docker_ctr *)0)->service) > CONFIG_NAME_MAX,
                "service name bound does not fit the container list");
@@ -122,7 +122,7 @@ static const struct {
 } sections[] = {
 	{ daemon_keys, NKEYS(daemon_keys) }, { docker_keys, NKEYS(docker_keys) },
 	{ prom_keys, NKEYS(prom_keys) },     { nginx_keys, NKEYS(nginx_keys) },
-	{ NULL, 0 } /* [haproxy]: config_lb.c */, { svc_keys, NKEYS(svc_keys) },
+	{ svc_keys, NKEYS(svc_keys) },
 };
 _Static_assert(NKEYS(sections) == SEC_SERVICE - SEC_DAEMON + 1, "a section lacks keys");
 
@@ -575,16 +575,20 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			return swarm_config_set_value(ps, kd, p, v);
 		if (kd->type == K_READINESS)
 			return config_ready_set_value(ps, kd, p, v);
-		return kd->type >= K_HABACKEND ? config_lb_set_value(ps, kd, p, v)
-		                               : config_ctr_set_value(ps, kd, p, v);
+		return kd->type >= K_WAKELISTEN ? config_lb_set_value(ps, kd, p, v)
+		                                : config_ctr_set_value(ps, kd, p, v);
 	}
 }
 
 const struct keydef *
 config_keys(enum section sec, size_t *n)
 {
-	if (sec == SEC_HAPROXY)
-		return config_lb_keys(sec, n);
+	if (sec >= SEC_KIND) {
+		const struct config_kind *k = config_kind_at(sec - SEC_KIND);
+
+		*n = k != NULL ? k->nkeys : 0;
+		return k != NULL ? k->keys : NULL;
+	}
 	*n = sections[sec - SEC_DAEMON].n;
 	return sections[sec - SEC_DAEMON].keys;
 }

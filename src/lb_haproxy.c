@@ -503,13 +503,17 @@ hap_sync(void *impl, const struct config *cfg, const struct svc_conf *sc,
 {
 	struct hap *h = impl;
 	struct req *r = calloc(1, sizeof(*r));
+	const struct haproxy_conf *hc = config_ext(cfg->kinds, "haproxy");
+	const struct haproxy_svc_conf *hs = config_ext(sc->kinds, "haproxy");
 	size_t serving = 0;
 
 	if (r == NULL || (r->w = calloc(n + 1, sizeof(*r->w))) == NULL)
 		goto oom;
-	snprintf(r->socket, sizeof(r->socket), "%s", cfg->haproxy_socket);
-	snprintf(r->backend, sizeof(r->backend), "%s", sc->haproxy_backend);
-	r->timeout_ms = cfg->haproxy_timeout_ms;
+	/* haproxy_config.c's keys; a configuration made by hand has none: the defaults */
+	snprintf(r->socket, sizeof(r->socket), "%s", hc != NULL ? hc->socket :
+	    HAPROXY_SOCKET_DEFAULT);
+	snprintf(r->backend, sizeof(r->backend), "%s", hs != NULL ? hs->backend : "");
+	r->timeout_ms = hc != NULL ? hc->timeout_ms : HAPROXY_TIMEOUT_DEFAULT_MS;
 	r->drain_ms = sc->drain_ms;
 	for (size_t i = 0; i < n; i++) {
 		struct want *w = &r->w[r->n];
