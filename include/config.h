@@ -46,7 +46,6 @@ struct config_ext {
 #define CONFIG_KINDS_MAX 8
 /* [service] pull (README.md, "Images from a registry"). */
 enum pull_policy { PULL_MISSING = 0, PULL_ALWAYS = 1, PULL_NEVER = 2 };
-#define CONFIG_SWARM_SERVICE_MAX 63
 /* Where replica counters come from (README.md, "Counters from the kernel"). */
 enum stats_source { STATS_AUTO = 0, STATS_CGROUP = 1, STATS_API = 2 };
 
@@ -133,7 +132,6 @@ struct svc_conf {
 	int64_t wake_timeout_ms;  /* a held request waits at most this long */
 	const char *runtime;      /* its runtime's name (static; NULL: the default, containers
 	                           * of our own) */
-	char swarm_service[CONFIG_SWARM_SERVICE_MAX + 1]; /* "" = the section name */
 	struct config_ext kinds[CONFIG_KINDS_MAX]; /* each kind's own [service] keys */
 };
 

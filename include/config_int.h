@@ -13,8 +13,7 @@
 #define CTR_KEYS_MAX 40 /* config_ctr.c's keys, after svc_keys in [service] */
 #define READY_KEYS_MAX 4 /* config_ready.c's keys, after CTR_KEYS_MAX more */
 #define LB_KEYS_MAX 8 /* config_lb.c's [service] keys, after config_ctr.c's */
-#define SWARM_KEYS_MAX 4 /* swarm_config.c's keys, after config_lb.c's */
-#define KINDS_KEYS_MAX 4 /* config_kinds.c's keys, after swarm_config.c's */
+#define KINDS_KEYS_MAX 4 /* config_kinds.c's keys, after config_lb.c's */
 #define KIND_KEYS_MAX 4 /* each kind's own [service] keys, after config_kinds.c's */
 #define CTR_USER_MAX 256 /* each part of `user` */
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
@@ -39,8 +38,6 @@ enum ktype {
 	K_READINESS, /* config_ready.c's (config_ready_set_value) */
 	/* config_lb.c's values (config_lb_set_value) */
 	K_WAKELISTEN,
-	/* swarm_config.c's values (swarm_config_set_value) */
-	K_SWARMSVC,
 	/* config_kinds.c's: the kind `balancer` or `runtime` picks, and a value of a kind's
 	 * own that its set_value parses (config_kinds_set_value) */
 	K_BALANCER, K_RUNTIME, K_OWN,
@@ -56,6 +53,8 @@ enum ktype {
 #define F_CTR 128u    /* part of the container definition (ctrdef.c builds it into the
                        * create body) */
 #define F_REPEAT 256u /* may be given more than once, each line adds a value */
+#define F_ROUTE 512u  /* about routing requests to the replicas: a runtime that routes
+                       * its own (config_kind.foreign) refuses it */
 
 struct keydef {
 	const char *name;
@@ -127,13 +126,6 @@ bool config_ctr_set_value(struct pstate *ps, const struct keydef *kd, void *p, c
 /* Checks across the container keys of a finished [service] (reported on its header
  * line). Every value is checked here, so ctrdef.c builds the create body from it. */
 void config_ctr_check(struct pstate *ps, const struct svc_conf *s);
-/* swarm_config.c: swarm_service, after config_lb.c's keys in pstate.seen. */
-const struct keydef *swarm_config_keys(size_t *n);
-/* config_set_value for K_SWARMSVC. */
-bool swarm_config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
-/* runtime = swarm: the keys Swarm owns are errors on their own lines. True for a swarm
- * service (its image is Swarm's, not required). */
-bool swarm_config_check(struct pstate *ps, const struct svc_conf *s);
 
 /* Free the fields of c. */
 void config_ctr_free(struct ctr_conf *c);
@@ -208,7 +200,7 @@ struct config_kind {
 const struct config_kind *config_kind_at(size_t i);
 /* The kind of role named name (NULL: the role's default, its first); NULL when none. */
 const struct config_kind *config_kind_find(enum config_role role, const char *name);
-/* balancer and runtime (*n keys), after swarm_config.c's keys in pstate.seen. */
+/* balancer and runtime (*n keys), after config_lb.c's keys in pstate.seen. */
 const struct keydef *config_kinds_keys(size_t *n);
 /* config_set_value for K_BALANCER, K_RUNTIME and K_OWN. */
 bool config_kinds_set_value(struct pstate *ps, const struct keydef *kd, void *p,
@@ -229,6 +221,10 @@ void config_kinds_svc_free(struct config_ext *v);
 int config_kind_section(const char *name);
 
 /* config_list.c */
+
+/* The t-th [service] key table (svc_keys, the tables beside it, the kinds'), NULL past
+ * the last. */
+const struct keydef *config_service_table(size_t t, size_t *n);
 
 /* Where the value of key idx of the section being read goes: struct config, the
  * [service]'s svc_conf, or a kind's own struct; NULL when that could not be made. */

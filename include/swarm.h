@@ -14,6 +14,12 @@
 #define SWARM_NAME_MAX 63        /* a Swarm service name: 63 characters at most */
 #define SWARM_UPDATE_TRIES 5     /* "update out of sequence": re-read and retry this often */
 
+/* A [service]'s swarm_service (swarm_config.c): what config_ext(sc->kinds, "swarm")
+ * holds. */
+struct swarm_svc_conf {
+	char service[SWARM_NAME_MAX + 1]; /* "" = the section's name */
+};
+
 /* What GET /services/{id} says about a service. */
 struct swarm_service {
 	char id[SWARM_ID_MAX + 1];

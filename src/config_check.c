@@ -109,7 +109,6 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 	int l = s->line;
 	bool compose = check_compose(ps, s);
 
-	(void)swarm_config_check(ps, s);
 	config_kinds_check(ps, s, CONFIG_RUNTIME);
 	if (!s->image && !compose && !foreign(s) && svc_key_ok(ps, "image"))
 		config_perr(ps, l, "service %s: image is required", s->name);

@@ -98,8 +98,8 @@ static const struct keydef svc_keys[] = {
 	KEY("rollout_min_healthy", K_DUR, S(rollout_min_healthy_ms), 0, INF, 0),
 	KEY("rollout_max_failures", K_INT, S(rollout_max_failures), 1, REPLICAS_MAX, 0),
 	KEY("upstream_file", K_ABSPATH, S(upstream_file), 0, PATH_LEN_MAX - UPSTREAM_TMP_EXTRA,
-	    F_TMP_SIBLING),
-	KEY("upstream_name", K_UPNAME, S(upstream_name), 0, 0, 0),
+	    F_TMP_SIBLING | F_ROUTE),
+	KEY("upstream_name", K_UPNAME, S(upstream_name), 0, 0, F_ROUTE),
 	KEY("scale_up_alerts", K_LIST, S(up_alerts), 0, WEBHOOK_FIELD_MAX - 1, 0),
 	KEY("scale_down_alerts", K_LIST, S(down_alerts), 0, WEBHOOK_FIELD_MAX - 1, 0),
 	KEY("compose_project", K_CPROJECT, S(compose_project), 0, COMPOSE_NAME_MAX, 0),
@@ -107,7 +107,7 @@ static const struct keydef svc_keys[] = {
 	KEY("pull", K_PULL, S(pull), 0, 0, 0),
 };
 
-_Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX + SWARM_KEYS_MAX +
+_Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX +
     KINDS_KEYS_MAX + CONFIG_KINDS_MAX * KIND_KEYS_MAX <= KEYS_MAX, "KEYS_MAX too small");
 /* A service name is a Docker label value and, with "-N", a container name. */
 _Static_assert(sizeof(((struct docker_ctr *)0)->service) > CONFIG_NAME_MAX,
@@ -571,8 +571,6 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 	default:
 		if (kd->type >= K_BALANCER)
 			return config_kinds_set_value(ps, kd, p, v);
-		if (kd->type == K_SWARMSVC)
-			return swarm_config_set_value(ps, kd, p, v);
 		if (kd->type == K_READINESS)
 			return config_ready_set_value(ps, kd, p, v);
 		return kd->type >= K_WAKELISTEN ? config_lb_set_value(ps, kd, p, v)

@@ -18,22 +18,19 @@ static const struct config_kind none_kind = { .name = "none", .role = CONFIG_BAL
 static const struct config_kind containers_kind = {
 	.name = "containers", .role = CONFIG_RUNTIME,
 };
-static const struct config_kind swarm_kind = {
-	.name = "swarm", .role = CONFIG_RUNTIME, .foreign = true,
-};
 
 /* The kinds with keys of their own are defined in their own files. */
-extern const struct config_kind haproxy_config_kind;
+extern const struct config_kind haproxy_config_kind, swarm_config_kind;
 
 /* Each role's first kind is its default. */
 static const struct config_kind *const kinds[] = {
-	&nginx_kind, &haproxy_config_kind, &none_kind, &containers_kind, &swarm_kind,
+	&nginx_kind, &haproxy_config_kind, &none_kind, &containers_kind, &swarm_config_kind,
 };
 _Static_assert(NKEYS(kinds) <= CONFIG_KINDS_MAX, "CONFIG_KINDS_MAX too small");
 
 /* clang-format off */
 static const struct keydef kind_keys[] = {
-	{ "balancer", S(balancer), 0, 0, K_BALANCER, 0 },
+	{ "balancer", S(balancer), 0, 0, K_BALANCER, F_ROUTE },
 	{ "runtime", S(runtime), 0, 0, K_RUNTIME, 0 },
 };
 /* clang-format on */

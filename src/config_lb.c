@@ -16,9 +16,10 @@
 #define S(f) offsetof(struct svc_conf, f)
 
 static const struct keydef lb_svc_keys[] = {
-	KEY("wake_listen", K_WAKELISTEN, S(wake_listen), 0, 0, 0),
-	KEY("wake_queue", K_INT, S(wake_queue), 1, CONFIG_WAKE_QUEUE_MAX, 0),
-	KEY("wake_timeout", K_DUR, S(wake_timeout_ms), 0, WAKE_TIMEOUT_MAX_MS, F_OPEN_LO),
+	KEY("wake_listen", K_WAKELISTEN, S(wake_listen), 0, 0, F_ROUTE),
+	KEY("wake_queue", K_INT, S(wake_queue), 1, CONFIG_WAKE_QUEUE_MAX, F_ROUTE),
+	KEY("wake_timeout", K_DUR, S(wake_timeout_ms), 0, WAKE_TIMEOUT_MAX_MS,
+	    F_OPEN_LO | F_ROUTE),
 };
 _Static_assert(NKEYS(lb_svc_keys) <= LB_KEYS_MAX, "LB_KEYS_MAX too small");
 /* clang-format on */

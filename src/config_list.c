@@ -23,7 +23,6 @@ static const struct {
 	{ config_ctr_keys, CTR_KEYS_MAX },     /* the container definition */
 	{ config_ready_keys, READY_KEYS_MAX }, /* readiness */
 	{ config_lb_keys, LB_KEYS_MAX },       /* waking from zero */
-	{ swarm_config_keys, SWARM_KEYS_MAX }, /* the runtime */
 	{ config_kinds_keys, KINDS_KEYS_MAX }, /* the balancer kind and the runtime */
 };
 
@@ -99,6 +98,30 @@ config_key_base(const struct pstate *ps, int idx)
 	if (idx >= base)
 		return ps->cur->kinds[(idx - base) / KIND_KEYS_MAX].conf;
 	return ps->cur;
+}
+
+const struct keydef *
+config_service_table(size_t t, size_t *n)
+{
+	const struct config_kind *k;
+
+	if (t == 0)
+		return config_keys(SEC_SERVICE, n);
+	t--;
+	if (t < NKEYS(service_tables))
+		return service_tables[t].keys(n);
+	t -= NKEYS(service_tables);
+	for (size_t j = 0; (k = config_kind_at(j)) != NULL; j++) {
+		if (k->svc_keys == NULL)
+			continue;
+		if (t == 0) {
+			*n = k->nsvc_keys;
+			return k->svc_keys;
+		}
+		t--;
+	}
+	*n = 0;
+	return NULL;
 }
 
 int

@@ -18,7 +18,7 @@ static const struct keydef haproxy_keys[] = {
 	KEY("timeout", K_DUR, H(timeout_ms), 0, 300000, F_OPEN_LO),
 };
 static const struct keydef haproxy_svc_keys[] = {
-	KEY("haproxy_backend", K_OWN, HS(backend), 0, HAPROXY_BACKEND_MAX, 0),
+	KEY("haproxy_backend", K_OWN, HS(backend), 0, HAPROXY_BACKEND_MAX, F_ROUTE),
 };
 /* clang-format on */
 _Static_assert(NKEYS(haproxy_svc_keys) <= KIND_KEYS_MAX, "KIND_KEYS_MAX too small");

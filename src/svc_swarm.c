@@ -47,12 +47,14 @@ leader(const struct dsd *d)
 	return runtime_state(d, &runtime_swarm_ops);
 }
 
-/* The Swarm service's name: swarm_service, else the section's. */
+/* The Swarm service's name: swarm_service (swarm_config.c), else the section's. */
 static const char *
 swarm_name(const struct svc *s)
 {
-	return s->conf != NULL && s->conf->swarm_service[0] != '\0' ? s->conf->swarm_service
-	    : s->name;
+	const struct swarm_svc_conf *c = s->conf != NULL ? config_ext(s->conf->kinds, "swarm") :
+	    NULL;
+
+	return c != NULL && c->service[0] != '\0' ? c->service : s->name;
 }
 
 static void *

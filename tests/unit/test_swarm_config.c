@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "swarm.h"
 
 static char path[] = "/tmp/test_swarm_config.XXXXXX";
 
@@ -61,6 +62,16 @@ done(struct config *c, struct config_errors *e)
 	unlink(path);
 }
 
+/* swarm_config.c's struct */
+static const struct swarm_svc_conf *
+swarm_of(const struct svc_conf *s)
+{
+	const struct swarm_svc_conf *w = config_ext(s->kinds, "swarm");
+
+	assert_non_null(w);
+	return w;
+}
+
 static void
 test_defaults_and_swarm_service(void **state)
 {
@@ -80,8 +91,8 @@ test_defaults_and_swarm_service(void **state)
 	    "[service w2]\nruntime = swarm\nmetric = none\nswarm_service = stack_w2.x-1\n"
 	    "[service c]\nimage = nginx\nruntime = containers\nmetric = none\n", &c, &e), 0);
 	assert_string_equal(c.svcs[0].runtime, "swarm");
-	assert_string_equal(c.svcs[0].swarm_service, "");
-	assert_string_equal(c.svcs[1].swarm_service, "stack_w2.x-1");
+	assert_string_equal(swarm_of(&c.svcs[0])->service, "");
+	assert_string_equal(swarm_of(&c.svcs[1])->service, "stack_w2.x-1");
 	assert_string_equal(c.svcs[2].runtime, "containers");
 	done(&c, &e);
 }
