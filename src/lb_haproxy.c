@@ -72,6 +72,8 @@ struct hap {
 	char summary[200];       /* what this sync changed, for the event */
 	bool failing;            /* the last sync failed: the next success is an event */
 	struct lb_stats st;
+	uint64_t changes;        /* syncs that added or removed a server */
+	int64_t last_drain_ms;   /* the last drain: drain state to deletion; -1 none yet */
 };
 
 static void step(struct hap *h);
@@ -171,7 +173,7 @@ done(struct hap *h, bool ok, const char *why)
 		h->st.serving = serving;
 		h->st.servers = h->nsrv + h->added - h->removed;
 		if (h->changed) {
-			h->st.changes++;
+			h->changes++;
 			if (h->ev != NULL)
 				events_log(h->ev, LOG_NOTICE, EV_BALANCER, h->service,
 				    "haproxy backend %s: %s (%zu serving)", r->backend, h->summary,
@@ -362,7 +364,7 @@ on_answer(void *arg, bool ok, const char *reply, size_t len)
 			note(h, "removed", strchr(cmd, '/') + 1);
 			drain_forget(h, strchr(cmd, '/') + 1);
 			h->removed++;
-			h->st.last_drain_ms = loop_now(h->l) - h->drain_start;
+			h->last_drain_ms = loop_now(h->l) - h->drain_start;
 		}
 		break;
 	}
@@ -461,7 +463,7 @@ hap_create(struct loop *l, const char *service, lb_cb cb, void *arg)
 	snprintf(h->service, sizeof(h->service), "%s", service);
 	h->cb = cb;
 	h->arg = arg;
-	h->st.last_drain_ms = -1;
+	h->last_drain_ms = -1;
 	loop_timer_init(&h->timer, on_timer, h);
 	return h;
 }
@@ -569,6 +571,23 @@ hap_set_events(void *impl, struct events *ev)
 	((struct hap *)impl)->ev = ev;
 }
 
+/* README.md, "Choosing a balancer" */
+static const struct lb_row hap_rows[] = {
+	{ "changes_total", "balancer_changes_total", "counter",
+	  "Balancer syncs that added or removed a server (HAProxy).", LB_ROW_COUNT, false },
+	{ "last_drain_ms", "balancer_drain_seconds_last", "gauge",
+	  "The last drain: drain state to deletion, observed (HAProxy).", LB_ROW_MS, true },
+};
+
+static bool
+hap_row(const void *impl, size_t i, double *v)
+{
+	const struct hap *h = impl;
+
+	*v = i == 0 ? (double)h->changes : (double)h->last_drain_ms;
+	return i == 0 || h->last_drain_ms >= 0;
+}
+
 const struct lb_ops lb_haproxy_ops = {
 	.kind = "haproxy",
 	.create = hap_create,
@@ -579,4 +598,7 @@ const struct lb_ops lb_haproxy_ops = {
 	.drains = true,
 	.every_pass = true,
 	.set_events = hap_set_events,
+	.rows = hap_rows,
+	.nrows = sizeof(hap_rows) / sizeof(hap_rows[0]),
+	.row = hap_row,
 };

@@ -193,11 +193,7 @@ status_service(const struct svc *s, int64_t now)
 		cJSON_AddNumberToObject(bal, "serving", (double)lst.serving);
 		cJSON_AddNumberToObject(bal, "servers", (double)lst.servers);
 		cJSON_AddNumberToObject(bal, "syncs_total", (double)lst.applied);
-		cJSON_AddNumberToObject(bal, "changes_total", (double)lst.changes);
-		if (lst.last_drain_ms >= 0)
-			cJSON_AddNumberToObject(bal, "last_drain_ms", (double)lst.last_drain_ms);
-		else
-			cJSON_AddNullToObject(bal, "last_drain_ms");
+		lb_rows_json(s->tr.lb, bal); /* the kind's own numbers */
 	}
 	cJSON_AddItemToObject(o, "definition", compose_source_status(s, now));
 	cJSON_AddItemToObject(o, "wake", wake_status(s));
