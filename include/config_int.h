@@ -163,8 +163,8 @@ bool config_ctr_signal(struct pstate *ps, const char *k, char **dst, const char 
 bool config_ctr_env_file(struct pstate *ps, const struct keydef *kd, struct strv *files,
                          const char *v);
 
-/* A balancer kind or a runtime as the configuration sees it (README.md, "Choosing a
- * balancer", "Running on a Swarm cluster"): the value of `balancer` or `runtime` that
+/* A balancer kind or a runtime as the configuration sees it (include/lb.h,
+ * include/runtime.h): the value of `balancer` or `runtime` that
  * picks it, and the keys it brings: a [section] of its own and [service] keys, which
  * config's machinery reads, stores and checks into structs of the kind's own (struct
  * config_ext; only the kind's files read them). Each is defined in its kind's own file

@@ -8,6 +8,10 @@
 
 #include "loop.h"
 
+/* lb_haproxy.c: the HAProxy balancer kind (include/lb.h; lb.c lists it). */
+struct lb_ops;
+extern const struct lb_ops lb_haproxy_ops;
+
 /* ---- haproxy_config.c: the [haproxy] section and haproxy_backend ----------------- */
 
 #define HAPROXY_SOCKET_DEFAULT "/run/haproxy/admin.sock"

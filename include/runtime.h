@@ -1,7 +1,7 @@
 /* runtime.h: what runs a service's replicas: containers of its own (service.c and
- * replica.c) or a Swarm service's tasks (svc_swarm.c; README.md, "Running on a Swarm
- * cluster"). Each runtime fills one ops table; runtime.c lists them. A new runtime is its
- * own files plus one line in that list. */
+ * replica.c) or another system's (a cluster's tasks). Each runtime fills one ops table;
+ * runtime.c lists them. A new runtime is its own files plus one line in that list (and
+ * the include of its header there). */
 #ifndef DOCKSCALE_RUNTIME_H
 #define DOCKSCALE_RUNTIME_H
 
@@ -92,8 +92,9 @@ struct runtime_ops {
 	const char *status_key;
 };
 
-/* The runtimes (runtime.c lists them). */
-extern const struct runtime_ops runtime_containers_ops, runtime_swarm_ops;
+/* The containers runtime (service.c); runtime.c lists it with the others, which their own
+ * headers declare. */
+extern const struct runtime_ops runtime_containers_ops;
 
 /* runtime.c */
 

@@ -278,7 +278,7 @@ void svc_event(struct svc *s, const struct docker_event *ev);
 /* Set desired (manual scale, decisions); clamps to [min,max]. */
 void svc_set_desired(struct svc *s, int n, const char *why);
 
-/* For a runtime that reads what runs elsewhere (svc_swarm.c): it has been read once. */
+/* For a runtime that reads what runs elsewhere: it has been read once. */
 void svc_mark_observed(struct svc *s);
 /* Desired is n as found elsewhere: taken as it is (no bounds, no event). */
 void svc_adopt_desired(struct svc *s, int n);

@@ -10,6 +10,10 @@
 
 #include "docker.h"
 
+/* svc_swarm.c: the swarm runtime (include/runtime.h; runtime.c lists it). */
+struct runtime_ops;
+extern const struct runtime_ops runtime_swarm_ops;
+
 #define SWARM_ID_MAX 64
 #define SWARM_NAME_MAX 63        /* a Swarm service name: 63 characters at most */
 #define SWARM_UPDATE_TRIES 5     /* "update out of sequence": re-read and retry this often */

@@ -1,7 +1,7 @@
-/* config_kinds.c: the balancer kinds and runtimes the configuration knows (README.md,
- * "Choosing a balancer", "Running on a Swarm cluster"), the `balancer` and `runtime` keys
- * that pick one, and each kind's own keys: their structs, values and checks. A new kind
- * with keys of its own is one line in kinds[]. */
+/* config_kinds.c: the balancer kinds and runtimes the configuration knows (include/lb.h,
+ * include/runtime.h), the `balancer` and `runtime` keys that pick one, and each kind's
+ * own keys: their structs, values and checks. A new kind is one entry in kinds[] (with
+ * keys of its own, declared on the line above it: config includes no kind's header). */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>

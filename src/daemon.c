@@ -15,9 +15,8 @@
 #include "runtime.h"
 #include "sdnotify.h"
 
-/* Readiness waits this long at most for a runtime (include/runtime.h, ready_wait; e.g.
- * README.md, "Running on a Swarm cluster"): an Engine that hangs must not hold start-up
- * until systemd gives up. */
+/* Readiness waits this long at most for a runtime (include/runtime.h, ready_wait): an
+ * Engine that hangs must not hold start-up until systemd gives up. */
 #define DSD_READY_WAIT_MS 10000
 
 void

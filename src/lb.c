@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "haproxy.h"
 #include "log.h"
 
 struct lb {

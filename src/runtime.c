@@ -3,6 +3,7 @@
 
 #include "dockscaled.h"
 #include "runtime.h"
+#include "swarm.h"
 
 #define NRUNTIMES (sizeof(runtimes) / sizeof(runtimes[0]))
 
