@@ -69,8 +69,10 @@ sec_label(const struct pstate *ps, char *buf, size_t len)
 		r = snprintf(buf, len, "service %s", ps->cur->name);
 	else if (ps->sec >= SEC_KIND)
 		r = snprintf(buf, len, "%s", config_kind_at(ps->sec - SEC_KIND)->section);
-	else
+	else if (ps->sec >= SEC_DAEMON && ps->sec < SEC_SERVICE)
 		r = snprintf(buf, len, "%s", global_names[ps->sec - SEC_DAEMON]);
+	else
+		r = -1;
 	return r < 0 || (size_t)r >= len ? "?" : buf;
 }
 

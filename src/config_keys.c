@@ -581,12 +581,13 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 const struct keydef *
 config_keys(enum section sec, size_t *n)
 {
-	if (sec >= SEC_KIND) {
-		const struct config_kind *k = config_kind_at(sec - SEC_KIND);
+	const struct config_kind *k;
 
-		*n = k != NULL ? k->nkeys : 0;
-		return k != NULL ? k->keys : NULL;
+	if (sec >= SEC_DAEMON && sec <= SEC_SERVICE) {
+		*n = sections[sec - SEC_DAEMON].n;
+		return sections[sec - SEC_DAEMON].keys;
 	}
-	*n = sections[sec - SEC_DAEMON].n;
-	return sections[sec - SEC_DAEMON].keys;
+	k = sec >= SEC_KIND ? config_kind_at(sec - SEC_KIND) : NULL;
+	*n = k != NULL ? k->nkeys : 0;
+	return k != NULL ? k->keys : NULL;
 }
