@@ -62,7 +62,7 @@ runtime_state(const struct dsd *d, const struct runtime_ops *ops)
 enum runtime_act
 runtime_may_act(const struct svc *s, char *why, size_t len)
 {
-	const struct runtime_ops *ops = svc_runtime(s);
+	const struct runtime_ops *ops = runtime_for(s->conf);
 
 	return ops->may_act != NULL ? ops->may_act(s, why, len) : RUNTIME_ACTS;
 }
