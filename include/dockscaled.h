@@ -63,7 +63,7 @@ struct dsd {
 	struct loop_io sig_io;
 	struct loop_timer tick;     /* reconcile every [daemon] interval */
 	struct loop_timer watchdog; /* WATCHDOG=1 at half of WatchdogSec */
-	bool ready;                 /* READY=1 sent, /healthz 200 (daemon.c) */
+	bool ready;                 /* READY=1 sent, /healthz 200 (owner: daemon.c) */
 	const char *ready_waits_for; /* while !ready: what for, in words */
 	const struct runtime_wait *ready_wait; /* the runtime it waits for (include/runtime.h) */
 	struct loop_timer ready_timer; /* the bound on that wait */
@@ -72,11 +72,11 @@ struct dsd {
 
 	int64_t started_ms;
 	struct dsd_stats stats;
-	struct events events;       /* the event history (events.c) */
+	struct events events;       /* the event history (owner: events.c) */
 	struct wake_pool wake;      /* what the wake listeners share (wake.c) */
 	void *runtimes[DSD_RUNTIMES_MAX]; /* each runtime's own state, in runtime.c's order
-	                            * (written by runtime.c) */
-	struct cgroup_host *cgroups; /* the host's cgroups, NULL when unreadable (metric.c) */
+	                            * (owner: runtime.c) */
+	struct cgroup_host *cgroups; /* the host's cgroups, NULL when unreadable (owner: metric.c) */
 	bool cgroups_probed;
 
 	/* peers */

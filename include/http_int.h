@@ -40,7 +40,7 @@ struct http_defer {
 	void *arg;
 };
 
-/* The server's deferred requests; written by http_defer.c only, embedded in struct http. */
+/* The server's deferred requests, embedded in struct http (owner: http_defer.c). */
 struct http_defer_set {
 	struct http_defer *head;
 	struct http_defer_stats st;

@@ -19,7 +19,7 @@ enum rollout_state {
 	ROLLOUT_ROLLED_BACK, /* they have left; the old ones serve, untouched */
 };
 
-/* A service's rollout: owned and written by rollout.c only. */
+/* A service's rollout (owner: rollout.c). */
 struct rollout {
 	uint64_t gen;          /* the current definition's generation (0 until known) */
 	uint64_t restart;      /* a restart request's salt, part of gen; 0 = none */

@@ -33,15 +33,16 @@ enum replica_state {
 };
 
 /* A replica's readiness (README.md "Readiness"): probe.c's fast probes while it starts
- * and what made it ready (replica.c). */
+ * and what made it ready (owner: replica.c). */
 struct replica_ready {
-	struct loop_timer timer;   /* the next fast probe while starting (probe.c) */
-	int64_t probe_ok_ms;       /* loop clock of the last passed probe; 0 = none */
-	uint64_t probes;           /* probes sent while starting */
+	struct loop_timer timer;   /* the next fast probe while starting (owner: probe.c) */
+	int64_t probe_ok_ms;       /* loop clock of the last passed probe, 0 none (owner: probe.c) */
+	uint64_t probes;           /* probes sent while starting (owner: probe.c) */
 	enum ready_by by;          /* what made it ready last; READY_BY_NONE = not yet */
 	int64_t at_unix_ms;        /* wall clock of that */
 };
 
+/* One replica (owner: replica.c; the fields that name another file are that file's). */
 struct replica {
 	struct svc *svc;
 	char id[DOCKER_ID_MAX + 1];
@@ -70,22 +71,22 @@ struct replica {
 	int64_t trigger_us;        /* the scale-up request it answers (0 = none) */
 	struct httpc_xfer *probe;
 	struct replica_ready rd;   /* readiness (probe.c, replica.c) */
-	/* CPU accounting for docker_cpu and the cAdvisor-style series (metric.c) */
+	/* CPU accounting for docker_cpu and the cAdvisor-style series (owner: metric.c) */
 	double cpu_total_ns, system_prev_ns; /* last sample: the next rate's base */
 	bool have_cpu_sample;
 	double cpu_pct;            /* last rate, percent of the replica's limit; <0 unknown */
-	int restart_count;         /* Docker's RestartCount at the last inspect */
-	size_t net_next;           /* extra networks joined so far (replica_net.c) */
+	int restart_count;         /* Docker's RestartCount at the last inspect (owner: replica.c) */
+	size_t net_next;           /* extra networks joined so far (owner: replica_net.c) */
 	double mem_pct;            /* working set in percent of the memory limit; <0 unknown */
 	struct docker_stats st;    /* the last stats sample, for /metrics */
 	double seen_at;            /* wall clock (unix s) of that sample: container_last_seen */
-	int64_t create_us;         /* loop clock of its create call; 0 once it served */
+	int64_t create_us;         /* loop clock of its create call; 0 once it served (owner: replica.c) */
 	/* what inspect said: the cAdvisor container_spec_* and start time (replica.c) */
 	double started_at, spec_nano_cpus, spec_cpu_quota, spec_cpu_period, spec_cpu_shares;
 	double spec_memory;
-	uint64_t oom_events;       /* "oom" events the engine sent for it (service.c) */
-	/* the kernel's counters (metric.c, README.md "Counters from the kernel") */
-	int pid;                   /* State.Pid at the last inspect (replica.c); 0 none */
+	uint64_t oom_events;       /* "oom" events the engine sent for it (owner: service.c) */
+	/* the kernel's counters (owner: metric.c; README.md "Counters from the kernel") */
+	int pid;                   /* State.Pid at the last inspect (owner: replica.c); 0 none */
 	struct cgroup_ctr *cg;     /* its cgroup, found from pid; NULL: not (yet) */
 	bool kernel_sample;        /* the last sample came from it (else the stats API) */
 	bool cg_warned;            /* stats_source = cgroup could not read it: said once */
@@ -107,7 +108,7 @@ struct scale_starts {
 	size_t n, next;
 };
 
-/* A service's balancer membership: owned and written by traffic.c only. */
+/* A service's balancer membership (owner: traffic.c). */
 struct traffic {
 	struct lb *lb;
 	bool changed;            /* the members changed since the last sync request */
@@ -120,8 +121,8 @@ struct traffic {
 	struct loop_timer retry;
 };
 
-/* Where a compose service's definition comes from: owned and written by
- * compose_source.c only (README.md, "A docker-compose service as the source"). */
+/* Where a compose service's definition comes from (README.md, "A docker-compose service
+ * as the source"). */
 enum compose_state {
 	CS_OFF = 0,   /* the service's definition is its [service] section */
 	CS_LOOKING,   /* no answer yet */
@@ -130,6 +131,7 @@ enum compose_state {
 	CS_UNUSABLE,  /* its definition cannot be used (why says so) */
 };
 
+/* A service's compose source (owner: compose_source.c). */
 struct compose_source {
 	struct svc *svc;
 	enum compose_state state;
@@ -147,10 +149,10 @@ struct compose_source {
 	int64_t since_ms;              /* loop clock: when the current one was taken */
 };
 
-/* Where a service's image stands: owned and written by pull.c only (README.md, "Images
- * from a registry"). */
+/* Where a service's image stands (README.md, "Images from a registry"). */
 enum pull_phase { PULL_IDLE = 0, PULL_CHECKING, PULL_PULLING };
 
+/* A service's image and its pulls (owner: pull.c). */
 struct pull {
 	struct svc *svc;
 	enum pull_phase phase;
@@ -169,8 +171,8 @@ struct pull {
 	uint64_t ok_total, failed_total;
 };
 
-/* Pause and the manual-scale guard: owned and written by pause.c only (README.md,
- * "Pause and manual scale"). */
+/* Pause and the manual-scale guard (owner: pause.c; README.md, "Pause and manual
+ * scale"). */
 struct pause {
 	bool paused;               /* the policy and alerts leave the service alone */
 	int replicas;              /* the count it is held at while paused */
@@ -181,17 +183,17 @@ struct pause {
 	uint64_t manual_failed;    /* failed_starts when it was asked: a new failure ends it */
 };
 
-/* One point of a service's recent past for the status page's chart: owned and written
- * by history.c only (README.md, "Status page"). */
+/* One point of a service's recent past for the status page's chart (README.md, "Status
+ * page"); the points and the ring are history.c's. */
 #define HISTORY_POINTS 240
 #define HISTORY_STEP_MS 15000
-struct history_point {
+struct history_point { /* owner: history.c */
 	int64_t unix_ms;
 	int ready, desired;
 	double metric;             /* NaN: none */
 };
 
-struct history {
+struct history { /* owner: history.c */
 	struct history_point p[HISTORY_POINTS];
 	size_t n, next;
 	int64_t last_ms;           /* loop clock of the newest point */
@@ -206,6 +208,8 @@ struct svc_fp {
 	int64_t at;
 };
 
+/* One managed service at run time (owner: service.c; the fields that name another file,
+ * and the embedded structs with an owner of their own, are theirs). */
 struct svc {
 	struct dsd *d;
 	char name[CONFIG_NAME_MAX + 1];
@@ -252,7 +256,7 @@ struct svc {
 	struct wake wk;                /* its wake listener (wake.c) */
 	void *rt;                      /* its runtime's own state, made by the runtime's
 	                                * svc_init (include/runtime.h); NULL: none */
-	char last_start_error[256];    /* why the last start failed (replica.c) */
+	char last_start_error[256];    /* why the last start failed (owner: replica.c) */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts */
 	size_t nfp;
 	struct pause pz;               /* pause and the manual-scale guard (pause.c) */

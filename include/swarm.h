@@ -146,7 +146,7 @@ void swarm_tasks_fini(struct swarm_tasks *t);
 /* ---- swarm_leader.c: does this instance act for the swarm services? -------------- */
 
 struct dsd;
-/* The swarm runtime's daemon-wide state: owned and written by swarm_leader.c only. */
+/* The swarm runtime's daemon-wide state (owner: swarm_leader.c). */
 struct swarm_leader {
 	struct dsd *d;
 	bool busy;               /* the /info -> /nodes check is in flight */

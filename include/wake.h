@@ -90,12 +90,13 @@ enum wake_refusal {
 };
 const char *wake_refusal_name(enum wake_refusal r);
 
-/* What all wake listeners share: owned and written by wake.c only (struct dsd.wake). */
+/* Connections from one client address (owner: wake.c). */
 struct wake_addr {
 	uint32_t ip;               /* network order; 0 = free slot */
 	uint32_t n;
 };
 
+/* What all wake listeners share (owner: wake.c; struct dsd.wake). */
 struct wake_pool {
 	size_t conns;              /* open wake connections */
 	size_t cap;                /* the cap at the last accept (wake_conn_cap) */
@@ -108,8 +109,7 @@ struct wake_pool {
 	uint64_t paused_total;     /* times accepting was paused (cap or fds) */
 };
 
-/* A service's wake listener: owned and written by wake.c and wake_relay.c only (struct
- * svc.wk). */
+/* A service's wake listener (owners: wake.c wake_relay.c; struct svc.wk). */
 struct wake {
 	int fd;                     /* listening; -1 off */
 	struct loop_io io;

@@ -1,8 +1,11 @@
-"""The documentation cannot drift (README.md, "Operating it"): dockscale.conf(5) lists
-exactly the keys of the daemon's tables (`dockscaled --list-keys`), README.md's
-configuration table and conf/dockscale.conf, with the same defaults as README.md; the
-man pages render without warnings; `make install` ships them and the bash completion,
-which completes commands and options."""
+"""The documentation cannot drift (doc/configuration.md, "The key reference"):
+dockscale.conf(5), the one key reference, lists exactly the keys of the daemon's tables
+(`dockscaled --list-keys`) and of conf/dockscale.conf; the man pages render without
+warnings; `make install` ships them and the bash completion, which completes commands and
+options. README.md stays short, links every page of doc/, and no relative link of
+README.md or doc/*.md (nor a doc/ page cited in the sources) points to a file or heading
+that does not exist."""
+import glob
 import os
 import re
 import shutil
@@ -15,6 +18,9 @@ from conftest import BINARY, ROOT
 MAN = os.path.join(ROOT, "conf", "man")
 PAGES = ["dockscaled.8", "dockscale.conf.5", "dockscalectl.1"]
 GLOBAL = {"daemon", "docker", "prometheus", "nginx", "haproxy"}
+README_MAX_LINES = 400
+# where the sources cite doc pages (code comments, test docstrings, the example config)
+CITING = ["src", "include", "tests", "conf", "systemd", "Makefile"]
 
 
 def section_of(name):
@@ -32,56 +38,16 @@ def daemon_keys():
     return set(keys)
 
 
-def plain_md(s):
-    return " ".join(s.replace("`", "").replace("*", "").replace("\\|", "|").split())
-
-
 def plain_roff(s):
     s = re.sub(r"\\f[BIRP]", "", s).replace("\\-", "-").replace("\\e", "\\")
     return " ".join(s.replace("\\(em", "—").split())
 
 
-def readme_rows():
-    """{(section, key): (default, rule)} as written in README.md's configuration table."""
-    text = open(os.path.join(ROOT, "README.md")).read()
-    start = text.index("| section | key | default | rule |")
-    out, sec = {}, None
-    for line in text[start:].splitlines()[2:]:
-        if not line.startswith("|"):
-            break
-        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
-        if cells[0]:
-            sec = section_of(cells[0])
-        if cells[1] == "*(NAME)*":
-            continue
-        out[(sec, cells[1].strip("`"))] = (cells[2], cells[3])
-    return out
-
-
-def readme_table():
-    """{(section, key): default} from README.md's configuration table."""
-    return {k: plain_md(d) for k, (d, _) in readme_rows().items()}
-
-
-def md_to_roff(s):
-    """README.md's table markup as man(7) text, for the entries a failure suggests."""
-    s = s.replace("\\|", "|").replace("\\", "\\e")
-    out = []
-    for part in re.split(r"(`[^`]*`)", s):
-        if len(part) >= 2 and part[0] == part[-1] == "`":
-            out.append("\\fB" + part[1:-1].replace("-", "\\-") + "\\fR")
-        else:
-            part = re.sub(r"\*\*([^*]+)\*\*", r"\\fB\1\\fR", part)
-            out.append(re.sub(r"\*([^*]+)\*", r"\\fI\1\\fR", part))
-    return "".join(out).replace("≤", "<=").replace("≥", ">=").replace("—", "\\(em")
-
-
 def suggest(keys):
-    """dockscale.conf.5 entries for keys, made from their README.md rows."""
-    rows = readme_rows()
-    return "\n".join(f"[{sec}]\n.TP\n.B {key}\nDefault: {md_to_roff(rows[(sec, key)][0])}.\n"
-                     f"{md_to_roff(rows[(sec, key)][1])}." if (sec, key) in rows else
-                     f"[{sec}] {key}: no README.md row either" for sec, key in sorted(keys))
+    """Skeletons of dockscale.conf.5 entries for keys, to fill in and put in its KEYS
+    section under the key's .SS heading."""
+    return "\n".join(f"[{sec}]\n.TP\n.B {key}\nDefault: \\fBDEFAULT\\fR.\nRULE.\n"
+                     for sec, key in sorted(keys))
 
 
 def man5_keys():
@@ -116,20 +82,139 @@ def example_conf_keys():
     return out
 
 
-def test_conf5_documents_every_key_of_the_daemon_and_readme():
+def test_conf5_documents_every_key_of_the_daemon_and_the_example():
     keys = daemon_keys()
     man = man5_keys()
-    readme = readme_table()
     missing = keys - set(man)
-    assert missing == set(), ("keys missing from conf/man/dockscale.conf.5; entries made from "
-                              "README.md's rows, for its KEYS section:\n" + suggest(missing))
+    assert missing == set(), ("keys missing from conf/man/dockscale.conf.5; skeletons for "
+                              "its KEYS section:\n" + suggest(missing))
     assert set(man) - keys == set(), "dockscale.conf.5 documents keys the daemon lacks"
-    assert keys - set(readme) == set(), "keys missing from README.md's configuration table"
-    assert set(readme) - keys == set(), "README.md's table has keys the daemon lacks"
+    assert all(man.values()), "dockscale.conf.5: an empty 'Default:' line"
     # a key table the listing forgot would still show up in the commented example
-    assert example_conf_keys() - keys == set(), "conf/dockscale.conf has keys --list-keys lacks"
-    differ = {k: (man[k], readme[k]) for k in man if man[k] != readme[k]}
-    assert differ == {}, "defaults differ between dockscale.conf.5 and README.md"
+    example = example_conf_keys()
+    assert example - keys == set(), "conf/dockscale.conf has keys --list-keys lacks"
+    assert keys - example == set(), "keys conf/dockscale.conf does not show"
+
+
+# ---- README.md and doc/ -----------------------------------------------------------------
+
+def doc_pages():
+    """README.md and every page of doc/, as paths relative to ROOT."""
+    pages = sorted(os.path.relpath(p, ROOT) for p in glob.glob(os.path.join(ROOT, "doc", "*.md")))
+    assert len(pages) >= 10, pages
+    return ["README.md"] + pages
+
+
+def prose(text):
+    """The Markdown text outside fenced code blocks and inline code spans, line by line
+    (a code span is blanked out, the lines stay where they were)."""
+    out, fence = [], None
+    for line in text.split("\n"):
+        m = re.match(r"^ {0,3}(```|~~~)", line)
+        if fence:
+            out.append("")
+            if m and m.group(1) == fence:
+                fence = None
+            continue
+        if m:
+            fence = m.group(1)
+            out.append("")
+            continue
+        out.append(re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", lambda c: " " * len(c.group(0)), line))
+    return out
+
+
+def slug(heading):
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to -."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading.strip().lower())
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def anchors(path):
+    """The heading anchors of a Markdown file (a repeated one gets -1, -2 ...)."""
+    text = open(os.path.join(ROOT, path)).read()
+    out, seen, fence = set(), {}, None
+    for line in text.split("\n"):
+        m = re.match(r"^ {0,3}(```|~~~)", line)
+        if m and (fence is None or m.group(1) == fence):
+            fence = None if fence else m.group(1)
+            continue
+        h = re.match(r"^ {0,3}#{1,6} +(.*?)[ #]*$", line)
+        if fence is None and h:
+            a = slug(h.group(1))
+            n = seen.get(a, 0)
+            seen[a] = n + 1
+            out.add(a if n == 0 else f"{a}-{n}")
+    return out
+
+
+def links(path):
+    """[(line number, target)] of the inline links and images of a Markdown file."""
+    out = []
+    for i, line in enumerate(prose(open(os.path.join(ROOT, path)).read()), 1):
+        for m in re.finditer(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)", line):
+            out.append((i, m.group(1)))
+    return out
+
+
+def test_readme_is_short():
+    n = open(os.path.join(ROOT, "README.md")).read().count("\n")
+    assert n <= README_MAX_LINES, f"README.md has {n} lines; move detail to a doc/ page"
+
+
+def test_readme_links_every_doc_page():
+    linked = {os.path.normpath(t.split("#")[0]) for _, t in links("README.md")}
+    unlinked = [p for p in doc_pages()[1:] if p not in linked]
+    assert unlinked == [], f"doc/ pages README.md does not link: {unlinked}"
+
+
+def test_every_relative_link_names_a_file_and_heading_that_exist():
+    broken = []
+    for page in doc_pages():
+        for line, target in links(page):
+            if re.match(r"^[a-z][a-z0-9+.-]*:", target):  # http:, https:, mailto: ...
+                continue
+            path, _, anchor = target.partition("#")
+            dest = os.path.normpath(os.path.join(os.path.dirname(page), path)) if path else page
+            if not os.path.exists(os.path.join(ROOT, dest)):
+                broken.append(f"{page}:{line}: {target}: no file {dest}")
+            elif anchor and (not dest.endswith(".md") or anchor not in anchors(dest)):
+                broken.append(f"{page}:{line}: {target}: no heading #{anchor} in {dest}")
+    assert broken == [], "\n".join(broken)
+
+
+def cited_pages():
+    """[(file:line, page, section or None)] for every `doc/NAME.md` the sources cite, with
+    the section that follows it on the same line, quoted (doc/waking.md, "Limits") or in a
+    man page's italics."""
+    out = []
+    for top in CITING:
+        base = os.path.join(ROOT, top)
+        files = [base] if os.path.isfile(base) else \
+            [os.path.join(d, f) for d, _, fs in os.walk(base) for f in fs]
+        for f in files:
+            if "/corpus_" in f or "/build/" in f:
+                continue
+            try:
+                text = open(f, encoding="utf-8").read()
+            except (UnicodeDecodeError, OSError):
+                continue
+            for i, line in enumerate(text.split("\n"), 1):
+                for m in re.finditer(r'\b(doc/[a-z0-9_-]+\.md)(?:,? (?:"([^"\\]+)"|\\"([^"\\]+)\\"|'
+                                     r'\\fI(.+?)\\fR))?', line):
+                    out.append((f"{os.path.relpath(f, ROOT)}:{i}", m.group(1),
+                                m.group(2) or m.group(3) or m.group(4)))
+    return out
+
+
+def test_doc_pages_cited_in_the_sources_exist():
+    wrong = []
+    for where, page, section in cited_pages():
+        if not os.path.exists(os.path.join(ROOT, page)):
+            wrong.append(f"{where}: {page} does not exist")
+        elif section and slug(section) not in anchors(page):
+            wrong.append(f'{where}: {page} has no heading "{section}"')
+    assert wrong == [], "\n".join(wrong)
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -221,6 +221,10 @@ test_forward_head(void **state)
 	    "GET / HTTP/1.1\r\nHost: x\r\nX-Keep: 2\r\nConnection: close\r\n\r\n");
 	forward("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx",
 	    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nConnection: close\r\n\r\n");
+	/* what frames the request stays, whatever Connection names */
+	forward("POST / HTTP/1.1\r\nHost: x\r\nConnection: Content-Length, Host, X-A\r\n"
+	        "X-A: 1\r\nContent-Length: 4\r\n\r\nGET ",
+	    "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\n");
 	/* leading empty lines are not relayed */
 	forward("\r\nGET / HTTP/1.0\r\n\r\n", "GET / HTTP/1.0\r\nConnection: close\r\n\r\n");
 }
