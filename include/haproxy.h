@@ -8,30 +8,6 @@
 
 #include "loop.h"
 
-/* lb_haproxy.c: the HAProxy balancer kind (include/lb.h; lb.c lists it). */
-struct lb_ops;
-extern const struct lb_ops lb_haproxy_ops;
-
-/* ---- haproxy_config.c: the [haproxy] section and haproxy_backend ----------------- */
-
-#define HAPROXY_SOCKET_DEFAULT "/run/haproxy/admin.sock"
-#define HAPROXY_TIMEOUT_DEFAULT_MS 2000
-/* A backend name is HAProxy's identifier charset; the runtime API commands carrying it
- * ("set server B/S state maint") are built in fixed buffers (lb_haproxy.c). */
-#define HAPROXY_BACKEND_MAX 100
-
-/* [haproxy]: what config_ext(cfg->kinds, "haproxy") holds. */
-struct haproxy_conf {
-	char *socket;              /* its stats socket with level admin */
-	int64_t timeout_ms;        /* one runtime API command */
-};
-/* A [service]'s haproxy_backend: what config_ext(sc->kinds, "haproxy") holds. */
-struct haproxy_svc_conf {
-	char *backend;             /* "" = none (required with balancer = haproxy) */
-};
-
-/* ---- the runtime API -------------------------------------------------------------- */
-
 #define HAPROXY_NAME_MAX 127   /* a server name we handle; longer ones are skipped */
 #define HAPROXY_ADDR_MAX 63    /* "A.B.C.D:PORT" or an IPv6 form */
 #define HAPROXY_REPLY_MAX (1024 * 1024) /* a bigger answer is an error */

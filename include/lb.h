@@ -81,10 +81,6 @@ struct lb_ops {
 	bool (*row)(const void *impl, size_t i, double *v);
 };
 
-/* The kinds (lb.c lists them; the others are declared by their own headers). */
-extern const struct lb_ops lb_nginx_ops;
-extern const struct lb_ops lb_none_ops;
-
 struct lb;
 
 /* The balancer the service's `balancer` key names. */

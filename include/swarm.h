@@ -1,6 +1,6 @@
 /* swarm.h: Docker Swarm services (README.md, "Running on a Swarm cluster"): the Engine's
- * swarm calls (swarm.c), the pure parsing of their answers (swarmjson.c) and this
- * instance's leadership (swarm_leader.c). */
+ * swarm calls (swarm.c), the pure parsing of their answers (swarmjson.c), this node's
+ * task containers (swarm_tasks.c) and this instance's leadership (swarm_leader.c). */
 #ifndef DOCKSCALE_SWARM_H
 #define DOCKSCALE_SWARM_H
 
@@ -17,12 +17,6 @@ extern const struct runtime_ops runtime_swarm_ops;
 #define SWARM_ID_MAX 64
 #define SWARM_NAME_MAX 63        /* a Swarm service name: 63 characters at most */
 #define SWARM_UPDATE_TRIES 5     /* "update out of sequence": re-read and retry this often */
-
-/* A [service]'s swarm_service (swarm_config.c): what config_ext(sc->kinds, "swarm")
- * holds. */
-struct swarm_svc_conf {
-	char service[SWARM_NAME_MAX + 1]; /* "" = the section's name */
-};
 
 /* What GET /services/{id} says about a service. */
 struct swarm_service {
@@ -119,7 +113,7 @@ int swarm_service_update(struct docker *d, const char *id, uint64_t version, con
 /* ---- swarm_tasks.c: this node's task containers of a Swarm service ---------------- */
 
 /* One task container on this node and its last stats sample, for the cAdvisor series
- * every node's dockscaled exports (README.md, "Running on a Swarm cluster"). */
+ * every node's dockscaled exports (owner: swarm_tasks.c). */
 struct swarm_sample {
 	struct swarm_local l;      /* id, name, image and the task's labels */
 	struct docker_stats st;    /* the last stats sample */
@@ -128,8 +122,7 @@ struct swarm_sample {
 	bool busy;                 /* its stats call is in flight */
 };
 
-/* A Swarm service's task containers on this node: owned and written by swarm_tasks.c
- * only. Zeroed is empty. */
+/* Zeroed is empty. A Swarm service's task containers on this node (owner: swarm_tasks.c). */
 struct swarm_tasks {
 	struct docker *docker;     /* the Engine of the last list; NULL before one */
 	bool listing;              /* the container list is in flight */

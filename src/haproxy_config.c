@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "config_int.h"
-#include "haproxy.h"
+#include "haproxy_config.h"
 
 /* clang-format off */
 #define KEY(n, t, o, lo, hi, f) { n, o, lo, hi, t, f }

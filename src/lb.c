@@ -6,7 +6,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "haproxy.h"
 #include "log.h"
 
 struct lb {
@@ -14,7 +13,9 @@ struct lb {
 	void *impl;
 };
 
-/* The kinds, found by the name `balancer` gives; the first is the default. */
+/* The kinds, found by the name `balancer` gives; the first is the default. Each is its
+ * own files; this is the one place that names them. */
+extern const struct lb_ops lb_nginx_ops, lb_haproxy_ops, lb_none_ops;
 static const struct lb_ops *const kinds[] = { &lb_nginx_ops, &lb_haproxy_ops, &lb_none_ops };
 
 static const struct lb_ops *

@@ -7,6 +7,7 @@
 
 #include "events.h"
 #include "haproxy.h"
+#include "haproxy_config.h"
 #include "lb.h"
 #include "log.h"
 #include "service.h"

@@ -12,6 +12,10 @@
 #include "runtime.h"
 #include "service.h"
 #include "swarm.h"
+#include "swarm_config.h"
+
+/* A name swarm_service accepts is one the Engine's calls take. */
+_Static_assert(SWARM_CONFIG_NAME_MAX <= SWARM_NAME_MAX, "swarm_service longer than a name");
 
 /* A Swarm service (runtime = swarm): s->rt, owned and written by this file only. */
 struct svc_swarm {

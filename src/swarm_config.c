@@ -7,11 +7,12 @@
 #include <string.h>
 
 #include "config_int.h"
-#include "swarm.h"
+#include "swarm_config.h"
 
 /* clang-format off */
 static const struct keydef swarm_keys[] = {
-	{ "swarm_service", offsetof(struct swarm_svc_conf, service), 0, SWARM_NAME_MAX, K_OWN, 0 },
+	{ "swarm_service", offsetof(struct swarm_svc_conf, service), 0, SWARM_CONFIG_NAME_MAX,
+	  K_OWN, 0 },
 };
 _Static_assert(NKEYS(swarm_keys) <= KIND_KEYS_MAX, "KIND_KEYS_MAX too small");
 
@@ -45,7 +46,7 @@ set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
 	    strlen(v) > (size_t)kd->hi) {
 		config_perr(ps, ps->line, "%s: '%s' is not a Swarm service name "
 		    "([A-Za-z0-9][A-Za-z0-9_.-]*, at most %d characters)", kd->name, v,
-		    SWARM_NAME_MAX);
+		    SWARM_CONFIG_NAME_MAX);
 		return false;
 	}
 	memcpy(p, v, strlen(v) + 1);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "haproxy.h"
+#include "haproxy_config.h"
 
 #define SVC "[service web]\nimage = app:1\n"
 

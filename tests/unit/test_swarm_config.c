@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "swarm.h"
+#include "swarm_config.h"
 
 static char path[] = "/tmp/test_swarm_config.XXXXXX";
 
