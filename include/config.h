@@ -37,8 +37,8 @@ enum metric_kind {
 /* What `balancer` and `runtime` pick (README.md, "Choosing a balancer"; include/lb.h,
  * include/runtime.h): one of config_kinds.c's kinds of that role, by its name. */
 enum config_role { CONFIG_BALANCER, CONFIG_RUNTIME };
-/* What a balancer kind or runtime brings of its own keys (config_kinds.c fills these,
- * one per kind): its name and its own struct, which only its own files read. */
+/* What a balancer kind or runtime brings of its own keys, one per kind: its name and its
+ * own struct, which only its own files read (owner: config_kinds.c). */
 struct config_ext {
 	const char *kind;         /* NULL: an unused slot */
 	void *conf;               /* NULL: the kind has no keys here */

@@ -11,18 +11,15 @@
 #include "http.h"
 #include "httpc.h"
 #include "loop.h"
+#include "runtime.h"
 #include "wake.h"
 
 struct svc;
 struct cgroup_host;
-struct runtime_wait;
 
 #ifndef DOCKSCALE_VERSION
 #define DOCKSCALE_VERSION "0.0.0"
 #endif
-
-/* Runtimes at most (include/runtime.h; runtime.c lists them). */
-#define DSD_RUNTIMES_MAX 4
 
 /* Exit codes (SPEC §2). */
 #define EXIT_USAGE 64
@@ -65,7 +62,7 @@ struct dsd {
 	struct loop_timer watchdog; /* WATCHDOG=1 at half of WatchdogSec */
 	bool ready;                 /* READY=1 sent, /healthz 200 (owner: daemon.c) */
 	const char *ready_waits_for; /* while !ready: what for, in words */
-	const struct runtime_wait *ready_wait; /* the runtime it waits for (include/runtime.h) */
+	const struct runtime_wait *ready_wait; /* what it waits for (owner: daemon.c) */
 	struct loop_timer ready_timer; /* the bound on that wait */
 	int64_t watchdog_ms;
 	int lock_fd;
@@ -74,8 +71,7 @@ struct dsd {
 	struct dsd_stats stats;
 	struct events events;       /* the event history (owner: events.c) */
 	struct wake_pool wake;      /* what the wake listeners share (wake.c) */
-	void *runtimes[DSD_RUNTIMES_MAX]; /* each runtime's own state, in runtime.c's order
-	                            * (owner: runtime.c) */
+	struct runtime_states runtimes; /* each runtime's own (include/runtime.h) */
 	struct cgroup_host *cgroups; /* the host's cgroups, NULL when unreadable (owner: metric.c) */
 	bool cgroups_probed;
 

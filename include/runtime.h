@@ -53,6 +53,13 @@ struct runtime_wait {
 	const char *meanwhile;  /* what that means until it answers */
 };
 
+#define RUNTIMES_MAX 4
+/* Each runtime's daemon-wide state, in runtime.c's order, kept in struct dsd: what its
+ * init returned (owner: runtime.c). */
+struct runtime_states {
+	void *v[RUNTIMES_MAX];
+};
+
 struct runtime_ops {
 	const char *kind;
 	/* ---- daemon-wide, each optional ---- */
@@ -98,16 +105,16 @@ extern const struct runtime_ops runtime_containers_ops;
 
 /* runtime.c */
 
-/* Each runtime's init (control_start); -1 when one failed. */
-int runtime_init(struct dsd *d);
+/* Each runtime's init into st (control_start); -1 when one failed. */
+int runtime_init(struct dsd *d, struct runtime_states *st);
 /* Each runtime's fini (control_stop, after the Engine's calls are gone). */
-void runtime_fini(struct dsd *d);
+void runtime_fini(struct runtime_states *st);
 /* Each runtime's pass hook (control_pass). */
 void runtime_pass(struct dsd *d);
 /* What the daemon's readiness waits for, or NULL: the first runtime that waits. */
 const struct runtime_wait *runtime_ready_wait(struct dsd *d, void (*cb)(struct dsd *d));
 /* The daemon-wide state of the runtime ops (its init's), NULL before it. */
-void *runtime_state(const struct dsd *d, const struct runtime_ops *ops);
+void *runtime_state(const struct runtime_states *st, const struct runtime_ops *ops);
 /* May this instance change s's count now (its runtime's may_act)? */
 enum runtime_act runtime_may_act(const struct svc *s, char *why, size_t len);
 

@@ -119,7 +119,7 @@ control_start(struct dsd *d)
 	d->docker = docker_new(&d->loop, d->httpc, d->cfg.docker_socket, d->cfg.docker_timeout_ms);
 	if (d->docker == NULL)
 		return -1;
-	if (runtime_init(d) == -1)
+	if (runtime_init(d, &d->runtimes) == -1)
 		return -1;
 	if (control_apply(d) == -1)
 		return -1;
@@ -208,7 +208,7 @@ control_stop(struct dsd *d)
 	if (d->docker != NULL)
 		docker_free(d->docker); /* in-flight calls are abandoned, replicas keep running */
 	d->docker = NULL;
-	runtime_fini(d);
+	runtime_fini(&d->runtimes);
 	httpc_free(d->httpc);
 	d->httpc = NULL;
 }

@@ -1,33 +1,33 @@
 /* runtime.c: the list of runtimes (include/runtime.h): the one place that names them. */
 #include <string.h>
 
-#include "dockscaled.h"
 #include "runtime.h"
-#include "swarm.h"
 
 #define NRUNTIMES (sizeof(runtimes) / sizeof(runtimes[0]))
 
-/* Found by the name `runtime` gives; the first is the default. */
+/* Found by the name `runtime` gives; the first is the default. Each is its own files;
+ * this is the one place that names them. */
+extern const struct runtime_ops runtime_swarm_ops;
 static const struct runtime_ops *const runtimes[] = { &runtime_containers_ops, &runtime_swarm_ops };
 
-_Static_assert(NRUNTIMES <= DSD_RUNTIMES_MAX, "DSD_RUNTIMES_MAX too small");
+_Static_assert(NRUNTIMES <= RUNTIMES_MAX, "RUNTIMES_MAX too small");
 
 int
-runtime_init(struct dsd *d)
+runtime_init(struct dsd *d, struct runtime_states *st)
 {
 	for (size_t i = 0; i < NRUNTIMES; i++)
-		if (runtimes[i]->init != NULL && (d->runtimes[i] = runtimes[i]->init(d)) == NULL)
+		if (runtimes[i]->init != NULL && (st->v[i] = runtimes[i]->init(d)) == NULL)
 			return -1;
 	return 0;
 }
 
 void
-runtime_fini(struct dsd *d)
+runtime_fini(struct runtime_states *st)
 {
 	for (size_t i = 0; i < NRUNTIMES; i++) {
-		if (runtimes[i]->fini != NULL && d->runtimes[i] != NULL)
-			runtimes[i]->fini(d->runtimes[i]);
-		d->runtimes[i] = NULL;
+		if (runtimes[i]->fini != NULL && st->v[i] != NULL)
+			runtimes[i]->fini(st->v[i]);
+		st->v[i] = NULL;
 	}
 }
 
@@ -51,11 +51,11 @@ runtime_ready_wait(struct dsd *d, void (*cb)(struct dsd *d))
 }
 
 void *
-runtime_state(const struct dsd *d, const struct runtime_ops *ops)
+runtime_state(const struct runtime_states *st, const struct runtime_ops *ops)
 {
 	for (size_t i = 0; i < NRUNTIMES; i++)
 		if (runtimes[i] == ops)
-			return d->runtimes[i];
+			return st->v[i];
 	return NULL;
 }
 

@@ -48,7 +48,7 @@ sw(const struct svc *s)
 static struct swarm_leader *
 leader(const struct dsd *d)
 {
-	return runtime_state(d, &runtime_swarm_ops);
+	return runtime_state(&d->runtimes, &runtime_swarm_ops);
 }
 
 /* The Swarm service's name: swarm_service (swarm_config.c), else the section's. */
