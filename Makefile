@@ -94,9 +94,9 @@ $(BUILD)/obj/gen_statuspage.o: $(BUILD)/gen/statuspage.c | $(BUILD)/obj
 # ---- unit tests: tests/unit/test_X.c links src/X.c plus TEST_X_EXTRA --------------
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 # every test of the configuration links all of its key tables
-CONFIG_PARTS := config cgroup config_keys config_list config_check config_ctr config_ctr_proc config_envfile config_ready readiness config_lb swarm_config ctrdef ctrdef_host regauth json units log text
+CONFIG_PARTS := config cgroup config_keys config_list config_check config_ctr config_ctr_proc config_envfile config_ready readiness config_lb config_kinds haproxy_config swarm_config regauth json config_value log text
 TEST_config_EXTRA := $(filter-out config,$(CONFIG_PARTS))
-TEST_config_ctr_EXTRA := $(filter-out config_ctr,$(CONFIG_PARTS))
+TEST_config_ctr_EXTRA := $(filter-out config_ctr,$(CONFIG_PARTS)) ctrdef ctrdef_host
 TEST_config_lb_EXTRA := $(filter-out config_lb,$(CONFIG_PARTS))
 TEST_swarm_config_EXTRA := $(filter-out swarm_config,$(CONFIG_PARTS))
 TEST_decide_EXTRA := predict
@@ -110,9 +110,9 @@ TEST_httpc_EXTRA  := loop log text
 TEST_dockerjson_EXTRA := dockerstats json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := dockerctr dockerimage dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause history replica probe readiness pull dockerimage regauth ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_status upstream upstream_file proc nginx buf units \
+TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause history replica probe readiness pull dockerimage regauth ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_status upstream upstream_file proc nginx buf config_value \
 	prom docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker \
-	svc_swarm swarm swarm_leader swarm_tasks swarmjson
+	svc_swarm swarm swarm_leader swarm_tasks swarmjson runtime
 # the containers runtime and a replica's life against the fake engine: 15 sources of src/
 TEST_replica_EXTRA := runtime_containers svc probe plan readiness docker dockerctr dockerjson dockerstats \
 	httpc loop log json text ../tests/unit/fake_docker
@@ -120,7 +120,7 @@ TEST_swarmjson_EXTRA := json text
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
 TEST_proc_EXTRA   := loop log text
-TEST_upstream_EXTRA := upstream_file proc loop log buf nginx units text
+TEST_upstream_EXTRA := upstream_file proc loop log buf nginx config_value text
 TEST_nginx_EXTRA  :=
 TEST_text_EXTRA   :=
 TEST_reqcheck_EXTRA :=
@@ -128,7 +128,7 @@ TEST_lines_EXTRA  :=
 TEST_dockerimage_EXTRA := docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
 TEST_regauth_EXTRA := json text
 TEST_events_EXTRA := log text
-TEST_events_query_EXTRA := events units log text
+TEST_events_query_EXTRA := events config_value log text
 TEST_explain_EXTRA :=
 TEST_history_EXTRA :=
 TEST_readiness_EXTRA := $(filter-out readiness,$(CONFIG_PARTS))
@@ -157,7 +157,7 @@ FUZZ_prom    := prom httpc loop log json text
 FUZZ_dockerjson := dockerjson dockerstats json text
 FUZZ_lines   := lines dockerjson dockerstats json text
 FUZZ_config  := $(CONFIG_PARTS)
-FUZZ_units   := units
+FUZZ_units   := config_value
 FUZZ_compose := compose json text
 FUZZ_wake    := wake_http
 FUZZ_pull    := dockerimage regauth docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text

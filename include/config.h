@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "decide.h"
 #include "readiness.h"
@@ -33,13 +34,18 @@ enum metric_kind {
 	METRIC_KINDS = 3,
 };
 #define METRIC_BIT(k) (1u << (k))
-/* [service] balancer (README.md, "Choosing a balancer"). */
-enum balancer_kind { BALANCER_NGINX = 0, BALANCER_HAPROXY = 1, BALANCER_NONE = 2 };
+/* What `balancer` and `runtime` pick (README.md, "Choosing a balancer"; include/lb.h,
+ * include/runtime.h): one of config_kinds.c's kinds of that role, by its name. */
+enum config_role { CONFIG_BALANCER, CONFIG_RUNTIME };
+/* What a balancer kind or runtime brings of its own keys, one per kind: its name and its
+ * own struct, which only its own files read (owner: config_kinds.c). */
+struct config_ext {
+	const char *kind;         /* NULL: an unused slot */
+	void *conf;               /* NULL: the kind has no keys here */
+};
+#define CONFIG_KINDS_MAX 8
 /* [service] pull (README.md, "Images from a registry"). */
 enum pull_policy { PULL_MISSING = 0, PULL_ALWAYS = 1, PULL_NEVER = 2 };
-/* [service] runtime (README.md, "Running on a Swarm cluster"). */
-enum svc_runtime { RUNTIME_CONTAINERS = 0, RUNTIME_SWARM = 1 };
-#define CONFIG_SWARM_SERVICE_MAX 63
 /* Where replica counters come from (README.md, "Counters from the kernel"). */
 enum stats_source { STATS_AUTO = 0, STATS_CGROUP = 1, STATS_API = 2 };
 
@@ -120,13 +126,13 @@ struct svc_conf {
 	enum readiness_mode readiness; /* when a replica joins (README.md "Readiness") */
 	/* the balancer and waking from zero (config_lb.c; README.md, "Choosing a balancer",
 	 * "Waking from zero") */
-	enum balancer_kind balancer;
-	char *haproxy_backend;    /* "" = none (required with balancer = haproxy) */
+	const char *balancer;     /* its balancer kind's name (static; NULL: the default) */
 	char *wake_listen;        /* IPv4:PORT; "" = no waking from zero */
 	int wake_queue;           /* requests held at most while waking */
 	int64_t wake_timeout_ms;  /* a held request waits at most this long */
-	enum svc_runtime runtime; /* containers (replicas of our own) or swarm (swarm_config.c) */
-	char swarm_service[CONFIG_SWARM_SERVICE_MAX + 1]; /* "" = the section name */
+	const char *runtime;      /* its runtime's name (static; NULL: the default, containers
+	                           * of our own) */
+	struct config_ext kinds[CONFIG_KINDS_MAX]; /* each kind's own [service] keys */
 };
 
 struct config {
@@ -155,9 +161,7 @@ struct config {
 	struct strv nginx_reload;
 	int64_t nginx_timeout_ms; /* per command; a hung nginx is killed after it */
 	char *nginx_pid_file;     /* the master's pid file: confirms a reload landed; "" off */
-	/* [haproxy] (config_lb.c) */
-	char *haproxy_socket;     /* its stats socket with level admin */
-	int64_t haproxy_timeout_ms; /* one runtime API command */
+	struct config_ext kinds[CONFIG_KINDS_MAX]; /* each kind's own [section] */
 	/* [service NAME] ... */
 	struct svc_conf *svcs;
 	size_t nsvcs;
@@ -183,9 +187,24 @@ void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
 
 const struct svc_conf *config_service(const struct config *cfg, const char *name);
-/* swarm_config.c: the name of a service in both whose runtime differs (a reload cannot
- * move replicas between containers and a Swarm service), or NULL. */
-const char *swarm_config_runtime_changed(const struct config *old, const struct config *next);
+
+/* config_kinds.c */
+
+/* The struct of kind's own keys in v (struct config's or struct svc_conf's kinds), or
+ * NULL (none; a configuration made by hand). Inline: a kind's files read their keys
+ * without linking the configuration's reader. */
+static inline const void *
+config_ext(const struct config_ext *v, const char *kind)
+{
+	for (size_t i = 0; i < CONFIG_KINDS_MAX; i++)
+		if (v[i].kind != NULL && strcmp(v[i].kind, kind) == 0)
+			return v[i].conf;
+	return NULL;
+}
+
+/* The name of a service in both whose runtime differs (a reload cannot move replicas
+ * between runtimes), or NULL. */
+const char *config_runtime_changed(const struct config *old, const struct config *next);
 
 /* Units. Durations: "500ms", "15s", "2m", "1h", bare number = seconds. Sizes: "512",
  * "512K", "512M", "1G" (powers of 1024). Return 0 or -1 on a malformed or

@@ -9,19 +9,22 @@
 
 #include "config.h"
 
-#define KEYS_MAX 112 /* keys in the largest section: sizes pstate.seen */
+#define KEYS_MAX 144 /* keys in the largest section: sizes pstate.seen */
 #define CTR_KEYS_MAX 40 /* config_ctr.c's keys, after svc_keys in [service] */
 #define READY_KEYS_MAX 4 /* config_ready.c's keys, after CTR_KEYS_MAX more */
 #define LB_KEYS_MAX 8 /* config_lb.c's [service] keys, after config_ctr.c's */
-#define SWARM_KEYS_MAX 4 /* swarm_config.c's keys, after config_lb.c's */
+#define KINDS_KEYS_MAX 4 /* config_kinds.c's keys, after config_lb.c's */
+#define KIND_KEYS_MAX 4 /* each kind's own [service] keys, after config_kinds.c's */
 #define CTR_USER_MAX 256 /* each part of `user` */
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The order of SEC_DAEMON..SEC_SERVICE indexes config.c's section names and
- * config_keys.c's key tables. */
+ * config_keys.c's key tables. A kind's own section is SEC_KIND + its place in
+ * config_kinds.c's list. */
 enum section {
-	SEC_NONE, SEC_DAEMON, SEC_DOCKER, SEC_PROM, SEC_NGINX, SEC_HAPROXY, SEC_SERVICE, SEC_BAD
+	SEC_NONE, SEC_DAEMON, SEC_DOCKER, SEC_PROM, SEC_NGINX, SEC_SERVICE, SEC_BAD, SEC_KIND
 };
+#define GLOBAL_SECTIONS (SEC_SERVICE - SEC_DAEMON) /* daemon .. nginx */
 
 /* clang-format off */
 enum ktype {
@@ -34,9 +37,10 @@ enum ktype {
 	K_HEALTHCHECK, K_NETLIST, K_SIZE, K_SYSCTL, K_DOMAIN, K_WORD, K_GROUP,
 	K_READINESS, /* config_ready.c's (config_ready_set_value) */
 	/* config_lb.c's values (config_lb_set_value) */
-	K_BALANCER, K_HABACKEND, K_WAKELISTEN,
-	/* swarm_config.c's values (swarm_config_set_value) */
-	K_RUNTIME, K_SWARMSVC,
+	K_WAKELISTEN,
+	/* config_kinds.c's: the kind `balancer` or `runtime` picks, and a value of a kind's
+	 * own that its set_value parses (config_kinds_set_value) */
+	K_BALANCER, K_RUNTIME, K_OWN,
 };
 
 #define F_OPEN_LO 1u  /* the lower bound is exclusive */
@@ -49,6 +53,8 @@ enum ktype {
 #define F_CTR 128u    /* part of the container definition (ctrdef.c builds it into the
                        * create body) */
 #define F_REPEAT 256u /* may be given more than once, each line adds a value */
+#define F_ROUTE 512u  /* about routing requests to the replicas: a runtime that routes
+                       * its own (config_kind.foreign) refuses it */
 
 struct keydef {
 	const char *name;
@@ -69,7 +75,8 @@ struct pstate {
 	bool have_prev; /* inih has a key an indented line would continue */
 	bool cont;      /* the current line is such a continuation */
 	enum section sec;
-	int global_line[5];      /* first line of each global section */
+	int global_line[GLOBAL_SECTIONS + CONFIG_KINDS_MAX]; /* first line of each global
+	                         * section, then of each kind's */
 	int seen[KEYS_MAX];      /* per key of this section: first line, negative if bad */
 	int listen_line;         /* of [daemon] listen, for the check that needs the token */
 	struct svc_conf *cur;    /* the [service] being read */
@@ -116,16 +123,9 @@ void config_check_daemon(struct pstate *ps, const struct config *cfg);
 const struct keydef *config_ctr_keys(size_t *n);
 /* config_set_value for the K_VOLUME..K_SIZE types. */
 bool config_ctr_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
-/* Checks across the container keys of a finished [service], and that its create body
- * can be built (reported on its header line). */
+/* Checks across the container keys of a finished [service] (reported on its header
+ * line). Every value is checked here, so ctrdef.c builds the create body from it. */
 void config_ctr_check(struct pstate *ps, const struct svc_conf *s);
-/* swarm_config.c: runtime and swarm_service, after config_lb.c's keys in pstate.seen. */
-const struct keydef *swarm_config_keys(size_t *n);
-/* config_set_value for K_RUNTIME and K_SWARMSVC. */
-bool swarm_config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
-/* runtime = swarm: the keys Swarm owns are errors on their own lines. True for a swarm
- * service (its image is Swarm's, not required). */
-bool swarm_config_check(struct pstate *ps, const struct svc_conf *s);
 
 /* Free the fields of c. */
 void config_ctr_free(struct ctr_conf *c);
@@ -143,9 +143,8 @@ int config_ctr_find_name(const char *const *names, size_t n, const char *s, bool
 /* The index of the entry of sv that starts with key (keylen bytes) then sep, or -1. */
 int config_ctr_find_key(const struct strv *sv, const char *key, size_t keylen, char sep);
 
-/* config_lb.c: [haproxy] and the balancer and wake keys of [service] (after config_ctr.c's
- * keys in pstate.seen). */
-const struct keydef *config_lb_keys(enum section sec, size_t *n);
+/* config_lb.c: the wake keys of [service] (after config_ready.c's keys in pstate.seen). */
+const struct keydef *config_lb_keys(size_t *n);
 bool config_lb_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
 /* Checks across the balancer keys of a finished [service] (on its header line). */
 void config_lb_check(struct pstate *ps, const struct svc_conf *s);
@@ -163,6 +162,75 @@ bool config_ctr_signal(struct pstate *ps, const char *k, char **dst, const char 
  * the service's file_env (a later line or file wins). */
 bool config_ctr_env_file(struct pstate *ps, const struct keydef *kd, struct strv *files,
                          const char *v);
+
+/* A balancer kind or a runtime as the configuration sees it (include/lb.h,
+ * include/runtime.h): the value of `balancer` or `runtime` that
+ * picks it, and the keys it brings: a [section] of its own and [service] keys, which
+ * config's machinery reads, stores and checks into structs of the kind's own (struct
+ * config_ext; only the kind's files read them). Each is defined in its kind's own file
+ * (or here, without keys) and listed once in config_kinds.c. */
+struct config_kind {
+	const char *name;
+	enum config_role role;
+	bool routes;   /* a balancer that sends requests on (waking from zero needs one) */
+	bool foreign;  /* a runtime whose replicas another system defines and routes: no
+	                * image of ours, no upstream file */
+	/* its own [section] (NULL: none): keys into a struct of size bytes */
+	const char *section;
+	const struct keydef *keys;
+	size_t nkeys, size;
+	/* its [service] keys (at most KIND_KEYS_MAX): into a struct of svc_size bytes */
+	const struct keydef *svc_keys;
+	size_t nsvc_keys, svc_size;
+	/* Each optional: fill a zeroed struct (-1: out of memory), free what it holds. */
+	int (*defaults)(void *conf);
+	void (*free)(void *conf);
+	int (*svc_defaults)(void *sconf);
+	void (*svc_free)(void *sconf);
+	/* config_set_value for its K_OWN keys. */
+	bool (*set_value)(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
+	/* Optional: checks across the keys of a finished [service], of every service
+	 * whatever it picked (reported on their own lines). */
+	void (*check_service)(struct pstate *ps, const struct svc_conf *s);
+};
+
+/* config_kinds.c: the balancer kinds and runtimes, and the keys that pick them. */
+
+/* The kinds, in order; NULL past the last. */
+const struct config_kind *config_kind_at(size_t i);
+/* The kind of role named name (NULL: the role's default, its first); NULL when none. */
+const struct config_kind *config_kind_find(enum config_role role, const char *name);
+/* balancer and runtime (*n keys), after config_lb.c's keys in pstate.seen. */
+const struct keydef *config_kinds_keys(size_t *n);
+/* config_set_value for K_BALANCER, K_RUNTIME and K_OWN. */
+bool config_kinds_set_value(struct pstate *ps, const struct keydef *kd, void *p,
+    const char *v);
+/* The names of role's kinds joined by sep (only those that route with routing), into
+ * out: for messages. */
+void config_kind_names(enum config_role role, bool routing, const char *sep, char *out,
+    size_t len);
+/* Every kind of role's check_service. */
+void config_kinds_check(struct pstate *ps, const struct svc_conf *s, enum config_role role);
+/* Each kind's structs in struct config (and in a [service]'s svc_conf) made with their
+ * defaults; -1 when out of memory. The free functions take what they hold. */
+int config_kinds_defaults(struct config_ext *v);
+void config_kinds_free(struct config_ext *v);
+int config_kinds_svc_defaults(struct config_ext *v);
+void config_kinds_svc_free(struct config_ext *v);
+/* The kind whose section is name (its place in the list), or -1. */
+int config_kind_section(const char *name);
+
+/* config_list.c */
+
+/* The t-th [service] key table (svc_keys, the tables beside it, the kinds'), NULL past
+ * the last. */
+const struct keydef *config_service_table(size_t t, size_t *n);
+
+/* Where the value of key idx of the section being read goes: struct config, the
+ * [service]'s svc_conf, or a kind's own struct; NULL when that could not be made. */
+void *config_key_base(const struct pstate *ps, int idx);
+/* The line of a key of the current [service], 0 when not given (or, unless any, bad). */
+int config_key_line(const struct pstate *ps, const char *name, bool any);
 
 /* config_ready.c: the readiness keys of [service] (README.md "Readiness"); key j is
  * pstate.seen[NKEYS(svc_keys) + CTR_KEYS_MAX + j]. */

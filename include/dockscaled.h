@@ -11,7 +11,7 @@
 #include "http.h"
 #include "httpc.h"
 #include "loop.h"
-#include "swarm.h"
+#include "runtime.h"
 
 struct svc;
 struct cgroup_host;
@@ -62,6 +62,7 @@ struct dsd {
 	struct loop_timer watchdog; /* WATCHDOG=1 at half of WatchdogSec */
 	bool ready;                 /* READY=1 sent, /healthz 200 (owner: daemon.c) */
 	const char *ready_waits_for; /* while !ready: what for, in words */
+	const struct runtime_wait *ready_wait; /* what it waits for (owner: daemon.c) */
 	struct loop_timer ready_timer; /* the bound on that wait */
 	int64_t watchdog_ms;
 	int lock_fd;
@@ -70,7 +71,7 @@ struct dsd {
 	struct dsd_stats stats;
 	struct events events;       /* the event history (owner: events.c) */
 	struct wake_pool *wake;     /* what the wake listeners share (owner: wake.c) */
-	struct swarm_leader swl;    /* acting for the swarm services? (swarm_leader.c) */
+	struct runtime_states runtimes; /* each runtime's own (include/runtime.h) */
 	struct cgroup_host *cgroups; /* the host's cgroups, NULL when unreadable (owner: metric.c) */
 	bool cgroups_probed;
 

@@ -21,7 +21,7 @@ enum event_type {
 	EV_ALERT,        /* webhooks that stepped a service */
 	EV_PAUSE,        /* pause and resume */
 	EV_WAKE,         /* waking a service from zero */
-	EV_CLUSTER,      /* Swarm leadership and Swarm service updates */
+	EV_CLUSTER,      /* a cluster runtime's leadership and its service updates */
 	EV_TYPES,
 };
 

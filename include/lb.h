@@ -29,10 +29,26 @@ struct lb_stats {
 	uint64_t failed;   /* changes it refused to apply (nginx: reloads that failed) */
 	uint64_t rejected; /* changes refused before applying (nginx: test_command said no) */
 	size_t serving;    /* members taking requests after the last successful sync */
-	/* runtime API balancers (HAProxy) */
-	size_t servers;        /* servers in the backend, the user's own included */
-	uint64_t changes;      /* syncs that added or removed a server */
-	int64_t last_drain_ms; /* the last drain: drain state to deletion; -1 none yet */
+	size_t servers;    /* servers the balancer has, the user's own included (a runtime API
+	                    * balancer, none: the serving members; 0: not counted) */
+};
+
+/* How a kind's own number (struct lb_row) is shown. */
+enum lb_row_unit {
+	LB_ROW_COUNT, /* an integer */
+	LB_ROW_MS,    /* milliseconds: the status API says ms, /metrics seconds */
+};
+
+/* A number a balancer kind keeps of its own (README.md, "Choosing a balancer"): a key of
+ * the status API's "balancer" object and a /metrics family dockscale_<metric>, shown for
+ * every service (with absent for a service whose kind lacks it). */
+struct lb_row {
+	const char *key;      /* in the status API's "balancer" object */
+	const char *metric;   /* the family, without "dockscale_" */
+	const char *type;     /* its TYPE: counter, gauge */
+	const char *help;     /* its HELP */
+	enum lb_row_unit unit;
+	bool absent_none;     /* a kind without it: none (null, no row); else 0 */
 };
 
 /* One balancer kind. A new kind is one file defining its ops, plus a line in lb.c. */
@@ -54,15 +70,16 @@ struct lb_ops {
 	 * only once its connections ended): the caller stops the replica at once. */
 	bool drains;
 	/* Sync at every pass, not only on a change: the balancer can lose its members
-	 * behind the daemon's back (an HAProxy reload drops dynamic servers). */
+	 * behind the daemon's back (a reload of a runtime API balancer drops the servers
+	 * added at run time). */
 	bool every_pass;
 	/* Optional: where the kind records notable steps (EV_BALANCER). */
 	void (*set_events)(void *impl, struct events *ev);
+	/* Optional: the kind's own numbers (rows), and row i's value now (false: none yet). */
+	const struct lb_row *rows;
+	size_t nrows;
+	bool (*row)(const void *impl, size_t i, double *v);
 };
-
-extern const struct lb_ops lb_nginx_ops;
-extern const struct lb_ops lb_haproxy_ops;
-extern const struct lb_ops lb_none_ops;
 
 struct lb;
 
@@ -72,13 +89,20 @@ struct lb *lb_new(struct loop *l, const struct config *cfg, const char *service,
 void lb_set_events(struct lb *b, struct events *ev);
 bool lb_drains(const struct lb *b);
 bool lb_every_pass(const struct lb *b);
-/* The kind a `balancer` value makes ("nginx", "haproxy", "none"). */
-const char *lb_kind_name(enum balancer_kind k);
+/* The kind a `balancer` value makes (struct svc_conf's balancer; NULL: the default). */
+const char *lb_kind_name(const char *balancer);
 void lb_free(struct lb *b);
 uint64_t lb_sync(struct lb *b, const struct config *cfg, const struct svc_conf *sc,
     const struct lb_member *m, size_t n);
 bool lb_busy(const struct lb *b);
 void lb_stats(const struct lb *b, struct lb_stats *out);
 const char *lb_kind(const struct lb *b);
+/* The kinds' own numbers: the i-th distinct row of all kinds (NULL past the last). */
+const struct lb_row *lb_row_at(size_t i);
+/* Row's value for b: its kind's, or for a kind without it 0 (or none: false). */
+bool lb_row_value(const struct lb *b, const struct lb_row *row, double *v);
+/* Every row as row->key: value (null when none) into o, the status API's "balancer". */
+struct cJSON;
+void lb_rows_json(const struct lb *b, struct cJSON *o);
 
 #endif

@@ -9,7 +9,6 @@
 #include "decide.h"
 #include "docker.h"
 #include "loop.h"
-#include "swarm.h"
 
 /* The parts of a service embedded in struct svc, one header each (their own files
  * write them). */
@@ -25,41 +24,7 @@ struct lb;
 struct svc;
 struct cJSON;
 struct cgroup_ctr;
-
-/* A Swarm service (runtime = swarm; README.md, "Running on a Swarm cluster"). */
-struct svc_swarm { /* owner: svc_swarm.c */
-	struct svc *svc;
-	bool reading;              /* the pass's GET service -> GET tasks in flight */
-	bool updating;             /* an update (read, POST, retries) in flight */
-	bool have;                 /* the service and its tasks were read once */
-	struct swarm_service sv;   /* the last read of the service */
-	struct swarm_counts counts; /* its tasks then */
-	int target;                /* the count the update in flight sets */
-	int tries;                 /* reads of that update so far */
-	bool missing_said;         /* "no such swarm service" logged */
-	bool defer_said;           /* "not the leader, not acting" logged since the last act */
-	int dry_said;              /* --dry-run: the count last reported */
-	char why[320];             /* the last read or update failure; "" none */
-	uint64_t updates, conflicts, failures;
-	int64_t update_start_us;   /* loop clock of the update's first read */
-};
-
-/* One task container of a Swarm service on this node, sampled like a replica (its
- * struct replica first: metrics_ctr.c renders both alike). */
-struct swarm_sample {
-	struct replica r;          /* id, name, image, the stats sample */
-	struct swarm_local l;      /* the task's labels */
-	bool busy;                 /* its stats call is in flight */
-};
-
-/* This node's tasks of a Swarm service, for the cAdvisor series (README.md, "Running on
- * a Swarm cluster"). */
-struct swarm_tasks { /* owner: swarm_tasks.c */
-	struct svc *svc;
-	bool listing;              /* the container list is in flight */
-	struct swarm_sample **v;
-	size_t n;
-};
+struct runtime_ops;
 
 /* The reaction of the last scale-up, from its request (policy, alert, API) to each
  * milestone (README.md, "HTTP API": last_scale_up_ms): loop clock, us. */
@@ -106,8 +71,8 @@ struct svc { /* owner: service.c */
 	struct policy pol;             /* decisions into the desired count (scale.c) */
 	struct sampling sampling;      /* load samples (metric.c) */
 	struct traffic tr;             /* its balancer membership (traffic.c) */
-	struct svc_swarm sw;           /* runtime = swarm (svc_swarm.c) */
-	struct swarm_tasks st;         /* its tasks on this node (swarm_tasks.c) */
+	void *rt;                      /* its runtime's own state, made by the runtime's
+	                                * svc_init (include/runtime.h); NULL: none */
 	struct svc_fp fps[SVC_FINGERPRINTS]; /* ring of recent stepping alerts; owner: alerts.c */
 	size_t nfp;                    /* owner: alerts.c */
 	struct history hist;           /* the status page's chart (history.c) */
@@ -136,7 +101,7 @@ void svc_wake_at(struct svc *s, int64_t at, int64_t now);
 bool svc_kick_pending(const struct svc *s);
 /* Set desired (manual scale, decisions); clamps to [min,max]. */
 void svc_set_desired(struct svc *s, int n, const char *why);
-/* For a runtime that reads what runs elsewhere (svc_swarm.c): it has been read once. */
+/* For a runtime that reads what runs elsewhere: it has been read once. */
 void svc_mark_observed(struct svc *s);
 /* Desired is n as found elsewhere: taken as it is (no bounds, no event). */
 void svc_adopt_desired(struct svc *s, int n);
@@ -248,43 +213,8 @@ bool svc_policy_hold(struct svc *s, int64_t now, char *why, size_t len);
 bool svc_alert_hold(struct svc *s, const char *why, struct decide_result *out);
 void svc_status_hooks(const struct svc *s, struct cJSON *o, int64_t now);
 
-/* What runs a service's replicas: containers of its own (service.c and replica.c) or a
- * Swarm service's tasks (svc_swarm.c; README.md, "Running on a Swarm cluster"). A new
- * runtime is one file defining its ops, plus a line in svc_runtime. */
-struct runtime_ops {
-	const char *kind;
-	/* Each pass, with the service's containers from the engine's list. */
-	void (*observe)(struct svc *s, const struct docker_ctr *mine, size_t n);
-	/* Bring what runs towards s->desired (one step at a time). */
-	void (*reconcile)(struct svc *s);
-	int (*count)(const struct svc *s, enum replica_state st);
-	/* A count-changing decision this instance must not carry out: true, having said
-	 * why (once). */
-	bool (*defer)(struct svc *s, const struct decide_result *res);
-	/* An alert this instance must not act on: true, with out saying why it is held. */
-	bool (*refuse_alert)(struct svc *s, struct decide_result *out);
-	/* The samples behind the cAdvisor series (metrics_ctr.c): how many, and each. */
-	size_t (*nsamples)(const struct svc *s);
-	const struct replica *(*sample)(const struct svc *s, size_t k);
-	/* The runtime's own object in the status API (NULL: none), and its key. */
-	struct cJSON *(*status)(const struct svc *s);
-	const char *status_key;
-};
-
-extern const struct runtime_ops runtime_containers_ops;
-extern const struct runtime_ops runtime_swarm_ops;
-/* The runtime the service's configuration names (`runtime`; a reload cannot change it). */
+/* The runtime the service's configuration names (`runtime`; a reload cannot change it):
+ * its ops (include/runtime.h). */
 const struct runtime_ops *svc_runtime(const struct svc *s);
-
-/* svc_swarm.c: a Swarm service's replicas are Swarm's tasks, scaled through the Engine. */
-bool svc_swarm_on(const struct svc *s);
-void svc_swarm_init(struct svc *s);
-void svc_swarm_fini(struct svc *s);
-
-/* swarm_tasks.c: this node's tasks of a Swarm service, sampled each pass. */
-void swarm_tasks_init(struct svc *s);
-void swarm_tasks_fini(struct svc *s);
-void swarm_tasks_sample(struct svc *s);
-
 
 #endif

@@ -1,6 +1,6 @@
 /* swarm.h: Docker Swarm services (README.md, "Running on a Swarm cluster"): the Engine's
- * swarm calls (swarm.c), the pure parsing of their answers (swarmjson.c) and this
- * instance's leadership (swarm_leader.c). */
+ * swarm calls (swarm.c), the pure parsing of their answers (swarmjson.c), this node's
+ * task containers (swarm_tasks.c) and this instance's leadership (swarm_leader.c). */
 #ifndef DOCKSCALE_SWARM_H
 #define DOCKSCALE_SWARM_H
 
@@ -9,6 +9,10 @@
 #include <stdint.h>
 
 #include "docker.h"
+
+/* svc_swarm.c: the swarm runtime (include/runtime.h; runtime.c lists it). */
+struct runtime_ops;
+extern const struct runtime_ops runtime_swarm_ops;
 
 #define SWARM_ID_MAX 64
 #define SWARM_NAME_MAX 63        /* a Swarm service name: 63 characters at most */
@@ -106,11 +110,38 @@ int swarm_local_containers(struct docker *d, const char *name, docker_body_cb cb
 int swarm_service_update(struct docker *d, const char *id, uint64_t version, const char *spec,
     docker_body_cb cb, void *arg);
 
+/* ---- swarm_tasks.c: this node's task containers of a Swarm service ---------------- */
+
+/* One task container on this node and its last stats sample, for the cAdvisor series
+ * every node's dockscaled exports (owner: swarm_tasks.c). */
+struct swarm_sample {
+	struct swarm_local l;      /* id, name, image and the task's labels */
+	struct docker_stats st;    /* the last stats sample */
+	bool have;                 /* st holds one */
+	double seen_at;            /* wall clock (unix s) of st: container_last_seen */
+	bool busy;                 /* its stats call is in flight */
+};
+
+/* Zeroed is empty. A Swarm service's task containers on this node (owner: swarm_tasks.c). */
+struct swarm_tasks {
+	struct docker *docker;     /* the Engine of the last list; NULL before one */
+	bool listing;              /* the container list is in flight */
+	struct swarm_sample **v;
+	size_t n;
+};
+
+/* List the task containers of the Swarm service name on this node (one list at a time)
+ * and take a stats sample of each. */
+void swarm_tasks_sample(struct swarm_tasks *t, struct docker *d, const char *name);
+/* Cancel what is in flight and free the samples (t is empty again). */
+void swarm_tasks_fini(struct swarm_tasks *t);
+
 /* ---- swarm_leader.c: does this instance act for the swarm services? -------------- */
 
 struct dsd;
-/* This instance's leadership (owner: swarm_leader.c). */
+/* The swarm runtime's daemon-wide state (owner: swarm_leader.c). */
 struct swarm_leader {
+	struct dsd *d;
 	bool busy;               /* the /info -> /nodes check is in flight */
 	bool checked;            /* one check answered */
 	bool leader;             /* this instance acts */
@@ -122,18 +153,24 @@ struct swarm_leader {
 	void (*on_first)(struct dsd *d); /* the first check answered (daemon.c's readiness) */
 };
 
+/* Start-up: nothing known yet. NULL when out of memory (logged). */
+struct swarm_leader *swarm_leader_new(struct dsd *d);
+/* Shutdown: a check in flight is dropped. */
+void swarm_leader_free(struct swarm_leader *l);
 /* Check leadership now (each pass, and after a refused update); coalesced. */
-void swarm_leader_check(struct dsd *d);
+void swarm_leader_check(struct swarm_leader *l);
 /* The configuration has swarm services: there is a leadership to check. */
-bool swarm_leader_wanted(const struct dsd *d);
+bool swarm_leader_wanted(const struct swarm_leader *l);
 /* A check has answered (a failed one too): until then nothing is known, and nothing may
  * be claimed either way (README.md, "Running on a Swarm cluster"). */
-bool swarm_leader_known(const struct dsd *d);
+bool swarm_leader_known(const struct swarm_leader *l);
 /* Call cb once, when the first check answers (at once if one has). */
-void swarm_leader_on_first(struct dsd *d, void (*cb)(struct dsd *d));
+void swarm_leader_on_first(struct swarm_leader *l, void (*cb)(struct dsd *d));
 /* The acting instance is this one. */
-bool swarm_leader_is(const struct dsd *d);
+bool swarm_leader_is(const struct swarm_leader *l);
+/* This Engine is known to be a worker (it answers no service call). */
+bool swarm_leader_worker(const struct swarm_leader *l);
 /* Who acts, in words: "dss-1 (10.199.15.11:2377)", or why nobody is known. */
-void swarm_leader_name(const struct dsd *d, char *out, size_t outlen);
+void swarm_leader_name(const struct swarm_leader *l, char *out, size_t outlen);
 
 #endif

@@ -10,6 +10,7 @@
 #include "reqcheck.h"
 #include "pause.h"
 #include "rollout.h"
+#include "runtime.h"
 #include "service.h"
 #include "status.h"
 #include "text.h"
@@ -111,24 +112,23 @@ route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct htt
 {
 	const struct svc_conf *c = s->conf;
 	cJSON *body, *n, *o;
-	char why[128];
+	char why[128], act[320];
 	double v;
 
 	if (!api_allowed(req, resp, "POST") || !api_authorized(d, req, resp))
 		return;
-	/* A Swarm service's count is the leader's instance's to set (README.md, "Running on
-	 * a Swarm cluster"): say where to send it, once that is known. */
-	if (svc_swarm_on(s) && !swarm_leader_known(d)) {
-		http_resp_error(resp, 503, "the Swarm leadership is not known yet (the first "
-		    "check has not answered); retry");
+	/* The service's runtime may leave the count to another instance (include/runtime.h,
+	 * may_act). */
+	switch (runtime_may_act(s, act, sizeof(act))) {
+	case RUNTIME_ACT_UNKNOWN:
+		http_resp_error(resp, 503, "%s", act);
 		resp->retry_after = 1;
 		return;
-	}
-	if (svc_swarm_on(s) && !swarm_leader_is(d)) {
-		swarm_leader_name(d, why, sizeof(why));
-		http_resp_error(resp, 409, "not the Swarm leader: send scale requests to the "
-		    "dockscaled on the leader, %s", why);
+	case RUNTIME_ACT_ELSEWHERE:
+		http_resp_error(resp, 409, "%s", act);
 		return;
+	case RUNTIME_ACTS:
+		break;
 	}
 	/* Trailing bytes after the object are malformed too. */
 	body = json_parse_strict(req->body, req->body_len, why, sizeof(why));

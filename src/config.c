@@ -13,10 +13,9 @@
 
 #include "config_int.h"
 
-/* clang-format off */
-static const char *const global_names[] = { "daemon", "docker", "prometheus", "nginx",
-                                            "haproxy" };
-/* clang-format on */
+/* indexed by enum section - SEC_DAEMON; the kinds' own sections follow (config_kinds.c) */
+static const char *const global_names[] = { "daemon", "docker", "prometheus", "nginx" };
+_Static_assert(NKEYS(global_names) == GLOBAL_SECTIONS, "a global section has no name");
 
 void
 config_vperr(struct pstate *ps, int line, const char *fmt, va_list ap)
@@ -68,8 +67,12 @@ sec_label(const struct pstate *ps, char *buf, size_t len)
 	int r;
 	if (ps->sec == SEC_SERVICE)
 		r = snprintf(buf, len, "service %s", ps->cur->name);
-	else
+	else if (ps->sec >= SEC_KIND)
+		r = snprintf(buf, len, "%s", config_kind_at(ps->sec - SEC_KIND)->section);
+	else if (ps->sec >= SEC_DAEMON && ps->sec < SEC_SERVICE)
 		r = snprintf(buf, len, "%s", global_names[ps->sec - SEC_DAEMON]);
+	else
+		r = -1;
 	return r < 0 || (size_t)r >= len ? "?" : buf;
 }
 
@@ -111,14 +114,16 @@ on_key(void *user, const char *section, const char *name, const char *value)
 	}
 	if (!ps->seen[i])
 		ps->seen[i] = ps->line;
-	char *base = ps->sec == SEC_SERVICE ? (char *)ps->cur : (char *)ps->cfg;
+	char *base = config_key_base(ps, i);
+	if (base == NULL) /* its kind's struct could not be made: out of memory, reported */
+		return 1;
 	if (!config_set_value(ps, kd, base + kd->off, value) && ps->seen[i] > 0)
 		ps->seen[i] = -ps->seen[i];
 	return 1;
 }
 
 static void
-svc_free(struct svc_conf *s)
+conf_svc_free(struct svc_conf *s)
 {
 	free(s->image);
 	strv_free(&s->command);
@@ -132,14 +137,14 @@ svc_free(struct svc_conf *s)
 	strv_free(&s->down_alerts);
 	free(s->compose_project);
 	free(s->compose_service);
-	free(s->haproxy_backend);
 	free(s->wake_listen);
 	config_ctr_free(&s->ctr);
+	config_kinds_svc_free(s->kinds);
 	memset(s, 0, sizeof(*s));
 }
 
 static int
-svc_init(struct svc_conf *s, const char *name, int line)
+conf_svc_init(struct svc_conf *s, const char *name, int line)
 {
 	memset(s, 0, sizeof(*s));
 	size_t n = strnlen(name, CONFIG_NAME_MAX); /* cut only for rejected names */
@@ -185,12 +190,13 @@ svc_init(struct svc_conf *s, const char *name, int line)
 	s->query = strdup("");
 	s->upstream_file = strdup("/etc/nginx/conf.d/backend.conf");
 	s->upstream_name = strdup("backend");
-	s->haproxy_backend = strdup("");
 	s->wake_listen = strdup("");
+	s->balancer = config_kind_find(CONFIG_BALANCER, NULL)->name;
+	s->runtime = config_kind_find(CONFIG_RUNTIME, NULL)->name;
 	s->wake_queue = 100;
 	s->wake_timeout_ms = 60000;
 	return s->network && s->health_path && s->query && s->upstream_file && s->upstream_name &&
-	               s->haproxy_backend && s->wake_listen
+	               s->wake_listen && config_kinds_svc_defaults(s->kinds) == 0
 	           ? 0
 	           : -1;
 }
@@ -201,7 +207,7 @@ end_section(struct pstate *ps)
 	if (ps->sec == SEC_SERVICE) {
 		config_check_service(ps, ps->cur);
 		if (ps->in_scratch)
-			svc_free(&ps->scratch);
+			conf_svc_free(&ps->scratch);
 	}
 	ps->in_scratch = false;
 	ps->cur = NULL;
@@ -245,14 +251,48 @@ begin_service(struct pstate *ps, const char *name)
 		ps->cur = &ps->scratch;
 		ps->in_scratch = true;
 	}
-	if (svc_init(ps->cur, name, ps->line) < 0)
+	if (conf_svc_init(ps->cur, name, ps->line) < 0)
 		ps->oom = true;
 	ps->sec = SEC_SERVICE;
+}
+
+/* The name of global section i (daemon .. nginx, then the kinds'), or NULL. */
+static const char *
+global_name(size_t i)
+{
+	const struct config_kind *k;
+
+	if (i < NKEYS(global_names))
+		return global_names[i];
+	k = config_kind_at(i - NKEYS(global_names));
+	return k != NULL ? k->section : NULL;
+}
+
+/* "daemon, docker, ...": every global section, for a message. */
+static const char *
+section_list(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < NKEYS(global_names) + CONFIG_KINDS_MAX; i++) {
+		const char *name = global_name(i);
+		int r;
+
+		if (name == NULL)
+			continue;
+		r = snprintf(buf + n, len - n, "%s%s", n > 0 ? ", " : "", name);
+		if (r < 0 || (size_t)r >= len - n)
+			break; /* cut: the list fits the buffer */
+		n += (size_t)r;
+	}
+	return buf;
 }
 
 static void
 on_section(struct pstate *ps, char *start)
 {
+	char list[160];
 	char *close = strchr(start, ']');
 	end_section(ps);
 	ps->sec = SEC_BAD;
@@ -269,27 +309,24 @@ on_section(struct pstate *ps, char *start)
 	char *in = start + 1 + strspn(start + 1, " \t");
 	for (char *e = close; e > in && isspace((unsigned char)e[-1]); e--)
 		e[-1] = '\0';
-	for (size_t i = 0; i < NKEYS(global_names); i++) {
-		if (strcmp(in, global_names[i]) == 0) {
-			if (ps->global_line[i])
-				config_perr(ps, ps->line,
-				            "duplicate section [%s] (first on line %d)", in,
-				            ps->global_line[i]);
-			else
-				ps->global_line[i] = ps->line;
-			ps->sec = (enum section)(SEC_DAEMON + (int)i);
-			return;
-		}
+	for (size_t i = 0; i < NKEYS(global_names) + CONFIG_KINDS_MAX; i++) {
+		if (global_name(i) == NULL || strcmp(in, global_name(i)) != 0)
+			continue;
+		if (ps->global_line[i])
+			config_perr(ps, ps->line, "duplicate section [%s] (first on line %d)", in,
+			            ps->global_line[i]);
+		else
+			ps->global_line[i] = ps->line;
+		ps->sec = i < NKEYS(global_names) ? (enum section)(SEC_DAEMON + (int)i) :
+		    (enum section)(SEC_KIND + (int)(i - NKEYS(global_names)));
+		return;
 	}
 	if (strncmp(in, "service", 7) == 0 && (!in[7] || isspace((unsigned char)in[7]))) {
 		begin_service(ps, in + 7 + strspn(in + 7, " \t"));
 		return;
 	}
-	config_perr(
-	    ps, ps->line,
-	    "unknown section [%s] (expected daemon, docker, prometheus, nginx, haproxy or service "
-	    "NAME)",
-	    in);
+	config_perr(ps, ps->line, "unknown section [%s] (expected %s or service NAME)", in,
+	            section_list(list, sizeof(list)));
 }
 
 /* inih's reader: hands inih one line at a time, so ps->line is the handler's line.
@@ -375,11 +412,10 @@ config_defaults(struct config *c, const char *path)
 	c->prom_timeout_ms = 5000;
 	c->nginx_timeout_ms = 10000;
 	c->nginx_pid_file = strdup("/run/nginx.pid");
-	c->haproxy_socket = strdup("/run/haproxy/admin.sock");
-	c->haproxy_timeout_ms = 2000;
 	if (!c->path || !c->listen || !c->token_file || !c->lock_file || !c->docker_socket ||
 	    !c->registry_auth_file ||
-	    !c->prom_url || !c->nginx_pid_file || !c->haproxy_socket || config_split_argv("nginx -t", &c->nginx_test) < 0 ||
+	    !c->prom_url || !c->nginx_pid_file || config_kinds_defaults(c->kinds) == -1 ||
+	    config_split_argv("nginx -t", &c->nginx_test) < 0 ||
 	    config_split_argv("nginx -s reload", &c->nginx_reload) < 0)
 		return -1;
 	return 0;
@@ -486,9 +522,9 @@ config_free(struct config *cfg)
 	strv_free(&cfg->nginx_test);
 	strv_free(&cfg->nginx_reload);
 	free(cfg->nginx_pid_file);
-	free(cfg->haproxy_socket);
+	config_kinds_free(cfg->kinds);
 	for (size_t i = 0; i < cfg->nsvcs; i++)
-		svc_free(&cfg->svcs[i]);
+		conf_svc_free(&cfg->svcs[i]);
 	free(cfg->svcs);
 	memset(cfg, 0, sizeof(*cfg));
 }

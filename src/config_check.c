@@ -83,6 +83,15 @@ check_compose(struct pstate *ps, const struct svc_conf *s)
 	return true;
 }
 
+/* Its runtime's replicas are another system's to define and route (config_kinds.c). */
+static bool
+foreign(const struct svc_conf *s)
+{
+	const struct config_kind *k = config_kind_find(CONFIG_RUNTIME, s->runtime);
+
+	return k != NULL && k->foreign;
+}
+
 /* The line a service key was set on, or dflt when it was not (or was bad). */
 static int
 svc_key_line_or(const struct pstate *ps, const char *name, int dflt)
@@ -98,9 +107,10 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 {
 	const struct decide_params *dp = &s->dp;
 	int l = s->line;
-	bool compose = check_compose(ps, s), swarm = swarm_config_check(ps, s);
+	bool compose = check_compose(ps, s);
 
-	if (!s->image && !compose && !swarm && svc_key_ok(ps, "image"))
+	config_kinds_check(ps, s, CONFIG_RUNTIME);
+	if (!s->image && !compose && !foreign(s) && svc_key_ok(ps, "image"))
 		config_perr(ps, l, "service %s: image is required", s->name);
 	if (svc_key_ok(ps, "min_replicas") && svc_key_ok(ps, "max_replicas") &&
 	    dp->min_replicas > dp->max_replicas)
@@ -145,6 +155,7 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 				    "scale_down_alerts",
 				    s->name, s->up_alerts.v[i]);
 	config_ctr_check(ps, s);
+	config_kinds_check(ps, s, CONFIG_BALANCER);
 	config_lb_check(ps, s);
 }
 
@@ -168,8 +179,8 @@ config_check_services(struct pstate *ps, struct config *cfg)
 	config_lb_check_services(ps, cfg);
 	for (size_t i = 0; i < cfg->nsvcs; i++) {
 		const struct svc_conf *s = &cfg->svcs[i];
-		for (size_t j = 0; j < i && s->runtime != RUNTIME_SWARM; j++) {
-			if (cfg->svcs[j].runtime != RUNTIME_SWARM && /* Swarm routes its own */
+		for (size_t j = 0; j < i && !foreign(s); j++) {
+			if (!foreign(&cfg->svcs[j]) && /* such a runtime routes its own */
 			    strcmp(s->upstream_file, cfg->svcs[j].upstream_file) == 0) {
 				config_perr(
 				    ps, s->line,

@@ -10,10 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <cjson/cJSON.h>
 
 #include "config_int.h"
-#include "ctrdef.h"
 #include "docker.h"
 
 #define HOSTNAME_MAX 64            /* the kernel's HOST_NAME_MAX */
@@ -456,7 +454,6 @@ config_ctr_check(struct pstate *ps, const struct svc_conf *s)
 	const struct ctr_conf *c = &s->ctr;
 	size_t nm = c->volumes.n + c->tmpfs.n;
 	int l = s->line;
-	cJSON *def;
 
 	if (c->healthcheck.n == 1 && strcmp(c->healthcheck.v[0], "NONE") == 0 &&
 	    (c->hc_interval_ms || c->hc_timeout_ms || c->hc_start_period_ms || c->hc_retries))
@@ -482,12 +479,6 @@ config_ctr_check(struct pstate *ps, const struct svc_conf *s)
 			}
 		}
 	}
-	if (s->image == NULL || ps->nerr > 0)
-		return; /* reported already; the body would be built from rejected values */
-	if ((def = ctrdef_build(s)) == NULL)
-		config_perr(ps, l, "service %s: its container definition cannot be built",
-		    s->name);
-	cJSON_Delete(def);
 }
 
 void

@@ -98,8 +98,8 @@ static const struct keydef svc_keys[] = {
 	KEY("rollout_min_healthy", K_DUR, S(rollout_min_healthy_ms), 0, INF, 0),
 	KEY("rollout_max_failures", K_INT, S(rollout_max_failures), 1, REPLICAS_MAX, 0),
 	KEY("upstream_file", K_ABSPATH, S(upstream_file), 0, PATH_LEN_MAX - UPSTREAM_TMP_EXTRA,
-	    F_TMP_SIBLING),
-	KEY("upstream_name", K_UPNAME, S(upstream_name), 0, 0, 0),
+	    F_TMP_SIBLING | F_ROUTE),
+	KEY("upstream_name", K_UPNAME, S(upstream_name), 0, 0, F_ROUTE),
 	KEY("scale_up_alerts", K_LIST, S(up_alerts), 0, WEBHOOK_FIELD_MAX - 1, 0),
 	KEY("scale_down_alerts", K_LIST, S(down_alerts), 0, WEBHOOK_FIELD_MAX - 1, 0),
 	KEY("compose_project", K_CPROJECT, S(compose_project), 0, COMPOSE_NAME_MAX, 0),
@@ -107,8 +107,8 @@ static const struct keydef svc_keys[] = {
 	KEY("pull", K_PULL, S(pull), 0, 0, 0),
 };
 
-_Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX + SWARM_KEYS_MAX <=
-    KEYS_MAX, "KEYS_MAX too small");
+_Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX +
+    KINDS_KEYS_MAX + CONFIG_KINDS_MAX * KIND_KEYS_MAX <= KEYS_MAX, "KEYS_MAX too small");
 /* A service name is a Docker label value and, with "-N", a container name. */
 _Static_assert(sizeof(((struct docker_ctr *)0)->service) > CONFIG_NAME_MAX,
                "service name bound does not fit the container list");
@@ -122,7 +122,7 @@ static const struct {
 } sections[] = {
 	{ daemon_keys, NKEYS(daemon_keys) }, { docker_keys, NKEYS(docker_keys) },
 	{ prom_keys, NKEYS(prom_keys) },     { nginx_keys, NKEYS(nginx_keys) },
-	{ NULL, 0 } /* [haproxy]: config_lb.c */, { svc_keys, NKEYS(svc_keys) },
+	{ svc_keys, NKEYS(svc_keys) },
 };
 _Static_assert(NKEYS(sections) == SEC_SERVICE - SEC_DAEMON + 1, "a section lacks keys");
 
@@ -569,20 +569,25 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			return bad(ps, "%s: '%s' must match [A-Za-z0-9_.-]+", k, v);
 		return set_str(ps, p, v);
 	default:
-		if (kd->type >= K_RUNTIME)
-			return swarm_config_set_value(ps, kd, p, v);
+		if (kd->type >= K_BALANCER)
+			return config_kinds_set_value(ps, kd, p, v);
 		if (kd->type == K_READINESS)
 			return config_ready_set_value(ps, kd, p, v);
-		return kd->type >= K_BALANCER ? config_lb_set_value(ps, kd, p, v)
-		                              : config_ctr_set_value(ps, kd, p, v);
+		return kd->type >= K_WAKELISTEN ? config_lb_set_value(ps, kd, p, v)
+		                                : config_ctr_set_value(ps, kd, p, v);
 	}
 }
 
 const struct keydef *
 config_keys(enum section sec, size_t *n)
 {
-	if (sec == SEC_HAPROXY)
-		return config_lb_keys(sec, n);
-	*n = sections[sec - SEC_DAEMON].n;
-	return sections[sec - SEC_DAEMON].keys;
+	const struct config_kind *k;
+
+	if (sec >= SEC_DAEMON && sec <= SEC_SERVICE) {
+		*n = sections[sec - SEC_DAEMON].n;
+		return sections[sec - SEC_DAEMON].keys;
+	}
+	k = sec >= SEC_KIND ? config_kind_at(sec - SEC_KIND) : NULL;
+	*n = k != NULL ? k->nkeys : 0;
+	return k != NULL ? k->keys : NULL;
 }

@@ -6,6 +6,7 @@
 #include "dockscaled.h"
 #include "featureset.h"
 #include "log.h"
+#include "runtime.h"
 #include "service.h"
 
 #define EVENTS_RETRY_MS 2000
@@ -81,7 +82,7 @@ control_pass(struct dsd *d)
 {
 	if (d->list_busy || d->stopping)
 		return;
-	swarm_leader_check(d); /* no-op without swarm services */
+	runtime_pass(d);
 	if (docker_list(d->docker, on_list, d) == 0)
 		d->list_busy = true;
 }
@@ -121,6 +122,8 @@ control_start(struct dsd *d)
 		return -1;
 	d->docker = docker_new(&d->loop, d->httpc, d->cfg.docker_socket, d->cfg.docker_timeout_ms);
 	if (d->docker == NULL)
+		return -1;
+	if (runtime_init(d, &d->runtimes) == -1)
 		return -1;
 	if (control_apply(d) == -1)
 		return -1;
@@ -209,6 +212,7 @@ control_stop(struct dsd *d)
 	if (d->docker != NULL)
 		docker_free(d->docker); /* in-flight calls are abandoned, replicas keep running */
 	d->docker = NULL;
+	runtime_fini(&d->runtimes);
 	httpc_free(d->httpc);
 	d->httpc = NULL;
 }

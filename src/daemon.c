@@ -12,12 +12,12 @@
 #include "cgroup.h"
 #include "dockscaled.h"
 #include "log.h"
+#include "runtime.h"
 #include "sdnotify.h"
 #include "wake.h"
 
-/* Readiness waits this long at most for the first Swarm leadership check (README.md,
- * "Running on a Swarm cluster"): an Engine that hangs must not hold start-up until
- * systemd gives up. */
+/* Readiness waits this long at most for a runtime (include/runtime.h, ready_wait): an
+ * Engine that hangs must not hold start-up until systemd gives up. */
 #define DSD_READY_WAIT_MS 10000
 
 void
@@ -167,9 +167,10 @@ dsd_reload(struct dsd *d)
 		    "configuration", key);
 		goto out;
 	}
-	if ((key = swarm_config_runtime_changed(&d->cfg, &next)) != NULL) {
-		log_err("reload: service %s: runtime changed; that needs a restart (README.md, "
-		    "\"Running on a Swarm cluster\"); keeping the running configuration", key);
+	if ((key = config_runtime_changed(&d->cfg, &next)) != NULL) {
+		log_err("reload: service %s: runtime changed; that needs a restart (a reload "
+		    "cannot move replicas between runtimes); keeping the running configuration",
+		    key);
 		goto out;
 	}
 	if (http_apply(d, next.listen) == -1) {
@@ -219,7 +220,7 @@ set_ready(struct dsd *d)
 }
 
 static void
-on_first_leader_check(struct dsd *d)
+on_runtime_ready(struct dsd *d)
 {
 	set_ready(d);
 }
@@ -229,9 +230,8 @@ on_ready_timeout(struct loop *l, struct loop_timer *t)
 {
 	struct dsd *d = t->arg;
 
-	log_warning("the first Swarm leadership check has not answered in %d s: ready "
-	    "anyway; scale requests for swarm services get 503 until it does",
-	    DSD_READY_WAIT_MS / 1000);
+	log_warning("%s has not answered in %d s: ready anyway; %s", d->ready_wait->what,
+	    DSD_READY_WAIT_MS / 1000, d->ready_wait->meanwhile);
 	set_ready(d);
 }
 
@@ -278,12 +278,10 @@ dsd_init(struct dsd *d, const char *config_path, bool dry_run, bool once)
 		return 1;
 	loop_timer_init(&d->tick, on_tick, d);
 	loop_timer_start(&d->loop, &d->tick, 0);
-	/* With swarm services, ready once this instance knows whether it leads: an answer
-	 * before that could only guess (issue 28, finding 12). A check that fails counts. */
+	/* A runtime may have to answer first (e.g. whether this instance acts). */
 	loop_timer_init(&d->ready_timer, on_ready_timeout, d);
-	if (swarm_leader_wanted(d)) {
-		d->ready_waits_for = "waiting for the first Swarm leadership check";
-		swarm_leader_on_first(d, on_first_leader_check);
+	if ((d->ready_wait = runtime_ready_wait(d, on_runtime_ready)) != NULL) {
+		d->ready_waits_for = d->ready_wait->waits_for;
 		loop_timer_start(&d->loop, &d->ready_timer, DSD_READY_WAIT_MS);
 	}
 	loop_timer_init(&d->watchdog, on_watchdog, d);

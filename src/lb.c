@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "log.h"
 
 struct lb {
@@ -11,12 +13,19 @@ struct lb {
 	void *impl;
 };
 
-/* indexed by enum balancer_kind */
-static const struct lb_ops *const kinds[] = {
-	[BALANCER_NGINX] = &lb_nginx_ops,
-	[BALANCER_HAPROXY] = &lb_haproxy_ops,
-	[BALANCER_NONE] = &lb_none_ops,
-};
+/* The kinds, found by the name `balancer` gives; the first is the default. Each is its
+ * own files; this is the one place that names them. */
+extern const struct lb_ops lb_nginx_ops, lb_haproxy_ops, lb_none_ops;
+static const struct lb_ops *const kinds[] = { &lb_nginx_ops, &lb_haproxy_ops, &lb_none_ops };
+
+static const struct lb_ops *
+find(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i]->kind, name) == 0)
+			return kinds[i];
+	return kinds[0];
+}
 
 struct lb *
 lb_new(struct loop *l, const struct config *cfg, const char *service, lb_cb cb, void *arg)
@@ -32,7 +41,7 @@ lb_new(struct loop *l, const struct config *cfg, const char *service, lb_cb cb, 
 		log_err("service %s: balancer: out of memory", service);
 		return NULL;
 	}
-	b->ops = kinds[sc != NULL ? sc->balancer : BALANCER_NGINX];
+	b->ops = find(sc != NULL ? sc->balancer : NULL);
 	if ((b->impl = b->ops->create(l, service, cb, arg)) == NULL) {
 		free(b);
 		return NULL;
@@ -66,9 +75,61 @@ void
 lb_stats(const struct lb *b, struct lb_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->last_drain_ms = -1;
 	if (b != NULL)
 		b->ops->stats(b->impl, out);
+}
+
+/* A row of kind kinds[k], at index *i within it, with this key; false when none. */
+static bool
+find_row(size_t k, const char *key, size_t *i)
+{
+	for (*i = 0; *i < kinds[k]->nrows; (*i)++)
+		if (strcmp(kinds[k]->rows[*i].key, key) == 0)
+			return true;
+	return false;
+}
+
+const struct lb_row *
+lb_row_at(size_t n)
+{
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		for (size_t i = 0; i < kinds[k]->nrows; i++) {
+			const struct lb_row *r = &kinds[k]->rows[i];
+			bool seen = false;
+			size_t j;
+
+			for (size_t e = 0; e < k && !seen; e++)
+				seen = find_row(e, r->key, &j);
+			if (!seen && n-- == 0)
+				return r;
+		}
+	return NULL;
+}
+
+bool
+lb_row_value(const struct lb *b, const struct lb_row *row, double *v)
+{
+	size_t i;
+
+	*v = 0;
+	for (size_t k = 0; b != NULL && k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (kinds[k] == b->ops && find_row(k, row->key, &i))
+			return b->ops->row(b->impl, i, v);
+	return !row->absent_none;
+}
+
+void
+lb_rows_json(const struct lb *b, cJSON *o)
+{
+	const struct lb_row *row;
+	double v;
+
+	for (size_t n = 0; (row = lb_row_at(n)) != NULL; n++) {
+		if (lb_row_value(b, row, &v))
+			cJSON_AddNumberToObject(o, row->key, v);
+		else
+			cJSON_AddNullToObject(o, row->key);
+	}
 }
 
 void
@@ -91,9 +152,9 @@ lb_every_pass(const struct lb *b)
 }
 
 const char *
-lb_kind_name(enum balancer_kind k)
+lb_kind_name(const char *balancer)
 {
-	return kinds[k]->kind;
+	return find(balancer)->kind;
 }
 
 const char *

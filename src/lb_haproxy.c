@@ -7,6 +7,7 @@
 
 #include "events.h"
 #include "haproxy.h"
+#include "haproxy_config.h"
 #include "lb.h"
 #include "log.h"
 #include "service.h"
@@ -72,6 +73,8 @@ struct hap {
 	char summary[200];       /* what this sync changed, for the event */
 	bool failing;            /* the last sync failed: the next success is an event */
 	struct lb_stats st;
+	uint64_t changes;        /* syncs that added or removed a server */
+	int64_t last_drain_ms;   /* the last drain: drain state to deletion; -1 none yet */
 };
 
 static void step(struct hap *h);
@@ -171,7 +174,7 @@ done(struct hap *h, bool ok, const char *why)
 		h->st.serving = serving;
 		h->st.servers = h->nsrv + h->added - h->removed;
 		if (h->changed) {
-			h->st.changes++;
+			h->changes++;
 			if (h->ev != NULL)
 				events_log(h->ev, LOG_NOTICE, EV_BALANCER, h->service,
 				    "haproxy backend %s: %s (%zu serving)", r->backend, h->summary,
@@ -362,7 +365,7 @@ on_answer(void *arg, bool ok, const char *reply, size_t len)
 			note(h, "removed", strchr(cmd, '/') + 1);
 			drain_forget(h, strchr(cmd, '/') + 1);
 			h->removed++;
-			h->st.last_drain_ms = loop_now(h->l) - h->drain_start;
+			h->last_drain_ms = loop_now(h->l) - h->drain_start;
 		}
 		break;
 	}
@@ -461,7 +464,7 @@ hap_create(struct loop *l, const char *service, lb_cb cb, void *arg)
 	snprintf(h->service, sizeof(h->service), "%s", service);
 	h->cb = cb;
 	h->arg = arg;
-	h->st.last_drain_ms = -1;
+	h->last_drain_ms = -1;
 	loop_timer_init(&h->timer, on_timer, h);
 	return h;
 }
@@ -503,13 +506,17 @@ hap_sync(void *impl, const struct config *cfg, const struct svc_conf *sc,
 {
 	struct hap *h = impl;
 	struct req *r = calloc(1, sizeof(*r));
+	const struct haproxy_conf *hc = config_ext(cfg->kinds, "haproxy");
+	const struct haproxy_svc_conf *hs = config_ext(sc->kinds, "haproxy");
 	size_t serving = 0;
 
 	if (r == NULL || (r->w = calloc(n + 1, sizeof(*r->w))) == NULL)
 		goto oom;
-	snprintf(r->socket, sizeof(r->socket), "%s", cfg->haproxy_socket);
-	snprintf(r->backend, sizeof(r->backend), "%s", sc->haproxy_backend);
-	r->timeout_ms = cfg->haproxy_timeout_ms;
+	/* haproxy_config.c's keys; a configuration made by hand has none: the defaults */
+	snprintf(r->socket, sizeof(r->socket), "%s", hc != NULL ? hc->socket :
+	    HAPROXY_SOCKET_DEFAULT);
+	snprintf(r->backend, sizeof(r->backend), "%s", hs != NULL ? hs->backend : "");
+	r->timeout_ms = hc != NULL ? hc->timeout_ms : HAPROXY_TIMEOUT_DEFAULT_MS;
 	r->drain_ms = sc->drain_ms;
 	for (size_t i = 0; i < n; i++) {
 		struct want *w = &r->w[r->n];
@@ -565,6 +572,23 @@ hap_set_events(void *impl, struct events *ev)
 	((struct hap *)impl)->ev = ev;
 }
 
+/* README.md, "Choosing a balancer" */
+static const struct lb_row hap_rows[] = {
+	{ "changes_total", "balancer_changes_total", "counter",
+	  "Balancer syncs that added or removed a server (HAProxy).", LB_ROW_COUNT, false },
+	{ "last_drain_ms", "balancer_drain_seconds_last", "gauge",
+	  "The last drain: drain state to deletion, observed (HAProxy).", LB_ROW_MS, true },
+};
+
+static bool
+hap_row(const void *impl, size_t i, double *v)
+{
+	const struct hap *h = impl;
+
+	*v = i == 0 ? (double)h->changes : (double)h->last_drain_ms;
+	return i == 0 || h->last_drain_ms >= 0;
+}
+
 const struct lb_ops lb_haproxy_ops = {
 	.kind = "haproxy",
 	.create = hap_create,
@@ -575,4 +599,7 @@ const struct lb_ops lb_haproxy_ops = {
 	.drains = true,
 	.every_pass = true,
 	.set_events = hap_set_events,
+	.rows = hap_rows,
+	.nrows = sizeof(hap_rows) / sizeof(hap_rows[0]),
+	.row = hap_row,
 };

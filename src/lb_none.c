@@ -40,7 +40,6 @@ none_create(struct loop *l, const char *service, lb_cb cb, void *arg)
 	b->l = l;
 	b->cb = cb;
 	b->arg = arg;
-	b->st.last_drain_ms = -1;
 	loop_timer_init(&b->timer, on_timer, b);
 	return b;
 }

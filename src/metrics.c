@@ -70,22 +70,42 @@ render_webhooks(struct buf *b, const struct dsd *d)
 	    (unsigned long long)d->stats.stats_reads[0], (unsigned long long)d->stats.stats_reads[1]);
 }
 
+/* A balancer kind's own numbers (include/lb.h, struct lb_row). */
+static void
+render_balancer_row(struct buf *b, const struct dsd *d, const struct lb_row *row)
+{
+	buf_printf(b, "# HELP dockscale_%s %s\n# TYPE dockscale_%s %s\n", row->metric, row->help,
+	    row->metric, row->type);
+	for (size_t i = 0; i < d->nsvcs; i++) {
+		const struct svc *s = d->svcs[i];
+		double v;
+
+		if (s->tr.lb == NULL || !lb_row_value(s->tr.lb, row, &v))
+			continue;
+		if (row->unit == LB_ROW_MS)
+			buf_printf(b, "dockscale_%s{service=\"%s\"} %.3f\n", row->metric, s->name,
+			    v / 1000.0);
+		else
+			buf_printf(b, "dockscale_%s{service=\"%s\"} %llu\n", row->metric, s->name,
+			    (unsigned long long)v);
+	}
+}
+
 /* Every balancer kind (README.md, "Choosing a balancer"). */
 static void
 render_balancer(struct buf *b, const struct dsd *d)
 {
 	static const char *const help[][2] = {
 		{ "balancer_info", "gauge" }, { "balancer_servers", "gauge" },
-		{ "balancer_syncs_total", "counter" }, { "balancer_changes_total", "counter" },
-		{ "balancer_drain_seconds_last", "gauge" },
+		{ "balancer_syncs_total", "counter" },
 	};
 	static const char *const text[] = {
 		"The service's balancer kind (label kind).",
-		"Servers in the balancer's backend, the user's own included (HAProxy).",
+		"Servers in the balancer's backend, the user's own included (runtime API "
+		"balancers).",
 		"Balancer syncs that succeeded.",
-		"Balancer syncs that added or removed a server (HAProxy).",
-		"The last drain: drain state to deletion, observed (HAProxy).",
 	};
+	const struct lb_row *row;
 
 	for (size_t k = 0; k < sizeof(help) / sizeof(help[0]); k++) {
 		buf_printf(b, "# HELP dockscale_%s %s\n# TYPE dockscale_%s %s\n", help[k][0], text[k],
@@ -103,14 +123,13 @@ render_balancer(struct buf *b, const struct dsd *d)
 			else if (k == 1)
 				buf_printf(b, "dockscale_balancer_servers{service=\"%s\"} %zu\n", s->name,
 				    st.servers);
-			else if (k == 2 || k == 3)
+			else
 				buf_printf(b, "dockscale_%s{service=\"%s\"} %llu\n", help[k][0], s->name,
-				    (unsigned long long)(k == 2 ? st.applied : st.changes));
-			else if (st.last_drain_ms >= 0)
-				buf_printf(b, "dockscale_balancer_drain_seconds_last{service=\"%s\"} "
-				    "%.3f\n", s->name, (double)st.last_drain_ms / 1000.0);
+				    (unsigned long long)st.applied);
 		}
 	}
+	for (size_t n = 0; (row = lb_row_at(n)) != NULL; n++)
+		render_balancer_row(b, d, row);
 }
 
 static void

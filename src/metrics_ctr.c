@@ -7,21 +7,23 @@
 
 #include "buf.h"
 #include "dockscaled.h"
+#include "runtime.h"
 #include "service.h"
 
 #define CFS_PERIOD_US 100000.0 /* what Docker sets with NanoCpus (--cpus) */
 
 enum unit { U_RAW, U_NS_TO_S };
 
-/* A series read from one double of struct replica (or of its last stats sample). */
+/* A series read from one double of a sample (or of its last stats sample). */
 struct ctr_series {
 	const char *name, *type, *help;
-	size_t off;           /* into struct replica */
+	bool stats;           /* off is into struct docker_stats, else struct runtime_sample */
+	size_t off;
 	enum unit unit;
 };
 
-#define R(f) offsetof(struct replica, f)
-#define ST(f) (offsetof(struct replica, smp.st) + offsetof(struct docker_stats, f))
+#define R(f) false, offsetof(struct runtime_sample, f)
+#define ST(f) true, offsetof(struct docker_stats, f)
 
 /* clang-format off */
 static const struct ctr_series series[] = {
@@ -51,7 +53,7 @@ static const struct ctr_series series[] = {
 	{ "container_start_time_seconds", "gauge",
 	  "Start time of the container since unix epoch in seconds.", R(started_at), U_RAW },
 	{ "container_last_seen", "gauge", "Last time a container was seen by the exporter",
-	  offsetof(struct replica, smp.seen_at), U_RAW },
+	  R(seen_at), U_RAW },
 };
 /* clang-format on */
 
@@ -70,52 +72,39 @@ label_value(struct buf *b, const char *s)
 	}
 }
 
-/* cAdvisor's label set for a Docker container, plus dockscale's own and kubelet's
- * `container` (the service: the name every replica shares, as a pod spec's container). */
+/* cAdvisor's label set for a Docker container: its runtime's own (include/runtime.h),
+ * then dockscale's own and the container's. */
 static void
-labels(struct buf *b, const struct svc *s, const struct replica *r)
+labels(struct buf *b, const struct svc *s, const struct runtime_sample *x)
 {
-	if (svc_swarm_on(s)) {
-		/* A Swarm task's container: cAdvisor's labels for it (the engine's
-		 * com.docker.swarm.* labels), which a Prometheus scraping every node sums. */
-		const struct swarm_local *l = &((const struct swarm_sample *)r)->l;
-
-		buf_printf(b, "{container_label_com_docker_swarm_node_id=\"%s\","
-		    "container_label_com_docker_swarm_service_id=\"%s\","
-		    "container_label_com_docker_swarm_service_name=\"", l->node_id, l->service_id);
-		label_value(b, s->conf->swarm_service[0] ? s->conf->swarm_service : s->name);
-		buf_printf(b, "\",container_label_com_docker_swarm_task_id=\"%s\","
-		    "container_label_com_docker_swarm_task_name=\"%s\",dockscale_service=\"%s\","
-		    "id=\"/docker/%s\",image=\"", l->task_id, r->name, s->name, r->id);
-		label_value(b, r->image);
-		buf_printf(b, "\",name=\"%s\"", r->name);
-		return;
+	buf_printf(b, "{");
+	for (size_t i = 0; i < x->nlabels; i++) {
+		buf_printf(b, "%s=\"", x->labels[i].name);
+		label_value(b, x->labels[i].value);
+		buf_printf(b, "\",");
 	}
-	buf_printf(b, "{container=\"%s\",container_label_io_dockscale_service=\"%s\","
-	    "dockscale_service=\"%s\",id=\"/docker/%s\",image=\"", s->name, s->name, s->name,
-	    r->id);
-	label_value(b, r->image);
-	buf_printf(b, "\",name=\"%s\"", r->name);
+	buf_printf(b, "dockscale_service=\"");
+	label_value(b, s->name);
+	buf_printf(b, "\",id=\"/docker/");
+	label_value(b, x->id);
+	buf_printf(b, "\",image=\"");
+	label_value(b, x->image);
+	buf_printf(b, "\",name=\"");
+	label_value(b, x->name);
+	buf_printf(b, "\"");
 }
 
-/* A service's replicas; for a Swarm service, its task containers on this node (struct
- * swarm_sample starts with its struct replica). */
+/* The containers behind a service's series, as its runtime has them. */
 static size_t
 count(const struct svc *s)
 {
 	return svc_runtime(s)->nsamples(s);
 }
 
-static const struct replica *
-nth(const struct svc *s, size_t k)
+static void
+nth(const struct svc *s, size_t k, struct runtime_sample *out)
 {
-	return svc_runtime(s)->sample(s, k);
-}
-
-static bool
-exported(const struct replica *r)
-{
-	return r->smp.have_cpu_sample && r->state <= REP_DRAINING;
+	svc_runtime(s)->sample(s, k, out);
 }
 
 static void
@@ -130,14 +119,16 @@ render_series(struct buf *b, const struct dsd *d, const struct ctr_series *c)
 	header(b, c->name, c->help, c->type);
 	for (size_t i = 0; i < d->nsvcs; i++)
 		for (size_t k = 0; k < count(d->svcs[i]); k++) {
-			const struct replica *r = nth(d->svcs[i], k);
+			struct runtime_sample x;
 			double v;
 
-			if (!exported(r))
+			nth(d->svcs[i], k, &x);
+			if (!x.exported)
 				continue;
-			memcpy(&v, (const char *)r + c->off, sizeof v);
+			memcpy(&v, (c->stats ? (const char *)x.st : (const char *)&x) + c->off,
+			    sizeof v);
 			buf_printf(b, "%s", c->name);
-			labels(b, d->svcs[i], r);
+			labels(b, d->svcs[i], &x);
 			buf_printf(b, "} %.9g\n", c->unit == U_NS_TO_S ? v / 1e9 : v);
 		}
 }
@@ -158,11 +149,14 @@ render_computed(struct buf *b, const struct dsd *d)
 		header(b, names[n], helps[n], n == 4 ? "counter" : "gauge");
 		for (size_t i = 0; i < d->nsvcs; i++)
 			for (size_t k = 0; k < count(d->svcs[i]); k++) {
-				const struct replica *r = nth(d->svcs[i], k);
-				double quota = r->spec_cpu_quota, period = r->spec_cpu_period, v;
+				struct runtime_sample x, *r = &x;
+				double quota, period, v;
 
-				if (!exported(r))
+				nth(d->svcs[i], k, &x);
+				if (!x.exported)
 					continue;
+				quota = r->spec_cpu_quota;
+				period = r->spec_cpu_period;
 				/* --cpus sets NanoCpus, and Docker turns it into a CFS quota per
 				 * 100 ms period; an explicit CpuQuota/CpuPeriod wins. */
 				if (!(quota > 0) && r->spec_nano_cpus > 0) {
@@ -174,7 +168,7 @@ render_computed(struct buf *b, const struct dsd *d)
 				/* cAdvisor leaves quota and period out for an unlimited container. */
 				if ((n == 1 || n == 2) && !(quota > 0))
 					continue;
-				v = n == 0 ? docker_mem_working_set(&r->smp.st)
+				v = n == 0 ? docker_mem_working_set(r->st)
 				  : n == 1 ? quota
 				  : n == 2 ? period
 				  : n == 3 ? (r->spec_cpu_shares > 0 ? r->spec_cpu_shares : 1024)
@@ -206,17 +200,18 @@ render_network(struct buf *b, const struct dsd *d)
 		header(b, names[n], "Cumulative count per network interface.", "counter");
 		for (size_t i = 0; i < d->nsvcs; i++)
 			for (size_t k = 0; k < count(d->svcs[i]); k++) {
-				const struct replica *r = nth(d->svcs[i], k);
+				struct runtime_sample x;
 
-				if (!exported(r))
+				nth(d->svcs[i], k, &x);
+				if (!x.exported)
 					continue;
-				for (size_t f = 0; f < r->smp.st.nnet; f++) {
+				for (size_t f = 0; f < x.st->nnet; f++) {
 					double v;
 
-					memcpy(&v, (const char *)&r->smp.st.net[f] + offs[n], sizeof v);
+					memcpy(&v, (const char *)&x.st->net[f] + offs[n], sizeof v);
 					buf_printf(b, "%s", names[n]);
-					labels(b, d->svcs[i], r);
-					buf_printf(b, ",interface=\"%s\"} %.9g\n", r->smp.st.net[f].name, v);
+					labels(b, d->svcs[i], &x);
+					buf_printf(b, ",interface=\"%s\"} %.9g\n", x.st->net[f].name, v);
 				}
 			}
 	}

@@ -9,6 +9,7 @@
 #include "history.h"
 #include "log.h"
 #include "plan.h"
+#include "runtime.h"
 #include "runtime_containers.h"
 #include "service.h"
 #include "traffic.h"
@@ -380,10 +381,29 @@ replicas_n(const struct svc *s)
 	return s->nreps;
 }
 
-static const struct replica *
-replicas_nth(const struct svc *s, size_t k)
+/* What the cAdvisor series show of the k-th replica (metrics_ctr.c). */
+static void
+replicas_nth(const struct svc *s, size_t k, struct runtime_sample *out)
 {
-	return s->reps[k];
+	const struct replica *r = s->reps[k];
+
+	memset(out, 0, sizeof(*out));
+	out->id = r->id;
+	out->name = r->name;
+	out->image = r->image;
+	out->st = &r->smp.st;
+	out->exported = r->smp.have_cpu_sample && r->state <= REP_DRAINING;
+	out->seen_at = r->smp.seen_at;
+	out->started_at = r->started_at;
+	out->spec_memory = r->spec_memory;
+	out->spec_nano_cpus = r->spec_nano_cpus;
+	out->spec_cpu_quota = r->spec_cpu_quota;
+	out->spec_cpu_period = r->spec_cpu_period;
+	out->spec_cpu_shares = r->spec_cpu_shares;
+	out->oom_events = r->oom_events;
+	out->labels[0] = (struct runtime_label){ "container", s->name };
+	out->labels[1] = (struct runtime_label){ "container_label_io_dockscale_service", s->name };
+	out->nlabels = 2;
 }
 
 const struct runtime_ops runtime_containers_ops = {

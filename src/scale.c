@@ -6,6 +6,7 @@
 #include "dockscaled.h"
 #include "log.h"
 #include "predict.h"
+#include "runtime.h"
 #include "service.h"
 
 static int

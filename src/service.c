@@ -8,6 +8,7 @@
 #include "ctrdef.h"
 #include "dockscaled.h"
 #include "log.h"
+#include "runtime.h"
 #include "runtime_containers.h"
 #include "service.h"
 
@@ -23,7 +24,9 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	s->conf = conf;
 	/* A feature may supply it (a compose service: when its container is found). */
 	s->def = svc_owns_def(conf) ? NULL : ctrdef_build(conf);
-	svc_swarm_init(s);
+	/* The runtime's own state (s->rt), e.g. a Swarm service's. */
+	if (svc_runtime(s)->svc_init != NULL && (s->rt = svc_runtime(s)->svc_init(s)) == NULL)
+		goto fail;
 	scale_init(s);
 	svc_base_init(s);
 	metric_init(s);
@@ -51,7 +54,8 @@ svc_free(struct svc *s)
 	if (s == NULL)
 		return;
 	svc_base_fini(s);
-	svc_swarm_fini(s);
+	if (s->rt != NULL && svc_runtime(s)->svc_fini != NULL)
+		svc_runtime(s)->svc_fini(s);
 	metric_fini(s);
 	traffic_fini(s);
 	for (size_t i = svc_features(); i-- > 0;)

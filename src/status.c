@@ -7,6 +7,7 @@
 #include "ctrdef.h"
 #include "dockscaled.h"
 #include "lb.h"
+#include "runtime.h"
 #include "service.h"
 #include "status.h"
 #include "status_policy.h"
@@ -184,11 +185,7 @@ status_service(const struct svc *s, int64_t now)
 		cJSON_AddNumberToObject(bal, "serving", (double)lst.serving);
 		cJSON_AddNumberToObject(bal, "servers", (double)lst.servers);
 		cJSON_AddNumberToObject(bal, "syncs_total", (double)lst.applied);
-		cJSON_AddNumberToObject(bal, "changes_total", (double)lst.changes);
-		if (lst.last_drain_ms >= 0)
-			cJSON_AddNumberToObject(bal, "last_drain_ms", (double)lst.last_drain_ms);
-		else
-			cJSON_AddNullToObject(bal, "last_drain_ms");
+		lb_rows_json(s->tr.lb, bal); /* the kind's own numbers */
 	}
 	svc_status_hooks(s, o, now); /* each feature's part */
 	if (svc_runtime(s)->status != NULL)

@@ -8,6 +8,7 @@
 
 #include "dockscaled.h"
 #include "log.h"
+#include "runtime.h"
 #include "service.h"
 
 #define KICK_DELAY_MS 20 /* coalesce bursts of events into one pass */
@@ -251,9 +252,7 @@ svc_readiness_mode(const struct svc *s)
 const struct runtime_ops *
 svc_runtime(const struct svc *s)
 {
-	/* The runtime table line (README.md, "Running on a Swarm cluster"). */
-	return s->conf != NULL && s->conf->runtime == RUNTIME_SWARM ? &runtime_swarm_ops :
-	    &runtime_containers_ops;
+	return runtime_for(s->conf);
 }
 
 int

@@ -9,44 +9,86 @@
 
 #include "dockscaled.h"
 #include "log.h"
+#include "runtime.h"
 #include "service.h"
 #include "swarm.h"
+#include "swarm_config.h"
+
+/* A name swarm_service accepts is one the Engine's calls take. */
+_Static_assert(SWARM_CONFIG_NAME_MAX <= SWARM_NAME_MAX, "swarm_service longer than a name");
+
+/* A Swarm service (runtime = swarm): s->rt, owned and written by this file only. */
+struct svc_swarm {
+	struct svc *svc;
+	bool reading;              /* the pass's GET service -> GET tasks in flight */
+	bool updating;             /* an update (read, POST, retries) in flight */
+	bool have;                 /* the service and its tasks were read once */
+	struct swarm_service sv;   /* the last read of the service */
+	struct swarm_counts counts; /* its tasks then */
+	int target;                /* the count the update in flight sets */
+	int tries;                 /* reads of that update so far */
+	bool missing_said;         /* "no such swarm service" logged */
+	bool defer_said;           /* "not the leader, not acting" logged since the last act */
+	int dry_said;              /* --dry-run: the count last reported */
+	char why[320];             /* the last read or update failure; "" none */
+	uint64_t updates, conflicts, failures;
+	int64_t update_start_us;   /* loop clock of the update's first read */
+	struct swarm_tasks tasks;  /* its tasks on this node, for /metrics (swarm_tasks.c) */
+};
 
 static void update_read(struct svc_swarm *w);
 
-bool
-svc_swarm_on(const struct svc *s)
+static struct svc_swarm *
+sw(const struct svc *s)
 {
-	return s->conf != NULL && s->conf->runtime == RUNTIME_SWARM;
+	return s->rt;
 }
 
-/* The Swarm service's name: swarm_service, else the section's. */
+/* The daemon-wide part: whether this instance acts (swarm_leader.c). */
+static struct swarm_leader *
+leader(const struct dsd *d)
+{
+	return runtime_state(&d->runtimes, &runtime_swarm_ops);
+}
+
+/* The Swarm service's name: swarm_service (swarm_config.c), else the section's. */
 static const char *
 swarm_name(const struct svc *s)
 {
-	return s->conf != NULL && s->conf->swarm_service[0] != '\0' ? s->conf->swarm_service
-	    : s->name;
+	const struct swarm_svc_conf *c = s->conf != NULL ? config_ext(s->conf->kinds, "swarm") :
+	    NULL;
+
+	return c != NULL && c->service[0] != '\0' ? c->service : s->name;
 }
 
-void
+static void *
 svc_swarm_init(struct svc *s)
 {
-	s->sw.svc = s;
-	swarm_tasks_init(s);
+	struct svc_swarm *w = calloc(1, sizeof(*w));
+
+	if (w == NULL) {
+		log_err("%s: out of memory", s->name);
+		return NULL;
+	}
+	w->svc = s;
+	return w;
 }
 
-void
+static void
 svc_swarm_fini(struct svc *s)
 {
+	struct svc_swarm *w = sw(s);
+
 	if (s->d->docker != NULL)
-		docker_cancel_arg(s->d->docker, &s->sw);
-	swarm_tasks_fini(s);
+		docker_cancel_arg(s->d->docker, w);
+	swarm_tasks_fini(&w->tasks);
+	free(w);
 }
 
 static int
 svc_swarm_count(const struct svc *s, enum replica_state st)
 {
-	const struct svc_swarm *w = &s->sw;
+	const struct svc_swarm *w = sw(s);
 	int rest;
 
 	if (!w->have)
@@ -78,7 +120,7 @@ on_tasks(void *arg, const struct docker_reply *r, const char *body, size_t len)
 	svc_mark_observed(s);
 	/* The count is the leader's to change: elsewhere (and before the first decision
 	 * of a new leader) desired is what Swarm has now. */
-	if (!s->desired_set || !swarm_leader_is(s->d))
+	if (!s->desired_set || !swarm_leader_is(leader(s->d)))
 		svc_adopt_desired(s, w->sv.replicas);
 	svc_kick(s);
 }
@@ -117,12 +159,14 @@ on_service(void *arg, const struct docker_reply *r, const char *body, size_t len
 static void
 svc_swarm_pass(struct svc *s)
 {
-	struct svc_swarm *w = &s->sw;
+	struct svc_swarm *w = sw(s);
 
-	swarm_tasks_sample(s); /* this node's tasks, for /metrics, leader or not */
+	/* this node's tasks, for /metrics, leader or not */
+	if (!s->d->stopping)
+		swarm_tasks_sample(&w->tasks, s->d->docker, swarm_name(s));
 	/* A worker's Engine answers no service call: it only exports its tasks' series. */
 	if (w->reading || w->updating || s->d->stopping ||
-	    (s->d->swl.checked && !s->d->swl.info.manager))
+	    swarm_leader_worker(leader(s->d)))
 		return;
 	if (swarm_service_get(s->d->docker, swarm_name(s), on_service, w) == 0)
 		w->reading = true;
@@ -172,7 +216,7 @@ on_update(void *arg, const struct docker_reply *r, const char *body, size_t len)
 	events_log(&s->d->events, LOG_WARNING, EV_CLUSTER, s->name, "swarm service %s: "
 	    "replicas %d -> %d failed after %d read(s): %s", swarm_name(s), from, w->target,
 	    w->tries, r->error);
-	swarm_leader_check(s->d); /* "not the leader" is the usual reason */
+	swarm_leader_check(leader(s->d)); /* "not the leader" is the usual reason */
 	update_end(w);
 }
 
@@ -222,7 +266,7 @@ update_read(struct svc_swarm *w)
 static void
 svc_swarm_reconcile(struct svc *s)
 {
-	struct svc_swarm *w = &s->sw;
+	struct svc_swarm *w = sw(s);
 	struct dsd *d = s->d;
 
 	if (!w->have || w->updating || w->reading || d->stopping ||
@@ -235,7 +279,7 @@ svc_swarm_reconcile(struct svc *s)
 		w->dry_said = s->desired;
 		return;
 	}
-	if (!swarm_leader_is(d))
+	if (!swarm_leader_is(leader(d)))
 		return;
 	w->updating = true;
 	w->target = s->desired;
@@ -249,18 +293,18 @@ svc_swarm_defer(struct svc *s, const struct decide_result *res)
 {
 	char who[448];
 
-	if (!svc_swarm_on(s) || swarm_leader_is(s->d))
+	if (swarm_leader_is(leader(s->d)))
 		return false;
-	if (!swarm_leader_known(s->d)) {
+	if (!swarm_leader_known(leader(s->d))) {
 		/* Claim nothing before the first check answers (it kicks the services). */
 		log_debug("%s: the policy would scale %s to %d; waiting for the first Swarm "
 		    "leadership check", s->name, decide_dir_name(res->dir), res->desired);
-	} else if (!s->sw.defer_said) {
-		swarm_leader_name(s->d, who, sizeof(who));
+	} else if (!sw(s)->defer_said) {
+		swarm_leader_name(leader(s->d), who, sizeof(who));
 		log_info("%s: the policy would scale %s to %d; not acting: this instance is not "
 		    "the Swarm leader (leader: %s)", s->name, decide_dir_name(res->dir),
 		    res->desired, who);
-		s->sw.defer_said = true;
+		sw(s)->defer_said = true;
 	}
 	return true;
 }
@@ -270,13 +314,13 @@ svc_swarm_refuse_alert(struct svc *s, struct decide_result *out)
 {
 	char who[448];
 
-	if (!svc_swarm_on(s) || swarm_leader_is(s->d))
+	if (swarm_leader_is(leader(s->d)))
 		return false;
-	swarm_leader_name(s->d, who, sizeof(who));
+	swarm_leader_name(leader(s->d), who, sizeof(who));
 	memset(out, 0, sizeof(*out));
 	out->dir = DECIDE_HOLD;
 	out->desired = s->desired;
-	if (!swarm_leader_known(s->d))
+	if (!swarm_leader_known(leader(s->d)))
 		(void)snprintf(out->reason, sizeof(out->reason), "the Swarm leadership is not "
 		    "known yet (its first check has not answered): hold");
 	else
@@ -289,13 +333,13 @@ svc_swarm_refuse_alert(struct svc *s, struct decide_result *out)
 static cJSON *
 svc_swarm_status(const struct svc *s)
 {
-	const struct svc_swarm *w = &s->sw;
+	const struct svc_swarm *w = sw(s);
 	cJSON *o = cJSON_CreateObject();
 	char who[448];
 
 	if (o == NULL)
 		return NULL;
-	swarm_leader_name(s->d, who, sizeof(who));
+	swarm_leader_name(leader(s->d), who, sizeof(who));
 	cJSON_AddStringToObject(o, "service", swarm_name(s));
 	cJSON_AddBoolToObject(o, "found", w->have);
 	cJSON_AddStringToObject(o, "id", w->sv.id);
@@ -304,7 +348,7 @@ svc_swarm_status(const struct svc *s)
 	cJSON_AddNumberToObject(o, "tasks_running", w->counts.running);
 	cJSON_AddNumberToObject(o, "tasks_pending", w->counts.pending);
 	cJSON_AddStringToObject(o, "image", w->sv.image);
-	cJSON_AddBoolToObject(o, "leader", swarm_leader_is(s->d));
+	cJSON_AddBoolToObject(o, "leader", swarm_leader_is(leader(s->d)));
 	cJSON_AddStringToObject(o, "acting_instance", who);
 	cJSON_AddNumberToObject(o, "updates", (double)w->updates);
 	cJSON_AddNumberToObject(o, "conflicts_retried", (double)w->conflicts);
@@ -324,20 +368,103 @@ swarm_observe(struct svc *s, const struct docker_ctr *mine, size_t n)
 	svc_swarm_pass(s);
 }
 
+static void *
+swarm_init(struct dsd *d)
+{
+	return swarm_leader_new(d);
+}
+
+static void
+swarm_fini(void *state)
+{
+	swarm_leader_free(state);
+}
+
+static void
+swarm_pass(struct dsd *d)
+{
+	swarm_leader_check(leader(d)); /* no-op without swarm services */
+}
+
+/* With swarm services, the daemon is ready once this instance knows whether it leads:
+ * an answer before that could only guess (issue 28, finding 12). A failed check counts. */
+static const struct runtime_wait swarm_wait = {
+	.waits_for = "waiting for the first Swarm leadership check",
+	.what = "the first Swarm leadership check",
+	.meanwhile = "scale requests for swarm services get 503 until it does",
+};
+
+static const struct runtime_wait *
+swarm_ready_wait(struct dsd *d, void (*cb)(struct dsd *d))
+{
+	if (!swarm_leader_wanted(leader(d)))
+		return NULL;
+	swarm_leader_on_first(leader(d), cb);
+	return &swarm_wait;
+}
+
+/* A Swarm service's count is the leader's instance's to set: say where to send it, once
+ * that is known. */
+static enum runtime_act
+swarm_may_act(const struct svc *s, char *why, size_t len)
+{
+	const struct swarm_leader *l = leader(s->d);
+	char who[128];
+
+	if (!swarm_leader_known(l)) {
+		(void)snprintf(why, len, "the Swarm leadership is not known yet (the first check "
+		    "has not answered); retry");
+		return RUNTIME_ACT_UNKNOWN;
+	}
+	if (swarm_leader_is(l))
+		return RUNTIME_ACTS;
+	swarm_leader_name(l, who, sizeof(who));
+	(void)snprintf(why, len, "not the Swarm leader: send scale requests to the dockscaled "
+	    "on the leader, %s", who);
+	return RUNTIME_ACT_ELSEWHERE;
+}
+
 static size_t
 swarm_nsamples(const struct svc *s)
 {
-	return s->st.n;
+	return sw(s)->tasks.n;
 }
 
-static const struct replica *
-swarm_sample(const struct svc *s, size_t k)
+/* A task container's cAdvisor labels are the engine's com.docker.swarm.* labels, which a
+ * Prometheus scraping every node sums by service. */
+static void
+swarm_sample(const struct svc *s, size_t k, struct runtime_sample *out)
 {
-	return &s->st.v[k]->r; /* struct swarm_sample starts with its struct replica */
+	const struct swarm_sample *x = sw(s)->tasks.v[k];
+	const struct runtime_label labels[] = {
+		{ "container_label_com_docker_swarm_node_id", x->l.node_id },
+		{ "container_label_com_docker_swarm_service_id", x->l.service_id },
+		{ "container_label_com_docker_swarm_service_name", swarm_name(s) },
+		{ "container_label_com_docker_swarm_task_id", x->l.task_id },
+		{ "container_label_com_docker_swarm_task_name", x->l.name },
+	};
+
+	_Static_assert(sizeof(labels) <= sizeof(out->labels), "RUNTIME_LABELS_MAX too small");
+	memset(out, 0, sizeof(*out));
+	out->id = x->l.id;
+	out->name = x->l.name;
+	out->image = x->l.image;
+	out->st = &x->st;
+	out->exported = x->have;
+	out->seen_at = x->seen_at;
+	memcpy(out->labels, labels, sizeof(labels));
+	out->nlabels = sizeof(labels) / sizeof(labels[0]);
 }
 
 const struct runtime_ops runtime_swarm_ops = {
 	.kind = "swarm",
+	.init = swarm_init,
+	.fini = swarm_fini,
+	.pass = swarm_pass,
+	.ready_wait = swarm_ready_wait,
+	.may_act = swarm_may_act,
+	.svc_init = svc_swarm_init,
+	.svc_fini = svc_swarm_fini,
 	.observe = swarm_observe,
 	.reconcile = svc_swarm_reconcile,
 	.count = svc_swarm_count,

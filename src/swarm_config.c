@@ -1,32 +1,26 @@
-/* swarm_config.c: the [service] keys of runtime = swarm, and the keys Swarm owns
- * (README.md, "Running on a Swarm cluster"). */
+/* swarm_config.c: the swarm runtime as the configuration sees it (README.md, "Running on
+ * a Swarm cluster"): `runtime = swarm`, its swarm_service key (struct swarm_svc_conf)
+ * and the keys Swarm owns, refused for its services. */
 #include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config_int.h"
-
-#define S(f) offsetof(struct svc_conf, f)
+#include "swarm_config.h"
 
 /* clang-format off */
 static const struct keydef swarm_keys[] = {
-	{ "runtime", S(runtime), 0, 0, K_RUNTIME, 0 },
-	{ "swarm_service", S(swarm_service), 0, CONFIG_SWARM_SERVICE_MAX, K_SWARMSVC, 0 },
+	{ "swarm_service", offsetof(struct swarm_svc_conf, service), 0, SWARM_CONFIG_NAME_MAX,
+	  K_OWN, 0 },
 };
-_Static_assert(NKEYS(swarm_keys) <= SWARM_KEYS_MAX, "SWARM_KEYS_MAX too small");
+_Static_assert(NKEYS(swarm_keys) <= KIND_KEYS_MAX, "KIND_KEYS_MAX too small");
 
 /* The keys of our own replicas' life that a Swarm service does not use, and who owns
- * that part instead (the container-definition keys, flag F_CTR, are the definition's). */
+ * that part instead (the container-definition keys, flag F_CTR, are the definition's;
+ * the routing keys, flag F_ROUTE, its routing mesh's or DNS's). */
 static const struct { const char *key, *owner; } swarm_owns[] = {
-	{ "balancer", "the routing (its routing mesh or DNS)" },
-	{ "haproxy_backend", "the routing (its routing mesh or DNS)" },
-	{ "wake_listen", "the routing (its routing mesh or DNS)" },
-	{ "wake_queue", "the routing (its routing mesh or DNS)" },
-	{ "wake_timeout", "the routing (its routing mesh or DNS)" },
 	{ "readiness", "the tasks' readiness (the service's own health check)" },
-	{ "upstream_file", "the routing (its routing mesh or DNS)" },
-	{ "upstream_name", "the routing (its routing mesh or DNS)" },
 	{ "rollout_surge", "the rolling updates (docker service update --update-*)" },
 	{ "rollout_min_healthy", "the rolling updates (docker service update --update-*)" },
 	{ "rollout_max_failures", "the rolling updates (docker service update --update-*)" },
@@ -42,32 +36,17 @@ static const struct { const char *key, *owner; } swarm_owns[] = {
 };
 /* clang-format on */
 
-const struct keydef *
-swarm_config_keys(size_t *n)
-{
-	*n = NKEYS(swarm_keys);
-	return swarm_keys;
-}
+extern const struct config_kind swarm_config_kind;
 
-bool
-swarm_config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
+static bool
+set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
 {
-	if (kd->type == K_RUNTIME) {
-		if (strcmp(v, "containers") == 0 || strcmp(v, "swarm") == 0) {
-			*(enum svc_runtime *)p = v[0] == 's' ? RUNTIME_SWARM : RUNTIME_CONTAINERS;
-			return true;
-		}
-		config_perr(ps, ps->line, "%s: '%s' is not one of containers, swarm", kd->name, v);
-		return false;
-	}
-	if (kd->type != K_SWARMSVC)
-		return false;
 	/* Swarm's own rule for a service name, and safe in a URL path as it is sent. */
 	if (!isalnum((unsigned char)v[0]) || !config_valid_chars(v, "_.-") ||
 	    strlen(v) > (size_t)kd->hi) {
 		config_perr(ps, ps->line, "%s: '%s' is not a Swarm service name "
 		    "([A-Za-z0-9][A-Za-z0-9_.-]*, at most %d characters)", kd->name, v,
-		    CONFIG_SWARM_SERVICE_MAX);
+		    SWARM_CONFIG_NAME_MAX);
 		return false;
 	}
 	memcpy(p, v, strlen(v) + 1);
@@ -91,26 +70,30 @@ refuse(struct pstate *ps, const struct svc_conf *s, int line, const char *key,
 	    s->name, key, owner);
 }
 
-bool
-swarm_config_check(struct pstate *ps, const struct svc_conf *s)
+/* runtime = swarm: the keys Swarm owns are errors on their own lines (every service's
+ * check: swarm_service without runtime = swarm is one too). */
+static void
+check_service(struct pstate *ps, const struct svc_conf *s)
 {
-	const struct keydef *tabs[2];
-	size_t ns[2];
+	const struct keydef *tab;
+	size_t n;
 	int l;
 
-	if (s->runtime != RUNTIME_SWARM) {
+	if (config_kind_find(CONFIG_RUNTIME, s->runtime) != &swarm_config_kind) {
 		if ((l = key_line(ps, "swarm_service")) != 0)
 			config_perr(ps, l, "service %s: swarm_service needs runtime = swarm",
 			    s->name);
-		return false;
+		return;
 	}
-	tabs[0] = config_keys(SEC_SERVICE, &ns[0]);
-	tabs[1] = config_ctr_keys(&ns[1]);
-	for (size_t t = 0; t < 2; t++)
-		for (size_t i = 0; i < ns[t]; i++)
-			if ((tabs[t][i].flags & F_CTR) && (l = key_line(ps, tabs[t][i].name)) != 0)
-				refuse(ps, s, l, tabs[t][i].name, "the container definition "
+	for (size_t t = 0; (tab = config_service_table(t, &n)) != NULL; t++)
+		for (size_t i = 0; i < n; i++)
+			if ((tab[i].flags & F_CTR) && (l = key_line(ps, tab[i].name)) != 0)
+				refuse(ps, s, l, tab[i].name, "the container definition "
 				    "(docker service update changes it)");
+	for (size_t t = 0; (tab = config_service_table(t, &n)) != NULL; t++)
+		for (size_t i = 0; i < n; i++)
+			if ((tab[i].flags & F_ROUTE) && (l = key_line(ps, tab[i].name)) != 0)
+				refuse(ps, s, l, tab[i].name, "the routing (its routing mesh or DNS)");
 	for (size_t i = 0; i < NKEYS(swarm_owns); i++)
 		if ((l = key_line(ps, swarm_owns[i].key)) != 0)
 			refuse(ps, s, l, swarm_owns[i].key, swarm_owns[i].owner);
@@ -123,17 +106,15 @@ swarm_config_check(struct pstate *ps, const struct svc_conf *s)
 			    "Engine sees only its own node's tasks; use metric = prometheus over the "
 			    "cAdvisor series every node's dockscaled exports (README.md, \"Running "
 			    "on a Swarm cluster\")", s->name, config_metric_name((enum metric_kind)k));
-	return true;
 }
 
-const char *
-swarm_config_runtime_changed(const struct config *old, const struct config *next)
-{
-	for (size_t i = 0; i < next->nsvcs; i++) {
-		const struct svc_conf *o = config_service(old, next->svcs[i].name);
-
-		if (o != NULL && o->runtime != next->svcs[i].runtime)
-			return next->svcs[i].name;
-	}
-	return NULL;
-}
+const struct config_kind swarm_config_kind = {
+	.name = "swarm",
+	.role = CONFIG_RUNTIME,
+	.foreign = true,
+	.svc_keys = swarm_keys,
+	.nsvc_keys = NKEYS(swarm_keys),
+	.svc_size = sizeof(struct swarm_svc_conf),
+	.set_value = set_value,
+	.check_service = check_service,
+};

@@ -3,51 +3,47 @@
  * /metrics carries their cAdvisor series (README.md, "Running on a Swarm cluster"). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "dockscaled.h"
-#include "log.h"
-#include "service.h"
+#include "docker.h"
 #include "swarm.h"
 
 #define LOCAL_MAX 256 /* task containers of one service on one node that we sample */
 
-void
-swarm_tasks_init(struct svc *s)
-{
-	s->st.svc = s;
-}
-
 static void
-sample_free(struct svc *s, struct swarm_sample *x)
+sample_free(struct docker *d, struct swarm_sample *x)
 {
-	if (x->busy && s->d->docker != NULL)
-		docker_cancel_arg(s->d->docker, x);
+	if (x->busy && d != NULL)
+		docker_cancel_arg(d, x);
 	free(x);
 }
 
 void
-swarm_tasks_fini(struct svc *s)
+swarm_tasks_fini(struct swarm_tasks *t)
 {
-	struct swarm_tasks *t = &s->st;
-
-	if (s->d->docker != NULL)
-		docker_cancel_arg(s->d->docker, t);
+	if (t->docker != NULL)
+		docker_cancel_arg(t->docker, t);
 	for (size_t i = 0; i < t->n; i++)
-		sample_free(s, t->v[i]);
+		sample_free(t->docker, t->v[i]);
 	free(t->v);
 	t->v = NULL;
 	t->n = 0;
+	t->listing = false;
 }
 
 static void
 on_stats(void *arg, const struct docker_reply *r, const struct docker_stats *st)
 {
 	struct swarm_sample *x = arg;
+	struct timespec now;
 
 	x->busy = false;
 	if (!r->ok)
 		return; /* gone meanwhile: the next list drops it */
-	metric_ctr_seen(&x->r.smp, st);
+	x->st = *st;
+	x->have = true;
+	(void)clock_gettime(CLOCK_REALTIME, &now);
+	x->seen_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
 /* The new list: keep the samples of containers still here, add the new, drop the gone. */
@@ -55,7 +51,6 @@ static void
 on_list(void *arg, const struct docker_reply *r, const char *body, size_t len)
 {
 	struct swarm_tasks *t = arg;
-	struct svc *s = t->svc;
 	struct swarm_local *l = NULL;
 	struct swarm_sample **v = NULL;
 	int n;
@@ -71,27 +66,20 @@ on_list(void *arg, const struct docker_reply *r, const char *body, size_t len)
 		struct swarm_sample *x = NULL;
 
 		for (size_t j = 0; j < t->n && x == NULL; j++)
-			if (t->v[j] != NULL && strcmp(t->v[j]->r.id, l[i].id) == 0) {
+			if (t->v[j] != NULL && strcmp(t->v[j]->l.id, l[i].id) == 0) {
 				x = t->v[j];
 				t->v[j] = NULL;
 			}
-		if (x == NULL && (x = calloc(1, sizeof(*x))) != NULL) {
-			memcpy(x->r.id, l[i].id, sizeof(x->r.id));
-			memcpy(x->r.name, l[i].name, sizeof(x->r.name));
-			memcpy(x->r.image, l[i].image, sizeof(x->r.image));
-			x->r.svc = s;
-			x->r.state = REP_READY;
-		}
-		if (x == NULL)
+		if (x == NULL && (x = calloc(1, sizeof(*x))) == NULL)
 			continue;
 		x->l = l[i];
 		v[k++] = x;
-		if (!x->busy && docker_stats(s->d->docker, x->r.id, on_stats, x) == 0)
+		if (!x->busy && docker_stats(t->docker, x->l.id, on_stats, x) == 0)
 			x->busy = true;
 	}
 	for (size_t j = 0; j < t->n; j++)
 		if (t->v[j] != NULL)
-			sample_free(s, t->v[j]);
+			sample_free(t->docker, t->v[j]);
 	free(t->v);
 	t->v = v;
 	t->n = k;
@@ -102,14 +90,11 @@ out:
 }
 
 void
-swarm_tasks_sample(struct svc *s)
+swarm_tasks_sample(struct swarm_tasks *t, struct docker *d, const char *name)
 {
-	struct swarm_tasks *t = &s->st;
-	const char *name = s->conf != NULL && s->conf->swarm_service[0] != '\0' ?
-	    s->conf->swarm_service : s->name;
-
-	if (t->listing || s->d->stopping || s->d->docker == NULL)
+	if (t->listing || d == NULL)
 		return;
-	if (swarm_local_containers(s->d->docker, name, on_list, t) == 0)
+	t->docker = d;
+	if (swarm_local_containers(d, name, on_list, t) == 0)
 		t->listing = true;
 }

@@ -1,6 +1,7 @@
 /* upstream.c: one service's nginx upstream: render the file, replace it, test, reload, confirm. */
 #include "upstream.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,11 +60,19 @@ struct upstream {
 	bool blind_said;        /* "cannot see nginx's workers" was logged */
 };
 
-/* Addresses and names go into nginx syntax: a short token of safe characters only. */
+/* Addresses and names go into nginx syntax: a short token of safe characters only
+ * (ASCII letters, digits and those in extra). */
 static bool
 valid_token(const char *s, const char *extra)
 {
-	return config_valid_chars(s, extra) && strlen(s) <= UPSTREAM_TOKEN_MAX;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > UPSTREAM_TOKEN_MAX)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr(extra, *s) == NULL)
+			return false;
+	return true;
 }
 
 static int

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "haproxy_config.h"
 
 #define SVC "[service web]\nimage = app:1\n"
 
@@ -45,6 +46,25 @@ assert_one_error(const char *text, int line, const char *want)
 	config_errors_free(&e);
 }
 
+/* haproxy_config.c's structs */
+static const struct haproxy_conf *
+hap(const struct config *c)
+{
+	const struct haproxy_conf *h = config_ext(c->kinds, "haproxy");
+
+	assert_non_null(h);
+	return h;
+}
+
+static const struct haproxy_svc_conf *
+hap_svc(const struct svc_conf *s)
+{
+	const struct haproxy_svc_conf *h = config_ext(s->kinds, "haproxy");
+
+	assert_non_null(h);
+	return h;
+}
+
 static void
 test_defaults(void **state)
 {
@@ -53,10 +73,10 @@ test_defaults(void **state)
 
 	(void)state;
 	assert_int_equal(load(SVC, &c, &e), 0);
-	assert_string_equal(c.haproxy_socket, "/run/haproxy/admin.sock");
-	assert_int_equal(c.haproxy_timeout_ms, 2000);
-	assert_int_equal(c.svcs[0].balancer, BALANCER_NGINX);
-	assert_string_equal(c.svcs[0].haproxy_backend, "");
+	assert_string_equal(hap(&c)->socket, "/run/haproxy/admin.sock");
+	assert_int_equal(hap(&c)->timeout_ms, 2000);
+	assert_string_equal(c.svcs[0].balancer, "nginx");
+	assert_string_equal(hap_svc(&c.svcs[0])->backend, "");
 	assert_string_equal(c.svcs[0].wake_listen, "");
 	assert_int_equal(c.svcs[0].wake_queue, 100);
 	assert_int_equal(c.svcs[0].wake_timeout_ms, 60000);
@@ -75,16 +95,16 @@ test_values(void **state)
 	                      "min_replicas = 0\nwake_listen = 127.0.0.1:8090\nwake_queue = 5\n"
 	                      "wake_timeout = 30s\n",
 	                     &c, &e), 0);
-	assert_string_equal(c.haproxy_socket, "/tmp/h.sock");
-	assert_int_equal(c.haproxy_timeout_ms, 500);
-	assert_int_equal(c.svcs[0].balancer, BALANCER_HAPROXY);
-	assert_string_equal(c.svcs[0].haproxy_backend, "be_web.1:x");
+	assert_string_equal(hap(&c)->socket, "/tmp/h.sock");
+	assert_int_equal(hap(&c)->timeout_ms, 500);
+	assert_string_equal(c.svcs[0].balancer, "haproxy");
+	assert_string_equal(hap_svc(&c.svcs[0])->backend, "be_web.1:x");
 	assert_string_equal(c.svcs[0].wake_listen, "127.0.0.1:8090");
 	assert_int_equal(c.svcs[0].wake_queue, 5);
 	assert_int_equal(c.svcs[0].wake_timeout_ms, 30000);
 	config_free(&c);
 	assert_int_equal(load(SVC "balancer = none\n", &c, &e), 0);
-	assert_int_equal(c.svcs[0].balancer, BALANCER_NONE);
+	assert_string_equal(c.svcs[0].balancer, "none");
 	config_free(&c);
 }
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "swarm_config.h"
 
 static char path[] = "/tmp/test_swarm_config.XXXXXX";
 
@@ -61,6 +62,16 @@ done(struct config *c, struct config_errors *e)
 	unlink(path);
 }
 
+/* swarm_config.c's struct */
+static const struct swarm_svc_conf *
+swarm_of(const struct svc_conf *s)
+{
+	const struct swarm_svc_conf *w = config_ext(s->kinds, "swarm");
+
+	assert_non_null(w);
+	return w;
+}
+
 static void
 test_defaults_and_swarm_service(void **state)
 {
@@ -79,10 +90,10 @@ test_defaults_and_swarm_service(void **state)
 	assert_int_equal(load("[service api]\nruntime = swarm\nmetric = none\n"
 	    "[service w2]\nruntime = swarm\nmetric = none\nswarm_service = stack_w2.x-1\n"
 	    "[service c]\nimage = nginx\nruntime = containers\nmetric = none\n", &c, &e), 0);
-	assert_int_equal(c.svcs[0].runtime, RUNTIME_SWARM);
-	assert_string_equal(c.svcs[0].swarm_service, "");
-	assert_string_equal(c.svcs[1].swarm_service, "stack_w2.x-1");
-	assert_int_equal(c.svcs[2].runtime, RUNTIME_CONTAINERS);
+	assert_string_equal(c.svcs[0].runtime, "swarm");
+	assert_string_equal(swarm_of(&c.svcs[0])->service, "");
+	assert_string_equal(swarm_of(&c.svcs[1])->service, "stack_w2.x-1");
+	assert_string_equal(c.svcs[2].runtime, "containers");
 	done(&c, &e);
 }
 
@@ -175,12 +186,12 @@ test_runtime_change(void **state)
 	unlink(path);
 	assert_int_equal(load("[service web]\nruntime = swarm\nmetric = none\n"
 	    "[service new]\nimage = x\nmetric = none\n", &b, &e), 0);
-	assert_null(swarm_config_runtime_changed(&a, &b));
+	assert_null(config_runtime_changed(&a, &b));
 	config_free(&b);
 	config_errors_free(&e);
 	unlink(path);
 	assert_int_equal(load("[service web]\nimage = x\nmetric = none\n", &b, &e), 0);
-	assert_string_equal(swarm_config_runtime_changed(&a, &b), "web");
+	assert_string_equal(config_runtime_changed(&a, &b), "web");
 	config_free(&a);
 	done(&b, &e);
 }

@@ -1,5 +1,6 @@
-/* units.c: configuration value parsers: durations, sizes, booleans, argv, strv, programs
- * and image references. */
+/* config_value.c: configuration value parsers: durations, sizes, booleans, argv, strv,
+ * programs, image references and metric lists (config.h declares them: other modules
+ * parse a duration or check an image reference the same way). */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
