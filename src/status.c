@@ -127,6 +127,8 @@ status_service(const struct svc *s, int64_t now)
 	cJSON_AddNumberToObject(o, "desired", s->desired);
 	cJSON_AddNumberToObject(o, "current", svc_current(s));
 	cJSON_AddNumberToObject(o, "ready", svc_count(s, REP_READY));
+	/* The daemon's passes so far: each one observes every service (README.md, "Tests"). */
+	cJSON_AddNumberToObject(o, "passes", (double)s->d->passes);
 	/* README.md, "Pause and manual scale" */
 	cJSON_AddBoolToObject(o, "paused", s->pz.paused);
 	if (s->pz.paused)
