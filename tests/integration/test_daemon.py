@@ -172,3 +172,28 @@ def test_journal_prefixes_when_stderr_is_the_journal_stream(tmp_path):
     assert p.wait(timeout=20) == 0
     logf.close()
     assert not (tmp_path / "k.log").read_text().startswith("<")
+
+
+def test_passes_count_lists_that_reached_the_services(daemon_factory, svc):
+    """dockscale_passes_total and a service's "passes" (what tests wait on before they say
+    nothing happened, README.md "Tests"): a container list handed to the services is a
+    pass; a list the Engine did not answer is not."""
+    from test_replicas import service_conf, status
+    dead = f"/tmp/dockscale-test-nosuch-{svc}.sock"
+    d = daemon_factory(service_conf(svc), args=["--dry-run"],
+                       daemon_extra=f"[docker]\nsocket = {dead}\n").start()
+
+    def errors():
+        text = d.get("/metrics")[1]
+        return int(text.split("\ndockscale_docker_errors_total ")[1].split()[0])
+    # Lists fail all along: not one pass, in the API or /metrics.
+    wait_for(lambda: (d.passes() == 0 and status(d, svc)["passes"] == 0 or
+                      pytest.fail(f"a pass counted without the Engine: {d.passes()}"))
+             and errors() >= 3, timeout=20, what="three failed Docker calls")
+    d.daemon_extra = "[docker]\nsocket = /var/run/docker.sock\n"
+    d.write_config(service_conf(svc))
+    d.signal(signal.SIGHUP)
+    first = wait_for(d.passes, timeout=15, what="a first pass")
+    done = d.wait_passes(2)
+    assert done >= first + 3
+    assert done <= status(d, svc)["passes"] <= d.passes()
