@@ -84,9 +84,9 @@ def test_watchdog_pings(daemon_factory, tmp_path):
         sock.close()
 
 
-def test_sighup_bad_config_keeps_running_then_good_config_applies(daemon_factory):
+def test_sighup_bad_config_keeps_running_then_good_config_applies(daemon_factory, tmp_path):
     d = daemon_factory("[service a]\nimage = demo:1\nmetric = none\nmin_replicas = 0\n"
-                       "upstream_file = /tmp/ds-a.conf\n").start()
+                       f"upstream_file = {tmp_path}/ds-a.conf\n").start()
     # A broken file: every problem logged with FILE:LINE, the old config kept.
     with open(d.path, "a") as f:
         f.write("bogus_key = 1\nscale_up_threshold = abc\n")
@@ -100,9 +100,9 @@ def test_sighup_bad_config_keeps_running_then_good_config_applies(daemon_factory
     assert "dockscale_services 1" in metrics
     # A good file with two services is swapped in.
     d.write_config("[service a]\nimage = demo:1\nmetric = none\nmin_replicas = 0\n"
-                   "upstream_file = /tmp/ds-a.conf\n"
+                   f"upstream_file = {tmp_path}/ds-a.conf\n"
                    "[service b]\nimage = demo:1\nmetric = none\nmin_replicas = 0\n"
-                   "upstream_file = /tmp/ds-b.conf\n")
+                   f"upstream_file = {tmp_path}/ds-b.conf\n")
     d.signal(signal.SIGHUP)
     wait_for(lambda: 'dockscale_config_reloads_total{result="success"} 1' in d.get("/metrics")[1],
              what="successful reload")
