@@ -208,11 +208,12 @@ bench: $(BUILD)/dockscaled test-image
 chaos: $(BUILD)/dockscaled test-image
 	DOCKSCALED=$(abspath $(BUILD)/dockscaled) /usr/bin/python3 tests/chaos/run.py
 
+# Build, lint, unit tests and fuzzing are CPU-bound and independent: one job per core,
+# each target's output kept together. The integration suite (which bounds latencies)
+# runs after, with nothing of them beside it.
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	$(MAKE) all
-	$(MAKE) lint
-	$(MAKE) unit
-	$(MAKE) fuzz
+	$(MAKE) -j$(CHECK_JOBS) --output-sync=target all lint unit fuzz
 	$(MAKE) integration
 
 asan:
