@@ -24,7 +24,7 @@ PYTEST   := /usr/bin/python3 -m pytest
 DEB_PACKAGES := gcc make pkg-config libc6-dev curl ca-certificates procps \
 	libcurl4-openssl-dev libcjson-dev libmicrohttpd-dev libinih-dev libcmocka-dev \
 	docker.io nginx prometheus prometheus-alertmanager wrk docker-compose docker-registry \
-	python3-pytest python3-requests jq bc \
+	python3-pytest python3-pytest-xdist python3-requests jq bc \
 	cppcheck clang-tidy clang libclang-rt-14-dev valgrind \
 	haproxy chromium man-db bash-completion iproute2
 
@@ -184,8 +184,16 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 fuzz-long: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 	tests/fuzz/run.sh $(BUILD) seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
+# Side by side (README.md "Tests"): INTEGRATION_WORKERS pytest-xdist workers, then the
+# tests marked `alone` (dockerd restart, latency/CPU/memory bounds, the Swarm labs) one
+# after the other with nothing of the suite beside them. Both passes run; either fails it.
+INTEGRATION_WORKERS ?= 2
 integration: $(BUILD)/dockscaled test-image
-	DOCKSCALED=$(abspath $(BUILD)/dockscaled) $(PYTEST) -q tests/integration
+	@rc=0; \
+	DOCKSCALED=$(abspath $(BUILD)/dockscaled) $(PYTEST) -q -n $(INTEGRATION_WORKERS) \
+		--dist loadgroup -m "not alone" tests/integration || rc=1; \
+	DOCKSCALED=$(abspath $(BUILD)/dockscaled) $(PYTEST) -q -m alone tests/integration || rc=1; \
+	exit $$rc
 
 # The Swarm tests alone (README.md "Running on a Swarm cluster"): private dockerd engines
 # in network namespaces, one manager and three; about 75 s. Needs root and iproute2.
@@ -204,11 +212,12 @@ bench: $(BUILD)/dockscaled test-image
 chaos: $(BUILD)/dockscaled test-image
 	DOCKSCALED=$(abspath $(BUILD)/dockscaled) /usr/bin/python3 tests/chaos/run.py
 
+# Build, lint, unit tests and fuzzing are CPU-bound and independent: one job per core,
+# each target's output kept together. The integration suite (which bounds latencies)
+# runs after, with nothing of them beside it.
+CHECK_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	$(MAKE) all
-	$(MAKE) lint
-	$(MAKE) unit
-	$(MAKE) fuzz
+	$(MAKE) -j$(CHECK_JOBS) --output-sync=target all lint unit fuzz
 	$(MAKE) integration
 
 asan:

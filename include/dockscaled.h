@@ -80,6 +80,7 @@ struct dsd {
 	struct docker *docker;
 	bool docker_up;             /* the last container list succeeded */
 	bool list_busy;
+	uint64_t passes;            /* container lists handed to the services (control.c) */
 	bool stopping;              /* SIGTERM: take no new work */
 
 	/* services, in configuration order */

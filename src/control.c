@@ -71,6 +71,8 @@ on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, 
 		if (control_find(d, ctrs[j].service) == NULL)
 			note_unmanaged(d, &ctrs[j]);
 	metric_collect(d);
+	/* What a test waits on before it says "nothing happened" (doc/testing.md). */
+	d->passes++;
 out:
 	if (d->once)
 		control_once_check(d);

@@ -129,6 +129,8 @@ status_service(const struct svc *s, int64_t now)
 	cJSON_AddNumberToObject(o, "desired", s->desired);
 	cJSON_AddNumberToObject(o, "current", svc_current(s));
 	cJSON_AddNumberToObject(o, "ready", svc_count(s, REP_READY));
+	/* The daemon's passes so far: each one observes every service (doc/testing.md). */
+	cJSON_AddNumberToObject(o, "passes", (double)s->d->passes);
 	if (c != NULL) {
 		cJSON_AddNumberToObject(o, "min_replicas", c->dp.min_replicas);
 		cJSON_AddNumberToObject(o, "max_replicas", c->dp.max_replicas);

@@ -16,10 +16,34 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BINARY = os.environ.get("DOCKSCALED", os.path.join(ROOT, "build", "dockscaled"))
 
 
+# Ports the tests listen on: a range of its own per pytest-xdist worker, below the
+# kernel's ephemeral range (32768-60999 by default), so no two workers can draw the same
+# port and no outgoing connection or docker-proxy (which take ephemeral ports) can grab
+# one between free_port() and the bind. A random start inside the range and a bind check
+# keep two suites on one machine apart too (doc/testing.md).
+PORT_BASE, PORT_SPAN, PORT_WORKERS = 20000, 1500, 8
+
+
+def _worker_index():
+    w = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(w[2:]) % PORT_WORKERS if w[2:].isdigit() else 0
+
+
+_next_port = [int.from_bytes(os.urandom(2), "little") % PORT_SPAN]
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    base = PORT_BASE + _worker_index() * PORT_SPAN
+    for _ in range(PORT_SPAN):
+        port = base + _next_port[0] % PORT_SPAN
+        _next_port[0] += 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))  # no SO_REUSEADDR: a TIME_WAIT port is skipped
+            except OSError:
+                continue
+        return port
+    raise AssertionError(f"no free port in {base}-{base + PORT_SPAN - 1}")
 
 
 def wait_for(cond, timeout=10.0, interval=0.05, what="condition"):
@@ -111,6 +135,38 @@ class Daemon:
         with open(self.logpath, "rb") as f:
             return f.read().decode(errors="replace")
 
+    def passes(self):
+        """Reconcile passes the daemon has completed (dockscale_passes_total)."""
+        code, text, _ = self.get("/metrics", timeout=5)
+        m = re.search(r"^dockscale_passes_total (\d+)$", text if code == 200 else "", re.M)
+        if m is None:
+            raise AssertionError(f"no dockscale_passes_total in /metrics ({code})")
+        return int(m.group(1))
+
+    def wait_passes(self, n=2, hold=None, seconds=0.0, timeout=None, what="nothing"):
+        """Wait for n whole reconcile passes after this call: the pass in flight may have
+        listed the containers before the caller's action, so it does not count. With
+        `hold`, a check that must stay true all along (the way to say "nothing happened"):
+        polled throughout, it fails the moment it does not hold; `seconds` makes the
+        window at least that long as well (for what a timer, not a pass, would do)."""
+        start = time.monotonic()
+        want = self.passes() + 1 + n
+        timeout = timeout if timeout is not None else seconds + 15 + 3 * n
+
+        def holds():
+            assert hold is None or hold(), \
+                f"{what} did not hold ({time.monotonic() - start:.1f}s into the window)"
+        while True:
+            holds()
+            done = self.passes()
+            if done >= want and time.monotonic() - start >= seconds:
+                holds()  # what the last pass did, too
+                return done
+            if time.monotonic() - start > timeout:
+                raise AssertionError(f"{n} passes did not complete in {timeout}s "
+                                     f"({done} of {want}): is the daemon stuck?")
+            time.sleep(0.1)
+
     def wait_log(self, text, timeout=10):
         return wait_for(lambda: text in self.log(), timeout=timeout, what=f"log line {text!r}")
 
@@ -155,6 +211,33 @@ def daemon_factory(tmp_path):
     make.kill_all = kill_all
     yield make
     kill_all()
+
+
+# Side by side (doc/testing.md): `make integration` runs the suite in pytest-xdist
+# workers (-n, --dist loadgroup), then the tests marked `alone` one after the other with
+# nothing else of the suite beside them. Alone: a test that restarts dockerd, or bounds
+# the daemon's latency, CPU or memory (a neighbour's load would fail it, not a bug), or
+# lowers its fd limit under a flood. The Swarm labs share fixed namespace, bridge and
+# path names (swarmlab.py): their modules run alone too.
+ALONE_WHY = "marked alone: `make integration` runs it after the parallel pass (pytest -m alone)"
+# Modules whose module-scoped fixture takes seconds (a daemon with its replicas, a
+# registry with pushed images): each one's tests stay on one worker, so it is made once.
+GROUPED_MODULES = ("test_ctl", "test_registry")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "alone: run with no other test of the suite beside "
+                            "it (dockerd restart, latency/CPU/memory bounds, fd limits)")
+
+
+def pytest_collection_modifyitems(config, items):
+    in_worker = "PYTEST_XDIST_WORKER" in os.environ
+    for item in items:
+        mod = item.module.__name__
+        if mod in GROUPED_MODULES:
+            item.add_marker(pytest.mark.xdist_group(mod))
+        if in_worker and item.get_closest_marker("alone") is not None:
+            item.add_marker(pytest.mark.skip(reason=ALONE_WHY))
 
 
 TEST_SERVICE = re.compile(r"^[a-z][0-9a-f]{8}$")

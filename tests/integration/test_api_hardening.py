@@ -7,6 +7,8 @@ import socket
 import threading
 import time
 
+import pytest
+
 from conftest import http, run, wait_for
 from test_replicas import service_conf, status
 
@@ -230,6 +232,7 @@ class FdWatch:
         self.thread.join()
 
 
+@pytest.mark.alone  # /healthz bound under a flood
 def test_600_slow_clients_from_many_addresses_leave_healthz_up(daemon_factory):
     d = daemon_factory().start()
     sources = [f"127.0.1.{i}" for i in range(1, 21)]  # 20 addresses x 30 < PER_IP
@@ -239,6 +242,7 @@ def test_600_slow_clients_from_many_addresses_leave_healthz_up(daemon_factory):
         assert d.stop() == 0  # closing hundreds of connections at exit is clean
 
 
+@pytest.mark.alone  # /healthz bound under a flood
 def test_600_slow_clients_from_one_address_are_capped(daemon_factory):
     d = daemon_factory().start()
     base = socket_fds(d.proc.pid)
@@ -326,6 +330,7 @@ def vm_rss_kib(pid):
     raise AssertionError("no VmRSS")
 
 
+@pytest.mark.alone  # an RSS bound
 def test_unauthenticated_uploads_are_not_buffered(daemon_factory, svc, tmp_path):
     d = dry_daemon(daemon_factory, svc, token=TOKEN, tmp=str(tmp_path))
     rss0 = vm_rss_kib(d.proc.pid)

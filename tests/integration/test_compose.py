@@ -140,14 +140,21 @@ def compose_events(cid, since, until):
     return [json.loads(line) for line in raw.splitlines() if line.strip()]
 
 
-def hold_still(d, svc, project, seconds, replicas, compose_id):
-    """Over the whole window: no replica stopped, removed or recreated, and compose's
-    container untouched (fails at the first sign of either)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+def hold_still(d, svc, project, seconds, replicas, compose_id, passes=0):
+    """Over the whole window (and `passes` reconcile passes, which would act): no replica
+    stopped, removed or recreated, and compose's container untouched (fails at the first
+    sign of either)."""
+    def still():
         assert replica_ids(svc) == replicas, "a dockscale replica changed"
         assert all(c["State"] == "running" for c in dk.containers(svc))
         assert project.running_id() == compose_id, "compose's container changed"
+        return True
+    if passes:
+        d.wait_passes(passes, hold=still, seconds=seconds)
+        return
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        still()
         time.sleep(0.2)
 
 
@@ -204,7 +211,7 @@ def test_replicas_carry_compose_definition_and_survive_compose_up(
     while proc.poll() is None:
         hold_still(d, svc, project, 0.2, ids, compose_id)
     assert proc.returncode == 0, proc.stdout.read()
-    hold_still(d, svc, project, 4, ids, compose_id)
+    hold_still(d, svc, project, 0, ids, compose_id, passes=3)
     assert compose_events(compose_id, t_daemon, time.time()) == []
 
     # A changed compose file deployed with `docker-compose up -d` is the new definition,
@@ -234,7 +241,7 @@ def test_replicas_carry_compose_definition_and_survive_compose_up(
     assert env_of(dk.inspect(fresh))["GREETING"] == "two"
     assert env_of(dk.inspect(fresh))["SHOP_MODE"] == "compose"
     # The daemon never stopped nor removed compose's container.
-    hold_still(d, svc, project, 2, sorted(four), new_id)
+    hold_still(d, svc, project, 0, sorted(four), new_id, passes=2)
     assert compose_events(new_id, t_new, time.time()) == []
     assert "stopping replica " + project.name not in d.log()
 
@@ -258,11 +265,10 @@ def test_compose_down_leaves_replicas_and_waits_for_the_source(
     wait_for(waiting, timeout=20, what="the definition waiting for compose")
     code, body, _ = d.post(f"/api/v1/services/{svc}/scale", {"replicas": 3})
     assert code == 200, body
-    deadline = time.monotonic() + 4
-    while time.monotonic() < deadline:  # no replica can be created without a source
-        assert replica_ids(svc) == ids
-        assert all(c["State"] == "running" for c in dk.containers(svc))
-        time.sleep(0.2)
+    # No replica can be created without a source, over the passes that would create it.
+    d.wait_passes(3, hold=lambda: replica_ids(svc) == ids and
+                  all(c["State"] == "running" for c in dk.containers(svc)),
+                  what="the two replicas and no third")
     s = status(d, svc)
     assert s["desired"] == 3 and s["ready"] == 2
     with open(tmp_path / f"{svc}.conf") as f:

@@ -84,9 +84,9 @@ def test_watchdog_pings(daemon_factory, tmp_path):
         sock.close()
 
 
-def test_sighup_bad_config_keeps_running_then_good_config_applies(daemon_factory):
+def test_sighup_bad_config_keeps_running_then_good_config_applies(daemon_factory, tmp_path):
     d = daemon_factory("[service a]\nimage = demo:1\nmetric = none\nmin_replicas = 0\n"
-                       "upstream_file = /tmp/ds-a.conf\n").start()
+                       f"upstream_file = {tmp_path}/ds-a.conf\n").start()
     # A broken file: every problem logged with FILE:LINE, the old config kept.
     with open(d.path, "a") as f:
         f.write("bogus_key = 1\nscale_up_threshold = abc\n")
@@ -100,9 +100,9 @@ def test_sighup_bad_config_keeps_running_then_good_config_applies(daemon_factory
     assert "dockscale_services 1" in metrics
     # A good file with two services is swapped in.
     d.write_config("[service a]\nimage = demo:1\nmetric = none\nmin_replicas = 0\n"
-                   "upstream_file = /tmp/ds-a.conf\n"
+                   f"upstream_file = {tmp_path}/ds-a.conf\n"
                    "[service b]\nimage = demo:1\nmetric = none\nmin_replicas = 0\n"
-                   "upstream_file = /tmp/ds-b.conf\n")
+                   f"upstream_file = {tmp_path}/ds-b.conf\n")
     d.signal(signal.SIGHUP)
     wait_for(lambda: 'dockscale_config_reloads_total{result="success"} 1' in d.get("/metrics")[1],
              what="successful reload")
@@ -172,3 +172,28 @@ def test_journal_prefixes_when_stderr_is_the_journal_stream(tmp_path):
     assert p.wait(timeout=20) == 0
     logf.close()
     assert not (tmp_path / "k.log").read_text().startswith("<")
+
+
+def test_passes_count_lists_that_reached_the_services(daemon_factory, svc):
+    """dockscale_passes_total and a service's "passes" (what tests wait on before they say
+    nothing happened, doc/testing.md): a container list handed to the services is a
+    pass; a list the Engine did not answer is not."""
+    from test_replicas import service_conf, status
+    dead = f"/tmp/dockscale-test-nosuch-{svc}.sock"
+    d = daemon_factory(service_conf(svc), args=["--dry-run"],
+                       daemon_extra=f"[docker]\nsocket = {dead}\n").start()
+
+    def errors():
+        text = d.get("/metrics")[1]
+        return int(text.split("\ndockscale_docker_errors_total ")[1].split()[0])
+    # Lists fail all along: not one pass, in the API or /metrics.
+    wait_for(lambda: (d.passes() == 0 and status(d, svc)["passes"] == 0 or
+                      pytest.fail(f"a pass counted without the Engine: {d.passes()}"))
+             and errors() >= 3, timeout=20, what="three failed Docker calls")
+    d.daemon_extra = "[docker]\nsocket = /var/run/docker.sock\n"
+    d.write_config(service_conf(svc))
+    d.signal(signal.SIGHUP)
+    first = wait_for(d.passes, timeout=15, what="a first pass")
+    done = d.wait_passes(2)
+    assert done >= first + 3
+    assert done <= status(d, svc)["passes"] <= d.passes()

@@ -130,10 +130,8 @@ def test_restart_is_resynced_and_foreign_servers_left_alone(daemon_factory, svc,
     assert d.post(f"/api/v1/services/{svc}/scale", body={"replicas": 2})[0] == 200
     wait_ready(d, svc, 2)
     assert d.post(f"/api/v1/services/{svc}/scale", body={"replicas": 1})[0] == 200
-    deadline = time.monotonic() + 6
-    while time.monotonic() < deadline:
-        assert hap.servers().get("static") == ("127.0.0.1:9", 1), hap.servers()
-        time.sleep(0.1)
+    d.wait_passes(4, hold=lambda: hap.servers().get("static") == ("127.0.0.1:9", 1),
+                  what="the foreign server as it was")
     wait_for(lambda: len(ours(hap, svc)) == 1, timeout=20, what="back to one server")
     assert "static" in hap.servers()
 

@@ -34,12 +34,10 @@ def explain(d, svc):
     return body
 
 
-def hold_for(seconds, check, what):
-    """check() must stay true for the whole window: fail the moment it is not."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert check(), what
-        time.sleep(0.1)
+def long_polls(d):
+    """Long polls the daemon holds now (README.md, "API limits")."""
+    return int(re.search(r"^dockscale_api_long_polls (\d+)$", d.get("/metrics")[1],
+                         re.M).group(1))
 
 
 def test_event_history_filters_and_long_poll(daemon_factory, svc):
@@ -78,7 +76,7 @@ def test_event_history_filters_and_long_poll(daemon_factory, svc):
     t = threading.Thread(target=poll, args=("idle", {"since": last, "wait": "6s",
                                                      "service": svc}))
     t.start()
-    time.sleep(0.3)
+    wait_for(lambda: long_polls(d) == 1, timeout=5, what="the long poll held")
     t0 = time.monotonic()
     assert d.get("/healthz")[0] == 200 and time.monotonic() - t0 < 1.0
     t.join(10)
@@ -89,7 +87,7 @@ def test_event_history_filters_and_long_poll(daemon_factory, svc):
     t = threading.Thread(target=poll, args=("scale", {"since": last, "wait": "30s",
                                                       "type": "decision"}))
     t.start()
-    time.sleep(0.5)
+    wait_for(lambda: long_polls(d) == 1, timeout=5, what="the long poll held")
     assert d.post(f"/api/v1/services/{svc}/scale", {"replicas": 2})[0] == 200
     t.join(10)
     assert not t.is_alive(), "the long poll did not return after the scale"
@@ -103,7 +101,7 @@ def test_event_history_filters_and_long_poll(daemon_factory, svc):
         stop=http("GET", f"{d.url}/api/v1/events?since={body['last_id'] + 1000}&wait=60s",
                   timeout=20)))
     t.start()
-    time.sleep(0.5)
+    wait_for(lambda: long_polls(d) == 1, timeout=5, what="the long poll held")
     assert d.stop() == 0
     t.join(20)
     assert not t.is_alive()
@@ -130,13 +128,13 @@ def test_pause_holds_against_policy_and_alerts(daemon_factory, svc):
     ex = explain(d, svc)
     assert ex["paused"] and "paused at 2" in ex["blocking"] and ex["next"] == "hold"
     # The policy wants 1 on every pass and the alert asked 3: neither moves it.
-    hold_for(5, lambda: status(d, svc)["desired"] == 2 and len(dk.containers(svc)) == 2,
-             "a paused service changed its count")
+    d.wait_passes(4, hold=lambda: status(d, svc)["desired"] == 2 and
+                  len(dk.containers(svc)) == 2, what="a paused service's count")
     # SIGHUP with the same service keeps the pause.
     d.signal(signal.SIGHUP)
     d.wait_log("reload: ")
-    hold_for(2, lambda: status(d, svc)["paused"] and status(d, svc)["desired"] == 2,
-             "the pause did not survive the reload")
+    d.wait_passes(2, hold=lambda: status(d, svc)["paused"] and
+                  status(d, svc)["desired"] == 2, what="the pause across the reload")
     code, body, _ = d.post(f"/api/v1/services/{svc}/resume")
     assert code == 415  # a POST without a JSON body, as every other POST
     # The status page's button: its Origin is the daemon's own.

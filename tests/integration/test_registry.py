@@ -140,13 +140,14 @@ def metric(d, name, **labels):
     return None
 
 
-def no_replica_over(svc, seconds, also=lambda: None):
-    """Poll the whole window: it fails the moment a container of svc exists."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+def no_replica_over(d, svc, seconds, passes, also=lambda: None):
+    """Poll the whole window (at least `seconds` and `passes` reconcile passes): it fails
+    the moment a container of svc exists."""
+    def none():
         assert dk.containers(svc) == [], dk.containers(svc)
         also()
-        time.sleep(0.2)
+        return True
+    d.wait_passes(passes, hold=none, seconds=seconds)
 
 
 def test_missing_image_is_pulled_and_serves(daemon_factory, svc, registry):
@@ -198,7 +199,7 @@ def test_unknown_tag_is_a_failed_start_backed_off(daemon_factory, svc, registry)
         if st["backoff_left_ms"] > 0:
             seen_backoff.append(st["backoff_left_ms"])
         failures.append(st["pull"]["pulls_failed_total"])
-    no_replica_over(svc, 5, also=watch)
+    no_replica_over(d, svc, 5, 3, also=watch)
     assert seen_backoff, "never saw a backoff"
     # after 2 failures the next waits are 2s, 4s: at most 2 more pulls in 5s, not dozens
     assert failures[-1] - failures[0] <= 2, failures
@@ -221,7 +222,7 @@ def test_pull_never_with_missing_image(daemon_factory, svc, registry):
         assert local_id(ref) is None
         assert registry.log().count(f"/v2/{svc}/demo/manifests/") == asked
 
-    no_replica_over(svc, 4, also=nothing_pulled)
+    no_replica_over(d, svc, 4, 3, also=nothing_pulled)
     assert status(d, svc)["pull"]["pulls_ok_total"] == 0
     assert f"{svc}: pulling" not in d.log()
     assert d.stop() == 0

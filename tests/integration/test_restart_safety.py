@@ -16,6 +16,7 @@ from conftest import wait_for
 from test_replicas import service_conf, status, wait_ready
 
 WINDOW = 15.0  # seconds after the restart during which nothing may go wrong
+WINDOW_PASSES = 5  # and reconcile passes, however long they take
 
 
 def scale(d, name, n):
@@ -47,17 +48,17 @@ def restart(daemon_factory, d, conf):
 
 
 def hold_window(d2, name, allowed_ids, desired):
-    """Poll for WINDOW seconds: fail the moment a container outside allowed_ids exists,
-    a start is counted as failed, or desired moves."""
-    deadline = time.monotonic() + WINDOW
-    while time.monotonic() < deadline:
+    """Poll for WINDOW seconds and at least WINDOW_PASSES passes: fail the moment a
+    container outside allowed_ids exists, a start is counted as failed, or desired moves."""
+    def holds():
         ids = {c["Id"] for c in dk.containers(name)}
         assert ids <= allowed_ids, f"new replica created after the restart: {ids - allowed_ids}"
         s = status(d2, name)
         assert s["failed_starts_total"] == 0, s
         assert s["start_failures"] == 0, s
         assert s["desired"] == desired, s
-        time.sleep(0.1)
+        return True
+    d2.wait_passes(WINDOW_PASSES, hold=holds, seconds=WINDOW)
 
 
 def freeze_init(cid):

@@ -100,11 +100,8 @@ def test_env_change_rolls_and_scaling_change_does_not(daemon_factory, svc):
     d.write_config(conf(svc, env="COLOR=green", max_replicas=4, scale_up_cooldown="7s"))
     d.signal(signal.SIGHUP)
     d.wait_log("reload", timeout=10)
-    deadline = time.monotonic() + 4
-    while time.monotonic() < deadline:
-        assert ids(svc) == now
-        assert status(d, svc)["rollout"]["state"] == "idle"
-        time.sleep(0.2)
+    d.wait_passes(3, hold=lambda: ids(svc) == now and
+                  status(d, svc)["rollout"]["state"] == "idle", what="no rollout")
     assert status(d, svc)["max_replicas"] == 4
 
 
@@ -135,10 +132,7 @@ def test_never_healthy_version_rolls_back_old_replicas_untouched(daemon_factory,
     m = d.get("/metrics")[1]
     assert f'dockscale_rollouts_total{{service="{svc}",result="failed"}} 1' in m
     # The failed generation is not retried on its own: same containers for a while.
-    deadline = time.monotonic() + 4
-    while time.monotonic() < deadline:
-        assert ids(svc) == old
-        time.sleep(0.2)
+    d.wait_passes(3, hold=lambda: ids(svc) == old, what="the old replicas")
 
 
 def test_rollout_restart_replaces_every_replica(daemon_factory, svc):
@@ -211,7 +205,8 @@ def test_rollout_under_load_drops_no_request(daemon_factory, svc, nginx):
     d.signal(signal.SIGHUP)
     try:
         rolled(d, svc, old, 2)
-        time.sleep(1)  # requests on the final upstream too
+        at = sent[0]  # requests on the final upstream too
+        wait_for(lambda: sent[0] >= at + 100, timeout=30, what="100 more requests")
     finally:
         stop.set()
         for t in threads:
@@ -238,10 +233,7 @@ def test_a_moved_tag_rolls_on_a_rollout_request(daemon_factory, svc):
         assert s0["pull"]["image_id"] == dk.call("GET", f"/images/{IMAGE}/json")[1]["Id"]
         tag(NOHC, repo, "v")
         # Nothing looks at the tag by itself: the same replicas for a while.
-        deadline = time.monotonic() + 3
-        while time.monotonic() < deadline:
-            assert ids(svc) == old
-            time.sleep(0.2)
+        d.wait_passes(3, hold=lambda: ids(svc) == old, what="the same replicas")
         code, body, _ = d.post(f"/api/v1/services/{svc}/rollout", {})
         assert code == 202, body
         s = rolled(d, svc, old, 2)

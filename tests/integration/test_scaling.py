@@ -90,15 +90,16 @@ def test_prometheus_query_drives_scaling_and_outage_holds(daemon_factory, svc, t
         # Prometheus goes away: missing data holds the count, never scales down.
         prom.stop()
         held = status(d, svc)["desired"]
-        before = int(d.get("/metrics")[1].split(
-            f'dockscale_metric_missing_total{{service="{svc}"}} ')[1].split()[0])
-        time.sleep(4)
-        metrics = d.get("/metrics")[1]
-        after = int(metrics.split(f'dockscale_metric_missing_total{{service="{svc}"}} ')[1]
-                    .split()[0])
-        assert after >= before + 2
-        assert status(d, svc)["desired"] == held
-        assert f'dockscale_metric_value{{service="{svc}"}} NaN' in metrics
+
+        def missing():
+            return int(d.get("/metrics")[1].split(
+                f'dockscale_metric_missing_total{{service="{svc}"}} ')[1].split()[0])
+        before = missing()
+        # Passes that evaluate without data: the count stays where it is all along.
+        d.wait_passes(3, hold=lambda: status(d, svc)["desired"] == held,
+                      what=f"desired {held} while Prometheus is down")
+        wait_for(lambda: missing() >= before + 2, timeout=10, what="two evaluations missing data")
+        assert f'dockscale_metric_value{{service="{svc}"}} NaN' in d.get("/metrics")[1]
         assert "missing data" in status(d, svc)["last_decision"]["reason"]
     finally:
         prom.stop()
@@ -111,18 +112,17 @@ def test_dead_prometheus_holds_the_count(daemon_factory, svc):
                                     scale_down_for="0s", scale_down_cooldown="0s") +
                        f"[prometheus]\nurl = http://127.0.0.1:{dead}\ntimeout = 1s\n").start()
     wait_ready(d, svc, 2)
-    time.sleep(3)
-    s = status(d, svc)
-    assert s["desired"] == 2 and len(dk.containers(svc)) == 2
-    assert "missing data" in s["last_decision"]["reason"]
+    d.wait_passes(3, hold=lambda: status(d, svc)["desired"] == 2 and
+                  len(dk.containers(svc)) == 2, what="two replicas without data")
+    assert "missing data" in status(d, svc)["last_decision"]["reason"]
     assert "missing data" in d.log()
 
 
 def test_dry_run_creates_nothing(daemon_factory, svc):
     d = daemon_factory(service_conf(svc, min_replicas=2), args=["--dry-run"]).start()
-    d.wait_log("dry-run: would")
-    time.sleep(2)
-    assert dk.containers(svc) == []
+    wait_for(lambda: (dk.containers(svc) == [] or pytest.fail("a dry run made a container"))
+             and "dry-run: would" in d.log(), timeout=10, what="dry-run: would")
+    d.wait_passes(2, hold=lambda: dk.containers(svc) == [], what="no container")
     assert d.stop() == 0
 
 

@@ -14,6 +14,10 @@ import swarmlab
 from conftest import wait_for
 from peers import start_prometheus
 
+# Timing bounds on the leadership check, and swarmlab.py's fixed namespace and bridge
+# names: alone (conftest.py, "Side by side").
+pytestmark = pytest.mark.alone
+
 SERVICE = "web"
 TASKS = "/tasks?filters=%7B%22service%22%3A%5B%22web%22%5D%7D"
 
@@ -205,10 +209,8 @@ def test_dry_run_changes_nothing(node, daemon_factory):
     st, body, _ = d.post(f"/api/v1/services/{SERVICE}/scale", {"replicas": have + 1})
     assert st == 200, body
     d.wait_log(f"dry-run: would set swarm service web to {have + 1} replicas", timeout=10)
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline:  # nothing reaches the Engine, over the whole window
-        assert replicas(node) == have
-        time.sleep(0.1)
+    # Nothing reaches the Engine, over the passes that would send it.
+    d.wait_passes(3, hold=lambda: replicas(node) == have, what="the spec's replicas")
     assert "swarm service web: replicas" not in d.log()
 
 

@@ -5,6 +5,8 @@ import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 from conftest import http, wait_for
 from test_replicas import service_conf
 
@@ -91,6 +93,7 @@ class _Huge(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.alone  # a 0.3 s /healthz bound
 def test_huge_prometheus_answer_keeps_the_loop_responsive(daemon_factory, svc):
     """A query matching 100k series answers 5 MB, which held the loop 706 ms per pass to
     be refused anyway: the daemon reads at most 64 KiB of an answer (README.md, "The

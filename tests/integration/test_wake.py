@@ -62,8 +62,12 @@ def test_wake_from_zero_through_nginx(daemon_factory, svc, tmp_path):
                            + nginx.nginx_section()).start()
         wait_for(lambda: f"server {wake};" in nginx.upstream(), timeout=10,
                  what="the wake listener in the upstream")
-        time.sleep(0.3)  # nginx runs the reload asynchronously after the file
-        assert dk.running(svc) == []
+        # nginx runs the reload asynchronously after the file: the daemon sees its new
+        # workers. No replica meanwhile, nor over the passes after.
+        wait_for(lambda: (dk.running(svc) == [] or pytest.fail("a replica at zero")) and
+                 "nginx runs the new upstream" in d.log(), timeout=10,
+                 what="nginx running the wake upstream")
+        d.wait_passes(2, hold=lambda: dk.running(svc) == [], what="no replica at zero")
         results = held_requests(nginx.url + "/", 6)
         s = check_woken(d, svc, results)
         addr = s["replicas"][0]["address"]

@@ -1,7 +1,6 @@
 """Alertmanager webhooks and the control API: auth, bad input, dedupe, the real chain."""
 import json
 import os
-import time
 
 import dockerapi as dk
 from conftest import ROOT, http, wait_for
@@ -76,8 +75,8 @@ def test_bad_input_table_changes_nothing(daemon_factory, svc, tmp_path):
     assert code == 200, out
     assert out["ignored"] == 3 and out["stepped"] == 0
     assert [a["outcome"] for a in out["alerts"]] == ["ignored"] * 3
-    time.sleep(1.5)
-    assert status(d, svc)["desired"] == 1 and len(dk.containers(svc)) == 1
+    d.wait_passes(2, hold=lambda: status(d, svc)["desired"] == 1 and
+                  len(dk.containers(svc)) == 1, what="one replica after ignored alerts")
     metrics = d.get("/metrics")[1]
     assert 'dockscale_webhooks_total{code="401"} 5' in metrics
     assert 'dockscale_webhooks_total{code="400"} 4' in metrics

@@ -13,6 +13,9 @@ from test_replicas import service_conf, status, wait_ready
 
 PIDFILE = "/var/run/docker.pid"
 
+# It stops the engine every other test needs: alone (conftest.py, "Side by side").
+pytestmark = pytest.mark.alone
+
 
 def dockerd_pid():
     try:
