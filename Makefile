@@ -50,13 +50,13 @@ ALL_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS  ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLD) $(LDFLAGS)
 
-# src/ctl*.c is dockscalectl, the API's client (README.md "Operating it"): its own binary.
+# src/ctl*.c is dockscalectl, the API's client (doc/operating.md): its own binary.
 CTL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/ctl*.c))
 CTL_LIBS  = $(shell pkg-config --libs libcurl libcjson inih 2>/dev/null)
 SRCS     := $(wildcard src/*.c)
 OBJS     := $(filter-out $(CTL_OBJS),$(SRCS:src/%.c=$(BUILD)/obj/%.o))
 DEPS     := $(OBJS:.o=.d)
-# The status page (README.md, "Status page"): its three files compiled in as bytes.
+# The status page (doc/api.md, "Status page"): its three files compiled in as bytes.
 STATUSPAGE := src/statuspage.html src/statuspage.css src/statuspage.js
 OBJS     += $(BUILD)/obj/gen_statuspage.o
 
@@ -143,7 +143,7 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 unit: $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 	@fail=0; for t in $^; do echo "== $$t"; ./$$t || fail=1; done; exit $$fail
 
-# libFuzzer over every parser of input the daemon does not control (README.md,
+# libFuzzer over every parser of input the daemon does not control (doc/testing.md,
 # "Fuzzing"): tests/fuzz/fuzz_T.c links src/*.c of FUZZ_T. cJSON, inih and libc stay
 # the system's, uninstrumented (nothing is vendored). UBSan aborts, so a report is a
 # finding. Needs clang and libclang-rt-14-dev. `make fuzz` runs each target FUZZ_RUNS
@@ -184,7 +184,7 @@ fuzz: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 fuzz-long: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 	tests/fuzz/run.sh $(BUILD) seconds $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-# Side by side (README.md "Tests"): INTEGRATION_WORKERS pytest-xdist workers, then the
+# Side by side (doc/testing.md): INTEGRATION_WORKERS pytest-xdist workers, then the
 # tests marked `alone` (dockerd restart, latency/CPU/memory bounds, the Swarm labs) one
 # after the other with nothing of the suite beside them. Both passes run; either fails it.
 INTEGRATION_WORKERS ?= 2
@@ -195,7 +195,7 @@ integration: $(BUILD)/dockscaled test-image
 	DOCKSCALED=$(abspath $(BUILD)/dockscaled) $(PYTEST) -q -m alone tests/integration || rc=1; \
 	exit $$rc
 
-# The Swarm tests alone (README.md "Running on a Swarm cluster"): private dockerd engines
+# The Swarm tests alone (doc/swarm.md): private dockerd engines
 # in network namespaces, one manager and three; about 75 s. Needs root and iproute2.
 swarm-test: $(BUILD)/dockscaled test-image
 	DOCKSCALED=$(abspath $(BUILD)/dockscaled) $(PYTEST) -q tests/integration/test_swarm.py tests/integration/test_swarm_cluster.py
@@ -205,7 +205,7 @@ swarm-test: $(BUILD)/dockscaled test-image
 bench: $(BUILD)/dockscaled test-image
 	DOCKSCALED=$(abspath $(BUILD)/dockscaled) /usr/bin/python3 tests/bench/run.py
 
-# Fault injection (README "Chaos testing"): kill -9 at random points of scale cycles, a
+# Fault injection (doc/chaos.md): kill -9 at random points of scale cycles, a
 # no-drop soak under wrk, peer faults with recovery times, kill -9 behind HAProxy and
 # mid-rollout, the wake listener attacked. Not part of `make check`: about 20 minutes
 # (CHAOS_QUICK=1: ~5). Table to stdout and build/chaos.md; exit 1 on a failure.

@@ -1,4 +1,4 @@
-/* api_ops.h: the operator routes (README.md, "Event history", "Pause and manual scale",
+/* api_ops.h: the operator routes (doc/api.md, "Event history", "Pause and manual scale",
  * "Status page"). */
 #ifndef DOCKSCALE_API_OPS_H
 #define DOCKSCALE_API_OPS_H

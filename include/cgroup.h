@@ -1,6 +1,6 @@
 /* cgroup.h: a replica's counters read from the kernel (cgroup v1 or v2 files, the
  * init process's /proc/PID/net/dev) into the struct docker_stats the stats API fills
- * (README.md, "Counters from the kernel"). */
+ * (doc/scaling.md, "Counters from the kernel"). */
 #ifndef DOCKSCALE_CGROUP_H
 #define DOCKSCALE_CGROUP_H
 
@@ -26,7 +26,7 @@ struct cgroup_host {
 };
 
 /* One container's counter files, kept open and re-read with one pread each: a pass
- * over 100 replicas is 100 x 5 (v2) or 8 (v1) system calls (README.md, "Benchmarks"). */
+ * over 100 replicas is 100 x 5 (v2) or 8 (v1) system calls (doc/benchmarks.md). */
 enum cgroup_file {
 	CG_CPU_USAGE,    /* v1 cpuacct.usage */
 	CG_CPU_STAT,     /* v1 cpuacct.stat, v2 cpu.stat */
@@ -79,7 +79,7 @@ int cgroup_read(const struct cgroup_host *h, const struct cgroup_ctr *c,
  * monotonic clock times the online CPUs, which is what that sum grows by (less steal). */
 int cgroup_system(const struct cgroup_host *h, double *system_ns, int *online);
 
-/* `[docker] stats_source` values (README.md, "Configuration reference"). */
+/* `[docker] stats_source` values (dockscale.conf(5)). */
 int cgroup_source_parse(const char *s, enum stats_source *out);
 const char *cgroup_source_name(enum stats_source s);
 

@@ -36,7 +36,7 @@ int compose_pick(const char *body, const char *project, const char *service,
 /* The definition a compose container's GET /containers/{id}/json answer describes:
  * the create body every replica shares (same shape as ctrdef_build's), without the
  * container's name, hostname, host port bindings, restart policy, static addresses
- * and compose's or dockscale's labels (README.md, "A docker-compose service as the
+ * and compose's or dockscale's labels (doc/compose.md, "A docker-compose service as the
  * source"). network: the one the replicas are reached on; NULL or "" = the
  * container's own (HostConfig.NetworkMode). A new object, with the network used in
  * net and the number of the container's other networks (not joined) in *extra; or

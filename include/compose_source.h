@@ -12,8 +12,7 @@ struct svc;
 struct svc_conf;
 struct svc_feature;
 
-/* Where a compose service's definition comes from (README.md, "A docker-compose
- * service as the source"). */
+/* Where a compose service's definition comes from (doc/compose.md). */
 enum compose_state {
 	CS_OFF = 0,   /* the service's definition is its [service] section */
 	CS_LOOKING,   /* no answer yet */

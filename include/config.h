@@ -15,7 +15,7 @@
 #define CONFIG_DEFAULT_PATH "/etc/dockscale/dockscale.conf"
 #define CONFIG_NAME_MAX 48
 /* wake_queue: at most what the wake listeners take from one address (a balancer is
- * one; README.md, "Waking from zero"). */
+ * one; doc/waking.md). */
 #define CONFIG_WAKE_QUEUE_MAX 512
 /* replica.c builds "http://ADDR" + health_path in a 256-byte buffer (asserted there). */
 #define CONFIG_HEALTH_PATH_MAX 160
@@ -26,7 +26,7 @@ struct strv {
 	size_t n;
 };
 
-/* A service's metrics, in the order they are evaluated (README.md, "The metric"). */
+/* A service's metrics, in the order they are evaluated (doc/scaling.md, "The metric"). */
 enum metric_kind {
 	METRIC_DOCKER_CPU = 0,
 	METRIC_DOCKER_MEMORY = 1,
@@ -34,7 +34,7 @@ enum metric_kind {
 	METRIC_KINDS = 3,
 };
 #define METRIC_BIT(k) (1u << (k))
-/* What `balancer` and `runtime` pick (README.md, "Choosing a balancer"; include/lb.h,
+/* What `balancer` and `runtime` pick (doc/balancers.md, "Choosing a balancer"; include/lb.h,
  * include/runtime.h): one of config_kinds.c's kinds of that role, by its name. */
 enum config_role { CONFIG_BALANCER, CONFIG_RUNTIME };
 /* What a balancer kind or runtime brings of its own keys, one per kind: its name and its
@@ -44,12 +44,12 @@ struct config_ext {
 	void *conf;               /* NULL: the kind has no keys here */
 };
 #define CONFIG_KINDS_MAX 8
-/* [service] pull (README.md, "Images from a registry"). */
+/* [service] pull (doc/registry.md). */
 enum pull_policy { PULL_MISSING = 0, PULL_ALWAYS = 1, PULL_NEVER = 2 };
-/* Where replica counters come from (README.md, "Counters from the kernel"). */
+/* Where replica counters come from (doc/scaling.md, "Counters from the kernel"). */
 enum stats_source { STATS_AUTO = 0, STATS_CGROUP = 1, STATS_API = 2 };
 
-/* The container-definition keys of config_ctr.c (README.md "Configuration", "Coming
+/* The container-definition keys of config_ctr.c (dockscale.conf(5); doc/definition.md, "Coming
  * from docker-compose"). Zero/empty = unset: the image's or Docker's default. */
 struct ctr_conf {
 	struct strv volumes;      /* Binds: SRC:DST[:ro|rw] */
@@ -123,8 +123,8 @@ struct svc_conf {
 	char *compose_service;
 	struct ctr_conf ctr;      /* the rest of the container definition (config_ctr.c) */
 	enum pull_policy pull;
-	enum readiness_mode readiness; /* when a replica joins (README.md "Readiness") */
-	/* the balancer and waking from zero (config_lb.c; README.md, "Choosing a balancer",
+	enum readiness_mode readiness; /* when a replica joins (doc/readiness.md) */
+	/* the balancer and waking from zero (config_lb.c; doc/balancers.md, "Choosing a balancer",
 	 * "Waking from zero") */
 	const char *balancer;     /* its balancer kind's name (static; NULL: the default) */
 	char *wake_listen;        /* IPv4:PORT; "" = no waking from zero */

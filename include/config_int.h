@@ -232,7 +232,7 @@ void *config_key_base(const struct pstate *ps, int idx);
 /* The line of a key of the current [service], 0 when not given (or, unless any, bad). */
 int config_key_line(const struct pstate *ps, const char *name, bool any);
 
-/* config_ready.c: the readiness keys of [service] (README.md "Readiness"); key j is
+/* config_ready.c: the readiness keys of [service] (doc/readiness.md); key j is
  * pstate.seen[NKEYS(svc_keys) + CTR_KEYS_MAX + j]. */
 const struct keydef *config_ready_keys(size_t *n);
 /* config_set_value for K_READINESS. */

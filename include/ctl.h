@@ -1,4 +1,4 @@
-/* ctl.h: dockscalectl, the command-line client of dockscaled's HTTP API (README.md,
+/* ctl.h: dockscalectl, the command-line client of dockscaled's HTTP API (doc/operating.md,
  * "Operating it"). Nothing here links the daemon. */
 #ifndef DOCKSCALE_CTL_H
 #define DOCKSCALE_CTL_H
@@ -11,7 +11,7 @@
 
 struct cJSON;
 
-/* Exit codes a script can rely on (dockscalectl(1), README.md "Operating it"). */
+/* Exit codes a script can rely on (dockscalectl(1), doc/operating.md). */
 #define CTL_EXIT_OK 0
 #define CTL_EXIT_REFUSED 1     /* the daemon answered 4xx: unknown service, bad value, token */
 #define CTL_EXIT_USAGE 2       /* bad command line, or a file named on it cannot be read */

@@ -22,7 +22,7 @@ char *ctrdef_replica_body(const struct cJSON *def, const char *service, uint64_t
 /* The definition's Image, or NULL. */
 const char *ctrdef_image(const struct cJSON *def);
 /* The i-th network (from 0) a replica joins after its create and before its start
- * (README.md "Configuration", `networks`), or NULL past the last. */
+ * (dockscale.conf(5), `networks`), or NULL past the last. */
 const char *ctrdef_extra_network(const struct cJSON *def, size_t i);
 
 #endif

@@ -26,7 +26,7 @@ struct decide_params {
 	int64_t stale_ms;       /* a sample older than this is missing data; 0 = never */
 	int min_replicas;
 	int max_replicas;
-	/* predictive (README.md, "Predictive policy"): Holt's level and trend smoothing,
+	/* predictive (doc/scaling.md, "Predictive policy"): Holt's level and trend smoothing,
 	 * and how far ahead to forecast (the caller resolves the automatic horizon, 0). */
 	double predict_alpha;
 	double predict_beta;
@@ -92,7 +92,7 @@ int64_t decide_cooldown_left(const struct decide_params *p,
 
 const char *decide_dir_name(enum decide_dir dir);
 
-/* Several metrics for one service (README.md, "The metric"), HPA-style: each metric is
+/* Several metrics for one service (doc/scaling.md, "The metric"), HPA-style: each metric is
  * evaluated with its own parameters (thresholds, target) and state (EWMA, windows,
  * level and trend) and proposes a count; the largest proposal wins and its reason,
  * prefixed with the metric's name when there are several, is the decision. The

@@ -9,12 +9,12 @@
 #include "httpc.h"
 
 #define DOCKER_LABEL "io.dockscale.service"
-/* The definition a replica was created from, and a restart request's salt (README.md,
+/* The definition a replica was created from, and a restart request's salt (doc/rollouts.md,
  * "Rolling updates"): 16 lower-case hex digits each. */
 #define DOCKER_LABEL_GENERATION "io.dockscale.generation"
 #define DOCKER_LABEL_RESTART "io.dockscale.restart"
 /* The count a rollout keeps (desired, without its surge), on each replica it creates:
- * a restart mid-rollout reads it back (README.md, "Restart safety"). Decimal. */
+ * a restart mid-rollout reads it back (doc/replicas.md, "Restart safety"). Decimal. */
 #define DOCKER_LABEL_ROLLOUT_TARGET "io.dockscale.rollout-target"
 #define DOCKER_TARGET_MAX 1000000 /* a larger io.dockscale.rollout-target is malformed */
 #define DOCKER_ID_MAX 64
@@ -211,7 +211,7 @@ int docker_events_start(struct docker *d, docker_event_cb ev, docker_stream_cb s
     void *arg, int64_t retry_ms);
 void docker_events_stop(struct docker *d);
 
-/* dockercompose.c: a compose service's containers (README.md, "A docker-compose service
+/* dockercompose.c: a compose service's containers (doc/compose.md, "A docker-compose service
  * as the source"). */
 /* GET /containers/json?all=1 of the containers labelled project and service by
  * docker-compose; the body is compose_pick's input. */

@@ -1,4 +1,5 @@
-/* events.h: the event history, a bounded ring with monotonic ids (README.md, "Event history"). */
+/* events.h: the event history, a bounded ring with monotonic ids (doc/api.md, "Event
+ * history"). */
 #ifndef DOCKSCALE_EVENTS_H
 #define DOCKSCALE_EVENTS_H
 
@@ -56,7 +57,7 @@ uint64_t events_add(struct events *e, enum event_type t, const char *service,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 uint64_t events_vadd(struct events *e, enum event_type t, const char *service,
     const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
-/* Log the line at prio AND store it as an event: a notable step is both (README.md,
+/* Log the line at prio AND store it as an event: a notable step is both (doc/api.md,
  * "Event history"). */
 uint64_t events_log(struct events *e, int prio, enum event_type t, const char *service,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));

@@ -1,4 +1,4 @@
-/* events_query.h: GET /api/v1/events arguments and answer (README.md, "Event history"). */
+/* events_query.h: GET /api/v1/events arguments and answer (doc/api.md, "Event history"). */
 #ifndef DOCKSCALE_EVENTS_QUERY_H
 #define DOCKSCALE_EVENTS_QUERY_H
 

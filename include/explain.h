@@ -1,4 +1,4 @@
-/* explain.h: why a service is at its count and what it does next, in words (README.md,
+/* explain.h: why a service is at its count and what it does next, in words (doc/api.md,
  * "Pause and manual scale", GET /api/v1/services/{name}/explain). */
 #ifndef DOCKSCALE_EXPLAIN_H
 #define DOCKSCALE_EXPLAIN_H

@@ -1,4 +1,4 @@
-/* haproxy_config.h: the HAProxy balancer's own keys (haproxy_config.c; README.md,
+/* haproxy_config.h: the HAProxy balancer's own keys (haproxy_config.c; doc/balancers.md,
  * "Choosing a balancer"): what config's machinery reads them into, for lb_haproxy.c. */
 #ifndef DOCKSCALE_HAPROXY_CONFIG_H
 #define DOCKSCALE_HAPROXY_CONFIG_H

@@ -7,7 +7,7 @@
 
 struct cJSON;
 
-/* One point of a service's recent past for the status page's chart (README.md, "Status
+/* One point of a service's recent past for the status page's chart (doc/api.md, "Status
  * page"). */
 #define HISTORY_POINTS 240
 #define HISTORY_STEP_MS 15000

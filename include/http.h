@@ -42,7 +42,7 @@ struct http_resp {
 
 /* Every answer carries X-Content-Type-Options: nosniff, X-Frame-Options: DENY,
  * Referrer-Policy: no-referrer, Cross-Origin-Resource-Policy: same-origin and this
- * policy unless the route sets its own (README.md, "Status page"): JSON and text load
+ * policy unless the route sets its own (doc/api.md, "Status page"): JSON and text load
  * nothing and are framed by no one. */
 #define HTTP_CSP_NONE "default-src 'none'; frame-ancestors 'none'"
 
@@ -75,7 +75,7 @@ void http_resp_error(struct http_resp *r, int status, const char *fmt, ...)
  * calls http_defer_answer exactly once. If the request ends first (its client hangs up,
  * or shutdown), gone(arg) tells the owner to forget it. NULL when refused, with resp
  * set to the answer: HTTP_DEFER_MAX requests wait already (503), the client's address
- * has HTTP_DEFER_PER_ADDR waiting (429), or out of memory (500). README.md, "API
+ * has HTTP_DEFER_PER_ADDR waiting (429), or out of memory (500). doc/api.md, "API
  * limits". */
 #define HTTP_DEFER_MAX 64U
 #define HTTP_DEFER_PER_ADDR 16U

@@ -10,7 +10,7 @@
 #include "http.h"
 #include "loop.h"
 
-/* Connections per client address (README.md "API limits"): room for a client pool of
+/* Connections per client address (doc/api.md, "API limits"): room for a client pool of
  * 32 and more. Waiting requests take at most a quarter of them, so an address whose
  * long polls are all held still has 48 connections for everything else. */
 #define HTTP_CONN_PER_IP 64U

@@ -21,7 +21,7 @@ int json_check_text(const char *body, size_t len, char *err, size_t errlen);
  * object has the same key twice (which member would a reader take?). Every string of
  * the tree is then exactly what was sent, NUL-free, valid UTF-8. NULL otherwise, with
  * the reason in err (may be NULL): "not JSON" when cJSON refused it. Every parser of
- * input the daemon does not control goes through here (README.md, "Fuzzing"). */
+ * input the daemon does not control goes through here (doc/testing.md, "Fuzzing"). */
 cJSON *json_parse_strict(const char *body, size_t len, char *err, size_t errlen);
 /* json_parse_strict without the reason. */
 cJSON *json_parse_whole(const char *body, size_t len);

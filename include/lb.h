@@ -39,9 +39,9 @@ enum lb_row_unit {
 	LB_ROW_MS,    /* milliseconds: the status API says ms, /metrics seconds */
 };
 
-/* A number a balancer kind keeps of its own (README.md, "Choosing a balancer"): a key of
- * the status API's "balancer" object and a /metrics family dockscale_<metric>, shown for
- * every service (with absent for a service whose kind lacks it). */
+/* A number a balancer kind keeps of its own (doc/balancers.md, "Choosing a balancer"): a
+ * key of the status API's "balancer" object and a /metrics family dockscale_<metric>,
+ * shown for every service (with absent for a service whose kind lacks it). */
 struct lb_row {
 	const char *key;      /* in the status API's "balancer" object */
 	const char *metric;   /* the family, without "dockscale_" */

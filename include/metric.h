@@ -14,9 +14,9 @@ struct dsd;
 struct cgroup_ctr;
 struct prom_query;
 
-/* One container's load, sampled each pass (README.md "The metric", "Counters from the
+/* One container's load, sampled each pass (doc/scaling.md "The metric", "Counters from the
  * kernel"): the docker_cpu and docker_memory inputs, and the last stats sample for the
- * cAdvisor series (README.md "cAdvisor series"). */
+ * cAdvisor series (doc/api.md "cAdvisor series"). */
 struct ctr_sample { /* owner: metric.c */
 	double cpu_total_ns, system_prev_ns; /* last sample: the next rate's base */
 	bool have_cpu_sample;      /* a sample of the current source arrived (the series
@@ -59,7 +59,7 @@ void metric_collect(struct dsd *d);
 /* Sample one service now. */
 void metric_sample(struct svc *s);
 /* Sample it soon (after an alert): at most one round in flight, and not more often
- * than every METRIC_REFRESH_MIN_MS (README.md, "Counters from the kernel"). */
+ * than every METRIC_REFRESH_MIN_MS (doc/scaling.md, "Counters from the kernel"). */
 #define METRIC_REFRESH_MIN_MS 1000
 void metric_refresh(struct svc *s);
 void metric_docker_down(struct dsd *d);

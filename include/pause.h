@@ -9,7 +9,7 @@
 struct svc;
 struct svc_feature;
 
-/* Pause and the manual-scale guard (README.md, "Pause and manual scale"). */
+/* Pause and the manual-scale guard (doc/api.md, "Pause and manual scale"). */
 struct pause { /* owner: pause.c */
 	bool paused;               /* the policy and alerts leave the service alone */
 	int replicas;              /* the count it is held at while paused */
@@ -20,7 +20,7 @@ struct pause { /* owner: pause.c */
 	uint64_t manual_failed;    /* failed_starts when it was asked: a new failure ends it */
 };
 
-/* pause.c: pause, resume and the manual-scale guard (README.md, "Pause and manual
+/* pause.c: pause, resume and the manual-scale guard (doc/api.md, "Pause and manual
  * scale"). */
 /* Hold the service at n (n < 0: its current desired count). -1 when n is outside the
  * bounds (err says why; nothing changed). */

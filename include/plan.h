@@ -25,7 +25,7 @@ struct plan_replica {
 	                      * name carries the retiring mark, or is not ours in form) */
 	int64_t born_ms;     /* creation or adoption time, the caller's clock */
 	bool busy;           /* a call for it is in flight: advancing it now does nothing */
-	uint64_t generation; /* the definition it runs (README.md, "Rolling updates") */
+	uint64_t generation; /* the definition it runs (doc/rollouts.md) */
 	bool serving;        /* READY and the balancer runs a configuration listing it */
 	int64_t ready_ms;    /* when it turned healthy; 0 = not (yet) */
 };
@@ -41,7 +41,7 @@ struct plan_input {
 	const int *taken;       /* indices whose name a container we do not own holds */
 	size_t ntaken;
 	uint64_t generation;    /* the current definition (replicas of another are outdated) */
-	/* Rolling updates (README.md, "Rolling updates"). */
+	/* Rolling updates (doc/rollouts.md). */
 	int surge;              /* new replicas beyond desired while outdated ones remain;
 	                         * 0 = stop-first */
 	int64_t min_healthy_ms; /* a new replica must serve this long before an old leaves */
@@ -97,7 +97,7 @@ void plan_reconcile(const struct plan_input *in, struct plan_action *out, size_t
 const char *plan_kind_name(enum plan_kind k);
 
 /* A labelled container of the service found by the first container list after a start
- * (README.md, "Restart safety"). */
+ * (doc/replicas.md, "Restart safety"). */
 struct plan_found {
 	uint64_t generation; /* io.dockscale.generation; 0 = none */
 	int target;          /* io.dockscale.rollout-target; 0 = none */

@@ -1,5 +1,5 @@
 /* predict.h: Holt's double exponential smoothing and the start-time percentile behind
- * policy = predictive (pure; README.md, "Predictive policy"). */
+ * policy = predictive (pure; doc/scaling.md, "Predictive policy"). */
 #ifndef DOCKSCALE_PREDICT_H
 #define DOCKSCALE_PREDICT_H
 

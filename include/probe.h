@@ -1,4 +1,4 @@
-/* probe.h: the daemon's HTTP probe of a replica's health_path (README.md "Readiness"). */
+/* probe.h: the daemon's HTTP probe of a replica's health_path (doc/readiness.md). */
 #ifndef DOCKSCALE_PROBE_H
 #define DOCKSCALE_PROBE_H
 
@@ -21,7 +21,7 @@ struct probe_ops {
 
 #define PROBE_FAILS_UNHEALTHY 3 /* consecutive failed probes that retire a replica */
 
-/* A replica's probes (README.md "Readiness"). */
+/* A replica's probes (doc/readiness.md). */
 struct probe_state { /* owner: probe.c */
 	const struct probe_ops *ops;
 	struct loop_timer timer;   /* the next fast probe while starting */

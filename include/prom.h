@@ -27,7 +27,7 @@ int prom_parse(const char *body, size_t len, long http_status, const char *query
 /* The largest answer read. One series with its labels is a few hundred bytes; the
  * transfer of anything bigger is cut there, before it is parsed: a query matching 100k
  * series (5 MB) would otherwise hold the event loop for most of a second only to be
- * refused as "more than one series" (README.md, "The metric"). */
+ * refused as "more than one series" (doc/scaling.md, "The metric"). */
 #define PROM_ANSWER_MAX (64 * 1024)
 
 typedef void (*prom_cb)(void *arg, const struct prom_value *v);

@@ -11,7 +11,7 @@
 struct svc;
 struct svc_feature;
 
-/* Where a service's image stands (README.md, "Images from a registry"). */
+/* Where a service's image stands (doc/registry.md). */
 enum pull_phase { PULL_IDLE = 0, PULL_CHECKING, PULL_PULLING };
 
 struct pull { /* owner: pull.c */
@@ -32,7 +32,7 @@ struct pull { /* owner: pull.c */
 	uint64_t ok_total, failed_total;
 };
 
-/* pull.c: the service's image, pulled from its registry (README.md, "Images from a
+/* pull.c: the service's image, pulled from its registry (doc/registry.md, "Images from a
  * registry"). Its hooks (featureset.c registers them): a load, reload or new definition
  * checks (or, pull = always, pulls) the image; no replica is created before the engine
  * has it; a create's "No such image" makes it check again; a new image ID behind the
@@ -44,14 +44,14 @@ const struct pull *pull_of(const struct svc *s);
  * rollout). 0 when one is under way, -1 when none could start. */
 int pull_request(struct svc *s);
 /* Learn what the reference is on the engine now, without pulling or failing: at load
- * and for a rollout request (README.md, "Rolling updates": the generation hashes the
+ * and for a rollout request (doc/rollouts.md: the generation hashes the
  * image ID). A changed ID makes a new generation. */
 void pull_resolve(struct svc *s);
 /* The check of the current reference has answered: pull_image_id is the truth ("" when
  * the engine lacks the image). */
 bool pull_resolved(const struct svc *s);
 /* The image ID the reference resolved to on the engine (checked, or inspected after a
- * pull), "" while unknown: the rollout generation's image part (README.md, "Rolling updates"). */
+ * pull), "" while unknown: the rollout generation's image part (doc/rollouts.md). */
 const char *pull_image_id(const struct svc *s);
 const char *pull_policy_name(enum pull_policy p);
 

@@ -1,5 +1,5 @@
 /* readiness.h: when a starting replica may join the balancer, and how fast it is probed
- * meanwhile (README.md "Readiness"). Pure: no I/O, no clock. */
+ * meanwhile (doc/readiness.md). Pure: no I/O, no clock. */
 #ifndef DOCKSCALE_READINESS_H
 #define DOCKSCALE_READINESS_H
 
@@ -34,7 +34,7 @@ bool readiness_probes(enum readiness_mode mode, bool has_healthcheck);
 bool readiness_probes_ready(enum readiness_mode mode, bool has_healthcheck);
 
 /* The fast schedule: the wait before the next probe of a replica started since_ms ago
- * (README.md "Readiness": 25 ms for 2 s, 50 ms to 4 s, 100 ms to 8 s, 250 ms to 15 s,
+ * (doc/readiness.md: 25 ms for 2 s, 50 ms to 4 s, 100 ms to 8 s, 250 ms to 15 s,
  * then READINESS_SLOW_MS). */
 #define READINESS_SLOW_MS 500
 int64_t readiness_probe_delay_ms(int64_t since_ms);

@@ -29,7 +29,7 @@ enum replica_state {
 #define REP_STATES (REP_GONE + 1)
 
 /* A service's creations: one Docker operation at a time, and the failed starts that back
- * the next creation off (README.md, "Replicas"). */
+ * the next creation off (doc/replicas.md). */
 struct launch { /* owner: replica.c */
 	bool op_busy;              /* one create or one removal at a time */
 	int start_failures;        /* consecutive failed starts */
@@ -64,7 +64,7 @@ struct replica { /* owner: replica.c */
 	struct loop_timer timer;   /* health polling while starting; drain wait */
 	struct replica_traffic tr; /* its balancer membership (traffic.c) */
 	struct probe_state pr;     /* its HTTP probes (probe.c) */
-	/* what made it ready last (README.md "Readiness"); READY_BY_NONE = not yet */
+	/* what made it ready last (doc/readiness.md); READY_BY_NONE = not yet */
 	enum ready_by ready_by;
 	int64_t ready_at_unix_ms;  /* wall clock of that */
 	struct ctr_sample smp;     /* its load and cAdvisor sample (metric.c) */
@@ -75,15 +75,15 @@ struct replica { /* owner: replica.c */
 	double spec_memory;
 	uint64_t oom_events;       /* "oom" events the engine sent for it */
 	/* State.Pid at the last inspect: its kernel counters are found from it (metric.c,
-	 * README.md "Counters from the kernel"); 0 none */
+	 * doc/scaling.md, "Counters from the kernel"); 0 none */
 	int pid;
 };
 
 /* replica.c: one replica's lifecycle. */
 #define REPLICA_POLL_STARTING_MS 500 /* health polling while a replica starts */
 /* A replica leaving (drain, stop) is renamed <service>-<n>.retiring-<id12> first, so a
- * daemon restarted meanwhile finishes its removal instead of adopting it (README.md,
- * Restart safety). The name <service>-<n> is free again from then on. */
+ * daemon restarted meanwhile finishes its removal instead of adopting it (doc/replicas.md,
+ * "Restart safety"). The name <service>-<n> is free again from then on. */
 #define REPLICA_RETIRING_MARK ".retiring-"
 void replica_free(struct replica *r);
 /* A start failed (name NULL: before any replica was made, e.g. its image pull): count
@@ -93,7 +93,7 @@ void replica_start_failed(struct svc *s, const char *name, const char *why);
 struct replica *replica_new(struct svc *s, const char *id, const char *name, int index);
 /* Create + start a new replica named <service>-<index>: its record, with the create
  * call under way (the caller adds it to the table), or NULL. A rollout's creation
- * labels it with the count the rollout keeps (target > 0; README.md, "Restart
+ * labels it with the count the rollout keeps (target > 0; doc/replicas.md, "Restart
  * safety"). */
 struct replica *replica_launch(struct svc *s, int index, int target);
 /* Adopted or observed replica: inspect it and track its health. */

@@ -1,4 +1,4 @@
-/* reqcheck.h: pure checks of request headers (README.md "HTTP API", "API limits"). */
+/* reqcheck.h: pure checks of request headers (doc/api.md, "Routes", "API limits"). */
 #ifndef DOCKSCALE_REQCHECK_H
 #define DOCKSCALE_REQCHECK_H
 

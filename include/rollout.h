@@ -17,7 +17,7 @@ enum rollout_state {
 	ROLLOUT_ROLLED_BACK, /* they have left; the old ones serve, untouched */
 };
 
-/* A service's rollout (README.md, "Rolling updates"). */
+/* A service's rollout (doc/rollouts.md). */
 struct rollout { /* owner: rollout.c */
 	uint64_t gen;          /* the current definition's generation (0 until known) */
 	uint64_t restart;      /* a restart request's salt, part of gen; 0 = none */

@@ -23,7 +23,7 @@ struct runtime_label {
 };
 #define RUNTIME_LABELS_MAX 8
 
-/* One container behind a service's cAdvisor series (README.md, "cAdvisor series") as its
+/* One container behind a service's cAdvisor series (doc/api.md, "cAdvisor series") as its
  * runtime sees it: the pointers stay valid until the loop runs again. Zero: unknown. */
 struct runtime_sample {
 	const char *id, *name, *image;

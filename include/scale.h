@@ -19,7 +19,7 @@ struct scale_starts { /* owner: scale.c */
 	size_t n, next;
 };
 
-/* A service's policy: its decision state and the last decision (README.md, "How a
+/* A service's policy: its decision state and the last decision (doc/scaling.md, "How a
  * decision is made"). */
 struct policy { /* owner: scale.c */
 	struct decide_state ds;    /* the first metric's (and the cooldown stamps) */

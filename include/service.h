@@ -27,7 +27,7 @@ struct cgroup_ctr;
 struct runtime_ops;
 
 /* The reaction of the last scale-up, from its request (policy, alert, API) to each
- * milestone (README.md, "HTTP API": last_scale_up_ms): loop clock, us. */
+ * milestone (doc/api.md, "Routes": last_scale_up_ms): loop clock, us. */
 struct reaction { /* owner: svc.c */
 	int64_t trigger_us;        /* a scale-up waiting for its create call; 0 none */
 	int64_t create_us;         /* request -> Docker create call issued */
@@ -130,12 +130,12 @@ void svc_base_fini(struct svc *s);
 /* ---- svc.c: the hooks of the optional features --------------------------------------
  * A feature (rollout, pull, compose_source, pause, wake) registers one table of hooks
  * at start-up (featureset.c); the core runs them in registration order wherever it must
- * ask one, and never names a feature (README.md, "Architecture"). Every member may be
+ * ask one, and never names a feature (doc/architecture.md). Every member may be
  * NULL. */
 struct plan_input;
 struct plan_replica;
 
-/* What a new replica is labelled with (README.md, "Rolling updates"). */
+/* What a new replica is labelled with (doc/rollouts.md). */
 struct replica_labels {
 	uint64_t generation;       /* io.dockscale.generation; 0 none */
 	uint64_t restart;          /* io.dockscale.restart; 0 none */

@@ -1,4 +1,4 @@
-/* swarm.h: Docker Swarm services (README.md, "Running on a Swarm cluster"): the Engine's
+/* swarm.h: Docker Swarm services (doc/swarm.md): the Engine's
  * swarm calls (swarm.c), the pure parsing of their answers (swarmjson.c), this node's
  * task containers (swarm_tasks.c) and this instance's leadership (swarm_leader.c). */
 #ifndef DOCKSCALE_SWARM_H
@@ -162,7 +162,7 @@ void swarm_leader_check(struct swarm_leader *l);
 /* The configuration has swarm services: there is a leadership to check. */
 bool swarm_leader_wanted(const struct swarm_leader *l);
 /* A check has answered (a failed one too): until then nothing is known, and nothing may
- * be claimed either way (README.md, "Running on a Swarm cluster"). */
+ * be claimed either way (doc/swarm.md). */
 bool swarm_leader_known(const struct swarm_leader *l);
 /* Call cb once, when the first check answers (at once if one has). */
 void swarm_leader_on_first(struct swarm_leader *l, void (*cb)(struct dsd *d));

@@ -43,7 +43,7 @@ void traffic_members_changed(struct svc *s);
 void traffic_pass(struct svc *s);
 void traffic_sync(struct svc *s);
 /* r's create call went out, answering the scale-up requested at trigger_us (loop clock
- * in us; 0 = none): its serving is timed from now (README.md, "Predictive policy"). */
+ * in us; 0 = none): its serving is timed from now (doc/scaling.md, "Predictive policy"). */
 void traffic_created(struct replica *r, int64_t trigger_us);
 
 #endif

@@ -8,7 +8,7 @@
 
 #include "loop.h"
 
-/* README.md, "Waking from zero": the limits of the wake listeners. */
+/* doc/waking.md: the limits of the wake listeners. */
 #define WAKE_HEADERS_MAX (64 * 1024)   /* request line + fields; else 431 */
 #define WAKE_FIELDS_MAX 100            /* field lines; else 431 */
 #define WAKE_BODY_MAX (1024 * 1024)    /* a body of up to 1 MiB is held; else 413 */
@@ -72,7 +72,7 @@ struct dsd;
 struct wake_conn;
 struct buf;
 
-/* Why a wake connection ended without the replica's answer (README.md, "Waking from
+/* Why a wake connection ended without the replica's answer (doc/waking.md, "Waking from
  * zero"): dockscale_wake_refused_total{reason}. */
 enum wake_refusal {
 	WAKE_R_QUEUE = 0,   /* 503: wake_queue full */

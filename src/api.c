@@ -50,7 +50,7 @@ route_healthz(struct dsd *d, const struct http_req *req, struct http_resp *resp)
 	static const char ok[] = "{\"status\":\"ok\"}";
 
 	/* Answered from inside the loop, so an answer proves the loop is turning; 503 until
-	 * the daemon is ready (README.md, "HTTP API"). */
+	 * the daemon is ready (doc/api.md, "Routes"). */
 	if (!api_allowed(req, resp, "GET, HEAD"))
 		return;
 	if (!d->ready) {
@@ -155,7 +155,7 @@ route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct htt
 		return;
 	}
 	svc_set_desired(s, (int)v, "manual scale request");
-	pause_manual(s, s->desired); /* README.md, "Pause and manual scale" */
+	pause_manual(s, s->desired); /* doc/api.md, "Pause and manual scale" */
 	o = status_service(s, loop_now(&d->loop));
 	api_reply_json(resp, 200, o);
 }
@@ -183,7 +183,7 @@ api_optional_body(const struct http_req *req, struct http_resp *resp, const char
 	return true;
 }
 
-/* POST {} or {"restart": true} (README.md, "Rolling updates"): retry a failed
+/* POST {} or {"restart": true} (doc/rollouts.md): retry a failed
  * generation, or replace every replica even when nothing changed. */
 static void
 route_rollout(struct dsd *d, struct svc *s, const struct http_req *req,
@@ -280,7 +280,7 @@ route(struct dsd *d, const struct http_req *req, struct http_resp *resp)
 		http_resp_error(resp, 404, "no such endpoint: %s", req->path);
 }
 
-/* The status page's own POSTs (README.md, "Status page") carry Origin: http://<Host>;
+/* The status page's own POSTs (doc/api.md, "Status page") carry Origin: http://<Host>;
  * Host itself is checked against allowed_hosts below, so a rebinding page fails there. */
 static bool
 same_origin(const struct http_req *req)
@@ -291,7 +291,7 @@ same_origin(const struct http_req *req)
 	    strcmp(req->origin + sizeof(scheme) - 1, req->host) == 0;
 }
 
-/* On the headers alone (README.md "API limits"): cross-site and rebinding checks,
+/* On the headers alone (doc/api.md, "API limits"): cross-site and rebinding checks,
  * the declared size, and for a body-carrying POST its method, token and media type,
  * so that nothing is buffered for a request that will be refused. */
 static void

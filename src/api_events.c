@@ -1,4 +1,5 @@
-/* api_events.c: GET /api/v1/events, its long polls answered as events arrive (README.md, "Event history"). */
+/* api_events.c: GET /api/v1/events, its long polls answered as events arrive
+ * (doc/api.md, "Event history"). */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 
@@ -123,7 +124,7 @@ on_gone(void *arg)
 }
 
 /* Hold the request until an event matches q or its wait ends. How many may wait, in
- * all and per client address, is the server's to say (http_defer_begin, README.md "API
+ * all and per client address, is the server's to say (http_defer_begin, doc/api.md "API
  * limits"): it answers a refused one itself. */
 static void
 wait_for(struct dsd *d, const struct http_req *req, struct http_resp *resp,

@@ -1,5 +1,5 @@
 /* cgroup.c: a replica's counters from the kernel's files instead of the stats API
- * (README.md, "Counters from the kernel"): what cAdvisor reads, mapped onto the fields
+ * (doc/scaling.md, "Counters from the kernel"): what cAdvisor reads, mapped onto the fields
  * the Engine's answer fills, so both sources give the same numbers. */
 #include "cgroup.h"
 

@@ -1,5 +1,5 @@
 /* compose.c: a docker-compose container's inspect answer as a service's container
- * definition (README.md, "A docker-compose service as the source"). Pure: no I/O. */
+ * definition (doc/compose.md). Pure: no I/O. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /* compose_source.c: a compose service's definition kept in step with docker-compose's
- * container (README.md, "A docker-compose service as the source"). */
+ * container (doc/compose.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -53,7 +53,7 @@ compose_refuses(struct pstate *ps, const struct svc_conf *s, int line, const cha
 	            "(the container definition comes from the compose container)", s->name, key);
 }
 
-/* README.md "A docker-compose service as the source": both keys or neither, and then
+/* doc/compose.md: both keys or neither, and then
  * the container's definition is compose's alone: every F_CTR key is an error on its
  * own line. True when the service takes its definition from compose. */
 static bool
@@ -133,7 +133,7 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 		            s->name, s->mem_down_threshold, s->mem_up_threshold);
 	if ((s->metrics & METRIC_BIT(METRIC_PROMETHEUS)) && !*s->query && svc_key_ok(ps, "query"))
 		config_perr(ps, l, "service %s: metric = prometheus needs a query", s->name);
-	/* A percentage of no limit means nothing (README.md, "The metric"). */
+	/* A percentage of no limit means nothing (doc/scaling.md, "The metric"). */
 	if ((s->metrics & METRIC_BIT(METRIC_DOCKER_MEMORY)) && s->memory == 0 &&
 	    svc_key_ok(ps, "memory"))
 		config_perr(ps, svc_key_line_or(ps, "metric", l),
@@ -193,7 +193,7 @@ config_check_services(struct pstate *ps, struct config *cfg)
 	}
 }
 
-/* README.md "API limits": off loopback, anyone who can reach the port could change the
+/* doc/api.md, "API limits": off loopback, anyone who can reach the port could change the
  * services, so the token is required there. */
 void
 config_check_daemon(struct pstate *ps, const struct config *cfg)

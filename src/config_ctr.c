@@ -1,5 +1,5 @@
-/* config_ctr.c: the container-definition keys of [service] (README.md "Configuration",
- * "Coming from docker-compose"): their table, values and checks. */
+/* config_ctr.c: the container-definition keys of [service] (dockscale.conf(5);
+ * doc/definition.md, "Coming from docker-compose"): their table, values and checks. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -256,7 +256,7 @@ set_extra_host(struct pstate *ps, const char *k, struct strv *sv, const char *v)
 }
 
 /* no | on-failure | on-failure:N. Docker's always/unless-stopped would restart replicas
- * behind dockscale's back (README "Restart policy"). */
+ * behind dockscale's back (doc/definition.md, "Restart policy"). */
 static bool
 set_restart(struct pstate *ps, const char *k, struct ctr_conf *c, const char *v)
 {

@@ -1,5 +1,5 @@
 /* config_ctr_proc.c: the container keys about the replica's process: user,
- * capabilities, security options, ulimits, stop signal (README.md "Configuration"). */
+ * capabilities, security options, ulimits, stop signal (dockscale.conf(5)). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include "config_int.h"
 
 /* clang-format off */
-/* Linux capabilities Docker 20.10 knows, without CAP_ (README "Configuration"). */
+/* Linux capabilities Docker 20.10 knows, without CAP_ (dockscale.conf(5), cap_add). */
 static const char *const cap_names[] = {
 	"ALL", "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF",
 	"CHECKPOINT_RESTORE", "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID",

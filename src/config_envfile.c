@@ -1,5 +1,5 @@
 /* config_envfile.c: env_file values: KEY=VALUE files read at load, and so at every
- * reload (README.md "Configuration", env_file). */
+ * reload (dockscale.conf(5), env_file). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>

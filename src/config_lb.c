@@ -1,5 +1,5 @@
 /* config_lb.c: the balancer-side keys of [service] every balancer kind shares: waking
- * from zero (wake_listen, wake_queue, wake_timeout; README.md, "Waking from zero"). */
+ * from zero (wake_listen, wake_queue, wake_timeout; doc/waking.md). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -75,7 +75,7 @@ config_lb_check(struct pstate *ps, const struct svc_conf *s)
 
 	if (s->wake_listen[0] == '\0' || lw == 0)
 		return;
-	/* README.md, "Waking from zero": the balancer sends requests there at zero. */
+	/* doc/waking.md: the balancer sends requests there at zero. */
 	config_kind_names(CONFIG_BALANCER, true, " or ", names, sizeof(names));
 	if (kind != NULL && !kind->routes)
 		config_perr(ps, lw, "service %s: wake_listen needs a balancer (%s) to send "

@@ -1,4 +1,4 @@
-/* config_ready.c: the [service] keys about a replica's readiness (README.md
+/* config_ready.c: the [service] keys about a replica's readiness (doc/readiness.md
  * "Readiness"): their table and values. A third table beside svc_keys and config_ctr.c's,
  * searched by config_key_find. */
 #include <stddef.h>

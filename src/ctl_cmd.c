@@ -1,5 +1,5 @@
 /* ctl_cmd.c: dockscalectl's commands: one or a few API requests each, the answer printed
- * and turned into an exit code (README.md, "Operating it"). */
+ * and turned into an exit code (doc/operating.md). */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
-/* ctrdef.c: a service's container definition as the Engine's create body (README.md,
- * "Configuration"). */
+/* ctrdef.c: a service's container definition as the Engine's create body (doc/definition.md,
+ * "Coming from docker-compose"). */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>

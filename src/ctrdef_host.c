@@ -1,5 +1,5 @@
 /* ctrdef_host.c: the container keys of config_ctr.c as Engine API 1.41 create-body
- * fields (README.md "Coming from docker-compose"). */
+ * fields (doc/definition.md, "Coming from docker-compose"). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>

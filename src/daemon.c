@@ -127,8 +127,8 @@ http_apply(struct dsd *d, const char *listen)
 	return 0;
 }
 
-/* A key the running daemon cannot take over (README "Configuration reference", choices
- * left open): the lock guards the one daemon per host, and a dry run holds no lock.
+/* A key the running daemon cannot take over (doc/configuration.md, "Choices the
+ * spec left open"): the lock guards the one daemon per host, and a dry run holds no lock.
  * NULL when there is none. */
 static const char *
 restart_key(const struct config *cur, const struct config *next, char *why, size_t len)

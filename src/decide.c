@@ -343,7 +343,7 @@ target(const struct decide_params *p, struct decide_state *st, const struct deci
 }
 
 /*
- * README.md "Predictive policy": desired = max(the target count on the current value,
+ * doc/scaling.md, "Predictive policy": desired = max(the target count on the current value,
  * the target count on the forecast). The forecast only ever adds replicas: a falling
  * trend proposes fewer than the current value does, and max() drops it, so a scale-down
  * is always the current value's own (through its window and cooldown).

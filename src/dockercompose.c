@@ -1,5 +1,5 @@
 /* dockercompose.c: the Docker calls that find a docker-compose service's containers
- * (README.md, "A docker-compose service as the source"). */
+ * (doc/compose.md). */
 #include "docker.h"
 #include "docker_int.h"
 

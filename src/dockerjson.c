@@ -149,7 +149,7 @@ list_entry(const cJSON *e, struct docker_ctr *c)
 	memset(c, 0, sizeof(*c));
 	/* No label: not ours (the filter should already have dropped it; stay safe). A
 	 * container docker-compose manages is never ours either, whatever labels its image
-	 * gave it (README.md, "A docker-compose service as the source"). */
+	 * gave it (doc/compose.md). */
 	if (svc == NULL || json_get(json_get(e, "Labels"), "com.docker.compose.project") != NULL || id == NULL || state == NULL || !cJSON_IsArray(names))
 		return -1;
 	if (dockerjson_copy_exact(c->id, sizeof(c->id), id) == -1 || !dockerjson_id_ok(c->id))
@@ -292,7 +292,7 @@ docker_parse_inspect(const char *body, int port, const char *network,
 	ns = json_get(root, "NetworkSettings");
 	out->host_port = host_port(json_get(ns, "Ports"), port);
 	/* No network named: the container's own (a compose service's replicas are reached
-	 * on the network their definition joined, README.md "A docker-compose service as
+	 * on the network their definition joined, doc/compose.md "A docker-compose service as
 	 * the source"). */
 	if (network == NULL || network[0] == '\0')
 		network = json_get_str(json_get(root, "HostConfig"), "NetworkMode");

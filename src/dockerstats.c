@@ -1,5 +1,5 @@
-/* dockerstats.c: the Engine's one-shot stats answers as counters (README.md, "The
- * metric", "cAdvisor series"): pure, no I/O. */
+/* dockerstats.c: the Engine's one-shot stats answers as counters (doc/scaling.md, "The
+ * metric"; doc/api.md, "cAdvisor series"): pure, no I/O. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>

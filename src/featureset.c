@@ -1,5 +1,5 @@
 /* featureset.c: the optional features of a service, registered with the core at start-up:
- * one line each (README.md, "Architecture"). Their hooks run in this order. */
+ * one line each (doc/architecture.md). Their hooks run in this order. */
 #include "compose_source.h"
 #include "featureset.h"
 #include "pause.h"

@@ -1,6 +1,6 @@
-/* haproxy_config.c: the keys of the HAProxy balancer (README.md, "Choosing a balancer"):
- * its [haproxy] section and haproxy_backend of [service], read by config's machinery
- * into struct haproxy_conf and struct haproxy_svc_conf. */
+/* haproxy_config.c: the keys of the HAProxy balancer (doc/balancers.md, "Choosing a
+ * balancer"): its [haproxy] section and haproxy_backend of [service], read by config's
+ * machinery into struct haproxy_conf and struct haproxy_svc_conf. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>

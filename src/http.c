@@ -17,7 +17,7 @@
 #include "log.h"
 #include "text.h"
 
-/* README.md "API limits". */
+/* doc/api.md, "API limits". */
 #define HTTP_CONN_TIMEOUT_S 10U       /* idle: no byte either way (a backstop) */
 #define HTTP_HEADERS_MAX_MS 5000      /* connection or previous answer -> whole headers */
 #define HTTP_BODY_MAX_MS 5000         /* whole headers -> whole body and answer sent */
@@ -132,7 +132,7 @@ http_queue(struct MHD_Connection *c, struct http_resp *r)
 	if (r->close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	/* README.md, "Status page": no answer may be sniffed into another type, framed,
+	/* doc/api.md, "Status page": no answer may be sniffed into another type, framed,
 	 * leak the page's address or be read by another origin's page. */
 	MHD_add_response_header(resp, "Content-Security-Policy",
 	    r->csp != NULL ? r->csp : HTTP_CSP_NONE);

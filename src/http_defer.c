@@ -113,7 +113,7 @@ http_defer_begin(const struct http_req *req, struct http_resp *resp, http_defer_
 /* The client hung up while its request waits: the owner forgets it and the connection
  * is resumed with no answer, so the handler returns MHD_NO and MHD closes it (the fd is
  * MHD's: closed by MHD only) and the waiting slot and the address's connection slot free
- * at once, as nginx ends a proxied request whose client closed (README.md, "API limits"). */
+ * at once, as nginx ends a proxied request whose client closed (doc/api.md, "API limits"). */
 static void
 on_hangup(struct loop *l, struct loop_io *io, uint32_t events)
 {

@@ -14,7 +14,7 @@
 
 #define HTTPC_MAX_BODY (16u * 1024 * 1024)
 #define HTTPC_CONNECT_TIMEOUT_MS 10000
-/* Sizing (README.md, "Where the memory goes"): every transfer's receive buffer, the
+/* Sizing (doc/benchmarks.md, "Where the memory goes"): every transfer's receive buffer, the
  * connections open at once (more wait in curl's queue: a round of 100 inspects does not
  * become 100 sockets and buffers), the idle ones kept, the easy handles kept for reuse. */
 #define HTTPC_BUFFER 4096L
@@ -246,8 +246,8 @@ xfer_setup(struct httpc_xfer *x, const struct httpc_req *req)
 	rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	/* Never through a proxy, whatever http_proxy/ALL_PROXY say (README "Configuration
-	 * reference"): probes go to replicas on loopback or a Docker network, the Engine is
+	/* Never through a proxy, whatever http_proxy/ALL_PROXY say (doc/configuration.md, "Choices
+	 * the spec left open"): probes go to replicas on loopback or a Docker network, the Engine is
 	 * a unix socket, and Prometheus is a peer the daemon reaches directly. */
 	rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
 	rc |= curl_easy_setopt(e, CURLOPT_NOPROXY, "*");

@@ -23,7 +23,7 @@
  * Docker's userland proxy each of those is a new connection from the bridge's address
  * to the replica that leaves a TIME_WAIT for 60 s: above ~470 a second to one replica
  * the 28,232 local ports run out and the proxy closes connections unanswered, 502 SH--
- * (README.md, "Choosing a balancer"). */
+ * (doc/balancers.md, "Choosing a balancer"). */
 #define SERVER_OPTS "pool-max-conn -1 pool-purge-delay 5s"
 
 struct want {
@@ -250,7 +250,7 @@ plan(struct hap *h)
 
 		if (w->draining || find_srv(h, w->name) != NULL)
 			continue;
-		/* health checks stay off (README.md, "Choosing a balancer"): the daemon's
+		/* health checks stay off (doc/balancers.md, "Choosing a balancer"): the daemon's
 		 * own health gate decides who is a member */
 		if (cmd_push(h, "add server %s/%s %s " SERVER_OPTS, r->backend, w->name,
 		        w->addr) == -1 ||
@@ -532,7 +532,7 @@ hap_sync(void *impl, const struct config *cfg, const struct svc_conf *sc,
 		r->serving += !w->draining;
 		r->n++;
 	}
-	/* README.md, "Waking from zero": with no replica serving, the daemon takes the
+	/* doc/waking.md: with no replica serving, the daemon takes the
 	 * requests */
 	if (serving == 0 && sc->wake_listen != NULL && sc->wake_listen[0] != '\0') {
 		struct want *w = &r->w[r->n++];
@@ -572,7 +572,7 @@ hap_set_events(void *impl, struct events *ev)
 	((struct hap *)impl)->ev = ev;
 }
 
-/* README.md, "Choosing a balancer" */
+/* doc/balancers.md, "Choosing a balancer" */
 static const struct lb_row hap_rows[] = {
 	{ "changes_total", "balancer_changes_total", "counter",
 	  "Balancer syncs that added or removed a server (HAProxy).", LB_ROW_COUNT, false },

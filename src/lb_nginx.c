@@ -42,7 +42,7 @@ nginx_sync(void *impl, const struct config *cfg, const struct svc_conf *sc,
 	for (size_t i = 0; i < n; i++)
 		if (!m[i].draining)
 			addrs[k++] = m[i].addr;
-	/* README.md, "Waking from zero": no replica serves, the daemon takes the requests
+	/* doc/waking.md: no replica serves, the daemon takes the requests
 	 * in place of the `down` placeholder */
 	if (k == 0 && sc->wake_listen != NULL && sc->wake_listen[0] != '\0')
 		addrs[k++] = sc->wake_listen;

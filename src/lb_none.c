@@ -4,7 +4,7 @@
 #include "lb.h"
 #include "log.h"
 
-/* For users who only want the count managed (README.md, "Choosing a balancer"):
+/* For users who only want the count managed (doc/balancers.md, "Choosing a balancer"):
  * replicas are still health-gated, nothing routes to them but the user's own means. */
 struct none {
 	struct loop *l;

@@ -35,7 +35,7 @@ uses(const struct svc *s, enum metric_kind k)
 	return s->conf != NULL && (s->conf->metrics & METRIC_BIT(k)) != 0;
 }
 
-/* The average over the ready replicas that have a value (README.md, "The metric"). */
+/* The average over the ready replicas that have a value (doc/scaling.md, "The metric"). */
 static void
 average(struct svc *s, enum metric_kind k, size_t off, const char *none)
 {
@@ -132,7 +132,7 @@ raise_nofile(void)
 	}
 }
 
-/* The host's cgroups, looked for once (README.md, "Counters from the kernel"). */
+/* The host's cgroups, looked for once (doc/scaling.md, "Counters from the kernel"). */
 static const struct cgroup_host *
 host_cgroups(struct dsd *d)
 {
@@ -159,7 +159,7 @@ host_cgroups(struct dsd *d)
 
 /* r's counters from its cgroup files: 0, or -1 when they cannot be read here (another
  * host's engine, rootless, a restarted container not inspected yet). Synchronous: a
- * handful of small kernel files (README.md, "Benchmarks"). */
+ * handful of small kernel files (doc/benchmarks.md). */
 static int
 kernel_sample(struct replica *r, struct docker_stats *st, const struct docker_stats *base)
 {

@@ -23,7 +23,7 @@ num(char *buf, size_t len, double v)
 	return buf;
 }
 
-/* README.md, "API limits": the long polls held, refused and let go by their clients. */
+/* doc/api.md, "API limits": the long polls held, refused and let go by their clients. */
 static void
 render_long_polls(struct buf *b, const struct dsd *d)
 {
@@ -62,7 +62,7 @@ render_webhooks(struct buf *b, const struct dsd *d)
 		    alerts_outcome_name((enum alert_outcome)k),
 		    (unsigned long long)d->stats.alerts[k]);
 	render_long_polls(b, d);
-	/* README.md, "Counters from the kernel". */
+	/* doc/scaling.md, "Counters from the kernel". */
 	buf_printf(b, "# HELP dockscale_stats_samples_total Replica CPU/memory/network samples "
 	    "taken, by source.\n# TYPE dockscale_stats_samples_total counter\n"
 	    "dockscale_stats_samples_total{source=\"api\"} %llu\n"
@@ -91,7 +91,7 @@ render_balancer_row(struct buf *b, const struct dsd *d, const struct lb_row *row
 	}
 }
 
-/* Every balancer kind (README.md, "Choosing a balancer"). */
+/* Every balancer kind (doc/balancers.md, "Choosing a balancer"). */
 static void
 render_balancer(struct buf *b, const struct dsd *d)
 {
@@ -202,7 +202,7 @@ render_counter(struct buf *b, const struct dsd *d, const struct svc_counter *c)
 	}
 }
 
-/* README.md, "Images from a registry". */
+/* doc/registry.md. */
 static void
 render_pulls(struct buf *b, const struct dsd *d)
 {
@@ -240,7 +240,7 @@ render_services(struct buf *b, const struct dsd *d)
 	for (size_t i = 0; i < d->nsvcs; i++)
 		buf_printf(b, "dockscale_desired_replicas{service=\"%s\"} %d\n",
 		    d->svcs[i]->name, d->svcs[i]->desired);
-	buf_printf(b, "# HELP dockscale_paused 1 while the service is paused (README.md, "
+	buf_printf(b, "# HELP dockscale_paused 1 while the service is paused (doc/api.md, "
 	    "\"Pause and manual scale\").\n# TYPE dockscale_paused gauge\n");
 	for (size_t i = 0; i < d->nsvcs; i++)
 		buf_printf(b, "dockscale_paused{service=\"%s\"} %d\n", d->svcs[i]->name,

@@ -1,5 +1,5 @@
 /* metrics_ctr.c: the cAdvisor-compatible container_* series of /metrics, one set per
- * managed replica, with cAdvisor's names, units, types and labels (README.md, "cAdvisor
+ * managed replica, with cAdvisor's names, units, types and labels (doc/api.md, "cAdvisor
  * series"). */
 #include <stddef.h>
 #include <stdio.h>

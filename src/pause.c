@@ -162,7 +162,7 @@ holds_alert(struct svc *s, const char *why, struct decide_result *out)
 	return true;
 }
 
-/* README.md, "Pause and manual scale" */
+/* doc/api.md, "Pause and manual scale" */
 static void
 status(const struct svc *s, cJSON *o, int64_t now)
 {

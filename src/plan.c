@@ -228,7 +228,7 @@ next_stable_at(const struct plan_input *in)
 }
 
 /* The generation that failed leaves; the outdated replicas stay and are never
- * replaced (README.md, "Rolling updates": rollback). */
+ * replaced (doc/rollouts.md, "Failure and rollback"). */
 static void
 plan_rollback(const struct plan_input *in, struct plan_action *out, size_t cap,
     struct plan_result *res)
@@ -302,7 +302,7 @@ plan_roll(const struct plan_input *in, struct plan_action *out, size_t cap,
 		struct plan_input up = *in;
 		size_t before = res->nacts;
 
-		/* Beyond max_replicas by the surge, never more (README.md, "Rolling
+		/* Beyond max_replicas by the surge, never more (doc/rollouts.md, "Rolling
 		 * updates"). A retirement planned above still counts toward that bound. */
 		up.max_replicas = in->max_replicas + in->surge;
 		up.desired = d + in->surge;
@@ -316,7 +316,7 @@ plan_roll(const struct plan_input *in, struct plan_action *out, size_t cap,
 			    "create new replica %d of %d at index %d (%d outdated left)", cur + 1, d,
 			    out[before].index, old);
 			/* On its label: a restart before the rollout's end keeps d, not the
-			 * surge (README.md, "Restart safety"). */
+			 * surge (doc/replicas.md, "Restart safety"). */
 			out[before].target = d;
 		}
 		return;

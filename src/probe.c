@@ -1,5 +1,5 @@
 /* probe.c: the daemon's HTTP probe of a replica's health_path: on a fast schedule while
- * it starts, once per refresh when ready (README.md "Readiness"). Probes are libcurl
+ * it starts, once per refresh when ready (doc/readiness.md). Probes are libcurl
  * multi transfers: nothing here blocks the loop. */
 #include <stdio.h>
 
@@ -11,8 +11,8 @@
 #define PROBE_TIMEOUT_MS 2000
 #define PROBE_URL_MAX 256
 
-/* config.c bounds health_path so that every probe URL fits (README.md "Configuration
- * reference"). */
+/* config.c bounds health_path so that every probe URL fits (doc/configuration.md, "Choices
+ * the spec left open"). */
 _Static_assert(sizeof("http://") - 1 + sizeof(((struct replica *)0)->addr) - 1 +
     CONFIG_HEALTH_PATH_MAX < PROBE_URL_MAX, "health_path bound does not fit the probe URL");
 
@@ -94,7 +94,7 @@ on_probe(void *arg, const struct httpc_result *res)
 	r->pr.xfer = NULL;
 	if (r->state == REP_STARTING) {
 		if (ok) {
-			/* Latched: under `both` it waits for Docker's healthy (README.md
+			/* Latched: under `both` it waits for Docker's healthy (doc/readiness.md
 			 * "Readiness"); a later failure is the ready probes' business. */
 			r->pr.ok_ms = loop_now(l);
 			r->pr.ops->passed(r);

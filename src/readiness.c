@@ -1,4 +1,4 @@
-/* readiness.c: the readiness decision and the fast probe schedule (README.md
+/* readiness.c: the readiness decision and the fast probe schedule (doc/readiness.md
  * "Readiness"), pure so that tests/unit/test_readiness.c can table them. */
 #include <stddef.h>
 #include <string.h>

@@ -33,9 +33,9 @@ replica_state_name(enum replica_state st)
 	return st <= REP_GONE ? names[st] : "?";
 }
 
-/* The moves a replica may make, [from][to]; every other one is a bug (README.md,
- * "Scale-down order" and "Restart safety" tell the way in and out). A record is born
- * CREATING (replica_new): an adopted one moves on from there at once. */
+/* The moves a replica may make, [from][to]; every other one is a bug (doc/balancers.md,
+ * "Scale-down order"; doc/replicas.md, "Restart safety" tell the way in and out). A
+ * record is born CREATING (replica_new): an adopted one moves on from there at once. */
 static const bool moves[REP_STATES][REP_STATES] = {
 	/* created and started, adopted running or on its way out, removed before or after
 	 * the create answered */
@@ -194,7 +194,7 @@ became_ready(struct replica *r, enum ready_by by)
 /* ---- health ----------------------------------------------------------------------- */
 
 /* A starting replica joins when its readiness mode says the signals so far suffice
- * (README.md "Readiness"). */
+ * (doc/readiness.md). */
 static void
 replica_check_ready(struct replica *r)
 {
@@ -210,10 +210,10 @@ replica_check_ready(struct replica *r)
 		became_ready(r, by);
 }
 
-/* Docker's restart policy (restart = on-failure; README.md "Restart policy") at work on
- * r, seen in an inspect: a READY one leaves the upstream and is health-gated again,
- * never counted as a failed start nor as replaced while Docker is at it. True while
- * Docker is restarting it (nothing else to judge in this inspect). */
+/* Docker's restart policy (restart = on-failure; doc/definition.md, "Restart policy") at
+ * work on r, seen in an inspect: a READY one leaves the upstream and is health-gated
+ * again, never counted as a failed start nor as replaced while Docker is at it. True
+ * while Docker is restarting it (nothing else to judge in this inspect). */
 static bool
 docker_restart(struct replica *r, const struct docker_inspect *in)
 {
@@ -292,7 +292,7 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 		replica_discard(r);
 		return;
 	}
-	/* Docker's unhealthy takes a replica out in every readiness mode (README.md
+	/* Docker's unhealthy takes a replica out in every readiness mode (doc/readiness.md
 	 * "Readiness"). */
 	if (r->has_healthcheck && in->health == HEALTH_UNHEALTHY) {
 		if (r->state == REP_READY) {
@@ -407,7 +407,7 @@ on_started(void *arg, const struct docker_reply *rep)
 }
 
 /* A created replica joins its definition's other networks before it starts: Engine API
- * 1.41 takes one network at create (README.md "Configuration", `networks`). */
+ * 1.41 takes one network at create (dockscale.conf(5), `networks`). */
 static void join_networks(struct replica *r);
 static void start(struct replica *r);
 
@@ -544,7 +544,7 @@ replica_launch(struct svc *s, int index, int target)
 	return r;
 }
 
-/* ---- the way out: leave the balancer, drain, stop, remove (README.md, "Scale-down
+/* ---- the way out: leave the balancer, drain, stop, remove (doc/balancers.md, "Scale-down
  * order" and "Restart safety") ------------------------------------------------------- */
 
 static void
@@ -714,7 +714,7 @@ start_drain(struct replica *r)
 
 /* May the balancer route to r now? A READY replica is listed; one found running at
  * start-up may be in what the balancer still runs (the last daemon's configuration)
- * until this daemon's first sync is applied (README.md, "Restart safety"). */
+ * until this daemon's first sync is applied (doc/replicas.md, "Restart safety"). */
 static bool
 maybe_member(const struct replica *r)
 {
@@ -752,7 +752,7 @@ adopt_retiring(struct replica *r)
 	start_drain(r);
 }
 
-/* ---- what the engine says (README.md, "Restart safety") -------------------------------- */
+/* ---- what the engine says (doc/replicas.md, "Restart safety") ---------------------- */
 
 void
 replica_adopt(struct replica *r, const struct docker_ctr *c, bool retiring)
@@ -767,7 +767,7 @@ replica_adopt(struct replica *r, const struct docker_ctr *c, bool retiring)
 		adopt_retiring(r);
 		return;
 	}
-	/* "restarting": Docker's on-failure policy is at it (README.md "Restart policy"). */
+	/* "restarting": Docker's on-failure policy is at it (doc/definition.md, "Restart policy"). */
 	if (strcmp(c->state, "running") == 0 || strcmp(c->state, "restarting") == 0) {
 		/* Adopted as starting; the inspect that follows moves a healthy one straight
 		 * back into the upstream. */

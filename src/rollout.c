@@ -1,5 +1,5 @@
 /* rollout.c: rolling updates: a service's generation, its rollout state and its failure
- * and rollback rules (README.md, "Rolling updates"). The planner (plan.c) decides which
+ * and rollback rules (doc/rollouts.md). The planner (plan.c) decides which
  * replica to create or retire; this file tells it what is current and what failed. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,7 +202,7 @@ plan(struct svc *s, struct plan_input *in, struct plan_replica *view)
 		/* Every replica counts as current until then; after a restart mid-rollout
 		 * (desired the rollout's count, the surge still running) a scale-down now
 		 * would take the newest, a new replica, maybe still in what the balancer
-		 * runs (README.md, "Restart safety"): wait for the generation. */
+		 * runs (doc/replicas.md, "Restart safety"): wait for the generation. */
 		if (two_generations(s))
 			in->down_blocked = "the current definition's generation is not known "
 			    "yet (its image is being checked)";

@@ -1,6 +1,6 @@
 /* runtime_containers.c: the containers runtime: a service's replicas are containers of
  * its own, in a table reconciled toward the desired count one Docker operation at a time
- * (README.md, "Reconcile" and "Restart safety"). */
+ * (doc/replicas.md, "Reconcile" and "Restart safety"). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +112,7 @@ adopt(struct svc *s, const struct docker_ctr *c)
 }
 
 /* After a restart keep what runs (within bounds), else start at min; but never the
- * surge of a rollout the last daemon left unfinished (README.md, "Restart safety"). */
+ * surge of a rollout the last daemon left unfinished (doc/replicas.md, "Restart safety"). */
 static void
 desired_after_start(struct svc *s, const struct docker_ctr *ctrs, size_t n)
 {
@@ -254,7 +254,7 @@ carry_out(struct svc *s, const struct plan_action *a)
 		replica_advance(r);
 		break;
 	case PLAN_RETIRE:
-		/* A rollout's steps are notices (README.md, "Rolling updates"). */
+		/* A rollout's steps are notices (doc/rollouts.md). */
 		if (strncmp(a->reason, "roll", 4) == 0)
 			log_notice("%s: %s: %s", s->name, a->reason, r->name);
 		else

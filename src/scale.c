@@ -36,7 +36,7 @@ apply(struct svc *s, const struct decide_result *res, const char *source)
 		    "forecast %.1f", res->level, res->trend_per_s, (double)res->horizon_ms / 1000.0,
 		    res->forecast);
 	/* One line per decision that changes the count: value, thresholds, counts, reason;
-	 * an event too (README.md, "Event history"). */
+	 * an event too (doc/api.md, "Event history"). */
 	events_log(&s->d->events, LOG_NOTICE, res->metric == NULL &&
 	    strncmp(source, "alert ", 6) == 0 ? EV_ALERT : EV_DECISION, s->name, "%s: %sscale %s %d -> %d (%s; thresholds %.1f/%.1f, target %.1f%s): %s",
 	    s->name, s->d->dry_run ? "dry-run: would " : "", decide_dir_name(res->dir),
@@ -85,7 +85,7 @@ reset_windows(struct svc *s)
 	}
 }
 
-/* The policy does not run (README.md, "Pause and manual scale"): record the hold with
+/* The policy does not run (doc/api.md, "Pause and manual scale"): record the hold with
  * its reason and the first metric's value, so the status shows both. */
 static void
 hold(struct svc *s, int current, const char *why)

@@ -80,7 +80,7 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 		s->def = ctrdef_build(conf);
 	}
 	/* New bounds apply at once; the decision windows and cooldowns carry over, and so
-	 * does a pause (README.md, "Pause and manual scale"). */
+	 * does a pause (doc/api.md, "Pause and manual scale"). */
 	if (s->desired_set)
 		svc_set_desired(s, s->desired, NULL);
 	/* Each feature follows: the compose container looked up again, the image checked

@@ -12,7 +12,7 @@
 #include "status.h"
 #include "status_policy.h"
 
-/* Which signal made the replica ready and when (README.md "Readiness"); null while it
+/* Which signal made the replica ready and when (doc/readiness.md); null while it
  * has not been (or is starting again after a Docker restart). */
 static void
 add_ready(cJSON *o, const struct replica *r)
@@ -57,7 +57,7 @@ replica_json(const struct replica *r)
 	    "unknown (probe)"));
 	cJSON_AddStringToObject(o, "address", r->addr);
 	add_ready(o, r);
-	/* Docker's on-failure restarts of this container (README.md "Restart policy") */
+	/* Docker's on-failure restarts of this container (doc/definition.md, "Restart policy") */
 	cJSON_AddNumberToObject(o, "restarts", r->restart_count);
 	/* A draining replica waits first for the balancer to run an upstream without it,
 	 * then for `drain`. */
@@ -103,7 +103,7 @@ add_metrics(cJSON *o, const struct svc *s)
 			    s->sampling.samples[k].have ? s->sampling.samples[k].value : NAN);
 }
 
-/* policy = predictive: what the forecast was made of (README.md, "Predictive policy"). */
+/* policy = predictive: what the forecast was made of (doc/scaling.md, "Predictive policy"). */
 static void
 add_prediction(cJSON *dec, const struct decide_result *r)
 {
@@ -183,7 +183,7 @@ status_service(const struct svc *s, int64_t now)
 		cJSON_AddNumberToObject(bal, "retry_in_ms", s->tr.failing && s->tr.retry_at > now ?
 		    (double)(s->tr.retry_at - now) : 0.0);
 		lb_stats(s->tr.lb, &lst);
-		/* README.md, "Choosing a balancer" */
+		/* doc/balancers.md, "Choosing a balancer" */
 		cJSON_AddNumberToObject(bal, "serving", (double)lst.serving);
 		cJSON_AddNumberToObject(bal, "servers", (double)lst.servers);
 		cJSON_AddNumberToObject(bal, "syncs_total", (double)lst.applied);

@@ -1,5 +1,5 @@
 /* status_policy.c: what a service's metric is measured against, for the status API (a
- * client shows "value/target" as `kubectl get hpa` does: README.md, "Operating it"). */
+ * client shows "value/target" as `kubectl get hpa` does: doc/operating.md). */
 #include <cjson/cJSON.h>
 
 #include "config.h"

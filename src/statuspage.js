@@ -1,4 +1,4 @@
-/* statuspage.js: the status page's script (README.md, "Status page"): polls the JSON API
+/* statuspage.js: the status page's script (doc/api.md, "Status page"): polls the JSON API
  * and builds the DOM from text nodes only (no innerHTML: the page's CSP requires
  * Trusted Types for every HTML sink). */
 "use strict";

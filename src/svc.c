@@ -1,6 +1,6 @@
 /* svc.c: what every part of a service calls (its desired count, its kick, its counts)
  * and the hooks its optional features plug into; it calls no part and no feature by
- * name (README.md, "Architecture"). */
+ * name (doc/architecture.md). */
 #include <stdlib.h>
 #include <string.h>
 

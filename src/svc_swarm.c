@@ -1,6 +1,6 @@
 /* svc_swarm.c: a runtime = swarm service: its count read from the Swarm service and its
  * tasks, and set through POST /services/{id}/update by the leader's instance only
- * (README.md, "Running on a Swarm cluster"). */
+ * (doc/swarm.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
-/* swarm_config.c: the swarm runtime as the configuration sees it (README.md, "Running on
- * a Swarm cluster"): `runtime = swarm`, its swarm_service key (struct swarm_svc_conf)
- * and the keys Swarm owns, refused for its services. */
+/* swarm_config.c: the swarm runtime as the configuration sees it (doc/swarm.md):
+ * `runtime = swarm`, its swarm_service key (struct swarm_svc_conf) and the keys Swarm
+ * owns, refused for its services. */
 #include <ctype.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -104,8 +104,8 @@ check_service(struct pstate *ps, const struct svc_conf *s)
 			config_perr(ps, key_line(ps, "metric") ? key_line(ps, "metric") : s->line,
 			    "service %s: metric %s is not used with runtime = swarm: the local "
 			    "Engine sees only its own node's tasks; use metric = prometheus over the "
-			    "cAdvisor series every node's dockscaled exports (README.md, \"Running "
-			    "on a Swarm cluster\")", s->name, config_metric_name((enum metric_kind)k));
+			    "cAdvisor series every node's dockscaled exports (doc/swarm.md"
+			    ")", s->name, config_metric_name((enum metric_kind)k));
 }
 
 const struct config_kind swarm_config_kind = {

@@ -1,5 +1,5 @@
 /* swarm_leader.c: whether this instance acts for the Swarm services: only while its
- * Engine is the Swarm leader (README.md, "Running on a Swarm cluster"). */
+ * Engine is the Swarm leader (doc/swarm.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +42,7 @@ settle(struct swarm_leader *l, bool leader, const char *why)
 		    "swarm services: %s; leader: %s", why, who);
 	for (size_t i = 0; leader && i < d->nsvcs; i++)
 		svc_kick(d->svcs[i]);
-	/* Readiness waits for this (README.md, "Running on a Swarm cluster"). */
+	/* Readiness waits for this (doc/swarm.md). */
 	if (first && l->on_first != NULL) {
 		void (*cb)(struct dsd *) = l->on_first;
 

@@ -1,6 +1,6 @@
 /* swarm_tasks.c: the containers of a Swarm service's tasks on this node, sampled each
  * pass (GET /containers/json by the service label, then one stats call each) so that
- * /metrics carries their cAdvisor series (README.md, "Running on a Swarm cluster"). */
+ * /metrics carries their cAdvisor series (doc/swarm.md). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -9,7 +9,7 @@
 #include "service.h"
 
 /* A failed sync is retried after 1 s, doubling up to 30 s, until the balancer runs the
- * members (README.md, "nginx upstream"). */
+ * members (doc/balancers.md, "nginx upstream"). */
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 30000
 
@@ -121,7 +121,7 @@ traffic_members_changed(struct svc *s)
 {
 	s->tr.changed = true;
 	/* The balancer syncs in the pass: a member that left must leave it now, whatever
-	 * the planner waits for (README.md, "Rolling updates"). */
+	 * the planner waits for (doc/rollouts.md). */
 	svc_kick(s);
 }
 
@@ -150,7 +150,7 @@ traffic_pass(struct svc *s)
  * HEALTHCHECK, or one started moments before), the first probe. A sync before it
  * answered would take a replica that serves out of the balancer for that moment: HAProxy
  * drains and deletes its server (503 to every request while it was the only one), nginx
- * rewrites the file without it (README.md "Restart safety"). A probe that fails leaves
+ * rewrites the file without it (doc/replicas.md, "Restart safety"). A probe that fails leaves
  * it out, as it should. */
 static bool
 first_check_pending(const struct replica *r)

@@ -1,6 +1,6 @@
 /* wake.c: a service's wake listener: connections taken within the listeners' shared
  * limits, requests read and held at zero while a replica starts, each handed to
- * wake_relay.c once one is ready (README.md, "Waking from zero"). */
+ * wake_relay.c once one is ready (doc/waking.md). */
 #define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
 #include <errno.h>

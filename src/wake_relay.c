@@ -1,5 +1,5 @@
 /* wake_relay.c: a whole request relayed to a ready replica, and its answer streamed back
- * to the client through a bounded window (README.md, "Waking from zero"). */
+ * to the client through a bounded window (doc/waking.md). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>

@@ -101,7 +101,7 @@ wake_metrics(struct buf *b, const struct dsd *d)
 			    (unsigned long long)w->refused[r]);
 	}
 	buf_printf(b, "# HELP dockscale_wake_connections_limit Connections all wake listeners "
-	    "may hold (README.md, \"Waking from zero\").\n"
+	    "may hold (doc/waking.md).\n"
 	    "# TYPE dockscale_wake_connections_limit gauge\n"
 	    "dockscale_wake_connections_limit %zu\n"
 	    "# HELP dockscale_wake_buffer_bytes Request and answer buffers the wake listeners "

@@ -182,7 +182,7 @@ webhook_parse(const char *body, size_t len, struct webhook_payload *out, char *e
 	memset(out, 0, sizeof(*out));
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	/* Strict: no NUL, valid UTF-8, no duplicate keys (README.md, "Fuzzing"). */
+	/* Strict: no NUL, valid UTF-8, no duplicate keys (doc/testing.md, "Fuzzing"). */
 	root = json_parse_strict(body, len, err, errlen);
 	if (root == NULL)
 		return -1;

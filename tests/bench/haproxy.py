@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""HAProxy balancer and waking from zero (README.md, "Choosing a balancer", "Waking from
+"""HAProxy balancer and waking from zero (doc/balancers.md, "Choosing a balancer";
+doc/waking.md, "Waking from
 zero"), each with its baseline measured in the same run.
 
 1. wrk keep-alive GET through HAProxy across CYCLES scale cycles 1 -> 3 -> 1 (servers added

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Long polls that lock other clients out (README.md, "API limits"; issue 28, finding 8):
+"""Long polls that lock other clients out (doc/api.md, "API limits"; issue 28, finding 8):
 one client sends 64 `GET /api/v1/events?wait=60s` from 127.0.0.1 and exits; how long
 until /healthz from 127.0.0.1 is answered again, and how long the daemon still counts
 the waiters. $DOCKSCALED is the binary under test; $DOCKSCALED_BASELINE, when set, is

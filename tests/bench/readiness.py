@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Readiness at the floor (README.md "Readiness"): alert -> first 200 through nginx, from
+"""Readiness at the floor (doc/readiness.md): alert -> first 200 through nginx, from
 zero and from one replica, for (a) the demo image without a HEALTHCHECK, (b) with
 HEALTHCHECK --interval=30s and (c) with --interval=1s (readiness = auto), beside the raw
 floor measured in the same run: Docker API create + start -> first 200 from the container

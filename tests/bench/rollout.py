@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Rolling updates (README.md, "Rolling updates") under load through a real nginx.
+"""Rolling updates (doc/rollouts.md) under load through a real nginx.
 
 dockscale: 4 replicas of the demo image, a definition change (env VERSION=1 -> 2) sent
 with SIGHUP while wrk runs, measured until every replica is replaced: non-2xx, socket

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""The seed's table, reproduced (README.md, "The seed's table"): one load profile through
+"""The seed's table, reproduced (doc/benchmarks.md, "The seed's table"): one load profile
+through
 a real nginx, the same for every configuration, each run in this session:
 
     fixed 2 replicas | threshold 75 % 2-4 | target 2-4 | predictive 2-4 | predictive 3-5

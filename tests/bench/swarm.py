@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Swarm services (README.md, "Running on a Swarm cluster"), on a private one-manager
+"""Swarm services (doc/swarm.md), on a private one-manager
 Swarm (tests/integration/swarmlab.py: a dockerd of its own in a network namespace).
 
 1. Alert -> Swarm tasks running: an Alertmanager-style webhook to dockscaled (runtime =

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The wake listener under the attacks of issue 28, each measured on one or more builds
-side by side (README.md "Waking from zero", its limits). Not part of `make bench`: run
+side by side (doc/waking.md, "Limits"). Not part of `make bench`: run
 by hand, e.g. with the build before the limits and this one:
 
     tests/bench/wake_attack.py OLD/build/dockscaled build/dockscaled

@@ -22,7 +22,8 @@ def _big_vector(n):
 
 # (kind, HTTP status, body). A lenient parser would read 99 from many of these, which is
 # above the chaos service's scale_up_threshold: taking one as a value shows both as a
-# metric and as a scale-up. Every one of them must be missing data (README "The metric").
+# metric and as a scale-up. Every one of them must be missing data (doc/scaling.md, "The
+# metric").
 LIES = [
     ("NaN", 200, _vector("NaN")),
     ("+Inf", 200, _vector("+Inf")),

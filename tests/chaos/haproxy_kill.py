@@ -1,7 +1,7 @@
 """Phase 4: kill -9 mid-scale with `balancer = haproxy` under keep-alive load.
 
 One daemon (min 1, max 4, drain 1 s, stop_timeout 2 s) with a real HAProxy 2.6 in front
-of its service (servers added and deleted through the runtime API; README "Choosing a
+of its service (servers added and deleted through the runtime API; doc/balancers.md "Choosing a
 balancer"). Each run starts wrk (keep-alive, -t2 -c8) through HAProxy, asks for a new
 count through the API (scale-ups and scale-downs of 1..4), kills the daemon with SIGKILL
 a random time into the change (CHAOS_SEED replays the points), restarts it at once on
@@ -17,7 +17,7 @@ Checked over every run:
   `reuse` of the backend in `show stat`). Each new one is a new connection from
   docker-proxy to the replica and a TIME_WAIT for 60 s; without HAProxy's idle pool it
   was nearly one a request, and the local ports toward the busiest replica ran out
-  (502 SH--; README "Choosing a balancer");
+  (502 SH--; doc/balancers.md, "Choosing a balancer");
 - no orphan, every run converged;
 - polled every 100 ms over the whole phase: never more running replicas than max, never
   a server of the service taking requests (not in maint) at an address no running
@@ -47,7 +47,7 @@ TAIL = 1.0           # load on the converged state before wrk stops
 MAINT = 0x23         # srv_admin_state bits: forced, inherited or resolution maintenance
 DRAIN = 0x18         # forced or inherited drain
 # One failed request in HAProxy's httplog: "... fe be/srv Tq/Tw/Tc/Tr/Ta status bytes
-# - - TERM ..." (README "Chaos testing", haproxy)
+# - - TERM ..." (doc/chaos.md, haproxy)
 LOG_RE = re.compile(r"\[(\S+)\] fe (\S+)/(\S+) \S+ (-?\d+) \S+ \S+ \S+ (\S{4}) ")
 
 
@@ -391,7 +391,7 @@ def rows(res, c, aborted, runs, same_hap):
          f"{log_bad}" + (f" ({', '.join(f'{k}: {v}' for k, v in sorted(terms.items()))})"
                          if terms else ""), log_bad == 0),
         (PHASE, "server connections HAProxy opened / reused (`show stat`, backend): each "
-         "new one is a TIME_WAIT behind docker-proxy (README \"Choosing a balancer\")",
+         "new one is a TIME_WAIT behind docker-proxy (doc/balancers.md, \"Choosing a balancer\")",
          f"{connects:,} / {reuses:,} ({connects / max(1, connects + reuses):.1%} new)",
          connects <= (connects + reuses) / 20),
         (PHASE, "orphans / non-converged runs (replicas and HAProxy's servers within "

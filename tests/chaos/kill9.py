@@ -9,7 +9,8 @@ random time into the change, restarts it at once on the same config and lock, an
   scale-down, still in the upstream file) must still be there with the same id, and no
   new container may have been created (adoption, not replacement; a created replica
   here is a scale-down reversed when the run was a scale-down);
-- re-requests the count (README "Restart safety": after a restart the desired count is
+- re-requests the count (doc/replicas.md, "Restart safety": after a restart the desired
+count is
   what was running) and waits until it converged: exactly that many ready replicas, no
   other labelled container, the upstream listing exactly them; `nginx -t` passes.
 Over the whole phase the Monitor counts polls with more running replicas than max, an

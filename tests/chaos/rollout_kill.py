@@ -7,7 +7,7 @@ SIGHUP, kills the daemon with SIGKILL a uniform random time into that span, rest
 at once on the same configuration and lock, and waits for the rollout to finish. A light
 client POSTs through nginx with `Connection: close` over the whole run (nginx never
 retries a POST on another replica, so a request sent to a gone replica is a client
-error). Checked per run (README "Chaos testing"):
+error). Checked per run (doc/chaos.md):
 - desired stays 3: at every 100 ms poll after the restart and at the end (issue 28,
   finding 9: a surge replica running at the kill became desired);
 - the rollout completes: every replica of the new generation, rollout idle, 3 ready,

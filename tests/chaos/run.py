@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""`make chaos`: fault injection against the real peers (README "Chaos testing").
+"""`make chaos`: fault injection against the real peers (doc/chaos.md).
 
 Phases: kill -9 at random points of scale cycles (kill9.py), a no-drop soak under wrk
 (soak.py), peer faults with recovery times (faults.py), kill -9 mid-scale with

@@ -1,5 +1,5 @@
 """Phase 4: the wake listener attacked as a client on the internet would attack it (issue
-28; README "Waking from zero" has the limits checked here, include/wake.h their values).
+28; doc/waking.md has the limits checked here, include/wake.h their values).
 
 One daemon, two services at `min_replicas = 0` with a wake listener each: `held`, whose
 replica never turns ready (dockscale-demo:nohc probed on /nope), so a whole request there
@@ -74,7 +74,7 @@ PHASE = "wake"
 # The demo app with /echo, /bytes and /sleep (tests/app/app.c); `make test-image` builds it.
 IMAGE = os.environ.get("DOCKSCALE_TEST_IMAGE", "dockscale-demo:latest")
 MIB = 1 << 20
-# include/wake.h (README "Waking from zero").
+# include/wake.h (doc/waking.md).
 HEAD_S, BODY_S, ANSWER_S, SEND_S, LINGER_S = 10, 30, 60, 30, 2
 BUDGET = 64 * MIB
 BODY_MAX = MIB
@@ -89,7 +89,7 @@ NICE = -10
 # (malloc's rounding and the holes of a fragmented heap: glibc moves its mmap threshold up
 # to a freed 1 MiB buffer, so later ones come from the heap; the pages the API builds for
 # /metrics and the status meanwhile). A quarter of the budget; measured here, the growth
-# stayed under the buffers' own peak (README "Chaos testing").
+# stayed under the buffers' own peak (doc/chaos.md).
 RSS_SLACK = 16 * MIB
 
 FLOOD_NOFILE = 1024

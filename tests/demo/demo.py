@@ -783,7 +783,7 @@ upstream_name = {UPSTREAM}
         return 0
 
     def show_ctl(self):
-        """What an operator sees with dockscalectl (README.md, "Operating it") while the
+        """What an operator sees with dockscalectl (doc/operating.md) while the
         daemon still runs; returns the problems it found."""
         ctl = self.args.dockscalectl
         url = f"http://127.0.0.1:{self.api_port}"

@@ -66,7 +66,7 @@ def http(method, url, body=None, headers=None, timeout=5.0):
     data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
     headers = dict(headers or {})
     if data is not None and not any(k.lower() == "content-type" for k in headers):
-        # Every POST body is JSON (README.md "API limits"); urllib's default is a form.
+        # Every POST body is JSON (doc/api.md, "API limits"); urllib's default is a form.
         headers["Content-Type"] = "application/json"
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:

@@ -161,7 +161,7 @@ http {{
 
 class HAProxy:
     """An HAProxy of the test's own in the foreground (-db): a frontend on its own port, one
-    empty backend with a dynamic algorithm, and an admin socket (README.md, "Choosing a
+    empty backend with a dynamic algorithm, and an admin socket (doc/balancers.md, "Choosing a
     balancer"). stop() + start() is a restart with the same configuration; `defaults`
     adds lines to its defaults section."""
 

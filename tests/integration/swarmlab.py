@@ -1,4 +1,4 @@
-"""Private Docker engines for the Swarm tests (README.md, "Running on a Swarm cluster").
+"""Private Docker engines for the Swarm tests (doc/swarm.md).
 
 Each engine is a dockerd of its own: its own network namespace (dss-N, a veth pair to the
 bridge dss-br0 in the root namespace, address 10.199.15.1N/24 on a /24 no other interface

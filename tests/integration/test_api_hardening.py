@@ -1,4 +1,4 @@
-"""The HTTP API under abuse (README.md "API limits"): slow and oversized requests, a
+"""The HTTP API under abuse (doc/api.md, "API limits"): slow and oversized requests, a
 flood from one or many addresses, NUL in paths, cross-site and rebinding requests,
 unauthenticated uploads, the bearer scheme."""
 import json
@@ -14,7 +14,7 @@ from test_replicas import service_conf, status
 
 TOKEN = "hardening-token"
 JSON = {"Content-Type": "application/json"}
-HEADERS_MAX, BODY_MAX = 5.0, 5.0  # README.md "API limits"
+HEADERS_MAX, BODY_MAX = 5.0, 5.0  # doc/api.md, "API limits"
 PER_IP = 64
 
 
@@ -287,7 +287,7 @@ def test_cross_site_and_rebinding_requests_are_refused(daemon_factory, svc):
     code, out, _ = http("GET", f"{d.url}/api/v1/services",
                         headers={"Origin": f"http://127.0.0.1:{d.port + 1}"})
     assert code == 403 and "error" in out
-    # The status page's own requests (README.md, "Status page") are same-origin.
+    # The status page's own requests (doc/api.md, "Status page") are same-origin.
     code, out, _ = http("GET", f"{d.url}/api/v1/services",
                         headers={"Origin": f"http://127.0.0.1:{d.port}"})
     assert code == 200, out

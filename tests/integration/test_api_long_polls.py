@@ -1,4 +1,4 @@
-"""Long polls (`GET /api/v1/events?wait=`) cannot lock other clients out (README.md, "Event
+"""Long polls (`GET /api/v1/events?wait=`) cannot lock other clients out (doc/api.md, "Event
 history" and "API limits"): a long poll whose client leaves is released at once, and one
 address cannot hold more than its share of the waiting slots. Other addresses of
 127.0.0.0/8 are loopback too: the tests use them as other clients."""
@@ -10,7 +10,7 @@ import time
 
 from conftest import http, wait_for
 
-PER_IP = 64         # connections per client address (README.md "API limits")
+PER_IP = 64         # connections per client address (doc/api.md, "API limits")
 WAITERS = 64        # long polls waiting at once
 WAITERS_PER_ADDR = 16
 FUTURE = 10 ** 9    # since= an id the ring will not reach: nothing matches, the poll waits

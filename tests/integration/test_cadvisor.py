@@ -1,4 +1,4 @@
-"""cAdvisor parity (README.md, "cAdvisor series"): a real Prometheus scrapes dockscaled
+"""cAdvisor parity (doc/api.md, "cAdvisor series"): a real Prometheus scrapes dockscaled
 (no cAdvisor) and the seed's own expressions return one series per replica, with values
 that match the Docker Engine's stats API."""
 import threading

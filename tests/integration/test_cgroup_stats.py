@@ -1,4 +1,4 @@
-"""Counters from the kernel (README.md, "Counters from the kernel"): on the engine's
+"""Counters from the kernel (doc/scaling.md, "Counters from the kernel"): on the engine's
 host the daemon reads each replica's cgroup files instead of asking the stats API, and
 gets the same numbers; with `stats_source = api` it asks the stats API."""
 import re

@@ -1,4 +1,4 @@
-"""A docker-compose service as the source of a service's definition (README.md, "A
+"""A docker-compose service as the source of a service's definition (doc/compose.md, "A
 docker-compose service as the source"), with the real docker-compose 1.29."""
 import json
 import os
@@ -215,7 +215,7 @@ def test_replicas_carry_compose_definition_and_survive_compose_up(
     assert compose_events(compose_id, t_daemon, time.time()) == []
 
     # A changed compose file deployed with `docker-compose up -d` is the new definition,
-    # and the running replicas roll to it (README.md, "Rolling updates").
+    # and the running replicas roll to it (doc/rollouts.md).
     project.up("two")
     new_id = wait_for(project.running_id, timeout=30, what="compose's new container")
     assert new_id != compose_id

@@ -1,4 +1,4 @@
-"""dockscalectl against a running dockscaled and the real dockerd (README.md, "Operating
+"""dockscalectl against a running dockscaled and the real dockerd (doc/operating.md, "Operating
 it"): the status table and detail match the API, scale changes the count, errors and
 exit codes, --json, defaults from the daemon's config file with its token. The pause,
 resume, events and explain tests skip while this daemon answers their endpoint 404."""

@@ -36,7 +36,7 @@ def test_unknown_path_and_wrong_method_are_json_errors(daemon_factory):
 
 def test_oversized_body_is_413(daemon_factory):
     d = daemon_factory().start()
-    # Answered on the headers, before the body (README.md "API limits").
+    # Answered on the headers, before the body (doc/api.md, "API limits").
     status, body, _ = d.post("/healthz", headers={"Content-Length": str(2 * 1024 * 1024)})
     assert status == 413 and "error" in body
     assert d.get("/healthz")[0] == 200  # still serving

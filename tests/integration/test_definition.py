@@ -1,5 +1,5 @@
-"""The whole container definition of a [service] on a real Docker Engine (README.md
-"Configuration", "Coming from docker-compose", "Restart policy")."""
+"""The whole container definition of a [service] on a real Docker Engine (doc/definition.md,
+"Coming from docker-compose", "Restart policy")."""
 import os
 import shutil
 import signal
@@ -98,7 +98,7 @@ def every_key(res):
 
 def test_every_key_lands_in_docker_inspect(daemon_factory, svc, res):
     # readiness = health: joined on the healthcheck the keys define, so it is "healthy"
-    # below (README.md "Readiness").
+    # below (doc/readiness.md).
     d = daemon_factory(conf(svc, every_key(res) + ["readiness = health"],
                             min_replicas=2)).start()
     s = wait_ready(d, svc, 2, timeout=60)

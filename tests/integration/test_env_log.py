@@ -8,7 +8,8 @@ DEAD_PROXY = "http://127.0.0.1:9"  # discard port: nothing listens, connections 
 
 
 def test_proxy_in_environment_is_ignored_for_probes_and_docker(daemon_factory, svc):
-    """README "Configuration reference": health probes and the Docker socket never go
+    """doc/configuration.md, "Choices the spec left open": health probes and the Docker
+    socket never go
     through a proxy, whatever http_proxy/HTTP_PROXY/ALL_PROXY say."""
     env = {k: DEAD_PROXY for k in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY",
                                    "all_proxy", "ALL_PROXY")}
@@ -20,7 +21,7 @@ def test_proxy_in_environment_is_ignored_for_probes_and_docker(daemon_factory, s
 
 
 def test_control_bytes_from_an_alertname_reach_the_log_escaped(daemon_factory, svc):
-    """README "Behaviour", Logging: an ESC in a webhook's alertname is written as \\x1b."""
+    """doc/operating.md, "Logging": an ESC in a webhook's alertname is written as \\x1b."""
     d = daemon_factory(service_conf(svc, min_replicas=0, max_replicas=2)).start()
     name = "Rel\x1b[2J\x1b]0;owned\x07Up"
     body = {"version": "4", "groupKey": "{}", "truncatedAlerts": 0, "status": "resolved",
@@ -41,7 +42,7 @@ def test_control_bytes_from_an_alertname_reach_the_log_escaped(daemon_factory, s
 
 
 def test_missing_nginx_program_is_a_config_error(tmp_path):
-    """README "Configuration reference": test_command and reload_command are looked up
+    """dockscale.conf(5): test_command and reload_command are looked up
     in PATH at load time; a program that is not there is FILE:LINE."""
     conf = tmp_path / "c.conf"
     conf.write_text("[daemon]\nlisten = 127.0.0.1:0\n[nginx]\n"
@@ -59,7 +60,8 @@ def test_missing_nginx_program_is_a_config_error(tmp_path):
 
 
 def test_values_docker_would_refuse_fail_check_config(tmp_path):
-    """README "Configuration reference": a stop_timeout Docker's stop would refuse, or a
+    """doc/configuration.md, "Choices the spec left open": a stop_timeout Docker's stop
+    would refuse, or a
     network name too long for inspect, is FILE:LINE at load, not a replica stuck later."""
     conf = tmp_path / "c.conf"
     conf.write_text("[daemon]\nlisten = 127.0.0.1:0\n[nginx]\ntest_command = /bin/true\n"

@@ -1,5 +1,5 @@
 """HAProxy balancer: servers added and drained through the runtime API, no reload, no error
-(README.md, "Choosing a balancer")."""
+(doc/balancers.md, "Choosing a balancer")."""
 import threading
 import time
 
@@ -205,7 +205,8 @@ class ServerWatch(threading.Thread):
 
 def test_restart_keeps_a_serving_replica_in_haproxy(daemon_factory, svc, hap):
     """kill -9 and a restart: the adopted replica's server stays in HAProxy, enabled, while
-    the restarted daemon checks it again (README.md "Restart safety"). An image without a
+    the restarted daemon checks it again (doc/replicas.md, "Restart safety"). An image
+    without a
     HEALTHCHECK makes the probe that check, and a probe path that burns 30 ms of CPU
     makes its answer come well after the inspect's (a loaded host does the same to
     /health); a sync in between used to drain and delete the only server (503 SC-- to
@@ -257,7 +258,7 @@ def test_keepalive_load_reuses_server_connections(daemon_factory, svc, hap):
     nearly every request opened a new connection to its replica; behind Docker's userland
     proxy each left a TIME_WAIT for 60 s, and at ~470 a second to one replica the local
     ports ran out: 502 SH--. The daemon's servers must keep and reuse idle connections
-    as a server of haproxy.cfg does (README.md, "Choosing a balancer")."""
+    as a server of haproxy.cfg does (doc/balancers.md, "Choosing a balancer")."""
     d = daemon_factory(conf(svc, hap, min_replicas=2)).start()
     wait_ready(d, svc, 2)
     wait_for(lambda: len(enabled(hap, svc)) == 2, timeout=10, what="two servers")

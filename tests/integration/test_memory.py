@@ -1,4 +1,4 @@
-"""docker_memory and several metrics per service on a real memory load (README.md,
+"""docker_memory and several metrics per service on a real memory load (doc/scaling.md,
 "The metric")."""
 import os
 import subprocess

@@ -1,5 +1,5 @@
 """nginx faults: a failed sync is retried until it lands, and nothing nginx may still
-route to is stopped meanwhile (README.md, "nginx upstream")."""
+route to is stopped meanwhile (doc/balancers.md, "nginx upstream")."""
 import os
 import re
 import signal

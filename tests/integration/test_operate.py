@@ -1,5 +1,5 @@
 """Operating a running daemon: the event history, pause and resume, a manual scale that
-sticks, explain, and the status page in a real browser (README.md, "Event history",
+sticks, explain, and the status page in a real browser (doc/api.md, "Event history",
 "Pause and manual scale", "Status page")."""
 import os
 import re
@@ -35,7 +35,7 @@ def explain(d, svc):
 
 
 def long_polls(d):
-    """Long polls the daemon holds now (README.md, "API limits")."""
+    """Long polls the daemon holds now (doc/api.md, "API limits")."""
     return int(re.search(r"^dockscale_api_long_polls (\d+)$", d.get("/metrics")[1],
                          re.M).group(1))
 
@@ -203,7 +203,7 @@ def test_status_page_in_chromium(daemon_factory, svc, tmp_path):
     code, html, hdrs = d.get("/")
     assert code == 200 and hdrs["Content-Type"].startswith("text/html")
     assert '<script src="/statuspage.js"' in html and "http://" not in html
-    # Security headers (README.md, "Status page"): the page's strict policy (no inline
+    # Security headers (doc/api.md, "Status page"): the page's strict policy (no inline
     # script or style, Trusted Types), and sensible ones on every other answer.
     csp = hdrs["Content-Security-Policy"]
     for directive in ("default-src 'none'", "script-src 'self'", "style-src 'self'",

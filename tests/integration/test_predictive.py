@@ -1,6 +1,6 @@
 """policy = predictive on a real CPU load: the status API and the decision line show
 level, trend, horizon and forecast, and the horizon becomes the service's own measured
-create-to-serving time (README.md, "Predictive policy")."""
+create-to-serving time (doc/scaling.md, "Predictive policy")."""
 import dockerapi as dk
 from conftest import wait_for
 from test_replicas import service_conf, status, wait_ready
@@ -9,7 +9,7 @@ from test_scaling import Load
 
 def test_predictive_scales_up_and_shows_its_forecast(daemon_factory, svc):
     # readiness = health: joined on the image's 1 s HEALTHCHECK, so create to serving
-    # takes over a second (the HTTP probe of auto would beat the 1 s floor: README.md
+    # takes over a second (the HTTP probe of auto would beat the 1 s floor: doc/readiness.md
     # "Readiness").
     d = daemon_factory(service_conf(svc, metric="docker_cpu", policy="predictive", target=40,
                                     cpus="0.5", min_replicas=1, max_replicas=2,

@@ -1,4 +1,4 @@
-"""Readiness (README.md "Readiness"): a replica joins as soon as the application answers
+"""Readiness (doc/readiness.md): a replica joins as soon as the application answers
 its HTTP probe (readiness auto or probe) instead of when Docker's HEALTHCHECK interval
 comes round; under `health` only Docker's status counts; a replica Docker later reports
 unhealthy is replaced in every mode; bad values are refused."""

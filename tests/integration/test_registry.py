@@ -1,4 +1,4 @@
-"""Images from a registry (README.md, "Images from a registry"): a real registry
+"""Images from a registry (doc/registry.md): a real registry
 (Debian's docker-registry) on 127.0.0.1, the demo image pushed there under the test's own
 repository and removed locally; the daemon pulls it, or reports why it cannot."""
 import base64

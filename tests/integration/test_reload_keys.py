@@ -1,5 +1,5 @@
-"""SIGHUP and the keys a running daemon cannot or can take over (README "Configuration
-reference", choices left open)."""
+"""SIGHUP and the keys a running daemon cannot or can take over (doc/configuration.md, "Choices
+the spec left open")."""
 import os
 import signal
 

@@ -40,7 +40,7 @@ def test_min_replicas_held_healthy_and_serving(daemon_factory, svc):
     s = wait_ready(d, svc, 2)
     assert dk.names(dk.running(svc)) == [f"{svc}-1", f"{svc}-2"]
     for r in s["replicas"]:
-        # readiness auto: the probe usually beats Docker's first check (README.md
+        # readiness auto: the probe usually beats Docker's first check (doc/readiness.md
         # "Readiness"), so Docker may still say "starting".
         assert r["state"] == "ready" and r["health"] in ("healthy", "starting")
         assert r["ready_by"] in ("probe", "health") and r["ready_after_ms"] >= 0

@@ -1,4 +1,4 @@
-"""kill -9 in the middle of a scale-down, then a restart (README.md "Restart safety").
+"""kill -9 in the middle of a scale-down, then a restart (doc/replicas.md, "Restart safety").
 
 The scale-down's victim is renamed `<service>-<n>.retiring-<id>` when its drain starts;
 a restarted daemon finishes such a container as a removal: it never counts toward the

@@ -1,4 +1,4 @@
-"""Rolling updates (README.md, "Rolling updates"): a changed definition replaces every
+"""Rolling updates (doc/rollouts.md): a changed definition replaces every
 replica start-first with no dropped request; a new version that never turns healthy is
 rolled back with the old replicas untouched; POST .../rollout; kill -9 mid-rollout."""
 import signal
@@ -222,7 +222,7 @@ def tag(src, repo, t):
 
 def test_a_moved_tag_rolls_on_a_rollout_request(daemon_factory, svc):
     """The generation hashes the image ID the reference resolves to: the same file
-    with the tag moved to another image rolls when asked (README.md, "Rolling
+    with the tag moved to another image rolls when asked (doc/rollouts.md, "Rolling
     updates")."""
     repo = f"dockscale-test-{svc}"
     tag(IMAGE, repo, "v")

@@ -60,7 +60,7 @@ def test_docker_cpu_load_scales_up_and_back_to_min(daemon_factory, svc):
     assert "scale up 1 -> 2" in log and "scale down" in log
     metrics = d.get("/metrics")[1]
     assert f'dockscale_scale_events_total{{service="{svc}",direction="up"}}' in metrics
-    # cAdvisor's label set (README.md, "cAdvisor series"), in the order /metrics writes it
+    # cAdvisor's label set (doc/api.md, "cAdvisor series"), in the order /metrics writes it
     cid = dk.containers(svc)[0]["Id"]
     labels = (f'{{container="{svc}",container_label_io_dockscale_service="{svc}",'
               f'dockscale_service="{svc}",id="/docker/{cid}",image="{IMAGE}",name="{svc}-1"}}')

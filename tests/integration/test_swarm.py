@@ -1,4 +1,4 @@
-"""runtime = swarm on one private Swarm manager (README.md, "Running on a Swarm cluster"):
+"""runtime = swarm on one private Swarm manager (doc/swarm.md):
 a webhook, a manual scale and a Prometheus load scale a Swarm service up and back; an image
 update made while scaling survives; someone else's concurrent spec updates are never lost
 ("update out of sequence" re-read and retried). The engine is the test's own dockerd in its
@@ -277,7 +277,7 @@ def test_readiness_does_not_wait_on_an_engine_that_is_down(daemon_factory, tmp_p
 
 def test_readiness_waits_for_a_hung_engine_at_most_10s(daemon_factory, tmp_path):
     """An Engine that accepts and never answers: /healthz is 503 while the first check
-    waits, 200 after the 10 s bound (README.md, "Running on a Swarm cluster"), and a
+    waits, 200 after the 10 s bound (doc/swarm.md), and a
     scale request still gets 503, never a guess, until the check answers."""
     path = str(tmp_path / "hung.sock")
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

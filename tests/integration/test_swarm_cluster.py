@@ -1,4 +1,4 @@
-"""Three Swarm managers, one dockscaled on each (README.md, "Running on a Swarm cluster"):
+"""Three Swarm managers, one dockscaled on each (doc/swarm.md):
 tasks spread over the nodes; only the leader's instance acts (the logs and the API of all
 three say so); one alert sent to all three steps once; when the leader's engine stops, the
 instance on the new leader takes over. About 40 s: in `make check`, and with

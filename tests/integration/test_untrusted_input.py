@@ -37,7 +37,7 @@ def webhook(labels_json):
 
 
 def test_strict_json_is_400_and_steps_nothing(daemon_factory, svc):
-    """README.md, "Fuzzing": an escaped NUL cut "RelUp\\u0000-not-RelUp" to RelUp and
+    """doc/testing.md, "Fuzzing": an escaped NUL cut "RelUp\\u0000-not-RelUp" to RelUp and
     stepped the service; a raw NUL, invalid UTF-8 (echoed back as such) and duplicate
     keys were accepted. Dry run: a step shows in the answer, no container is made."""
     d = daemon_factory(service_conf(svc, min_replicas=0, max_replicas=3,
@@ -96,7 +96,7 @@ class _Huge(BaseHTTPRequestHandler):
 @pytest.mark.alone  # a 0.3 s /healthz bound
 def test_huge_prometheus_answer_keeps_the_loop_responsive(daemon_factory, svc):
     """A query matching 100k series answers 5 MB, which held the loop 706 ms per pass to
-    be refused anyway: the daemon reads at most 64 KiB of an answer (README.md, "The
+    be refused anyway: the daemon reads at most 64 KiB of an answer (doc/scaling.md, "The
     metric") and /healthz stays fast while every pass gets such an answer."""
     series = ",".join(f'{{"metric":{{"instance":"host-{i}","job":"node"}},'
                       f'"value":[1714644930.123,"{i}"]}}' for i in range(100000))

@@ -1,5 +1,5 @@
 """Waking from zero: requests at zero are held, a replica started, and each held request
-answered by it (README.md, "Waking from zero")."""
+answered by it (doc/waking.md)."""
 import re
 import subprocess
 import threading

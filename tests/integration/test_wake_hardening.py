@@ -1,6 +1,6 @@
 """The wake listener as a client on the internet meets it: floods, slow senders, unread
-answers, hang-ups in every state and framing tricks (README.md, "Waking from zero",
-its limits). Each test is one finding of issue 28 and failed on the listener before it."""
+answers, hang-ups in every state and framing tricks (doc/waking.md,
+"Limits"). Each test is one finding of issue 28 and failed on the listener before it."""
 import os
 import re
 import socket

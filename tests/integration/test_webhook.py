@@ -55,7 +55,7 @@ def test_bad_input_table_changes_nothing(daemon_factory, svc, tmp_path):
          AUTH, 400),
         ("wrong version", "POST", json.dumps(payload([alert(svc, "scale_up")], "3")).encode(),
          AUTH, 400),
-        # Answered on the headers, before the body (README.md "API limits").
+        # Answered on the headers, before the body (doc/api.md, "API limits").
         ("2 MB body", "POST", None, {**AUTH, "Content-Length": str(2 * 1024 * 1024)}, 413),
         ("GET", "GET", None, AUTH, 405),
         ("PUT", "PUT", good, AUTH, 405),

@@ -1,4 +1,4 @@
-/* test_compose.c: a docker-compose container as a service's definition (README.md, "A
+/* test_compose.c: a docker-compose container as a service's definition (doc/compose.md, "A
  * docker-compose service as the source"), on an inspect answer captured from a real
  * docker-compose 1.29 container (tests/unit/fixtures/compose_inspect.json: env, a named
  * volume and a bind, labels, json-file logging options, a healthcheck, a published port,

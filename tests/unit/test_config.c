@@ -326,7 +326,7 @@ test_split_argv(void **state)
 	}
 }
 
-/* README "Configuration reference": image is a reference Docker accepts. */
+/* dockscale.conf(5): image is a reference Docker accepts. */
 static void
 test_image_refs(void **state)
 {
@@ -408,7 +408,7 @@ assert_service_defaults(const struct svc_conf *s)
 	assert_true(s->cpus == 0.5);
 	assert_int_equal(s->memory, 512 * MiB);
 	assert_true(s->init);
-	/* README.md, "Configuration reference": docker_memory's and predictive's keys */
+	/* dockscale.conf(5): docker_memory's and predictive's keys */
 	assert_true(s->mem_up_threshold == 80 && s->mem_down_threshold == 50);
 	assert_true(s->mem_target == 70);
 	assert_int_equal(s->dp.horizon_ms, 0);
@@ -466,7 +466,7 @@ test_defaults(void **state)
 	config_free(&c); /* twice is fine */
 }
 
-/* README.md "A docker-compose service as the source": no image needed; port, network
+/* doc/compose.md: no image needed; port, network
  * and health_path still route and probe. */
 static void
 test_compose_service(void **state)
@@ -708,7 +708,7 @@ test_listen_forms(void **state)
 	    "127.0.0.1:9280", "0.0.0.0:1", "[::1]:9280", "[::]:0", "localhost:65535",
 	    "127.9.8.7:1",    "10.0.0.1:80",
 	};
-	/* Off loopback the API needs the token (README.md "API limits"). */
+	/* Off loopback the API needs the token (doc/api.md, "API limits"). */
 	static const char *const exposed[] = {"0.0.0.0:1", "[::]:0", "10.0.0.1:80",
 	                                      "128.0.0.1:80", "[::2]:80"};
 	struct fx *f = *state;
@@ -813,9 +813,9 @@ struct err_case {
 #define SVC "[service web]\nimage = app\n"
 
 static const struct err_case err_cases[] = {
-	/* README "Configuration reference": every bound a lower layer has (Docker's stop
-	 * timeout, the inspect and probe buffers, the webhook's field size, PATH) is a load
-	 * error. */
+	/* doc/configuration.md, "Choices the spec left open": every bound a lower layer has
+	 * (Docker's stop timeout, the inspect and probe buffers, the webhook's field size, PATH)
+	 * is a load error. */
 #define A128 "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa"
 #define A160 "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa" "aaaaaaaaaaaaaaaa"
 	{ "lower-layer bounds", SVC "stop_timeout = 25h\nnetwork = " A128 "\n"
@@ -942,7 +942,7 @@ static const struct err_case err_cases[] = {
 	      { 4, "policy: 'hpa' is not one of threshold, target, predictive" },
 	      { 6, "log_level: 'warn' is not one of debug, info, notice, warning, err" },
 	      { 7, "dry_run: 'maybe' is not a boolean (true/false, yes/no, on/off, 1/0)" } } },
-	/* README.md "A docker-compose service as the source": both keys or neither; the
+	/* doc/compose.md: both keys or neither; the
 	 * container definition is then compose's alone (every F_CTR key refused). */
 	{ "compose keys", "[service web]\nimage = app\ncompose_project = shop\ncompose_service = web\n"
 	    "env = A=1\nmemory = 1G\nport = 80\nnetwork = shop_default\nhealth_path = /h\n"
@@ -961,7 +961,7 @@ static const struct err_case err_cases[] = {
 	      { 20, "compose_service: '-web' is not a docker-compose service name" },
 	      { 23, "compose_project: 'shop.x' is not a docker-compose project name" },
 	      { 24, "compose_service: 'w eb' is not a docker-compose service name" } } },
-	/* README "Images from a registry". */
+	/* doc/registry.md. */
 	{ "pull keys", SVC "pull = sometimes\npull = always\n[docker]\npull_timeout = 0\n"
 	    "registry_auth_file = auth.json\n[docker]\npull_timeout = 25h\n",
 	    { { 3, "pull: 'sometimes' is not one of missing, always, never" },
@@ -970,7 +970,7 @@ static const struct err_case err_cases[] = {
 	      { 7, "registry_auth_file: 'auth.json' is not an absolute path" },
 	      { 8, "duplicate section [docker] (first on line 5)" },
 	      { 9, "pull_timeout: must be at most 86400s" } } },
-	/* README "Counters from the kernel". */
+	/* doc/scaling.md, "Counters from the kernel". */
 	{ "stats_source", "[docker]\nstats_source = kernel\nstats_source = api\n[docker]\n"
 	    "stats_source =\n",
 	    { { 2, "stats_source: 'kernel' is not one of auto, cgroup, api" },
@@ -1025,7 +1025,7 @@ static const struct err_case err_cases[] = {
 
 /* clang-format on */
 
-/* metric takes a list (README.md, "Several metrics"); the predictive keys parse. */
+/* metric takes a list (doc/scaling.md, "Several metrics"); the predictive keys parse. */
 static void
 test_metric_list(void **state)
 {
@@ -1112,7 +1112,7 @@ test_long_lines(void **state)
 }
 
 /* registry_auth_file is read at load: its errors are the key's FILE:LINE errors, and
- * never show a credential (README "Images from a registry"). */
+ * never show a credential (doc/registry.md). */
 static void
 test_registry_auth_file(void **state)
 {

@@ -1,5 +1,5 @@
 /* test_ctl.c: dockscalectl's argument parsing, config defaults and output formatting
- * from fixed API answers (README.md, "Operating it"). */
+ * from fixed API answers (doc/operating.md). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -231,7 +231,7 @@ test_create_body_refused(void **state)
 	cJSON_Delete(def);
 }
 
-/* The generation and restart labels (README.md, "Rolling updates"), over any the
+/* The generation and restart labels (doc/rollouts.md), over any the
  * definition brought. */
 static void
 test_generation_labels(void **state)
@@ -250,7 +250,7 @@ test_generation_labels(void **state)
 	assert_int_equal(cJSON_GetArraySize(labels), 3);
 	cJSON_Delete(root);
 	free(body);
-	/* a rollout's creation carries its target count (README.md, "Restart safety") */
+	/* a rollout's creation carries its target count (doc/replicas.md, "Restart safety") */
 	assert_non_null(body = ctrdef_replica_body(def, "w", 0x0123456789abcdefULL, 42, 3));
 	assert_non_null(root = cJSON_Parse(body));
 	labels = cJSON_GetObjectItemCaseSensitive(root, "Labels");

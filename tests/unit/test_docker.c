@@ -142,7 +142,7 @@ test_stop_rounds_up_and_remove_tolerates_404(void **state)
 	assert_int_equal(fake_docker_seen(f->fake, "DELETE", "/v1.41/containers/abc?force=1"), 1);
 }
 
-/* README.md, "Images from a registry": inspect, and pulls whose stream says how they
+/* doc/registry.md: inspect, and pulls whose stream says how they
  * ended. */
 static void
 on_image(void *arg, const struct docker_reply *r, const char *id)

@@ -1,5 +1,5 @@
 /* test_dockerimage.c: image references, pull progress streams, and the image calls
- * (src/dockerimage.c); its calls are tested in test_docker.c. README.md, "Images from a registry". */
+ * (src/dockerimage.c); its calls are tested in test_docker.c. doc/registry.md. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -293,7 +293,7 @@ test_list_skips_bad_entries(void **state)
 		"\":\"x\"}}",
 		"{\"Id\":\"a1\",\"Names\":[\"/x-1\"],\"State\":\"a-state-name-much-too-long\","
 		"\"Labels\":{\"" DOCKER_LABEL "\":\"x\"}}",
-		/* README.md "A docker-compose service as the source": compose's own container
+		/* doc/compose.md: compose's own container
 		 * is never ours, even if its image carries our label. */
 		"{\"Id\":\"a1\",\"Names\":[\"/shop_web_1\"],\"State\":\"running\",\"Labels\":{\""
 		DOCKER_LABEL "\":\"x\",\"com.docker.compose.project\":\"shop\"}}",
@@ -354,7 +354,7 @@ test_list_max(void **state)
 	assert_int_equal(c[0].created, 4102444800LL);
 }
 
-/* A rollout's target count (README.md, "Restart safety"): read back from the list, and
+/* A rollout's target count (doc/replicas.md, "Restart safety"): read back from the list, and
  * anything but 1..DOCKER_TARGET_MAX in plain decimal is no target (0), never an error. */
 static void
 test_list_rollout_target(void **state)
@@ -510,7 +510,7 @@ test_inspect_variants(void **state)
 	}
 }
 
-/* Docker's restart policy at work (README.md "Restart policy"): State.Restarting and
+/* Docker's restart policy at work (doc/definition.md, "Restart policy"): State.Restarting and
  * RestartCount, which replica.c reads. */
 static void
 test_inspect_restart(void **state)
@@ -567,7 +567,7 @@ test_stats_real(void **state)
 	assert_int_equal(st.online_cpus, 2);
 	assert_true(st.mem_usage == 884736.0);
 	assert_true(st.mem_cache == 438272.0);
-	/* the cAdvisor series' counters (README.md, "cAdvisor series") */
+	/* the cAdvisor series' counters (doc/api.md, "cAdvisor series") */
 	assert_true(st.cpu_user_ns == 50000000.0);
 	assert_true(st.cpu_kernel_ns == 20000000.0);
 	assert_true(st.cfs_periods == 0 && st.cfs_throttled_ns == 0);
@@ -854,7 +854,7 @@ test_error_message(void **state)
 /* ---- version, health -------------------------------------------------------------- */
 
 /* A label holding \u0000 read as the shorter name before it: "dsj-t\u0000x" was service
- * dsj-t. Every answer is parsed strictly (README.md, "Fuzzing"), so such an answer, or
+ * dsj-t. Every answer is parsed strictly (doc/testing.md, "Fuzzing"), so such an answer, or
  * one with a duplicate key, is refused whole. */
 static void
 test_strict_json(void **state)

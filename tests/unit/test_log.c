@@ -102,7 +102,8 @@ test_threshold(void **state)
 	assert_int_equal(log_get_level(), LOG_INFO);
 }
 
-/* README "Behaviour", Logging: every control byte and invalid UTF-8 reaches the log escaped. */
+/* doc/operating.md, "Logging": every control byte and invalid UTF-8 reaches the log
+ * escaped. */
 static void
 test_escape(void **state)
 {

@@ -260,7 +260,7 @@ test_no_free_name(void **state)
 	assert_int_equal(out[0].index, PLAN_MAX_INDEX);
 }
 
-/* README.md "A docker-compose service as the source": without a definition the planner
+/* doc/compose.md: without a definition the planner
  * holds creations and says why; retiring still works. */
 static void
 test_create_blocked(void **state)
@@ -290,7 +290,7 @@ test_create_blocked(void **state)
 	assert_int_equal(out[0].kind, PLAN_CREATE);
 }
 
-/* README.md "Restart safety": while which replicas are a rollout's surge is not known
+/* doc/replicas.md, "Restart safety": while which replicas are a rollout's surge is not known
  * (the generation unresolved after a restart), no scale-down; creation is not held. */
 static void
 test_down_blocked(void **state)
@@ -619,7 +619,7 @@ test_roll(void **state)
 			fail_msg("%s: wake_at %lld, want %lld", c->name, (long long)res.wake_at,
 			         (long long)c->wake_at);
 		/* A rollout's creation carries the count it keeps, for its label; an
-		 * ordinary one none (README.md, "Restart safety"). */
+		 * ordinary one none (doc/replicas.md, "Restart safety"). */
 		for (size_t i = 0; i < res.nacts; i++)
 			if (out[i].kind == PLAN_CREATE &&
 			    out[i].target != (res.outdated > 0 ? c->desired : 0))
@@ -628,7 +628,7 @@ test_roll(void **state)
 	}
 }
 
-/* ---- the desired count after a start (README.md, "Restart safety") ------------------ */
+/* ---- the desired count after a start (doc/replicas.md, "Restart safety") ----------- */
 
 /* A container of the first list: generation (0xA old, 0xB new, 0xC newer), the
  * rollout's target label, Created (unix s), adopted as a replica. */

@@ -175,7 +175,7 @@ test_errors(void **state)
 		{ "[]", 200, false, 0, "not a Prometheus API response" },
 		{ "{\"status\":\"maybe\"}", 200, false, 0, "not a Prometheus API response" },
 		{ "{\"status\":1}", 200, false, 0, "not a Prometheus API response" },
-		/* strict JSON (README.md, "Fuzzing"): which "status" would count? */
+		/* strict JSON (doc/testing.md, "Fuzzing"): which "status" would count? */
 		{ "{\"status\":\"error\",\"status\":\"success\",\"data\":{\"resultType\":"
 		  "\"scalar\",\"result\":[1,\"5\"]}}", 200, false, 0, "duplicate key \"status\"" },
 		{ "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{"

@@ -1,5 +1,5 @@
 /* test_readiness.c: table-driven tests of the readiness decision and the fast probe
- * schedule (src/readiness.c; README.md "Readiness"). */
+ * schedule (src/readiness.c; doc/readiness.md). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -84,7 +84,7 @@ test_probes(void **state)
 	assert_true(readiness_probes_ready(READINESS_BOTH, true));
 }
 
-/* The schedule README.md "Readiness" documents, at and around each step. */
+/* The schedule doc/readiness.md documents, at and around each step. */
 static void
 test_schedule(void **state)
 {
@@ -128,7 +128,7 @@ test_names(void **state)
 }
 
 /* [service] readiness: each mode parses, auto is the default, and every bad value is a
- * FILE:LINE error that names the modes (README.md "Configuration reference"). */
+ * FILE:LINE error that names the modes (dockscale.conf(5)). */
 static int
 load(const char *text, struct config *c, struct config_errors *e)
 {

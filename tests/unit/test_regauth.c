@@ -1,5 +1,5 @@
 /* test_regauth.c: registry credentials (src/regauth.c): the auth file's forms, the
- * registry hosts it names, and the X-Registry-Auth header. README.md, "Images from a
+ * registry hosts it names, and the X-Registry-Auth header. doc/registry.md, "Images from a
  * registry". */
 #include <stdarg.h>
 #include <stddef.h>

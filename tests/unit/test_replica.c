@@ -369,7 +369,7 @@ start_failed(struct fx *f)
 	return f->s->launch.start_failures > 0;
 }
 
-/* ---- a replica's moves (README.md, "Scale-down order") ------------------------------ */
+/* ---- a replica's moves (doc/balancers.md, "Scale-down order") ---------------------- */
 
 /* What stderr got while fn(arg) ran, into buf. */
 static void

@@ -1,4 +1,4 @@
-/* test_reqcheck.c: method lists, media type, bearer scheme and Host checks (README.md
+/* test_reqcheck.c: method lists, media type, bearer scheme and Host checks (doc/api.md
  * "API limits"). */
 #include <stdarg.h>
 #include <stddef.h>

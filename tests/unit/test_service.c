@@ -1,6 +1,6 @@
 /* test_service.c: the replica table (src/service.c, src/replica.c) against a fake Docker
- * Engine: restart safety (README.md "Restart safety") and image pulls (README.md "Images
- * from a registry") without timing. */
+ * Engine: restart safety (doc/replicas.md, "Restart safety") and image pulls
+ * (doc/registry.md "Images from a registry") without timing. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -71,7 +71,7 @@ setup(void **state)
 	f.conf.stop_timeout_ms = 2000;
 	f.conf.upstream_file = f.upstream;
 	f.conf.upstream_name = "backend";
-	/* Every creation checks its image first (README.md, "Images from a registry"):
+	/* Every creation checks its image first (doc/registry.md):
 	 * present unless a test says otherwise. */
 	fake_docker_route(f.fake, "GET", "/v1.41/images/img/json", 200,
 	    "{\"Id\":\"sha256:" ID("0abc") "\"}");
@@ -286,7 +286,7 @@ test_restart_mid_rollout_keeps_the_rollouts_count(void **state)
 
 /* A replica found running at start-up and retired before this daemon's first sync was
  * applied may be in what nginx still runs (the last daemon's file): it drains like a
- * member, it is not stopped at once (README.md, "Restart safety"). */
+ * member, it is not stopped at once (doc/replicas.md, "Restart safety"). */
 static void
 test_adopted_replica_retired_before_the_first_sync_drains(void **state)
 {
@@ -385,7 +385,7 @@ a_starting(struct fx *f)
 	return f->s->nreps > 0 && f->s->reps[0]->state == REP_STARTING && !f->s->reps[0]->busy;
 }
 
-/* Docker's on-failure policy restarting A (README.md "Restart policy"). */
+/* Docker's on-failure policy restarting A (doc/definition.md, "Restart policy"). */
 static void
 route_restarting(struct fx *f, bool restarting, int count)
 {
@@ -477,7 +477,7 @@ test_kick_brings_a_far_wake_forward(void **state)
 	assert_true(f->s->kick.when <= loop_clock_ms() + 20);
 }
 
-/* ---- images (README.md, "Images from a registry") ---------------------------------- */
+/* ---- images (doc/registry.md) ---------------------------------- */
 
 #define IMG_CHECK "/v1.41/images/img/json"
 #define IMG_PULL "/v1.41/images/create?fromImage=img&tag=latest"
@@ -512,7 +512,7 @@ test_missing_image_checked_pulled_then_created(void **state)
 	assert_int_equal(pull_of(f->s)->ok_total, 1);
 	assert_true(pull_of(f->s)->present);
 	assert_int_equal(pull_of(f->s)->phase, PULL_IDLE);
-	/* asked first by the pass for the rollout generation (README.md, "Rolling
+	/* asked first by the pass for the rollout generation (doc/rollouts.md, "Rolling
 	 * updates"), then before the create, and again after the pull, for the id (this
 	 * fake still says 404: no second pull, the id stays unknown) */
 	assert_int_equal(fake_docker_seen(f->fake, "GET", IMG_CHECK), 3);

@@ -1,5 +1,5 @@
 /* test_swarm_config.c: runtime and swarm_service, and every key Swarm owns refused on its
- * own line (README.md, "Running on a Swarm cluster"). */
+ * own line (doc/swarm.md). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

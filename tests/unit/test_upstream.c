@@ -520,7 +520,7 @@ test_sync_copies_config(void **state)
 	assert_string_equal(slurp(f->path), HDR "upstream backend {\n    server 127.0.0.1:4242;\n}\n");
 }
 
-/* README.md "nginx upstream": a symlink at upstream_file is refused, the file it
+/* doc/balancers.md, "nginx upstream": a symlink at upstream_file is refused, the file it
  * points to is never read nor written, and the sync fails (to be retried). */
 static void
 test_sync_refuses_symlink(void **state)

@@ -124,7 +124,8 @@ test_table(void **state)
 	}
 }
 
-/* A body of exactly WAKE_BODY_MAX is held (README.md documents 1 MiB as allowed). */
+/* A body of exactly WAKE_BODY_MAX is held (doc/waking.md, "Limits", documents 1 MiB as
+ * allowed). */
 static void
 test_body_at_the_limit(void **state)
 {

@@ -285,7 +285,7 @@ test_errors(void **state)
 	assert_int_equal(webhook_parse(NULL, 0, &p, err, sizeof(err)), -1);
 }
 
-/* JSON that cJSON alone reads differently from what was sent is refused (README.md,
+/* JSON that cJSON alone reads differently from what was sent is refused (doc/testing.md,
  * "Fuzzing"): an escaped NUL made "RelUp\u0000-not-RelUp" read as RelUp and step the
  * service; a raw NUL, invalid UTF-8 (echoed back in the answer) and a duplicate key
  * (which one counts?) were accepted. Lengths are explicit: some bodies hold NULs. */
