@@ -50,11 +50,17 @@ ALL_CFLAGS = -std=gnu11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS  ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(SANLD) $(LDFLAGS)
 
-# src/ctl*.c is dockscalectl, the API's client (doc/operating.md): its own binary.
-CTL_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/ctl*.c))
+# The sources by folder (doc/architecture.md, "The tree"): src/client/ is dockscalectl,
+# the API's client, its own binary; the daemon is src/ and the other folders.
+DAEMON_DIRS := src src/config src/balancer src/runtime
+CTL_SRCS := $(wildcard src/client/*.c)
+CTL_OBJS := $(CTL_SRCS:src/%.c=$(BUILD)/obj/%.o)
 CTL_LIBS  = $(shell pkg-config --libs libcurl libcjson inih 2>/dev/null)
-SRCS     := $(wildcard src/*.c)
-OBJS     := $(filter-out $(CTL_OBJS),$(SRCS:src/%.c=$(BUILD)/obj/%.o))
+SRCS     := $(foreach d,$(DAEMON_DIRS),$(wildcard $(d)/*.c))
+OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+# A source by its name (a file name is unique across the folders): the unit tests' and
+# fuzz targets' lists below name files, not paths.
+src_of = $(foreach n,$(1),$(or $(firstword $(wildcard $(addsuffix /$(n).c,$(DAEMON_DIRS) src/client))),$(if $(findstring /,$(n)),$(n).c,src/$(n).c)))
 DEPS     := $(OBJS:.o=.d)
 # The status page (doc/api.md, "Status page"): its three files compiled in as bytes.
 STATUSPAGE := src/statuspage.html src/statuspage.css src/statuspage.js
@@ -71,7 +77,8 @@ $(BUILD)/dockscalectl: $(CTL_OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CTL_OBJS) $(CTL_LIBS)
 -include $(CTL_OBJS:.o=.d)
 
-$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/obj $(BUILD)/tests:
@@ -91,10 +98,10 @@ $(BUILD)/obj/gen_statuspage.o: $(BUILD)/gen/statuspage.c | $(BUILD)/obj
 
 -include $(DEPS)
 
-# ---- unit tests: tests/unit/test_X.c links src/X.c plus TEST_X_EXTRA --------------
+# ---- unit tests: tests/unit/test_X.c links X.c (in whichever folder) plus TEST_X_EXTRA --
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 # every test of the configuration links all of its key tables
-CONFIG_PARTS := config cgroup config_keys config_list config_check config_ctr config_ctr_proc config_envfile config_ready readiness config_lb config_kinds haproxy_config swarm_config regauth json config_value log text
+CONFIG_PARTS := config cgroup config_keys config_list config_check config_ctr config_ctr_proc config_envfile readiness config_lb config_kinds haproxy_config swarm_config regauth json config_value log text
 TEST_config_EXTRA := $(filter-out config,$(CONFIG_PARTS))
 TEST_config_ctr_EXTRA := $(filter-out config_ctr,$(CONFIG_PARTS)) ctrdef ctrdef_host
 TEST_config_lb_EXTRA := $(filter-out config_lb,$(CONFIG_PARTS))
@@ -102,21 +109,21 @@ TEST_swarm_config_EXTRA := $(filter-out swarm_config,$(CONFIG_PARTS))
 TEST_decide_EXTRA := predict
 TEST_plan_EXTRA   :=
 TEST_ctl_EXTRA    := ctl_print ctl_conf ctl_http
-TEST_ctrdef_EXTRA := ctrdef_host dockerjson dockerstats json log text
+TEST_ctrdef_EXTRA := ctrdef_host docker_json docker_stats json log text
 TEST_compose_EXTRA := json text
 TEST_log_EXTRA    := text
 TEST_loop_EXTRA   := log text
 TEST_httpc_EXTRA  := loop log text
-TEST_dockerjson_EXTRA := dockerstats json text
+TEST_docker_json_EXTRA := docker_stats json text
 TEST_json_EXTRA   := text
-TEST_docker_EXTRA := dockerctr dockerimage dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker
-TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause history replica probe readiness pull dockerimage regauth ctrdef ctrdef_host rollout compose compose_source dockercompose plan metric scale decide predict traffic lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_status upstream upstream_file proc nginx buf config_value \
-	prom docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text ../tests/unit/fake_docker \
-	svc_swarm swarm swarm_leader swarm_tasks swarmjson runtime
+TEST_docker_EXTRA := docker_ctr docker_image docker_json docker_stats docker_events lines httpc loop log json text tests/unit/fake_docker
+TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause history replica probe readiness pull docker_image regauth ctrdef ctrdef_host rollout compose compose_source plan metric scale decide predict traffic lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_status upstream upstream_file proc nginx buf config_value \
+	prom docker docker_ctr docker_json docker_stats docker_events lines httpc loop log json text tests/unit/fake_docker \
+	runtime_swarm swarm swarm_leader swarm_tasks swarm_json runtime
 # the containers runtime and a replica's life against the fake engine: 15 sources of src/
-TEST_replica_EXTRA := runtime_containers svc probe plan readiness docker dockerctr dockerjson dockerstats \
-	httpc loop log json text ../tests/unit/fake_docker
-TEST_swarmjson_EXTRA := json text
+TEST_replica_EXTRA := runtime_containers svc probe plan readiness docker docker_ctr docker_json docker_stats \
+	httpc loop log json text tests/unit/fake_docker
+TEST_swarm_json_EXTRA := json text
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
 TEST_proc_EXTRA   := loop log text
@@ -125,17 +132,17 @@ TEST_nginx_EXTRA  :=
 TEST_text_EXTRA   :=
 TEST_reqcheck_EXTRA :=
 TEST_lines_EXTRA  :=
-TEST_dockerimage_EXTRA := docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
+TEST_docker_image_EXTRA := docker docker_ctr docker_json docker_stats docker_events lines httpc loop log json text
 TEST_regauth_EXTRA := json text
 TEST_events_EXTRA := log text
 TEST_events_query_EXTRA := events config_value log text
 TEST_explain_EXTRA :=
 TEST_history_EXTRA :=
 TEST_readiness_EXTRA := $(filter-out readiness,$(CONFIG_PARTS))
-TEST_cgroup_EXTRA := dockerstats dockerjson json text
+TEST_cgroup_EXTRA := docker_stats docker_json json text
 
 define unit_rule
-$(BUILD)/tests/test_$(1): tests/unit/test_$(1).c src/$(1).c $$(addprefix src/,$$(addsuffix .c,$$(TEST_$(1)_EXTRA))) $(wildcard include/*.h) | $(BUILD)/tests
+$(BUILD)/tests/test_$(1): tests/unit/test_$(1).c $$(call src_of,$(1) $$(TEST_$(1)_EXTRA)) $(wildcard include/*.h) | $(BUILD)/tests
 	$$(CC) $$(CPPFLAGS) $$(ALL_CFLAGS) -Wno-missing-prototypes $$(ALL_LDFLAGS) -o $$@ $$(filter %.c,$$^) $$(PKG_LIBS) -lcmocka -lm
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
@@ -154,13 +161,13 @@ FUZZ_webhook := webhook json text
 FUZZ_json    := json text
 FUZZ_scale   := json text
 FUZZ_prom    := prom httpc loop log json text
-FUZZ_dockerjson := dockerjson dockerstats json text
-FUZZ_lines   := lines dockerjson dockerstats json text
+FUZZ_dockerjson := docker_json docker_stats json text
+FUZZ_lines   := lines docker_json docker_stats json text
 FUZZ_config  := $(CONFIG_PARTS)
 FUZZ_units   := config_value
 FUZZ_compose := compose json text
 FUZZ_wake    := wake_http
-FUZZ_pull    := dockerimage regauth docker dockerctr dockerjson dockerstats dockerevents lines httpc loop log json text
+FUZZ_pull    := docker_image regauth docker docker_ctr docker_json docker_stats docker_events lines httpc loop log json text
 FUZZ_RUNS    ?= 100000
 # a file per input: ~5,000 exec/s where the others run 50,000+
 FUZZ_CONFIG_RUNS ?= 10000
@@ -171,7 +178,7 @@ FUZZ_CFLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
 	-Iinclude $(PKG_CFLAGS)
 
 define fuzz_rule
-$(BUILD)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(addprefix src/,$$(addsuffix .c,$$(FUZZ_$(1)))) $(wildcard include/*.h)
+$(BUILD)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c $$(call src_of,$$(FUZZ_$(1))) $(wildcard include/*.h)
 	@mkdir -p $$(@D)
 	clang $$(FUZZ_CFLAGS) -o $$@ $$(filter %.c,$$^) $$(PKG_LIBS) -lm
 endef
@@ -256,7 +263,7 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 		--inline-suppr --suppressions-list=.cppcheck-suppressions \
 		-Iinclude --std=c11 src
-	clang-tidy --quiet $(SRCS) -- $(CPPFLAGS) -std=gnu11 $(PKG_CFLAGS)
+	clang-tidy --quiet $(SRCS) $(CTL_SRCS) -- $(CPPFLAGS) -std=gnu11 $(PKG_CFLAGS)
 	/usr/bin/python3 tests/lint/test_lint.py
 	/usr/bin/python3 tests/lint/owners.py --cache $(BUILD)/lint -- $(CPPFLAGS) $(PKG_CFLAGS)
 	/usr/bin/python3 tests/lint/deps.py --cache $(BUILD)/lint -- $(CPPFLAGS) $(PKG_CFLAGS)

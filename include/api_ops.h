@@ -26,7 +26,7 @@ bool api_optional_body(const struct http_req *req, struct http_resp *resp, const
 /* api_events.c: GET /api/v1/events. */
 void api_events(struct dsd *d, const struct http_req *req, struct http_resp *resp);
 
-/* statuspage_route.c: GET / (the status page) and its /statuspage.css, /statuspage.js. */
+/* api_statuspage.c: GET / (the status page) and its /statuspage.css, /statuspage.js. */
 bool api_statuspage_path(const char *path);
 void api_statuspage(struct dsd *d, const struct http_req *req, struct http_resp *resp);
 

@@ -35,7 +35,7 @@ enum ktype {
 	K_VOLUME, K_TMPFS, K_LABEL, K_ENVFILE, K_USER, K_CTRPATH, K_HOSTNAME, K_CAPS,
 	K_SECOPT, K_ULIMIT, K_EXTRAHOST, K_DNS, K_NAME, K_KV, K_SIGNAL, K_RESTART,
 	K_HEALTHCHECK, K_NETLIST, K_SIZE, K_SYSCTL, K_DOMAIN, K_WORD, K_GROUP,
-	K_READINESS, /* config_ready.c's (config_ready_set_value) */
+	K_READINESS, /* the readiness table's (config_ready_set_value, config_keys.c) */
 	/* config_lb.c's values (config_lb_set_value) */
 	K_WAKELISTEN,
 	/* config_kinds.c's: the kind `balancer` or `runtime` picks, and a value of a kind's
@@ -232,7 +232,7 @@ void *config_key_base(const struct pstate *ps, int idx);
 /* The line of a key of the current [service], 0 when not given (or, unless any, bad). */
 int config_key_line(const struct pstate *ps, const char *name, bool any);
 
-/* config_ready.c: the readiness keys of [service] (doc/readiness.md); key j is
+/* config_keys.c: the readiness keys of [service] (doc/readiness.md); key j is
  * pstate.seen[NKEYS(svc_keys) + CTR_KEYS_MAX + j]. */
 const struct keydef *config_ready_keys(size_t *n);
 /* config_set_value for K_READINESS. */

@@ -1,5 +1,5 @@
-/* docker_int.h: internals shared by docker.c (calls), dockerevents.c (event stream),
- * dockerimage.c (image calls) and dockercompose.c (compose's containers). */
+/* docker_int.h: internals shared by docker.c (calls), docker_events.c (event stream),
+ * docker_image.c (image calls) and dockercompose.c (compose's containers). */
 #ifndef DOCKSCALE_DOCKER_INT_H
 #define DOCKSCALE_DOCKER_INT_H
 
@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "docker.h"
-#include "dockerimage.h"
+#include "docker_image.h"
 #include "lines.h"
 #include "loop.h"
 
@@ -24,7 +24,7 @@ enum call_kind {
 	CALL_RENAME,
 	CALL_BODY,              /* docker_call_body (dockercompose.c) */
 	CALL_CONNECT,
-	CALL_IMAGE,             /* dockerimage.c */
+	CALL_IMAGE,             /* docker_image.c */
 	CALL_PULL,
 };
 
@@ -51,7 +51,7 @@ struct call {
 	const char *method;     /* string literal */
 	char path[640];         /* without the /vX.Y prefix, for log lines */
 	const char *header;     /* docker_call_start only: one extra "Name: value" */
-	struct docker_pull_stream pull; /* CALL_PULL: the progress stream (dockerimage.c) */
+	struct docker_pull_stream pull; /* CALL_PULL: the progress stream (docker_image.c) */
 };
 
 struct docker {
@@ -63,7 +63,7 @@ struct docker {
 	char version[16];
 	struct call *calls;     /* in flight, for docker_free */
 
-	/* The event stream (dockerevents.c). */
+	/* The event stream (docker_events.c). */
 	bool ev_on;             /* docker_events_start called and not stopped */
 	bool ev_up;             /* the caller was told "up" */
 	bool ev_failing;        /* a failure was logged; quiet until it works again */
@@ -98,7 +98,7 @@ struct call *docker_call_new(enum call_kind kind, void *arg, const char *pre,
 int docker_call_start(struct docker *d, struct call *c, const char *method, bool versioned,
     const char *body, int64_t timeout_ms);
 
-/* dockerimage.c: the pull's progress chunks (httpc's data callback, arg = the call), the
+/* docker_image.c: the pull's progress chunks (httpc's data callback, arg = the call), the
  * message of a failed pull, and the id of an image inspect. */
 int docker_image_data(void *arg, const char *data, size_t len);
 void docker_image_pull_error(struct docker_pull_stream *ps, char *out, size_t outlen);

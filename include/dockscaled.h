@@ -124,9 +124,9 @@ const char *alerts_outcome_name(enum alert_outcome o);
 /* Count an answer to the webhook in dockscale_webhooks_total. */
 void alerts_count(struct dsd *d, int code);
 
-/* metrics.c: Prometheus text exposition of the daemon's state. */
+/* api_metrics.c: Prometheus text exposition of the daemon's state. */
 char *metrics_render(const struct dsd *d, size_t *len);
-/* metrics_ctr.c: the cAdvisor-compatible container_* series. */
+/* api_metrics_ctr.c: the cAdvisor-compatible container_* series. */
 struct buf;
 void metrics_render_containers(struct buf *b, const struct dsd *d);
 

@@ -66,7 +66,5 @@ void metric_docker_down(struct dsd *d);
 /* A replica's sample: nothing known yet; and its end (its cgroup's files closed). */
 void metric_ctr_init(struct ctr_sample *c);
 void metric_ctr_fini(struct ctr_sample *c);
-/* A sample for the cAdvisor series only (a Swarm task's container: no rate). */
-void metric_ctr_seen(struct ctr_sample *c, const struct docker_stats *st);
 
 #endif

@@ -17,7 +17,7 @@
 struct cJSON;
 struct dsd;
 
-/* One label of a container's cAdvisor series (metrics_ctr.c escapes the value). */
+/* One label of a container's cAdvisor series (api_metrics_ctr.c escapes the value). */
 struct runtime_label {
 	const char *name, *value;
 };
@@ -90,7 +90,7 @@ struct runtime_ops {
 	bool (*defer)(struct svc *s, const struct decide_result *res);
 	/* An alert this instance must not act on: true, with out saying why it is held. */
 	bool (*refuse_alert)(struct svc *s, struct decide_result *out);
-	/* The containers behind the cAdvisor series (metrics_ctr.c): how many, and each
+	/* The containers behind the cAdvisor series (api_metrics_ctr.c): how many, and each
 	 * with its labels. */
 	size_t (*nsamples)(const struct svc *s);
 	void (*sample)(const struct svc *s, size_t k, struct runtime_sample *out);

@@ -1,5 +1,5 @@
 /* swarm.h: Docker Swarm services (doc/swarm.md): the Engine's
- * swarm calls (swarm.c), the pure parsing of their answers (swarmjson.c), this node's
+ * swarm calls (swarm.c), the pure parsing of their answers (swarm_json.c), this node's
  * task containers (swarm_tasks.c) and this instance's leadership (swarm_leader.c). */
 #ifndef DOCKSCALE_SWARM_H
 #define DOCKSCALE_SWARM_H
@@ -10,7 +10,7 @@
 
 #include "docker.h"
 
-/* svc_swarm.c: the swarm runtime (include/runtime.h; runtime.c lists it). */
+/* runtime_swarm.c: the swarm runtime (include/runtime.h; runtime.c lists it). */
 struct runtime_ops;
 extern const struct runtime_ops runtime_swarm_ops;
 
@@ -74,7 +74,7 @@ struct swarm_local {
 	char service_id[SWARM_ID_MAX + 1];
 };
 
-/* ---- swarmjson.c: pure parsing (unit-tested from captured Engine answers) ---------- */
+/* ---- swarm_json.c: pure parsing (unit-tested from captured Engine answers) ---------- */
 
 int swarmjson_service(const char *body, struct swarm_service *out);
 /* The update body: the Spec of the GET /services/{id} answer body, unchanged but for

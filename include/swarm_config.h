@@ -1,5 +1,5 @@
 /* swarm_config.h: the swarm runtime's own key (swarm_config.c; doc/swarm.md): what
- * config's machinery reads it into, for svc_swarm.c. */
+ * config's machinery reads it into, for runtime_swarm.c. */
 #ifndef DOCKSCALE_SWARM_CONFIG_H
 #define DOCKSCALE_SWARM_CONFIG_H
 

@@ -367,7 +367,7 @@ cgroup_ctr_find(const struct cgroup_host *h, int pid, const char *id)
 	return c;
 }
 
-/* memory.stat as the Engine maps it (dockerstats.c: v1's cache / total_rss /
+/* memory.stat as the Engine maps it (docker_stats.c: v1's cache / total_rss /
  * total_inactive_file, v2's file / anon / inactive_file). */
 static void
 memory_stat(const char *text, struct docker_stats *out)

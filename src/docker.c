@@ -1,7 +1,7 @@
 /* docker.c: asynchronous Docker Engine API calls over the unix socket, on httpc. */
 #include "docker.h"
 #include "docker_int.h"
-#include "dockerjson_int.h"
+#include "docker_json_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 
 static void call_done(void *arg, const struct httpc_result *res);
 
-/* Ids and names go into URL paths: dockerjson.c's rule for everything it parses
+/* Ids and names go into URL paths: docker_json.c's rule for everything it parses
  * ([0-9a-zA-Z_.-], alphanumeric first: no ".."), and a name Docker accepts. */
 bool
 docker_id_ok(const char *s)

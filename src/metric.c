@@ -308,17 +308,6 @@ metric_ctr_fini(struct ctr_sample *c)
 	c->cg = NULL;
 }
 
-void
-metric_ctr_seen(struct ctr_sample *c, const struct docker_stats *st)
-{
-	struct timespec now;
-
-	c->st = *st;
-	c->have_cpu_sample = true;
-	(void)clock_gettime(CLOCK_REALTIME, &now);
-	c->seen_at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
 /* After a container list: one round of concurrent stats calls, and the queries. */
 void
 metric_collect(struct dsd *d)

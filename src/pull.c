@@ -7,7 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "ctrdef.h"
-#include "dockerimage.h"
+#include "docker_image.h"
 #include "dockscaled.h"
 #include "log.h"
 #include "pull.h"

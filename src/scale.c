@@ -29,7 +29,7 @@ apply(struct svc *s, const struct decide_result *res, const char *source)
 		log_debug("%s: hold at %d: %s", s->name, current, res->reason);
 		return;
 	}
-	if (svc_runtime(s)->defer(s, res)) /* e.g. Swarm: only the leader's instance acts */
+	if (svc_runtime(s)->defer(s, res)) /* e.g. only a cluster leader's instance acts */
 		return;
 	if (res->predicted)
 		(void)snprintf(pred, sizeof pred, ", level %.1f, trend %+.2f/s, horizon %.1fs, "

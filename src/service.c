@@ -24,7 +24,7 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	s->conf = conf;
 	/* A feature may supply it (a compose service: when its container is found). */
 	s->def = svc_owns_def(conf) ? NULL : ctrdef_build(conf);
-	/* The runtime's own state (s->rt), e.g. a Swarm service's. */
+	/* The runtime's own state (s->rt), if it keeps any per service. */
 	if (svc_runtime(s)->svc_init != NULL && (s->rt = svc_runtime(s)->svc_init(s)) == NULL)
 		goto fail;
 	scale_init(s);

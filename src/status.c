@@ -10,7 +10,8 @@
 #include "runtime.h"
 #include "service.h"
 #include "status.h"
-#include "status_policy.h"
+
+static cJSON *status_policy(const struct svc_conf *c);
 
 /* Which signal made the replica ready and when (doc/readiness.md); null while it
  * has not been (or is starting again after a Docker restart). */
@@ -196,5 +197,48 @@ status_service(const struct svc *s, int64_t now)
 	for (size_t i = 0; i < s->nreps && reps != NULL; i++)
 		if (s->reps[i]->state != REP_GONE)
 			cJSON_AddItemToArray(reps, replica_json(s->reps[i]));
+	return o;
+}
+
+/* ---- what a service's metric is measured against (a client shows "value/target" as
+ * `kubectl get hpa` does: doc/operating.md) ------------------------------------------ */
+
+static const char *
+policy_name(enum decide_policy_kind k)
+{
+	switch (k) {
+	case POLICY_TARGET:
+		return "target";
+	case POLICY_PREDICTIVE:
+		return "predictive";
+	default:
+		return "threshold";
+	}
+}
+
+/* {"name": "threshold", "metrics": {"docker_cpu": {"scale_up_threshold": 75,
+ * "scale_down_threshold": 40, "target": 60}, ...}}; NULL without memory. */
+static cJSON *
+status_policy(const struct svc_conf *c)
+{
+	cJSON *o = cJSON_CreateObject(), *ms, *m;
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "name", policy_name(c->dp.policy));
+	ms = cJSON_AddObjectToObject(o, "metrics");
+	for (int k = 0; k < METRIC_KINDS && ms != NULL; k++) {
+		bool mem = k == METRIC_DOCKER_MEMORY;
+
+		if (!(c->metrics & METRIC_BIT(k)) ||
+		    (m = cJSON_AddObjectToObject(ms, config_metric_name((enum metric_kind)k))) == NULL)
+			continue;
+		/* docker_memory has its own three keys; the others share the service's. */
+		cJSON_AddNumberToObject(m, "scale_up_threshold",
+		    mem ? c->mem_up_threshold : c->dp.up_threshold);
+		cJSON_AddNumberToObject(m, "scale_down_threshold",
+		    mem ? c->mem_down_threshold : c->dp.down_threshold);
+		cJSON_AddNumberToObject(m, "target", mem ? c->mem_target : c->dp.target);
+	}
 	return o;
 }

@@ -148,9 +148,9 @@ traffic_pass(struct svc *s)
 /* After a restart, an adopted replica is STARTING until its first check: Docker's
  * health from the inspect or, when that is not yet "healthy" (an image without a
  * HEALTHCHECK, or one started moments before), the first probe. A sync before it
- * answered would take a replica that serves out of the balancer for that moment: HAProxy
- * drains and deletes its server (503 to every request while it was the only one), nginx
- * rewrites the file without it (doc/replicas.md, "Restart safety"). A probe that fails leaves
+ * answered would take a replica that serves out of the balancer for that moment: a
+ * balancer driven through its API drains and deletes the server (503 to every request
+ * while it was the only one), one driven by a file is rewritten without it (doc/replicas.md, "Restart safety"). A probe that fails leaves
  * it out, as it should. */
 static bool
 first_check_pending(const struct replica *r)

@@ -1,4 +1,4 @@
-/* fuzz_dockerjson.c: libFuzzer target for every Docker Engine answer parser in dockerjson.c. */
+/* fuzz_dockerjson.c: libFuzzer target for every Docker Engine answer parser in docker_json.c. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /* fuzz_pull.c: libFuzzer target for what a registry pull brings in: the progress stream
- * (dockerimage.c), image references, and the registry auth file (regauth.c). */
+ * (docker_image.c), image references, and the registry auth file (regauth.c). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dockerimage.h"
+#include "docker_image.h"
 #include "regauth.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

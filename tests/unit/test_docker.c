@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "docker.h"
-#include "dockerimage.h"
+#include "docker_image.h"
 #include "fake_docker.h"
 #include "httpc.h"
 #include "log.h"

@@ -1,4 +1,4 @@
-/* test_replica.c: the containers runtime (src/runtime_containers.c) and a replica's life
+/* test_replica.c: the containers runtime (src/runtime/runtime_containers.c) and a replica's life
  * (src/replica.c) against a fake Docker Engine (tests/unit/fake_docker.c), linked with
  * nothing else of the domain: no feature is registered (the core names none), and what
  * the runtime calls beside the replica table is replaced below by recorders (the
@@ -19,7 +19,7 @@
 
 #include "ctrdef.h"
 #include "docker_int.h"
-#include "dockerimage.h"
+#include "docker_image.h"
 #include "dockscaled.h"
 #include "fake_docker.h"
 #include "history.h"
@@ -128,7 +128,7 @@ ctrdef_extra_network(const cJSON *def, size_t i)
 	return NULL;
 }
 
-/* The runtime table (src/runtime.c) with one line: every service here runs containers. */
+/* The runtime table (src/runtime/runtime.c) with one line: every service here runs containers. */
 const struct runtime_ops *
 runtime_for(const struct svc_conf *c)
 {

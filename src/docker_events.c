@@ -1,4 +1,4 @@
-/* dockerevents.c: following GET /events: line splitting, reconnect with since=, up/down. */
+/* docker_events.c: following GET /events: line splitting, reconnect with since=, up/down. */
 #include "docker.h"
 #include "docker_int.h"
 

@@ -1,4 +1,4 @@
-/* metrics.c: renders the daemon's state in the Prometheus text format (SPEC §5). */
+/* api_metrics.c: renders the daemon's state in the Prometheus text format (SPEC §5). */
 #include <math.h>
 #include <stdio.h>
 #include <stddef.h>

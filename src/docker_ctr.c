@@ -1,4 +1,4 @@
-/* dockerctr.c: the Engine calls on one existing container (start, inspect, stop,
+/* docker_ctr.c: the Engine calls on one existing container (start, inspect, stop,
  * remove, rename, connect, stats), on docker.c's call machinery. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +6,8 @@
 
 #include "docker.h"
 #include "docker_int.h"
+#include "compose.h"
+#include "httpc.h"
 #include "log.h"
 
 /* A call on one container: the id is checked before it goes into the path. */
@@ -141,3 +143,33 @@ docker_stats(struct docker *d, const char *id, docker_stats_cb cb, void *arg)
 	return docker_call_start(d, c, "GET", true, NULL, d->timeout_ms);
 }
 
+/* ---- a docker-compose service's containers (doc/compose.md) -------------------------- */
+
+int
+docker_compose_list(struct docker *d, const char *project, const char *service,
+    docker_body_cb cb, void *arg)
+{
+	/* Both labels, ANDed by the engine; compose_pick checks them again. Names are
+	 * [A-Za-z0-9_.-] (config_keys.c), so they need no JSON escaping. */
+	char filt[2 * COMPOSE_NAME_MAX + 128], esc[3 * sizeof(filt)];
+	int n;
+
+	n = snprintf(filt, sizeof(filt), "{\"label\":[\"" COMPOSE_LABEL_PROJECT "=%s\",\""
+	    COMPOSE_LABEL_SERVICE "=%s\"]}", project, service);
+	if (n < 0 || (size_t)n >= sizeof(filt) || httpc_escape(filt, esc, sizeof(esc)) < 0) {
+		log_err("docker: compose %s/%s: cannot build the container list request", project,
+		    service);
+		return -1;
+	}
+	return docker_call_body(d, "GET", "/containers/json?all=1&filters=", esc, "", cb, arg);
+}
+
+int
+docker_inspect_body(struct docker *d, const char *id, docker_body_cb cb, void *arg)
+{
+	if (!docker_id_ok(id)) {
+		log_warning("docker: refusing to inspect an invalid container id");
+		return -1;
+	}
+	return docker_call_body(d, "GET", "/containers/", id, "/json", cb, arg);
+}

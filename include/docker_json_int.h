@@ -1,4 +1,4 @@
-/* dockerjson_int.h: checked JSON readers shared by dockerjson.c and dockerstats.c. */
+/* docker_json_int.h: checked JSON readers shared by docker_json.c and docker_stats.c. */
 #ifndef DOCKSCALE_DOCKERJSON_INT_H
 #define DOCKSCALE_DOCKERJSON_INT_H
 

@@ -1,4 +1,4 @@
-/* dockerimage.h: the Docker Engine's image calls: inspect, and pull with its progress stream. */
+/* docker_image.h: the Docker Engine's image calls: inspect, and pull with its progress stream. */
 #ifndef DOCKSCALE_DOCKERIMAGE_H
 #define DOCKSCALE_DOCKERIMAGE_H
 

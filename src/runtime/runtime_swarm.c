@@ -1,4 +1,4 @@
-/* svc_swarm.c: a runtime = swarm service: its count read from the Swarm service and its
+/* runtime_swarm.c: a runtime = swarm service: its count read from the Swarm service and its
  * tasks, and set through POST /services/{id}/update by the leader's instance only
  * (doc/swarm.md). */
 #include <stdio.h>

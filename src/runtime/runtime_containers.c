@@ -381,7 +381,7 @@ replicas_n(const struct svc *s)
 	return s->nreps;
 }
 
-/* What the cAdvisor series show of the k-th replica (metrics_ctr.c). */
+/* What the cAdvisor series show of the k-th replica (api_metrics_ctr.c). */
 static void
 replicas_nth(const struct svc *s, size_t k, struct runtime_sample *out)
 {

@@ -1,4 +1,4 @@
-/* statuspage_route.c: GET / and its style and script (doc/api.md, "Status page"). */
+/* api_statuspage.c: GET / and its style and script (doc/api.md, "Status page"). */
 #include <string.h>
 
 #include "api_ops.h"

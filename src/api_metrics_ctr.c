@@ -1,4 +1,4 @@
-/* metrics_ctr.c: the cAdvisor-compatible container_* series of /metrics, one set per
+/* api_metrics_ctr.c: the cAdvisor-compatible container_* series of /metrics, one set per
  * managed replica, with cAdvisor's names, units, types and labels (doc/api.md, "cAdvisor
  * series"). */
 #include <stddef.h>

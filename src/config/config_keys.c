@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "compose.h"
 #include "config_int.h"
 #include "docker.h"
+#include "readiness.h"
 #include "webhook.h"
 
 #define TOKEN_MAX 4096
@@ -590,4 +592,38 @@ config_keys(enum section sec, size_t *n)
 	k = sec >= SEC_KIND ? config_kind_at(sec - SEC_KIND) : NULL;
 	*n = k != NULL ? k->nkeys : 0;
 	return k != NULL ? k->keys : NULL;
+}
+
+/* ---- the keys about a replica's readiness (doc/readiness.md): a third table beside
+ * svc_keys and config_ctr.c's, searched by config_key_find ---------------------------- */
+
+
+static const struct keydef ready_keys[] = {
+	KEY("readiness", K_READINESS, S(readiness), 0, 0, 0),
+};
+/* clang-format on */
+_Static_assert(sizeof(ready_keys) / sizeof(ready_keys[0]) <= READY_KEYS_MAX,
+    "READY_KEYS_MAX too small");
+
+const struct keydef *
+config_ready_keys(size_t *n)
+{
+	*n = NKEYS(ready_keys);
+	return ready_keys;
+}
+
+bool
+config_ready_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
+{
+	int m;
+
+	if (kd->type != K_READINESS)
+		return false;
+	if ((m = readiness_mode_parse(v)) < 0) {
+		config_perr(ps, ps->line, "%s: '%s' is not one of auto, probe, health, both",
+		    kd->name, v);
+		return false;
+	}
+	*(enum readiness_mode *)p = (enum readiness_mode)m;
+	return true;
 }

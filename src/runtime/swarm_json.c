@@ -1,4 +1,4 @@
-/* swarmjson.c: the Engine's Swarm answers (/services, /tasks, /info, /nodes), parsed. */
+/* swarm_json.c: the Engine's Swarm answers (/services, /tasks, /info, /nodes), parsed. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* dockerstats.c: the Engine's one-shot stats answers as counters (doc/scaling.md, "The
+/* docker_stats.c: the Engine's one-shot stats answers as counters (doc/scaling.md, "The
  * metric"; doc/api.md, "cAdvisor series"): pure, no I/O. */
 #include <math.h>
 #include <stdint.h>
@@ -7,7 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "docker.h"
-#include "dockerjson_int.h"
+#include "docker_json_int.h"
 #include "json.h"
 
 static double

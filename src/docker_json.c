@@ -1,4 +1,4 @@
-/* dockerjson.c: the pure half of the Docker client: Engine API JSON in and out, no I/O.
+/* docker_json.c: the pure half of the Docker client: Engine API JSON in and out, no I/O.
  * Answers are parsed strictly (json_parse_whole): a label or name holding \u0000 would
  * otherwise read as a shorter one, and could name another service or container. */
 #include "docker.h"
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "dockerjson_int.h"
+#include "docker_json_int.h"
 #include "json.h"
 #include "text.h"
 

@@ -1,5 +1,5 @@
-/* dockerimage.c: image calls of the Docker Engine API: inspect, and pull with its progress. */
-#include "dockerimage.h"
+/* docker_image.c: image calls of the Docker Engine API: inspect, and pull with its progress. */
+#include "docker_image.h"
 #include "docker_int.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* test_dockerimage.c: image references, pull progress streams, and the image calls
- * (src/dockerimage.c); its calls are tested in test_docker.c. doc/registry.md. */
+ * (src/docker_image.c); its calls are tested in test_docker.c. doc/registry.md. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dockerimage.h"
+#include "docker_image.h"
 
 /* clang-format off */
 static const struct {
