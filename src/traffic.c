@@ -150,8 +150,8 @@ traffic_pass(struct svc *s)
  * HEALTHCHECK, or one started moments before), the first probe. A sync before it
  * answered would take a replica that serves out of the balancer for that moment: a
  * balancer driven through its API drains and deletes the server (503 to every request
- * while it was the only one), one driven by a file is rewritten without it (doc/replicas.md, "Restart safety"). A probe that fails leaves
- * it out, as it should. */
+ * while it was the only one), one driven by a file is rewritten without it
+ * (doc/replicas.md, "Restart safety"). A probe that fails leaves it out, as it should. */
 static bool
 first_check_pending(const struct replica *r)
 {
