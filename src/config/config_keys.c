@@ -292,12 +292,11 @@ out:
 	return ok;
 }
 
-bool
-config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
+/* One word: a name, a path, an image reference. */
+static bool
+set_word(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
 {
 	const char *k = kd->name;
-	const char *ge = (kd->flags & F_OPEN_LO) ? ">" : ">=";
-	char *end;
 
 	switch (kd->type) {
 	case K_STR:
@@ -334,6 +333,40 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			           k, NAME_MAX - UPSTREAM_TMP_EXTRA, UPSTREAM_TMP_EXTRA);
 		return !too_long(ps, kd, v) && set_str(ps, p, v);
 	}
+	case K_HTTPPATH:
+		if (v[0] != '/' || has_space(v) || strpbrk(v, "#") != NULL)
+			return bad(ps, "%s: '%s' must start with '/' and contain no spaces or '#'",
+			           k, v);
+		for (const char *c = v; *c; c++)
+			if ((unsigned char)*c >= 0x7F)
+				return bad(ps, "%s: only ASCII (percent-encode other bytes)", k);
+		return !too_long(ps, kd, v) && set_str(ps, p, v);
+	case K_CPROJECT: /* compose's own rules: a project name is lower case (v1 folds it) */
+	case K_CSERVICE:
+		if (!isalnum((unsigned char)v[0]) ||
+		    !config_valid_chars(v, kd->type == K_CPROJECT ? "_-" : "_.-") ||
+		    (kd->type == K_CPROJECT && strpbrk(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")))
+			return bad(ps, "%s: '%s' is not a docker-compose %s name (%s)", k, v,
+			           kd->type == K_CPROJECT ? "project" : "service",
+			           kd->type == K_CPROJECT ? "[a-z0-9][a-z0-9_-]*"
+			                                  : "[A-Za-z0-9][A-Za-z0-9_.-]*");
+		return !too_long(ps, kd, v) && set_str(ps, p, v);
+	case K_UPNAME:
+		if (!config_valid_chars(v, "_.-"))
+			return bad(ps, "%s: '%s' must match [A-Za-z0-9_.-]+", k, v);
+		return set_str(ps, p, v);
+	default:
+		return false;
+	}
+}
+
+/* Where to listen or call, and the secrets read at load (token, registry auth). */
+static bool
+set_address(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
+{
+	const char *k = kd->name;
+
+	switch (kd->type) {
 	case K_LISTEN:
 		if (!valid_listen(v))
 			return bad(ps,
@@ -370,20 +403,20 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			return bad(ps, "%s %s: %s", k, v, why);
 		return set_str(ps, p, v);
 	}
-	case K_LOGLEVEL: {
-		static const char *const names[] = {"debug", "info", "notice", "warning",
-		                                    "err"};
-		static const int prios[] = {LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING,
-		                            LOG_ERR};
-		for (size_t i = 0; i < NKEYS(names); i++) {
-			if (strcmp(v, names[i]) == 0) {
-				*(int *)p = prios[i];
-				return true;
-			}
-		}
-		return bad(ps, "%s: '%s' is not one of debug, info, notice, warning, err", k,
-		           v);
+	default:
+		return false;
 	}
+}
+
+/* A number, a duration, a size, a boolean, within the key's bounds. */
+static bool
+set_number(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
+{
+	const char *k = kd->name;
+	const char *ge = (kd->flags & F_OPEN_LO) ? ">" : ">=";
+	char *end;
+
+	switch (kd->type) {
 	case K_DUR: {
 		int64_t ms;
 		if (config_parse_duration(v, &ms) < 0)
@@ -448,6 +481,18 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 			    ps, "%s: '%s' is not a boolean (true/false, yes/no, on/off, 1/0)",
 			    k, v);
 		return true;
+	default:
+		return false;
+	}
+}
+
+/* A repeatable or list value: argv, NAME=value, names. */
+static bool
+set_list(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
+{
+	const char *k = kd->name;
+
+	switch (kd->type) {
 	case K_ARGV: {
 		struct strv sv;
 		if (config_split_argv(v, &sv) < 0) {
@@ -523,6 +568,32 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 		*(struct strv *)p = sv;
 		return true;
 	}
+	default:
+		return false;
+	}
+}
+
+/* One of a fixed set of names. */
+static bool
+set_choice(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
+{
+	const char *k = kd->name;
+
+	switch (kd->type) {
+	case K_LOGLEVEL: {
+		static const char *const names[] = {"debug", "info", "notice", "warning",
+		                                    "err"};
+		static const int prios[] = {LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING,
+		                            LOG_ERR};
+		for (size_t i = 0; i < NKEYS(names); i++) {
+			if (strcmp(v, names[i]) == 0) {
+				*(int *)p = prios[i];
+				return true;
+			}
+		}
+		return bad(ps, "%s: '%s' is not one of debug, info, notice, warning, err", k,
+		           v);
+	}
 	case K_METRIC: {
 		char why[96];
 		if (config_parse_metrics(v, p, why, sizeof why) == -1)
@@ -548,28 +619,47 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 	case K_STATSSRC:
 		return cgroup_source_parse(v, p) == 0 ||
 		    bad(ps, "%s: '%s' is not one of auto, cgroup, api", k, v);
+	default:
+		return false;
+	}
+}
+
+bool
+config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
+{
+	switch (kd->type) {
+	case K_STR:
+	case K_IMAGE:
+	case K_NETWORK:
+	case K_ABSPATH:
+	case K_SOCKET:
 	case K_HTTPPATH:
-		if (v[0] != '/' || has_space(v) || strpbrk(v, "#") != NULL)
-			return bad(ps, "%s: '%s' must start with '/' and contain no spaces or '#'",
-			           k, v);
-		for (const char *c = v; *c; c++)
-			if ((unsigned char)*c >= 0x7F)
-				return bad(ps, "%s: only ASCII (percent-encode other bytes)", k);
-		return !too_long(ps, kd, v) && set_str(ps, p, v);
-	case K_CPROJECT: /* compose's own rules: a project name is lower case (v1 folds it) */
+	case K_CPROJECT:
 	case K_CSERVICE:
-		if (!isalnum((unsigned char)v[0]) ||
-		    !config_valid_chars(v, kd->type == K_CPROJECT ? "_-" : "_.-") ||
-		    (kd->type == K_CPROJECT && strpbrk(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")))
-			return bad(ps, "%s: '%s' is not a docker-compose %s name (%s)", k, v,
-			           kd->type == K_CPROJECT ? "project" : "service",
-			           kd->type == K_CPROJECT ? "[a-z0-9][a-z0-9_-]*"
-			                                  : "[A-Za-z0-9][A-Za-z0-9_.-]*");
-		return !too_long(ps, kd, v) && set_str(ps, p, v);
 	case K_UPNAME:
-		if (!config_valid_chars(v, "_.-"))
-			return bad(ps, "%s: '%s' must match [A-Za-z0-9_.-]+", k, v);
-		return set_str(ps, p, v);
+		return set_word(ps, kd, p, v);
+	case K_LISTEN:
+	case K_URL:
+	case K_TOKEN:
+	case K_REGAUTH:
+		return set_address(ps, kd, p, v);
+	case K_DUR:
+	case K_INT:
+	case K_DBL:
+	case K_MEMORY:
+	case K_BOOL:
+		return set_number(ps, kd, p, v);
+	case K_ARGV:
+	case K_ENV:
+	case K_LIST:
+	case K_HOSTS:
+		return set_list(ps, kd, p, v);
+	case K_LOGLEVEL:
+	case K_METRIC:
+	case K_POLICY:
+	case K_PULL:
+	case K_STATSSRC:
+		return set_choice(ps, kd, p, v);
 	default:
 		if (kd->type >= K_BALANCER)
 			return config_kinds_set_value(ps, kd, p, v);
