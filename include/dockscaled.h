@@ -12,6 +12,7 @@
 #include "httpc.h"
 #include "loop.h"
 #include "runtime.h"
+#include "service.h"
 
 struct svc;
 struct cgroup_host;
@@ -71,6 +72,7 @@ struct dsd {
 	struct dsd_stats stats;
 	struct events events;       /* the event history (owner: events.c) */
 	struct wake_pool *wake;     /* what the wake listeners share (owner: wake.c) */
+	struct svc_features features; /* the optional features' hooks (owner: svc.c) */
 	struct runtime_states runtimes; /* each runtime's own (include/runtime.h) */
 	struct cgroup_host *cgroups; /* the host's cgroups, NULL when unreadable (owner: metric.c) */
 	bool cgroups_probed;

@@ -2,8 +2,10 @@
 #ifndef DOCKSCALE_FEATURESET_H
 #define DOCKSCALE_FEATURESET_H
 
+struct dsd;
+
 /* Register every feature's hooks with the core (svc_feature_add), once, before the first
  * service is made; again is a no-op. 0, or -1 (logged). */
-int featureset_register(void);
+int featureset_register(struct dsd *d);
 
 #endif

@@ -45,6 +45,13 @@ struct svc_fp { /* owner: alerts.c */
 };
 
 #define SVC_FEATURES_MAX 8
+struct svc_feature;
+/* The optional features' hooks, in registration order: the order they run in (owner:
+ * svc.c; featureset.c registers them at start-up, in struct dsd). */
+struct svc_features {
+	const struct svc_feature *v[SVC_FEATURES_MAX];
+	size_t n;
+};
 
 /* A managed service: its identity, configuration and definition are service.c's; its
  * replica table the containers runtime's; the fields marked svc.c the shared verbs';
@@ -186,13 +193,13 @@ struct svc_feature {
 };
 
 /* Register f (once; again is a no-op); -1 when SVC_FEATURES_MAX are registered. */
-int svc_feature_add(const struct svc_feature *f);
-size_t svc_features(void);
-const struct svc_feature *svc_feature_at(size_t i);
+int svc_feature_add(struct dsd *d, const struct svc_feature *f);
+size_t svc_features(const struct dsd *d);
+const struct svc_feature *svc_feature_at(const struct dsd *d, size_t i);
 /* f's state for s (its init's), NULL when f is not registered. */
 void *svc_ext(const struct svc *s, const struct svc_feature *f);
 /* The hooks, for the core: each runs every feature's in order. */
-bool svc_owns_def(const struct svc_conf *c);
+bool svc_owns_def(const struct dsd *d, const struct svc_conf *c);
 void svc_conf_changed(struct svc *s, bool first);
 void svc_def_changed(struct svc *s);
 void svc_image_changed(struct svc *s);

@@ -117,7 +117,7 @@ int
 control_start(struct dsd *d)
 {
 	loop_timer_init(&d->once_timer, on_once_timer, d);
-	if (featureset_register() == -1)
+	if (featureset_register(d) == -1)
 		return -1;
 	d->httpc = httpc_new(&d->loop);
 	if (d->httpc == NULL)

@@ -9,7 +9,7 @@
 #include "service.h"
 
 int
-featureset_register(void)
+featureset_register(struct dsd *d)
 {
 	static const struct svc_feature *const all[] = {
 		&compose_source_feature,
@@ -20,7 +20,7 @@ featureset_register(void)
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (svc_feature_add(all[i]) == -1)
+		if (svc_feature_add(d, all[i]) == -1)
 			return -1;
 	return 0;
 }

@@ -23,7 +23,7 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	snprintf(s->name, sizeof(s->name), "%s", conf->name);
 	s->conf = conf;
 	/* A feature may supply it (a compose service: when its container is found). */
-	s->def = svc_owns_def(conf) ? NULL : ctrdef_build(conf);
+	s->def = svc_owns_def(d, conf) ? NULL : ctrdef_build(conf);
 	/* The runtime's own state (s->rt), if it keeps any per service. */
 	if (svc_runtime(s)->svc_init != NULL && (s->rt = svc_runtime(s)->svc_init(s)) == NULL)
 		goto fail;
@@ -33,8 +33,8 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	if (traffic_init(s) == -1)
 		goto fail;
 	/* Each feature's own state (svc_ext), in registration order. */
-	for (size_t i = 0; i < svc_features(); i++) {
-		const struct svc_feature *f = svc_feature_at(i);
+	for (size_t i = 0; i < svc_features(d); i++) {
+		const struct svc_feature *f = svc_feature_at(d, i);
 
 		if (f->init != NULL && (s->ext[i] = f->init(s)) == NULL) {
 			log_err("%s: out of memory for its %s", s->name, f->name);
@@ -58,9 +58,9 @@ svc_free(struct svc *s)
 		svc_runtime(s)->svc_fini(s);
 	metric_fini(s);
 	traffic_fini(s);
-	for (size_t i = svc_features(); i-- > 0;)
-		if (s->ext[i] != NULL && svc_feature_at(i)->fini != NULL)
-			svc_feature_at(i)->fini(s, s->ext[i]);
+	for (size_t i = svc_features(s->d); i-- > 0;)
+		if (s->ext[i] != NULL && svc_feature_at(s->d, i)->fini != NULL)
+			svc_feature_at(s->d, i)->fini(s, s->ext[i]);
 	cJSON_Delete(s->def);
 	for (size_t i = 0; i < s->nreps; i++)
 		replica_free(s->reps[i]);
@@ -75,7 +75,7 @@ svc_set_conf(struct svc *s, const struct svc_conf *conf)
 	if (conf == NULL)
 		return;
 	/* A compose service keeps its definition until the source answers again. */
-	if (!svc_owns_def(conf)) {
+	if (!svc_owns_def(s->d, conf)) {
 		cJSON_Delete(s->def);
 		s->def = ctrdef_build(conf);
 	}

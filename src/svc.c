@@ -13,58 +13,60 @@
 
 #define KICK_DELAY_MS 20 /* coalesce bursts of events into one pass */
 
-/* The features, in registration order: the order their hooks run in. */
-static const struct svc_feature *features[SVC_FEATURES_MAX];
-static size_t nfeatures;
-
 static void on_kick(struct loop *l, struct loop_timer *t);
 
 int
-svc_feature_add(const struct svc_feature *f)
+svc_feature_add(struct dsd *d, const struct svc_feature *f)
 {
-	for (size_t i = 0; i < nfeatures; i++)
-		if (features[i] == f)
+	struct svc_features *fs = &d->features;
+
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->v[i] == f)
 			return 0;
-	if (nfeatures == SVC_FEATURES_MAX) {
+	if (fs->n == SVC_FEATURES_MAX) {
 		log_err("%s: more than %d features; not registered", f->name, SVC_FEATURES_MAX);
 		return -1;
 	}
-	features[nfeatures++] = f;
+	fs->v[fs->n++] = f;
 	return 0;
 }
 
 size_t
-svc_features(void)
+svc_features(const struct dsd *d)
 {
-	return nfeatures;
+	return d->features.n;
 }
 
 const struct svc_feature *
-svc_feature_at(size_t i)
+svc_feature_at(const struct dsd *d, size_t i)
 {
-	return i < nfeatures ? features[i] : NULL;
+	return i < d->features.n ? d->features.v[i] : NULL;
 }
 
 void *
 svc_ext(const struct svc *s, const struct svc_feature *f)
 {
-	for (size_t i = 0; i < nfeatures; i++)
-		if (features[i] == f)
+	const struct svc_features *fs = &s->d->features;
+
+	for (size_t i = 0; i < fs->n; i++)
+		if (fs->v[i] == f)
 			return s->ext[i];
 	return NULL;
 }
 
 /* ---- the hooks, run in registration order ------------------------------------------- */
 
-#define EACH(hook) \
-	for (size_t i_ = 0; i_ < nfeatures; i_++) \
-		if (features[i_]->hook != NULL)
-#define F (features[i_])
+/* Each feature of the daemon d that has the hook, as F. */
+#define EACH(d, hook) \
+	for (size_t i_ = 0; i_ < (d)->features.n; i_++) \
+		if ((F = (d)->features.v[i_])->hook != NULL)
 
 bool
-svc_owns_def(const struct svc_conf *c)
+svc_owns_def(const struct dsd *d, const struct svc_conf *c)
 {
-	EACH(owns_def)
+	const struct svc_feature *F;
+
+	EACH(d, owns_def)
 		if (F->owns_def(c))
 			return true;
 	return false;
@@ -73,46 +75,57 @@ svc_owns_def(const struct svc_conf *c)
 void
 svc_conf_changed(struct svc *s, bool first)
 {
-	EACH(conf)
+	const struct svc_feature *F;
+
+	EACH(s->d, conf)
 		F->conf(s, first);
 }
 
 void
 svc_def_changed(struct svc *s)
 {
-	EACH(def_changed)
+	const struct svc_feature *F;
+
+	EACH(s->d, def_changed)
 		F->def_changed(s);
 }
 
 void
 svc_image_changed(struct svc *s)
 {
-	EACH(image_changed)
+	const struct svc_feature *F;
+
+	EACH(s->d, image_changed)
 		F->image_changed(s);
 }
 
 void
 svc_observe_hooks(struct svc *s)
 {
-	EACH(observe)
+	const struct svc_feature *F;
+
+	EACH(s->d, observe)
 		F->observe(s);
 }
 
 void
 svc_plan_hooks(struct svc *s, struct plan_input *in, struct plan_replica *view)
 {
-	EACH(plan)
+	const struct svc_feature *F;
+
+	EACH(s->d, plan)
 		F->plan(s, in, view);
 }
 
 const char *
 svc_create_blocked(const struct svc *s)
 {
+	const struct svc_feature *F;
 	const char *why;
 
 	if (s->def != NULL)
 		return NULL;
-	EACH(blocked)
+	EACH(s->d, blocked)
 		if ((why = F->blocked(s)) != NULL)
 			return why;
 	return "no container definition (see the log)";
@@ -121,7 +134,9 @@ svc_create_blocked(const struct svc *s)
 bool
 svc_may_create(struct svc *s)
 {
-	EACH(may_create)
+	const struct svc_feature *F;
+
+	EACH(s->d, may_create)
 		if (!F->may_create(s))
 			return false;
 	return true;
@@ -130,26 +145,31 @@ svc_may_create(struct svc *s)
 void
 svc_replica_labels(const struct svc *s, struct replica_labels *lab)
 {
+	const struct svc_feature *F;
+
 	memset(lab, 0, sizeof(*lab));
-	EACH(labels)
+	EACH(s->d, labels)
 		F->labels(s, lab);
 }
 
 void
 svc_no_image(struct svc *s)
 {
-	EACH(no_image)
+	const struct svc_feature *F;
+
+	EACH(s->d, no_image)
 		F->no_image(s);
 }
 
 bool
 svc_by_ip(const struct svc *s)
 {
+	const struct svc_feature *F;
 	const struct svc_conf *c = s->conf;
 
 	if (c != NULL && c->network != NULL && c->network[0] != '\0')
 		return true;
-	EACH(by_ip)
+	EACH(s->d, by_ip)
 		if (F->by_ip(s))
 			return true;
 	return false;
@@ -158,23 +178,28 @@ svc_by_ip(const struct svc *s)
 void
 svc_replica_lost(struct replica *r, const char *why)
 {
-	EACH(replica_lost)
+	const struct svc_feature *F;
+
+	EACH(r->svc->d, replica_lost)
 		F->replica_lost(r, why);
 }
 
 void
 svc_serving(struct svc *s)
 {
-	EACH(serving)
+	const struct svc_feature *F;
+
+	EACH(s->d, serving)
 		F->serving(s);
 }
 
 int
 svc_policy_count(const struct svc *s)
 {
+	const struct svc_feature *F;
 	int n = svc_current(s);
 
-	EACH(policy_count)
+	EACH(s->d, policy_count)
 		n = F->policy_count(s, n);
 	return n;
 }
@@ -182,7 +207,9 @@ svc_policy_count(const struct svc *s)
 bool
 svc_policy_hold(struct svc *s, int64_t now, char *why, size_t len)
 {
-	EACH(policy_hold)
+	const struct svc_feature *F;
+
+	EACH(s->d, policy_hold)
 		if (F->policy_hold(s, now, why, len))
 			return true;
 	return false;
@@ -191,7 +218,9 @@ svc_policy_hold(struct svc *s, int64_t now, char *why, size_t len)
 bool
 svc_alert_hold(struct svc *s, const char *why, struct decide_result *out)
 {
-	EACH(alert_hold)
+	const struct svc_feature *F;
+
+	EACH(s->d, alert_hold)
 		if (F->alert_hold(s, why, out))
 			return true;
 	return false;
@@ -200,11 +229,12 @@ svc_alert_hold(struct svc *s, const char *why, struct decide_result *out)
 void
 svc_status_hooks(const struct svc *s, struct cJSON *o, int64_t now)
 {
-	EACH(status)
+	const struct svc_feature *F;
+
+	EACH(s->d, status)
 		F->status(s, o, now);
 }
 
-#undef F
 #undef EACH
 
 /* ---- the service's own verbs ------------------------------------------------------ */

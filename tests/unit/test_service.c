@@ -47,7 +47,7 @@ setup(void **state)
 	strcpy(f.dir, "/tmp/test_service.XXXXXX");
 	assert_non_null(mkdtemp(f.dir));
 	snprintf(f.upstream, sizeof(f.upstream), "%s/up.conf", f.dir);
-	assert_int_equal(featureset_register(), 0);
+	assert_int_equal(featureset_register(&f.d), 0);
 	assert_int_equal(loop_init(&f.d.loop), 0);
 	events_init(&f.d.events, EVENTS_MAX); /* lifecycle steps are events too */
 	assert_non_null(f.d.httpc = httpc_new(&f.d.loop));
