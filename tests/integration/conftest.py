@@ -211,6 +211,12 @@ def daemon_factory(tmp_path):
     make.kill_all = kill_all
     yield make
     kill_all()
+    # A replica's state changes only through the table of allowed moves (doc/architecture.md,
+    # "Owners"); a move it refused, anywhere in any test, is a bug in the daemon.
+    for d in made:
+        if os.path.exists(d.logpath):
+            bad = [line for line in d.log().splitlines() if REFUSED_MOVE in line]
+            assert not bad, f"{d.logpath}: a replica's state move was refused:\n" + "\n".join(bad)
 
 
 # Side by side (doc/testing.md): `make integration` runs the suite in pytest-xdist
@@ -219,6 +225,9 @@ def daemon_factory(tmp_path):
 # the daemon's latency, CPU or memory (a neighbour's load would fail it, not a bug), or
 # lowers its fd limit under a flood. The Swarm labs share fixed namespace, bridge and
 # path names (swarmlab.py): their modules run alone too.
+# What replica_set_state logs for a move its table does not allow (src/replica.c).
+REFUSED_MOVE = "not a move a replica makes"
+
 ALONE_WHY = "marked alone: `make integration` runs it after the parallel pass (pytest -m alone)"
 # Modules whose module-scoped fixture takes seconds (a daemon with its replicas, a
 # registry with pushed images): each one's tests stay on one worker, so it is made once.
