@@ -109,9 +109,6 @@ struct svc *control_find(const struct dsd *d, const char *name);
 /* --once: exit when the pass has finished everything it started. */
 void control_once_check(struct dsd *d);
 
-/* lock.c: one daemon per host. */
-int lock_acquire(const char *path);
-
 /* api.c: the HTTP routes. */
 struct cJSON;
 void api_handle(void *ctx, const struct http_req *req, struct http_resp *resp);

@@ -4,6 +4,7 @@
 #define DOCKSCALE_EVENTS_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,7 +38,7 @@ struct event {
 /* Someone waits for the next event (the long poll of GET /api/v1/events). */
 typedef void (*events_cb)(void *arg, const struct event *ev);
 
-struct events {
+struct events { /* owner: events.c */
 	struct event *ring;   /* cap slots, allocated at the first event */
 	size_t cap, n, next;  /* n used; next = where the next one goes */
 	uint64_t last_id;
@@ -48,6 +49,13 @@ struct events {
 void events_init(struct events *e, size_t cap);
 void events_fini(struct events *e);
 const char *events_type_name(enum event_type t);
+/* One listener is called after each event is stored (cb NULL: none). -1 when another
+ * cb holds the place. */
+int events_listen(struct events *e, events_cb cb, void *arg);
+/* The arg cb was registered with, or NULL when cb is not the listener. */
+void *events_listener(const struct events *e, events_cb cb);
+/* May cb listen (the place is free, or cb's)? */
+bool events_may_listen(const struct events *e, events_cb cb);
 /* -1 when s names no type. */
 int events_type_parse(const char *s);
 

@@ -15,7 +15,9 @@ struct events;
  * balancer runs the generation that says so (nginx: it is left out of the upstream;
  * a runtime API balancer would set it to drain), and may be stopped after that. */
 struct lb_member {
-	const char *name; /* the replica's container name: a stable server id */
+	const char *name; /* the replica's container name */
+	size_t id_len;    /* its first id_len bytes are a stable server id: the name it was
+	                   * created with, which a leaving replica's rename only extends */
 	const char *addr; /* host:port */
 	bool draining;
 };

@@ -46,8 +46,7 @@ waiter_free(struct waiter *w)
 	free(w);
 	if (--ws->n == 0) {
 		loop_timer_stop(&d->loop, &ws->flush);
-		d->events.on_add = NULL;
-		d->events.on_add_arg = NULL;
+		(void)events_listen(&d->events, NULL, NULL);
 		free(ws);
 	}
 }
@@ -130,10 +129,10 @@ static void
 wait_for(struct dsd *d, const struct http_req *req, struct http_resp *resp,
     const struct events_query *q)
 {
-	struct waiters *ws = d->events.on_add == on_event ? d->events.on_add_arg : NULL;
+	struct waiters *ws = events_listener(&d->events, on_event);
 	struct waiter *w;
 
-	if (ws == NULL && d->events.on_add != NULL) {
+	if (!events_may_listen(&d->events, on_event)) {
 		http_resp_error(resp, 500, "the event hook is taken");
 		return;
 	}
@@ -148,8 +147,7 @@ wait_for(struct dsd *d, const struct http_req *req, struct http_resp *resp,
 	}
 	if ((w->df = http_defer_begin(req, resp, on_gone, w)) == NULL)
 		goto fail; /* refused or out of memory: resp says which */
-	d->events.on_add = on_event;
-	d->events.on_add_arg = ws;
+	(void)events_listen(&d->events, on_event, ws); /* free or ours: checked above */
 	w->all = ws;
 	w->q = *q;
 	w->next = ws->head;

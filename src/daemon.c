@@ -11,6 +11,7 @@
 
 #include "cgroup.h"
 #include "dockscaled.h"
+#include "lock.h"
 #include "log.h"
 #include "runtime.h"
 #include "sdnotify.h"

@@ -29,6 +29,28 @@ events_fini(struct events *e)
 	e->n = e->next = 0;
 }
 
+int
+events_listen(struct events *e, events_cb cb, void *arg)
+{
+	if (cb != NULL && e->on_add != NULL && e->on_add != cb)
+		return -1;
+	e->on_add = cb;
+	e->on_add_arg = cb != NULL ? arg : NULL;
+	return 0;
+}
+
+void *
+events_listener(const struct events *e, events_cb cb)
+{
+	return cb != NULL && e->on_add == cb ? e->on_add_arg : NULL;
+}
+
+bool
+events_may_listen(const struct events *e, events_cb cb)
+{
+	return e->on_add == NULL || e->on_add == cb;
+}
+
 const char *
 events_type_name(enum event_type t)
 {

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dockscaled.h"
+#include "lock.h"
 #include "log.h"
 
 /* Create the lock's directory (one level, like systemd's RuntimeDirectory=). */

@@ -163,6 +163,16 @@ first_check_pending(const struct replica *r)
 	    probe_first_pending(r);
 }
 
+/* A balancer's stable id of r: the name it was created with, which the rename of a
+ * leaving replica only extends (REPLICA_RETIRING_MARK). */
+static size_t
+base_name_len(const struct replica *r)
+{
+	const char *mark = strstr(r->name, REPLICA_RETIRING_MARK);
+
+	return mark != NULL ? (size_t)(mark - r->name) : strlen(r->name);
+}
+
 /* Hand the balancer the READY replicas and the draining ones (marked); draining ones
  * wait for this generation. */
 void
@@ -189,7 +199,8 @@ traffic_sync(struct svc *s)
 		const struct replica *r = s->reps[i];
 
 		if ((r->state == REP_READY || r->state == REP_DRAINING) && r->addr[0] != '\0')
-			m[n++] = (struct lb_member){ .name = r->name, .addr = r->addr,
+			m[n++] = (struct lb_member){ .name = r->name,
+			    .id_len = base_name_len(r), .addr = r->addr,
 			    .draining = r->state == REP_DRAINING };
 	}
 	gen = lb_sync(tr->lb, &d->cfg, s->conf, m, n);

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "wake.h"
+#include "wake_http.h"
 
 /* tchar of RFC 9110 5.6.2: what a method and a field name are made of. */
 static bool

@@ -10,7 +10,7 @@
 #include "haproxy_config.h"
 #include "lb.h"
 #include "log.h"
-#include "service.h"
+#include "loop.h"
 
 #define POLL_MS 200     /* `show servers conn` while a server drains */
 #define ROUNDS_MAX 4    /* read-plan-apply rounds of one sync (a name freed, then added) */
@@ -485,17 +485,16 @@ hap_destroy(void *impl)
 	free(h);
 }
 
-/* The server name of a member: its replica name without the retiring mark, so the
- * server added as web-3 is the one drained once the replica is renamed. */
+/* The server name of a member: its stable id (the replica's name without the retiring
+ * mark), so the server added as web-3 is the one drained once the replica is renamed. */
 static int
-server_name(const char *member, char *out, size_t len)
+server_name(const struct lb_member *member, char *out, size_t len)
 {
-	const char *mark = strstr(member, REPLICA_RETIRING_MARK);
-	size_t n = mark != NULL ? (size_t)(mark - member) : strlen(member);
+	size_t n = member->id_len;
 
 	if (n >= len)
 		return -1;
-	memcpy(out, member, n);
+	memcpy(out, member->name, n);
 	out[n] = '\0';
 	return 0;
 }
@@ -521,7 +520,7 @@ hap_sync(void *impl, const struct config *cfg, const struct svc_conf *sc,
 	for (size_t i = 0; i < n; i++) {
 		struct want *w = &r->w[r->n];
 
-		if (server_name(m[i].name, w->name, sizeof(w->name)) == -1 ||
+		if (server_name(&m[i], w->name, sizeof(w->name)) == -1 ||
 		    snprintf(w->addr, sizeof(w->addr), "%s", m[i].addr) >= (int)sizeof(w->addr)) {
 			log_warning("%s: replica %s: name or address too long for HAProxy; left out",
 			    sc->name, m[i].name);

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "wake.h"
+#include "wake_http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wake.h"
+#include "wake_http.h"
 
 /* The framing of len bytes fed whole. */
 static enum wake_parse
