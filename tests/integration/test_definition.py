@@ -151,9 +151,14 @@ def test_every_key_lands_in_docker_inspect(daemon_factory, svc, res):
         assert r["address"] == f"{nets[net_a]['IPAddress']}:8080"
         code, body, _ = http("GET", f"http://{r['address']}/")
         assert code == 200 and body.strip() == "ctrkeys-web"
-    with open(f"/tmp/dockscale-test-{svc}.conf") as f:
-        upstream = f.read()
-    assert all(r["address"] in upstream for r in s["replicas"])
+
+    # Ready in the status is not yet in nginx: the balancer syncs in the next pass, after
+    # the sync in flight (the first replica's nginx -t and reload) ends.
+    def upstream_lists_both():
+        with open(f"/tmp/dockscale-test-{svc}.conf") as f:
+            upstream = f.read()
+        return all(r["address"] in upstream for r in s["replicas"])
+    wait_for(upstream_lists_both, timeout=15, what="both replicas in the upstream file")
 
 
 def test_on_failure_restart_is_not_a_failure_nor_a_replacement(daemon_factory, svc):
