@@ -47,6 +47,11 @@ def test_event_history_filters_and_long_poll(daemon_factory, svc):
                    what="a 'healthy' event")
     assert got[0]["type"] == "replica" and got[0]["service"] == svc
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", got[0]["time"])
+    # Healthy comes before nginx runs it: the sync's events (the balancer runs the new
+    # membership, the replica joined) follow its reload. The quiet window below starts
+    # after them.
+    wait_for(lambda: [e for e in events(d)["events"] if "joined" in e["message"]],
+             what="a 'joined' event")
     every = events(d)
     ids = [e["id"] for e in every["events"]]
     assert ids == sorted(ids) and every["oldest_id"] == 1 and every["last_id"] == ids[-1]
