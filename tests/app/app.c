@@ -1,6 +1,8 @@
-/* dockscale demo app: tiny static HTTP/1.1 server (/, /health, /work?ms=N, /mem?mb=N, and for
-   the wake listener's tests /echo, /bytes?kb=N, /sleep?ms=N; GET, HEAD, and POST to /, /work
-   and /echo) that drains on SIGTERM. */
+/* dockscale demo app: tiny static HTTP/1.1 server (/, /health, /work?ms=N, /mem?mb=N,
+   /wait?ms=N, and for the wake listener's tests /echo, /bytes?kb=N, /sleep?ms=N; GET, HEAD,
+   and POST to /, /work and /echo) that drains on SIGTERM. /wait is an I/O-bound service
+   with a pool of $APP_WAIT_SLOTS connections (default 4): no CPU, requests beyond the pool
+   queue in arrival order. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +35,10 @@
 #define MEM_MAX_MB     4096      /* /mem?mb=N: the most it will hold */
 #define BYTES_MAX_KB   65536     /* /bytes?kb=N: an answer of N KiB */
 #define SLEEP_MAX_MS   120000    /* /sleep?ms=N: answer after N ms */
+#define WAIT_MAX_MS    10000     /* /wait?ms=N: hold one of the pool's slots N ms */
+#define WAIT_SLOTS     4         /* the pool's size unless $APP_WAIT_SLOTS says */
+#define WAIT_SLOTS_MAX 1024
+#define WAIT_MARGIN_MS 100       /* draining: a wait must end this long before the drain does */
 
 static char hostname_nl[300];          /* "hostname\n" */
 static size_t hostname_len;
@@ -40,6 +46,7 @@ static atomic_int active;               /* open connections (threads) */
 static volatile sig_atomic_t stop_sig;  /* signal number that asked us to stop */
 static atomic_int stopping;
 static int stop_pipe[2] = { -1, -1 };   /* readable (never drained) once stopping */
+static atomic_llong drain_end;          /* CLOCK_MONOTONIC ms when draining gives up; 0 before */
 
 static long long now_ms(clockid_t clk)
 {
@@ -74,14 +81,15 @@ static int send_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-static int respond(int fd, int code, const char *reason, const char *body, size_t blen,
-                   int keep, int head_only)
+/* An answer; `extra` is more header lines ("Name: value\r\n"...) or NULL. */
+static int respond_hdr(int fd, int code, const char *reason, const char *extra,
+                       const char *body, size_t blen, int keep, int head_only)
 {
-    char hdr[256];
+    char hdr[384];
     int h = snprintf(hdr, sizeof hdr,
                      "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-                     "Connection: %s\r\n\r\n",
-                     code, reason, blen, keep ? "keep-alive" : "close");
+                     "%sConnection: %s\r\n\r\n",
+                     code, reason, blen, extra ? extra : "", keep ? "keep-alive" : "close");
     if (h < 0 || (size_t)h >= sizeof hdr)
         return -1;
     if (send_all(fd, hdr, (size_t)h) < 0)
@@ -89,6 +97,12 @@ static int respond(int fd, int code, const char *reason, const char *body, size_
     if (!head_only && blen && send_all(fd, body, blen) < 0)
         return -1;
     return 0;
+}
+
+static int respond(int fd, int code, const char *reason, const char *body, size_t blen,
+                   int keep, int head_only)
+{
+    return respond_hdr(fd, code, reason, NULL, body, blen, keep, head_only);
 }
 
 /* GET /bytes?kb=N: an answer of N KiB, written as the client takes it. */
@@ -116,6 +130,101 @@ static void sleep_ms(long ms)
     long long end = now_ms(CLOCK_MONOTONIC) + ms, left;
     while ((left = end - now_ms(CLOCK_MONOTONIC)) > 0 && poll(&p, 1, (int)left) <= 0)
         ;
+}
+
+/* GET /wait?ms=N: the pool of slots, a counting semaphore that hands a freed slot to the
+   longest waiter (FIFO; a newcomer never overtakes a queue). A waiter blocks on its own
+   condition variable until a slot is handed to it: no CPU, no timeout. It does not leave
+   the queue early: a client that hung up, or a drain that would end first, is found when
+   its turn comes (wait_request), and the slot goes back at once. */
+struct waiter {
+    pthread_cond_t cv;
+    int granted;
+    struct waiter *next;
+};
+
+static pthread_mutex_t wait_lock = PTHREAD_MUTEX_INITIALIZER;
+static int wait_free;                       /* free slots; set in main */
+static struct waiter *wait_head, *wait_tail;
+
+static void slot_take(void)
+{
+    pthread_mutex_lock(&wait_lock);
+    if (wait_free > 0 && !wait_head) {
+        wait_free--;
+        pthread_mutex_unlock(&wait_lock);
+        return;
+    }
+    struct waiter w = { .granted = 0, .next = NULL };
+    pthread_cond_init(&w.cv, NULL);
+    if (wait_tail)
+        wait_tail->next = &w;
+    else
+        wait_head = &w;
+    wait_tail = &w;
+    while (!w.granted)
+        pthread_cond_wait(&w.cv, &wait_lock);   /* slot_give unlinked us */
+    pthread_mutex_unlock(&wait_lock);
+    pthread_cond_destroy(&w.cv);
+}
+
+static void slot_give(void)
+{
+    pthread_mutex_lock(&wait_lock);
+    struct waiter *w = wait_head;
+    if (w) {
+        wait_head = w->next;
+        if (!wait_head)
+            wait_tail = NULL;
+        w->granted = 1;
+        pthread_cond_signal(&w->cv);   /* under the lock: w lives until it sees granted */
+    } else {
+        wait_free++;
+    }
+    pthread_mutex_unlock(&wait_lock);
+}
+
+/* Has the client closed its side (FIN or reset)? A half-close counts as hanging up. */
+static int client_gone(int fd)
+{
+    struct pollfd p = { fd, POLLRDHUP, 0 };
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* GET /wait?ms=N: queue for a slot, hold it N ms asleep, give it back. Answers 200
+   "waited N ms", or 503 when draining would end before the wait does; X-Queue-Ms is the
+   time spent queueing. Returns -1 (close, no answer) when the client hung up while queued. */
+static int wait_request(int fd, long ms, int keep, int head)
+{
+    long long t0 = now_ms(CLOCK_MONOTONIC);
+    slot_take();
+    long long t1 = now_ms(CLOCK_MONOTONIC);
+    char extra[64], body[64];
+    snprintf(extra, sizeof extra, "X-Queue-Ms: %lld\r\n", t1 - t0);
+    if (client_gone(fd)) {
+        slot_give();
+        return -1;
+    }
+    long long end = atomic_load(&drain_end);
+    if (end && t1 + ms > end - WAIT_MARGIN_MS) {
+        slot_give();
+        return respond_hdr(fd, 503, "Service Unavailable", extra, "stopping\n", 9, 0, head);
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+        ;
+    slot_give();
+    if (atomic_load(&stopping))
+        keep = 0;
+    int n = snprintf(body, sizeof body, "waited %ld ms\n", ms);
+    return respond_hdr(fd, 200, "OK", extra, body, (size_t)n, keep, head);
 }
 
 /* Spin until this thread has used `ms` milliseconds of CPU. */
@@ -301,7 +410,7 @@ static void serve(int fd)
         }
 
         /* Route now: method and target point into buf, which is reused below. */
-        enum { R_ROOT, R_HEALTH, R_WORK, R_MEM, R_ECHO, R_BYTES, R_SLEEP, R_NOTFOUND,
+        enum { R_ROOT, R_HEALTH, R_WORK, R_MEM, R_ECHO, R_BYTES, R_SLEEP, R_WAIT, R_NOTFOUND,
                R_BADMETHOD } route;
         int head = strcmp(method, "HEAD") == 0;
         char *query = strchr(target, '?');
@@ -328,6 +437,8 @@ static void serve(int fd)
             route = R_BYTES;
         else if (strcmp(target, "/sleep") == 0 && !post)
             route = R_SLEEP;
+        else if (strcmp(target, "/wait") == 0 && !post)
+            route = R_WAIT;
         else
             route = R_NOTFOUND;
 
@@ -378,6 +489,9 @@ static void serve(int fd)
         case R_BYTES:
             rc = send_bytes(fd, query_num(query, "kb", BYTES_MAX_KB), keep, head);
             break;
+        case R_WAIT:
+            rc = wait_request(fd, query_num(query, "ms", WAIT_MAX_MS), keep, head);
+            break;
         case R_SLEEP:
         case R_ROOT:
         case R_WORK:
@@ -417,6 +531,21 @@ static int parse_port(const char *s)
     char *e;
     long v = strtol(s, &e, 10);
     if (*s == '\0' || *e != '\0' || v < 1 || v > 65535)
+        return -1;
+    return (int)v;
+}
+
+/* $APP_WAIT_SLOTS: /wait's pool size, 1..1024; unset or empty = WAIT_SLOTS, else -1 if
+   invalid. */
+static int env_wait_slots(void)
+{
+    const char *s = getenv("APP_WAIT_SLOTS");
+    if (!s || !*s)
+        return WAIT_SLOTS;
+    char *e;
+    errno = 0;
+    long v = strtol(s, &e, 10);
+    if (errno || *e != '\0' || *s < '0' || *s > '9' || v < 1 || v > WAIT_SLOTS_MAX)
         return -1;
     return (int)v;
 }
@@ -489,12 +618,18 @@ int main(int argc, char **argv)
         return port < 0 ? 1 : health_check(port);
     }
     if (argc >= 2) {
-        fprintf(stderr, "usage: %s [--health [port]]   (listens on $PORT, default 8080)\n", argv[0]);
+        fprintf(stderr, "usage: %s [--health [port]]   (listens on $PORT, default 8080; "
+                "/wait's pool: $APP_WAIT_SLOTS slots, default 4)\n", argv[0]);
         return 2;
     }
     int port = env_port();
     if (port < 0) {
         fprintf(stderr, "app: invalid PORT\n");
+        return 2;
+    }
+    if ((wait_free = env_wait_slots()) < 0) {
+        fprintf(stderr, "app: invalid APP_WAIT_SLOTS '%s': want an integer 1..%d (default %d)\n",
+                getenv("APP_WAIT_SLOTS"), WAIT_SLOTS_MAX, WAIT_SLOTS);
         return 2;
     }
 
@@ -537,8 +672,8 @@ int main(int argc, char **argv)
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 256 * 1024);
 
-    fprintf(stderr, "app: listening on 0.0.0.0:%d host=%.*s pid=%d\n", port,
-            (int)hostname_len - 1, hostname_nl, (int)getpid());
+    fprintf(stderr, "app: listening on 0.0.0.0:%d host=%.*s pid=%d wait_slots=%d\n", port,
+            (int)hostname_len - 1, hostname_nl, (int)getpid(), wait_free);
 
     while (!atomic_load(&stopping)) {
         int full = atomic_load(&active) >= MAX_CONNS;
@@ -571,6 +706,7 @@ int main(int argc, char **argv)
        busy ones finish their current request and answer with Connection: close. */
     close(lfd);
     long long t0 = now_ms(CLOCK_MONOTONIC);
+    atomic_store(&drain_end, t0 + DRAIN_MS);
     int left;
     while ((left = atomic_load(&active)) > 0 && now_ms(CLOCK_MONOTONIC) - t0 < DRAIN_MS)
         usleep(5000);
