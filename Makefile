@@ -140,6 +140,7 @@ TEST_explain_EXTRA :=
 TEST_history_EXTRA :=
 TEST_readiness_EXTRA := $(filter-out readiness,$(CONFIG_PARTS))
 TEST_cgroup_EXTRA := docker_stats docker_json json text
+TEST_accesslog_EXTRA := accesslog_parse loop log text
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c $$(call src_of,$(1) $$(TEST_$(1)_EXTRA)) $(wildcard include/*.h) | $(BUILD)/tests
@@ -156,7 +157,7 @@ unit: $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 # finding. Needs clang and libclang-rt-14-dev. `make fuzz` runs each target FUZZ_RUNS
 # executions (part of `make check`, about half a minute); `make fuzz-long` each for FUZZ_SECONDS, one after
 # the other, and prints executions and findings per target.
-FUZZ_TARGETS := webhook json scale prom dockerjson lines config units compose pull wake
+FUZZ_TARGETS := webhook json scale prom dockerjson lines config units compose pull wake accesslog
 FUZZ_webhook := webhook json text
 FUZZ_json    := json text
 FUZZ_scale   := json text
@@ -167,6 +168,7 @@ FUZZ_config  := $(CONFIG_PARTS)
 FUZZ_units   := config_value
 FUZZ_compose := compose json text
 FUZZ_wake    := wake_http
+FUZZ_accesslog := accesslog_parse
 FUZZ_pull    := docker_image regauth docker docker_ctr docker_json docker_stats docker_events lines httpc loop log json text
 FUZZ_RUNS    ?= 100000
 # a file per input: ~5,000 exec/s where the others run 50,000+
