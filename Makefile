@@ -141,6 +141,7 @@ TEST_history_EXTRA :=
 TEST_readiness_EXTRA := $(filter-out readiness,$(CONFIG_PARTS))
 TEST_cgroup_EXTRA := docker_stats docker_json json text
 TEST_accesslog_EXTRA := accesslog_parse loop log text
+TEST_lb_haproxy_EXTRA := haproxy_cli haproxy_parse events loop log text
 
 define unit_rule
 $(BUILD)/tests/test_$(1): tests/unit/test_$(1).c $$(call src_of,$(1) $$(TEST_$(1)_EXTRA)) $(wildcard include/*.h) | $(BUILD)/tests

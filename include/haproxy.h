@@ -35,6 +35,36 @@ int haproxy_parse_state(const char *text, size_t len, const char *backend,
  * (used_cur: connections in use now). 0, or -1 with why. */
 int haproxy_parse_conn(const char *text, size_t len, const char *backend,
     struct haproxy_server *srv, size_t n, char *why, size_t whylen);
+/* `show stat B 4 -1` (management.txt 9.1: CSV, the header line names the columns). */
+#define HAPROXY_STAT_ROWS_MAX 4096 /* rows of one answer; more is an error (the 1 MiB
+                                    * answer holds ~3,000 rows of HAProxy 2.6's 130 columns) */
+#define HAPROXY_STAT_COLS_MAX 1024 /* columns of the header; more is an error */
+
+/* One server row of `show stat`: the columns the balancer reads. A number is -1 when its
+ * field is empty (HAProxy leaves req_tot, hrsp_* of a tcp backend empty). */
+struct haproxy_stat { /* owner: haproxy_parse.c */
+	char name[HAPROXY_NAME_MAX + 1]; /* svname */
+	char addr[HAPROXY_ADDR_MAX + 1]; /* addr: "A.B.C.D:PORT", "[V6]:PORT"; "" when empty
+	                                  * (the CLI shows it at level oper or admin only) */
+	int64_t qcur;      /* requests waiting in this server's own queue, now */
+	int64_t scur;      /* sessions on it now: requests being served */
+	int64_t stot;      /* sessions sent to it, cumulative (one per HTTP request; a
+	                    * connection retry counts again) */
+	int64_t req_tot;   /* HTTP responses received from it, cumulative (= its hrsp_* summed) */
+	int64_t hrsp[6];   /* responses by class: [1]..[5] hrsp_1xx..hrsp_5xx, [0] hrsp_other */
+	int64_t rtime;     /* ms: HAProxy's running average over the last 1024 requests;
+	                    * 0 also when it has none yet */
+};
+
+/* Parse the answer of `show stat B 4 -1` into *out (malloc'd, *n rows: the servers of
+ * backend B; rows of other proxies and of other types skipped, as are rows whose name or
+ * address is longer than we handle). Columns are found by the header's names, in any
+ * order; unknown ones are ignored. Strict: every row has exactly the header's columns, a
+ * number read is digits only, and the answer ends with the CLI's empty line (what a
+ * truncated answer lacks). 0, or -1 with why (HAProxy's error, "No such proxy.", or what
+ * is wrong with the text). */
+int haproxy_parse_stat(const char *text, size_t len, const char *backend,
+    struct haproxy_stat **out, size_t *n, char *why, size_t whylen);
 /* Did a command succeed? The runtime API answers success with an empty line or a fixed
  * message ("New server registered.", "Server deleted."); anything else is its error,
  * copied to why (first line). */

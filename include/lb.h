@@ -35,6 +35,24 @@ struct lb_stats {
 	                    * balancer, none: the serving members; 0: not counted) */
 };
 
+/* One member's traffic as the balancer counts it (doc/balancers.md, "Traffic counters"):
+ * keyed by its address. */
+struct lb_traffic {
+	char addr[64];         /* the member's host:port, as given in struct lb_member.addr */
+	uint64_t requests;     /* cumulative: requests sent to it, counted as each is sent,
+	                        * answered or not (HAProxy: stot; its req_tot only counts them
+	                        * once answered: the sum of responses) */
+	uint64_t responses[6]; /* cumulative responses by class: [1]..[5] = 1xx..5xx, [0] other
+	                        * (all 0 in a tcp backend) */
+	double in_flight;      /* now: current sessions (scur) + queued (qcur) */
+	double queued;         /* now: qcur */
+	double rtime_ms;       /* average response time over the last 1024 requests (rtime);
+	                        * < 0: none (no response yet, or a tcp backend) */
+};
+/* ok: rows are the members the balancer has (n may be below the members'), valid during
+ * the call; !ok: the read failed (logged), no rows. */
+typedef void (*lb_traffic_cb)(void *arg, bool ok, const struct lb_traffic *rows, size_t n);
+
 /* How a kind's own number (struct lb_row) is shown. */
 enum lb_row_unit {
 	LB_ROW_COUNT, /* an integer */
@@ -81,6 +99,10 @@ struct lb_ops {
 	const struct lb_row *rows;
 	size_t nrows;
 	bool (*row)(const void *impl, size_t i, double *v);
+	/* Optional: read the members' counters now (the members of the last sync). The answer
+	 * comes through cb from the loop, never from inside this call, and never after
+	 * destroy. 0 = started; -1 = not now (a read in flight, or the kind has none) */
+	int (*traffic)(void *impl, lb_traffic_cb cb, void *arg);
 };
 
 struct lb;
@@ -99,6 +121,9 @@ uint64_t lb_sync(struct lb *b, const struct config *cfg, const struct svc_conf *
 bool lb_busy(const struct lb *b);
 void lb_stats(const struct lb *b, struct lb_stats *out);
 const char *lb_kind(const struct lb *b);
+/* Read the members' traffic (struct lb_ops' traffic); -1 for a kind without it (nginx,
+ * none) or when b is NULL. */
+int lb_traffic(struct lb *b, lb_traffic_cb cb, void *arg);
 /* The kinds' own numbers: the i-th distinct row of all kinds (NULL past the last). */
 const struct lb_row *lb_row_at(size_t i);
 /* Row's value for b: its kind's, or for a kind without it 0 (or none: false). */

@@ -162,3 +162,11 @@ lb_kind(const struct lb *b)
 {
 	return b != NULL ? b->ops->kind : "none";
 }
+
+int
+lb_traffic(struct lb *b, lb_traffic_cb cb, void *arg)
+{
+	if (b == NULL || b->ops->traffic == NULL)
+		return -1;
+	return b->ops->traffic(b->impl, cb, arg);
+}

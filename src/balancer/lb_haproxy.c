@@ -43,6 +43,24 @@ struct req {
 	size_t serving;          /* wanted servers that are replicas taking requests */
 };
 
+/* The traffic read (lb.h's traffic op): `show stat B 4 -1` on the service's one command
+ * channel. It waits for a sync's command on the wire and the sync's next command waits
+ * for it, so the read goes between two of a sync's commands (a drain's polls included),
+ * never beside one, and never waits for a whole sync (a drain can last `drain`). */
+struct tread {
+	struct req *members;      /* the last sync's settings and members (no wake server);
+	                           * NULL: no sync yet */
+	lb_traffic_cb cb;         /* the read asked for; NULL: none */
+	void *arg;
+	struct haproxy_cmd *cmd;  /* the read on the wire */
+	bool pending;             /* asked while a sync's command was on the wire */
+	bool answer_ok;           /* the answer ready without a command (rows: none) */
+	struct loop_timer report; /* ... given from the loop */
+	char held[CMD_MAX];       /* a sync's command waiting for the read ("": none) */
+	struct loop_timer resume; /* ... sent from the loop once the read answered */
+	bool failing;             /* the last read failed: the next failure is not logged */
+};
+
 enum phase { PH_IDLE, PH_READ, PH_CMDS, PH_POLL, PH_REMOVE };
 
 struct hap {
@@ -75,6 +93,7 @@ struct hap {
 	struct lb_stats st;
 	uint64_t changes;        /* syncs that added or removed a server */
 	int64_t last_drain_ms;   /* the last drain: drain state to deletion; -1 none yet */
+	struct tread t;
 };
 
 static void step(struct hap *h);
@@ -201,15 +220,27 @@ done(struct hap *h, bool ok, const char *why)
 
 static void
 on_answer(void *arg, bool ok, const char *reply, size_t len);
+static void traffic_send(struct hap *h);
 
 static void
 send_cmd(struct hap *h, const char *cmd)
 {
+	if (h->t.cmd != NULL) {
+		/* the traffic read is on the wire: this command follows its answer */
+		if (snprintf(h->t.held, sizeof(h->t.held), "%s", cmd) >= (int)sizeof(h->t.held)) {
+			h->t.held[0] = '\0';
+			done(h, false, "command too long");
+		}
+		return;
+	}
 	if (strncmp(cmd, "show ", 5) != 0)
 		log_debug("%s: haproxy: %s", h->service, cmd);
 	h->cmd = haproxy_cmd_start(h->l, h->run->socket, cmd, h->run->timeout_ms, on_answer, h);
-	if (h->cmd == NULL)
+	if (h->cmd == NULL) {
+		if (h->t.pending) /* it waited for this command */
+			traffic_send(h);
 		done(h, false, "out of memory");
+	}
 }
 
 /* Read the backend, then plan what brings it to the wanted set. */
@@ -319,6 +350,9 @@ on_answer(void *arg, bool ok, const char *reply, size_t len)
 	char why[200];
 
 	h->cmd = NULL;
+	/* a traffic read asked meanwhile goes before the sync's next command */
+	if (h->t.pending)
+		traffic_send(h);
 	if (!ok) {
 		snprintf(why, sizeof(why), "%s: %.*s", r->socket, (int)len, reply);
 		done(h, false, why);
@@ -451,6 +485,174 @@ on_timer(struct loop *l, struct loop_timer *t)
 	}
 }
 
+/* ---- the traffic read (struct tread) ---- */
+
+/* Keep r's settings and members (its first r->n wants, before any wake server) as the
+ * ones a traffic read reports. */
+static int
+members_keep(struct hap *h, const struct req *r)
+{
+	struct req *m = malloc(sizeof(*m));
+
+	if (m == NULL)
+		return -1;
+	*m = *r;
+	if ((m->w = calloc(r->n + 1, sizeof(*m->w))) == NULL) {
+		free(m);
+		return -1;
+	}
+	memcpy(m->w, r->w, r->n * sizeof(*m->w));
+	req_free(h->t.members);
+	h->t.members = m;
+	return 0;
+}
+
+static uint64_t
+counter(int64_t v)
+{
+	return v > 0 ? (uint64_t)v : 0; /* -1: HAProxy has none (a tcp backend) */
+}
+
+/* The rows of the members whose server the answer has: found by the server name the
+ * member was added as (a name is unique in a backend; an address is not: a user's own
+ * server may point where a replica listens), and that server's address must be the
+ * member's (else it is a stale server still holding the name, as plan() sees it; an
+ * empty address, a CLI below level oper, is taken on the name). The user's own servers
+ * and the wake server are no member's. */
+static size_t
+traffic_rows(const struct req *m, const struct haproxy_stat *st, size_t nst,
+    struct lb_traffic *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct want *w = &m->w[i];
+		const struct haproxy_stat *s = NULL;
+		struct lb_traffic *t = &out[n];
+
+		for (size_t j = 0; j < nst && s == NULL; j++)
+			if (strcmp(st[j].name, w->name) == 0)
+				s = &st[j];
+		if (s == NULL || (s->addr[0] != '\0' && strcmp(s->addr, w->addr) != 0))
+			continue;
+		memset(t, 0, sizeof(*t));
+		if (snprintf(t->addr, sizeof(t->addr), "%s", w->addr) >= (int)sizeof(t->addr))
+			continue;
+		t->requests = counter(s->stot);
+		for (size_t k = 0; k < 6; k++)
+			t->responses[k] = counter(s->hrsp[k]);
+		t->queued = (double)counter(s->qcur);
+		t->in_flight = (double)counter(s->scur) + t->queued;
+		/* HAProxy shows 0 before its first sample, and 0 in a tcp backend */
+		t->rtime_ms = s->rtime >= 0 && s->req_tot > 0 ? (double)s->rtime : -1;
+		n++;
+	}
+	return n;
+}
+
+/* Give the read's answer: the asker may ask again, or destroy the balancer, from cb, so
+ * nothing of h is touched after it. */
+static void
+traffic_done(struct hap *h, bool ok, const struct lb_traffic *rows, size_t n, const char *why)
+{
+	lb_traffic_cb cb = h->t.cb;
+	void *arg = h->t.arg;
+
+	h->t.cb = NULL;
+	if (!ok && !h->t.failing)
+		log_warning("%s: haproxy: traffic read: %s", h->service, why);
+	else if (!ok)
+		log_debug("%s: haproxy: traffic read: %s", h->service, why);
+	h->t.failing = !ok;
+	cb(arg, ok, rows, n);
+}
+
+static void
+on_traffic(void *arg, bool ok, const char *reply, size_t len)
+{
+	struct hap *h = arg;
+	const struct req *m = h->t.members;
+	struct haproxy_stat *st = NULL;
+	struct lb_traffic *rows = NULL;
+	size_t nst = 0, n = 0;
+	char why[200];
+
+	h->t.cmd = NULL;
+	if (h->t.held[0] != '\0')
+		loop_timer_start(h->l, &h->t.resume, 0);
+	if (!ok) {
+		snprintf(why, sizeof(why), "%s: %.*s", m->socket, (int)len, reply);
+	} else if (haproxy_parse_stat(reply, len, m->backend, &st, &nst, why, sizeof(why)) == -1) {
+		ok = false;
+	} else if ((rows = calloc(m->n + 1, sizeof(*rows))) == NULL) {
+		snprintf(why, sizeof(why), "out of memory");
+		ok = false;
+	} else {
+		n = traffic_rows(m, st, nst, rows);
+	}
+	free(st);
+	traffic_done(h, ok, rows, n, why);
+	free(rows);
+}
+
+static void
+traffic_send(struct hap *h)
+{
+	const struct req *m = h->t.members;
+	char cmd[CMD_MAX];
+
+	h->t.pending = false;
+	/* 4: servers only; -1: all of them */
+	if (snprintf(cmd, sizeof(cmd), "show stat %s 4 -1", m->backend) < (int)sizeof(cmd))
+		h->t.cmd = haproxy_cmd_start(h->l, m->socket, cmd, m->timeout_ms, on_traffic, h);
+	if (h->t.cmd == NULL) {
+		h->t.answer_ok = false;
+		loop_timer_start(h->l, &h->t.report, 0);
+	}
+}
+
+static void
+on_traffic_report(struct loop *l, struct loop_timer *t)
+{
+	struct hap *h = t->arg;
+
+	(void)l;
+	traffic_done(h, h->t.answer_ok, NULL, 0, "could not start `show stat`");
+}
+
+static void
+on_traffic_resume(struct loop *l, struct loop_timer *t)
+{
+	struct hap *h = t->arg;
+	char cmd[CMD_MAX];
+
+	(void)l;
+	memcpy(cmd, h->t.held, sizeof(cmd));
+	h->t.held[0] = '\0';
+	send_cmd(h, cmd);
+}
+
+static int
+hap_traffic(void *impl, lb_traffic_cb cb, void *arg)
+{
+	struct hap *h = impl;
+
+	if (h->t.cb != NULL)
+		return -1;
+	h->t.cb = cb;
+	h->t.arg = arg;
+	if (h->t.members == NULL || h->t.members->n == 0) {
+		/* no member yet: nothing to ask HAProxy */
+		h->t.answer_ok = true;
+		loop_timer_start(h->l, &h->t.report, 0);
+	} else if (h->cmd != NULL || h->t.held[0] != '\0') {
+		h->t.pending = true; /* after the sync's command on the wire, or the one held */
+	} else {
+		traffic_send(h);
+	}
+	return 0;
+}
+
 static void *
 hap_create(struct loop *l, const char *service, lb_cb cb, void *arg)
 {
@@ -466,6 +668,8 @@ hap_create(struct loop *l, const char *service, lb_cb cb, void *arg)
 	h->arg = arg;
 	h->last_drain_ms = -1;
 	loop_timer_init(&h->timer, on_timer, h);
+	loop_timer_init(&h->t.report, on_traffic_report, h);
+	loop_timer_init(&h->t.resume, on_traffic_resume, h);
 	return h;
 }
 
@@ -477,9 +681,13 @@ hap_destroy(void *impl)
 	if (h == NULL)
 		return;
 	haproxy_cmd_cancel(h->cmd);
+	haproxy_cmd_cancel(h->t.cmd);
 	loop_timer_stop(h->l, &h->timer);
+	loop_timer_stop(h->l, &h->t.report);
+	loop_timer_stop(h->l, &h->t.resume);
 	req_free(h->run);
 	req_free(h->queued);
+	req_free(h->t.members);
 	cmds_clear(h);
 	free(h->srv);
 	free(h);
@@ -531,6 +739,8 @@ hap_sync(void *impl, const struct config *cfg, const struct svc_conf *sc,
 		r->serving += !w->draining;
 		r->n++;
 	}
+	if (members_keep(h, r) == -1)
+		goto oom;
 	/* doc/waking.md: with no replica serving, the daemon takes the
 	 * requests */
 	if (serving == 0 && sc->wake_listen != NULL && sc->wake_listen[0] != '\0') {
@@ -601,4 +811,5 @@ const struct lb_ops lb_haproxy_ops = {
 	.rows = hap_rows,
 	.nrows = sizeof(hap_rows) / sizeof(hap_rows[0]),
 	.row = hap_row,
+	.traffic = hap_traffic,
 };
