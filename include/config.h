@@ -31,8 +31,16 @@ enum metric_kind {
 	METRIC_DOCKER_CPU = 0,
 	METRIC_DOCKER_MEMORY = 1,
 	METRIC_PROMETHEUS = 2,
-	METRIC_KINDS = 3,
+	/* traffic read from the balancer (doc/traffic.md) */
+	METRIC_REQUESTS = 3,
+	METRIC_CONCURRENCY = 4,
+	METRIC_LATENCY = 5,
+	METRIC_KINDS = 6,
 };
+#define METRIC_TRAFFIC (METRIC_BIT(METRIC_REQUESTS) | METRIC_BIT(METRIC_CONCURRENCY) | \
+	METRIC_BIT(METRIC_LATENCY))
+/* Which replica a scale-down retires first (doc/traffic.md, "Which replica leaves"). */
+enum victim_rule { VICTIM_LEAST_BUSY = 0, VICTIM_NEWEST = 1, VICTIM_OLDEST = 2 };
 #define METRIC_BIT(k) (1u << (k))
 /* What `balancer` and `runtime` pick (doc/balancers.md, "Choosing a balancer"; include/lb.h,
  * include/runtime.h): one of config_kinds.c's kinds of that role, by its name. */
@@ -108,6 +116,12 @@ struct svc_conf {
 	                           * thresholds and target of docker_cpu and prometheus */
 	/* docker_memory's own: memory_scale_up_threshold, ..._down_threshold, memory_target */
 	double mem_up_threshold, mem_down_threshold, mem_target;
+	/* the traffic metrics' targets (doc/traffic.md): requests per second and requests in
+	 * flight per ready replica, and the latency percentile's, in ms */
+	double requests_target, concurrency_target;
+	int64_t latency_target_ms;
+	double latency_percentile; /* (0, 100) */
+	enum victim_rule victim;  /* scale_down_victim */
 	int64_t start_timeout_ms;
 	int64_t drain_ms;
 	int64_t stop_timeout_ms;
@@ -161,10 +175,14 @@ struct config {
 	struct strv nginx_reload;
 	int64_t nginx_timeout_ms; /* per command; a hung nginx is killed after it */
 	char *nginx_pid_file;     /* the master's pid file: confirms a reload landed; "" off */
+	char *nginx_access_log;   /* the access log's datagram socket (doc/traffic.md); "" off */
 	struct config_ext kinds[CONFIG_KINDS_MAX]; /* each kind's own [section] */
 	/* [service NAME] ... */
 	struct svc_conf *svcs;
 	size_t nsvcs;
+	/* "FILE:LINE: message" for what loads but has no effect (a key another makes
+	 * moot): the daemon logs them at each load */
+	struct strv warnings;
 };
 
 /* Problems found while loading, each "FILE:LINE: message" (or "FILE: message"). */
@@ -212,7 +230,8 @@ const char *config_runtime_changed(const struct config *old, const struct config
 int config_parse_duration(const char *s, int64_t *ms);
 int config_parse_size(const char *s, int64_t *bytes);
 int config_parse_bool(const char *s, bool *b);
-/* `metric`: one or more of docker_cpu, docker_memory, prometheus separated by commas
+/* `metric`: one or more of docker_cpu, docker_memory, prometheus, requests, concurrency,
+ * latency separated by commas
  * and/or spaces, each once, or none alone. 0 with *mask set (0 = none), or -1 with
  * the reason in err. */
 int config_parse_metrics(const char *s, unsigned *mask, char *err, size_t errlen);

@@ -30,7 +30,7 @@ enum section {
 enum ktype {
 	K_STR, K_IMAGE, K_ABSPATH, K_SOCKET, K_LISTEN, K_URL, K_TOKEN, K_LOGLEVEL, K_DUR,
 	K_INT, K_DBL, K_MEMORY, K_BOOL, K_ARGV, K_ENV, K_LIST, K_METRIC, K_POLICY,
-	K_HTTPPATH, K_UPNAME, K_NETWORK, K_HOSTS, K_CPROJECT, K_CSERVICE, K_PULL, K_REGAUTH, K_STATSSRC,
+	K_HTTPPATH, K_UPNAME, K_NETWORK, K_HOSTS, K_CPROJECT, K_CSERVICE, K_PULL, K_REGAUTH, K_STATSSRC, K_VICTIM,
 	/* config_ctr.c's values (config_ctr_set_value) */
 	K_VOLUME, K_TMPFS, K_LABEL, K_ENVFILE, K_USER, K_CTRPATH, K_HOSTNAME, K_CAPS,
 	K_SECOPT, K_ULIMIT, K_EXTRAHOST, K_DNS, K_NAME, K_KV, K_SIGNAL, K_RESTART,
@@ -94,6 +94,9 @@ struct pstate {
  * through the same sorted list as the reader. */
 __attribute__((format(printf, 3, 0))) void config_vperr(struct pstate *ps, int line,
                                                         const char *fmt, va_list ap);
+/* A value that loads but has no effect: "FILE:LINE: message" into cfg->warnings. */
+__attribute__((format(printf, 3, 4))) void config_pwarn(struct pstate *ps, int line,
+                                                        const char *fmt, ...);
 /* Record "FILE:LINE: message" (line 0: "FILE: message"). */
 __attribute__((format(printf, 3, 4))) void config_perr(struct pstate *ps, int line,
                                                        const char *fmt, ...);
@@ -169,10 +172,18 @@ bool config_ctr_env_file(struct pstate *ps, const struct keydef *kd, struct strv
  * config's machinery reads, stores and checks into structs of the kind's own (struct
  * config_ext; only the kind's files read them). Each is defined in its kind's own file
  * (or here, without keys) and listed once in config_kinds.c. */
+/* Where a balancer kind's traffic figures come from (doc/traffic.md). */
+enum config_traffic {
+	CONFIG_TRAFFIC_NONE = 0,
+	CONFIG_TRAFFIC_LOG,      /* each request's line on [nginx] access_log_socket */
+	CONFIG_TRAFFIC_COUNTERS, /* the balancer's own counters: an average response time */
+};
+
 struct config_kind {
 	const char *name;
 	enum config_role role;
 	bool routes;   /* a balancer that sends requests on (waking from zero needs one) */
+	enum config_traffic traffic; /* where a balancer's traffic figures come from */
 	bool foreign;  /* a runtime whose replicas another system defines and routes: no
 	                * image of ours, no upstream file */
 	/* its own [section] (NULL: none): keys into a struct of size bytes */

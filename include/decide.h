@@ -99,7 +99,7 @@ const char *decide_dir_name(enum decide_dir dir);
  * cooldown stamps are the service's: read from m[0].st, written to every state. A
  * metric with missing data proposes the current count, so it blocks any scale-down
  * but not another metric's scale-up. */
-#define DECIDE_METRICS_MAX 4
+#define DECIDE_METRICS_MAX 6
 struct decide_metric {
 	const char *name;
 	struct decide_params p;

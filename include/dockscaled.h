@@ -16,6 +16,7 @@
 
 struct svc;
 struct cgroup_host;
+struct reqstat_host;
 struct wake_pool;
 
 #ifndef DOCKSCALE_VERSION
@@ -76,6 +77,7 @@ struct dsd {
 	struct runtime_states runtimes; /* each runtime's own (include/runtime.h) */
 	struct cgroup_host *cgroups; /* the host's cgroups, NULL when unreadable (owner: metric.c) */
 	bool cgroups_probed;
+	struct reqstat_host *reqstat; /* the access log's reader (owner: reqstat.c) */
 
 	/* peers */
 	struct httpc *httpc;        /* every outgoing HTTP call, on the loop */
@@ -128,5 +130,7 @@ char *metrics_render(const struct dsd *d, size_t *len);
 /* api_metrics_ctr.c: the cAdvisor-compatible container_* series. */
 struct buf;
 void metrics_render_containers(struct buf *b, const struct dsd *d);
+/* api_metrics_traffic.c: the requests the balancer carried (doc/traffic.md). */
+void metrics_render_traffic(struct buf *b, const struct dsd *d);
 
 #endif

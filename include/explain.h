@@ -32,6 +32,8 @@ struct explain_in {
 	int paused_replicas;
 	const char *manual_hold;  /* the manual-scale guard's reason, NULL: none */
 	const char *last_reason;  /* the last decision's, NULL: none */
+	const char *traffic;      /* the balancer's figures in words (doc/traffic.md), NULL:
+	                           * none */
 };
 
 struct explain_out {

@@ -93,6 +93,9 @@ struct lb_ops {
 	 * behind the daemon's back (a reload of a runtime API balancer drops the servers
 	 * added at run time). */
 	bool every_pass;
+	/* Its traffic comes as each request's line on [nginx] access_log_socket
+	 * (doc/traffic.md), not through the traffic op. */
+	bool access_log;
 	/* Optional: where the kind records notable steps (EV_BALANCER). */
 	void (*set_events)(void *impl, struct events *ev);
 	/* Optional: the kind's own numbers (rows), and row i's value now (false: none yet). */
@@ -106,13 +109,14 @@ struct lb_ops {
 };
 
 struct lb;
-
 /* The balancer the service's `balancer` key names. */
 struct lb *lb_new(struct loop *l, const struct config *cfg, const char *service, lb_cb cb,
     void *arg);
 void lb_set_events(struct lb *b, struct events *ev);
 bool lb_drains(const struct lb *b);
 bool lb_every_pass(const struct lb *b);
+/* Its traffic figures come from the access log (struct lb_ops.access_log). */
+bool lb_reads_log(const struct lb *b);
 /* The kind a `balancer` value makes (struct svc_conf's balancer; NULL: the default). */
 const char *lb_kind_name(const char *balancer);
 void lb_free(struct lb *b);
@@ -124,6 +128,8 @@ const char *lb_kind(const struct lb *b);
 /* Read the members' traffic (struct lb_ops' traffic); -1 for a kind without it (nginx,
  * none) or when b is NULL. */
 int lb_traffic(struct lb *b, lb_traffic_cb cb, void *arg);
+/* The kind has the traffic op. */
+bool lb_has_traffic(const struct lb *b);
 /* The kinds' own numbers: the i-th distinct row of all kinds (NULL past the last). */
 const struct lb_row *lb_row_at(size_t i);
 /* Row's value for b: its kind's, or for a kind without it 0 (or none: false). */

@@ -28,6 +28,18 @@ struct plan_replica {
 	uint64_t generation; /* the definition it runs (doc/rollouts.md) */
 	bool serving;        /* READY and the balancer runs a configuration listing it */
 	int64_t ready_ms;    /* when it turned healthy; 0 = not (yet) */
+	/* its traffic as the balancer saw it (doc/traffic.md): least_busy weighs it */
+	bool have_load;
+	double in_flight;    /* requests being served */
+	double rate;         /* requests per second, recently */
+};
+
+/* Which replica a scale-down retires first, among equals in readiness and generation. */
+enum plan_victim {
+	PLAN_VICTIM_NEWEST = 0,  /* the newest (the default: the least warmed up) */
+	PLAN_VICTIM_OLDEST,
+	PLAN_VICTIM_LEAST_BUSY,  /* fewest in flight, then fewest recent requests, between
+	                          * replicas with traffic figures; else the newest */
 };
 
 struct plan_input {
@@ -51,6 +63,7 @@ struct plan_input {
 	                             * create from); NULL = none */
 	const char *down_blocked;   /* no scale-down now, for this reason (which replicas
 	                             * are a rollout's surge is not known yet); NULL = none */
+	enum plan_victim victim;    /* which replica leaves first */
 };
 
 enum plan_kind {

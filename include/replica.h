@@ -11,6 +11,7 @@
 #include "metric.h"
 #include "probe.h"
 #include "readiness.h"
+#include "reqstat.h"
 #include "traffic.h"
 
 struct svc;
@@ -68,6 +69,7 @@ struct replica { /* owner: replica.c */
 	enum ready_by ready_by;
 	int64_t ready_at_unix_ms;  /* wall clock of that */
 	struct ctr_sample smp;     /* its load and cAdvisor sample (metric.c) */
+	struct replica_reqs rq;    /* the requests the balancer sent it (reqstat.c) */
 	int restart_count;         /* Docker's RestartCount at the last inspect */
 	size_t net_next;           /* extra networks joined so far (replica.c) */
 	/* what inspect said: the cAdvisor container_spec_* and start time (replica.c) */

@@ -46,6 +46,9 @@ void scale_started(struct svc *s, int64_t ms);
 int64_t scale_horizon_ms(const struct svc *s);
 int scale_alert(struct svc *s, enum decide_dir dir, const char *why,
     struct decide_result *out);
+/* Metric k's thresholds and target for c (the service's, docker_memory's and the
+ * traffic metrics' own). */
+void scale_metric_params(const struct svc_conf *c, enum metric_kind k, struct decide_params *p);
 /* A reload: without metrics, no value or decision to show. */
 void scale_conf(struct svc *s);
 

@@ -77,6 +77,7 @@ struct svc { /* owner: service.c */
 	struct launch launch;          /* creations, failed starts, backoff (replica.c) */
 	struct policy pol;             /* decisions into the desired count (scale.c) */
 	struct sampling sampling;      /* load samples (metric.c) */
+	struct svc_reqs rq;            /* its requests, from the balancer (reqstat.c) */
 	struct traffic tr;             /* its balancer membership (traffic.c) */
 	void *rt;                      /* its runtime's own state, made by the runtime's
 	                                * svc_init (include/runtime.h); NULL: none */

@@ -314,5 +314,6 @@ metrics_render(const struct dsd *d, size_t *len)
 	render_webhooks(&b, d);
 	render_services(&b, d);
 	metrics_render_containers(&b, d);
+	metrics_render_traffic(&b, d);
 	return buf_steal(&b, len);
 }

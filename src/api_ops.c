@@ -38,13 +38,35 @@ held(int64_t since, int64_t now)
 	return since < 0 ? -1 : now - since;
 }
 
+/* The service's traffic in words, when the balancer's figures have it. */
+static const char *
+traffic_words(const struct svc *s, char *buf, size_t len)
+{
+	const struct svc_reqs *q = &s->rq;
+	char lat[64] = "";
+	int r;
+
+	if (!q->fig.have)
+		return NULL;
+	if (q->fig.latency_ms >= 0 && q->percentile)
+		(void)snprintf(lat, sizeof(lat), ", p%g %.0f ms", s->conf->latency_percentile,
+		    q->fig.latency_ms);
+	else if (q->fig.latency_ms >= 0)
+		(void)snprintf(lat, sizeof(lat), ", average %.0f ms", q->fig.latency_ms);
+	r = snprintf(buf, len, "%.1f req/s (%.1f per ready replica), %.1f in flight (%.1f per "
+	    "ready replica)%s", q->rate_total, q->fig.rate, q->in_flight_total,
+	    q->fig.in_flight, lat);
+	return r < 0 || (size_t)r >= len ? NULL : buf;
+}
+
 static void
-fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size_t mlen)
+fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size_t mlen,
+    char *tbuf, size_t tlen)
 {
 	const struct svc_conf *c = s->conf;
 	const struct decide_state *st = &s->pol.ds;
 	int k = deciding_metric(s, &st);
-	bool mem = k == METRIC_DOCKER_MEMORY;
+	struct decide_params mp;
 
 	memset(in, 0, sizeof(*in));
 	in->current = rollout_policy_count(s);
@@ -66,9 +88,10 @@ fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size
 			in->smoothed = st->ewma;
 	}
 	in->policy = c->dp.policy;
-	in->up = mem ? c->mem_up_threshold : c->dp.up_threshold;
-	in->down = mem ? c->mem_down_threshold : c->dp.down_threshold;
-	in->target = mem ? c->mem_target : c->dp.target;
+	scale_metric_params(c, k >= 0 ? (enum metric_kind)k : METRIC_DOCKER_CPU, &mp);
+	in->up = mp.up_threshold;
+	in->down = mp.down_threshold;
+	in->target = mp.target;
 	in->tolerance = c->dp.tolerance;
 	in->up_held_ms = held(st->up_since, now);
 	in->down_held_ms = held(st->down_since, now);
@@ -90,6 +113,7 @@ fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size
 		in->manual_hold = manual;
 	}
 	in->last_reason = s->pol.have_decision ? s->pol.last.reason : NULL;
+	in->traffic = traffic_words(s, tbuf, tlen);
 }
 
 static void
@@ -98,11 +122,11 @@ route_explain(struct dsd *d, struct svc *s, const struct http_req *req,
 {
 	struct explain_in in;
 	struct explain_out out;
-	char manual[EXPLAIN_LINE_MAX];
+	char manual[EXPLAIN_LINE_MAX], traffic[EXPLAIN_LINE_MAX - 16];
 
 	if (!api_allowed(req, resp, "GET, HEAD"))
 		return;
-	fill(s, loop_now(&d->loop), &in, manual, sizeof manual);
+	fill(s, loop_now(&d->loop), &in, manual, sizeof manual, traffic, sizeof traffic);
 	explain_build(&in, &out);
 	api_reply_json(resp, 200, explain_json(s->name, &in, &out));
 }

@@ -163,6 +163,7 @@ control_apply(struct dsd *d)
 
 	docker_set_timeout(d->docker, d->cfg.docker_timeout_ms);
 	follow_socket(d);
+	(void)reqstat_apply(d); /* logged; the services read no log meanwhile */
 	/* Services that left the file: their replicas keep running, unmanaged. */
 	for (size_t i = 0; i < d->nsvcs; i++) {
 		struct svc *s = d->svcs[i];
@@ -209,6 +210,7 @@ control_stop(struct dsd *d)
 	free(d->svcs);
 	d->svcs = NULL;
 	d->nsvcs = 0;
+	reqstat_stop(d);
 	free(d->unmanaged);
 	d->unmanaged = NULL;
 	if (d->docker != NULL)

@@ -21,6 +21,14 @@
  * Engine that hangs must not hold start-up until systemd gives up. */
 #define DSD_READY_WAIT_MS 10000
 
+/* What loads but has no effect: logged at every load, so a reload says it again. */
+static void
+config_warnings_log(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->warnings.n; i++)
+		log_warning("%s", cfg->warnings.v[i]);
+}
+
 void
 config_errors_log(const struct config_errors *errs)
 {
@@ -187,6 +195,7 @@ dsd_reload(struct dsd *d)
 		log_err("reload: out of memory while applying services");
 	config_free(&old);
 	log_set_level(d->cfg.log_level);
+	config_warnings_log(&d->cfg);
 	if (d->cfg.nsvcs == 0)
 		log_warning("%s: no [service] section; serving the API only", d->config_path);
 	log_notice("reload: %s applied (%zu service(s))", d->config_path, d->cfg.nsvcs);
@@ -258,6 +267,7 @@ dsd_init(struct dsd *d, const char *config_path, bool dry_run, bool once)
 	}
 	config_errors_free(&errs);
 	log_set_level(d->cfg.log_level);
+	config_warnings_log(&d->cfg);
 	d->dry_run = dry_run || d->cfg.dry_run;
 	if (d->cfg.nsvcs == 0)
 		log_warning("%s: no [service] section; serving the API only", config_path);

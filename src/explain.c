@@ -133,6 +133,8 @@ explain_build(const struct explain_in *in, struct explain_out *out)
 	line(out, "replicas: %d current (%d ready, %d starting), desired %d, bounds [%d, %d]",
 	    in->current, in->ready, in->starting, in->desired, in->min, in->max);
 	value_lines(in, out);
+	if (in->traffic != NULL)
+		line(out, "traffic: %s", in->traffic);
 	if (in->metric != NULL) {
 		window_line(out, "scale_up_for", in->up_held_ms, in->up_for_ms);
 		window_line(out, "scale_down_for", in->down_held_ms, in->down_for_ms);

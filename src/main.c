@@ -35,6 +35,8 @@ check_config(const char *path)
 	} else {
 		if (cfg.nsvcs == 0)
 			fprintf(stderr, "%s: warning: no [service] section\n", path);
+		for (size_t i = 0; i < cfg.warnings.n; i++)
+			fprintf(stderr, "%s (warning)\n", cfg.warnings.v[i]);
 		printf("%s: ok, %zu service(s)\n", path, cfg.nsvcs);
 	}
 	config_free(&cfg);

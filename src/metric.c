@@ -19,14 +19,21 @@
 #define CGROUP_PROC "/proc"
 
 static void
-set_sample(struct svc *s, enum metric_kind k, bool have, double v, const char *why)
+set_sample_at(struct svc *s, enum metric_kind k, bool have, double v, const char *why,
+    int64_t at)
 {
 	struct metric_sample *m = &s->sampling.samples[k];
 
 	m->have = have;
 	m->value = have ? v : NAN;
-	m->at = loop_now(&s->d->loop);
+	m->at = at;
 	(void)snprintf(m->why, sizeof m->why, "%.*s", (int)sizeof m->why - 1, have ? "" : why);
+}
+
+static void
+set_sample(struct svc *s, enum metric_kind k, bool have, double v, const char *why)
+{
+	set_sample_at(s, k, have, v, why, loop_now(&s->d->loop));
 }
 
 static bool
@@ -58,8 +65,14 @@ average(struct svc *s, enum metric_kind k, size_t off, const char *none)
 static void
 stats_round_done(struct svc *s)
 {
-	if (s->conf == NULL || !(uses(s, METRIC_DOCKER_CPU) || uses(s, METRIC_DOCKER_MEMORY)))
+	if (s->conf == NULL)
 		return;
+	if (!(uses(s, METRIC_DOCKER_CPU) || uses(s, METRIC_DOCKER_MEMORY))) {
+		/* The traffic metrics were sampled when the round began. */
+		if ((s->conf->metrics & METRIC_TRAFFIC) && !uses(s, METRIC_PROMETHEUS))
+			scale_evaluate(s);
+		return;
+	}
 	/* --once has no earlier pass to difference against: sample again a second later. */
 	if (uses(s, METRIC_DOCKER_CPU) && s->d->once && !s->sampling.once_resampled) {
 		s->sampling.once_resampled = true;
@@ -203,6 +216,21 @@ metric_sample(struct svc *s)
 
 	if (c == NULL)
 		return;
+	/* The balancer's traffic first: its figures are in hand (an access log's window
+	 * closes now; a balancer's counters answered the last read) when the round below
+	 * ends in the policy. */
+	reqstat_pass(s);
+	for (int k = METRIC_REQUESTS; k <= METRIC_LATENCY; k++) {
+		const char *why;
+		double v = NAN;
+		bool have;
+
+		if (!uses(s, (enum metric_kind)k))
+			continue;
+		have = reqstat_value(s, k, &v, &why);
+		set_sample_at(s, (enum metric_kind)k, have, v, why,
+		    have ? s->rq.fig_at : loop_now(&d->loop));
+	}
 	/* Every ready replica: docker_cpu needs them, and /metrics exports them all. A round
 	 * still in flight is not doubled, but the query below does not wait for it. */
 	s->sampling.sampled_ms = loop_now(&d->loop);

@@ -49,9 +49,19 @@ add(struct plan_action *out, size_t cap, struct plan_result *res, enum plan_kind
 	return true;
 }
 
+/* least_busy weighs both by their traffic: both have figures. */
+static bool
+by_load(const struct plan_input *in, const struct plan_replica *a,
+    const struct plan_replica *b)
+{
+	return in->victim == PLAN_VICTIM_LEAST_BUSY && a->have_load && b->have_load &&
+	    a->state == PLAN_READY && b->state == PLAN_READY;
+}
+
 /* Is a better scale-down victim than b: not ready before ready, outdated before
- * current, then the newest, then the highest index (so equal birth times still give
- * one answer). */
+ * current, then by the rule (least busy: fewer in flight, then fewer recent requests;
+ * oldest; else newest), then the highest index (so equal birth times still give one
+ * answer). */
 static bool
 better_victim(const struct plan_input *in, const struct plan_replica *a,
     const struct plan_replica *b)
@@ -63,9 +73,25 @@ better_victim(const struct plan_input *in, const struct plan_replica *a,
 		return !a_ready;
 	if (a_old != b_old)
 		return a_old;
+	if (by_load(in, a, b)) {
+		if (a->in_flight != b->in_flight)
+			return a->in_flight < b->in_flight;
+		if (a->rate != b->rate)
+			return a->rate < b->rate;
+	}
 	if (a->born_ms != b->born_ms)
-		return a->born_ms > b->born_ms;
-	return a->index > b->index;
+		return in->victim == PLAN_VICTIM_OLDEST ? a->born_ms < b->born_ms
+		                                        : a->born_ms > b->born_ms;
+	return in->victim == PLAN_VICTIM_OLDEST ? a->index < b->index : a->index > b->index;
+}
+
+/* How the victim was chosen, for the reason: "least busy" only when figures decided. */
+static const char *
+victim_rule(const struct plan_input *in, const struct plan_replica *r)
+{
+	if (in->victim == PLAN_VICTIM_LEAST_BUSY && r->have_load && r->state == PLAN_READY)
+		return "least busy";
+	return in->victim == PLAN_VICTIM_OLDEST ? "oldest" : "newest";
 }
 
 static const char *
@@ -115,8 +141,8 @@ plan_down(const struct plan_input *in, struct plan_action *out, size_t cap,
 		if (best == in->nreps)
 			break;
 		if (!add(out, cap, res, PLAN_RETIRE, best, 0,
-		    "scale down %d -> %d: retire the newest %s replica", cur, in->desired,
-		    victim_kind(in, &in->reps[best])))
+		    "scale down %d -> %d: retire the %s %s replica", cur, in->desired,
+		    victim_rule(in, &in->reps[best]), victim_kind(in, &in->reps[best])))
 			return;
 		cur--;
 	}
@@ -249,8 +275,8 @@ plan_rollback(const struct plan_input *in, struct plan_action *out, size_t cap,
 		size_t v = victim(in, out, res, true);
 
 		if (v == in->nreps || !add(out, cap, res, PLAN_RETIRE, v, 0,
-		    "scale down %d -> %d: retire the newest %s replica", left, in->desired,
-		    victim_kind(in, &in->reps[v])))
+		    "scale down %d -> %d: retire the %s %s replica", left, in->desired,
+		    victim_rule(in, &in->reps[v]), victim_kind(in, &in->reps[v])))
 			return;
 		left--;
 	}
@@ -283,7 +309,8 @@ plan_roll(const struct plan_input *in, struct plan_action *out, size_t cap,
 	while (present_n > d + in->surge) {
 		if ((v = victim(in, out, res, false)) == in->nreps ||
 		    !add(out, cap, res, PLAN_RETIRE, v, 0, "scale down %d -> %d while rolling: "
-		    "retire the newest %s replica", present_n, d, victim_kind(in, &in->reps[v])))
+		    "retire the %s %s replica", present_n, d, victim_rule(in, &in->reps[v]),
+		    victim_kind(in, &in->reps[v])))
 			return;
 		old -= !is_current(in, &in->reps[v]);
 		cur -= is_current(in, &in->reps[v]);

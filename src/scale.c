@@ -9,6 +9,45 @@
 #include "runtime.h"
 #include "service.h"
 
+_Static_assert(METRIC_KINDS <= DECIDE_METRICS_MAX, "decide_eval_multi takes every metric");
+
+/* Metric k's thresholds and target (doc/scaling.md, "The metric"; doc/traffic.md): a
+ * traffic metric's target is its up threshold, and half of it the down one. */
+void
+scale_metric_params(const struct svc_conf *c, enum metric_kind k, struct decide_params *p)
+{
+	double t;
+
+	*p = c->dp;
+	switch (k) {
+	case METRIC_DOCKER_MEMORY:
+		p->up_threshold = c->mem_up_threshold;
+		p->down_threshold = c->mem_down_threshold;
+		p->target = c->mem_target;
+		return;
+	case METRIC_REQUESTS:
+	case METRIC_CONCURRENCY:
+	case METRIC_LATENCY:
+		t = k == METRIC_REQUESTS ? c->requests_target : k == METRIC_CONCURRENCY ?
+		    c->concurrency_target : (double)c->latency_target_ms;
+		p->up_threshold = t;
+		p->down_threshold = t / 2;
+		p->target = t;
+		return;
+	default:
+		return;
+	}
+}
+
+static enum metric_kind
+metric_kind_of(const char *name)
+{
+	for (int k = 0; name != NULL && k < METRIC_KINDS; k++)
+		if (strcmp(name, config_metric_name((enum metric_kind)k)) == 0)
+			return (enum metric_kind)k;
+	return METRIC_DOCKER_CPU;
+}
+
 static int
 starting(const struct svc *s)
 {
@@ -19,9 +58,9 @@ static void
 apply(struct svc *s, const struct decide_result *res, const char *source)
 {
 	const struct svc_conf *c = s->conf;
-	bool mem = res->metric != NULL && strcmp(res->metric, "docker_memory") == 0;
+	struct decide_params mp;
 	int current = svc_policy_count(s);
-	char pred[128] = "";
+	char pred[128] = "", traffic[128] = "";
 
 	s->pol.last = *res;
 	s->pol.have_decision = true;
@@ -31,6 +70,19 @@ apply(struct svc *s, const struct decide_result *res, const char *source)
 	}
 	if (svc_runtime(s)->defer(s, res)) /* e.g. only a cluster leader's instance acts */
 		return;
+	scale_metric_params(c, metric_kind_of(res->metric), &mp);
+	/* The balancer's figures, when there are any (doc/traffic.md). */
+	if (s->rq.fig.have) {
+		char lat[48] = "";
+
+		if (s->rq.fig.latency_ms >= 0 && s->rq.percentile)
+			(void)snprintf(lat, sizeof(lat), ", p%g %.0f ms", c->latency_percentile,
+			    s->rq.fig.latency_ms);
+		else if (s->rq.fig.latency_ms >= 0)
+			(void)snprintf(lat, sizeof(lat), ", average %.0f ms", s->rq.fig.latency_ms);
+		(void)snprintf(traffic, sizeof(traffic), "; traffic %.1f req/s, %.1f in flight%s",
+		    s->rq.rate_total, s->rq.in_flight_total, lat);
+	}
 	if (res->predicted)
 		(void)snprintf(pred, sizeof pred, ", level %.1f, trend %+.2f/s, horizon %.1fs, "
 		    "forecast %.1f", res->level, res->trend_per_s, (double)res->horizon_ms / 1000.0,
@@ -38,12 +90,10 @@ apply(struct svc *s, const struct decide_result *res, const char *source)
 	/* One line per decision that changes the count: value, thresholds, counts, reason;
 	 * an event too (doc/api.md, "Event history"). */
 	events_log(&s->d->events, LOG_NOTICE, res->metric == NULL &&
-	    strncmp(source, "alert ", 6) == 0 ? EV_ALERT : EV_DECISION, s->name, "%s: %sscale %s %d -> %d (%s; thresholds %.1f/%.1f, target %.1f%s): %s",
+	    strncmp(source, "alert ", 6) == 0 ? EV_ALERT : EV_DECISION, s->name, "%s: %sscale %s %d -> %d (%s; thresholds %.1f/%.1f, target %.1f%s): %s%s",
 	    s->name, s->d->dry_run ? "dry-run: would " : "", decide_dir_name(res->dir),
 	    current, res->desired, res->metric != NULL ? res->metric : source,
-	    mem ? c->mem_down_threshold : c->dp.down_threshold,
-	    mem ? c->mem_up_threshold : c->dp.up_threshold, mem ? c->mem_target : c->dp.target,
-	    pred, res->reason);
+	    mp.down_threshold, mp.up_threshold, mp.target, pred, res->reason, traffic);
 	if (res->dir == DECIDE_UP)
 		s->pol.scale_up_events++;
 	else
@@ -170,15 +220,10 @@ scale_evaluate(struct svc *s)
 		if (!(c->metrics & METRIC_BIT(k)))
 			continue;
 		x->name = config_metric_name((enum metric_kind)k);
-		x->p = c->dp;
+		scale_metric_params(c, (enum metric_kind)k, &x->p);
 		/* A sample older than three passes says nothing about now. */
 		x->p.stale_ms = 3 * s->d->cfg.interval_ms;
 		x->p.horizon_ms = scale_horizon_ms(s);
-		if (k == METRIC_DOCKER_MEMORY) {
-			x->p.up_threshold = c->mem_up_threshold;
-			x->p.down_threshold = c->mem_down_threshold;
-			x->p.target = c->mem_target;
-		}
 		x->st = n == 0 ? &s->pol.ds : &s->pol.ds_more[n - 1];
 		why[n] = ms->why;
 		x->in = (struct decide_input){ .now_ms = now, .have_value = ms->have,

@@ -30,6 +30,7 @@ svc_new(struct dsd *d, const struct svc_conf *conf)
 	scale_init(s);
 	svc_base_init(s);
 	metric_init(s);
+	reqstat_svc_init(s);
 	if (traffic_init(s) == -1)
 		goto fail;
 	/* Each feature's own state (svc_ext), in registration order. */
@@ -58,6 +59,7 @@ svc_free(struct svc *s)
 		svc_runtime(s)->svc_fini(s);
 	metric_fini(s);
 	traffic_fini(s);
+	reqstat_svc_fini(s);
 	for (size_t i = svc_features(s->d); i-- > 0;)
 		if (s->ext[i] != NULL && svc_feature_at(s->d, i)->fini != NULL)
 			svc_feature_at(s->d, i)->fini(s, s->ext[i]);

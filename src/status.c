@@ -2,6 +2,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "ctrdef.h"
@@ -12,6 +13,22 @@
 #include "status.h"
 
 static cJSON *status_policy(const struct svc_conf *c);
+
+static void add_num_or_null(cJSON *o, const char *key, double v);
+
+/* A replica's traffic, once the balancer's figures cover it (doc/traffic.md). */
+static void
+add_replica_traffic(cJSON *o, const struct replica *r)
+{
+	cJSON *t;
+
+	if (!r->rq.fig.have || (t = cJSON_AddObjectToObject(o, "traffic")) == NULL)
+		return;
+	cJSON_AddNumberToObject(t, "requests_per_s", r->rq.fig.rate);
+	cJSON_AddNumberToObject(t, "in_flight", r->rq.fig.in_flight);
+	add_num_or_null(t, "latency_ms", r->rq.fig.latency_ms >= 0 ? r->rq.fig.latency_ms : NAN);
+	cJSON_AddNumberToObject(t, "requests_total", (double)r->rq.requests);
+}
 
 /* Which signal made the replica ready and when (doc/readiness.md); null while it
  * has not been (or is starting again after a Docker restart). */
@@ -69,6 +86,7 @@ replica_json(const struct replica *r)
 		cJSON_AddNumberToObject(o, "cpu_percent", r->smp.cpu_pct);
 	if (r->smp.mem_pct >= 0)
 		cJSON_AddNumberToObject(o, "memory_percent", r->smp.mem_pct);
+	add_replica_traffic(o, r);
 	return o;
 }
 
@@ -118,6 +136,51 @@ add_prediction(cJSON *dec, const struct decide_result *r)
 	add_num_or_null(p, "forecast", r->forecast);
 }
 
+static const char *const class_names[REQSTAT_CLASSES] = { "other", "1xx", "2xx", "3xx",
+	"4xx", "5xx" };
+
+static void
+add_classes(cJSON *o, const uint64_t *classes)
+{
+	cJSON *c = cJSON_AddObjectToObject(o, "responses");
+
+	for (int i = 0; c != NULL && i < REQSTAT_CLASSES; i++)
+		cJSON_AddNumberToObject(c, class_names[i], (double)classes[i]);
+}
+
+/* The service's traffic as the balancer saw it (doc/traffic.md, "What it shows"). */
+static void
+add_traffic(cJSON *o, const struct svc *s)
+{
+	const struct svc_reqs *q = &s->rq;
+	cJSON *t = cJSON_AddObjectToObject(o, "traffic");
+	const char *src = q->source;
+
+	if (t == NULL)
+		return;
+	if (src != NULL)
+		cJSON_AddStringToObject(t, "source", src);
+	else
+		cJSON_AddNullToObject(t, "source");
+	cJSON_AddBoolToObject(t, "have", q->fig.have);
+	if (q->fig.have)
+		cJSON_AddNullToObject(t, "why");
+	else
+		cJSON_AddStringToObject(t, "why", q->why);
+	add_num_or_null(t, "requests_per_s", q->fig.have ? q->rate_total : NAN);
+	add_num_or_null(t, "requests_per_s_per_replica", q->fig.have ? q->fig.rate : NAN);
+	add_num_or_null(t, "in_flight", q->fig.have ? q->in_flight_total : NAN);
+	add_num_or_null(t, "in_flight_per_replica", q->fig.have ? q->fig.in_flight : NAN);
+	add_num_or_null(t, "latency_ms", q->fig.have && q->fig.latency_ms >= 0 ?
+	    q->fig.latency_ms : NAN);
+	/* What latency_ms is: the access log's percentile, or the counters' average. */
+	if (s->conf != NULL && q->percentile)
+		cJSON_AddNumberToObject(t, "latency_percentile", s->conf->latency_percentile);
+	else
+		cJSON_AddNullToObject(t, "latency_percentile");
+	add_classes(t, q->classes);
+}
+
 cJSON *
 status_service(const struct svc *s, int64_t now)
 {
@@ -149,6 +212,7 @@ status_service(const struct svc *s, int64_t now)
 	else
 		cJSON_AddNullToObject(o, "metric");
 	add_metrics(o, s);
+	add_traffic(o, s);
 	dec = cJSON_AddObjectToObject(o, "last_decision");
 	if (dec != NULL && s->pol.have_decision) {
 		cJSON_AddStringToObject(dec, "direction", decide_dir_name(s->pol.last.dir));
@@ -228,17 +292,17 @@ status_policy(const struct svc_conf *c)
 	cJSON_AddStringToObject(o, "name", policy_name(c->dp.policy));
 	ms = cJSON_AddObjectToObject(o, "metrics");
 	for (int k = 0; k < METRIC_KINDS && ms != NULL; k++) {
-		bool mem = k == METRIC_DOCKER_MEMORY;
+		struct decide_params p;
 
 		if (!(c->metrics & METRIC_BIT(k)) ||
 		    (m = cJSON_AddObjectToObject(ms, config_metric_name((enum metric_kind)k))) == NULL)
 			continue;
-		/* docker_memory has its own three keys; the others share the service's. */
-		cJSON_AddNumberToObject(m, "scale_up_threshold",
-		    mem ? c->mem_up_threshold : c->dp.up_threshold);
-		cJSON_AddNumberToObject(m, "scale_down_threshold",
-		    mem ? c->mem_down_threshold : c->dp.down_threshold);
-		cJSON_AddNumberToObject(m, "target", mem ? c->mem_target : c->dp.target);
+		/* docker_memory and the traffic metrics have their own; the others share the
+		 * service's. */
+		scale_metric_params(c, (enum metric_kind)k, &p);
+		cJSON_AddNumberToObject(m, "scale_up_threshold", p.up_threshold);
+		cJSON_AddNumberToObject(m, "scale_down_threshold", p.down_threshold);
+		cJSON_AddNumberToObject(m, "target", p.target);
 	}
 	return o;
 }

@@ -100,6 +100,17 @@ function metricText(svc, ex) {
   return s;
 }
 
+/* The balancer's figures (doc/traffic.md): rate, in flight, latency; or why none. */
+function trafficText(svc) {
+  var t = svc.traffic;
+  if (!t || !t.source) return null;
+  if (!t.have) return "traffic: none yet (" + t.why + ")";
+  var s = "traffic: " + fmt(t.requests_per_s) + " req/s, " + fmt(t.in_flight) + " in flight";
+  if (t.latency_ms !== null)
+    s += ", " + (t.latency_percentile !== null ? "p" + t.latency_percentile : "average") + " " + fmt(t.latency_ms) + " ms";
+  return s;
+}
+
 function card(svc, ex, hist) {
   var c = el("div", { "class": "svc", "data-service": svc.name });
   var h = el("h2");
@@ -116,13 +127,18 @@ function card(svc, ex, hist) {
   r.appendChild(el("span", {}, "bounds [" + svc.min_replicas + ", " + svc.max_replicas + "]"));
   r.appendChild(el("span", { "class": "metric" }, metricText(svc, ex)));
   if (ex) r.appendChild(el("span", {}, "next: " + ex.next));
+  var tt = trafficText(svc);
+  if (tt) r.appendChild(el("span", { "class": "traffic" }, tt));
   c.appendChild(r);
   if (ex && ex.blocking) c.appendChild(el("div", { "class": "why" }, "blocked by: " + ex.blocking));
   else if (svc.last_decision && svc.last_decision.reason)
     c.appendChild(el("div", { "class": "why" }, svc.last_decision.reason));
   var t = el("table");
   var hr = el("tr");
-  ["replica", "state", "health", "address", "cpu %"].forEach(function (k) { hr.appendChild(el("th", {}, k)); });
+  var traffic = (svc.replicas || []).some(function (x) { return x.traffic; });
+  var cols = ["replica", "state", "health", "address", "cpu %"];
+  if (traffic) cols = cols.concat(["req/s", "in flight", "latency ms"]);
+  cols.forEach(function (k) { hr.appendChild(el("th", {}, k)); });
   t.appendChild(hr);
   (svc.replicas || []).forEach(function (x) {
     var tr = el("tr");
@@ -131,6 +147,12 @@ function card(svc, ex, hist) {
     tr.appendChild(el("td", {}, x.health));
     tr.appendChild(el("td", {}, x.address));
     tr.appendChild(el("td", {}, fmt(x.cpu_percent)));
+    if (traffic) {
+      var q = x.traffic || {};
+      tr.appendChild(el("td", {}, fmt(q.requests_per_s)));
+      tr.appendChild(el("td", {}, fmt(q.in_flight)));
+      tr.appendChild(el("td", {}, fmt(q.latency_ms)));
+    }
     t.appendChild(tr);
   });
   c.appendChild(t);

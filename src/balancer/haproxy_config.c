@@ -90,6 +90,7 @@ const struct config_kind haproxy_config_kind = {
 	.name = "haproxy",
 	.role = CONFIG_BALANCER,
 	.routes = true,
+	.traffic = CONFIG_TRAFFIC_COUNTERS,
 	.section = "haproxy",
 	.keys = haproxy_keys,
 	.nkeys = NKEYS(haproxy_keys),

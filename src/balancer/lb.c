@@ -151,6 +151,12 @@ lb_every_pass(const struct lb *b)
 	return b != NULL && b->ops->every_pass;
 }
 
+bool
+lb_reads_log(const struct lb *b)
+{
+	return b != NULL && b->ops->access_log;
+}
+
 const char *
 lb_kind_name(const char *balancer)
 {
@@ -161,6 +167,12 @@ const char *
 lb_kind(const struct lb *b)
 {
 	return b != NULL ? b->ops->kind : "none";
+}
+
+bool
+lb_has_traffic(const struct lb *b)
+{
+	return b != NULL && b->ops->traffic != NULL;
 }
 
 int

@@ -70,6 +70,7 @@ nginx_stats(const void *impl, struct lb_stats *out)
 
 const struct lb_ops lb_nginx_ops = {
 	.kind = "nginx",
+	.access_log = true,
 	.create = nginx_create,
 	.destroy = nginx_destroy,
 	.sync = nginx_sync,

@@ -8,7 +8,8 @@
 
 #include "ctl.h"
 
-#define NCOLS 7
+#define NCOLS 9      /* at most: a service's containers with the balancer's figures */
+#define TABLE_COLS 7 /* the service table's */
 #define CELL 96
 #define SHORT_ID 12 /* as `docker ps` shows them */
 
@@ -183,7 +184,7 @@ print_rows(FILE *f, const char *indent, row_t *rows, size_t n, size_t ncols)
 void
 ctl_print_table(FILE *f, const cJSON *list, const cJSON *events, int64_t now_ms)
 {
-	static const char *const head[NCOLS] = { "SERVICE", "READY/DESIRED", "MIN", "MAX",
+	static const char *const head[TABLE_COLS] = { "SERVICE", "READY/DESIRED", "MIN", "MAX",
 		"METRIC VALUE/TARGET", "LAST DECISION", "AGE" };
 	const cJSON *svcs = cJSON_GetObjectItemCaseSensitive(list, "services"), *s;
 	size_t n = 1, i = 1;
@@ -195,12 +196,12 @@ ctl_print_table(FILE *f, const cJSON *list, const cJSON *events, int64_t now_ms)
 	rows = calloc(n, sizeof(*rows));
 	if (rows == NULL)
 		return;
-	for (size_t c = 0; c < NCOLS; c++)
+	for (size_t c = 0; c < TABLE_COLS; c++)
 		(void)snprintf(rows[0][c], CELL, "%s", head[c]);
 	cJSON_ArrayForEach(s, svcs) {
 		service_row(rows[i++], s, events, now_ms);
 	}
-	print_rows(f, "", rows, n, NCOLS);
+	print_rows(f, "", rows, n, TABLE_COLS);
 	free(rows);
 }
 
@@ -209,6 +210,7 @@ replica_row(row_t row, const cJSON *r)
 {
 	const char *id = str(r, "id"), *state = str(r, "state"), *health = str(r, "health");
 	const char *addr = str(r, "address");
+	const cJSON *t;
 	double v;
 
 	(void)snprintf(row[0], CELL, "%.*s", SHORT_ID, id != NULL ? id : "-");
@@ -223,29 +225,43 @@ replica_row(row_t row, const cJSON *r)
 		(void)snprintf(row[5], CELL, "%.1f%%", v);
 	else
 		(void)snprintf(row[5], CELL, "-");
+	/* The balancer's figures (doc/traffic.md), when it has them. */
+	t = cJSON_GetObjectItemCaseSensitive(r, "traffic");
+	(void)snprintf(row[6], CELL, "-");
+	(void)snprintf(row[7], CELL, "-");
+	(void)snprintf(row[8], CELL, "-");
+	if (num(t, "requests_per_s", &v))
+		(void)snprintf(row[6], CELL, "%.1f", v);
+	if (num(t, "in_flight", &v))
+		(void)snprintf(row[7], CELL, "%.1f", v);
+	if (num(t, "latency_ms", &v))
+		(void)snprintf(row[8], CELL, "%.0fms", v);
 }
 
 static void
 print_replicas(FILE *f, const cJSON *reps)
 {
-	static const char *const head[] = { "ID", "STATE", "HEALTH", "ADDRESS", "CPU", "MEMORY" };
-	size_t n = 1, i = 1;
+	static const char *const head[] = { "ID", "STATE", "HEALTH", "ADDRESS", "CPU", "MEMORY",
+		"REQ/S", "IN FLIGHT", "LATENCY" };
+	size_t n = 1, i = 1, cols = 6;
 	const cJSON *r;
 	row_t *rows;
 
 	cJSON_ArrayForEach(r, reps) {
 		n++;
+		if (cJSON_GetObjectItemCaseSensitive(r, "traffic") != NULL)
+			cols = 9; /* the balancer's figures, when there are any */
 	}
 	rows = calloc(n, sizeof(*rows));
 	if (rows == NULL)
 		return;
-	for (size_t c = 0; c < 6; c++)
+	for (size_t c = 0; c < cols; c++)
 		(void)snprintf(rows[0][c], CELL, "%s", head[c]);
 	cJSON_ArrayForEach(r, reps) {
 		replica_row(rows[i++], r);
 	}
 	fprintf(f, "Containers:\n");
-	print_rows(f, "  ", rows, n, 6);
+	print_rows(f, "  ", rows, n, cols);
 	free(rows);
 }
 
@@ -260,6 +276,30 @@ print_ms(FILE *f, const char *label, const cJSON *o, const char *key)
 	else
 		(void)snprintf(age, sizeof(age), "0s");
 	fprintf(f, "%s %s", label, age);
+}
+
+/* "Traffic: 42.0 req/s, 3.1 in flight, p95 120ms" (doc/traffic.md); nothing without a
+ * source; why there is no figure while there is none. */
+static void
+print_traffic(FILE *f, const cJSON *t)
+{
+	const char *why = str(t, "why");
+	double rate, inflight, lat, pct;
+	char l[48] = "";
+
+	if (t == NULL || str(t, "source") == NULL)
+		return;
+	if (!num(t, "requests_per_s", &rate) || !num(t, "in_flight", &inflight)) {
+		fprintf(f, "Traffic:        none yet%s%s\n", why != NULL ? ": " : "",
+		    why != NULL ? why : "");
+		return;
+	}
+	if (num(t, "latency_ms", &lat) && num(t, "latency_percentile", &pct))
+		(void)snprintf(l, sizeof(l), ", p%g %.0fms", pct, lat);
+	else if (num(t, "latency_ms", &lat))
+		(void)snprintf(l, sizeof(l), ", average %.0fms", lat);
+	fprintf(f, "Traffic:        %.1f req/s, %.1f in flight%s (%s)\n", rate, inflight, l,
+	    str(t, "source"));
 }
 
 void
@@ -316,6 +356,7 @@ ctl_print_service(FILE *f, const cJSON *svc)
 		fprintf(f, "Balancer:       %s, %s\n", str(bal, "kind"),
 		    cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(bal, "in_sync")) ? "out of sync" :
 		                                                                    "in sync");
+	print_traffic(f, cJSON_GetObjectItemCaseSensitive(svc, "traffic"));
 	print_replicas(f, cJSON_GetObjectItemCaseSensitive(svc, "replicas"));
 }
 

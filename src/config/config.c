@@ -53,6 +53,28 @@ config_vperr(struct pstate *ps, int line, const char *fmt, va_list ap)
 }
 
 void
+config_pwarn(struct pstate *ps, int line, const char *fmt, ...)
+{
+	char *msg = NULL, *full = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		ps->oom = true;
+		return;
+	}
+	r = line > 0 ? asprintf(&full, "%s:%d: %s", ps->path, line, msg)
+	             : asprintf(&full, "%s: %s", ps->path, msg);
+	free(msg);
+	if (r < 0 || strv_push(&ps->cfg->warnings, full) < 0)
+		ps->oom = true;
+	free(r < 0 ? NULL : full);
+}
+
+void
 config_perr(struct pstate *ps, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -159,6 +181,11 @@ conf_svc_init(struct svc_conf *s, const char *name, int line)
 	s->mem_up_threshold = 80;
 	s->mem_down_threshold = 50;
 	s->mem_target = 70;
+	s->requests_target = 50;
+	s->concurrency_target = 10;
+	s->latency_target_ms = 250;
+	s->latency_percentile = 95;
+	s->victim = VICTIM_LEAST_BUSY;
 	s->dp = (struct decide_params){
 	    .policy = POLICY_THRESHOLD,
 	    .up_threshold = 75,
@@ -412,9 +439,10 @@ config_defaults(struct config *c, const char *path)
 	c->prom_timeout_ms = 5000;
 	c->nginx_timeout_ms = 10000;
 	c->nginx_pid_file = strdup("/run/nginx.pid");
+	c->nginx_access_log = strdup("");
 	if (!c->path || !c->listen || !c->token_file || !c->lock_file || !c->docker_socket ||
 	    !c->registry_auth_file ||
-	    !c->prom_url || !c->nginx_pid_file || config_kinds_defaults(c->kinds) == -1 ||
+	    !c->prom_url || !c->nginx_pid_file || !c->nginx_access_log || config_kinds_defaults(c->kinds) == -1 ||
 	    config_split_argv("nginx -t", &c->nginx_test) < 0 ||
 	    config_split_argv("nginx -s reload", &c->nginx_reload) < 0)
 		return -1;
@@ -522,6 +550,8 @@ config_free(struct config *cfg)
 	strv_free(&cfg->nginx_test);
 	strv_free(&cfg->nginx_reload);
 	free(cfg->nginx_pid_file);
+	free(cfg->nginx_access_log);
+	strv_free(&cfg->warnings);
 	config_kinds_free(cfg->kinds);
 	for (size_t i = 0; i < cfg->nsvcs; i++)
 		conf_svc_free(&cfg->svcs[i]);

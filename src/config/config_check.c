@@ -102,6 +102,47 @@ svc_key_line_or(const struct pstate *ps, const char *name, int dflt)
 	           : dflt;
 }
 
+/* The traffic metrics and their keys (doc/traffic.md). */
+static void
+check_traffic(struct pstate *ps, const struct svc_conf *s)
+{
+	static const struct {
+		const char *key;
+		enum metric_kind metric;
+	} targets[] = {
+		{ "requests_target", METRIC_REQUESTS },
+		{ "concurrency_target", METRIC_CONCURRENCY },
+		{ "latency_target", METRIC_LATENCY },
+	};
+	const struct config_kind *kind = config_kind_find(CONFIG_BALANCER, s->balancer);
+	enum config_traffic src = kind != NULL ? kind->traffic : CONFIG_TRAFFIC_NONE;
+	int lm = svc_key_line_or(ps, "metric", s->line), l;
+
+	if ((s->metrics & METRIC_TRAFFIC) && src == CONFIG_TRAFFIC_NONE &&
+	    svc_key_ok(ps, "metric") && svc_key_ok(ps, "balancer"))
+		for (int k = METRIC_REQUESTS; k <= METRIC_LATENCY; k++)
+			if (s->metrics & METRIC_BIT(k)) {
+				config_perr(ps, lm, "service %s: metric %s reads the traffic from the "
+				    "balancer, and balancer = %s has none (nginx or haproxy)", s->name,
+				    config_metric_name((enum metric_kind)k), s->balancer);
+				break;
+			}
+	for (size_t i = 0; i < NKEYS(targets); i++)
+		if ((l = config_key_line(ps, targets[i].key, false)) > 0 &&
+		    !(s->metrics & METRIC_BIT(targets[i].metric)))
+			config_pwarn(ps, l, "service %s: %s has no effect without metric %s",
+			    s->name, targets[i].key, config_metric_name(targets[i].metric));
+	if ((l = config_key_line(ps, "latency_percentile", false)) > 0 &&
+	    src == CONFIG_TRAFFIC_COUNTERS)
+		config_pwarn(ps, l, "service %s: latency_percentile has no effect with balancer = "
+		    "%s (its counters give an average response time)", s->name, s->balancer);
+	if ((l = config_key_line(ps, "scale_down_victim", false)) > 0 &&
+	    s->victim == VICTIM_LEAST_BUSY && src == CONFIG_TRAFFIC_NONE)
+		config_pwarn(ps, l, "service %s: scale_down_victim = least_busy has no traffic "
+		    "data with balancer = %s: the newest replica leaves first", s->name,
+		    s->balancer);
+}
+
 void
 config_check_service(struct pstate *ps, const struct svc_conf *s)
 {
@@ -154,9 +195,33 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 				    "service %s: alert '%s' is in both scale_up_alerts and "
 				    "scale_down_alerts",
 				    s->name, s->up_alerts.v[i]);
+	check_traffic(ps, s);
 	config_ctr_check(ps, s);
 	config_kinds_check(ps, s, CONFIG_BALANCER);
 	config_lb_check(ps, s);
+}
+
+/* [nginx] access_log_socket and the services that read it: the section may follow them. */
+static void
+check_access_log(struct pstate *ps, const struct config *cfg)
+{
+	bool logs = false;
+
+	for (size_t i = 0; i < cfg->nsvcs; i++) {
+		const struct svc_conf *s = &cfg->svcs[i];
+		const struct config_kind *kind = config_kind_find(CONFIG_BALANCER, s->balancer);
+
+		if (kind == NULL || kind->traffic != CONFIG_TRAFFIC_LOG)
+			continue;
+		logs = true;
+		if ((s->metrics & METRIC_TRAFFIC) && cfg->nginx_access_log[0] == '\0')
+			config_perr(ps, s->line, "service %s: its traffic metrics need [nginx] "
+			    "access_log_socket (nginx sends each request's line there; "
+			    "doc/traffic.md)", s->name);
+	}
+	if (!logs && cfg->nginx_access_log[0] != '\0')
+		config_pwarn(ps, 0, "[nginx] access_log_socket has no effect: no service has "
+		    "balancer = nginx");
 }
 
 /* Separate from config_check_service: it needs every service, so it runs at the end. */
@@ -177,6 +242,7 @@ config_check_services(struct pstate *ps, struct config *cfg)
 		}
 	}
 	config_lb_check_services(ps, cfg);
+	check_access_log(ps, cfg);
 	for (size_t i = 0; i < cfg->nsvcs; i++) {
 		const struct svc_conf *s = &cfg->svcs[i];
 		for (size_t j = 0; j < i && !foreign(s); j++) {

@@ -29,6 +29,9 @@
 #define UPSTREAM_TMP_EXTRA (sizeof(".") + sizeof(".dockscale.tmp") - 2)
 #define PATH_LEN_MAX (PATH_MAX - 1)
 #define STOP_MAX_MS (DOCKER_STOP_MAX_S * 1000.0)
+/* The access log's socket is bound at that path: sun_path holds it with its NUL. */
+#define ACCESS_LOG_PATH_MAX 107
+_Static_assert(ACCESS_LOG_PATH_MAX < sizeof(((struct sockaddr_un *)0)->sun_path), "sun_path");
 
 /* clang-format off */
 #define KEY(n, t, o, lo, hi, f) { n, o, lo, hi, t, f }
@@ -61,6 +64,7 @@ static const struct keydef nginx_keys[] = {
 	KEY("reload_command", K_ARGV, C(nginx_reload), 0, 0, F_NONEMPTY | F_PROGRAM),
 	KEY("timeout", K_DUR, C(nginx_timeout_ms), 0, INF, F_OPEN_LO),
 	KEY("pid_file", K_ABSPATH, C(nginx_pid_file), 0, PATH_LEN_MAX, F_EMPTY_OK),
+	KEY("access_log_socket", K_ABSPATH, C(nginx_access_log), 0, ACCESS_LOG_PATH_MAX, F_EMPTY_OK),
 };
 static const struct keydef svc_keys[] = {
 	KEY("image", K_IMAGE, S(image), 0, DOCKER_IMAGE_MAX, F_CTR),
@@ -83,6 +87,11 @@ static const struct keydef svc_keys[] = {
 	KEY("memory_scale_up_threshold", K_DBL, S(mem_up_threshold), -INF, INF, 0),
 	KEY("memory_scale_down_threshold", K_DBL, S(mem_down_threshold), -INF, INF, 0),
 	KEY("memory_target", K_DBL, S(mem_target), 0, INF, F_OPEN_LO),
+	KEY("requests_target", K_DBL, S(requests_target), 0, 1e9, F_OPEN_LO),
+	KEY("concurrency_target", K_DBL, S(concurrency_target), 0, 1e9, F_OPEN_LO),
+	KEY("latency_target", K_DUR, S(latency_target_ms), 0, 3600000, F_OPEN_LO),
+	KEY("latency_percentile", K_DBL, S(latency_percentile), 0, 99.9, F_OPEN_LO),
+	KEY("scale_down_victim", K_VICTIM, S(victim), 0, 0, 0),
 	KEY("horizon", K_DUR, S(dp.horizon_ms), 0, INF, 0),
 	KEY("predict_alpha", K_DBL, S(dp.predict_alpha), 0, 1, F_OPEN_LO),
 	KEY("predict_beta", K_DBL, S(dp.predict_beta), 0, 1, F_OPEN_LO),
@@ -131,6 +140,7 @@ _Static_assert(NKEYS(sections) == SEC_SERVICE - SEC_DAEMON + 1, "a section lacks
 /* indexed by enum metric_kind / enum decide_policy_kind */
 static const char *const policy_names[] = { "threshold", "target", "predictive" };
 static const char *const pull_names[] = { "missing", "always", "never" }; /* enum pull_policy */
+static const char *const victim_names[] = { "least_busy", "newest", "oldest" }; /* enum victim_rule */
 #define SUN_PATH_LEN sizeof(((struct sockaddr_un *)0)->sun_path)
 /* clang-format on */
 
@@ -595,7 +605,7 @@ set_choice(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
 		           v);
 	}
 	case K_METRIC: {
-		char why[96];
+		char why[160];
 		if (config_parse_metrics(v, p, why, sizeof why) == -1)
 			return bad(ps, "%s: %s", k, why);
 		return true;
@@ -619,6 +629,14 @@ set_choice(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
 	case K_STATSSRC:
 		return cgroup_source_parse(v, p) == 0 ||
 		    bad(ps, "%s: '%s' is not one of auto, cgroup, api", k, v);
+	case K_VICTIM:
+		for (int i = 0; i < (int)NKEYS(victim_names); i++) {
+			if (strcmp(v, victim_names[i]) == 0) {
+				*(enum victim_rule *)p = (enum victim_rule)i;
+				return true;
+			}
+		}
+		return bad(ps, "%s: '%s' is not one of least_busy, newest, oldest", k, v);
 	default:
 		return false;
 	}
@@ -655,6 +673,7 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 	case K_HOSTS:
 		return set_list(ps, kd, p, v);
 	case K_LOGLEVEL:
+	case K_VICTIM:
 	case K_METRIC:
 	case K_POLICY:
 	case K_PULL:

@@ -12,7 +12,7 @@
 #define S(f) offsetof(struct svc_conf, f)
 
 static const struct config_kind nginx_kind = {
-	.name = "nginx", .role = CONFIG_BALANCER, .routes = true,
+	.name = "nginx", .role = CONFIG_BALANCER, .routes = true, .traffic = CONFIG_TRAFFIC_LOG,
 };
 static const struct config_kind none_kind = { .name = "none", .role = CONFIG_BALANCER };
 static const struct config_kind containers_kind = {

@@ -363,7 +363,7 @@ config_valid_image(const char *ref)
 
 /* indexed by enum metric_kind */
 static const char *const metric_names[METRIC_KINDS] = { "docker_cpu", "docker_memory",
-	"prometheus" };
+	"prometheus", "requests", "concurrency", "latency" };
 
 const char *
 config_metric_name(enum metric_kind k)
@@ -400,7 +400,7 @@ config_parse_metrics(const char *s, unsigned *mask, char *err, size_t errlen)
 			k++;
 		if (k == METRIC_KINDS) {
 			(void)snprintf(err, errlen, "'%s' is not one of docker_cpu, docker_memory, "
-			               "prometheus, none", word);
+			               "prometheus, requests, concurrency, latency, none", word);
 			return -1;
 		}
 		if (m & METRIC_BIT(k)) {

@@ -300,7 +300,13 @@ plan_and_act(struct svc *s)
 		/* In the balancer: listed by a sync the balancer has applied. */
 		view[i].serving = r->state == REP_READY && r->tr.join_gen != 0 &&
 		    r->tr.join_gen <= s->tr.applied;
+		/* Its traffic, for scale_down_victim = least_busy (doc/traffic.md). */
+		view[i].have_load = r->rq.fig.have;
+		view[i].in_flight = r->rq.fig.in_flight;
+		view[i].rate = r->rq.fig.rate;
 	}
+	in.victim = s->conf->victim == VICTIM_OLDEST ? PLAN_VICTIM_OLDEST :
+	    s->conf->victim == VICTIM_NEWEST ? PLAN_VICTIM_NEWEST : PLAN_VICTIM_LEAST_BUSY;
 	in.reps = view;
 	in.nreps = n;
 	in.desired = s->desired;

@@ -83,8 +83,12 @@ def start_alertmanager(tmp, config_text):
 class Nginx:
     """An nginx master of the test's own, proxying to one upstream file."""
 
-    def __init__(self, tmp, upstream_name, keepalive_upstream=False, user="root"):
+    def __init__(self, tmp, upstream_name, keepalive_upstream=False, user="root",
+                 access_log=None):
+        """access_log: the path of the daemon's [nginx] access_log_socket: nginx sends
+        each request's line there in conf/nginx-dockscale-log.conf's format."""
         self.port = free_port()
+        self.access_log = access_log
         self.dir = os.path.join(tmp, f"nginx-{self.port}")
         os.makedirs(os.path.join(self.dir, "conf.d"))
         os.makedirs(os.path.join(self.dir, "tmp"))
@@ -94,6 +98,13 @@ class Nginx:
         self.conf = os.path.join(self.dir, "nginx.conf")
         self.err = os.path.join(self.dir, "error.log")
         t = os.path.join(self.dir, "tmp")
+        logs = "    access_log off;\n"
+        if access_log:
+            snippet = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                   "conf", "nginx-dockscale-log.conf")
+            logs = (f"    include {os.path.abspath(snippet)};\n"
+                    f"    access_log syslog:server=unix:{access_log},nohostname,tag=dockscale "
+                    "dockscale;\n")
         with open(self.conf, "w") as f:
             f.write(f"""user {user};
 worker_processes 2;
@@ -102,8 +113,7 @@ pid {self.dir}/nginx.pid;
 error_log {self.err} notice;
 events {{ worker_connections 4096; }}
 http {{
-    access_log off;
-    client_body_temp_path {t}/body;
+{logs}    client_body_temp_path {t}/body;
     proxy_temp_path {t}/proxy;
     fastcgi_temp_path {t}/fastcgi;
     uwsgi_temp_path {t}/uwsgi;
@@ -137,7 +147,8 @@ http {{
     def nginx_section(self, test=None, reload=None, timeout="10s"):
         return (f"[nginx]\ntest_command = {test or self.command('-t')}\n"
                 f"reload_command = {reload or self.command('-s', 'reload')}\n"
-                f"timeout = {timeout}\npid_file = {self.dir}/nginx.pid\n")
+                f"timeout = {timeout}\npid_file = {self.dir}/nginx.pid\n"
+                + (f"access_log_socket = {self.access_log}\n" if self.access_log else ""))
 
     def listening(self):
         if self.proc.poll() is not None:

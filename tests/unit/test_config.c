@@ -927,7 +927,7 @@ static const struct err_case err_cases[] = {
 	    { { 3, "metric: docker_cpu is listed twice" },
 	      { 7, "metric: none cannot be combined with other metrics" },
 	      { 11, "metric: no metric given (none: alerts only)" },
-	      { 15, "metric: 'docker_memoryx' is not one of docker_cpu, docker_memory, prometheus, none" } } },
+	      { 15, "metric: 'docker_memoryx' is not one of docker_cpu, docker_memory, prometheus, requests, concurrency, latency, none" } } },
 	{ "memory thresholds", SVC "memory_scale_up_threshold = 50\nmemory_scale_down_threshold = 60\n"
 	    "memory_target = 0\nhorizon = -1s\npredict_alpha = 0\npredict_beta = 1.5\n",
 	    { { 1, "service web: memory_scale_down_threshold (60) must be below memory_scale_up_threshold (50)" },
@@ -935,10 +935,26 @@ static const struct err_case err_cases[] = {
 	      { 6, "horizon: '-1s' is not a duration" },
 	      { 7, "predict_alpha: must be > 0 and <= 1" },
 	      { 8, "predict_beta: must be > 0 and <= 1" } } },
+	/* doc/traffic.md: the traffic metrics' keys and where their figures come from */
+	{ "traffic keys", SVC "requests_target = 0\nconcurrency_target = x\nlatency_target = 0\n"
+	    "latency_percentile = 100\nscale_down_victim = busiest\n",
+	    { { 3, "requests_target: must be > 0" },
+	      { 4, "concurrency_target: 'x' is not a number" },
+	      { 5, "latency_target: must be greater than 0" },
+	      { 6, "latency_percentile: must be > 0 and <= 99.9" },
+	      { 7, "scale_down_victim: 'busiest' is not one of least_busy, newest, oldest" } } },
+	{ "traffic metric without a balancer's traffic", SVC "balancer = none\nmetric = requests, docker_cpu\n",
+	    { { 4, "service web: metric requests reads the traffic from the balancer, and balancer = none has none (nginx or haproxy)" } } },
+	{ "traffic metric behind nginx without the access log", SVC "metric = latency\n",
+	    { { 1, "service web: its traffic metrics need [nginx] access_log_socket" } } },
+	{ "access log socket path", "[nginx]\naccess_log_socket = relative.sock\n",
+	    { { 2, "access_log_socket" } } },
+	{ "access log socket path too long for sun_path", "[nginx]\naccess_log_socket = /" A128 "\n",
+	    { { 2, "access_log_socket: 129 bytes long, at most 107" } } },
 	{ "memory down > default up", SVC "memory_scale_down_threshold = 85\n",
 	    { { 1, "service web: memory_scale_down_threshold (85) must be below memory_scale_up_threshold (80)" } } },
 	{ "bad enums", SVC "metric = cpu\npolicy = hpa\n[daemon]\nlog_level = warn\ndry_run = maybe\n",
-	    { { 3, "metric: 'cpu' is not one of docker_cpu, docker_memory, prometheus, none" },
+	    { { 3, "metric: 'cpu' is not one of docker_cpu, docker_memory, prometheus, requests, concurrency, latency, none" },
 	      { 4, "policy: 'hpa' is not one of threshold, target, predictive" },
 	      { 6, "log_level: 'warn' is not one of debug, info, notice, warning, err" },
 	      { 7, "dry_run: 'maybe' is not a boolean (true/false, yes/no, on/off, 1/0)" } } },
@@ -1049,6 +1065,39 @@ test_metric_list(void **state)
 	assert_true(c.svcs[0].mem_target == 55.5);
 	assert_string_equal(config_metric_name(METRIC_DOCKER_MEMORY), "docker_memory");
 	assert_string_equal(config_metric_name(METRIC_KINDS), "none");
+	config_free(&c);
+	config_errors_free(&e);
+}
+
+/* A key another makes moot loads, with a FILE:LINE warning (doc/traffic.md). */
+static void
+test_warnings(void **state)
+{
+	struct fx *f = *state;
+	struct config c;
+	struct config_errors e = { 0 };
+	static const char *const want[] = {
+		":5: service web: requests_target has no effect without metric requests",
+		":6: service web: latency_percentile has no effect with balancer = haproxy",
+		":11: service b: scale_down_victim = least_busy has no traffic data with "
+		"balancer = none",
+		": [nginx] access_log_socket has no effect: no service has balancer = nginx",
+	};
+
+	int r = load_text(f, "[service web]\nimage = app\nbalancer = haproxy\nhaproxy_backend = be\n"
+	    "requests_target = 5\nlatency_percentile = 90\n"
+	    "[service b]\nimage = b\nupstream_file = /tmp/b.conf\nbalancer = none\n"
+	    "scale_down_victim = least_busy\n"
+	    "[nginx]\naccess_log_socket = /run/x.sock\n", &c, &e);
+
+	dump_errors(&e);
+	assert_int_equal(r, 0);
+	for (size_t i = 0; i < c.warnings.n; i++)
+		print_message("warning: %s\n", c.warnings.v[i]);
+	assert_int_equal(c.warnings.n, 4);
+	for (size_t i = 0; i < 4; i++)
+		if (strstr(c.warnings.v[i], want[i]) == NULL)
+			fail_msg("warning %zu: \"%s\" lacks \"%s\"", i, c.warnings.v[i], want[i]);
 	config_free(&c);
 	config_errors_free(&e);
 }
@@ -1280,6 +1329,7 @@ main(void)
 	    cmocka_unit_test(test_cannot_open),
 	    cmocka_unit_test(test_errors_are_appended),
 	    cmocka_unit_test(test_error_cases),
+	    cmocka_unit_test(test_warnings),
 	    cmocka_unit_test(test_metric_list),
 	    cmocka_unit_test(test_long_lines),
 	    cmocka_unit_test(test_token_file),

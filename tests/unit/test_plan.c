@@ -17,21 +17,21 @@
 /* ---- shorthands for table rows: index, birth time ---------------------------------- */
 
 /* clang-format off */
-#define CR(i, b)  { PLAN_CREATING, (i), (b), true,  0, false, 0 }
-#define SG(i, b)  { PLAN_STARTING, (i), (b), false, 0, false, 0 }
-#define RD(i, b)  { PLAN_READY,    (i), (b), false, 0, false, 0 }
-#define DR(i, b)  { PLAN_DRAINING, (i), (b), false, 0, false, 0 }
-#define SP(i, b)  { PLAN_STOPPING, (i), (b), false, 0, false, 0 }
-#define SPB(i, b) { PLAN_STOPPING, (i), (b), true,  0, false, 0 }
-#define GN(i)     { PLAN_GONE,     (i), 0,   false, 0, false, 0 }
-#define GNB(i)    { PLAN_GONE,     (i), 0,   true,  0, false, 0 }
-#define RDOLD(i, b) { PLAN_READY,  (i), (b), false, 1, false, 0 } /* runs an older spec */
-#define SGOLD(i, b) { PLAN_STARTING, (i), (b), false, 1, false, 0 }
-#define CROLD(i, b) { PLAN_CREATING, (i), (b), true, 1, false, 0 }
+#define CR(i, b)  { PLAN_CREATING, (i), (b), true,  0, false, 0, false, 0, 0 }
+#define SG(i, b)  { PLAN_STARTING, (i), (b), false, 0, false, 0, false, 0, 0 }
+#define RD(i, b)  { PLAN_READY,    (i), (b), false, 0, false, 0, false, 0, 0 }
+#define DR(i, b)  { PLAN_DRAINING, (i), (b), false, 0, false, 0, false, 0, 0 }
+#define SP(i, b)  { PLAN_STOPPING, (i), (b), false, 0, false, 0, false, 0, 0 }
+#define SPB(i, b) { PLAN_STOPPING, (i), (b), true,  0, false, 0, false, 0, 0 }
+#define GN(i)     { PLAN_GONE,     (i), 0,   false, 0, false, 0, false, 0, 0 }
+#define GNB(i)    { PLAN_GONE,     (i), 0,   true,  0, false, 0, false, 0, 0 }
+#define RDOLD(i, b) { PLAN_READY,  (i), (b), false, 1, false, 0, false, 0, 0 } /* runs an older spec */
+#define SGOLD(i, b) { PLAN_STARTING, (i), (b), false, 1, false, 0, false, 0, 0 }
+#define CROLD(i, b) { PLAN_CREATING, (i), (b), true, 1, false, 0, false, 0, 0 }
 /* current generation, READY and in the balancer since ready time r */
-#define RDS(i, b, r) { PLAN_READY, (i), (b), false, 0, true, (r) }
+#define RDS(i, b, r) { PLAN_READY, (i), (b), false, 0, true, (r), false, 0, 0 }
 /* READY but the balancer does not list it yet */
-#define RDN(i, b, r) { PLAN_READY, (i), (b), false, 0, false, (r) }
+#define RDN(i, b, r) { PLAN_READY, (i), (b), false, 0, false, (r), false, 0, 0 }
 /* clang-format on */
 
 struct plan_case {
@@ -712,10 +712,91 @@ test_adopt(void **state)
 	}
 }
 
+
+/* ---- scale_down_victim (doc/traffic.md, "Which replica leaves") ----------------------- */
+
+/* clang-format off */
+/* READY with the balancer's figures: in flight, requests per second */
+#define RDL(i, b, f, r) { PLAN_READY, (i), (b), false, 0, true, 1, true, (f), (r) }
+/* clang-format on */
+
+struct victim_case {
+	const char *name;
+	struct plan_replica reps[MAXREPS];
+	size_t nreps;
+	int desired;
+	enum plan_victim rule;
+	const char *want;
+	const char *reason;
+};
+
+/* clang-format off */
+static const struct victim_case victim_cases[] = {
+	{ "least busy: fewest in flight", REPS(RDL(1, 100, 3, 10), RDL(2, 200, 0.5, 10),
+	  RDL(3, 300, 2, 10)), 2, PLAN_VICTIM_LEAST_BUSY, "retire #1",
+	  "scale down 3 -> 2: retire the least busy ready replica" },
+	{ "least busy: a tie in flight goes to fewer requests", REPS(RDL(1, 100, 1, 5),
+	  RDL(2, 200, 1, 2), RDL(3, 300, 1, 9)), 2, PLAN_VICTIM_LEAST_BUSY, "retire #1",
+	  "least busy" },
+	{ "least busy: a full tie goes to the newest", REPS(RDL(1, 100, 1, 1),
+	  RDL(2, 300, 1, 1), RDL(3, 200, 1, 1)), 2, PLAN_VICTIM_LEAST_BUSY, "retire #1", NULL },
+	{ "least busy: the idle one even if it is the oldest", REPS(RDL(1, 100, 0, 0),
+	  RDL(2, 200, 4, 30), RDL(3, 300, 5, 40)), 2, PLAN_VICTIM_LEAST_BUSY, "retire #0",
+	  "least busy" },
+	{ "least busy: two at once, least busy first", REPS(RDL(1, 100, 2, 9),
+	  RDL(2, 200, 7, 9), RDL(3, 300, 1, 9), RDL(4, 400, 9, 9)), 2, PLAN_VICTIM_LEAST_BUSY,
+	  "retire #2; retire #0", "least busy" },
+	{ "least busy: no figures at all: the newest", REPS(RD(1, 100), RD(2, 300), RD(3, 200)),
+	  2, PLAN_VICTIM_LEAST_BUSY, "retire #1", "retire the newest ready replica" },
+	{ "least busy: a replica without figures yet (just joined) is the newest",
+	  REPS(RDL(1, 100, 4, 4), RD(2, 300), RDL(3, 200, 0, 0)), 2, PLAN_VICTIM_LEAST_BUSY,
+	  "retire #1", "newest" },
+	{ "least busy: not ready still goes first", REPS(RDL(1, 100, 0, 0), SG(2, 50),
+	  RDL(3, 300, 5, 5)), 2, PLAN_VICTIM_LEAST_BUSY, "retire #1", "starting" },
+	{ "least busy: outdated still goes first", REPS(RDL(1, 100, 0, 0),
+	  { PLAN_READY, 2, 50, false, 1, true, 1, true, 9, 9 }, RDL(3, 300, 5, 5)), 2,
+	  PLAN_VICTIM_LEAST_BUSY, "retire #1", "outdated" },
+	{ "newest ignores the figures", REPS(RDL(1, 100, 0, 0), RDL(2, 200, 5, 5)), 1,
+	  PLAN_VICTIM_NEWEST, "retire #1", "retire the newest ready replica" },
+	{ "oldest", REPS(RDL(2, 200, 0, 0), RDL(1, 100, 5, 5), RDL(3, 300, 1, 1)), 2,
+	  PLAN_VICTIM_OLDEST, "retire #1", "retire the oldest ready replica" },
+	{ "oldest: equal birth, the lowest index", REPS(RD(2, 100), RD(1, 100)), 1,
+	  PLAN_VICTIM_OLDEST, "retire #1", "oldest" },
+};
+/* clang-format on */
+
+static void
+test_victims(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < N_OF(victim_cases); k++) {
+		const struct victim_case *c = &victim_cases[k];
+		struct plan_input in = { 0 };
+		struct plan_action out[MAXREPS + 1];
+		struct plan_result res;
+		char got[512];
+
+		in.reps = c->reps;
+		in.nreps = c->nreps;
+		in.desired = c->desired;
+		in.max_replicas = 8;
+		in.now_ms = T0;
+		in.victim = c->rule;
+		plan_reconcile(&in, out, N_OF(out), &res);
+		render(out, res.nacts, got, sizeof(got));
+		if (strcmp(got, c->want) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\" (last reason: %s)", c->name, got,
+			    c->want, res.nacts ? out[res.nacts - 1].reason : "-");
+		if (c->reason != NULL && strstr(out[res.nacts - 1].reason, c->reason) == NULL)
+			fail_msg("%s: reason \"%s\" lacks \"%s\"", c->name,
+			    out[res.nacts - 1].reason, c->reason);
+	}
+}
+
 int
 main(void)
 {
-	static struct CMUnitTest tests[N_OF(cases) + 9];
+	static struct CMUnitTest tests[N_OF(cases) + 10];
 	size_t n = 0;
 
 	for (size_t i = 0; i < N_OF(cases); i++)
@@ -730,5 +811,6 @@ main(void)
 	tests[n++] = (struct CMUnitTest){ "invariants", test_invariants, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "rolling updates", test_roll, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "desired after a start", test_adopt, NULL, NULL, NULL };
+	tests[n++] = (struct CMUnitTest){ "scale-down victims", test_victims, NULL, NULL, NULL };
 	return _cmocka_run_group_tests("plan", tests, n, NULL, NULL);
 }

@@ -1,0 +1,101 @@
+/* reqstat.h: requests as the balancer saw them: rate, in flight and latency, per replica
+ * and per service (doc/traffic.md). */
+#ifndef DOCKSCALE_REQSTAT_H
+#define DOCKSCALE_REQSTAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct dsd;
+struct svc;
+struct replica;
+struct accesslog;
+
+/* Latency for a percentile: buckets growing by 5 % from 0.1 ms to about 60 s, so a
+ * percentile read from them is within 2.5 % of the true one (a bucket's middle). */
+#define REQSTAT_LAT_BUCKETS 280
+/* The /metrics histogram of upstream response time: these upper bounds in seconds, then
+ * +Inf (doc/traffic.md, "What it exports"). */
+#define REQSTAT_HIST_BOUNDS { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 }
+#define REQSTAT_HIST_N 12
+/* Response classes: [1]..[5] = 1xx..5xx, [0] none or another. */
+#define REQSTAT_CLASSES 6
+
+/* Requests counted since the last pass. */
+struct reqstat_window {
+	uint64_t requests;
+	double busy_s;             /* the sum of their upstream times: in flight by Little's law */
+	uint64_t nlat;             /* of them, with an upstream time */
+	uint32_t lat[REQSTAT_LAT_BUCKETS];
+};
+
+/* One pass's figures. */
+struct reqstat_figures {
+	bool have;                 /* data flows: zero is a real zero */
+	double rate;               /* requests per second */
+	double in_flight;          /* requests being served at once, on average or now */
+	double latency_ms;         /* the percentile (an access log) or the average (a
+	                            * balancer's counters); < 0 none in the window; with
+	                            * !have, nothing (a new replica's record is zeroed) */
+};
+
+/* A replica's requests. */
+struct replica_reqs { /* owner: reqstat.c */
+	uint64_t requests;         /* counted here since it joined */
+	uint64_t classes[REQSTAT_CLASSES];
+	uint64_t hist[REQSTAT_HIST_N]; /* upstream times, per bucket (not cumulative) */
+	double hist_sum_s;
+	struct reqstat_window win;
+	struct reqstat_figures fig; /* the last pass's */
+	/* a balancer's cumulative counters at its last read (their deltas count) */
+	bool lb_seen;
+	uint64_t lb_requests;
+	uint64_t lb_classes[REQSTAT_CLASSES];
+	double lb_in_flight, lb_rtime_ms;
+};
+
+/* A service's requests: what its replicas' sum to, and requests to its wake listener. */
+struct svc_reqs { /* owner: reqstat.c */
+	bool flowing;              /* data came for the service since the daemon started */
+	struct reqstat_window win; /* every request of the service since the last pass */
+	int64_t win_start_ms;      /* loop clock the window opened at */
+	struct reqstat_figures fig; /* the last pass's, per ready replica */
+	double rate_total, in_flight_total; /* the same for the whole service */
+	int64_t fig_at;            /* loop clock of fig */
+	char why[96];              /* when !fig.have: why there is no data */
+	const char *source;        /* "access_log", "counters"; NULL: none */
+	bool percentile;           /* fig.latency_ms is latency_percentile (an access log's),
+	                            * else an average (a balancer's counters) */
+	uint64_t classes[REQSTAT_CLASSES]; /* responses, all replicas, since start */
+	bool lb_busy;              /* a balancer read is in flight */
+	int64_t lb_read_ms;        /* loop clock of the last balancer read answered */
+	uint64_t lb_failed;        /* balancer reads that failed */
+};
+
+/* What the daemon's access log reader counted (the status API, /metrics). */
+struct reqstat_log_stats {
+	bool open;
+	uint64_t lines, bad, unmatched; /* valid lines, dropped ones, no replica of ours */
+};
+
+/* reqstat.c */
+void reqstat_svc_init(struct svc *s);
+void reqstat_svc_fini(struct svc *s);
+/* Each pass, before the policy: close the window into figures (an access log's), and
+ * ask the balancer for its counters (their answer is the next pass's figures). */
+void reqstat_pass(struct svc *s);
+/* The figures of metric k (METRIC_REQUESTS, _CONCURRENCY, _LATENCY) per ready replica:
+ * true with *v, or false with why (no data: it holds scale-downs). */
+bool reqstat_value(const struct svc *s, int k, double *v, const char **why);
+/* (Re)open or close the access log's socket as d->cfg says (start-up, reload); -1 when it
+ * cannot be opened (logged; the services read no log until the next reload). */
+int reqstat_apply(struct dsd *d);
+void reqstat_stop(struct dsd *d);
+void reqstat_log_stats(const struct dsd *d, struct reqstat_log_stats *out);
+/* The latency percentile p (0..100) of a window, in ms; < 0 when it has no upstream time. */
+double reqstat_percentile(const struct reqstat_window *w, double p);
+/* Fold one request into a window (upstream_s < 0: none). */
+void reqstat_window_add(struct reqstat_window *w, double upstream_s);
+
+#endif
