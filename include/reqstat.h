@@ -7,28 +7,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "reqwin.h"
+
 struct dsd;
 struct svc;
 struct replica;
 struct accesslog;
 
-/* Latency for a percentile: buckets growing by 5 % from 0.1 ms to about 60 s, so a
- * percentile read from them is within 2.5 % of the true one (a bucket's middle). */
-#define REQSTAT_LAT_BUCKETS 280
 /* The /metrics histogram of upstream response time: these upper bounds in seconds, then
  * +Inf (doc/traffic.md, "What it exports"). */
 #define REQSTAT_HIST_BOUNDS { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 }
 #define REQSTAT_HIST_N 12
 /* Response classes: [1]..[5] = 1xx..5xx, [0] none or another. */
 #define REQSTAT_CLASSES 6
-
-/* Requests counted since the last pass. */
-struct reqstat_window {
-	uint64_t requests;
-	double busy_s;             /* the sum of their upstream times: in flight by Little's law */
-	uint64_t nlat;             /* of them, with an upstream time */
-	uint32_t lat[REQSTAT_LAT_BUCKETS];
-};
 
 /* One pass's figures. */
 struct reqstat_figures {
@@ -46,7 +37,7 @@ struct replica_reqs { /* owner: reqstat.c */
 	uint64_t classes[REQSTAT_CLASSES];
 	uint64_t hist[REQSTAT_HIST_N]; /* upstream times, per bucket (not cumulative) */
 	double hist_sum_s;
-	struct reqstat_window win;
+	struct reqwin win;
 	struct reqstat_figures fig; /* the last pass's */
 	/* a balancer's cumulative counters at its last read (their deltas count) */
 	bool lb_seen;
@@ -58,7 +49,7 @@ struct replica_reqs { /* owner: reqstat.c */
 /* A service's requests: what its replicas' sum to, and requests to its wake listener. */
 struct svc_reqs { /* owner: reqstat.c */
 	bool flowing;              /* data came for the service since the daemon started */
-	struct reqstat_window win; /* every request of the service since the last pass */
+	struct reqwin win; /* every request of the service since the last pass */
 	int64_t win_start_ms;      /* loop clock the window opened at */
 	struct reqstat_figures fig; /* the last pass's, per ready replica */
 	double rate_total, in_flight_total; /* the same for the whole service */
@@ -93,9 +84,5 @@ bool reqstat_value(const struct svc *s, int k, double *v, const char **why);
 int reqstat_apply(struct dsd *d);
 void reqstat_stop(struct dsd *d);
 void reqstat_log_stats(const struct dsd *d, struct reqstat_log_stats *out);
-/* The latency percentile p (0..100) of a window, in ms; < 0 when it has no upstream time. */
-double reqstat_percentile(const struct reqstat_window *w, double p);
-/* Fold one request into a window (upstream_s < 0: none). */
-void reqstat_window_add(struct reqstat_window *w, double upstream_s);
 
 #endif

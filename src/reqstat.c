@@ -11,10 +11,9 @@
 #include "lb.h"
 #include "log.h"
 #include "reqstat.h"
+#include "reqwin.h"
 #include "service.h"
 
-#define LAT_MIN_MS 0.1
-#define LAT_RATIO 1.05
 /* A balancer read not answered in this many passes is given up on (its balancer was
  * replaced by a reload: the answer never comes). */
 #define LB_READ_PASSES 3
@@ -29,56 +28,6 @@ struct reqstat_host { /* owner: reqstat.c */
 };
 
 static const double hist_bounds[REQSTAT_HIST_N - 1] = REQSTAT_HIST_BOUNDS;
-
-static size_t
-lat_bucket(double ms)
-{
-	double i;
-
-	if (!(ms >= LAT_MIN_MS))
-		return 0;
-	i = floor(log(ms / LAT_MIN_MS) / log(LAT_RATIO)) + 1;
-	return i >= REQSTAT_LAT_BUCKETS - 1 ? REQSTAT_LAT_BUCKETS - 1 : (size_t)i;
-}
-
-/* The middle of bucket i, in ms (geometric: the error is the same either side). */
-static double
-lat_middle(size_t i)
-{
-	if (i == 0)
-		return LAT_MIN_MS / 2;
-	return LAT_MIN_MS * pow(LAT_RATIO, (double)i - 0.5);
-}
-
-void
-reqstat_window_add(struct reqstat_window *w, double upstream_s)
-{
-	w->requests++;
-	if (upstream_s < 0 || !isfinite(upstream_s))
-		return;
-	w->busy_s += upstream_s;
-	w->nlat++;
-	w->lat[lat_bucket(upstream_s * 1000.0)]++;
-}
-
-double
-reqstat_percentile(const struct reqstat_window *w, double p)
-{
-	uint64_t want, seen = 0;
-
-	if (w->nlat == 0)
-		return -1;
-	/* The smallest value with at least p % of the samples at or below it. */
-	want = (uint64_t)ceil((double)w->nlat * p / 100.0);
-	if (want == 0)
-		want = 1;
-	for (size_t i = 0; i < REQSTAT_LAT_BUCKETS; i++) {
-		seen += w->lat[i];
-		if (seen >= want)
-			return lat_middle(i);
-	}
-	return lat_middle(REQSTAT_LAT_BUCKETS - 1);
-}
 
 static int
 status_class(int status)
@@ -176,7 +125,7 @@ on_line(void *arg, const struct accesslog_line *line)
 		r->rq.requests++;
 		r->rq.classes[status_class(t->status)]++;
 		hist_add(&r->rq, t->upstream_s);
-		reqstat_window_add(&r->rq.win, t->upstream_s);
+		reqwin_add(&r->rq.win, t->upstream_s);
 	}
 	if (owner == NULL) {
 		d->reqstat->unmatched++;
@@ -184,7 +133,7 @@ on_line(void *arg, const struct accesslog_line *line)
 	}
 	owner->rq.flowing = true;
 	owner->rq.classes[status_class(line->status)]++;
-	reqstat_window_add(&owner->rq.win, total_s);
+	reqwin_add(&owner->rq.win, total_s);
 }
 
 /* The socket queues at most net.unix.max_dgram_qlen datagrams, read when it is bound, and
@@ -304,7 +253,7 @@ close_log_window(struct svc *s, int64_t now)
 		q->fig.have = s->rq.flowing;
 		q->fig.rate = (double)q->win.requests / secs;
 		q->fig.in_flight = q->win.busy_s / secs;
-		q->fig.latency_ms = reqstat_percentile(&q->win, p);
+		q->fig.latency_ms = reqwin_percentile(&q->win, p);
 		memset(&q->win, 0, sizeof(q->win));
 	}
 	if (log_open(s)) {
@@ -317,7 +266,7 @@ close_log_window(struct svc *s, int64_t now)
 			s->rq.fig.rate = s->rq.rate_total / ready;
 			s->rq.fig.in_flight = s->rq.in_flight_total / ready;
 			/* No request: no latency to speak of, and nothing slow. */
-			s->rq.fig.latency_ms = s->rq.win.nlat > 0 ? reqstat_percentile(&s->rq.win, p) : 0;
+			s->rq.fig.latency_ms = s->rq.win.nlat > 0 ? reqwin_percentile(&s->rq.win, p) : 0;
 			s->rq.fig_at = now;
 			s->rq.why[0] = '\0';
 		}

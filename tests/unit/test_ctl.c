@@ -353,6 +353,58 @@ test_service_detail(void **state)
 	cJSON_AddTrueToObject(web, "manual_hold");
 	out = capture(ctl_print_service, web);
 	assert_non_null(strstr(out, "Paused:         no (a manual scale"));
+	assert_null(strstr(out, "Traffic:")); /* no source, no line */
+	free(out);
+	cJSON_Delete(web);
+}
+
+/* The balancer's figures (doc/traffic.md): a Traffic line, or why there is none, and three
+ * more columns once a replica has them. */
+static void
+test_service_traffic(void **state)
+{
+	cJSON *web = cJSON_Parse(SVC_WEB), *reps, *t;
+	char *out;
+
+	(void)state;
+	assert_non_null(web);
+	t = cJSON_AddObjectToObject(web, "traffic");
+	cJSON_AddStringToObject(t, "source", "access_log");
+	cJSON_AddBoolToObject(t, "have", false);
+	cJSON_AddStringToObject(t, "why", "no access-log line for this service yet");
+	cJSON_AddNullToObject(t, "requests_per_s");
+	out = capture(ctl_print_service, web);
+	assert_non_null(strstr(out,
+	    "Traffic:        none yet: no access-log line for this service yet\n"));
+	assert_non_null(strstr(out, "CPU     MEMORY\n")); /* no replica has figures */
+	free(out);
+	cJSON_DeleteItemFromObject(web, "traffic");
+	t = cJSON_AddObjectToObject(web, "traffic");
+	cJSON_AddStringToObject(t, "source", "access_log");
+	cJSON_AddBoolToObject(t, "have", true);
+	cJSON_AddNumberToObject(t, "requests_per_s", 42.04);
+	cJSON_AddNumberToObject(t, "in_flight", 3.14);
+	cJSON_AddNumberToObject(t, "latency_ms", 120.4);
+	cJSON_AddNumberToObject(t, "latency_percentile", 95);
+	reps = cJSON_GetObjectItemCaseSensitive(web, "replicas");
+	t = cJSON_AddObjectToObject(cJSON_GetArrayItem(reps, 0), "traffic");
+	cJSON_AddNumberToObject(t, "requests_per_s", 21.5);
+	cJSON_AddNumberToObject(t, "in_flight", 1.25);
+	cJSON_AddNumberToObject(t, "latency_ms", 118);
+	out = capture(ctl_print_service, web);
+	assert_non_null(strstr(out,
+	    "Traffic:        42.0 req/s, 3.1 in flight, p95 120ms (access_log)\n"));
+	assert_non_null(strstr(out,
+	    "  ID             STATE      HEALTH     ADDRESS           CPU     MEMORY   REQ/S   IN FLIGHT   LATENCY\n"
+	    "  0123456789ab   ready      healthy    127.0.0.1:32768   40.5%   3.2%     21.5    1.2         118ms\n"
+	    "  fedcba987654   starting   starting   -                 -       -        -       -           -\n"));
+	free(out);
+	/* a balancer's average, not a percentile */
+	t = cJSON_GetObjectItemCaseSensitive(web, "traffic");
+	cJSON_ReplaceItemInObject(t, "latency_percentile", cJSON_CreateNull());
+	cJSON_ReplaceItemInObject(t, "source", cJSON_CreateString("counters"));
+	out = capture(ctl_print_service, web);
+	assert_non_null(strstr(out, "Traffic:        42.0 req/s, 3.1 in flight, average 120ms (counters)\n"));
 	free(out);
 	cJSON_Delete(web);
 }
@@ -418,6 +470,7 @@ main(void)
 		cmocka_unit_test(test_fmt_metric_and_decision),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_service_detail),
+	    cmocka_unit_test(test_service_traffic),
 		cmocka_unit_test(test_event_and_explain),
 		cmocka_unit_test(test_error_text),
 	};
