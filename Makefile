@@ -280,6 +280,8 @@ install: $(BUILD)/dockscaled $(BUILD)/dockscalectl
 	install -D -m 0644 conf/man/dockscaled.8 $(DESTDIR)$(MANDIR)/man8/dockscaled.8
 	install -D -m 0644 conf/dockscalectl.bash $(DESTDIR)$(BASHCOMPDIR)/dockscalectl
 	install -D -m 0644 conf/dockscale.conf $(DESTDIR)$(SYSCONFDIR)/dockscale/dockscale.conf
+	install -D -m 0644 conf/nginx-dockscale-log.conf \
+		$(DESTDIR)$(SYSCONFDIR)/dockscale/nginx-dockscale-log.conf
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -d $(DESTDIR)$(DOCDIR)/doc
 	install -m 0644 doc/*.md $(DESTDIR)$(DOCDIR)/doc/

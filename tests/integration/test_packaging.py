@@ -15,6 +15,8 @@ def test_make_install_honours_destdir_and_prefix(tmp_path):
     assert r.returncode == 0, r.stderr
     assert os.access(dest / "opt/ds/sbin/dockscaled", os.X_OK)
     assert (dest / "etc/dockscale/dockscale.conf").is_file()
+    # nginx includes it to send its access log (doc/traffic.md)
+    assert "log_format dockscale" in (dest / "etc/dockscale/nginx-dockscale-log.conf").read_text()
     unit = (dest / "lib/systemd/system/dockscale.service").read_text()
     assert "ExecStart=/opt/ds/sbin/dockscaled" in unit and "@SBINDIR@" not in unit
     # Documentation= names what was installed
