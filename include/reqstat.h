@@ -43,7 +43,6 @@ struct replica_reqs { /* owner: reqstat.c */
 	bool lb_seen;
 	uint64_t lb_requests;
 	uint64_t lb_classes[REQSTAT_CLASSES];
-	double lb_in_flight, lb_rtime_ms;
 };
 
 /* A service's requests: what its replicas' sum to, and requests to its wake listener. */
@@ -72,7 +71,6 @@ struct reqstat_log_stats {
 
 /* reqstat.c */
 void reqstat_svc_init(struct svc *s);
-void reqstat_svc_fini(struct svc *s);
 /* Each pass, before the policy: close the window into figures (an access log's), and
  * ask the balancer for its counters (their answer is the next pass's figures). */
 void reqstat_pass(struct svc *s);

@@ -57,13 +57,6 @@ reqstat_svc_init(struct svc *s)
 	(void)snprintf(s->rq.why, sizeof(s->rq.why), "no traffic data yet");
 }
 
-void
-reqstat_svc_fini(struct svc *s)
-{
-	/* A read in flight is the balancer's, which goes with the service first. */
-	s->rq.lb_busy = false;
-}
-
 static bool
 log_open(const struct svc *s)
 {
@@ -284,8 +277,7 @@ on_lb_traffic(void *arg, bool ok, const struct lb_traffic *rows, size_t n)
 	struct svc *s = arg;
 	int64_t now = loop_now(&s->d->loop);
 	double secs = (double)(now - s->rq.lb_read_ms) / 1000.0;
-	double rate = 0, in_flight = 0, lat_w = 0, lat_sum = 0, lat_plain = 0;
-	size_t lat_n = 0;
+	double rate = 0, in_flight = 0, lat_w = 0, lat_sum = 0;
 	bool first = s->rq.lb_read_ms == 0;
 
 	s->rq.lb_busy = false;
@@ -316,8 +308,6 @@ on_lb_traffic(void *arg, bool ok, const struct lb_traffic *rows, size_t n)
 		}
 		q->requests += delta;
 		q->lb_requests = rows[i].requests;
-		q->lb_in_flight = rows[i].in_flight;
-		q->lb_rtime_ms = rows[i].rtime_ms;
 		q->fig.have = q->lb_seen && !first && secs > 0;
 		q->fig.rate = q->fig.have ? (double)delta / secs : 0;
 		q->fig.in_flight = rows[i].in_flight;
@@ -328,8 +318,6 @@ on_lb_traffic(void *arg, bool ok, const struct lb_traffic *rows, size_t n)
 		if (rows[i].rtime_ms >= 0) {
 			lat_sum += rows[i].rtime_ms * (double)delta;
 			lat_w += (double)delta;
-			lat_plain += rows[i].rtime_ms;
-			lat_n++;
 		}
 	}
 	if (first || !(secs > 0)) {
@@ -343,8 +331,9 @@ on_lb_traffic(void *arg, bool ok, const struct lb_traffic *rows, size_t n)
 	s->rq.fig.rate = rate / ready_count(s);
 	s->rq.fig.in_flight = in_flight / ready_count(s);
 	/* HAProxy's own average over each server's last 1024 requests, weighed by the
-	 * requests each served since the last read. */
-	s->rq.fig.latency_ms = lat_w > 0 ? lat_sum / lat_w : lat_n > 0 ? lat_plain / (double)lat_n : 0;
+	 * requests each served since the last read. Without a request since, that average
+	 * is old news (it does not decay): nothing was slow. */
+	s->rq.fig.latency_ms = lat_w > 0 ? lat_sum / lat_w : 0;
 	s->rq.fig_at = now;
 	s->rq.why[0] = '\0';
 }

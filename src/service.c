@@ -58,8 +58,7 @@ svc_free(struct svc *s)
 	if (s->rt != NULL && svc_runtime(s)->svc_fini != NULL)
 		svc_runtime(s)->svc_fini(s);
 	metric_fini(s);
-	traffic_fini(s);
-	reqstat_svc_fini(s);
+	traffic_fini(s); /* a balancer read in flight goes with it (include/lb.h) */
 	for (size_t i = svc_features(s->d); i-- > 0;)
 		if (s->ext[i] != NULL && svc_feature_at(s->d, i)->fini != NULL)
 			svc_feature_at(s->d, i)->fini(s, s->ext[i]);

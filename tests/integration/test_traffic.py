@@ -159,6 +159,7 @@ def check_against_wrk(d, svc, url, percentile):
     return got
 
 
+@pytest.mark.alone  # figures compared with wrk's: another test's load would skew both
 def test_nginx_rate_and_percentile_match_wrk(daemon_factory, svc, nginx):
     d = daemon_factory(nginx_conf(svc, nginx, min_replicas=2, max_replicas=2,
                                   latency_percentile=90)).start()
@@ -184,6 +185,7 @@ def test_nginx_rate_and_percentile_match_wrk(daemon_factory, svc, nginx):
     assert traffic(d, svc)["have"]
 
 
+@pytest.mark.alone  # figures compared with wrk's
 def test_haproxy_rate_and_average_match_wrk(daemon_factory, svc, hap):
     d = daemon_factory(hap_conf(svc, hap, min_replicas=2, max_replicas=2)).start()
     wait_ready(d, svc, 2)
@@ -272,6 +274,7 @@ def test_scale_down_retires_the_least_busy_replica(daemon_factory, svc, hap):
     assert held == [200, 200]
 
 
+@pytest.mark.alone  # a flood that takes a core, and an RSS bound
 def test_garbage_on_the_log_socket_changes_nothing(daemon_factory, svc, nginx):
     d = daemon_factory(nginx_conf(svc, nginx, min_replicas=1, max_replicas=3,
                                   metric="requests", requests_target=1000,
@@ -321,7 +324,9 @@ def test_garbage_on_the_log_socket_changes_nothing(daemon_factory, svc, nginx):
     print(f"\ngarbage: {sent[0]} datagrams sent in 6 s, {bad} counted malformed, "
           f"RSS {rss0} -> {rss1} KiB")
     assert bad > 1000 and valid == valid0, (bad, valid, valid0)
-    assert rss1 - rss0 < 8 * 1024, (rss0, rss1)
+    # the datagrams sent would be hundreds of MiB if anything kept them; the bound is
+    # test_api_hardening's, which holds under AddressSanitizer's quarantine too
+    assert rss1 - rss0 < 20 * 1024, (rss0, rss1)
     assert traffic(d, svc)["requests_per_s"] < 5
 
 
