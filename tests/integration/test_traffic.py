@@ -170,6 +170,9 @@ def test_nginx_rate_and_percentile_match_wrk(daemon_factory, svc, nginx):
     # no line yet since the daemon started: no figures, and the status says why
     assert not t["have"] and "no access-log line" in t["why"]
     got = check_against_wrk(d, svc, nginx.url + "/wait?ms=40", 90)
+    # explain says it in words
+    lines = d.get(f"/api/v1/services/{svc}/explain")[1]["lines"]
+    assert any(x.startswith("traffic: ") and " p90 " in x for x in lines), lines
     # both replicas took their share, each with its own figures
     reps = status(d, svc)["replicas"]
     assert all(r["traffic"]["requests_total"] > 50 for r in reps), reps
@@ -214,6 +217,10 @@ def scale_io_bound(d, svc, url, metric, conns, expect_up):
                  timeout=35, what=f"{metric} scales up to {expect_up}")
     cpu = s["metrics"]["docker_cpu"]
     assert s["last_decision"]["metric"] == metric, s["last_decision"]
+    # the decision's event carries the figures it was made on
+    evs = d.get(f"/api/v1/events?service={svc}&type=decision")[1]["events"]
+    assert any(f"scale up" in e["message"] and "; traffic " in e["message"] and
+               " in flight" in e["message"] for e in evs), evs
     assert cpu is None or cpu < 40, f"CPU at {cpu}: not an I/O-bound load"
     load.join()
     assert load.errors()[0] == 0, load.out
