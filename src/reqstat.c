@@ -291,11 +291,18 @@ on_lb_traffic(void *arg, bool ok, const struct lb_traffic *rows, size_t n)
 		struct replica *r = replica_at(s, rows[i].addr);
 		struct replica_reqs *q;
 		uint64_t delta;
+		bool seen;
 
 		if (r == NULL)
 			continue;
 		q = &r->rq;
-		/* A counter that went back: the server was re-added (its counters start over). */
+		/* A replica this daemon started joined with its server's counters at 0: all it
+		 * served counts. One found running at start-up may have served before: its
+		 * first read is the base. A counter that went back: the server was re-added
+		 * (its counters start over). */
+		seen = q->lb_seen;
+		if (!q->lb_seen && !r->adopted)
+			q->lb_seen = true; /* from 0 */
 		delta = !q->lb_seen ? 0 : rows[i].requests >= q->lb_requests ?
 		    rows[i].requests - q->lb_requests : rows[i].requests;
 		for (int c = 0; c < REQSTAT_CLASSES; c++) {
@@ -308,7 +315,7 @@ on_lb_traffic(void *arg, bool ok, const struct lb_traffic *rows, size_t n)
 		}
 		q->requests += delta;
 		q->lb_requests = rows[i].requests;
-		q->fig.have = q->lb_seen && !first && secs > 0;
+		q->fig.have = seen && !first && secs > 0;
 		q->fig.rate = q->fig.have ? (double)delta / secs : 0;
 		q->fig.in_flight = rows[i].in_flight;
 		q->fig.latency_ms = rows[i].rtime_ms;
