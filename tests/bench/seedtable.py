@@ -27,6 +27,7 @@ import asyncio
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -45,6 +46,9 @@ WORK_MS = int(os.environ.get("BENCH_SEED_WORK_MS", "10"))
 SLO_MS = float(os.environ.get("BENCH_SEED_SLO_MS", "250"))
 CAPACITY = CPUS * 1000.0 / WORK_MS  # requests/s one replica serves at 100 % of its cpus
 TIMEOUT_S = 10.0
+# A decision's log line (scale.c): "svc: scale up 1 -> 2 (docker_cpu; ...): reason", the
+# reason itself ending in "scale up 1->2": count the line, not the words.
+STEP = re.compile(r": scale (?:up|down) (\d+) -> (\d+) \(")
 
 # (name, seconds, rate at start, rate at end), rates in multiples of CAPACITY
 PHASES = [("warm-up", 40, 0.8, 0.8), ("ramp", 60, 0.8, 3.2), ("plateau", 60, 3.2, 3.2),
@@ -70,13 +74,14 @@ CONFIGS = [
 ]
 
 
-def schedule():
-    """Send times (s from the start) of every request of the profile."""
+def schedule(phases=PHASES, capacity=CAPACITY):
+    """Send times (s from the start) of every request of the profile: phases of (name,
+    seconds, rate at start, rate at end) in multiples of capacity (requests/s)."""
     out, t0 = [], 0.0
-    for _, dur, a, b in PHASES:
+    for _, dur, a, b in phases:
         t = 0.0
         while t < dur:
-            rate = (a + (b - a) * t / dur) * CAPACITY
+            rate = (a + (b - a) * t / dur) * capacity
             out.append(t0 + t)
             t += 1.0 / rate
         t0 += dur
@@ -141,7 +146,7 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, max(0, math.ceil(p / 100.0 * len(xs)) - 1))]
 
 
-def summarize(res, rs):
+def summarize(res, rs, slo_ms=SLO_MS):
     lat = [l * 1000 for _, l, c in res if c != -1]
     ok = [(t, l * 1000) for t, l, c in res if 200 <= c < 300]
     non2xx = sum(1 for _, _, c in res if c != -1 and not 200 <= c < 300)
@@ -163,12 +168,12 @@ def summarize(res, rs):
             buckets[k].append(l * 1000)
     best = max((sum(per_s[i:i + 10]) / 10.0 for i in range(max(1, len(per_s) - 9))),
                default=0)
-    over = sum(1 for k in range(len(per_s)) if bad[k] or (buckets[k] and pct(buckets[k], 99)
-                                                           > SLO_MS))
+    over_s = [k for k in range(len(per_s))
+              if bad[k] or (buckets[k] and pct(buckets[k], 99) > slo_ms)]
     return {"requests": len(res), "avg_ms": sum(lat) / len(lat) if lat else float("nan"),
             "p99_ms": pct(lat, 99), "max_qps": best, "non2xx": non2xx, "failed": failed,
-            "replica_s": rs.replica_seconds(), "peak": rs.peak(), "over_slo_s": over,
-            "ok": len(ok), "codes": codes}
+            "replica_s": rs.replica_seconds(), "peak": rs.peak(), "over_slo_s": len(over_s),
+            "over_slo_at": over_s, "ok": len(ok), "codes": codes}
 
 
 def run_config(tmp, label, opts):
@@ -191,7 +196,8 @@ def run_config(tmp, label, opts):
         rs.stop_ev.set()
         rs.join(timeout=5)
         out = summarize(res, rs)
-        out["scale_events"] = d.log().count(": scale up") + d.log().count(": scale down")
+        out.pop("over_slo_at")
+        out["scale_events"] = sum(1 for a, _ in STEP.findall(d.log()) if int(a) > 0)
         print(f"{label}: {json.dumps(out)}", flush=True)
         return out
     finally:
@@ -203,10 +209,10 @@ def run_config(tmp, label, opts):
         dk.cleanup(svc)
 
 
-def table(results):
+def table(results, slo_ms=SLO_MS):
     head = ["configuration", "avg latency", "p99 latency", "max sustained QPS", "non-2xx",
             "failed connections", "replica-seconds", "peak replicas",
-            f"time over SLO ({SLO_MS:.0f} ms p99)"]
+            f"time over SLO ({slo_ms:.0f} ms p99)"]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for label, r in results:
         lines.append(f"| {label} | {r['avg_ms']:.0f} ms | {r['p99_ms']:.0f} ms | "
