@@ -82,5 +82,10 @@ bool reqstat_value(const struct svc *s, int k, double *v, const char **why);
 int reqstat_apply(struct dsd *d);
 void reqstat_stop(struct dsd *d);
 void reqstat_log_stats(const struct dsd *d, struct reqstat_log_stats *out);
+/* The service's figures in words, "R req/s, F in flight, p95 L ms" (or "average L ms"):
+ * 0, or -1 when it has none (or len is too small). */
+int reqstat_words(const struct svc *s, char *buf, size_t len);
+/* Response class c's label: "1xx" ... "5xx", "other". */
+const char *reqstat_class_name(int c);
 
 #endif

@@ -10,9 +10,6 @@
 #include "reqstat.h"
 #include "service.h"
 
-static const char *const class_names[REQSTAT_CLASSES] = { "other", "1xx", "2xx", "3xx",
-	"4xx", "5xx" };
-
 static void
 render_counts(struct buf *b, const struct dsd *d)
 {
@@ -29,7 +26,7 @@ render_counts(struct buf *b, const struct dsd *d)
 				continue;
 			for (int c = 0; c < REQSTAT_CLASSES; c++)
 				buf_printf(b, "dockscale_requests_total{service=\"%s\",replica=\"%s\","
-				    "class=\"%s\"} %llu\n", s->name, r->name, class_names[c],
+				    "class=\"%s\"} %llu\n", s->name, r->name, reqstat_class_name(c),
 				    (unsigned long long)r->rq.classes[c]);
 		}
 	}
@@ -39,7 +36,7 @@ render_counts(struct buf *b, const struct dsd *d)
 	for (size_t i = 0; i < d->nsvcs; i++)
 		for (int c = 0; c < REQSTAT_CLASSES; c++)
 			buf_printf(b, "dockscale_service_requests_total{service=\"%s\",class=\"%s\"} "
-			    "%llu\n", d->svcs[i]->name, class_names[c],
+			    "%llu\n", d->svcs[i]->name, reqstat_class_name(c),
 			    (unsigned long long)d->svcs[i]->rq.classes[c]);
 }
 

@@ -38,27 +38,6 @@ held(int64_t since, int64_t now)
 	return since < 0 ? -1 : now - since;
 }
 
-/* The service's traffic in words, when the balancer's figures have it. */
-static const char *
-traffic_words(const struct svc *s, char *buf, size_t len)
-{
-	const struct svc_reqs *q = &s->rq;
-	char lat[64] = "";
-	int r;
-
-	if (!q->fig.have)
-		return NULL;
-	if (q->fig.latency_ms >= 0 && q->percentile)
-		(void)snprintf(lat, sizeof(lat), ", p%g %.0f ms", s->conf->latency_percentile,
-		    q->fig.latency_ms);
-	else if (q->fig.latency_ms >= 0)
-		(void)snprintf(lat, sizeof(lat), ", average %.0f ms", q->fig.latency_ms);
-	r = snprintf(buf, len, "%.1f req/s (%.1f per ready replica), %.1f in flight (%.1f per "
-	    "ready replica)%s", q->rate_total, q->fig.rate, q->in_flight_total,
-	    q->fig.in_flight, lat);
-	return r < 0 || (size_t)r >= len ? NULL : buf;
-}
-
 static void
 fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size_t mlen,
     char *tbuf, size_t tlen)
@@ -113,7 +92,7 @@ fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size
 		in->manual_hold = manual;
 	}
 	in->last_reason = s->pol.have_decision ? s->pol.last.reason : NULL;
-	in->traffic = traffic_words(s, tbuf, tlen);
+	in->traffic = reqstat_words(s, tbuf, tlen) == 0 ? tbuf : NULL;
 }
 
 static void

@@ -29,6 +29,15 @@ struct reqstat_host { /* owner: reqstat.c */
 
 static const double hist_bounds[REQSTAT_HIST_N - 1] = REQSTAT_HIST_BOUNDS;
 
+static const char *const class_names[REQSTAT_CLASSES] = { "other", "1xx", "2xx", "3xx",
+	"4xx", "5xx" };
+
+const char *
+reqstat_class_name(int c)
+{
+	return c >= 0 && c < REQSTAT_CLASSES ? class_names[c] : class_names[0];
+}
+
 static int
 status_class(int status)
 {
@@ -399,4 +408,23 @@ reqstat_value(const struct svc *s, int k, double *v, const char **why)
 		*why = "not a traffic metric";
 		return false;
 	}
+}
+
+int
+reqstat_words(const struct svc *s, char *buf, size_t len)
+{
+	const struct svc_reqs *q = &s->rq;
+	char lat[48] = "";
+	int r;
+
+	if (!q->fig.have)
+		return -1;
+	if (q->fig.latency_ms >= 0 && q->percentile)
+		(void)snprintf(lat, sizeof(lat), ", p%g %.0f ms", s->conf->latency_percentile,
+		    q->fig.latency_ms);
+	else if (q->fig.latency_ms >= 0)
+		(void)snprintf(lat, sizeof(lat), ", average %.0f ms", q->fig.latency_ms);
+	r = snprintf(buf, len, "%.1f req/s, %.1f in flight%s", q->rate_total,
+	    q->in_flight_total, lat);
+	return r < 0 || (size_t)r >= len ? -1 : 0;
 }

@@ -60,7 +60,7 @@ apply(struct svc *s, const struct decide_result *res, const char *source)
 	const struct svc_conf *c = s->conf;
 	struct decide_params mp;
 	int current = svc_policy_count(s);
-	char pred[128] = "", traffic[128] = "";
+	char pred[128] = "", traffic[128] = "", words[96];
 
 	s->pol.last = *res;
 	s->pol.have_decision = true;
@@ -72,17 +72,8 @@ apply(struct svc *s, const struct decide_result *res, const char *source)
 		return;
 	scale_metric_params(c, metric_kind_of(res->metric), &mp);
 	/* The balancer's figures, when there are any (doc/traffic.md). */
-	if (s->rq.fig.have) {
-		char lat[48] = "";
-
-		if (s->rq.fig.latency_ms >= 0 && s->rq.percentile)
-			(void)snprintf(lat, sizeof(lat), ", p%g %.0f ms", c->latency_percentile,
-			    s->rq.fig.latency_ms);
-		else if (s->rq.fig.latency_ms >= 0)
-			(void)snprintf(lat, sizeof(lat), ", average %.0f ms", s->rq.fig.latency_ms);
-		(void)snprintf(traffic, sizeof(traffic), "; traffic %.1f req/s, %.1f in flight%s",
-		    s->rq.rate_total, s->rq.in_flight_total, lat);
-	}
+	if (reqstat_words(s, words, sizeof(words)) == 0)
+		(void)snprintf(traffic, sizeof(traffic), "; traffic %s", words);
 	if (res->predicted)
 		(void)snprintf(pred, sizeof pred, ", level %.1f, trend %+.2f/s, horizon %.1fs, "
 		    "forecast %.1f", res->level, res->trend_per_s, (double)res->horizon_ms / 1000.0,

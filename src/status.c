@@ -136,16 +136,13 @@ add_prediction(cJSON *dec, const struct decide_result *r)
 	add_num_or_null(p, "forecast", r->forecast);
 }
 
-static const char *const class_names[REQSTAT_CLASSES] = { "other", "1xx", "2xx", "3xx",
-	"4xx", "5xx" };
-
 static void
 add_classes(cJSON *o, const uint64_t *classes)
 {
 	cJSON *c = cJSON_AddObjectToObject(o, "responses");
 
 	for (int i = 0; c != NULL && i < REQSTAT_CLASSES; i++)
-		cJSON_AddNumberToObject(c, class_names[i], (double)classes[i]);
+		cJSON_AddNumberToObject(c, reqstat_class_name(i), (double)classes[i]);
 }
 
 /* The service's traffic as the balancer saw it (doc/traffic.md, "What it shows"). */

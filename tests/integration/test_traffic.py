@@ -15,7 +15,8 @@ import pytest
 
 import dockerapi as dk
 from conftest import http, wait_for
-from peers import HAProxy, Nginx
+from peers import Nginx
+from test_haproxy import hap  # noqa: F401 (the fixture)
 from test_replicas import service_conf, status, wait_ready
 
 
@@ -41,14 +42,6 @@ def nginx(tmp_path, svc, sockdir):
     n = Nginx(str(tmp_path), f"up_{svc}", access_log=os.path.join(sockdir, "access.sock"))
     yield n
     n.stop()
-
-
-@pytest.fixture
-def hap(tmp_path, svc):
-    h = HAProxy(str(tmp_path), f"be_{svc}")
-    yield h
-    h.stop()
-    h.cleanup()
 
 
 def nginx_conf(svc, nginx, **kw):
