@@ -287,3 +287,100 @@ wake_http_forward_head(const struct wake_req *q, const char *buf, size_t *outlen
 	*outlen = o;
 	return out;
 }
+
+void
+wake_http_start(const struct wake_req *q, const char *buf, const char **method,
+    size_t *mlen, const char **target, size_t *tlen)
+{
+	const char *p = buf + q->start, *sp = memchr(p, ' ', q->start_len), *sp2;
+
+	/* request_line() let only "METHOD SP TARGET SP VERSION" through */
+	if (!q->have_start || sp == NULL) {
+		*method = *target = "";
+		*mlen = *tlen = 0;
+		return;
+	}
+	sp2 = memchr(sp + 1, ' ', q->start_len - (size_t)(sp + 1 - p));
+	*method = p;
+	*mlen = (size_t)(sp - p);
+	*target = sp + 1;
+	*tlen = sp2 != NULL ? (size_t)(sp2 - sp - 1) : 0;
+}
+
+const char *
+wake_http_field(const struct wake_req *q, const char *buf, const char *name, size_t *vlen)
+{
+	for (size_t i = 0; i < q->nf; i++)
+		if (name_is(buf + q->f[i].off, q->f[i].name_len, name))
+			return field_value(buf, &q->f[i], vlen);
+	*vlen = 0;
+	return NULL;
+}
+
+bool
+wake_http_field_has(const struct wake_req *q, const char *buf, const char *name,
+    const char *needle)
+{
+	size_t nl = strlen(needle);
+
+	for (size_t i = 0; i < q->nf; i++) {
+		const char *v;
+		size_t vl;
+
+		if (!name_is(buf + q->f[i].off, q->f[i].name_len, name))
+			continue;
+		v = field_value(buf, &q->f[i], &vl);
+		for (size_t j = 0; j + nl <= vl; j++)
+			if (strncasecmp(v + j, needle, nl) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* The escape of byte ch into esc (up to 4 bytes): its length. */
+static size_t
+clean_byte(unsigned char ch, char *esc)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (ch == '\\') {
+		esc[0] = esc[1] = '\\';
+		return 2;
+	}
+	if (ch < 0x20 || ch >= 0x7f) {
+		esc[0] = '\\';
+		esc[1] = 'x';
+		esc[2] = hex[ch >> 4];
+		esc[3] = hex[ch & 15];
+		return 4;
+	}
+	esc[0] = (char)ch;
+	return 1;
+}
+
+void
+wake_http_clean(char *dst, size_t n, const char *src, size_t len)
+{
+	size_t o = 0, need = 0, room;
+	char esc[4];
+
+	if (n == 0)
+		return;
+	for (size_t i = 0; i < len; i++)
+		need += clean_byte((unsigned char)src[i], esc);
+	/* all of it, or what fits before a "..." */
+	room = need <= n - 1 ? n - 1 : n - 1 >= 3 ? n - 1 - 3 : 0;
+	for (size_t i = 0; i < len; i++) {
+		size_t el = clean_byte((unsigned char)src[i], esc);
+
+		if (o + el > room)
+			break;
+		memcpy(dst + o, esc, el);
+		o += el;
+	}
+	if (need > n - 1 && n - 1 >= 3) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
+	}
+	dst[o] = '\0';
+}
