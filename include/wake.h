@@ -69,7 +69,7 @@ struct wake_pool { /* owner: wake.c */
 };
 
 /* Who woke a service: the first request held at zero (doc/waking.md, "Who woke it"),
- * each part escaped (wake_http_clean) and cut with "..." beyond WAKE_WHO_MAX. */
+ * each part escaped (log_escape) and cut with "..." beyond WAKE_WHO_MAX. */
 struct wake_who { /* owner: wake.c */
 	int64_t at_unix_ms;         /* wall clock; 0: no wake yet */
 	char method[WAKE_WHO_MAX + 1];

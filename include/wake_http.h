@@ -64,9 +64,5 @@ const char *wake_http_field(const struct wake_req *q, const char *buf, const cha
 /* Does a field called name hold needle (any case) in its value? (Accept: text/html) */
 bool wake_http_field_has(const struct wake_req *q, const char *buf, const char *name,
     const char *needle);
-/* src (len bytes, from the client) for a message, into dst (n bytes, NUL included):
- * printable ASCII as is, a backslash doubled, any other byte as \xHH; cut with "..."
- * when it does not fit (doc/waking.md, "Who woke it"). */
-void wake_http_clean(char *dst, size_t n, const char *src, size_t len);
 
 #endif

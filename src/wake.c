@@ -535,6 +535,23 @@ spread_begin(struct wake *w)
 	w->nshare = 0;
 }
 
+/* len bytes from the client for a message, into dst (n bytes): log_escape's rule
+ * (control bytes and invalid UTF-8 as \\xNN, cut with "..."). */
+static void
+clean(char *dst, size_t n, const char *src, size_t len)
+{
+	char raw[4 * WAKE_WHO_MAX + 8];
+
+	/* what fits in dst and one byte more, for log_escape to see it must cut */
+	if (len > sizeof(raw) - 1)
+		len = sizeof(raw) - 1;
+	if (len > n)
+		len = n;
+	memcpy(raw, src, len);
+	raw[len] = '\0';
+	(void)log_escape(dst, n, raw);
+}
+
 /* Who sent c, into w->who (doc/waking.md, "Who woke it"). */
 static void
 who_from(struct wake_who *who, const struct wake_conn *c)
@@ -548,14 +565,14 @@ who_from(struct wake_who *who, const struct wake_conn *c)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	who->at_unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	wake_http_start(&c->q, c->in, &m, &ml, &t, &tl);
-	wake_http_clean(who->method, sizeof(who->method), m, ml);
-	wake_http_clean(who->path, sizeof(who->path), t, tl);
+	clean(who->method, sizeof(who->method), m, ml);
+	clean(who->path, sizeof(who->path), t, tl);
 	v = wake_http_field(&c->q, c->in, "User-Agent", &vl);
-	wake_http_clean(who->user_agent, sizeof(who->user_agent), v != NULL ? v : "", vl);
+	clean(who->user_agent, sizeof(who->user_agent), v != NULL ? v : "", vl);
 	v = wake_http_field(&c->q, c->in, "X-Forwarded-For", &vl);
-	wake_http_clean(who->forwarded_for, sizeof(who->forwarded_for), v != NULL ? v : "", vl);
+	clean(who->forwarded_for, sizeof(who->forwarded_for), v != NULL ? v : "", vl);
 	v = wake_http_field(&c->q, c->in, "X-Real-IP", &vl);
-	wake_http_clean(who->real_ip, sizeof(who->real_ip), v != NULL ? v : "", vl);
+	clean(who->real_ip, sizeof(who->real_ip), v != NULL ? v : "", vl);
 	if (c->ip == 0 || inet_ntop(AF_INET, &a, who->peer, sizeof(who->peer)) == NULL)
 		snprintf(who->peer, sizeof(who->peer), "?");
 	n = snprintf(who->client, sizeof(who->client), "%s%s%s%s%s%s%s", who->peer,

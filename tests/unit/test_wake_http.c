@@ -258,36 +258,6 @@ test_who(void **state)
 	assert_false(wake_http_field_has(&q, req, "Host", "text/html"));
 }
 
-static void
-test_clean(void **state)
-{
-	static const struct {
-		const char *src;
-		size_t len, n;
-		const char *want;
-	} cases[] = {
-		{ "curl/7.88", 9, 16, "curl/7.88" },
-		{ "a\tb\x01" "c", 5, 32, "a\\x09b\\x01c" },
-		{ "back\\slash", 10, 32, "back\\\\slash" },
-		{ "\xc3\xa9t\xc3\xa9", 5, 32, "\\xc3\\xa9t\\xc3\\xa9" },
-		{ "0123456789", 10, 11, "0123456789" },     /* exactly fits */
-		{ "0123456789A", 11, 11, "0123456..." },    /* one over: cut */
-		{ "01234\x7f", 6, 9, "01234..." },          /* the escape would not fit */
-		{ "", 0, 4, "" },
-		{ "abcdef", 6, 3, "" },                      /* no room for "..." */
-	};
-	char out[64];
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		memset(out, 'Z', sizeof(out));
-		wake_http_clean(out, cases[i].n, cases[i].src, cases[i].len);
-		if (strcmp(out, cases[i].want) != 0)
-			fail_msg("row %zu: '%s', want '%s'", i, out, cases[i].want);
-		assert_true(strlen(out) < cases[i].n);
-	}
-}
-
 int
 main(void)
 {
@@ -298,7 +268,6 @@ main(void)
 		cmocka_unit_test(test_expect_continue),
 		cmocka_unit_test(test_forward_head),
 		cmocka_unit_test(test_who),
-		cmocka_unit_test(test_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
