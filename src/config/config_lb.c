@@ -149,16 +149,17 @@ config_lb_check(struct pstate *ps, const struct svc_conf *s)
 	    (lm == 0 || config_key_line(ps, "max_replicas", false) > 0))
 		config_perr(ps, lr, "service %s: wake_replicas (%d) is greater than max_replicas "
 		    "(%d)", s->name, s->wake_replicas, s->dp.max_replicas);
-	if (s->wake_listen[0] == '\0') {
-		static const char *const moot[] = { "wake_replicas", "wake_page" };
+	/* set to something but the default, with wake_listen off (not bad: said already) */
+	if (s->wake_listen[0] == '\0' && (config_key_line(ps, "wake_listen", true) == 0 ||
+	    config_key_line(ps, "wake_listen", false) > 0)) {
+		int l;
 
-		for (size_t i = 0; i < NKEYS(moot); i++) {
-			int l = config_key_line(ps, moot[i], false);
-
-			if (l > 0 && config_key_line(ps, "wake_listen", true) == 0)
-				config_pwarn(ps, l, "service %s: %s has no effect without wake_listen",
-				    s->name, moot[i]);
-		}
+		if (lr > 0 && s->wake_replicas > 1)
+			config_pwarn(ps, lr, "service %s: wake_replicas has no effect without "
+			    "wake_listen", s->name);
+		if ((l = config_key_line(ps, "wake_page", false)) > 0 && s->wake_page.len > 0)
+			config_pwarn(ps, l, "service %s: wake_page has no effect without wake_listen",
+			    s->name);
 	}
 	if (s->wake_listen[0] == '\0' || lw == 0)
 		return;

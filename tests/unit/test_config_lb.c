@@ -150,6 +150,14 @@ test_wake_spread_keys(void **state)
 	assert_non_null(strstr(c.warnings.v[1], "m.conf:4: "));
 	assert_non_null(strstr(c.warnings.v[1], "wake_page has no effect without wake_listen"));
 	config_free(&c);
+	/* their defaults written out, wake_listen off: nothing to warn about */
+	assert_int_equal(load(SVC "wake_listen =\nwake_replicas = 1\nwake_page =\n", &c, &e), 0);
+	assert_int_equal(c.warnings.n, 0);
+	config_free(&c);
+	assert_int_equal(load(SVC "wake_listen =\nwake_replicas = 2\n", &c, &e), 0);
+	assert_int_equal(c.warnings.n, 1);
+	assert_non_null(strstr(c.warnings.v[0], "m.conf:4: "));
+	config_free(&c);
 	/* errors */
 	assert_one_error(SVC "wake_replicas = 0\n", 3,
 	    "wake_replicas: '0' is not an integer in 1..1000");
