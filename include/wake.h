@@ -100,6 +100,8 @@ struct wake { /* owners: wake.c wake_relay.c */
 	size_t relaying;            /* requests at a replica, or its answer going out */
 	struct loop_timer tick;     /* while requests wait: replica ready? a deadline? */
 	int64_t woke_us;            /* the wake in progress began (loop_clock_us); 0 none */
+	bool woken;                 /* a wake at zero is under way: from its first request
+	                             * until a replica turns ready (or nothing is coming) */
 	size_t rr;                  /* round robin over READY replicas */
 	/* A wake's requests spread over the replicas it starts (doc/waking.md, "Spreading a
 	 * wake's requests"): from the first request held at zero until none is held. */

@@ -594,8 +594,9 @@ wake_up(struct svc *s, const struct wake_conn *c)
 	int n = wake_replicas(s);
 	const struct wake_who *who = &w->who;
 
-	if (w->woke_us != 0)
+	if (w->woken)
 		return;
+	w->woken = true;
 	w->woke_us = loop_clock_us();
 	w->wakes++;
 	who_from(&w->who, c);
@@ -909,9 +910,10 @@ on_tick(struct loop *l, struct loop_timer *t)
 	release_held(s);
 	/* every held request timed out or left, and nothing is starting: the next one wakes
 	 * again (a browser's page refreshes while a replica starts are one wake) */
-	if (w->held == 0 && w->relaying == 0 && w->woke_us != 0 && !serving(s) &&
-	    coming(s) == 0)
+	if (w->held == 0 && w->relaying == 0 && w->woken && !serving(s) && coming(s) == 0) {
+		w->woken = false;
 		w->woke_us = 0;
+	}
 	if (w->conns != NULL)
 		loop_timer_start(l, t, TICK_MS);
 }
@@ -1119,7 +1121,10 @@ replica_ready(struct replica *r)
 {
 	struct wake *w = wake_of(r->svc);
 
-	if (w != NULL && w->held > 0)
+	if (w == NULL)
+		return;
+	w->woken = false; /* a replica serves: a request at zero later is a new wake */
+	if (w->held > 0)
 		release_held(r->svc);
 }
 
