@@ -593,6 +593,7 @@ wake_up(struct svc *s, const struct wake_conn *c)
 	struct wake *w = wake_of(s);
 	int n = wake_replicas(s);
 	const struct wake_who *who = &w->who;
+	char what[32];
 
 	if (w->woken)
 		return;
@@ -600,15 +601,15 @@ wake_up(struct svc *s, const struct wake_conn *c)
 	w->woke_us = loop_clock_us();
 	w->wakes++;
 	who_from(&w->who, c);
-	/* the event's text is at most EVENT_MSG_MAX: each part shortened to fit */
 	if (n == 1)
-		events_log(&s->d->events, LOG_NOTICE, EV_WAKE, s->name, "a request at zero: "
-		    "starting a replica (%zu held): %s %.60s from %.60s (%.40s)", w->held,
-		    who->method, who->path, who->client, who->user_agent);
+		snprintf(what, sizeof(what), "a replica");
 	else
-		events_log(&s->d->events, LOG_NOTICE, EV_WAKE, s->name, "a request at zero: "
-		    "starting %d replicas (%zu held): %s %.60s from %.60s (%.40s)", n, w->held,
-		    who->method, who->path, who->client, who->user_agent);
+		snprintf(what, sizeof(what), "%d replicas", n);
+	/* the event's text is at most EVENT_MSG_MAX: each part shortened to fit */
+	events_log(&s->d->events, LOG_NOTICE, EV_WAKE, s->name, "a request at zero: starting "
+	    "%s (%zu held): %s %.60s from %.60s%s%.40s%s", what, w->held, who->method,
+	    who->path, who->client, who->user_agent[0] != '\0' ? " (" : "", who->user_agent,
+	    who->user_agent[0] != '\0' ? ")" : "");
 	svc_set_desired(s, s->desired > n ? s->desired : n, "wake: a request at zero");
 }
 
