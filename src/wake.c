@@ -526,12 +526,13 @@ release_held(struct svc *s)
 		w->spreading = false;
 }
 
-/* A wake's first request: its requests are counted and spread from now. */
+/* A wake's first request: its requests are counted and spread from now (those still
+ * held from a wake whose replicas left are this one's too). */
 static void
 spread_begin(struct wake *w)
 {
 	w->spreading = true;
-	w->wake_requests = 0;
+	w->wake_requests = w->held;
 	w->nshare = 0;
 }
 
@@ -697,8 +698,8 @@ on_request(struct wake_conn *c)
 		reply_page(c);
 		return;
 	}
-	if (!w->spreading && at_zero)
-		spread_begin(w);
+	if (at_zero && (!w->spreading || !w->woken))
+		spread_begin(w); /* a new wake (the page's does not spread: nothing held) */
 	if (w->spreading)
 		w->wake_requests++;
 	if ((r = dispatch(s)) != NULL) {
