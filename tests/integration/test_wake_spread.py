@@ -1,7 +1,7 @@
 """A wake's held requests spread over the replicas it starts (wake_replicas), a page for
 browsers while it wakes (wake_page), and who woke it (doc/waking.md)."""
 import collections
-import socket
+import signal
 import threading
 import time
 
@@ -9,8 +9,9 @@ import requests
 
 from conftest import free_port, wait_for
 from peers import Nginx
-from test_replicas import service_conf, status
-from test_wake_hardening import addr_of, exchange
+from test_reload_keys import reloads
+from test_replicas import NOHC, service_conf, status
+from test_wake_hardening import exchange
 
 PAGE = b"<!doctype html><title>waking</title><p>Starting up, this page reloads itself.</p>\n"
 
@@ -181,3 +182,24 @@ def test_who_is_null_before_a_wake_and_cut_when_long(daemon_factory, svc):
     assert lw["user_agent"].endswith("...") and len(lw["user_agent"]) == 120
     assert lw["client"] == "127.0.0.1" and lw["forwarded_for"] is None
     assert status(d, svc)["wake"]["spread"] == [1]
+
+
+def test_wake_page_is_read_at_load_and_kept_by_a_failed_reload(daemon_factory, svc, tmp_path):
+    page = tmp_path / "waking.html"
+    page.write_bytes(PAGE)
+    wake = f"127.0.0.1:{free_port()}"
+    # a replica that never turns ready: the service stays at zero, the page keeps coming
+    conf = dict(image=NOHC, health_path="/nope", min_replicas=0,
+                max_replicas=1, wake_listen=wake, start_timeout="60s")
+    d = daemon_factory(service_conf(svc, wake_page=str(page), **conf)).start()
+    page.write_bytes(b"<p>changed on disk</p>")  # not read again without a reload
+    assert raw(wake, BROWSER, timeout=5)[2] == PAGE
+    d.write_config(service_conf(svc, wake_page=str(tmp_path / "missing.html"), **conf))
+    d.signal(signal.SIGHUP)
+    wait_for(lambda: reloads(d, "failure") == 1, what="the reload refused")
+    assert "missing.html: No such file or directory" in d.log()
+    assert raw(wake, BROWSER, timeout=5)[2] == PAGE  # the page in force
+    d.write_config(service_conf(svc, wake_page=str(page), **conf))
+    d.signal(signal.SIGHUP)
+    wait_for(lambda: reloads(d, "success") == 1, what="the reload applied")
+    assert raw(wake, BROWSER, timeout=5)[2] == b"<p>changed on disk</p>"
