@@ -700,14 +700,19 @@ on_request(struct wake_conn *c)
 	}
 	if (at_zero && (!w->spreading || !w->woken))
 		spread_begin(w); /* a new wake (the page's does not spread: nothing held) */
-	if (w->spreading)
+	if (w->spreading) {
 		w->wake_requests++;
-	if ((r = dispatch(s)) != NULL) {
+		/* the room this one makes under the cap is the oldest held one's first */
+		if (w->held > 0)
+			release_held(s);
+	}
+	if ((w->held == 0 || !w->spreading) && (r = dispatch(s)) != NULL) {
 		wake_relay_start(c, r);
 		return;
 	}
 	if (w->held >= (size_t)queue) {
-		w->wake_requests--;
+		if (w->spreading && w->wake_requests > 0)
+			w->wake_requests--; /* refused: not one of the wake's */
 		wake_reply(c, 503, "wake_queue is full", WAKE_R_QUEUE);
 		return;
 	}
