@@ -17,8 +17,18 @@
 /* wake_queue: at most what the wake listeners take from one address (a balancer is
  * one; doc/waking.md). */
 #define CONFIG_WAKE_QUEUE_MAX 512
+/* wake_page: the most of a page read at load (doc/waking.md). */
+#define CONFIG_WAKE_PAGE_MAX (64 * 1024)
 /* replica.c builds "http://ADDR" + health_path in a 256-byte buffer (asserted there). */
 #define CONFIG_HEALTH_PATH_MAX 160
+
+/* wake_page (config_lb.c): its file and the bytes read from it at load, so that a reload
+ * that fails keeps the page of the configuration in force. */
+struct config_page {
+	char *path;               /* "" = off */
+	char *html;               /* len bytes; NULL when off */
+	size_t len;
+};
 
 /* A NULL-terminated, heap-owned vector of strings. */
 struct strv {
@@ -144,6 +154,8 @@ struct svc_conf {
 	char *wake_listen;        /* IPv4:PORT; "" = no waking from zero */
 	int wake_queue;           /* requests held at most while waking */
 	int64_t wake_timeout_ms;  /* a held request waits at most this long */
+	int wake_replicas;        /* a wake raises desired to at least this */
+	struct config_page wake_page; /* answered to a browser at once while waking */
 	const char *runtime;      /* its runtime's name (static; NULL: the default, containers
 	                           * of our own) */
 	struct config_ext kinds[CONFIG_KINDS_MAX]; /* each kind's own [service] keys */

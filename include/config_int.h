@@ -16,6 +16,7 @@
 #define KINDS_KEYS_MAX 4 /* config_kinds.c's keys, after config_lb.c's */
 #define KIND_KEYS_MAX 4 /* each kind's own [service] keys, after config_kinds.c's */
 #define CTR_USER_MAX 256 /* each part of `user` */
+#define REPLICAS_MAX 1000 /* min_replicas, max_replicas, wake_replicas ... */
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The order of SEC_DAEMON..SEC_SERVICE indexes config.c's section names and
@@ -37,7 +38,7 @@ enum ktype {
 	K_HEALTHCHECK, K_NETLIST, K_SIZE, K_SYSCTL, K_DOMAIN, K_WORD, K_GROUP,
 	K_READINESS, /* the readiness table's (config_ready_set_value, config_keys.c) */
 	/* config_lb.c's values (config_lb_set_value) */
-	K_WAKELISTEN,
+	K_WAKELISTEN, K_WAKEPAGE,
 	/* config_kinds.c's: the kind `balancer` or `runtime` picks, and a value of a kind's
 	 * own that its set_value parses (config_kinds_set_value) */
 	K_BALANCER, K_RUNTIME, K_OWN,

@@ -181,6 +181,9 @@ struct svc_feature {
 	bool (*by_ip)(const struct svc *s);
 	/* r failed to start, or left (exited, unhealthy) while serving. */
 	void (*replica_lost)(struct replica *r, const char *why);
+	/* r has just entered REP_READY (replica_set_state): at once, not at the next pass
+	 * (the wake listener's held requests go to it; doc/waking.md). */
+	void (*replica_ready)(struct replica *r);
 	/* The balancer runs a newer membership. */
 	void (*serving)(struct svc *s);
 	/* The replica count the policy weighs, from current. */
@@ -214,6 +217,7 @@ void svc_no_image(struct svc *s);
 /* Replicas are reached at their container IP: `network` is set, or a feature says so. */
 bool svc_by_ip(const struct svc *s);
 void svc_replica_lost(struct replica *r, const char *why);
+void svc_replica_ready(struct replica *r);
 void svc_serving(struct svc *s);
 /* The replica count the policy weighs (svc_current, as the features see it). */
 int svc_policy_count(const struct svc *s);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "docker.h"
 #include "loop.h"
 #include "wake_http.h"
 
@@ -23,6 +24,8 @@
 #define WAKE_ANSWER_MS 60000   /* the replica's answer: its first byte, and each next */
 #define WAKE_SEND_MS 30000     /* the client takes some of the answer waiting for it */
 #define WAKE_LINGER_MS 2000    /* after the answer: the client's end */
+#define WAKE_PAGE_RETRY_S 2    /* wake_page's Retry-After and Refresh */
+#define WAKE_WHO_MAX 120       /* each part of who woke a service, escaped, "..." beyond */
 
 struct svc;
 struct dsd;
@@ -65,6 +68,26 @@ struct wake_pool { /* owner: wake.c */
 	uint64_t paused_total;     /* times accepting was paused (cap or fds) */
 };
 
+/* Who woke a service: the first request held at zero (doc/waking.md, "Who woke it"),
+ * each part escaped (log_escape) and cut with "..." beyond WAKE_WHO_MAX. */
+struct wake_who { /* owner: wake.c */
+	int64_t at_unix_ms;         /* wall clock; 0: no wake yet */
+	char method[WAKE_WHO_MAX + 1];
+	char path[WAKE_WHO_MAX + 1];       /* the request target */
+	char user_agent[WAKE_WHO_MAX + 1]; /* "" none */
+	char peer[16];                     /* the address that connected (a balancer's) */
+	char forwarded_for[WAKE_WHO_MAX + 1]; /* X-Forwarded-For; "" none */
+	char real_ip[WAKE_WHO_MAX + 1];    /* X-Real-IP; "" none */
+	/* the peer, then "(X-Forwarded-For: ..., X-Real-IP: ...)" of those present */
+	char client[16 + 2 * WAKE_WHO_MAX + 40];
+};
+
+/* What one replica was handed of a wake's requests (wake_share.c's rule). */
+struct wake_share_ent {
+	char id[DOCKER_ID_MAX + 1];
+	size_t n;
+};
+
 /* A service's wake listener (the wake feature's state for a service, svc_ext). */
 struct wake { /* owners: wake.c wake_relay.c */
 	int fd;                     /* listening; -1 off */
@@ -77,7 +100,18 @@ struct wake { /* owners: wake.c wake_relay.c */
 	size_t relaying;            /* requests at a replica, or its answer going out */
 	struct loop_timer tick;     /* while requests wait: replica ready? a deadline? */
 	int64_t woke_us;            /* the wake in progress began (loop_clock_us); 0 none */
+	bool woken;                 /* a wake at zero is under way: from its first request
+	                             * until a replica turns ready (or nothing is coming) */
 	size_t rr;                  /* round robin over READY replicas */
+	/* A wake's requests spread over the replicas it starts (doc/waking.md, "Spreading a
+	 * wake's requests"): from the first request held at zero until none is held. */
+	bool spreading;
+	size_t wake_requests;       /* H: this wake's requests so far */
+	struct wake_share_ent *share; /* per replica, in the order first handed; kept as
+	                             * the last wake's spread until the next wake */
+	size_t nshare, capshare;
+	struct wake_who who;        /* who woke it last */
+	uint64_t paged;             /* browsers answered wake_page */
 	uint64_t wakes, served;
 	uint64_t refused[WAKE_REFUSALS];
 	int64_t last_latency_ms;    /* first held request to its answer; -1 none yet */
@@ -97,5 +131,8 @@ extern const struct svc_feature wake_feature;
 void wake_metrics(struct buf *b, const struct dsd *d);
 struct cJSON;
 struct cJSON *wake_status(const struct svc *s);
+/* Who woke s last (at_unix_ms 0: no wake yet), or NULL when s has no wake state; for
+ * explaining a service's state (read-only). */
+const struct wake_who *wake_last(const struct svc *s);
 
 #endif

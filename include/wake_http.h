@@ -54,4 +54,15 @@ size_t wake_http_total(const struct wake_req *q);
  * follows unchanged. Malloc'd (*outlen bytes) or NULL. */
 char *wake_http_forward_head(const struct wake_req *q, const char *buf, size_t *outlen);
 
+/* Of a request whose head has ended, pointers into buf: the request line's method and
+ * target. */
+void wake_http_start(const struct wake_req *q, const char *buf, const char **method,
+    size_t *mlen, const char **target, size_t *tlen);
+/* The value of the first field called name (any case), OWS trimmed; NULL: none. */
+const char *wake_http_field(const struct wake_req *q, const char *buf, const char *name,
+    size_t *vlen);
+/* Does a field called name hold needle (any case) in its value? (Accept: text/html) */
+bool wake_http_field_has(const struct wake_req *q, const char *buf, const char *name,
+    const char *needle);
+
 #endif

@@ -72,7 +72,10 @@ replica_set_state(struct replica *r, enum replica_state st, const char *why)
 	if (r->state != st)
 		log_debug("%s: replica %s: %s -> %s (%s)", r->svc->name, r->name,
 		    replica_state_name(r->state), replica_state_name(st), why);
+	bool entered_ready = st == REP_READY && r->state != REP_READY;
 	r->state = st;
+	if (entered_ready)
+		svc_replica_ready(r); /* every way into READY, at once (doc/waking.md) */
 	return 0;
 }
 

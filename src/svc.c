@@ -185,6 +185,15 @@ svc_replica_lost(struct replica *r, const char *why)
 }
 
 void
+svc_replica_ready(struct replica *r)
+{
+	const struct svc_feature *F;
+
+	EACH(r->svc->d, replica_ready)
+		F->replica_ready(r);
+}
+
+void
 svc_serving(struct svc *s)
 {
 	const struct svc_feature *F;

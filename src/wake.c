@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -23,6 +24,7 @@
 #include "service.h"
 #include "wake.h"
 #include "wake_int.h"
+#include "wake_share.h"
 
 #define TICK_MS 50
 #define ACCEPT_BATCH 64        /* per wake-up of a listener: the loop serves others too */
@@ -369,35 +371,247 @@ wake_reply(struct wake_conn *c, int code, const char *why, enum wake_refusal r)
 	flush_reply(c);
 }
 
-/* A replica takes requests: READY with an address (round robin). */
+/* A replica takes requests: READY with an address. */
+static bool
+takes(const struct replica *r)
+{
+	return r->state == REP_READY && r->addr[0] != '\0';
+}
+
+/* Does any replica take requests? */
+static bool
+serving(const struct svc *s)
+{
+	for (size_t i = 0; i < s->nreps; i++)
+		if (takes(s->reps[i]))
+			return true;
+	return false;
+}
+
+/* Round robin over the replicas that take requests. */
 static const struct replica *
 pick(struct svc *s)
 {
 	size_t n = 0, k;
 
 	for (size_t i = 0; i < s->nreps; i++)
-		n += s->reps[i]->state == REP_READY && s->reps[i]->addr[0] != '\0';
+		n += takes(s->reps[i]);
 	if (n == 0)
 		return NULL;
 	k = wake_of(s)->rr++ % n;
 	for (size_t i = 0; i < s->nreps; i++)
-		if (s->reps[i]->state == REP_READY && s->reps[i]->addr[0] != '\0' && k-- == 0)
+		if (takes(s->reps[i]) && k-- == 0)
 			return s->reps[i];
 	return NULL;
 }
 
-static void
-wake_up(struct svc *s)
+/* Replicas on their way: creating, starting, and those desired but not created yet
+ * while creations are not backing off after a failed start. */
+static int
+coming(const struct svc *s)
+{
+	int n = 0, current = 0;
+
+	for (size_t i = 0; i < s->nreps; i++) {
+		enum replica_state st = s->reps[i]->state;
+
+		n += st == REP_CREATING || st == REP_STARTING;
+		current += st == REP_CREATING || st == REP_STARTING || st == REP_READY;
+	}
+	if (s->launch.start_failures == 0 && s->desired > current)
+		n += s->desired - current;
+	return n;
+}
+
+static int
+wake_replicas(const struct svc *s)
+{
+	return s->conf != NULL && s->conf->wake_replicas > 0 ? s->conf->wake_replicas : 1;
+}
+
+/* The count of this wake's requests handed to replica id (a new one at 0 when absent);
+ * NULL when out of memory. */
+static struct wake_share_ent *
+share_of(struct wake *w, const char *id)
+{
+	struct wake_share_ent *e;
+
+	for (size_t i = 0; i < w->nshare; i++)
+		if (strcmp(w->share[i].id, id) == 0)
+			return &w->share[i];
+	if (w->nshare == w->capshare) {
+		size_t cap = w->capshare == 0 ? 4 : w->capshare * 2;
+
+		if ((e = realloc(w->share, cap * sizeof(*e))) == NULL)
+			return NULL;
+		w->share = e;
+		w->capshare = cap;
+	}
+	e = &w->share[w->nshare++];
+	if (snprintf(e->id, sizeof(e->id), "%s", id) >= (int)sizeof(e->id))
+		e->id[sizeof(e->id) - 1] = '\0'; /* an id is at most DOCKER_ID_MAX: never */
+	e->n = 0;
+	return e;
+}
+
+/* While a wake's requests spread: the replica the next one goes to under
+ * wake_share.c's rule (NULL: hold it; every ready one has its share while others are
+ * still on their way). Else round robin. */
+static const struct replica *
+dispatch(struct svc *s)
 {
 	struct wake *w = wake_of(s);
+	const struct replica **cand;
+	struct wake_share_ent *e;
+	size_t *handed, n = 0, cap;
+	const struct replica *r = NULL;
+	int i;
 
-	if (w->woke_us != 0)
+	if (!w->spreading)
+		return pick(s);
+	for (size_t k = 0; k < s->nreps; k++)
+		n += takes(s->reps[k]);
+	if (n == 0)
+		return NULL;
+	cand = calloc(n, sizeof(*cand));
+	handed = calloc(n, sizeof(*handed));
+	if (cand == NULL || handed == NULL) {
+		free(cand);
+		free(handed);
+		return pick(s); /* out of memory: as before the rule, round robin */
+	}
+	n = 0;
+	for (size_t k = 0; k < s->nreps; k++) {
+		if (!takes(s->reps[k]))
+			continue;
+		cand[n] = s->reps[k];
+		for (size_t j = 0; j < w->nshare; j++)
+			if (strcmp(w->share[j].id, s->reps[k]->id) == 0)
+				handed[n] = w->share[j].n;
+		n++;
+	}
+	cap = wake_share_cap(w->wake_requests, wake_replicas(s), (int)n, coming(s));
+	if ((i = wake_share_pick(handed, n, cap, w->rr++)) >= 0) {
+		r = cand[i];
+		if ((e = share_of(w, r->id)) != NULL)
+			e->n++;
+	}
+	free(cand);
+	free(handed);
+	return r;
+}
+
+/* Held requests go, oldest first, while dispatch finds them a replica; the spread ends
+ * once none is held. */
+static void
+release_held(struct svc *s)
+{
+	struct wake *w = wake_of(s);
+	struct wake_conn *c, *prev;
+	const struct replica *r;
+
+	if (w->held > 0) {
+		for (c = w->conns; c != NULL && c->next != NULL; c = c->next)
+			;
+		for (; c != NULL && w->held > 0; c = prev) {
+			prev = c->prev; /* wake_relay_start may close c, never another */
+			if (c->st != W_HELD)
+				continue;
+			if ((r = dispatch(s)) == NULL)
+				break;
+			wake_relay_start(c, r);
+		}
+	}
+	if (w->held == 0)
+		w->spreading = false;
+}
+
+/* A wake's first request: its requests are counted and spread from now (those still
+ * held from a wake whose replicas left are this one's too). */
+static void
+spread_begin(struct wake *w)
+{
+	w->spreading = true;
+	w->wake_requests = w->held;
+	w->nshare = 0;
+}
+
+/* len bytes from the client for a message, into dst (n bytes): log_escape's rule
+ * (control bytes and invalid UTF-8 as \\xNN, cut with "..."). */
+static void
+clean(char *dst, size_t n, const char *src, size_t len)
+{
+	char raw[4 * WAKE_WHO_MAX + 8];
+
+	/* what fits in dst and one byte more, for log_escape to see it must cut */
+	if (len > sizeof(raw) - 1)
+		len = sizeof(raw) - 1;
+	if (len > n)
+		len = n;
+	memcpy(raw, src, len);
+	raw[len] = '\0';
+	(void)log_escape(dst, n, raw);
+}
+
+/* Who sent c, into w->who (doc/waking.md, "Who woke it"). */
+static void
+who_from(struct wake_who *who, const struct wake_conn *c)
+{
+	const char *m, *t, *v;
+	size_t ml, tl, vl;
+	struct timespec ts;
+	struct in_addr a = { .s_addr = c->ip };
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	who->at_unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	wake_http_start(&c->q, c->in, &m, &ml, &t, &tl);
+	clean(who->method, sizeof(who->method), m, ml);
+	clean(who->path, sizeof(who->path), t, tl);
+	v = wake_http_field(&c->q, c->in, "User-Agent", &vl);
+	clean(who->user_agent, sizeof(who->user_agent), v != NULL ? v : "", vl);
+	v = wake_http_field(&c->q, c->in, "X-Forwarded-For", &vl);
+	clean(who->forwarded_for, sizeof(who->forwarded_for), v != NULL ? v : "", vl);
+	v = wake_http_field(&c->q, c->in, "X-Real-IP", &vl);
+	clean(who->real_ip, sizeof(who->real_ip), v != NULL ? v : "", vl);
+	if (c->ip == 0 || inet_ntop(AF_INET, &a, who->peer, sizeof(who->peer)) == NULL)
+		snprintf(who->peer, sizeof(who->peer), "?");
+	n = snprintf(who->client, sizeof(who->client), "%s%s%s%s%s%s%s", who->peer,
+	    who->forwarded_for[0] != '\0' || who->real_ip[0] != '\0' ? " (" : "",
+	    who->forwarded_for[0] != '\0' ? "X-Forwarded-For: " : "", who->forwarded_for,
+	    who->forwarded_for[0] != '\0' && who->real_ip[0] != '\0' ? ", " : "",
+	    who->real_ip[0] != '\0' ? "X-Real-IP: " : "", who->real_ip);
+	/* sized for both parts whole; should it ever not hold them, what fits is kept */
+	if (n >= 0 && (size_t)n < sizeof(who->client) - 1 &&
+	    (who->forwarded_for[0] != '\0' || who->real_ip[0] != '\0'))
+		memcpy(who->client + n, ")", 2);
+}
+
+/* A request at zero (c): raise desired to wake_replicas, once a wake, and say who. */
+static void
+wake_up(struct svc *s, const struct wake_conn *c)
+{
+	struct wake *w = wake_of(s);
+	int n = wake_replicas(s);
+	const struct wake_who *who = &w->who;
+	char what[32];
+
+	if (w->woken)
 		return;
+	w->woken = true;
 	w->woke_us = loop_clock_us();
 	w->wakes++;
-	events_log(&s->d->events, LOG_NOTICE, EV_WAKE, s->name,
-	    "a request at zero: starting a replica (%zu held)", w->held);
-	svc_set_desired(s, s->desired > 1 ? s->desired : 1, "wake: a request at zero");
+	who_from(&w->who, c);
+	if (n == 1)
+		snprintf(what, sizeof(what), "a replica");
+	else
+		snprintf(what, sizeof(what), "%d replicas", n);
+	/* the event's text is at most EVENT_MSG_MAX: each part shortened to fit */
+	events_log(&s->d->events, LOG_NOTICE, EV_WAKE, s->name, "a request at zero: starting "
+	    "%s (%zu held): %s %.60s from %.60s%s%.40s%s", what, w->held, who->method,
+	    who->path, who->client, who->user_agent[0] != '\0' ? " (" : "", who->user_agent,
+	    who->user_agent[0] != '\0' ? ")" : "");
+	svc_set_desired(s, s->desired > n ? s->desired : n, "wake: a request at zero");
 }
 
 static int64_t
@@ -406,26 +620,106 @@ wake_timeout_ms(const struct svc *s)
 	return s->conf != NULL ? s->conf->wake_timeout_ms : 60000;
 }
 
-/* A request is whole: relay it now, or hold it while a replica starts. */
+/* A browser's GET or HEAD while nothing serves: wake_page, if there is one. */
+static bool
+wants_page(const struct wake_conn *c)
+{
+	const struct svc_conf *sc = c->s->conf;
+	const char *m, *t;
+	size_t ml, tl;
+
+	if (sc == NULL || sc->wake_page.html == NULL)
+		return false;
+	wake_http_start(&c->q, c->in, &m, &ml, &t, &tl);
+	if (!(ml == 3 && memcmp(m, "GET", 3) == 0) && !(ml == 4 && memcmp(m, "HEAD", 4) == 0))
+		return false;
+	return wake_http_field_has(&c->q, c->in, "Accept", "text/html");
+}
+
+/* Answer wake_page at once (doc/waking.md, "A page for browsers"), as Sablier's dynamic
+ * strategy does: 503 with Retry-After and Refresh, never cached. */
+static void
+reply_page(struct wake_conn *c)
+{
+	const struct config_page *pg = &c->s->conf->wake_page;
+	const char *m, *t;
+	size_t ml, tl, cap;
+	bool head;
+	int n;
+
+	wake_http_start(&c->q, c->in, &m, &ml, &t, &tl);
+	head = ml == 4;
+	if (pg->len > CONFIG_WAKE_PAGE_MAX) { /* config_lb.c read at most that */
+		wake_close(c, false);
+		return;
+	}
+	cap = 512 + (head ? 0 : pg->len);
+	if (wake_charge(c, (long long)cap) == -1) {
+		wake_reply(c, 503, "the wake listeners' memory budget is spent", WAKE_R_MEMORY);
+		return;
+	}
+	wake_relay_drop(c);
+	free(c->ans);
+	if ((c->ans = malloc(cap)) == NULL) {
+		wake_close(c, false);
+		return;
+	}
+	c->anscap = cap;
+	n = snprintf(c->ans, cap, "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n"
+	    "Retry-After: " XSTR(WAKE_PAGE_RETRY_S) "\r\nRefresh: " XSTR(WAKE_PAGE_RETRY_S)
+	    "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n", pg->len);
+	if (n < 0 || (size_t)n + (head ? 0 : pg->len) > cap) {
+		wake_close(c, false);
+		return;
+	}
+	if (!head)
+		memcpy(c->ans + n, pg->html, pg->len);
+	c->anslen = (size_t)n + (head ? 0 : pg->len);
+	c->ansoff = 0;
+	wake_of(c->s)->paged++;
+	wake_enter(c, W_REPLY, WAKE_SEND_MS);
+	flush_reply(c);
+}
+
+/* A request is whole: relay it now, or hold it while a replica starts (doc/waking.md). */
 static void
 on_request(struct wake_conn *c)
 {
 	struct svc *s = c->s;
-	const struct replica *r = pick(s);
+	struct wake *w = wake_of(s);
+	const struct replica *r;
+	bool at_zero = !serving(s);
 	int queue = s->conf != NULL ? s->conf->wake_queue : 100;
 
 	c->whole = true;
-	if (r != NULL) {
+	if (at_zero && wants_page(c)) {
+		wake_up(s, c);
+		reply_page(c);
+		return;
+	}
+	if (at_zero && (!w->spreading || !w->woken))
+		spread_begin(w); /* a new wake (the page's does not spread: nothing held) */
+	if (w->spreading) {
+		w->wake_requests++;
+		/* the room this one makes under the cap is the oldest held one's first */
+		if (w->held > 0)
+			release_held(s);
+	}
+	if ((w->held == 0 || !w->spreading) && (r = dispatch(s)) != NULL) {
 		wake_relay_start(c, r);
 		return;
 	}
-	if (wake_of(s)->held >= (size_t)queue) {
+	if (w->held >= (size_t)queue) {
+		if (w->spreading && w->wake_requests > 0)
+			w->wake_requests--; /* refused: not one of the wake's */
 		wake_reply(c, 503, "wake_queue is full", WAKE_R_QUEUE);
 		return;
 	}
 	wake_enter(c, W_HELD, c->arrived_ms + wake_timeout_ms(s) - loop_now(lp(s)));
 	c->woke = true;
-	wake_up(s);
+	if (at_zero)
+		wake_up(s, c);
 }
 
 /* Room for the next read: the head grows up to WAKE_HEADERS_MAX, then the buffer to
@@ -604,7 +898,7 @@ expire(struct wake_conn *c)
 }
 
 /* Each tick while connections are open: deadlines, and held requests to a replica that
- * has become ready. */
+ * can take them now. */
 static void
 on_tick(struct loop *l, struct loop_timer *t)
 {
@@ -612,17 +906,21 @@ on_tick(struct loop *l, struct loop_timer *t)
 	struct wake *w = wake_of(s);
 	int64_t now = loop_now(l);
 	struct wake_conn *c, *next;
-	const struct replica *r;
 
 	for (c = w->conns; c != NULL; c = next) {
 		next = c->next;
 		if (now >= c->deadline)
 			expire(c);
-		else if (c->st == W_HELD && (r = pick(s)) != NULL)
-			wake_relay_start(c, r);
 	}
-	if (w->held == 0 && w->relaying == 0 && w->woke_us != 0 && pick(s) == NULL)
-		w->woke_us = 0; /* every held request timed out or left: the next one wakes again */
+	/* the replica_ready hook released them as replicas turned ready; here what a
+	 * replica that failed or left lets go (the cap lifts when none is coming) */
+	release_held(s);
+	/* every held request timed out or left, and nothing is starting: the next one wakes
+	 * again (a browser's page refreshes while a replica starts are one wake) */
+	if (w->held == 0 && w->relaying == 0 && w->woken && !serving(s) && coming(s) == 0) {
+		w->woken = false;
+		w->woke_us = 0;
+	}
 	if (w->conns != NULL)
 		loop_timer_start(l, t, TICK_MS);
 }
@@ -783,6 +1081,7 @@ fini(struct svc *s, void *state)
 	}
 	loop_timer_stop(lp(s), &wake_of(s)->tick);
 	stop_listening(s);
+	free(wake_of(s)->share);
 	free(state);
 }
 
@@ -822,6 +1121,28 @@ wake_conf(struct svc *s, bool first)
 	    "address)", s->name, want, wake_conn_cap(), (size_t)WAKE_CONN_PER_ADDR);
 }
 
+/* r has just turned READY: the held requests go now, not at the next tick, under the
+ * spread's rule (doc/waking.md, "Spreading a wake's requests"). */
+static void
+replica_ready(struct replica *r)
+{
+	struct wake *w = wake_of(r->svc);
+
+	if (w == NULL)
+		return;
+	w->woken = false; /* a replica serves: a request at zero later is a new wake */
+	if (w->held > 0)
+		release_held(r->svc);
+}
+
+const struct wake_who *
+wake_last(const struct svc *s)
+{
+	const struct wake *w = wake_of(s);
+
+	return w != NULL ? &w->who : NULL;
+}
+
 static void
 status(const struct svc *s, cJSON *o, int64_t now)
 {
@@ -834,5 +1155,6 @@ const struct svc_feature wake_feature = {
 	.init = init,
 	.fini = fini,
 	.conf = wake_conf,
+	.replica_ready = replica_ready,
 	.status = status,
 };

@@ -287,3 +287,52 @@ wake_http_forward_head(const struct wake_req *q, const char *buf, size_t *outlen
 	*outlen = o;
 	return out;
 }
+
+void
+wake_http_start(const struct wake_req *q, const char *buf, const char **method,
+    size_t *mlen, const char **target, size_t *tlen)
+{
+	const char *p = buf + q->start, *sp = memchr(p, ' ', q->start_len), *sp2;
+
+	/* request_line() let only "METHOD SP TARGET SP VERSION" through */
+	if (!q->have_start || sp == NULL) {
+		*method = *target = "";
+		*mlen = *tlen = 0;
+		return;
+	}
+	sp2 = memchr(sp + 1, ' ', q->start_len - (size_t)(sp + 1 - p));
+	*method = p;
+	*mlen = (size_t)(sp - p);
+	*target = sp + 1;
+	*tlen = sp2 != NULL ? (size_t)(sp2 - sp - 1) : 0;
+}
+
+const char *
+wake_http_field(const struct wake_req *q, const char *buf, const char *name, size_t *vlen)
+{
+	for (size_t i = 0; i < q->nf; i++)
+		if (name_is(buf + q->f[i].off, q->f[i].name_len, name))
+			return field_value(buf, &q->f[i], vlen);
+	*vlen = 0;
+	return NULL;
+}
+
+bool
+wake_http_field_has(const struct wake_req *q, const char *buf, const char *name,
+    const char *needle)
+{
+	size_t nl = strlen(needle);
+
+	for (size_t i = 0; i < q->nf; i++) {
+		const char *v;
+		size_t vl;
+
+		if (!name_is(buf + q->f[i].off, q->f[i].name_len, name))
+			continue;
+		v = field_value(buf, &q->f[i], &vl);
+		for (size_t j = 0; j + nl <= vl; j++)
+			if (strncasecmp(v + j, needle, nl) == 0)
+				return true;
+	}
+	return false;
+}

@@ -117,11 +117,39 @@ wake_metrics(struct buf *b, const struct dsd *d)
 	    (unsigned long long)p->paused_total);
 }
 
+/* "last_wake": who woke the service last (doc/waking.md, "Who woke it"); null before. */
+static void
+add_who(cJSON *o, const struct wake_who *who)
+{
+	cJSON *l;
+
+	if (who->at_unix_ms == 0) {
+		cJSON_AddNullToObject(o, "last_wake");
+		return;
+	}
+	if ((l = cJSON_AddObjectToObject(o, "last_wake")) == NULL)
+		return;
+	cJSON_AddNumberToObject(l, "at_unix_ms", (double)who->at_unix_ms);
+	cJSON_AddStringToObject(l, "method", who->method);
+	cJSON_AddStringToObject(l, "path", who->path);
+	cJSON_AddStringToObject(l, "user_agent", who->user_agent);
+	cJSON_AddStringToObject(l, "client", who->client);
+	cJSON_AddStringToObject(l, "peer", who->peer);
+	if (who->forwarded_for[0] != '\0')
+		cJSON_AddStringToObject(l, "forwarded_for", who->forwarded_for);
+	else
+		cJSON_AddNullToObject(l, "forwarded_for");
+	if (who->real_ip[0] != '\0')
+		cJSON_AddStringToObject(l, "real_ip", who->real_ip);
+	else
+		cJSON_AddNullToObject(l, "real_ip");
+}
+
 cJSON *
 wake_status(const struct svc *s)
 {
 	const struct wake *w = wake_of(s);
-	cJSON *o, *r;
+	cJSON *o, *r, *sp;
 
 	if (w->fd < 0)
 		return cJSON_CreateNull();
@@ -144,5 +172,12 @@ wake_status(const struct svc *s)
 		for (int i = 0; i < WAKE_REFUSALS; i++)
 			cJSON_AddNumberToObject(r, wake_refusal_name((enum wake_refusal)i),
 			    (double)w->refused[i]);
+	cJSON_AddNumberToObject(o, "pages_total", (double)w->paged);
+	cJSON_AddBoolToObject(o, "spreading", w->spreading);
+	/* of the last wake: what each replica was handed, in the order first handed */
+	if ((sp = cJSON_AddArrayToObject(o, "spread")) != NULL)
+		for (size_t i = 0; i < w->nshare; i++)
+			cJSON_AddItemToArray(sp, cJSON_CreateNumber((double)w->share[i].n));
+	add_who(o, &w->who);
 	return o;
 }

@@ -160,6 +160,8 @@ conf_svc_free(struct svc_conf *s)
 	free(s->compose_project);
 	free(s->compose_service);
 	free(s->wake_listen);
+	free(s->wake_page.path);
+	free(s->wake_page.html);
 	config_ctr_free(&s->ctr);
 	config_kinds_svc_free(s->kinds);
 	memset(s, 0, sizeof(*s));
@@ -222,8 +224,10 @@ conf_svc_init(struct svc_conf *s, const char *name, int line)
 	s->runtime = config_kind_find(CONFIG_RUNTIME, NULL)->name;
 	s->wake_queue = 100;
 	s->wake_timeout_ms = 60000;
+	s->wake_replicas = 1;
+	s->wake_page.path = strdup("");
 	return s->network && s->health_path && s->query && s->upstream_file && s->upstream_name &&
-	               s->wake_listen && config_kinds_svc_defaults(s->kinds) == 0
+	               s->wake_listen && s->wake_page.path && config_kinds_svc_defaults(s->kinds) == 0
 	           ? 0
 	           : -1;
 }

@@ -22,7 +22,6 @@
 #include "webhook.h"
 
 #define TOKEN_MAX 4096
-#define REPLICAS_MAX 1000
 #define MEMORY_MIN (6LL * 1024 * 1024) /* Docker refuses less */
 #define CPUS_MIN 0.01                  /* Docker refuses a NanoCpus below 10^7 */
 /* The upstream file is replaced through "DIR/.NAME.dockscale.tmp" beside it. */

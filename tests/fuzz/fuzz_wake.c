@@ -151,6 +151,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* What was taken is one request by the reference's reading too, with that body. */
 	if (ref_frame(data, total, &r) == -1 || r.head != a->hdr_len || r.head + r.body != total)
 		abort();
+	/* Who woke it (wake.c reads these of a whole request): the request line's method and
+	 * target, and a field's value, lie within the head. */
+	{
+		const char *m, *t, *v, *base = (const char *)data;
+		size_t ml, tl, vl;
+
+		wake_http_start(a, base, &m, &ml, &t, &tl);
+		if (ml == 0 || tl == 0 || m != base + a->start || t + tl > base + a->hdr_len)
+			abort();
+		v = wake_http_field(a, base, "User-Agent", &vl);
+		if (v != NULL && (v < base || v + vl > base + a->hdr_len))
+			abort();
+		(void)wake_http_field_has(a, base, "Accept", "text/html");
+	}
 	/* What is relayed: exactly one request, no hop-by-hop field but "Connection: close",
 	 * the same body, nothing after it. */
 	out = wake_http_forward_head(a, (const char *)data, &outlen);

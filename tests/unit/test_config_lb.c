@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "haproxy_config.h"
@@ -80,7 +81,104 @@ test_defaults(void **state)
 	assert_string_equal(c.svcs[0].wake_listen, "");
 	assert_int_equal(c.svcs[0].wake_queue, 100);
 	assert_int_equal(c.svcs[0].wake_timeout_ms, 60000);
+	assert_int_equal(c.svcs[0].wake_replicas, 1);
+	assert_string_equal(c.svcs[0].wake_page.path, "");
+	assert_null(c.svcs[0].wake_page.html);
+	assert_int_equal(c.warnings.n, 0);
 	config_free(&c);
+}
+
+/* A file of n bytes of 'x' (then "<p>" when n allows): its path in path. */
+static void
+page_file(char *path, size_t len, size_t n)
+{
+	int fd;
+	char *b = malloc(n + 1);
+
+	assert_non_null(b);
+	memset(b, 'x', n);
+	if (n >= 3)
+		memcpy(b, "<p>", 3);
+	snprintf(path, len, "/tmp/test_config_lb.XXXXXX");
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_int_equal(write(fd, b, n), (ssize_t)n);
+	close(fd);
+	free(b);
+}
+
+/* wake_replicas and wake_page: their values, the page's bytes kept in the
+ * configuration, their errors and the warnings without wake_listen. */
+static void
+test_wake_spread_keys(void **state)
+{
+	struct config c;
+	struct config_errors e;
+	char page[64], big[64], text[512];
+
+	(void)state;
+	page_file(page, sizeof(page), 100);
+	page_file(big, sizeof(big), 64 * 1024 + 1);
+	snprintf(text, sizeof(text), SVC "min_replicas = 0\nmax_replicas = 3\n"
+	    "wake_listen = 127.0.0.1:8090\nwake_replicas = 3\nwake_page = %s\n", page);
+	assert_int_equal(load(text, &c, &e), 0);
+	assert_int_equal(c.svcs[0].wake_replicas, 3);
+	assert_string_equal(c.svcs[0].wake_page.path, page);
+	assert_int_equal(c.svcs[0].wake_page.len, 100);
+	assert_memory_equal(c.svcs[0].wake_page.html, "<p>xx", 5);
+	assert_int_equal(c.warnings.n, 0);
+	config_free(&c);
+	/* the page is read at load: the file's later fate does not change it */
+	snprintf(text, sizeof(text), SVC "min_replicas = 0\nwake_listen = 127.0.0.1:8090\n"
+	    "wake_page = %s\n", page);
+	assert_int_equal(load(text, &c, &e), 0);
+	unlink(page);
+	assert_int_equal(c.svcs[0].wake_page.len, 100);
+	config_free(&c);
+	/* exactly 64 KiB loads */
+	assert_int_equal(truncate(big, 64 * 1024), 0);
+	snprintf(text, sizeof(text), SVC "min_replicas = 0\nwake_listen = 127.0.0.1:8090\n"
+	    "wake_page = %s\n", big);
+	assert_int_equal(load(text, &c, &e), 0);
+	assert_int_equal(c.svcs[0].wake_page.len, 64 * 1024);
+	config_free(&c);
+	/* set without wake_listen: loads, with a warning on each line */
+	snprintf(text, sizeof(text), SVC "wake_replicas = 2\nwake_page = %s\n", big);
+	assert_int_equal(load(text, &c, &e), 0);
+	assert_int_equal(c.warnings.n, 2);
+	assert_non_null(strstr(c.warnings.v[0], "m.conf:3: "));
+	assert_non_null(strstr(c.warnings.v[0], "wake_replicas has no effect without wake_listen"));
+	assert_non_null(strstr(c.warnings.v[1], "m.conf:4: "));
+	assert_non_null(strstr(c.warnings.v[1], "wake_page has no effect without wake_listen"));
+	config_free(&c);
+	/* their defaults written out, wake_listen off: nothing to warn about */
+	assert_int_equal(load(SVC "wake_listen =\nwake_replicas = 1\nwake_page =\n", &c, &e), 0);
+	assert_int_equal(c.warnings.n, 0);
+	config_free(&c);
+	assert_int_equal(load(SVC "wake_listen =\nwake_replicas = 2\n", &c, &e), 0);
+	assert_int_equal(c.warnings.n, 1);
+	assert_non_null(strstr(c.warnings.v[0], "m.conf:4: "));
+	config_free(&c);
+	/* errors */
+	assert_one_error(SVC "wake_replicas = 0\n", 3,
+	    "wake_replicas: '0' is not an integer in 1..1000");
+	assert_one_error(SVC "wake_replicas = 1001\n", 3,
+	    "wake_replicas: '1001' is not an integer in 1..1000");
+	assert_one_error(SVC "wake_replicas = two\n", 3, "wake_replicas: 'two' is not an integer");
+	assert_one_error(SVC "min_replicas = 0\nmax_replicas = 2\nwake_listen = 127.0.0.1:8090\n"
+	    "wake_replicas = 3\n", 6, "wake_replicas (3) is greater than max_replicas (2)");
+	assert_one_error(SVC "wake_replicas = 6\n", 3,
+	    "wake_replicas (6) is greater than max_replicas (5)");
+	assert_one_error(SVC "wake_page = page.html\n", 3,
+	    "wake_page: 'page.html' is not an absolute path");
+	assert_one_error(SVC "wake_page = /nonexistent/page.html\n", 3,
+	    "wake_page /nonexistent/page.html: No such file or directory");
+	assert_one_error(SVC "wake_page = /tmp\n", 3, "wake_page /tmp: Is a directory");
+	assert_int_equal(truncate(big, 64 * 1024 + 1), 0);
+	snprintf(text, sizeof(text), SVC "wake_page = %s\n", big);
+	assert_one_error(text, 3, "larger than 64 KiB");
+	assert_int_equal(truncate(big, 0), 0);
+	assert_one_error(text, 3, "the file is empty");
+	unlink(big);
 }
 
 static void
@@ -156,6 +254,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_wake_spread_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

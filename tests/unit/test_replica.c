@@ -466,6 +466,53 @@ test_replica_moves(void **state)
 	assert_false(replica_may_move(REP_CREATING, REP_READY));
 }
 
+static int readied;
+static struct replica *readied_r;
+
+static void
+count_ready(struct replica *r)
+{
+	readied++;
+	readied_r = r;
+	assert_int_equal(r->state, REP_READY); /* the hook sees the replica READY already */
+}
+
+static const struct svc_feature ready_watch = {
+	.name = "ready_watch",
+	.replica_ready = count_ready,
+};
+
+/* The replica_ready hook runs once on each move into READY, whichever way it comes,
+ * and on no other move (READY -> READY included). */
+static void
+test_replica_ready_hook(void **state)
+{
+	struct fx *f = *state;
+	struct replica r;
+	struct move m = { .r = &r };
+	char err[512];
+
+	assert_int_equal(svc_feature_add(&f->d, &ready_watch), 0);
+	for (int from = 0; from < REP_STATES; from++)
+		for (int to = 0; to < REP_STATES; to++) {
+			int want;
+
+			memset(&r, 0, sizeof(r));
+			r.svc = f->s;
+			snprintf(r.name, sizeof(r.name), "web-9");
+			r.state = (enum replica_state)from;
+			readied = 0;
+			readied_r = NULL;
+			want = to == REP_READY && from != REP_READY &&
+			    replica_may_move((enum replica_state)from, REP_READY);
+			m.to = (enum replica_state)to;
+			captured(do_move, &m, err, sizeof(err)); /* the refused moves' lines */
+			assert_int_equal(readied, want);
+			if (want)
+				assert_ptr_equal(readied_r, &r);
+		}
+}
+
 /* ---- the runtime's way in and out ---------------------------------------------------- */
 
 /* A scale-up creates web-1, starts it, and lets it join only once Docker says healthy. */
@@ -569,6 +616,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_replica_moves, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replica_ready_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scale_up_creates_starts_and_gates, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_scale_down_marks_stops_removes, setup,

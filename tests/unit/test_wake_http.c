@@ -230,6 +230,34 @@ test_forward_head(void **state)
 	forward("\r\nGET / HTTP/1.0\r\n\r\n", "GET / HTTP/1.0\r\nConnection: close\r\n\r\n");
 }
 
+/* Who woke a service: the request line, a field, Accept's text/html. */
+static void
+test_who(void **state)
+{
+	static const char req[] = "GET /a/b?c=1 HTTP/1.1\r\nHost: x\r\n"
+	    "User-Agent:  curl/7.88.1 \r\nAccept: application/json, TEXT/HTML;q=0.9\r\n"
+	    "X-Forwarded-For: 1.2.3.4\r\n\r\n";
+	struct wake_req q;
+	const char *m, *t, *v;
+	size_t ml, tl, vl;
+
+	(void)state;
+	assert_int_equal(whole(req, sizeof(req) - 1, &q), WAKE_COMPLETE);
+	wake_http_start(&q, req, &m, &ml, &t, &tl);
+	assert_int_equal(ml, 3);
+	assert_memory_equal(m, "GET", 3);
+	assert_int_equal(tl, 8);
+	assert_memory_equal(t, "/a/b?c=1", 8);
+	v = wake_http_field(&q, req, "user-agent", &vl);
+	assert_non_null(v);
+	assert_int_equal(vl, 11);
+	assert_memory_equal(v, "curl/7.88.1", 11);
+	assert_null(wake_http_field(&q, req, "X-Real-IP", &vl));
+	assert_true(wake_http_field_has(&q, req, "Accept", "text/html"));
+	assert_false(wake_http_field_has(&q, req, "Accept", "text/plain"));
+	assert_false(wake_http_field_has(&q, req, "Host", "text/html"));
+}
+
 int
 main(void)
 {
@@ -239,6 +267,7 @@ main(void)
 		cmocka_unit_test(test_head_limits),
 		cmocka_unit_test(test_expect_continue),
 		cmocka_unit_test(test_forward_head),
+		cmocka_unit_test(test_who),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
