@@ -424,6 +424,13 @@ test_replica_moves(void **state)
 		{ REP_READY, REP_STOPPING }, { REP_READY, REP_GONE },
 		{ REP_DRAINING, REP_STOPPING }, { REP_DRAINING, REP_GONE },
 		{ REP_STOPPING, REP_GONE },
+		/* sleep = pause (doc/waking.md, "Sleeping: stop or pause") */
+		{ REP_CREATING, REP_PAUSED }, { REP_DRAINING, REP_PAUSING },
+		{ REP_PAUSING, REP_PAUSED }, { REP_PAUSING, REP_STOPPING },
+		{ REP_PAUSING, REP_GONE }, { REP_PAUSED, REP_UNPAUSING },
+		{ REP_PAUSED, REP_STOPPING }, { REP_PAUSED, REP_GONE },
+		{ REP_UNPAUSING, REP_STARTING }, { REP_UNPAUSING, REP_STOPPING },
+		{ REP_UNPAUSING, REP_GONE },
 	};
 	struct fx *f = *state;
 	struct replica r;
@@ -464,6 +471,13 @@ test_replica_moves(void **state)
 	assert_false(replica_may_move(REP_STOPPING, REP_STARTING));
 	assert_false(replica_may_move(REP_DRAINING, REP_READY));
 	assert_false(replica_may_move(REP_CREATING, REP_READY));
+	/* asleep: never straight back into the upstream, never paused while serving */
+	assert_false(replica_may_move(REP_PAUSED, REP_READY));
+	assert_false(replica_may_move(REP_UNPAUSING, REP_READY));
+	assert_false(replica_may_move(REP_READY, REP_PAUSING));
+	assert_false(replica_may_move(REP_READY, REP_PAUSED));
+	assert_string_equal(replica_state_name(REP_PAUSED), "paused");
+	assert_string_equal(replica_state_name(REP_UNPAUSING), "unpausing");
 }
 
 /* ---- the runtime's way in and out ---------------------------------------------------- */
