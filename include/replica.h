@@ -66,9 +66,10 @@ struct replica { /* owner: replica.c */
 	                            * up): on its way out even across a restart */
 	bool to_sleep;             /* draining to be paused, not stopped (never marked) */
 	bool woken;                /* unpaused (or adopted running under sleep = pause) and
-	                            * not ready since: Docker's health from before the pause
-	                            * is stale, so it is judged as an image without a
-	                            * HEALTHCHECK is, by the probe (doc/readiness.md) */
+	                            * Docker not healthy since: its health is stale (or the
+	                            * failed checks of the frozen time), so it is judged as an
+	                            * image without a HEALTHCHECK is, by the probe
+	                            * (doc/readiness.md, "After a pause") */
 	char addr[80];             /* host:port nginx and the probe use; "" until known */
 	int64_t born_ms;           /* creation (or adoption) time, loop clock */
 	int64_t ready_ms;          /* when it turned healthy; 0 = never */

@@ -185,7 +185,6 @@ became_ready(struct replica *r, enum ready_by by)
 	if (r->state != REP_STARTING)
 		return;
 	(void)replica_set_state(r, REP_READY, "healthy");
-	r->woken = false; /* Docker's health counts again from the next inspect */
 	r->ready_ms = loop_now(&s->d->loop);
 	probe_became_ready(r);
 	s->launch.start_failures = 0;
@@ -268,7 +267,12 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 
 	r->health = in->health;
 	r->inspected = true;
-	/* Woken from a pause: Docker's health is from before it (doc/readiness.md). */
+	/* Woken from a pause: Docker's health is from before it, or from the checks that
+	 * failed while it was frozen ("unhealthy" after `retries` of them): it counts again
+	 * once Docker says healthy, i.e. a check passed since (doc/readiness.md, "After a
+	 * pause"). Until then the probe judges it, starting and ready. */
+	if (r->woken && in->health == HEALTH_HEALTHY)
+		r->woken = false;
 	r->has_healthcheck = in->has_healthcheck && !r->woken;
 	snprintf(r->image, sizeof(r->image), "%s", in->image);
 	r->started_at = in->started_at;

@@ -149,3 +149,57 @@ def test_config_errors(daemon_factory, svc, tmp_path):
     out = run(["--check-config", "-c", str(warn)])
     assert f"{warn}:5:" in out.stderr + out.stdout and "never goes to zero" in \
         out.stderr + out.stdout, out
+
+
+def test_running_after_a_kill_while_waking_is_probed_before_it_serves(daemon_factory, svc,
+                                                                        tmp_path):
+    """kill -9 while an unpause was in flight leaves the container running: the next
+    daemon adopts it STARTING and, under sleep = pause, lets only the probe make it ready
+    (its Docker health may be from before the pause; doc/readiness.md, "After a pause").
+    The image has a HEALTHCHECK, so Docker's "healthy" would otherwise win."""
+    from test_replicas import IMAGE
+    nginx = Nginx(str(tmp_path), f"up_{svc}")
+    try:
+        wake = f"127.0.0.1:{free_port()}"
+        conf = sleeping_conf(svc, nginx, wake).replace(f"image = {NOHC}", f"image = {IMAGE}")
+        d = daemon_factory(conf).start()
+        d.post(f"/api/v1/services/{svc}/scale", body={"replicas": 1})
+        s = wait_for(lambda: (st := status(d, svc))["ready"] == 1 and st, timeout=30,
+                     what="one ready replica")
+        cid, addr = s["replicas"][0]["id"], s["replicas"][0]["address"]
+        wait_for(lambda: dk.inspect(cid)["State"]["Health"]["Status"] == "healthy",
+                 timeout=30, what="Docker's healthy")
+        d.post(f"/api/v1/services/{svc}/scale", body={"replicas": 0})
+        wait_for(lambda: asleep(d, svc, cid, wake, nginx), timeout=20, what="asleep")
+        d.proc.kill()
+        d.proc.wait()
+        # What an unpause in flight at the kill leaves behind. The engine ran the
+        # HEALTHCHECK while it was frozen: each failed, and its status says unhealthy
+        # (stale: the next check passes).
+        wait_for(lambda: dk.inspect(cid)["State"]["Health"]["Status"] == "unhealthy",
+                 timeout=30, what="Docker's checks failing while frozen")
+        assert dk.call("POST", f"/containers/{cid}/unpause")[0] == 204
+        d2 = daemon_factory(conf)
+        d2.lock = d.lock
+        d2.write_config(conf)
+        d2.start()
+
+        def not_served_before_ready():
+            st = status(d2, svc)
+            reps = st["replicas"]
+            if addr in nginx.upstream():
+                assert reps and reps[0]["state"] == "ready", (reps, nginx.upstream())
+            return st
+        s = wait_for(lambda: (st := not_served_before_ready())["ready"] == 1 and st,
+                     timeout=30, what="adopted and ready")
+        assert s["replicas"][0]["id"] == cid
+        assert s["replicas"][0]["ready_by"] == "probe", s["replicas"][0]
+        assert f"adopting running replica {svc}-1" in d2.log()
+        # Not replaced for the stale unhealthy, before or after Docker's next check.
+        wait_for(lambda: dk.inspect(cid)["State"]["Health"]["Status"] == "healthy",
+                 timeout=30, what="Docker's healthy again")
+        d2.wait_passes(2, hold=lambda: [r["id"] for r in status(d2, svc)["replicas"]] == [cid]
+                       and status(d2, svc)["ready"] == 1, what="the adopted replica kept")
+        assert "unhealthy; replacing" not in d2.log() and "reports unhealthy" not in d2.log()
+    finally:
+        nginx.stop()
