@@ -65,11 +65,11 @@ struct replica { /* owner: replica.c */
 	bool marked;               /* renamed with REPLICA_RETIRING_MARK (or marking gave
 	                            * up): on its way out even across a restart */
 	bool to_sleep;             /* draining to be paused, not stopped (never marked) */
-	bool woken;                /* unpaused (or adopted running under sleep = pause) and
-	                            * Docker not healthy since: its health is stale (or the
-	                            * failed checks of the frozen time), so it is judged as an
-	                            * image without a HEALTHCHECK is, by the probe
-	                            * (doc/readiness.md, "After a pause") */
+	bool woken;                /* unpaused (or adopted running under sleep = pause),
+	                            * and not both ready and Docker-healthy since: its health
+	                            * is stale (or the failed checks of the frozen time), so
+	                            * it is judged as an image without a HEALTHCHECK is, by
+	                            * the probe (doc/readiness.md, "After a pause") */
 	char addr[80];             /* host:port nginx and the probe use; "" until known */
 	int64_t born_ms;           /* creation (or adoption) time, loop clock */
 	int64_t ready_ms;          /* when it turned healthy; 0 = never */

@@ -268,10 +268,11 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 	r->health = in->health;
 	r->inspected = true;
 	/* Woken from a pause: Docker's health is from before it, or from the checks that
-	 * failed while it was frozen ("unhealthy" after `retries` of them): it counts again
-	 * once Docker says healthy, i.e. a check passed since (doc/readiness.md, "After a
-	 * pause"). Until then the probe judges it, starting and ready. */
-	if (r->woken && in->health == HEALTH_HEALTHY)
+	 * failed while it was frozen ("unhealthy" after `retries` of them). The probe makes
+	 * it ready; Docker's health counts again once it is ready and Docker says healthy
+	 * (doc/readiness.md, "After a pause"). Until then a stale unhealthy replaces
+	 * nothing: the probe judges it, starting and ready. */
+	if (r->woken && r->state == REP_READY && in->health == HEALTH_HEALTHY)
 		r->woken = false;
 	r->has_healthcheck = in->has_healthcheck && !r->woken;
 	snprintf(r->image, sizeof(r->image), "%s", in->image);
@@ -746,7 +747,9 @@ start_drain(struct replica *r)
 static bool
 maybe_member(const struct replica *r)
 {
-	return r->state == REP_READY || (r->adopted && r->svc->tr.applied == 0);
+	/* A paused one (adopted paused too) is in no balancer's configuration. */
+	return r->state == REP_READY || (r->adopted && r->svc->tr.applied == 0 &&
+	    r->state != REP_PAUSED && r->state != REP_PAUSING && r->state != REP_UNPAUSING);
 }
 
 void
