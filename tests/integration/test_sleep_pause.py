@@ -137,6 +137,28 @@ def test_reload_to_stop_removes_paused_replicas(daemon_factory, svc, tmp_path):
         nginx.stop()
 
 
+def test_service_removed_while_asleep_removes_its_paused_replica(daemon_factory, svc,
+                                                                  tmp_path):
+    nginx = Nginx(str(tmp_path), f"up_{svc}")
+    try:
+        wake = f"127.0.0.1:{free_port()}"
+        d = daemon_factory(sleeping_conf(svc, nginx, wake)).start()
+        d.post(f"/api/v1/services/{svc}/scale", body={"replicas": 1})
+        s = wait_for(lambda: (st := status(d, svc))["ready"] == 1 and st, timeout=30,
+                     what="one ready replica")
+        cid = s["replicas"][0]["id"]
+        d.post(f"/api/v1/services/{svc}/scale", body={"replicas": 0})
+        wait_for(lambda: asleep(d, svc, cid, wake, nginx), timeout=20, what="asleep")
+        # The service leaves the file: a paused replica would stay frozen for good.
+        d.write_config(nginx.nginx_section())
+        d.signal(1)  # SIGHUP
+        wait_for(lambda: dk.containers(svc) == [], timeout=20,
+                 what="the paused replica of the removed service removed")
+        assert "its service left the configuration" in d.log()
+    finally:
+        nginx.stop()
+
+
 def test_config_errors(daemon_factory, svc, tmp_path):
     from conftest import run
     bad = tmp_path / "bad.conf"
