@@ -51,6 +51,8 @@ enum metric_kind {
 	METRIC_BIT(METRIC_LATENCY))
 /* Which replica a scale-down retires first (doc/traffic.md, "Which replica leaves"). */
 enum victim_rule { VICTIM_LEAST_BUSY = 0, VICTIM_NEWEST = 1, VICTIM_OLDEST = 2 };
+/* What going to zero does to the replicas (doc/waking.md, "Sleeping: stop or pause"). */
+enum sleep_mode { SLEEP_STOP = 0, SLEEP_PAUSE = 1 };
 #define METRIC_BIT(k) (1u << (k))
 /* What `balancer` and `runtime` pick (doc/balancers.md, "Choosing a balancer"; include/lb.h,
  * include/runtime.h): one of config_kinds.c's kinds of that role, by its name. */
@@ -148,6 +150,7 @@ struct svc_conf {
 	struct ctr_conf ctr;      /* the rest of the container definition (config_ctr.c) */
 	enum pull_policy pull;
 	enum readiness_mode readiness; /* when a replica joins (doc/readiness.md) */
+	enum sleep_mode sleep;    /* at zero: stop and remove, or pause (doc/waking.md) */
 	/* the balancer and waking from zero (config_lb.c; doc/balancers.md, "Choosing a balancer",
 	 * "Waking from zero") */
 	const char *balancer;     /* its balancer kind's name (static; NULL: the default) */

@@ -37,6 +37,7 @@ enum ktype {
 	K_SECOPT, K_ULIMIT, K_EXTRAHOST, K_DNS, K_NAME, K_KV, K_SIGNAL, K_RESTART,
 	K_HEALTHCHECK, K_NETLIST, K_SIZE, K_SYSCTL, K_DOMAIN, K_WORD, K_GROUP,
 	K_READINESS, /* the readiness table's (config_ready_set_value, config_keys.c) */
+	K_SLEEP,     /* the same table's `sleep` (config_ready_set_value) */
 	/* config_lb.c's values (config_lb_set_value) */
 	K_WAKELISTEN, K_WAKEPAGE,
 	/* config_kinds.c's: the kind `balancer` or `runtime` picks, and a value of a kind's
@@ -247,7 +248,9 @@ int config_key_line(const struct pstate *ps, const char *name, bool any);
 /* config_keys.c: the readiness keys of [service] (doc/readiness.md); key j is
  * pstate.seen[NKEYS(svc_keys) + CTR_KEYS_MAX + j]. */
 const struct keydef *config_ready_keys(size_t *n);
-/* config_set_value for K_READINESS. */
+/* config_set_value for K_READINESS and K_SLEEP. */
 bool config_ready_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char *v);
+/* `sleep` against the service's other keys (doc/waking.md, "Sleeping: stop or pause"). */
+void config_sleep_check(struct pstate *ps, const struct svc_conf *s);
 
 #endif

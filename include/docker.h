@@ -194,6 +194,9 @@ int docker_inspect(struct docker *d, const char *id, int port, const char *netwo
 int docker_stop(struct docker *d, const char *id, int64_t stop_timeout_ms,
     docker_cb cb, void *arg);                                        /* 304 ok */
 int docker_remove(struct docker *d, const char *id, docker_cb cb, void *arg); /* 404 ok */
+/* POST /containers/{id}/pause (unpause = false) or /unpause: 204; 404 no such container,
+ * 409 not running (or already in that state). */
+int docker_pause(struct docker *d, const char *id, bool unpause, docker_cb cb, void *arg);
 /* POST /containers/{id}/rename?name=: 204; 404 no such container, 409 name in use. */
 /* POST /networks/{network}/connect of container id (a created one joins more networks
  * before its start: API 1.41 takes one at create). */

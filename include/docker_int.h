@@ -26,6 +26,7 @@ enum call_kind {
 	CALL_CONNECT,
 	CALL_IMAGE,             /* docker_image.c */
 	CALL_PULL,
+	CALL_PAUSE,             /* pause and unpause (doc/waking.md, "Sleeping: stop or pause") */
 };
 
 union call_cb {

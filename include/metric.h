@@ -29,6 +29,9 @@ struct ctr_sample { /* owner: metric.c */
 	struct cgroup_ctr *cg;     /* its cgroup, found from the pid; NULL: not (yet) */
 	bool kernel_sample;        /* the last sample came from it (else the stats API) */
 	bool cg_warned;            /* stats_source = cgroup could not read it: said once */
+	double paused_mem;         /* while paused: the memory it holds, bytes (the cgroup's
+	                            * memory.current / usage_in_bytes, else the stats API's
+	                            * usage); < 0 unknown (doc/waking.md) */
 };
 
 /* The last value of one metric of a service. */

@@ -16,6 +16,9 @@ enum plan_state {
 	PLAN_DRAINING,     /* on its way out: out of the balancer, waiting before the stop */
 	PLAN_STOPPING,     /* on its way out: stop/remove calls */
 	PLAN_GONE,         /* removed; still listed while a call for it is in flight */
+	PLAN_PAUSED,       /* asleep: paused, out of the balancer, not counted; holds its
+	                    * name and counts toward max_replicas (doc/waking.md, "Sleeping:
+	                    * stop or pause"); busy while its pause call is in flight */
 };
 
 /* One replica of the table, by value: no pointers into the caller's records. */
@@ -64,6 +67,9 @@ struct plan_input {
 	const char *down_blocked;   /* no scale-down now, for this reason (which replicas
 	                             * are a rollout's surge is not known yet); NULL = none */
 	enum plan_victim victim;    /* which replica leaves first */
+	bool sleep_pause;           /* sleep = pause: going to 0 pauses the ready replicas
+	                             * of the current generation; else paused ones are
+	                             * removed (a reload to sleep = stop) */
 };
 
 enum plan_kind {
@@ -71,6 +77,8 @@ enum plan_kind {
 	PLAN_CREATE,   /* create + start <service>-<index> */
 	PLAN_RETIRE,   /* take reps[rep] out of service (drain, stop, remove) */
 	PLAN_ADVANCE,  /* push the leaving reps[rep] one Docker call further */
+	PLAN_PAUSE,    /* put reps[rep] to sleep: out of the balancer, drained, paused */
+	PLAN_UNPAUSE,  /* wake the paused reps[rep]: unpaused, then readiness again */
 };
 
 struct plan_action {
@@ -92,6 +100,7 @@ struct plan_result {
 	int outdated;      /* present replicas of another generation */
 	int updated;       /* present replicas of the current generation */
 	int stable;        /* of those, serving for min_healthy_ms */
+	int paused;        /* paused replicas (not counted in current) */
 };
 
 /* One pass: what to do now to move the table toward in->desired. Writes at most cap
@@ -103,7 +112,12 @@ struct plan_result {
  * desired (and beyond max_replicas by as many), an outdated one retired for each new
  * one that has served min_healthy_ms; with surge 0, one outdated replica leaves before
  * each new one is created. With rollback, replicas of the current generation leave
- * and nothing is created. */
+ * and nothing is created.
+ * Paused replicas (doc/waking.md, "Sleeping: stop or pause"): a scale-up unpauses those
+ * of the current generation before it creates (as many at once as are missing); those
+ * of another generation, and all of them without sleep_pause, are retired; spare ones
+ * stay paused while the service is awake. With sleep_pause, a scale-down to 0 pauses
+ * the ready replicas of the current generation and retires the rest. */
 void plan_reconcile(const struct plan_input *in, struct plan_action *out, size_t cap,
     struct plan_result *res);
 

@@ -17,8 +17,10 @@
 struct svc;
 struct httpc_xfer;
 
-/* Where a replica is in its life. Only STARTING and READY count toward the current
- * number; DRAINING onwards are on their way out. */
+/* Where a replica is in its life. CREATING, STARTING, READY and UNPAUSING count toward
+ * the current number; DRAINING, STOPPING and GONE are on their way out; PAUSING and
+ * PAUSED are asleep (sleep = pause; doc/waking.md, "Sleeping: stop or pause"): never
+ * counted, never in the upstream. */
 enum replica_state {
 	REP_CREATING = 0, /* create or start call in flight */
 	REP_STARTING,     /* running, not yet healthy: not in the upstream */
@@ -26,8 +28,11 @@ enum replica_state {
 	REP_DRAINING,     /* out of the upstream, waiting `drain` before the stop */
 	REP_STOPPING,     /* stop/remove in flight */
 	REP_GONE,         /* removed: freed at the end of the pass */
+	REP_PAUSING,      /* drained, its pause call in flight */
+	REP_PAUSED,       /* asleep: created, frozen, out of the upstream */
+	REP_UNPAUSING,    /* its unpause call in flight; readiness again after it */
 };
-#define REP_STATES (REP_GONE + 1)
+#define REP_STATES (REP_UNPAUSING + 1)
 
 /* A service's creations: one Docker operation at a time, and the failed starts that back
  * the next creation off (doc/replicas.md). */
@@ -59,6 +64,12 @@ struct replica { /* owner: replica.c */
 	bool stopped;              /* the stop call is done (or not needed): remove next */
 	bool marked;               /* renamed with REPLICA_RETIRING_MARK (or marking gave
 	                            * up): on its way out even across a restart */
+	bool to_sleep;             /* draining to be paused, not stopped (never marked) */
+	bool woken;                /* unpaused (or adopted running under sleep = pause),
+	                            * and not both ready and Docker-healthy since: its health
+	                            * is stale (or the failed checks of the frozen time), so
+	                            * it is judged as an image without a HEALTHCHECK is, by
+	                            * the probe (doc/readiness.md, "After a pause") */
 	char addr[80];             /* host:port nginx and the probe use; "" until known */
 	int64_t born_ms;           /* creation (or adoption) time, loop clock */
 	int64_t ready_ms;          /* when it turned healthy; 0 = never */
@@ -102,13 +113,22 @@ struct replica *replica_launch(struct svc *s, int index, int target);
 void replica_refresh(struct replica *r);
 /* Take it out of service: upstream, drain, stop, remove. */
 void replica_retire(struct replica *r);
+/* Put a ready replica to sleep (sleep = pause): out of the upstream, drained, then
+ * paused, never marked (doc/waking.md, "Sleeping: stop or pause"). */
+void replica_sleep(struct replica *r);
+/* Wake a paused replica: unpause, then STARTING until readiness says again (the probe
+ * at once, then on the fast schedule). */
+void replica_wake(struct replica *r);
+/* Its service left the configuration: a paused replica is removed (force) rather than
+ * left frozen and unmanaged; any other is left as it is. */
+void replica_abandon(struct replica *r);
 /* Remove a container that is not worth stopping gracefully (never started, exited). */
 void replica_discard(struct replica *r);
 /* Push a leaving replica one Docker call further (mark, stop, remove). */
 void replica_advance(struct replica *r);
 /* A fresh record r of a container c found in the engine's list: adopted (running),
- * finished as a removal (running with the retiring mark: retiring), or removed (never
- * started, exited, dead). */
+ * adopted asleep (paused), finished as a removal (running or paused with the retiring
+ * mark: retiring), or removed (never started, exited, dead). */
 void replica_adopt(struct replica *r, const struct docker_ctr *c, bool retiring);
 /* Its container is gone from the engine's list behind our back. */
 void replica_vanished(struct replica *r);

@@ -220,6 +220,29 @@ render_pulls(struct buf *b, const struct dsd *d)
 		    pull_of(d->svcs[i])->phase == PULL_PULLING ? 1 : 0);
 }
 
+/* sleep = pause: the replicas asleep and what they hold (doc/waking.md, "Sleeping: stop
+ * or pause"). Not dockscale_paused, which is the operator's pause of the scaling. */
+static void
+render_asleep(struct buf *b, const struct dsd *d)
+{
+	buf_printf(b, "# HELP dockscale_paused_replicas Replicas paused at zero (sleep = "
+	    "pause).\n# TYPE dockscale_paused_replicas gauge\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_paused_replicas{service=\"%s\"} %d\n", d->svcs[i]->name,
+		    svc_count(d->svcs[i], REP_PAUSED));
+	buf_printf(b, "# HELP dockscale_paused_memory_bytes Memory the paused replicas hold "
+	    "(their cgroups' usage).\n# TYPE dockscale_paused_memory_bytes gauge\n");
+	for (size_t i = 0; i < d->nsvcs; i++) {
+		const struct svc *s = d->svcs[i];
+		double mem = 0;
+
+		for (size_t k = 0; k < s->nreps; k++)
+			if (s->reps[k]->state == REP_PAUSED && s->reps[k]->smp.paused_mem >= 0)
+				mem += s->reps[k]->smp.paused_mem;
+		buf_printf(b, "dockscale_paused_memory_bytes{service=\"%s\"} %.0f\n", s->name, mem);
+	}
+}
+
 static void
 render_services(struct buf *b, const struct dsd *d)
 {
@@ -245,6 +268,7 @@ render_services(struct buf *b, const struct dsd *d)
 	for (size_t i = 0; i < d->nsvcs; i++)
 		buf_printf(b, "dockscale_paused{service=\"%s\"} %d\n", d->svcs[i]->name,
 		    pause_of(d->svcs[i])->paused ? 1 : 0);
+	render_asleep(b, d);
 	for (size_t k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
 		render_counter(b, d, &counters[k]);
 	rollout_metrics(b, d);

@@ -172,6 +172,9 @@ control_apply(struct dsd *d)
 		if (c == NULL) {
 			log_warning("%s: removed from the configuration; its %d replica(s) are "
 			    "left running and no longer managed", s->name, svc_current(s));
+			/* Paused ones would stay frozen for good: removed (doc/waking.md). */
+			for (size_t k = 0; k < s->nreps; k++)
+				replica_abandon(s->reps[k]);
 			svc_free(s);
 			continue;
 		}

@@ -132,6 +132,7 @@ status_ok(enum call_kind kind, long st)
 	case CALL_START:
 	case CALL_STOP:
 		return st == 204 || st == 304;
+	case CALL_PAUSE:
 	case CALL_RENAME:
 		return st == 204;
 	case CALL_REMOVE:

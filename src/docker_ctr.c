@@ -1,5 +1,5 @@
 /* docker_ctr.c: the Engine calls on one existing container (start, inspect, stop,
- * remove, rename, connect, stats), on docker.c's call machinery. */
+ * remove, pause, rename, connect, stats), on docker.c's call machinery. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +92,18 @@ docker_remove(struct docker *d, const char *id, docker_cb cb, void *arg)
 		return -1;
 	c->cb.plain = cb;
 	return docker_call_start(d, c, "DELETE", true, NULL, d->timeout_ms);
+}
+
+int
+docker_pause(struct docker *d, const char *id, bool unpause, docker_cb cb, void *arg)
+{
+	struct call *c;
+
+	if (cb == NULL || (c = id_call(CALL_PAUSE, "POST", id, unpause ? "/unpause" : "/pause",
+	    arg)) == NULL)
+		return -1;
+	c->cb.plain = cb;
+	return docker_call_start(d, c, "POST", true, NULL, d->timeout_ms);
 }
 
 int

@@ -132,6 +132,39 @@ on_stats(void *arg, const struct docker_reply *rep, const struct docker_stats *s
 		stats_round_done(s);
 }
 
+/* A paused replica's memory, for the status API and /metrics only: it is no capacity,
+ * so it never reaches the policy nor the cAdvisor series (doc/waking.md). */
+static void
+on_paused_stats(void *arg, const struct docker_reply *rep, const struct docker_stats *st)
+{
+	struct replica *r = arg;
+
+	r->smp.stats_busy = false;
+	if (r->state == REP_PAUSED)
+		r->smp.paused_mem = rep->ok ? st->mem_usage : -1;
+}
+
+static int kernel_sample(struct replica *r, struct docker_stats *st,
+    const struct docker_stats *base);
+
+static void
+paused_sample(struct replica *r, const struct docker_stats *base)
+{
+	struct dsd *d = r->svc->d;
+	struct docker_stats st;
+
+	if (r->smp.stats_busy || r->id[0] == '\0')
+		return;
+	if (r->pid > 0 && kernel_sample(r, &st, base) == 0) {
+		r->smp.paused_mem = st.mem_usage;
+		return;
+	}
+	if (d->cfg.stats_source == STATS_CGROUP)
+		return;
+	if (docker_stats(d->docker, r->id, on_paused_stats, r) == 0)
+		r->smp.stats_busy = true;
+}
+
 /* Kept counter files are up to 8 descriptors a replica: systemd's soft limit of 1024 is
  * kept low for select(), which nothing here uses (epoll, poll); the hard one is ample. */
 static void
@@ -245,6 +278,10 @@ metric_sample(struct svc *s)
 			struct replica *r = s->reps[i];
 			struct docker_stats st;
 
+			if (r->state == REP_PAUSED) {
+				paused_sample(r, &base);
+				continue;
+			}
 			if (r->state != REP_READY || r->smp.stats_busy || r->id[0] == '\0')
 				continue;
 			if (kernel_sample(r, &st, &base) == 0) {
@@ -327,6 +364,7 @@ metric_ctr_init(struct ctr_sample *c)
 {
 	c->cpu_pct = -1;
 	c->mem_pct = -1;
+	c->paused_mem = -1;
 }
 
 void

@@ -14,6 +14,10 @@ plan_kind_name(enum plan_kind k)
 		return "retire";
 	case PLAN_ADVANCE:
 		return "advance";
+	case PLAN_PAUSE:
+		return "pause";
+	case PLAN_UNPAUSE:
+		return "unpause";
 	default:
 		return "hold";
 	}
@@ -114,7 +118,8 @@ static bool
 picked(const struct plan_action *out, const struct plan_result *res, size_t i)
 {
 	for (size_t k = 0; k < res->nacts; k++)
-		if (out[k].kind == PLAN_RETIRE && out[k].rep == i)
+		if ((out[k].kind == PLAN_RETIRE || out[k].kind == PLAN_PAUSE ||
+		    out[k].kind == PLAN_UNPAUSE) && out[k].rep == i)
 			return true;
 	return false;
 }
@@ -140,10 +145,20 @@ plan_down(const struct plan_input *in, struct plan_action *out, size_t cap,
 				best = i;
 		if (best == in->nreps)
 			break;
-		if (!add(out, cap, res, PLAN_RETIRE, best, 0,
+		/* To sleep, not away: a ready replica of the current definition is paused
+		 * (doc/waking.md, "Sleeping: stop or pause"); one that never served is not
+		 * worth keeping. */
+		if (in->sleep_pause && in->desired == 0 && in->reps[best].state == PLAN_READY &&
+		    in->reps[best].generation == in->generation) {
+			if (!add(out, cap, res, PLAN_PAUSE, best, 0, "scale down %d -> 0: put the "
+			    "%s ready replica to sleep (sleep = pause)", cur,
+			    victim_rule(in, &in->reps[best])))
+				return;
+		} else if (!add(out, cap, res, PLAN_RETIRE, best, 0,
 		    "scale down %d -> %d: retire the %s %s replica", cur, in->desired,
-		    victim_rule(in, &in->reps[best]), victim_kind(in, &in->reps[best])))
+		    victim_rule(in, &in->reps[best]), victim_kind(in, &in->reps[best]))) {
 			return;
+		}
 		cur--;
 	}
 }
@@ -160,12 +175,38 @@ index_free(const struct plan_input *in, int n)
 	return true;
 }
 
+/* Wake paused replicas of the current definition before creating any: they are the
+ * fast way up (doc/waking.md, "Sleeping: stop or pause"). No bound applies: they exist
+ * already. True when that is enough. */
+static bool
+plan_unpause(const struct plan_input *in, struct plan_action *out, size_t cap,
+    struct plan_result *res)
+{
+	int cur = res->current;
+
+	for (size_t i = 0; i < in->nreps && cur < in->desired; i++) {
+		const struct plan_replica *r = &in->reps[i];
+
+		if (r->state != PLAN_PAUSED || r->busy || r->generation != in->generation ||
+		    picked(out, res, i))
+			continue;
+		if (!add(out, cap, res, PLAN_UNPAUSE, i, 0, "scale up %d -> %d: unpause the "
+		    "paused replica at index %d", cur, in->desired, r->index))
+			return true;
+		cur++;
+	}
+	/* The caller (a rollout's step too) asked for a replica: enough when one woke. */
+	return cur > res->current && cur >= in->desired;
+}
+
 static void
 plan_up(const struct plan_input *in, struct plan_action *out, size_t cap,
     struct plan_result *res)
 {
-	int leaving_n = res->total - res->current;
+	int leaving_n = res->total - res->current - res->paused;
 
+	if (plan_unpause(in, out, cap, res))
+		return;
 	if (in->create_blocked != NULL) {
 		add(out, cap, res, PLAN_HOLD, 0, 0, "scale up %d -> %d: %s", res->current,
 		    in->desired, in->create_blocked);
@@ -186,8 +227,9 @@ plan_up(const struct plan_input *in, struct plan_action *out, size_t cap,
 	/* Replicas on their way out still exist: never more than max at once. */
 	if (res->total >= in->max_replicas) {
 		add(out, cap, res, PLAN_HOLD, 0, 0,
-		    "scale up %d -> %d: at max_replicas %d (%d on their way out)", res->current,
-		    in->desired, in->max_replicas, leaving_n);
+		    "scale up %d -> %d: at max_replicas %d (%d on their way out%s)",
+		    res->current, in->desired, in->max_replicas, leaving_n,
+		    res->paused > 0 ? ", some paused" : "");
 		return;
 	}
 	for (int n = 1; n <= PLAN_MAX_INDEX; n++) {
@@ -370,10 +412,12 @@ plan_reconcile(const struct plan_input *in, struct plan_action *out, size_t cap,
 	res->outdated = 0;
 	res->updated = 0;
 	res->stable = 0;
+	res->paused = 0;
 	for (size_t i = 0; i < in->nreps; i++) {
 		const struct plan_replica *r = &in->reps[i];
 
 		res->current += present(r);
+		res->paused += r->state == PLAN_PAUSED;
 		/* A gone record with a call in flight may still be a container. */
 		res->total += r->state != PLAN_GONE || r->busy;
 		if (present(r) && is_current(in, r)) {
@@ -387,6 +431,18 @@ plan_reconcile(const struct plan_input *in, struct plan_action *out, size_t cap,
 	for (size_t i = 0; i < in->nreps; i++)
 		if (in->reps[i].state == PLAN_STOPPING && !in->reps[i].busy)
 			add(out, cap, res, PLAN_ADVANCE, i, 0, "leaving: next stop/remove call");
+	/* A paused replica of an older definition is never woken, and none is kept once
+	 * the service no longer sleeps by pausing: removed, not leaked (doc/waking.md,
+	 * "Sleeping: stop or pause"). Spare paused ones of the current definition stay:
+	 * they are the next scale-up's fast capacity. */
+	for (size_t i = 0; i < in->nreps; i++) {
+		const struct plan_replica *r = &in->reps[i];
+
+		if (r->state == PLAN_PAUSED && !r->busy &&
+		    (!in->sleep_pause || !is_current(in, r)))
+			add(out, cap, res, PLAN_RETIRE, i, 0, "asleep: remove a paused replica %s",
+			    !in->sleep_pause ? "(sleep = stop)" : "of an older definition");
+	}
 	before = res->nacts;
 	if (in->rollback && res->outdated > 0)
 		plan_rollback(in, out, cap, res);

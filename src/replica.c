@@ -21,6 +21,14 @@ _Static_assert(sizeof(((struct replica *)0)->image) > DOCKER_IMAGE_MAX,
 static void replica_poll(struct loop *l, struct loop_timer *t);
 static void replica_check_ready(struct replica *r);
 static void replica_stop(struct replica *r);
+static void replica_pause(struct replica *r);
+
+/* On its way out: no inspect, no readiness, only the next call of its removal. */
+static bool
+leaving(enum replica_state st)
+{
+	return st == REP_DRAINING || st == REP_STOPPING || st == REP_GONE;
+}
 
 const char *
 replica_state_name(enum replica_state st)
@@ -28,19 +36,20 @@ replica_state_name(enum replica_state st)
 	static const char *const names[] = {
 		[REP_CREATING] = "creating", [REP_STARTING] = "starting", [REP_READY] = "ready",
 		[REP_DRAINING] = "draining", [REP_STOPPING] = "stopping", [REP_GONE] = "gone",
+		[REP_PAUSING] = "pausing", [REP_PAUSED] = "paused", [REP_UNPAUSING] = "unpausing",
 	};
 
-	return st <= REP_GONE ? names[st] : "?";
+	return st < REP_STATES ? names[st] : "?";
 }
 
 /* The moves a replica may make, [from][to]; every other one is a bug (doc/balancers.md,
  * "Scale-down order"; doc/replicas.md, "Restart safety" tell the way in and out). A
  * record is born CREATING (replica_new): an adopted one moves on from there at once. */
 static const bool moves[REP_STATES][REP_STATES] = {
-	/* created and started, adopted running or on its way out, removed before or after
-	 * the create answered */
+	/* created and started, adopted running (or paused) or on its way out, removed
+	 * before or after the create answered */
 	[REP_CREATING] = { [REP_STARTING] = true, [REP_DRAINING] = true,
-		[REP_STOPPING] = true, [REP_GONE] = true },
+		[REP_STOPPING] = true, [REP_GONE] = true, [REP_PAUSED] = true },
 	/* healthy; retired (drained when the balancer may route to it), discarded,
 	 * vanished */
 	[REP_STARTING] = { [REP_READY] = true, [REP_DRAINING] = true, [REP_STOPPING] = true,
@@ -48,10 +57,16 @@ static const bool moves[REP_STATES][REP_STATES] = {
 	/* Docker's restart policy health-gates it again; retired, exited, vanished */
 	[REP_READY] = { [REP_STARTING] = true, [REP_DRAINING] = true, [REP_STOPPING] = true,
 		[REP_GONE] = true },
-	/* drained; vanished meanwhile */
-	[REP_DRAINING] = { [REP_STOPPING] = true, [REP_GONE] = true },
+	/* drained (to be stopped, or paused: sleep = pause); vanished meanwhile */
+	[REP_DRAINING] = { [REP_STOPPING] = true, [REP_GONE] = true, [REP_PAUSING] = true },
 	[REP_STOPPING] = { [REP_GONE] = true },
 	[REP_GONE] = { 0 },
+	/* paused; the pause failed or it was retired meanwhile; vanished */
+	[REP_PAUSING] = { [REP_PAUSED] = true, [REP_STOPPING] = true, [REP_GONE] = true },
+	/* woken; retired (sleep = stop, an older definition); vanished */
+	[REP_PAUSED] = { [REP_UNPAUSING] = true, [REP_STOPPING] = true, [REP_GONE] = true },
+	/* unpaused: readiness again; the unpause failed or it was retired; vanished */
+	[REP_UNPAUSING] = { [REP_STARTING] = true, [REP_STOPPING] = true, [REP_GONE] = true },
 };
 
 bool
@@ -255,7 +270,14 @@ apply_inspect(struct replica *r, const struct docker_inspect *in)
 
 	r->health = in->health;
 	r->inspected = true;
-	r->has_healthcheck = in->has_healthcheck;
+	/* Woken from a pause: Docker's health is from before it, or from the checks that
+	 * failed while it was frozen ("unhealthy" after `retries` of them). The probe makes
+	 * it ready; Docker's health counts again once it is ready and Docker says healthy
+	 * (doc/readiness.md, "After a pause"). Until then a stale unhealthy replaces
+	 * nothing: the probe judges it, starting and ready. */
+	if (r->woken && r->state == REP_READY && in->health == HEALTH_HEALTHY)
+		r->woken = false;
+	r->has_healthcheck = in->has_healthcheck && !r->woken;
 	snprintf(r->image, sizeof(r->image), "%s", in->image);
 	r->started_at = in->started_at;
 	r->spec_nano_cpus = in->nano_cpus;
@@ -325,7 +347,7 @@ on_inspect(void *arg, const struct docker_reply *rep, const struct docker_inspec
 	struct replica *r = arg;
 
 	r->busy = false;
-	if (r->state >= REP_DRAINING) {
+	if (leaving(r->state)) {
 		replica_advance(r); /* it was retired while the inspect ran */
 		return;
 	}
@@ -348,7 +370,10 @@ replica_refresh(struct replica *r)
 {
 	const struct svc_conf *c = r->svc->conf;
 
-	if (r->busy || r->id[0] == '\0' || r->state >= REP_DRAINING || c == NULL)
+	/* A paused one is inspected too: adopted asleep, its address and pid are known
+	 * before it wakes. */
+	if (r->busy || r->id[0] == '\0' || leaving(r->state) || r->state == REP_PAUSING ||
+	    r->state == REP_UNPAUSING || c == NULL)
 		return;
 	if (docker_inspect(r->svc->d->docker, r->id, c->port, c->network, on_inspect, r) == 0)
 		r->busy = true;
@@ -362,7 +387,10 @@ replica_poll(struct loop *l, struct loop_timer *t)
 	struct svc *s = r->svc;
 
 	if (r->state == REP_DRAINING) {
-		replica_stop(r);
+		if (r->to_sleep)
+			replica_pause(r);
+		else
+			replica_stop(r);
 		return;
 	}
 	if (r->state != REP_STARTING)
@@ -645,8 +673,9 @@ replica_advance(struct replica *r)
 			(void)replica_set_state(r, REP_GONE, "never created");
 		return;
 	}
-	/* Nothing to mark when there is nothing to stop: a restart removes it anyway. */
-	if (!r->marked && !r->stopped) {
+	/* Nothing to mark when there is nothing to stop: a restart removes it anyway. One
+	 * going to sleep is not leaving: a restart adopts it. */
+	if (!r->marked && !r->stopped && !r->to_sleep) {
 		mark(r);
 		if (r->busy)
 			return; /* on_marked comes back here */
@@ -721,7 +750,9 @@ start_drain(struct replica *r)
 static bool
 maybe_member(const struct replica *r)
 {
-	return r->state == REP_READY || (r->adopted && r->svc->tr.applied == 0);
+	/* A paused one (adopted paused too) is in no balancer's configuration. */
+	return r->state == REP_READY || (r->adopted && r->svc->tr.applied == 0 &&
+	    r->state != REP_PAUSED && r->state != REP_PAUSING && r->state != REP_UNPAUSING);
 }
 
 void
@@ -729,14 +760,170 @@ replica_retire(struct replica *r)
 {
 	bool was_member = maybe_member(r);
 
-	if (r->state >= REP_DRAINING || dry(r, "retire"))
+	if (leaving(r->state) || dry(r, "retire"))
 		return;
+	r->to_sleep = false;
 	probe_stop(r); /* the fast schedule would do nothing now; a probe in flight too */
 	if (!was_member) {
 		replica_stop(r);
 		return;
 	}
 	start_drain(r);
+}
+
+/* ---- asleep: paused instead of stopped (sleep = pause; doc/waking.md, "Sleeping: stop
+ * or pause") ------------------------------------------------------------------------ */
+
+void
+replica_sleep(struct replica *r)
+{
+	if (leaving(r->state) || dry(r, "pause"))
+		return;
+	/* Only a ready one is worth keeping; the planner asks for no other. */
+	if (r->state != REP_READY) {
+		replica_retire(r);
+		return;
+	}
+	probe_stop(r);
+	r->to_sleep = true;
+	start_drain(r); /* the drain's end pauses it (replica_poll) */
+}
+
+static void
+on_paused(void *arg, const struct docker_reply *rep)
+{
+	struct replica *r = arg;
+	struct svc *s = r->svc;
+
+	r->busy = false;
+	r->to_sleep = false;
+	if (r->state != REP_PAUSING) {
+		replica_advance(r); /* retired while the pause ran */
+		return;
+	}
+	if (!rep->ok && rep->status == 404) {
+		replica_vanished(r);
+	} else if (!rep->ok) {
+		/* Not worth keeping half asleep: the next wake creates a fresh one. */
+		events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: cannot pause "
+		    "replica %s (%s); removing it instead", s->name, r->name, rep->error);
+		replica_stop(r);
+	} else {
+		(void)replica_set_state(r, REP_PAUSED, "paused");
+		log_info("%s: replica %s paused (asleep)", s->name, r->name);
+		events_add(&s->d->events, EV_REPLICA, s->name, "%s: replica %s paused (asleep)",
+		    s->name, r->name);
+	}
+	svc_kick(s);
+}
+
+/* Drained: freeze it (POST /containers/{id}/pause). It is out of the upstream already
+ * and stays created: the next scale-up unpauses it. */
+static void
+replica_pause(struct replica *r)
+{
+	struct svc *s = r->svc;
+
+	loop_timer_stop(&s->d->loop, &r->timer);
+	if (r->busy) {
+		/* An inspect sent before the drain: its end does not come back here. */
+		loop_timer_start(&s->d->loop, &r->timer, 50);
+		return;
+	}
+	(void)replica_set_state(r, REP_PAUSING, "drained, to sleep");
+	if (s->d->stopping || docker_pause(s->d->docker, r->id, false, on_paused, r) == -1) {
+		r->to_sleep = false;
+		log_warning("%s: cannot pause replica %s; removing it instead", s->name, r->name);
+		replica_stop(r);
+		return;
+	}
+	r->busy = true;
+}
+
+static void
+on_unpaused(void *arg, const struct docker_reply *rep)
+{
+	struct replica *r = arg;
+	struct svc *s = r->svc;
+
+	r->busy = false;
+	if (r->state != REP_UNPAUSING) {
+		replica_advance(r); /* retired while the unpause ran */
+		return;
+	}
+	/* 409: not paused (unpaused by hand): running all the same, and checked below. */
+	if (!rep->ok && rep->status == 404) {
+		replica_vanished(r);
+		svc_kick(s);
+		return;
+	}
+	if (!rep->ok && rep->status != 409) {
+		events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: cannot unpause "
+		    "replica %s (%s); removing it, a new one is created", s->name, r->name,
+		    rep->error);
+		replica_stop(r);
+		svc_kick(s);
+		return;
+	}
+	/* Not ready because it was before: readiness again, from now (doc/readiness.md,
+	 * "After a pause"). */
+	(void)replica_set_state(r, REP_STARTING, "unpaused");
+	r->woken = true;
+	r->has_healthcheck = false; /* the probe decides until it is ready */
+	r->born_ms = loop_now(&s->d->loop);
+	r->ready_ms = 0;
+	r->ready_by = READY_BY_NONE;
+	r->ready_at_unix_ms = 0;
+	probe_reset(r);
+	log_info("%s: replica %s unpaused; checking its readiness", s->name, r->name);
+	events_add(&s->d->events, EV_REPLICA, s->name, "%s: replica %s unpaused", s->name,
+	    r->name);
+	probe_starting(r);  /* at once: the fast schedule follows from its answer */
+	replica_refresh(r); /* Docker's view (running, its address) */
+	loop_timer_start(&s->d->loop, &r->timer, REPLICA_POLL_STARTING_MS);
+	svc_kick(s);
+}
+
+void
+replica_wake(struct replica *r)
+{
+	struct svc *s = r->svc;
+
+	if (r->state != REP_PAUSED || r->busy || dry(r, "unpause"))
+		return;
+	if (s->d->stopping || docker_pause(s->d->docker, r->id, true, on_unpaused, r) == -1) {
+		log_warning("%s: cannot unpause replica %s; the next pass tries again", s->name,
+		    r->name);
+		return;
+	}
+	(void)replica_set_state(r, REP_UNPAUSING, "waking");
+	r->busy = true;
+	traffic_created(r, s->react.trigger_us); /* the wake's reaction times */
+	log_info("%s: unpausing replica %s", s->name, r->name);
+}
+
+static void
+on_abandoned(void *arg, const struct docker_reply *rep)
+{
+	(void)arg;
+	if (!rep->ok)
+		log_warning("removing a paused replica of a removed service failed: %s",
+		    rep->error);
+}
+
+void
+replica_abandon(struct replica *r)
+{
+	struct dsd *d = r->svc->d;
+
+	if ((r->state != REP_PAUSED && r->state != REP_PAUSING) || r->id[0] == '\0' ||
+	    d->docker == NULL || d->dry_run)
+		return;
+	/* Force: the engine removes a paused container that way (doc/waking.md). Its own
+	 * callback argument: the record is freed before the answer. */
+	log_notice("%s: removing paused replica %s (%.12s): its service left the "
+	    "configuration", r->svc->name, r->name, r->id);
+	(void)docker_remove(d->docker, r->id, on_abandoned, d);
 }
 
 /* A running container found at start-up with the retiring mark: drain and remove it. */
@@ -770,6 +957,21 @@ replica_adopt(struct replica *r, const struct docker_ctr *c, bool retiring)
 		adopt_retiring(r);
 		return;
 	}
+	/* Asleep when the last daemon stopped: adopted asleep, never served nor counted; the
+	 * planner wakes it, or removes it (doc/waking.md, "Sleeping: stop or pause"). */
+	if (!retiring && strcmp(c->state, "paused") == 0) {
+		(void)replica_set_state(r, REP_PAUSED, "adopted paused");
+		r->adopted = true;
+		log_info("%s: adopting paused replica %s (%.12s)", s->name, c->name, c->id);
+		events_add(&s->d->events, EV_REPLICA, s->name, "%s: adopting paused replica %s",
+		    s->name, c->name);
+		replica_refresh(r);
+		return;
+	}
+	/* Under sleep = pause a running one may have been unpaused moments before the last
+	 * daemon stopped: its Docker health is from before the pause, the probe decides. */
+	if (s->conf != NULL && s->conf->sleep == SLEEP_PAUSE)
+		r->woken = true;
 	/* "restarting": Docker's on-failure policy is at it (doc/definition.md, "Restart policy"). */
 	if (strcmp(c->state, "running") == 0 || strcmp(c->state, "restarting") == 0) {
 		/* Adopted as starting; the inspect that follows moves a healthy one straight
@@ -782,7 +984,8 @@ replica_adopt(struct replica *r, const struct docker_ctr *c, bool retiring)
 		replica_refresh(r);
 		return;
 	}
-	/* created-but-never-started, exited, dead, paused: half-done or broken work. */
+	/* created-but-never-started, exited, dead, or paused with the mark: half-done or
+	 * broken work (a paused container goes with force: doc/waking.md). */
 	log_notice("%s: removing leftover replica %s (%.12s, %s)", s->name, c->name, c->id,
 	    c->state);
 	replica_discard(r);
@@ -793,9 +996,11 @@ replica_vanished(struct replica *r)
 {
 	struct svc *s = r->svc;
 
-	if (r->state == REP_READY || r->state == REP_STARTING)
+	if (r->state == REP_READY || r->state == REP_STARTING || r->state == REP_PAUSED ||
+	    r->state == REP_PAUSING || r->state == REP_UNPAUSING)
 		events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name,
-		    "%s: replica %s was removed outside dockscale", s->name, r->name);
+		    "%s: %sreplica %s was removed outside dockscale", s->name,
+		    r->state == REP_PAUSED ? "paused " : "", r->name);
 	if (r->state == REP_READY)
 		traffic_members_changed(s);
 	(void)replica_set_state(r, REP_GONE, "removed outside dockscale");

@@ -178,6 +178,35 @@ add_traffic(cJSON *o, const struct svc *s)
 	add_classes(t, q->classes);
 }
 
+/* The replicas paused at zero and the memory they hold (doc/waking.md, "Sleeping: stop
+ * or pause"): memory_bytes sums those whose sample is in (null while none is). */
+static void
+add_asleep(cJSON *o, const struct svc *s)
+{
+	cJSON *a = cJSON_AddObjectToObject(o, "asleep");
+	int paused = 0, known = 0;
+	double mem = 0;
+
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i < s->nreps; i++) {
+		const struct replica *r = s->reps[i];
+
+		if (r->state != REP_PAUSED)
+			continue;
+		paused++;
+		if (r->smp.paused_mem >= 0) {
+			mem += r->smp.paused_mem;
+			known++;
+		}
+	}
+	cJSON_AddNumberToObject(a, "paused", paused);
+	if (known > 0 || paused == 0)
+		cJSON_AddNumberToObject(a, "memory_bytes", mem);
+	else
+		cJSON_AddNullToObject(a, "memory_bytes");
+}
+
 cJSON *
 status_service(const struct svc *s, int64_t now)
 {
@@ -251,6 +280,7 @@ status_service(const struct svc *s, int64_t now)
 		cJSON_AddNumberToObject(bal, "syncs_total", (double)lst.applied);
 		lb_rows_json(s->tr.lb, bal); /* the kind's own numbers */
 	}
+	add_asleep(o, s);
 	svc_status_hooks(s, o, now); /* each feature's part */
 	if (svc_runtime(s)->status != NULL)
 		cJSON_AddItemToObject(o, svc_runtime(s)->status_key, svc_runtime(s)->status(s));

@@ -303,7 +303,9 @@ svc_count(const struct svc *s, enum replica_state st)
 int
 svc_current(const struct svc *s)
 {
-	return svc_count(s, REP_CREATING) + svc_count(s, REP_STARTING) + svc_count(s, REP_READY);
+	/* An unpause in flight is capacity on its way back; a paused one is none. */
+	return svc_count(s, REP_CREATING) + svc_count(s, REP_STARTING) + svc_count(s, REP_READY) +
+	    svc_count(s, REP_UNPAUSING);
 }
 
 void

@@ -302,6 +302,20 @@ print_traffic(FILE *f, const cJSON *t)
 	    str(t, "source"));
 }
 
+/* "Asleep: 1 paused, 0.8 MiB held" (sleep = pause; doc/waking.md); nothing when none is. */
+static void
+print_asleep(FILE *f, const cJSON *a)
+{
+	double n, mem;
+
+	if (!num(a, "paused", &n) || n <= 0)
+		return;
+	if (num(a, "memory_bytes", &mem))
+		fprintf(f, "Asleep:         %.0f paused, %.1f MiB held\n", n, mem / 1048576.0);
+	else
+		fprintf(f, "Asleep:         %.0f paused\n", n);
+}
+
 void
 ctl_print_service(FILE *f, const cJSON *svc)
 {
@@ -357,6 +371,7 @@ ctl_print_service(FILE *f, const cJSON *svc)
 		    cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(bal, "in_sync")) ? "out of sync" :
 		                                                                    "in sync");
 	print_traffic(f, cJSON_GetObjectItemCaseSensitive(svc, "traffic"));
+	print_asleep(f, cJSON_GetObjectItemCaseSensitive(svc, "asleep"));
 	print_replicas(f, cJSON_GetObjectItemCaseSensitive(svc, "replicas"));
 }
 

@@ -196,6 +196,7 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 				    "scale_down_alerts",
 				    s->name, s->up_alerts.v[i]);
 	check_traffic(ps, s);
+	config_sleep_check(ps, s);
 	config_ctr_check(ps, s);
 	config_kinds_check(ps, s, CONFIG_BALANCER);
 	config_lb_check(ps, s);

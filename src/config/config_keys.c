@@ -681,7 +681,7 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 	default:
 		if (kd->type >= K_BALANCER)
 			return config_kinds_set_value(ps, kd, p, v);
-		if (kd->type == K_READINESS)
+		if (kd->type == K_READINESS || kd->type == K_SLEEP)
 			return config_ready_set_value(ps, kd, p, v);
 		return kd->type >= K_WAKELISTEN ? config_lb_set_value(ps, kd, p, v)
 		                                : config_ctr_set_value(ps, kd, p, v);
@@ -702,12 +702,14 @@ config_keys(enum section sec, size_t *n)
 	return k != NULL ? k->keys : NULL;
 }
 
-/* ---- the keys about a replica's readiness (doc/readiness.md): a third table beside
- * svc_keys and config_ctr.c's, searched by config_key_find ---------------------------- */
+/* ---- the keys about a replica's readiness (doc/readiness.md) and its sleep at zero
+ * (doc/waking.md): a third table beside svc_keys and config_ctr.c's, searched by
+ * config_key_find -------------------------------------------------------------------- */
 
 
 static const struct keydef ready_keys[] = {
 	KEY("readiness", K_READINESS, S(readiness), 0, 0, 0),
+	KEY("sleep", K_SLEEP, S(sleep), 0, 0, 0),
 };
 /* clang-format on */
 _Static_assert(sizeof(ready_keys) / sizeof(ready_keys[0]) <= READY_KEYS_MAX,
@@ -725,6 +727,14 @@ config_ready_set_value(struct pstate *ps, const struct keydef *kd, void *p, cons
 {
 	int m;
 
+	if (kd->type == K_SLEEP) {
+		if (strcmp(v, "stop") == 0 || strcmp(v, "pause") == 0) {
+			*(enum sleep_mode *)p = v[0] == 'p' ? SLEEP_PAUSE : SLEEP_STOP;
+			return true;
+		}
+		config_perr(ps, ps->line, "%s: '%s' is not one of stop, pause", kd->name, v);
+		return false;
+	}
 	if (kd->type != K_READINESS)
 		return false;
 	if ((m = readiness_mode_parse(v)) < 0) {
@@ -734,4 +744,27 @@ config_ready_set_value(struct pstate *ps, const struct keydef *kd, void *p, cons
 	}
 	*(enum readiness_mode *)p = (enum readiness_mode)m;
 	return true;
+}
+
+void
+config_sleep_check(struct pstate *ps, const struct svc_conf *s)
+{
+	const struct config_kind *rt = config_kind_find(CONFIG_RUNTIME, s->runtime);
+	int l = config_key_line(ps, "sleep", false);
+
+	if (l == 0 || s->sleep != SLEEP_PAUSE)
+		return;
+	/* Paused containers are the containers runtime's own records; another runtime
+	 * (Swarm) defines and runs its replicas itself. */
+	if (rt != NULL && rt->foreign) {
+		config_perr(ps, l, "service %s: sleep = pause needs replicas of the daemon's "
+		    "own (runtime = %s has none to pause)", s->name, s->runtime);
+		return;
+	}
+	/* Every route to a count (policy, alert, API, idle timer) is held at min_replicas:
+	 * such a service never reaches zero, so nothing is ever paused. */
+	if (s->dp.min_replicas > 0)
+		config_pwarn(ps, l, "service %s: sleep = pause has no effect with min_replicas = "
+		    "%d%s: the service never goes to zero", s->name, s->dp.min_replicas,
+		    config_key_line(ps, "min_replicas", true) != 0 ? "" : " (the default)");
 }

@@ -201,6 +201,11 @@ plan_state_of(enum replica_state st)
 		return PLAN_DRAINING;
 	case REP_STOPPING:
 		return PLAN_STOPPING;
+	case REP_PAUSING: /* busy: its pause call in flight */
+	case REP_PAUSED:
+		return PLAN_PAUSED;
+	case REP_UNPAUSING: /* counted: capacity on its way back */
+		return PLAN_STARTING;
 	default:
 		return PLAN_GONE;
 	}
@@ -246,12 +251,21 @@ launch(struct svc *s, int index, int target)
 static void
 carry_out(struct svc *s, const struct plan_action *a)
 {
-	struct replica *r = a->kind == PLAN_RETIRE || a->kind == PLAN_ADVANCE ?
-	    s->reps[a->rep] : NULL;
+	struct replica *r = a->kind == PLAN_RETIRE || a->kind == PLAN_ADVANCE ||
+	    a->kind == PLAN_PAUSE || a->kind == PLAN_UNPAUSE ? s->reps[a->rep] : NULL;
 
 	switch (a->kind) {
 	case PLAN_ADVANCE:
 		replica_advance(r);
+		break;
+	case PLAN_PAUSE:
+		log_info("%s: %s: %s", s->name, a->reason, r->name);
+		replica_sleep(r);
+		break;
+	case PLAN_UNPAUSE:
+		log_info("%s: %s: %s", s->name, a->reason, r->name);
+		replica_wake(r);
+		svc_react_created(s);
 		break;
 	case PLAN_RETIRE:
 		/* A rollout's steps are notices (doc/rollouts.md). */
@@ -317,6 +331,7 @@ plan_and_act(struct svc *s)
 	in.taken = s->taken;
 	in.ntaken = s->ntaken;
 	in.create_blocked = svc_create_blocked(s);
+	in.sleep_pause = s->conf->sleep == SLEEP_PAUSE; /* doc/waking.md, "Sleeping: stop or pause" */
 	svc_plan_hooks(s, &in, view); /* e.g. a rollout's generation and steps */
 	plan_reconcile(&in, acts, n + 1, &res);
 	/* Positions stay valid: only a create (always last) adds to s->reps. */

@@ -26,7 +26,8 @@ from common import HERE, PY, ROOT, dk, remove_bench_containers
 # 6 and 4), and 3 for the cost of reading traffic (BENCH_COST_SHORT=1: 2).
 BENCHES = [("decide_cpu.py", 90), ("reaction.py", 240), ("drops.py", 300),
            ("intake.py", 300), ("footprint.py", 420),
-           ("rollout.py", 360), ("readiness.py", 420), ("haproxy.py", 420),
+           ("rollout.py", 360), ("readiness.py", 420), ("pause_wake.py", 240),
+           ("haproxy.py", 420),
            ("swarm.py", 240), ("traffic_cost.py", 480), ("seedtable.py", 1800),
            ("iobound.py", 1500)]
 

@@ -354,7 +354,26 @@ test_service_detail(void **state)
 	out = capture(ctl_print_service, web);
 	assert_non_null(strstr(out, "Paused:         no (a manual scale"));
 	assert_null(strstr(out, "Traffic:")); /* no source, no line */
+	assert_null(strstr(out, "Asleep:")); /* nothing paused, no line */
 	free(out);
+	/* sleep = pause (doc/waking.md): the paused replicas and what they hold */
+	{
+		cJSON *a = cJSON_AddObjectToObject(web, "asleep");
+
+		cJSON_AddNumberToObject(a, "paused", 2);
+		cJSON_AddNumberToObject(a, "memory_bytes", 1572864);
+		out = capture(ctl_print_service, web);
+		assert_non_null(strstr(out, "Asleep:         2 paused, 1.5 MiB held\n"));
+		free(out);
+		cJSON_ReplaceItemInObject(a, "memory_bytes", cJSON_CreateNull());
+		out = capture(ctl_print_service, web);
+		assert_non_null(strstr(out, "Asleep:         2 paused\n"));
+		free(out);
+		cJSON_ReplaceItemInObject(a, "paused", cJSON_CreateString("2"));
+		out = capture(ctl_print_service, web);
+		assert_null(strstr(out, "Asleep:")); /* a field of the wrong type: no line */
+		free(out);
+	}
 	cJSON_Delete(web);
 }
 

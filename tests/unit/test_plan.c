@@ -32,6 +32,10 @@
 #define RDS(i, b, r) { PLAN_READY, (i), (b), false, 0, true, (r), false, 0, 0 }
 /* READY but the balancer does not list it yet */
 #define RDN(i, b, r) { PLAN_READY, (i), (b), false, 0, false, (r), false, 0, 0 }
+/* asleep: paused (PZB: its pause call in flight), of the current or an older definition */
+#define PZ(i, b)    { PLAN_PAUSED, (i), (b), false, 0, false, 0, false, 0, 0 }
+#define PZB(i, b)   { PLAN_PAUSED, (i), (b), true,  0, false, 0, false, 0, 0 }
+#define PZOLD(i, b) { PLAN_PAUSED, (i), (b), false, 1, false, 0, false, 0, 0 }
 /* clang-format on */
 
 struct plan_case {
@@ -157,6 +161,7 @@ static const struct plan_case cases[] = {
 	  0 },
 	{ "restart: a retiring replica does not block its index",
 	  REPS(SG(1, T0), DR(0, T0)), 2, 4, false, 0, { 0 }, 0, "create 2", NULL, 0 },
+
 };
 /* clang-format on */
 
@@ -203,7 +208,7 @@ input_of(const struct plan_case *c, struct plan_input *in)
 
 /* One row: the actions, their reasons and the wake, with scale_down_victim = victim. */
 static void
-check(const struct plan_case *c, enum plan_victim victim)
+check(const struct plan_case *c, enum plan_victim victim, bool sleep_pause)
 {
 	struct plan_input in;
 	struct plan_action out[MAXREPS + 1];
@@ -212,6 +217,7 @@ check(const struct plan_case *c, enum plan_victim victim)
 
 	input_of(c, &in);
 	in.victim = victim;
+	in.sleep_pause = sleep_pause;
 	memset(out, 0x5a, sizeof(out));
 	memset(&res, 0x5a, sizeof(res)); /* nothing may be left over from before the call */
 	plan_reconcile(&in, out, N_OF(out), &res);
@@ -236,7 +242,7 @@ check(const struct plan_case *c, enum plan_victim victim)
 static void
 run_case(void **state)
 {
-	check(*state, PLAN_VICTIM_NEWEST);
+	check(*state, PLAN_VICTIM_NEWEST, false);
 }
 
 /* ---- edges that do not fit a row ----------------------------------------------------- */
@@ -768,18 +774,80 @@ static const struct victim_case victim_cases[] = {
 };
 /* clang-format on */
 
+
+/* sleep = pause (doc/waking.md, "Sleeping: stop or pause"): each row with pause or stop */
+/* clang-format off */
+static const struct {
+	struct plan_case c;
+	bool pause;
+} sleep_cases[] = {
+	{ { "pause: to 0 the ready replicas are paused, not retired",
+	  REPS(RD(1, 100), RD(2, 200)), 0, 4, false, 0, { 0 }, 0,
+	  "pause #1; pause #0", "put the newest ready replica to sleep", 0 }, true },
+	{ { "pause: to 0 a starting one is retired, a ready one paused",
+	  REPS(RD(1, 100), SG(2, 200)), 0, 4, false, 0, { 0 }, 0,
+	  "retire #1; pause #0", "to sleep", 0 }, true },
+	{ { "pause: to 0 an outdated ready one is retired (while rolling)",
+	  REPS(RDOLD(1, 100)), 0, 4, false, 0, { 0 }, 0, "retire #0", NULL, 0 }, true },
+	{ { "pause: down to a count above 0 retires as before",
+	  REPS(RD(1, 100), RD(2, 200)), 1, 4, false, 0, { 0 }, 0,
+	  "retire #1", "scale down 2 -> 1: retire the newest ready replica", 0 }, true },
+	{ { "stop: to 0 retires", REPS(RD(1, 100)), 0, 4, false, 0, { 0 }, 0,
+	  "retire #0", NULL, 0 }, false },
+	{ { "pause: asleep at 0 holds", REPS(PZ(1, 100), PZ(2, 200)), 0, 4, false, 0, { 0 }, 0,
+	  "hold", "at desired 0", 0 }, true },
+	{ { "pause: a paused replica is not counted", REPS(RD(1, 100), PZ(2, 200)), 1, 4, false,
+	  0, { 0 }, 0, "hold", "at desired 1", 0 }, true },
+	{ { "pause: waking unpauses before creating", REPS(PZ(1, 100)), 1, 4, false, 0, { 0 }, 0,
+	  "unpause #0", "scale up 0 -> 1: unpause the paused replica at index 1", 0 }, true },
+	{ { "pause: as many unpaused at once as are missing",
+	  REPS(PZ(1, 100), PZ(2, 200), PZ(3, 300)), 2, 4, false, 0, { 0 }, 0,
+	  "unpause #0; unpause #1", "scale up 1 -> 2", 0 }, true },
+	{ { "pause: all paused ones woken, then one create", REPS(PZ(1, 100)), 3, 4, false, 0,
+	  { 0 }, 0, "unpause #0; create 2", "create at the lowest free index 2", 0 }, true },
+	{ { "pause: an unpause goes while a create is in flight and in backoff",
+	  REPS(CR(2, 100), PZ(1, 50)), 2, 4, true, T0 + 5000, { 0 }, 0, "unpause #1", NULL, 0 }, true },
+	{ { "pause: a paused replica holds its name", REPS(PZOLD(1, 100)), 1, 4, false, 0, { 0 },
+	  0, "retire #0; create 2", "index 2", 0 }, true },
+	{ { "pause: an older definition's paused replica is removed, never unpaused",
+	  REPS(PZOLD(1, 100), PZ(2, 200)), 1, 4, false, 0, { 0 }, 0, "retire #0; unpause #1",
+	  "unpause the paused replica at index 2", 0 }, true },
+	{ { "pause: one of an older definition is removed while asleep",
+	  REPS(PZOLD(1, 100)), 0, 4, false, 0, { 0 }, 0, "retire #0; hold", "at desired 0", 0 }, true },
+	{ { "pause: spare paused replicas stay while awake",
+	  REPS(RD(1, 100), RD(2, 200), PZ(3, 300), PZ(4, 400)), 2, 4, false, 0, { 0 }, 0,
+	  "hold", "at desired 2", 0 }, true },
+	{ { "stop: a reload to sleep = stop removes paused replicas",
+	  REPS(RD(1, 100), PZ(2, 300)), 1, 4, false, 0, { 0 }, 0, "retire #1; hold",
+	  "at desired 1", 0 }, false },
+	{ { "pause: a pause in flight is waited for", REPS(PZB(1, 100)), 0, 4, false, 0, { 0 }, 0,
+	  "hold", "at desired 0", 0 }, true },
+	{ { "pause: paused replicas count toward max_replicas",
+	  REPS(RD(1, 100), PZOLD(2, 200)), 2, 2, false, 0, { 0 }, 0, "retire #1; hold",
+	  "at max_replicas 2 (0 on their way out, some paused)", 0 }, true },
+};
+/* clang-format on */
+
+static void
+test_sleep(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < N_OF(sleep_cases); k++)
+		check(&sleep_cases[k].c, PLAN_VICTIM_NEWEST, sleep_cases[k].pause);
+}
+
 static void
 test_victims(void **state)
 {
 	(void)state;
 	for (size_t k = 0; k < N_OF(victim_cases); k++)
-		check(&victim_cases[k].c, victim_cases[k].rule);
+		check(&victim_cases[k].c, victim_cases[k].rule, false);
 }
 
 int
 main(void)
 {
-	static struct CMUnitTest tests[N_OF(cases) + 10];
+	static struct CMUnitTest tests[N_OF(cases) + 11];
 	size_t n = 0;
 
 	for (size_t i = 0; i < N_OF(cases); i++)
@@ -795,5 +863,6 @@ main(void)
 	tests[n++] = (struct CMUnitTest){ "rolling updates", test_roll, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "desired after a start", test_adopt, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "scale-down victims", test_victims, NULL, NULL, NULL };
+	tests[n++] = (struct CMUnitTest){ "sleep: pause and unpause", test_sleep, NULL, NULL, NULL };
 	return _cmocka_run_group_tests("plan", tests, n, NULL, NULL);
 }

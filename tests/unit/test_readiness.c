@@ -182,6 +182,51 @@ test_config_key(void **state)
 	config_errors_free(&e);
 }
 
+/* [service] sleep (doc/waking.md, "Sleeping: stop or pause"): stop is the default, a bad
+ * value is a FILE:LINE error, pause beside runtime = swarm too, and beside min_replicas > 0
+ * (given or the default) a warning on sleep's line. */
+static void
+test_sleep_key(void **state)
+{
+	struct config c;
+	struct config_errors e;
+
+	(void)state;
+	assert_int_equal(load("[service web]\nimage = a\nmin_replicas = 0\n", &c, &e), 0);
+	assert_int_equal(c.svcs[0].sleep, SLEEP_STOP);
+	config_free(&c);
+	assert_int_equal(load("[service web]\nimage = a\nmin_replicas = 0\nsleep = pause\n", &c,
+	    &e), 0);
+	assert_int_equal(c.svcs[0].sleep, SLEEP_PAUSE);
+	assert_int_equal(c.warnings.n, 0);
+	config_free(&c);
+	assert_int_equal(load("[service web]\nimage = a\nsleep = Pause\n", &c, &e), -1);
+	assert_int_equal(e.n, 1);
+	assert_string_equal(e.msg[0], "r.conf:3: sleep: 'Pause' is not one of stop, pause");
+	config_errors_free(&e);
+	assert_int_equal(load("[service web]\nruntime = swarm\nmetric = none\nmin_replicas = 0\n"
+	    "sleep = pause\n", &c, &e), -1);
+	assert_int_equal(e.n, 1);
+	assert_non_null(strstr(e.msg[0], "r.conf:5: service web: sleep = pause needs replicas"));
+	config_errors_free(&e);
+	/* never at zero: a warning, the file loads */
+	assert_int_equal(load("[service web]\nimage = a\nsleep = pause\n", &c, &e), 0);
+	assert_int_equal(c.warnings.n, 1);
+	assert_non_null(strstr(c.warnings.v[0], "r.conf:3: service web: sleep = pause has no "
+	    "effect with min_replicas = 1 (the default)"));
+	config_free(&c);
+	assert_int_equal(load("[service web]\nimage = a\nmin_replicas = 2\nsleep = pause\n", &c,
+	    &e), 0);
+	assert_int_equal(c.warnings.n, 1);
+	assert_non_null(strstr(c.warnings.v[0], "r.conf:4: service web: sleep = pause has no "
+	    "effect with min_replicas = 2: the service never goes to zero"));
+	config_free(&c);
+	/* stop says nothing */
+	assert_int_equal(load("[service web]\nimage = a\nsleep = stop\n", &c, &e), 0);
+	assert_int_equal(c.warnings.n, 0);
+	config_free(&c);
+}
+
 int
 main(void)
 {
@@ -191,6 +236,7 @@ main(void)
 		cmocka_unit_test(test_schedule),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_config_key),
+		cmocka_unit_test(test_sleep_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -424,6 +424,13 @@ test_replica_moves(void **state)
 		{ REP_READY, REP_STOPPING }, { REP_READY, REP_GONE },
 		{ REP_DRAINING, REP_STOPPING }, { REP_DRAINING, REP_GONE },
 		{ REP_STOPPING, REP_GONE },
+		/* sleep = pause (doc/waking.md, "Sleeping: stop or pause") */
+		{ REP_CREATING, REP_PAUSED }, { REP_DRAINING, REP_PAUSING },
+		{ REP_PAUSING, REP_PAUSED }, { REP_PAUSING, REP_STOPPING },
+		{ REP_PAUSING, REP_GONE }, { REP_PAUSED, REP_UNPAUSING },
+		{ REP_PAUSED, REP_STOPPING }, { REP_PAUSED, REP_GONE },
+		{ REP_UNPAUSING, REP_STARTING }, { REP_UNPAUSING, REP_STOPPING },
+		{ REP_UNPAUSING, REP_GONE },
 	};
 	struct fx *f = *state;
 	struct replica r;
@@ -464,6 +471,13 @@ test_replica_moves(void **state)
 	assert_false(replica_may_move(REP_STOPPING, REP_STARTING));
 	assert_false(replica_may_move(REP_DRAINING, REP_READY));
 	assert_false(replica_may_move(REP_CREATING, REP_READY));
+	/* asleep: never straight back into the upstream, never paused while serving */
+	assert_false(replica_may_move(REP_PAUSED, REP_READY));
+	assert_false(replica_may_move(REP_UNPAUSING, REP_READY));
+	assert_false(replica_may_move(REP_READY, REP_PAUSING));
+	assert_false(replica_may_move(REP_READY, REP_PAUSED));
+	assert_string_equal(replica_state_name(REP_PAUSED), "paused");
+	assert_string_equal(replica_state_name(REP_UNPAUSING), "unpausing");
 }
 
 static int readied;
@@ -611,6 +625,129 @@ test_vanished_container_is_replaced(void **state)
 	assert_int_equal(fake_docker_seen(f->fake, "DELETE", "/v1.41/containers/"), 0);
 }
 
+/* ---- sleep = pause (doc/waking.md, "Sleeping: stop or pause") ----------------------- */
+
+static void
+route_sleep(struct fx *f)
+{
+	fake_docker_route(f->fake, "POST", "/v1.41/containers/" ID_A "/pause", 204, "");
+	fake_docker_route(f->fake, "POST", "/v1.41/containers/" ID_A "/unpause", 204, "");
+}
+
+static bool
+one_paused(struct fx *f)
+{
+	return f->s->nreps == 1 && f->s->reps[0]->state == REP_PAUSED && !f->s->reps[0]->busy;
+}
+
+static bool
+one_starting(struct fx *f)
+{
+	return f->s->nreps == 1 && f->s->reps[0]->state == REP_STARTING;
+}
+
+static int inspects_before;
+
+/* Two inspects since the unpause answered: Docker's (stale) healthy was read. */
+static bool
+inspected_twice(struct fx *f)
+{
+	if (!f->s->reps[0]->busy && f->s->reps[0]->state == REP_STARTING &&
+	    fake_docker_seen(f->fake, "GET", "/v1.41/containers/" ID_A "/json") >=
+	    inspects_before + 2)
+		return true;
+	svc_reconcile(f->s); /* a pass: the ready check and an inspect */
+	replica_refresh(f->s->reps[0]);
+	return false;
+}
+
+/* To zero a ready replica is drained and paused: no mark, stop or removal, not counted.
+ * The rise unpauses it (no create), and Docker's healthy from before the pause does not
+ * make it ready: the probe must (it fails here: nothing listens on its port). */
+static void
+test_sleep_pauses_and_wakes_by_unpausing(void **state)
+{
+	struct fx *f = *state;
+	struct docker_ctr c = ctr(ID_A, "web-1", "running");
+
+	route_healthy(f, "web-1");
+	route_leaving(f);
+	route_sleep(f);
+	/* Adopted under sleep = stop: Docker's healthy makes it ready (under pause, an
+	 * adopted running replica waits for the probe, which nothing answers here). */
+	observe(f, &c, 1);
+	run_until(f, one_ready, "web-1 adopted and ready");
+	f->conf.sleep = SLEEP_PAUSE;
+	svc_set_desired(f->s, 0, "test");
+	run_until(f, one_paused, "web-1 paused");
+	assert_true(req_at(f, "POST /v1.41/containers/" ID_A "/pause") >= 0);
+	assert_int_equal(req_at(f, "POST /v1.41/containers/" ID_A "/rename"), -1);
+	assert_int_equal(req_at(f, "POST /v1.41/containers/" ID_A "/stop"), -1);
+	assert_int_equal(req_at(f, "DELETE /v1.41/containers/"), -1);
+	assert_int_equal(svc_current(f->s), 0);
+	assert_int_equal(svc_count(f->s, REP_READY), 0);
+	assert_int_equal(svc_count(f->s, REP_PAUSED), 1);
+	assert_string_equal(f->s->reps[0]->name, "web-1"); /* never marked */
+	svc_reconcile(f->s); /* asleep: a pass holds */
+	assert_int_equal(req_at(f, "POST /v1.41/containers/" ID_A "/unpause"), -1);
+
+	svc_set_desired(f->s, 1, "test");
+	run_until(f, one_starting, "web-1 unpaused");
+	assert_true(req_at(f, "POST /v1.41/containers/" ID_A "/unpause") >
+	    req_at(f, "POST /v1.41/containers/" ID_A "/pause"));
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/create"), 0);
+	assert_true(f->s->reps[0]->woken);
+	assert_int_equal(svc_current(f->s), 1);
+	inspects_before = fake_docker_seen(f->fake, "GET", "/v1.41/containers/" ID_A "/json");
+	run_until(f, inspected_twice, "inspects after the unpause");
+	assert_int_equal(f->s->reps[0]->state, REP_STARTING); /* not ready by Docker's word */
+	assert_int_equal(f->s->reps[0]->ready_by, READY_BY_NONE);
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/create"), 0);
+}
+
+/* Listed paused after a restart: adopted paused, not counted; the rise unpauses it
+ * before anything is created. */
+static void
+test_adopted_paused_is_not_counted_and_unpaused_first(void **state)
+{
+	struct fx *f = *state;
+	struct docker_ctr c = ctr(ID_A, "web-1", "paused");
+
+	f->conf.sleep = SLEEP_PAUSE;
+	route_healthy(f, "web-1");
+	route_sleep(f);
+	observe(f, &c, 1);
+	assert_int_equal(f->s->reps[0]->state, REP_PAUSED);
+	assert_int_equal(f->s->desired, 0); /* what runs: nothing */
+	assert_int_equal(svc_current(f->s), 0);
+	run_until(f, one_paused, "its inspect");
+	svc_set_desired(f->s, 1, "test");
+	run_until(f, one_starting, "web-1 unpaused");
+	assert_true(req_at(f, "POST /v1.41/containers/" ID_A "/unpause") >= 0);
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/create"), 0);
+}
+
+/* Under sleep = stop (a reload) a paused replica is removed: marked, stopped, removed,
+ * never unpaused. */
+static void
+test_paused_under_stop_is_removed(void **state)
+{
+	struct fx *f = *state;
+	struct docker_ctr c = ctr(ID_A, "web-1", "paused");
+
+	f->conf.sleep = SLEEP_STOP;
+	route_healthy(f, "web-1");
+	route_leaving(f);
+	route_sleep(f);
+	observe(f, &c, 1);
+	run_until(f, table_empty, "the paused replica removed");
+	assert_true(req_at(f, "POST /v1.41/containers/" ID_A "/rename") <
+	    req_at(f, "POST /v1.41/containers/" ID_A "/stop"));
+	assert_true(req_at(f, "POST /v1.41/containers/" ID_A "/stop") <
+	    req_at(f, "DELETE /v1.41/containers/" ID_A "?"));
+	assert_int_equal(req_at(f, "POST /v1.41/containers/" ID_A "/unpause"), -1);
+}
+
 int
 main(void)
 {
@@ -624,6 +761,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refused_create_backs_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vanished_container_is_replaced, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(test_sleep_pauses_and_wakes_by_unpausing, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_adopted_paused_is_not_counted_and_unpaused_first,
+		                                setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paused_under_stop_is_removed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("replica", tests, NULL, NULL);
