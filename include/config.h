@@ -144,6 +144,14 @@ struct svc_conf {
 	char *wake_listen;        /* IPv4:PORT; "" = no waking from zero */
 	int wake_queue;           /* requests held at most while waking */
 	int64_t wake_timeout_ms;  /* a held request waits at most this long */
+	/* sleeping when idle (config_check.c; doc/sleeping.md) */
+	int64_t idle_after_ms;    /* no counted request for this long: to zero; 0 = never */
+	double idle_cpu_below;    /* and the replicas' CPU below this percent; 0 = not asked */
+	struct strv idle_ignore_agents; /* User-Agent substrings whose requests do not count */
+	struct strv idle_ignore_paths;  /* paths (PREFIX* a prefix) whose requests do not count */
+	struct strv depends_on;   /* services woken first and kept awake while this one is */
+	int depends_on_line;      /* the line of depends_on (0: none), for the checks across
+	                           * services */
 	const char *runtime;      /* its runtime's name (static; NULL: the default, containers
 	                           * of our own) */
 	struct config_ext kinds[CONFIG_KINDS_MAX]; /* each kind's own [service] keys */
@@ -184,6 +192,11 @@ struct config {
 	 * moot): the daemon logs them at each load */
 	struct strv warnings;
 };
+
+/* Does a request for path (its query ignored) with this User-Agent not count for
+ * idleness under c's idle_ignore_path (exact, or PREFIX*) and idle_ignore_user_agent
+ * (substrings, any case)? doc/sleeping.md. Pure (config_idle.c). */
+bool config_idle_ignored(const struct svc_conf *c, const char *path, const char *agent);
 
 /* Problems found while loading, each "FILE:LINE: message" (or "FILE: message"). */
 struct config_errors {
