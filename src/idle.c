@@ -70,6 +70,17 @@ awake(const struct svc *s)
 	return s->desired > 0 || svc_current(s) > 0;
 }
 
+/* Asleep now (the state's own flag follows at the next pass) and since when. */
+static bool
+asleep_now(const struct svc *s, const struct idle *st, int64_t *since_unix_ms)
+{
+	bool a = !awake(s);
+
+	if (since_unix_ms != NULL)
+		*since_unix_ms = a == st->asleep ? st->since_unix_ms : wall_ms();
+	return a;
+}
+
 /* Sleep and wake, however they came (idle_after, the API, the policy, a request). */
 static void
 track(struct svc *s, struct idle *st, int64_t now)
@@ -352,17 +363,19 @@ idle_words(const struct svc *s, int64_t now, char *buf, size_t len)
 	const struct idle *st = st_of(s);
 	const struct svc_conf *c = s->conf;
 	char since[32], dur[32], last[160];
+	int64_t since_ms;
+	bool a = st != NULL && asleep_now(s, st, &since_ms);
 	time_t t;
 	struct tm tm;
 
-	if (c == NULL || st == NULL || (c->idle_after_ms == 0 && !st->asleep))
+	if (c == NULL || st == NULL || (c->idle_after_ms == 0 && !a))
 		return -1;
-	t = (time_t)(st->since_unix_ms / 1000);
+	t = (time_t)(since_ms / 1000);
 	if (gmtime_r(&t, &tm) == NULL || strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ",
 	    &tm) == 0)
 		(void)snprintf(since, sizeof since, "?");
-	if (st->asleep) {
-		fmt_dur(dur, sizeof dur, wall_ms() - st->since_unix_ms);
+	if (a) {
+		fmt_dur(dur, sizeof dur, wall_ms() - since_ms);
 		say(buf, len, "asleep since %s, for %s; a request wakes it", since, dur);
 		return 0;
 	}
@@ -387,13 +400,15 @@ status(const struct svc *s, cJSON *o, int64_t now)
 	const struct idle *st = st_of(s);
 	const struct svc_conf *c = s->conf;
 	cJSON *x = cJSON_CreateObject(), *deps;
+	int64_t since;
+	bool a = asleep_now(s, st, &since);
 
 	if (x == NULL)
 		return;
 	cJSON_AddNumberToObject(x, "idle_after_ms", c != NULL ? (double)c->idle_after_ms : 0);
-	cJSON_AddBoolToObject(x, "asleep", st->asleep);
-	cJSON_AddNumberToObject(x, "since_unix_ms", (double)st->since_unix_ms);
-	if (!st->asleep && c != NULL && c->idle_after_ms > 0)
+	cJSON_AddBoolToObject(x, "asleep", a);
+	cJSON_AddNumberToObject(x, "since_unix_ms", (double)since);
+	if (!a && c != NULL && c->idle_after_ms > 0)
 		cJSON_AddNumberToObject(x, "idle_ms", (double)(now - quiet_from(s, st)));
 	else
 		cJSON_AddNullToObject(x, "idle_ms");
@@ -408,7 +423,7 @@ status(const struct svc *s, cJSON *o, int64_t now)
 	} else {
 		cJSON_AddNullToObject(x, "last_request");
 	}
-	if (st->busy_why[0] != '\0' && !st->asleep)
+	if (st->busy_why[0] != '\0' && !a)
 		cJSON_AddStringToObject(x, "kept_awake_by", st->busy_why);
 	else
 		cJSON_AddNullToObject(x, "kept_awake_by");
@@ -429,7 +444,7 @@ idle_metrics(struct buf *b, const struct dsd *d)
 	    "running).\n# TYPE dockscale_asleep gauge\n");
 	for (size_t i = 0; i < d->nsvcs; i++)
 		buf_printf(b, "dockscale_asleep{service=\"%s\"} %d\n", d->svcs[i]->name,
-		    st_of(d->svcs[i])->asleep ? 1 : 0);
+		    asleep_now(d->svcs[i], st_of(d->svcs[i]), NULL) ? 1 : 0);
 	buf_printf(b, "# HELP dockscale_sleeps_total Times idle_after put the service to "
 	    "sleep.\n# TYPE dockscale_sleeps_total counter\n");
 	for (size_t i = 0; i < d->nsvcs; i++)
