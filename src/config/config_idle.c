@@ -51,8 +51,12 @@ config_idle_check(struct pstate *ps, const struct svc_conf *s)
 				    s->idle_ignore_paths.v[i], why);
 		}
 	if (s->idle_after_ms == 0) {
+		/* set to something (0 and an empty list are off anyway) */
+		bool set[] = { s->idle_cpu_below > 0, s->idle_ignore_agents.n > 0,
+			s->idle_ignore_paths.n > 0 };
+
 		for (size_t i = 0; i < NKEYS(needs_after); i++)
-			if ((l = config_key_line(ps, needs_after[i], false)) > 0)
+			if (set[i] && (l = config_key_line(ps, needs_after[i], false)) > 0)
 				config_pwarn(ps, l, "service %s: %s has no effect without idle_after",
 				    s->name, needs_after[i]);
 		return;
@@ -71,8 +75,10 @@ config_idle_check(struct pstate *ps, const struct svc_conf *s)
 		static const char *const agent_path[] = { "idle_ignore_user_agent",
 			"idle_ignore_path" };
 
+		size_t n[] = { s->idle_ignore_agents.n, s->idle_ignore_paths.n };
+
 		for (size_t i = 0; i < NKEYS(agent_path); i++)
-			if ((l = config_key_line(ps, agent_path[i], false)) > 0)
+			if (n[i] > 0 && (l = config_key_line(ps, agent_path[i], false)) > 0)
 				config_pwarn(ps, l, "service %s: %s is applied only at the wake listener "
 				    "with balancer = %s (its counters carry no path or User-Agent): "
 				    "while awake every request counts (doc/sleeping.md)", s->name,
