@@ -193,11 +193,6 @@ struct config {
 	struct strv warnings;
 };
 
-/* Does a request for path (its query ignored) with this User-Agent not count for
- * idleness under c's idle_ignore_path (exact, or PREFIX*) and idle_ignore_user_agent
- * (substrings, any case)? doc/sleeping.md. Pure (config_idle.c). */
-bool config_idle_ignored(const struct svc_conf *c, const char *path, const char *agent);
-
 /* Problems found while loading, each "FILE:LINE: message" (or "FILE: message"). */
 struct config_errors {
 	char **msg;

@@ -8,6 +8,7 @@
 
 #include "accesslog.h"
 #include "dockscaled.h"
+#include "idlematch.h"
 #include "lb.h"
 #include "log.h"
 #include "reqstat.h"
@@ -115,7 +116,10 @@ reqstat_log_heard(const struct dsd *d)
 static void
 note_request(struct svc *s, const char *path, const char *agent)
 {
-	if (config_idle_ignored(s->conf, path, agent)) {
+	const struct svc_conf *c = s->conf;
+
+	if (c != NULL && idlematch_ignored(c->idle_ignore_paths.v, c->idle_ignore_paths.n,
+	    c->idle_ignore_agents.v, c->idle_ignore_agents.n, path, agent)) {
 		s->rq.ignored++;
 		return;
 	}

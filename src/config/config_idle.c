@@ -1,6 +1,5 @@
 /* config_idle.c: the checks of sleeping when idle and waking a stack (idle_after,
  * idle_cpu_below, idle_ignore_*, depends_on; doc/sleeping.md). */
-#define _GNU_SOURCE /* strcasestr */
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,30 +206,4 @@ config_idle_check_services(struct pstate *ps, const struct config *cfg)
 out:
 	free(chain);
 	free(seen);
-}
-
-static bool
-path_matches(const char *pattern, const char *path, size_t len)
-{
-	size_t pl = strlen(pattern);
-
-	if (pl > 0 && pattern[pl - 1] == '*')
-		return len >= pl - 1 && strncmp(pattern, path, pl - 1) == 0;
-	return len == pl && strncmp(pattern, path, len) == 0;
-}
-
-bool
-config_idle_ignored(const struct svc_conf *c, const char *path, const char *agent)
-{
-	size_t len = path != NULL ? strcspn(path, "?") : 0;
-
-	if (c == NULL)
-		return false;
-	for (size_t i = 0; i < c->idle_ignore_paths.n && path != NULL; i++)
-		if (path_matches(c->idle_ignore_paths.v[i], path, len))
-			return true;
-	for (size_t i = 0; i < c->idle_ignore_agents.n && agent != NULL; i++)
-		if (strcasestr(agent, c->idle_ignore_agents.v[i]) != NULL)
-			return true;
-	return false;
 }

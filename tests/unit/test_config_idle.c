@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "idlematch.h"
 
 #define LOG "[nginx]\naccess_log_socket = /run/dockscale-test.sock\n"
 /* lines 3..7 */
@@ -216,11 +217,14 @@ test_ignored(void **state)
 	(void)state;
 	assert_int_equal(load(text, &c, &e), 0);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct svc_conf *sc = &c.svcs[0];
+
 		print_message("row %zu: %s %s\n", i, rows[i].path, rows[i].agent);
-		assert_int_equal(config_idle_ignored(&c.svcs[0], rows[i].path, rows[i].agent),
-		    rows[i].ignored);
+		assert_int_equal(idlematch_ignored(sc->idle_ignore_paths.v, sc->idle_ignore_paths.n,
+		    sc->idle_ignore_agents.v, sc->idle_ignore_agents.n, rows[i].path,
+		    rows[i].agent), rows[i].ignored);
 	}
-	assert_false(config_idle_ignored(NULL, "/health", "x"));
+	assert_false(idlematch_ignored(NULL, 0, NULL, 0, "/health", "x"));
 	config_free(&c);
 }
 
