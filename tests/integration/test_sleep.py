@@ -26,7 +26,7 @@ def idle_conf(svc, nginx, **kw):
 
 def hap_idle_conf(svc, hap, **kw):
     opts = dict(min_replicas=0, max_replicas=2, wake_listen=f"127.0.0.1:{free_port()}",
-                balancer="haproxy", haproxy_backend=hap.backend, drain="3s", idle_after="5s")
+                balancer="haproxy", haproxy_backend=hap.backend, drain="0s", idle_after="5s")
     opts.update(kw)
     return service_conf(svc, **opts) + hap.section()
 
