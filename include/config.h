@@ -159,6 +159,14 @@ struct svc_conf {
 	int64_t wake_timeout_ms;  /* a held request waits at most this long */
 	int wake_replicas;        /* a wake raises desired to at least this */
 	struct config_page wake_page; /* answered to a browser at once while waking */
+	/* sleeping when idle (config_check.c; doc/sleeping.md) */
+	int64_t idle_after_ms;    /* no counted request for this long: to zero; 0 = never */
+	double idle_cpu_below;    /* and the replicas' CPU below this percent; 0 = not asked */
+	struct strv idle_ignore_agents; /* User-Agent substrings whose requests do not count */
+	struct strv idle_ignore_paths;  /* paths (PREFIX* a prefix) whose requests do not count */
+	struct strv depends_on;   /* services woken first and kept awake while this one is */
+	int depends_on_line;      /* the line of depends_on (0: none), for the checks across
+	                           * services */
 	const char *runtime;      /* its runtime's name (static; NULL: the default, containers
 	                           * of our own) */
 	struct config_ext kinds[CONFIG_KINDS_MAX]; /* each kind's own [service] keys */

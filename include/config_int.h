@@ -122,6 +122,11 @@ void config_check_services(struct pstate *ps, struct config *cfg);
 /* Checks across the [daemon] keys, once the whole file has been read. */
 void config_check_daemon(struct pstate *ps, const struct config *cfg);
 
+/* config_idle.c: sleeping when idle and waking a stack (doc/sleeping.md). Checks across
+ * the sleep keys of a finished [service] (on their own lines), and across services. */
+void config_idle_check(struct pstate *ps, const struct svc_conf *s);
+void config_idle_check_services(struct pstate *ps, const struct config *cfg);
+
 /* config_ctr.c: the container-definition keys of [service] beyond svc_keys. */
 
 /* config_ctr.c's table (*n keys); its key j is pstate.seen[NKEYS(svc_keys) + j]. */

@@ -24,6 +24,7 @@ enum event_type {
 	EV_PAUSE,        /* pause and resume */
 	EV_WAKE,         /* waking a service from zero */
 	EV_CLUSTER,      /* a cluster runtime's leadership and its service updates */
+	EV_SLEEP,        /* an idle service put to sleep (doc/sleeping.md) */
 	EV_TYPES,
 };
 

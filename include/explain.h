@@ -34,6 +34,7 @@ struct explain_in {
 	const char *last_reason;  /* the last decision's, NULL: none */
 	const char *traffic;      /* the balancer's figures in words (doc/traffic.md), NULL:
 	                           * none */
+	const char *sleep;        /* asleep or awake, and why (doc/sleeping.md), NULL: none */
 };
 
 struct explain_out {

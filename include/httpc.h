@@ -2,6 +2,7 @@
 #ifndef DOCKSCALE_HTTPC_H
 #define DOCKSCALE_HTTPC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,7 @@ struct httpc_req {
 	int64_t timeout_ms;       /* whole transfer; 0 = none (event streams) */
 	int64_t connect_timeout_ms; /* 0 = min(timeout, 10s) */
 	size_t max_body;          /* larger responses fail; 0 = 16 MiB */
+	bool no_reuse;            /* close the connection after the answer (not cached) */
 	httpc_done_cb done;
 	httpc_data_cb data;       /* optional streaming */
 	void *arg;

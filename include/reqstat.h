@@ -61,7 +61,17 @@ struct svc_reqs { /* owner: reqstat.c */
 	bool lb_busy;              /* a balancer read is in flight */
 	int64_t lb_read_ms;        /* loop clock of the last balancer read answered */
 	uint64_t lb_failed;        /* balancer reads that failed */
+	/* what says whether it is idle (doc/sleeping.md): the last request that counts
+	 * (idle_ignore_* leave some out), loop clock, 0 none since start; its path and
+	 * User-Agent when an access log said them (escaped for printing), "" otherwise */
+	int64_t last_req_ms;
+	char last_path[96], last_agent[96];
+	uint64_t ignored;          /* requests idle_ignore_* left out */
 };
+
+/* Has the access log's reader received a line at all since it opened (then nginx sends
+ * it, and a service without a line has had no request)? */
+bool reqstat_log_heard(const struct dsd *d);
 
 /* What the daemon's access log reader counted (the status API, /metrics). */
 struct reqstat_log_stats {

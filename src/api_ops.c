@@ -6,6 +6,7 @@
 #include "api_ops.h"
 #include "dockscaled.h"
 #include "explain.h"
+#include "idle.h"
 #include "pause.h"
 #include "rollout.h"
 #include "service.h"
@@ -40,7 +41,7 @@ held(int64_t since, int64_t now)
 
 static void
 fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size_t mlen,
-    char *tbuf, size_t tlen)
+    char *tbuf, size_t tlen, char *sbuf, size_t slen)
 {
 	const struct svc_conf *c = s->conf;
 	const struct decide_state *st = &s->pol.ds;
@@ -93,6 +94,7 @@ fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size
 	}
 	in->last_reason = s->pol.have_decision ? s->pol.last.reason : NULL;
 	in->traffic = reqstat_words(s, tbuf, tlen) == 0 ? tbuf : NULL;
+	in->sleep = idle_words(s, now, sbuf, slen) == 0 ? sbuf : NULL;
 }
 
 static void
@@ -101,11 +103,12 @@ route_explain(struct dsd *d, struct svc *s, const struct http_req *req,
 {
 	struct explain_in in;
 	struct explain_out out;
-	char manual[EXPLAIN_LINE_MAX], traffic[EXPLAIN_LINE_MAX - 16];
+	char manual[EXPLAIN_LINE_MAX], traffic[EXPLAIN_LINE_MAX - 16], sleep[EXPLAIN_LINE_MAX - 16];
 
 	if (!api_allowed(req, resp, "GET, HEAD"))
 		return;
-	fill(s, loop_now(&d->loop), &in, manual, sizeof manual, traffic, sizeof traffic);
+	fill(s, loop_now(&d->loop), &in, manual, sizeof manual, traffic, sizeof traffic,
+	    sleep, sizeof sleep);
 	explain_build(&in, &out);
 	api_reply_json(resp, 200, explain_json(s->name, &in, &out));
 }

@@ -12,6 +12,7 @@ static const char *const type_names[EV_TYPES] = {
 	[EV_DECISION] = "decision", [EV_REPLICA] = "replica", [EV_BALANCER] = "balancer",
 	[EV_RELOAD] = "reload", [EV_ROLLOUT] = "rollout", [EV_ALERT] = "alert",
 	[EV_PAUSE] = "pause", [EV_WAKE] = "wake", [EV_CLUSTER] = "cluster",
+	[EV_SLEEP] = "sleep",
 };
 
 void

@@ -54,7 +54,7 @@ events_query_parse(struct events_query *q, const char *service, const char *sinc
 	}
 	if (type != NULL && (q->type = events_type_parse(type)) < 0) {
 		(void)snprintf(err, errlen, "type: expected one of decision, replica, balancer, "
-		    "reload, rollout, alert, pause, wake, cluster");
+		    "reload, rollout, alert, pause, wake, cluster, sleep");
 		return -1;
 	}
 	if (limit != NULL) {

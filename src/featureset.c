@@ -2,6 +2,7 @@
  * one line each (doc/architecture.md). Their hooks run in this order. */
 #include "compose_source.h"
 #include "featureset.h"
+#include "idle.h"
 #include "pause.h"
 #include "pull.h"
 #include "rollout.h"
@@ -17,6 +18,7 @@ featureset_register(struct dsd *d)
 		&rollout_feature,
 		&pause_feature,
 		&wake_feature,
+		&idle_feature,
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)

@@ -260,6 +260,7 @@ xfer_setup(struct httpc_xfer *x, const struct httpc_req *req)
 	rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	rc |= curl_easy_setopt(e, CURLOPT_BUFFERSIZE, HTTPC_BUFFER);
+	rc |= curl_easy_setopt(e, CURLOPT_FORBID_REUSE, req->no_reuse ? 1L : 0L);
 	if (req->unix_socket != NULL)
 		rc |= curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, req->unix_socket);
 	if (req->body != NULL || strcmp(method, "POST") == 0) {

@@ -132,6 +132,9 @@ send_probe(struct replica *r)
 	req.url = url;
 	req.timeout_ms = PROBE_TIMEOUT_MS;
 	req.max_body = 64 * 1024;
+	/* A probe's connection kept for the next one would look like a request still open at
+	 * the replica, which keeps an idle service awake (doc/sleeping.md). */
+	req.no_reuse = true;
 	req.done = on_probe;
 	req.arg = r;
 	r->pr.xfer = httpc_start(r->svc->d->httpc, &req); /* NULL is logged by httpc */

@@ -8,6 +8,7 @@
 
 #include "accesslog.h"
 #include "dockscaled.h"
+#include "idlematch.h"
 #include "lb.h"
 #include "log.h"
 #include "reqstat.h"
@@ -102,6 +103,31 @@ service_at(struct dsd *d, const char *addr, struct replica **r)
 	return owner;
 }
 
+bool
+reqstat_log_heard(const struct dsd *d)
+{
+	struct reqstat_log_stats st;
+
+	reqstat_log_stats(d, &st);
+	return st.open && st.lines > 0;
+}
+
+/* A request that counts for idleness (or, ignored, only counted as such). */
+static void
+note_request(struct svc *s, const char *path, const char *agent)
+{
+	const struct svc_conf *c = s->conf;
+
+	if (c != NULL && idlematch_ignored(c->idle_ignore_paths.v, c->idle_ignore_paths.n,
+	    c->idle_ignore_agents.v, c->idle_ignore_agents.n, path, agent)) {
+		s->rq.ignored++;
+		return;
+	}
+	s->rq.last_req_ms = loop_now(&s->d->loop);
+	(void)log_escape(s->rq.last_path, sizeof(s->rq.last_path), path != NULL ? path : "");
+	(void)log_escape(s->rq.last_agent, sizeof(s->rq.last_agent), agent != NULL ? agent : "");
+}
+
 /* One request as nginx logged it: each upstream try counts at its replica; the request
  * counts once at its service, with the time of all its tries. */
 static void
@@ -135,6 +161,7 @@ on_line(void *arg, const struct accesslog_line *line)
 	}
 	owner->rq.flowing = true;
 	owner->rq.classes[status_class(line->status)]++;
+	note_request(owner, line->uri, line->agent);
 	reqwin_add(&owner->rq.win, total_s);
 }
 
@@ -351,6 +378,11 @@ on_lb_traffic(void *arg, bool ok, const struct lb_traffic *rows, size_t n)
 	 * is old news (it does not decay): nothing was slow. */
 	s->rq.fig.latency_ms = lat_w > 0 ? lat_sum / lat_w : 0;
 	s->rq.fig_at = now;
+	/* The counters say neither path nor User-Agent: any request counts. */
+	if (rate > 0 || in_flight > 0) {
+		s->rq.last_req_ms = now;
+		s->rq.last_path[0] = s->rq.last_agent[0] = '\0';
+	}
 	s->rq.why[0] = '\0';
 }
 

@@ -212,6 +212,9 @@ scale_evaluate(struct svc *s)
 			continue;
 		x->name = config_metric_name((enum metric_kind)k);
 		scale_metric_params(c, (enum metric_kind)k, &x->p);
+		/* Going to zero is idle_after's, not the policy's (doc/sleeping.md). */
+		if (c->idle_after_ms > 0 && s->desired > 0 && x->p.min_replicas < 1)
+			x->p.min_replicas = 1;
 		/* A sample older than three passes says nothing about now. */
 		x->p.stale_ms = 3 * s->d->cfg.interval_ms;
 		x->p.horizon_ms = scale_horizon_ms(s);

@@ -118,6 +118,9 @@ function card(svc, ex, hist) {
   h.appendChild(el("span", { "class": "count" }, svc.ready + "/" + svc.desired));
   h.appendChild(el("span", { "class": "badge" }, "ready/desired"));
   if (svc.paused) h.appendChild(el("span", { "class": "badge paused" }, "paused at " + svc.paused_replicas));
+  if (svc.sleep && svc.sleep.asleep)
+    h.appendChild(el("span", { "class": "badge asleep" }, "asleep since " +
+      new Date(svc.sleep.since_unix_ms).toLocaleTimeString()));
   if (svc.start_failures > 0) h.appendChild(el("span", { "class": "badge bad" }, svc.start_failures + " failed start(s)"));
   var b = el("button", {}, svc.paused ? "resume" : "pause");
   b.addEventListener("click", function () { post(svc.name, svc.paused ? "resume" : "pause"); });

@@ -16,6 +16,9 @@
 #define ROUNDS_MAX 4    /* read-plan-apply rounds of one sync (a name freed, then added) */
 #define CMD_MAX 512
 #define WAKE_SUFFIX "-wake"
+/* The wake server's sessions are the wake listener's relays of held requests, their
+ * answers on their way to clients: a short `drain` (0 s) must not shut them. */
+#define WAKE_DRAIN_MIN_MS 10000
 /* A server of haproxy.cfg keeps idle connections for reuse (pool-max-conn -1,
  * pool-purge-delay 5s); one added by `add server` gets neither (HAProxy 2.6: 0 and 0,
  * default-server not inherited), so each request that round-robin sends to another
@@ -312,6 +315,18 @@ drain_forget(struct hap *h, const char *name)
 	}
 }
 
+static bool
+drains_wake(const struct hap *h)
+{
+	size_t n = strlen(h->service);
+
+	for (size_t i = 0; i < h->ndrain; i++)
+		if (strncmp(h->drain[i], h->service, n) == 0 &&
+		    strcmp(h->drain[i] + n, WAKE_SUFFIX) == 0)
+			return true;
+	return false;
+}
+
 /* The drained servers with no connection in use (or all, once the drain ran out):
  * maint, then del. */
 static int
@@ -374,7 +389,8 @@ on_answer(void *arg, bool ok, const char *reply, size_t len)
 		}
 		if (h->ndrain > 0 && h->drain_start == 0) {
 			h->drain_start = loop_now(h->l);
-			h->drain_deadline = h->drain_start + r->drain_ms;
+			h->drain_deadline = h->drain_start + (drains_wake(h) &&
+			    r->drain_ms < WAKE_DRAIN_MIN_MS ? WAKE_DRAIN_MIN_MS : r->drain_ms);
 		}
 		h->phase = PH_CMDS;
 		break;

@@ -162,6 +162,9 @@ conf_svc_free(struct svc_conf *s)
 	free(s->wake_listen);
 	free(s->wake_page.path);
 	free(s->wake_page.html);
+	strv_free(&s->idle_ignore_agents);
+	strv_free(&s->idle_ignore_paths);
+	strv_free(&s->depends_on);
 	config_ctr_free(&s->ctr);
 	config_kinds_svc_free(s->kinds);
 	memset(s, 0, sizeof(*s));
@@ -236,6 +239,7 @@ static void
 end_section(struct pstate *ps)
 {
 	if (ps->sec == SEC_SERVICE) {
+		ps->cur->depends_on_line = config_key_line(ps, "depends_on", false);
 		config_check_service(ps, ps->cur);
 		if (ps->in_scratch)
 			conf_svc_free(&ps->scratch);

@@ -200,6 +200,7 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 	config_ctr_check(ps, s);
 	config_kinds_check(ps, s, CONFIG_BALANCER);
 	config_lb_check(ps, s);
+	config_idle_check(ps, s);
 }
 
 /* [nginx] access_log_socket and the services that read it: the section may follow them. */
@@ -244,6 +245,7 @@ config_check_services(struct pstate *ps, struct config *cfg)
 	}
 	config_lb_check_services(ps, cfg);
 	check_access_log(ps, cfg);
+	config_idle_check_services(ps, cfg);
 	for (size_t i = 0; i < cfg->nsvcs; i++) {
 		const struct svc_conf *s = &cfg->svcs[i];
 		for (size_t j = 0; j < i && !foreign(s); j++) {

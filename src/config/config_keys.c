@@ -14,6 +14,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "accesslog.h"
 #include "cgroup.h"
 #include "compose.h"
 #include "config_int.h"
@@ -30,6 +31,11 @@
 #define STOP_MAX_MS (DOCKER_STOP_MAX_S * 1000.0)
 /* The access log's socket is bound at that path: sun_path holds it with its NUL. */
 #define ACCESS_LOG_PATH_MAX 107
+/* doc/sleeping.md: a day is the longest idle time; an ignore entry longer than what the
+ * access log keeps of a User-Agent or a path could never match. */
+#define IDLE_AFTER_MAX_MS (86400.0 * 1000)
+#define IDLE_AGENT_MAX (ACCESSLOG_AGENT_MAX - 1)
+#define IDLE_PATH_MAX (ACCESSLOG_URI_MAX - 1)
 _Static_assert(ACCESS_LOG_PATH_MAX < sizeof(((struct sockaddr_un *)0)->sun_path), "sun_path");
 
 /* clang-format off */
@@ -115,6 +121,11 @@ static const struct keydef svc_keys[] = {
 	KEY("compose_project", K_CPROJECT, S(compose_project), 0, COMPOSE_NAME_MAX, 0),
 	KEY("compose_service", K_CSERVICE, S(compose_service), 0, COMPOSE_NAME_MAX, 0),
 	KEY("pull", K_PULL, S(pull), 0, 0, 0),
+	KEY("idle_after", K_DUR, S(idle_after_ms), 0, IDLE_AFTER_MAX_MS, 0),
+	KEY("idle_cpu_below", K_DBL, S(idle_cpu_below), 0.01, 100, F_ZERO_OK),
+	KEY("idle_ignore_user_agent", K_LIST, S(idle_ignore_agents), 0, IDLE_AGENT_MAX, 0),
+	KEY("idle_ignore_path", K_LIST, S(idle_ignore_paths), 0, IDLE_PATH_MAX, 0),
+	KEY("depends_on", K_LIST, S(depends_on), 0, CONFIG_NAME_MAX, 0),
 };
 
 _Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX +

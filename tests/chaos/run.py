@@ -6,16 +6,17 @@ Phases: kill -9 at random points of scale cycles (kill9.py), a no-drop soak unde
 `balancer = haproxy` under keep-alive load (haproxy_kill.py), kill -9 at random points of
 a rolling update under load (rollout_kill.py), and the wake listener attacked (wake.py: a
 connection flood, slow bodies, unread answers, a silent replica, hang-ups in every state,
-wake_timeout). Prints one table, writes it to build/chaos.md, and exits 1 when any
+wake_timeout), and a service sleeping paused killed around (sleep.py: kill -9 asleep and
+mid-wake, its paused container removed by hand). Prints one table, writes it to build/chaos.md, and exits 1 when any
 property failed; the temp dir with every daemon, nginx and Prometheus log is kept then,
 and its path printed.
 
 Knobs (environment): CHAOS_QUICK=1 (a smoke run: 6 runs, 10 cycles, 5 s faults, 6 haproxy
-runs, 4 rollout runs, a smaller wake flood), CHAOS_RUNS (kill -9 runs, 50),
+runs, 4 rollout runs, a smaller wake flood, 3 sleep runs), CHAOS_RUNS (kill -9 runs, 50),
 CHAOS_SOAK_CYCLES (1 -> 3 -> 1 cycles, 100), CHAOS_FAULT_SECONDS (how long each fault
 lasts, 10), CHAOS_HAPROXY_RUNS (kill -9 runs behind HAProxy, 20), CHAOS_ROLLOUT_RUNS (kill
--9 runs mid-rollout, 16), CHAOS_SEED (the random kill points), CHAOS_PHASES
-(kill,soak,faults,haproxy,rollout,wake), CHAOS_FAULTS (a subset of faults by name words).
+-9 runs mid-rollout, 16), CHAOS_SLEEP_RUNS (sleep runs, 12), CHAOS_SEED (the random kill
+points), CHAOS_PHASES (kill,soak,faults,haproxy,rollout,wake,sleep), CHAOS_FAULTS (a subset of faults by name words).
 """
 import datetime
 import os
@@ -33,6 +34,7 @@ import faults
 import haproxy_kill
 import kill9
 import rollout_kill
+import sleep
 import soak
 import wake
 
@@ -65,7 +67,8 @@ def main():
     fault_s = env_int("CHAOS_FAULT_SECONDS", 10, 5)
     hap_runs = env_int("CHAOS_HAPROXY_RUNS", 20, 6)
     rollout_runs = env_int("CHAOS_ROLLOUT_RUNS", 16, 4)
-    phases = os.environ.get("CHAOS_PHASES", "kill,soak,faults,haproxy,rollout,wake").split(",")
+    sleep_runs = env_int("CHAOS_SLEEP_RUNS", 12, 3)
+    phases = os.environ.get("CHAOS_PHASES", "kill,soak,faults,haproxy,rollout,wake,sleep").split(",")
     tmp = tempfile.mkdtemp(prefix="chaos-")
     print(f"chaos: seed {seed}, {runs} kill runs, {cycles} soak cycles, faults of {fault_s} s,"
           f" {hap_runs} haproxy runs, {rollout_runs} rollout kill runs, phases"
@@ -77,7 +80,8 @@ def main():
              "faults": ("faults", lambda: faults.run(tmp, fault_s)),
              "haproxy": ("haproxy", lambda: haproxy_kill.run(tmp, rng, hap_runs)),
              "rollout": ("rollout", lambda: rollout_kill.run(tmp, rng, rollout_runs)),
-             "wake": ("wake", lambda: wake.run(tmp))}
+             "wake": ("wake", lambda: wake.run(tmp)),
+             "sleep": ("sleep", lambda: sleep.run(tmp, rng, sleep_runs))}
     for p in phases:
         name, fn = steps[p]
         try:
