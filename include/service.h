@@ -173,6 +173,9 @@ struct svc_feature {
 	/* Right before a creation: may it go now? false: not yet (the feature kicks the
 	 * service when it may, or counts a failed start). */
 	bool (*may_create)(struct svc *s);
+	/* Right before a paused replica is unpaused (sleep = pause): may it go now? false:
+	 * not yet (the feature kicks the service when it may). */
+	bool (*may_unpause)(struct svc *s);
 	/* The labels of a replica created now. */
 	void (*labels)(const struct svc *s, struct replica_labels *lab);
 	/* A create call answered "No such image". */
@@ -212,6 +215,7 @@ void svc_plan_hooks(struct svc *s, struct plan_input *in, struct plan_replica *v
 /* Why no replica can be created now (no definition), or NULL. */
 const char *svc_create_blocked(const struct svc *s);
 bool svc_may_create(struct svc *s);
+bool svc_may_unpause(struct svc *s);
 void svc_replica_labels(const struct svc *s, struct replica_labels *lab);
 void svc_no_image(struct svc *s);
 /* Replicas are reached at their container IP: `network` is set, or a feature says so. */

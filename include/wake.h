@@ -112,6 +112,7 @@ struct wake { /* owners: wake.c wake_relay.c */
 	size_t nshare, capshare;
 	struct wake_who who;        /* who woke it last */
 	uint64_t paged;             /* browsers answered wake_page */
+	uint64_t ignored;           /* idle_ignore_* requests answered asleep, not woken by */
 	uint64_t wakes, served;
 	uint64_t refused[WAKE_REFUSALS];
 	int64_t last_latency_ms;    /* first held request to its answer; -1 none yet */
@@ -134,5 +135,7 @@ struct cJSON *wake_status(const struct svc *s);
 /* Who woke s last (at_unix_ms 0: no wake yet), or NULL when s has no wake state; for
  * explaining a service's state (read-only). */
 const struct wake_who *wake_last(const struct svc *s);
+/* Requests held or being relayed by s's wake listener now (0 without one). */
+size_t wake_in_flight(const struct svc *s);
 
 #endif

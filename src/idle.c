@@ -21,6 +21,7 @@
 #include "reqstat.h"
 #include "service.h"
 #include "text.h"
+#include "wake.h"
 
 static struct idle *
 st_of(const struct svc *s)
@@ -119,7 +120,14 @@ in_flight(const struct svc *s, char *why, size_t len)
 {
 	const struct svc_conf *c = s->conf;
 	unsigned total = 0;
+	size_t relayed = wake_in_flight(s);
 
+	/* Its wake listener relays them while the balancer still lists it (HAProxy counts
+	 * those at the wake server, not at a replica). */
+	if (relayed > 0) {
+		say(why, len, "%zu request(s) at its wake listener", relayed);
+		return true;
+	}
 	if (!lb_reads_log(s->tr.lb)) {
 		if (s->rq.in_flight_total > 0) {
 			say(why, len, "%.0f request(s) in flight at the balancer",
@@ -304,14 +312,14 @@ may_create(struct svc *s)
 	return false;
 }
 
-/* A dependency serves a newer membership: the services waiting for it may go on. */
+/* A dependency has a ready replica: the services waiting for it may go on at once. */
 static void
-serving(struct svc *dep)
+replica_ready(struct replica *r)
 {
-	const struct dsd *d = dep->d;
+	const struct dsd *d = r->svc->d;
 
 	for (size_t i = 0; i < d->nsvcs; i++)
-		if (st_of(d->svcs[i])->waiting && depends_on(d->svcs[i], dep))
+		if (st_of(d->svcs[i])->waiting && depends_on(d->svcs[i], r->svc))
 			svc_kick(d->svcs[i]);
 }
 
@@ -463,6 +471,7 @@ const struct svc_feature idle_feature = {
 	.fini = fini,
 	.observe = observe,
 	.may_create = may_create,
-	.serving = serving,
+	.may_unpause = may_create,
+	.replica_ready = replica_ready,
 	.status = status,
 };

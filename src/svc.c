@@ -142,6 +142,17 @@ svc_may_create(struct svc *s)
 	return true;
 }
 
+bool
+svc_may_unpause(struct svc *s)
+{
+	const struct svc_feature *F;
+
+	EACH(s->d, may_unpause)
+		if (!F->may_unpause(s))
+			return false;
+	return true;
+}
+
 void
 svc_replica_labels(const struct svc *s, struct replica_labels *lab)
 {

@@ -18,8 +18,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "accesslog.h"
 #include "dockscaled.h"
 #include "events.h"
+#include "idlematch.h"
 #include "log.h"
 #include "service.h"
 #include "wake.h"
@@ -636,24 +638,20 @@ wants_page(const struct wake_conn *c)
 	return wake_http_field_has(&c->q, c->in, "Accept", "text/html");
 }
 
-/* Answer wake_page at once (doc/waking.md, "A page for browsers"), as Sablier's dynamic
- * strategy does: 503 with Retry-After and Refresh, never cached. */
+/* Our own answer with a body (HEAD: none): code and reason, more header lines (each
+ * ending in CRLF), the content type. */
 static void
-reply_page(struct wake_conn *c)
+reply_body(struct wake_conn *c, const char *status, const char *more, const char *ctype,
+    const char *body, size_t len)
 {
-	const struct config_page *pg = &c->s->conf->wake_page;
 	const char *m, *t;
 	size_t ml, tl, cap;
 	bool head;
 	int n;
 
 	wake_http_start(&c->q, c->in, &m, &ml, &t, &tl);
-	head = ml == 4;
-	if (pg->len > CONFIG_WAKE_PAGE_MAX) { /* config_lb.c read at most that */
-		wake_close(c, false);
-		return;
-	}
-	cap = 512 + (head ? 0 : pg->len);
+	head = ml == 4 && memcmp(m, "HEAD", 4) == 0;
+	cap = 512 + strlen(more) + (head ? 0 : len);
 	if (wake_charge(c, (long long)cap) == -1) {
 		wake_reply(c, 503, "the wake listeners' memory budget is spent", WAKE_R_MEMORY);
 		return;
@@ -665,21 +663,72 @@ reply_page(struct wake_conn *c)
 		return;
 	}
 	c->anscap = cap;
-	n = snprintf(c->ans, cap, "HTTP/1.1 503 Service Unavailable\r\n"
-	    "Content-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n"
-	    "Retry-After: " XSTR(WAKE_PAGE_RETRY_S) "\r\nRefresh: " XSTR(WAKE_PAGE_RETRY_S)
-	    "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n", pg->len);
-	if (n < 0 || (size_t)n + (head ? 0 : pg->len) > cap) {
+	n = snprintf(c->ans, cap, "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	    "%sCache-Control: no-store\r\nConnection: close\r\n\r\n", status, ctype, len, more);
+	if (n < 0 || (size_t)n + (head ? 0 : len) > cap) {
 		wake_close(c, false);
 		return;
 	}
 	if (!head)
-		memcpy(c->ans + n, pg->html, pg->len);
-	c->anslen = (size_t)n + (head ? 0 : pg->len);
+		memcpy(c->ans + n, body, len);
+	c->anslen = (size_t)n + (head ? 0 : len);
 	c->ansoff = 0;
-	wake_of(c->s)->paged++;
 	wake_enter(c, W_REPLY, WAKE_SEND_MS);
 	flush_reply(c);
+}
+
+/* Answer wake_page at once (doc/waking.md, "A page for browsers"), as Sablier's dynamic
+ * strategy does: 503 with Retry-After and Refresh, never cached. */
+static void
+reply_page(struct wake_conn *c)
+{
+	const struct config_page *pg = &c->s->conf->wake_page;
+
+	if (pg->len > CONFIG_WAKE_PAGE_MAX) { /* config_lb.c read at most that */
+		wake_close(c, false);
+		return;
+	}
+	wake_of(c->s)->paged++;
+	reply_body(c, "503 Service Unavailable", "Retry-After: " XSTR(WAKE_PAGE_RETRY_S)
+	    "\r\nRefresh: " XSTR(WAKE_PAGE_RETRY_S) "\r\n", "text/html; charset=utf-8",
+	    pg->html, pg->len);
+}
+
+/* A request idle_ignore_path or idle_ignore_user_agent leaves out (an uptime checker)?
+ * At zero it is answered here and does not wake the service (doc/sleeping.md, "Uptime
+ * checkers"). */
+static bool
+ignored(const struct wake_conn *c)
+{
+	const struct svc_conf *sc = c->s->conf;
+	const char *m, *t, *ua;
+	size_t ml, tl, ul = 0;
+	char path[ACCESSLOG_URI_MAX], agent[ACCESSLOG_AGENT_MAX];
+
+	if (sc == NULL || sc->idle_after_ms == 0 ||
+	    (sc->idle_ignore_paths.n == 0 && sc->idle_ignore_agents.n == 0))
+		return false;
+	wake_http_start(&c->q, c->in, &m, &ml, &t, &tl);
+	ua = wake_http_field(&c->q, c->in, "User-Agent", &ul);
+	/* longer than the access log keeps: the entries were bounded to that at load */
+	(void)snprintf(path, sizeof(path), "%.*s", (int)(tl < sizeof(path) ? tl :
+	    sizeof(path) - 1), t);
+	(void)snprintf(agent, sizeof(agent), "%.*s", (int)(ua == NULL ? 0 : ul < sizeof(agent) ?
+	    ul : sizeof(agent) - 1), ua != NULL ? ua : "");
+	return idlematch_ignored(sc->idle_ignore_paths.v, sc->idle_ignore_paths.n,
+	    sc->idle_ignore_agents.v, sc->idle_ignore_agents.n, path, agent);
+}
+
+static void
+reply_asleep(struct wake_conn *c)
+{
+	char body[128];
+	int n = snprintf(body, sizeof(body), "{\"service\": \"%s\", \"asleep\": true}\n",
+	    c->s->name);
+
+	wake_of(c->s)->ignored++;
+	reply_body(c, "200 OK", "", "application/json", body,
+	    n > 0 && (size_t)n < sizeof(body) ? (size_t)n : 0);
 }
 
 /* A request is whole: relay it now, or hold it while a replica starts (doc/waking.md). */
@@ -693,6 +742,10 @@ on_request(struct wake_conn *c)
 	int queue = s->conf != NULL ? s->conf->wake_queue : 100;
 
 	c->whole = true;
+	if (at_zero && !w->woken && ignored(c)) {
+		reply_asleep(c);
+		return;
+	}
 	if (at_zero && wants_page(c)) {
 		wake_up(s, c);
 		reply_page(c);
@@ -1141,6 +1194,14 @@ wake_last(const struct svc *s)
 	const struct wake *w = wake_of(s);
 
 	return w != NULL ? &w->who : NULL;
+}
+
+size_t
+wake_in_flight(const struct svc *s)
+{
+	const struct wake *w = wake_of(s);
+
+	return w != NULL ? w->held + w->relaying : 0;
 }
 
 static void

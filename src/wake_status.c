@@ -173,6 +173,7 @@ wake_status(const struct svc *s)
 			cJSON_AddNumberToObject(r, wake_refusal_name((enum wake_refusal)i),
 			    (double)w->refused[i]);
 	cJSON_AddNumberToObject(o, "pages_total", (double)w->paged);
+	cJSON_AddNumberToObject(o, "asleep_answers_total", (double)w->ignored);
 	cJSON_AddBoolToObject(o, "spreading", w->spreading);
 	/* of the last wake: what each replica was handed, in the order first handed */
 	if ((sp = cJSON_AddArrayToObject(o, "spread")) != NULL)

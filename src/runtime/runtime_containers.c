@@ -263,6 +263,9 @@ carry_out(struct svc *s, const struct plan_action *a)
 		replica_sleep(r);
 		break;
 	case PLAN_UNPAUSE:
+		/* e.g. its dependencies first (depends_on, doc/sleeping.md) */
+		if (!svc_may_unpause(s))
+			break;
 		log_info("%s: %s: %s", s->name, a->reason, r->name);
 		replica_wake(r);
 		svc_react_created(s);

@@ -617,8 +617,20 @@ int main(int argc, char **argv)
         int port = argc >= 3 ? parse_port(argv[2]) : env_port();
         return port < 0 ? 1 : health_check(port);
     }
+    /* --burn S: spin one core for S seconds (run with docker exec: CPU use that is not a
+       request, for the idle_cpu_below tests) */
+    if (argc >= 3 && strcmp(argv[1], "--burn") == 0) {
+        long secs = strtol(argv[2], NULL, 10);
+        volatile unsigned long spin = 0;
+        time_t end = time(NULL) + (secs > 0 && secs < 3600 ? secs : 10);
+
+        while (time(NULL) < end)
+            for (int i = 0; i < 1000000; i++)
+                spin++;
+        return 0;
+    }
     if (argc >= 2) {
-        fprintf(stderr, "usage: %s [--health [port]]   (listens on $PORT, default 8080; "
+        fprintf(stderr, "usage: %s [--health [port]] [--burn SECONDS]   (listens on $PORT, default 8080; "
                 "/wait's pool: $APP_WAIT_SLOTS slots, default 4)\n", argv[0]);
         return 2;
     }
