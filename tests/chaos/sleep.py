@@ -67,6 +67,9 @@ def run(tmp, rng, runs):
     rows, answered, same, woke_s, bad = [], 0, 0, [], []
     try:
         d.start()
+        wait_for(lambda: wake in open(ngx.upstream_file).read() and
+                 "nginx runs the new upstream" in d.log(), timeout=15, interval=0.1,
+                 what="nginx running the wake upstream")
         mon.start()
         for i in range(runs):
             kind = KINDS[i % len(KINDS)]
