@@ -262,3 +262,20 @@ def test_depends_on_wakes_the_database_first_and_keeps_it_awake(daemon_factory, 
         stop.set()
         th.join(10)
     assert not bad, bad
+
+
+def test_idle_with_sleep_pause_wakes_the_same_container(daemon_factory, svc, nginx):
+    d = daemon_factory(idle_conf(svc, nginx, idle_after="3s", sleep="pause")).start()
+    nginx_at_wake(d, nginx)
+    s = wake_and_answer(d, svc, nginx.url)
+    cid = s["replicas"][0]["id"]
+    s, took = sleeps_after(d, svc, 3.0, time.monotonic())
+    # asleep paused: the container is kept frozen, holds memory, and is not served
+    assert dk.inspect(cid)["State"]["Paused"] is True
+    wait_for(lambda: status(d, svc)["asleep"]["paused"] == 1 and
+             status(d, svc)["asleep"]["memory_bytes"] > 0, timeout=10,
+             what="the paused replica and its memory reported")
+    d.wait_passes(2, hold=lambda: wake_addr(d) in nginx.upstream() and
+                  dk.inspect(cid)["State"]["Paused"], what="asleep, paused, not served")
+    s = wake_and_answer(d, svc, nginx.url)
+    assert s["replicas"][0]["id"] == cid  # unpaused, not created anew
