@@ -153,7 +153,7 @@ gather(struct svc *s, struct headroom_in *in)
 		return 0;
 	if (hostmem_read("/proc", &hm) == -1)
 		return -1;
-	if (hm.estimated && !d->headroom->estimated_said) {
+	if (hm.estimated && d->headroom != NULL && !d->headroom->estimated_said) {
 		d->headroom->estimated_said = true;
 		log_warning("headroom: /proc/meminfo is hidden (the unit's ProcSubset=pid?): "
 		    "available memory is free + buffers, without the page cache; starts may be "

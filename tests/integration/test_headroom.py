@@ -146,3 +146,44 @@ def test_priority_first_blocked_explained_scale_down_free(daemon_factory, svc):
         daemon_factory.kill_all()
         for n in (hi, lo):
             dk.cleanup(n)
+
+
+@pytest.mark.alone  # MemAvailable is the host's
+def test_unpause_waits_for_headroom(daemon_factory, svc, tmp_path):
+    """sleep = pause: waking the paused replica is a start, held like a creation."""
+    from conftest import free_port
+    from peers import Nginx
+    from test_sleep_pause import paused, sleeping_conf
+    nginx = Nginx(str(tmp_path), f"up_{svc}")
+    watch = Watch()
+    try:
+        conf = sleeping_conf(svc, nginx, f"127.0.0.1:{free_port()}", memory="256m")
+        watch.reserve = 1 * MiB
+        d = daemon_factory(conf, daemon_extra=reserve_line(1 * MiB)).start()
+        d.post(f"/api/v1/services/{svc}/scale", body={"replicas": 1})
+        s = wait_for(lambda: (st := status(d, svc))["ready"] == 1 and st, timeout=30,
+                     what="one ready replica")
+        cid = s["replicas"][0]["id"]
+        d.post(f"/api/v1/services/{svc}/scale", body={"replicas": 0})
+        wait_for(lambda: paused(cid) and status(d, svc)["current"] == 0, timeout=20,
+                 what="paused at zero")
+
+        # Less than one replica left: the wake (a scale to 1) waits, paused.
+        reload(d, mem_available() - MARGIN, watch)
+        assert d.post(f"/api/v1/services/{svc}/scale", body={"replicas": 1})[0] == 200
+        wait_for(lambda: blocked_events(d, svc), timeout=15, what="a blocked unpause")
+        d.wait_passes(3, hold=lambda: paused(cid), what="still paused while blocked")
+        assert status(d, svc)["headroom"]["blocked"].startswith(
+            "blocked: host headroom, needs 256 MiB, ")
+
+        # Room again: the same container is unpaused and serves.
+        reload(d, 1 * MiB, watch)
+        wait_for(lambda: not paused(cid) and status(d, svc)["ready"] == 1, timeout=30,
+                 what="unpaused once the host has room")
+        assert [r["id"] for r in status(d, svc)["replicas"]] == [cid]
+        assert status(d, svc)["headroom"]["blocked"] is None
+        watch.done()
+    finally:
+        watch.stop.set()
+        daemon_factory.kill_all()
+        nginx.stop()
