@@ -1077,8 +1077,11 @@ test_warnings(void **state)
 	struct config c;
 	struct config_errors e = { 0 };
 	static const char *const want[] = {
-		":5: service web: requests_target has no effect without metric requests",
+		":5: service web: requests_target has no effect: the service has no metric "
+		"requests",
 		":6: service web: latency_percentile has no effect with balancer = haproxy",
+		":9: service b: upstream_file has no effect: only balancer = nginx reads the "
+		"upstream file",
 		":11: service b: scale_down_victim = least_busy has no traffic data with "
 		"balancer = none",
 		": [nginx] access_log_socket has no effect: no service has balancer = nginx",
@@ -1094,10 +1097,15 @@ test_warnings(void **state)
 	assert_int_equal(r, 0);
 	for (size_t i = 0; i < c.warnings.n; i++)
 		print_message("warning: %s\n", c.warnings.v[i]);
-	assert_int_equal(c.warnings.n, 4);
-	for (size_t i = 0; i < 4; i++)
-		if (strstr(c.warnings.v[i], want[i]) == NULL)
-			fail_msg("warning %zu: \"%s\" lacks \"%s\"", i, c.warnings.v[i], want[i]);
+	assert_int_equal(c.warnings.n, 5);
+	for (size_t i = 0; i < 5; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < c.warnings.n && !found; j++)
+			found = strstr(c.warnings.v[j], want[i]) != NULL;
+		if (!found)
+			fail_msg("no warning says \"%s\"", want[i]);
+	}
 	config_free(&c);
 	config_errors_free(&e);
 }
