@@ -111,6 +111,7 @@ TEST_swarm_config_EXTRA := $(filter-out swarm_config,$(CONFIG_PARTS))
 TEST_decide_EXTRA := predict
 TEST_plan_EXTRA   :=
 TEST_reqwin_EXTRA :=
+TEST_schedule_calc_EXTRA :=
 TEST_wake_share_EXTRA :=
 TEST_ctl_EXTRA    := ctl_print ctl_conf ctl_http
 TEST_ctrdef_EXTRA := ctrdef_host docker_json docker_stats json log text
