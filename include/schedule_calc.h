@@ -10,13 +10,13 @@
 #define SCHED_WINDOWS_MAX 32   /* schedule lines per service */
 #define SCHED_TEXT_MAX 64      /* a window as written, normalised */
 #define SCHED_REPLICAS_MAX 1000 /* the bound the configuration puts on max_replicas */
-#define SCHED_DAY_MIN 1440
+#define SCHED_DAY_S 86400
 
-/* One `schedule = DAYS HH:MM-HH:MM [min=N] [max=M]` line. */
+/* One `schedule = DAYS HH:MM[:SS]-HH:MM[:SS] [min=N] [max=M]` line. */
 struct sched_window {
 	unsigned days;              /* bit 0 Monday .. bit 6 Sunday: the days it starts on */
-	int start, end;             /* minutes after local midnight; end <= start: it ends the
-	                             * next day; end 1440 is 24:00 */
+	int start, end;             /* seconds after local midnight; end <= start: it ends the
+	                             * next day; end 86400 is 24:00 */
 	int min, max;               /* -1: not given (the service's own) */
 	int line;                   /* its line in the configuration (0 none) */
 	char text[SCHED_TEXT_MAX];  /* "Mon-Fri 08:00-19:00 min=4 max=10" */
@@ -24,7 +24,7 @@ struct sched_window {
 
 /* Parse v into *w. 0, or -1 with why in err. */
 int sched_parse(const char *v, struct sched_window *w, char *err, size_t errlen);
-/* Do a and b share a minute of the week (a window crossing midnight, Sunday's into
+/* Do a and b share a second of the week (a window crossing midnight, Sunday's into
  * Monday, included)? */
 bool sched_overlap(const struct sched_window *a, const struct sched_window *b);
 

@@ -6,6 +6,7 @@
 #include "pause.h"
 #include "pull.h"
 #include "rollout.h"
+#include "schedule.h"
 #include "wake.h"
 #include "service.h"
 
@@ -19,6 +20,7 @@ featureset_register(struct dsd *d)
 		&pause_feature,
 		&wake_feature,
 		&idle_feature,
+		&schedule_feature,
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)

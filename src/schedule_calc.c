@@ -10,8 +10,8 @@
 
 #include "schedule_calc.h"
 
-#define WEEK_MIN (7 * SCHED_DAY_MIN)
-#define DAY_S 86400
+#define WEEK_S (7 * SCHED_DAY_S)
+#define DAY_S SCHED_DAY_S
 
 static const char *const day_names[] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
 
@@ -72,20 +72,26 @@ parse_days(const char *tok, unsigned *days, char *err, size_t len)
 	return *days != 0 ? 0 : fail(err, len, "no day given");
 }
 
-/* "HH:MM": minutes after midnight; 24:00 only where allow24. */
+static int
+two(const char *s)
+{
+	return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) ?
+	    (s[0] - '0') * 10 + (s[1] - '0') : -1;
+}
+
+/* "HH:MM" or "HH:MM:SS": seconds after midnight; 24:00 only where allow24. */
 static int
 parse_hm(const char *s, size_t n, bool allow24)
 {
-	int h, m;
+	int h, m, sec = 0;
 
-	if (n != 5 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
-	    s[2] != ':' || !isdigit((unsigned char)s[3]) || !isdigit((unsigned char)s[4]))
+	if ((n != 5 && n != 8) || s[2] != ':' || (h = two(s)) < 0 || (m = two(s + 3)) < 0)
 		return -1;
-	h = (s[0] - '0') * 10 + (s[1] - '0');
-	m = (s[3] - '0') * 10 + (s[4] - '0');
-	if (m > 59 || h > 24 || (h == 24 && (m != 0 || !allow24)))
+	if (n == 8 && (s[5] != ':' || (sec = two(s + 6)) < 0))
 		return -1;
-	return h * 60 + m;
+	if (sec > 59 || m > 59 || h > 24 || (h == 24 && (m != 0 || sec != 0 || !allow24)))
+		return -1;
+	return h * 3600 + m * 60 + sec;
 }
 
 static int
@@ -133,8 +139,8 @@ sched_parse(const char *v, struct sched_window *w, char *err, size_t errlen)
 	dash = strchr(tok[1], '-');
 	if (dash == NULL || (w->start = parse_hm(tok[1], (size_t)(dash - tok[1]), false)) < 0 ||
 	    (w->end = parse_hm(dash + 1, strlen(dash + 1), true)) < 0)
-		return fail(err, errlen, "'%s' is not a time range HH:MM-HH:MM (00:00 to 23:59; "
-		    "the end may be 24:00)", tok[1]);
+		return fail(err, errlen, "'%s' is not a time range HH:MM-HH:MM (00:00 to 23:59, "
+		    "seconds optional: HH:MM:SS; the end may be 24:00)", tok[1]);
 	if (w->start == w->end)
 		return fail(err, errlen, "'%s': starts where it ends (a whole day is "
 		    "00:00-24:00)", tok[1]);
@@ -162,13 +168,13 @@ sched_parse(const char *v, struct sched_window *w, char *err, size_t errlen)
 	return 0;
 }
 
-/* The minutes of the week of the window starting on day d: [s, e), e may pass the
+/* The seconds of the week of the window starting on day d: [s, e), e may pass the
  * week's end (Sunday into Monday). */
 static void
 span(const struct sched_window *w, int d, int *s, int *e)
 {
-	*s = d * SCHED_DAY_MIN + w->start;
-	*e = d * SCHED_DAY_MIN + w->end + (w->end <= w->start ? SCHED_DAY_MIN : 0);
+	*s = d * SCHED_DAY_S + w->start;
+	*e = d * SCHED_DAY_S + w->end + (w->end <= w->start ? SCHED_DAY_S : 0);
 }
 
 bool
@@ -188,7 +194,7 @@ sched_overlap(const struct sched_window *a, const struct sched_window *b)
 			span(b, j, &bs, &be);
 			/* the week is a circle: compare b a week earlier and later too */
 			for (int k = -1; k <= 1; k++)
-				if (as < be + k * WEEK_MIN && bs + k * WEEK_MIN < ae)
+				if (as < be + k * WEEK_S && bs + k * WEEK_S < ae)
 					return true;
 		}
 	}
@@ -253,9 +259,9 @@ sched_at(const struct sched_window *w, size_t n, int64_t t, sched_offset_fn off,
 
 			if (!(w[i].days & (1u << wday)))
 				continue;
-			s = sched_boundary(d * DAY_S + (int64_t)w[i].start * 60, off, arg);
-			e = sched_boundary((d + (w[i].end <= w[i].start ? 1 : 0)) * DAY_S +
-			    (int64_t)w[i].end * 60, off, arg);
+			s = sched_boundary(d * DAY_S + w[i].start, off, arg);
+			e = sched_boundary((d + (w[i].end <= w[i].start ? 1 : 0)) * DAY_S + w[i].end,
+			    off, arg);
 			if (s <= t && t < e && out->active < 0) {
 				out->active = (int)i;
 				out->since = s;

@@ -121,7 +121,7 @@ config_schedule_check(struct pstate *ps, const struct svc_conf *s)
 		for (size_t j = 0; j < i; j++)
 			if (sched_overlap(&sc->w[j], w))
 				config_perr(ps, w->line, "service %s: schedule '%s' overlaps '%s' "
-				    "(line %d): windows may not share a minute", s->name, w->text,
+				    "(line %d): windows may not share a second", s->name, w->text,
 				    sc->w[j].text, sc->w[j].line);
 		if (w->max < 0 && w->min > s->dp.max_replicas)
 			config_perr(ps, w->line, "service %s: schedule '%s': min=%d is above "

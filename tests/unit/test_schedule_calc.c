@@ -24,14 +24,15 @@ static const struct {
 	int start, end, min, max;
 	const char *text;
 } good[] = {
-	{ "Mon-Fri 08:00-19:00 min=4 max=10", 0x1f, 480, 1140, 4, 10,
+	{ "Mon-Fri 08:00-19:00 min=4 max=10", 0x1f, 28800, 68400, 4, 10,
 	  "Mon-Fri 08:00-19:00 min=4 max=10" },
-	{ "Sat,Sun  10:00-16:00 min=1", 0x60, 600, 960, 1, -1, "Sat,Sun 10:00-16:00 min=1" },
-	{ "sun 22:00-06:00 max=3", 0x40, 1320, 360, -1, 3, "sun 22:00-06:00 max=3" },
-	{ "Fri-Mon 00:00-24:00 min=0", 0x71, 0, 1440, 0, -1, "Fri-Mon 00:00-24:00 min=0" },
-	{ "daily 23:59-00:00 max=1000", 0x7f, 1439, 0, -1, 1000, "daily 23:59-00:00 max=1000" },
-	{ "Mon,Wed-Thu 12:00-13:00 max=2 min=2", 0x0d, 720, 780, 2, 2,
+	{ "Sat,Sun  10:00-16:00 min=1", 0x60, 36000, 57600, 1, -1, "Sat,Sun 10:00-16:00 min=1" },
+	{ "sun 22:00-06:00 max=3", 0x40, 79200, 21600, -1, 3, "sun 22:00-06:00 max=3" },
+	{ "Fri-Mon 00:00-24:00 min=0", 0x71, 0, 86400, 0, -1, "Fri-Mon 00:00-24:00 min=0" },
+	{ "daily 23:59-00:00 max=1000", 0x7f, 86340, 0, -1, 1000, "daily 23:59-00:00 max=1000" },
+	{ "Mon,Wed-Thu 12:00-13:00 max=2 min=2", 0x0d, 43200, 46800, 2, 2,
 	  "Mon,Wed-Thu 12:00-13:00 max=2 min=2" },
+	{ "Tue 12:00:05-12:00:30 min=2", 0x02, 43205, 43230, 2, -1, "Tue 12:00:05-12:00:30 min=2" },
 };
 
 static const struct {
@@ -48,6 +49,9 @@ static const struct {
 	{ "Mon 24:00-06:00 min=1", "is not a time range" },
 	{ "Mon 08:60-09:00 min=1", "is not a time range" },
 	{ "Mon 25:00-26:00 min=1", "is not a time range" },
+	{ "Mon 08:00:60-09:00 min=1", "is not a time range" },
+	{ "Mon 08:00:1-09:00 min=1", "is not a time range" },
+	{ "Mon 08:00-24:00:01 min=1", "is not a time range" },
 	{ "Mon 08:00 min=1", "'08:00' is not a time range" },
 	{ "Mon 08:00-08:00 min=1", "starts where it ends" },
 	{ "Mon 08:00-09:00 min=5 max=4", "min=5 is above max=4" },
@@ -117,6 +121,8 @@ test_overlap(void **state)
 		{ "Sun 20:00-24:00 min=1", "Mon 00:00-02:00 min=1", false },
 		{ "daily 00:00-24:00 min=1", "Thu 12:00-13:00 min=1", true },
 		{ "Sat 22:00-02:00 min=1", "Sun 01:59-03:00 min=1", true },
+		{ "Mon 08:00:00-08:00:30 min=1", "Mon 08:00:30-09:00 min=1", false },
+		{ "Mon 08:00:00-08:00:31 min=1", "Mon 08:00:30-09:00 min=1", true },
 	};
 
 	(void)state;
@@ -282,9 +288,19 @@ test_utc_edges(void **state)
 		{ "2026-12-12 00:00", 3, "2026-12-12 00:00", "2026-12-12 00:30", -1 },
 		{ "2026-12-12 00:30", -1, NULL, "2026-12-13 20:00", 0 },
 	};
+	static const char *const secs[] = { "Tue 12:00:05-12:00:30 min=2" };
+	struct sched_window w = win(secs[0]);
+	struct sched_now now;
 
 	(void)state;
 	run("UTC0", lines, N_OF(lines), cases, N_OF(cases));
+	/* seconds: 2026-12-08 is a Tuesday */
+	sched_at(&w, 1, utc("2026-12-08 12:00") + 4, tz_offset, NULL, &now);
+	assert_int_equal(now.active, -1);
+	assert_int_equal(now.next, utc("2026-12-08 12:00") + 5);
+	sched_at(&w, 1, utc("2026-12-08 12:00") + 5, tz_offset, NULL, &now);
+	assert_int_equal(now.active, 0);
+	assert_int_equal(now.next, utc("2026-12-08 12:00") + 30);
 }
 
 static void
