@@ -90,7 +90,7 @@ offset(int64_t t, void *arg)
 static const char *
 zone_name(const struct svc_conf *c)
 {
-	return c->timezone[0] != '\0' ? c->timezone : "local time";
+	return c->timezone != NULL && c->timezone[0] != '\0' ? c->timezone : "local time";
 }
 
 /* Work the window in force out at now_ms; the timer is armed for the next change. Sets
