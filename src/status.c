@@ -74,6 +74,11 @@ replica_json(const struct replica *r)
 	    docker_health_name(r->health) : (r->state == REP_READY ? "healthy (probe)" :
 	    "unknown (probe)"));
 	cJSON_AddStringToObject(o, "address", r->addr);
+	/* the lifecycle hook in progress (doc/replicas.md, "Lifecycle hooks") */
+	if (hook_running(r) != HOOK_NONE)
+		cJSON_AddStringToObject(o, "hook", hook_name(hook_running(r)));
+	else
+		cJSON_AddNullToObject(o, "hook");
 	add_ready(o, r);
 	/* Docker's on-failure restarts of this container (doc/definition.md, "Restart policy") */
 	cJSON_AddNumberToObject(o, "restarts", r->restart_count);

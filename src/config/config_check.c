@@ -201,6 +201,7 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 	config_kinds_check(ps, s, CONFIG_BALANCER);
 	config_lb_check(ps, s);
 	config_idle_check(ps, s);
+	config_hooks_check(ps, s);
 }
 
 /* [nginx] access_log_socket and the services that read it: the section may follow them. */

@@ -33,6 +33,11 @@ static const struct { const char *key, *owner; } swarm_owns[] = {
 	{ "start_timeout", "the tasks' lifecycle (the health check's start period)" },
 	{ "drain", "the tasks' lifecycle (--stop-grace-period)" },
 	{ "stop_timeout", "the tasks' lifecycle (--stop-grace-period)" },
+	{ "post_start", "its tasks' lifecycle (Swarm runs its own tasks)" },
+	{ "post_start_timeout", "its tasks' lifecycle (Swarm runs its own tasks)" },
+	{ "pre_stop", "its tasks' lifecycle (Swarm runs its own tasks)" },
+	{ "pre_stop_http", "its tasks' lifecycle (Swarm runs its own tasks)" },
+	{ "pre_stop_timeout", "its tasks' lifecycle (Swarm runs its own tasks)" },
 };
 /* clang-format on */
 
