@@ -4,6 +4,7 @@ import datetime
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 import urllib.parse
@@ -202,3 +203,29 @@ def test_pre_stop_http_posts_to_the_replica(daemon_factory, svc):
     # The app answers POST / with its container id: its answer is in the log.
     gone = [r for r in s["replicas"] if r["id"] not in [c["Id"] for c in dk.containers(svc)]]
     assert f"pre_stop_http| {gone[0]['id'][:12]}" in log
+
+
+def test_failing_post_start_fails_a_rollout(daemon_factory, svc):
+    # The rollout's failure rule applies as for any failed start: its new replica fails
+    # post_start, the rollout rolls back and the old replicas serve throughout.
+    d = daemon_factory(service_conf(svc, min_replicas=2, rollout_min_healthy="1s")).start()
+    wait_ready(d, svc, 2)
+    old = sorted(c["Id"] for c in dk.containers(svc))
+    # A new definition (env) and a post_start that fails: only new replicas run it.
+    d.write_config(service_conf(svc, min_replicas=2, rollout_min_healthy="1s",
+                                env="HOOKS=2", post_start="/app --health 1"))
+    d.signal(signal.SIGHUP)
+
+    def back():
+        s = status(d, svc)
+        ready_old = [r for r in s["replicas"] if r["id"] in old and r["state"] == "ready"]
+        if len(ready_old) != 2 or any(r["state"] == "ready" and r["id"] not in old
+                                      for r in s["replicas"]):
+            pytest.fail(f"an old replica left or a new one joined: {s['replicas']}")
+        return (s["rollout"]["state"] == "rolled_back" and
+                sorted(c["Id"] for c in dk.containers(svc)) == old and s)
+    s = wait_for(back, timeout=40, interval=0.1, what="the rollout rolled back")
+    assert s["rollout"]["reason"], s["rollout"]
+    assert hooks_total(d, svc, "post_start", "failed") >= 1
+    assert hooks_total(d, svc, "post_start", "ok") == 0
+    assert "failed to start (post_start failed)" in d.log()
