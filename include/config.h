@@ -145,6 +145,12 @@ struct svc_conf {
 	int64_t start_timeout_ms;
 	int64_t drain_ms;
 	int64_t stop_timeout_ms;
+	/* lifecycle hooks (doc/replicas.md, "Lifecycle hooks"; config_hooks.c) */
+	struct strv post_start;   /* argv run in a started replica; empty = none */
+	int64_t post_start_timeout_ms;
+	struct strv pre_stop;     /* argv run as a replica starts draining; empty = none */
+	char *pre_stop_http;      /* or a POST of this path at it; "" = none */
+	int64_t pre_stop_timeout_ms;
 	int rollout_surge;        /* new replicas beyond desired while rolling; 0 stop-first */
 	int64_t rollout_min_healthy_ms; /* a new replica serves this long before an old leaves */
 	int rollout_max_failures; /* failed new replicas before the rollout rolls back */

@@ -9,7 +9,7 @@
 
 #include "config.h"
 
-#define KEYS_MAX 144 /* keys in the largest section: sizes pstate.seen */
+#define KEYS_MAX 152 /* keys in the largest section: sizes pstate.seen */
 #define CTR_KEYS_MAX 40 /* config_ctr.c's keys, after svc_keys in [service] */
 #define READY_KEYS_MAX 4 /* config_ready.c's keys, after CTR_KEYS_MAX more */
 #define LB_KEYS_MAX 8 /* config_lb.c's [service] keys, after config_ctr.c's */
@@ -125,6 +125,9 @@ void config_check_services(struct pstate *ps, struct config *cfg);
 /* Checks across the [daemon] keys, once the whole file has been read. */
 void config_check_daemon(struct pstate *ps, const struct config *cfg);
 
+/* config_hooks.c: the lifecycle hooks' checks across keys (doc/replicas.md, "Lifecycle
+ * hooks"). */
+void config_hooks_check(struct pstate *ps, const struct svc_conf *s);
 /* config_idle.c: sleeping when idle and waking a stack (doc/sleeping.md). Checks across
  * the sleep keys of a finished [service] (on their own lines), and across services. */
 void config_idle_check(struct pstate *ps, const struct svc_conf *s);

@@ -214,6 +214,37 @@ int docker_events_start(struct docker *d, docker_event_cb ev, docker_stream_cb s
     void *arg, int64_t retry_ms);
 void docker_events_stop(struct docker *d);
 
+/* docker_exec.c: a command run inside a running container through the exec API (the
+ * lifecycle hooks; doc/replicas.md, "Lifecycle hooks"). */
+#define DOCKER_EXEC_OUT_MAX 4096 /* output kept of a command; the rest is counted */
+/* A command's output as it streams in (stdout and stderr frames of the engine's
+ * multiplexed stream, headers taken out): the first DOCKER_EXEC_OUT_MAX bytes. */
+struct docker_exec_out {
+	char buf[DOCKER_EXEC_OUT_MAX + 1]; /* NUL-terminated */
+	size_t len;
+	uint64_t total;                    /* every output byte, kept or not */
+	unsigned char hdr[8];              /* a frame header cut between two chunks */
+	size_t hdr_have;
+	uint32_t frame_left;               /* payload bytes left of the current frame */
+};
+/* Pure: take one chunk of the multiplexed stream (8-byte headers: stream, 0, 0, 0,
+ * big-endian size; then the payload) into o. */
+void docker_exec_demux(struct docker_exec_out *o, const char *data, size_t len);
+/* Pure: GET /exec/{id}/json's Running and ExitCode; -1 when malformed (wrong types). */
+int docker_parse_exec_inspect(const char *body, size_t len, bool *running, int *exit_code);
+/* The end of a command's output stream: out is valid only during the callback. */
+typedef void (*docker_exec_cb)(void *arg, const struct docker_reply *r,
+    const struct docker_exec_out *out);
+/* POST /containers/{id}/exec of argv (stdout and stderr attached): the exec's id. */
+int docker_exec_create(struct docker *d, const char *id, char *const *argv, size_t argc,
+    docker_create_cb cb, void *arg);
+/* POST /exec/{id}/start, attached: the answer streams the output until the command
+ * ends (or timeout_ms passes: r->ok false, the command may still run). */
+int docker_exec_start(struct docker *d, const char *exec_id, int64_t timeout_ms,
+    docker_exec_cb cb, void *arg);
+/* GET /exec/{id}/json: the answer's body (docker_parse_exec_inspect's input). */
+int docker_exec_inspect(struct docker *d, const char *exec_id, docker_body_cb cb, void *arg);
+
 /* dockercompose.c: a compose service's containers (doc/compose.md, "A docker-compose service
  * as the source"). */
 /* GET /containers/json?all=1 of the containers labelled project and service by

@@ -27,6 +27,8 @@ enum call_kind {
 	CALL_IMAGE,             /* docker_image.c */
 	CALL_PULL,
 	CALL_PAUSE,             /* pause and unpause (doc/waking.md, "Sleeping: stop or pause") */
+	CALL_EXEC_CREATE,       /* docker_exec.c (doc/replicas.md, "Lifecycle hooks") */
+	CALL_EXEC_START,
 };
 
 union call_cb {
@@ -37,6 +39,7 @@ union call_cb {
 	docker_stats_cb stats;
 	docker_body_cb body;
 	docker_image_cb image;
+	docker_exec_cb exec;
 };
 
 /* One call in flight: carries the user's callback until httpc reports back. */
@@ -53,6 +56,7 @@ struct call {
 	char path[640];         /* without the /vX.Y prefix, for log lines */
 	const char *header;     /* docker_call_start only: one extra "Name: value" */
 	struct docker_pull_stream pull; /* CALL_PULL: the progress stream (docker_image.c) */
+	struct docker_exec_out exec;    /* CALL_EXEC_START: the output (docker_exec.c) */
 };
 
 struct docker {
@@ -104,6 +108,9 @@ int docker_call_start(struct docker *d, struct call *c, const char *method, bool
 int docker_image_data(void *arg, const char *data, size_t len);
 void docker_image_pull_error(struct docker_pull_stream *ps, char *out, size_t outlen);
 int docker_image_parse_id(const char *body, char *id, size_t idlen);
+
+/* docker_exec.c: httpc's data callback of an exec start (arg = the call). */
+int docker_exec_data(void *arg, const char *data, size_t len);
 
 /* Adopt min(1.41, the API-Version header) if it is usable. */
 void docker_use_api_version(struct docker *d, const char *hdr);

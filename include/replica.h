@@ -11,6 +11,7 @@
 #include "metric.h"
 #include "probe.h"
 #include "readiness.h"
+#include "replica_hook.h"
 #include "reqstat.h"
 #include "traffic.h"
 
@@ -76,6 +77,10 @@ struct replica { /* owner: replica.c */
 	struct loop_timer timer;   /* health polling while starting; drain wait */
 	struct replica_traffic tr; /* its balancer membership (traffic.c) */
 	struct probe_state pr;     /* its HTTP probes (probe.c) */
+	struct hook_state hk;      /* its lifecycle hooks (replica_hook.c) */
+	bool drained;              /* its drain wait ended while pre_stop ran: the stop
+	                            * follows pre_stop's end (doc/replicas.md, "Lifecycle
+	                            * hooks") */
 	/* what made it ready last (doc/readiness.md); READY_BY_NONE = not yet */
 	enum ready_by ready_by;
 	int64_t ready_at_unix_ms;  /* wall clock of that */

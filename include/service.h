@@ -75,6 +75,7 @@ struct svc { /* owner: service.c */
 	struct loop_timer kick;        /* owner: svc.c; a reconcile soon (events, API, backoff end) */
 	struct reaction react;         /* the last scale-up's, from its request (svc.c) */
 	struct launch launch;          /* creations, failed starts, backoff (replica.c) */
+	struct hook_counts hooks;      /* lifecycle hook runs (replica_hook.c) */
 	struct policy pol;             /* decisions into the desired count (scale.c) */
 	struct sampling sampling;      /* load samples (metric.c) */
 	struct svc_reqs rq;            /* its requests, from the balancer (reqstat.c) */

@@ -222,6 +222,23 @@ render_pulls(struct buf *b, const struct dsd *d)
 		    pull_of(d->svcs[i])->phase == PULL_PULLING ? 1 : 0);
 }
 
+/* Lifecycle hook runs by hook and result (doc/replicas.md, "Lifecycle hooks"). */
+static void
+render_hooks(struct buf *b, const struct dsd *d)
+{
+	static const enum hook_kind kinds[] = { HOOK_POST_START, HOOK_PRE_STOP };
+
+	buf_printf(b, "# HELP dockscale_hooks_total Lifecycle hook runs by hook and result.\n"
+	    "# TYPE dockscale_hooks_total counter\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			for (int res = HOOK_OK; res < HOOK_RESULTS; res++)
+				buf_printf(b, "dockscale_hooks_total{service=\"%s\",hook=\"%s\","
+				    "result=\"%s\"} %llu\n", d->svcs[i]->name, hook_name(kinds[k]),
+				    hook_result_name((enum hook_result)res), (unsigned long long)
+				    d->svcs[i]->hooks.runs[kinds[k] - 1][res]);
+}
+
 /* sleep = pause: the replicas asleep and what they hold (doc/waking.md, "Sleeping: stop
  * or pause"). Not dockscale_paused, which is the operator's pause of the scaling. */
 static void
@@ -271,6 +288,7 @@ render_services(struct buf *b, const struct dsd *d)
 		buf_printf(b, "dockscale_paused{service=\"%s\"} %d\n", d->svcs[i]->name,
 		    pause_of(d->svcs[i])->paused ? 1 : 0);
 	render_asleep(b, d);
+	render_hooks(b, d);
 	for (size_t k = 0; k < sizeof(counters) / sizeof(counters[0]); k++)
 		render_counter(b, d, &counters[k]);
 	rollout_metrics(b, d);

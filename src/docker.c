@@ -86,6 +86,8 @@ docker_call_start(struct docker *d, struct call *c, const char *method, bool ver
 	}
 	if (c->kind == CALL_PULL)
 		req.data = docker_image_data;
+	else if (c->kind == CALL_EXEC_START)
+		req.data = docker_exec_data;
 	req.done = call_done;
 	req.arg = c;
 	c->x = httpc_start(d->hc, &req);
@@ -128,6 +130,7 @@ status_ok(enum call_kind kind, long st)
 {
 	switch (kind) {
 	case CALL_CREATE:
+	case CALL_EXEC_CREATE:
 		return st == 201;
 	case CALL_START:
 	case CALL_STOP:
@@ -225,6 +228,7 @@ call_done(void *arg, const struct httpc_result *res)
 				bad = "malformed container list";
 			break;
 		case CALL_CREATE:
+		case CALL_EXEC_CREATE:
 			if (docker_parse_create(res->body, id, sizeof(id)) == -1)
 				bad = "no container id in the answer";
 			break;
@@ -266,6 +270,12 @@ call_done(void *arg, const struct httpc_result *res)
 		void *uarg = c->arg;
 		union call_cb cb = c->cb;
 
+		if (kind == CALL_EXEC_START) {
+			/* Its output lives in c: c is unlinked, so freed after the callback. */
+			cb.exec(uarg, &r, &c->exec);
+			free(c);
+			return;
+		}
 		free(c);
 		switch (kind) {
 		case CALL_LIST:
@@ -273,6 +283,7 @@ call_done(void *arg, const struct httpc_result *res)
 			free(ctrs);
 			break;
 		case CALL_CREATE:
+		case CALL_EXEC_CREATE:
 			cb.create(uarg, &r, r.ok ? id : NULL);
 			break;
 		case CALL_INSPECT:

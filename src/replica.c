@@ -22,6 +22,7 @@ static void replica_poll(struct loop *l, struct loop_timer *t);
 static void replica_check_ready(struct replica *r);
 static void replica_stop(struct replica *r);
 static void replica_pause(struct replica *r);
+static void hook_done(struct replica *r, enum hook_kind k, enum hook_result res);
 
 /* On its way out: no inspect, no readiness, only the next call of its removal. */
 static bool
@@ -133,6 +134,7 @@ replica_new(struct svc *s, const char *id, const char *name, int index)
 	r->born_ms = loop_now(&s->d->loop);
 	loop_timer_init(&r->timer, replica_poll, r);
 	probe_init(r, &probe_ops);
+	hook_init(r, hook_done);
 	return r;
 }
 
@@ -143,6 +145,7 @@ replica_free(struct replica *r)
 
 	loop_timer_stop(&d->loop, &r->timer);
 	probe_fini(r);
+	hook_fini(r);
 	/* A service dropped on reload may still have calls in flight for it. */
 	if (d->docker != NULL)
 		docker_cancel_arg(d->docker, r);
@@ -224,6 +227,9 @@ replica_check_ready(struct replica *r)
 	};
 	enum ready_by by;
 
+	/* post_start gates it after readiness too (doc/replicas.md, "Lifecycle hooks"). */
+	if (hook_gates(r))
+		return;
 	if (r->state == REP_STARTING && (by = readiness_decide(&in)) != READY_BY_NONE)
 		became_ready(r, by);
 }
@@ -387,10 +393,17 @@ replica_poll(struct loop *l, struct loop_timer *t)
 	struct svc *s = r->svc;
 
 	if (r->state == REP_DRAINING) {
-		if (r->to_sleep)
+		if (r->to_sleep) {
 			replica_pause(r);
-		else
+		} else if (hook_running(r) == HOOK_PRE_STOP) {
+			/* Drained: the stop waits for pre_stop (hook_done), pre_stop_timeout at
+			 * most. */
+			r->drained = true;
+			log_info("%s: replica %s drained; its stop waits for pre_stop", s->name,
+			    r->name);
+		} else {
 			replica_stop(r);
+		}
 		return;
 	}
 	if (r->state != REP_STARTING)
@@ -407,6 +420,29 @@ replica_poll(struct loop *l, struct loop_timer *t)
 	}
 	replica_refresh(r);
 	loop_timer_start(l, &r->timer, REPLICA_POLL_STARTING_MS);
+}
+
+/* A hook ended (replica_hook.c logged and counted it). A failed post_start is a failed
+ * start; a pre_stop's end lets a drained replica's stop go on, whatever its result. */
+static void
+hook_done(struct replica *r, enum hook_kind k, enum hook_result res)
+{
+	struct svc *s = r->svc;
+	char why[64];
+
+	if (k == HOOK_POST_START && r->state == REP_STARTING) {
+		if (res == HOOK_OK) {
+			replica_check_ready(r);
+			return;
+		}
+		snprintf(why, sizeof(why), "post_start %s", res == HOOK_TIMEOUT ? "timed out" :
+		    "failed");
+		replica_failed(r, why);
+		replica_discard(r);
+		svc_kick(s);
+	} else if (k == HOOK_PRE_STOP && r->state == REP_DRAINING && r->drained) {
+		replica_stop(r);
+	}
 }
 
 /* ---- creation ------------------------------------------------------------------------ */
@@ -434,6 +470,8 @@ on_started(void *arg, const struct docker_reply *rep)
 	log_info("%s: replica %s started (%.12s)", s->name, r->name, r->id);
 	replica_refresh(r);
 	loop_timer_start(&s->d->loop, &r->timer, REPLICA_POLL_STARTING_MS);
+	/* Beside readiness; its end may come at once (it could not run): last. */
+	(void)hook_post_start(r);
 	svc_kick(s);
 }
 
@@ -703,6 +741,7 @@ replica_stop(struct replica *r)
 		traffic_members_changed(r->svc);
 	(void)replica_set_state(r, REP_STOPPING, "stopping");
 	loop_timer_stop(&r->svc->d->loop, &r->timer);
+	hook_cancel(r); /* a post_start still running (a start that failed otherwise) */
 	replica_advance(r);
 }
 
@@ -742,6 +781,11 @@ start_drain(struct replica *r)
 	traffic_members_changed(s);
 	svc_kick(s);
 	replica_advance(r);
+	/* Told as it leaves the balancer, beside the drain wait (doc/replicas.md, "Lifecycle
+	 * hooks"); not when it goes to sleep: it stays. */
+	r->drained = false;
+	if (!r->to_sleep && r->state == REP_DRAINING)
+		(void)hook_pre_stop(r);
 }
 
 /* May the balancer route to r now? A READY replica is listed; one found running at

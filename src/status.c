@@ -74,14 +74,20 @@ replica_json(const struct replica *r)
 	    docker_health_name(r->health) : (r->state == REP_READY ? "healthy (probe)" :
 	    "unknown (probe)"));
 	cJSON_AddStringToObject(o, "address", r->addr);
+	/* the lifecycle hook in progress (doc/replicas.md, "Lifecycle hooks") */
+	if (hook_running(r) != HOOK_NONE)
+		cJSON_AddStringToObject(o, "hook", hook_name(hook_running(r)));
+	else
+		cJSON_AddNullToObject(o, "hook");
 	add_ready(o, r);
 	/* Docker's on-failure restarts of this container (doc/definition.md, "Restart policy") */
 	cJSON_AddNumberToObject(o, "restarts", r->restart_count);
 	/* A draining replica waits first for the balancer to run an upstream without it,
-	 * then for `drain`. */
+	 * then for `drain`, then for a pre_stop still running (doc/replicas.md, "Lifecycle
+	 * hooks"). */
 	if (r->state == REP_DRAINING)
 		cJSON_AddStringToObject(o, "waiting_for", loop_timer_armed(&r->timer) ? "drain" :
-		    "balancer");
+		    r->drained ? "pre_stop" : "balancer");
 	if (r->smp.cpu_pct >= 0)
 		cJSON_AddNumberToObject(o, "cpu_percent", r->smp.cpu_pct);
 	if (r->smp.mem_pct >= 0)

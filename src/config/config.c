@@ -152,6 +152,9 @@ conf_svc_free(struct svc_conf *s)
 	strv_free(&s->env);
 	free(s->network);
 	free(s->health_path);
+	strv_free(&s->post_start);
+	strv_free(&s->pre_stop);
+	free(s->pre_stop_http);
 	free(s->query);
 	free(s->upstream_file);
 	free(s->upstream_name);
@@ -219,6 +222,9 @@ conf_svc_init(struct svc_conf *s, const char *name, int line)
 	s->rollout_max_failures = 1;
 	s->drain_ms = 5000;
 	s->stop_timeout_ms = 10000;
+	s->post_start_timeout_ms = 30000;
+	s->pre_stop_timeout_ms = 10000;
+	s->pre_stop_http = strdup("");
 	s->network = strdup("");
 	s->health_path = strdup("/health");
 	s->query = strdup("");
@@ -232,8 +238,9 @@ conf_svc_init(struct svc_conf *s, const char *name, int line)
 	s->wake_replicas = 1;
 	s->wake_page.path = strdup("");
 	s->timezone = strdup("");
-	return s->network && s->health_path && s->query && s->upstream_file && s->upstream_name &&
-	               s->wake_listen && s->wake_page.path && s->timezone && config_kinds_svc_defaults(s->kinds) == 0
+	return s->network && s->health_path && s->pre_stop_http && s->query && s->upstream_file &&
+	               s->upstream_name && s->wake_listen && s->wake_page.path && s->timezone &&
+	               config_kinds_svc_defaults(s->kinds) == 0
 	           ? 0
 	           : -1;
 }

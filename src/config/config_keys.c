@@ -30,6 +30,8 @@
 #define UPSTREAM_TMP_EXTRA (sizeof(".") + sizeof(".dockscale.tmp") - 2)
 #define PATH_LEN_MAX (PATH_MAX - 1)
 #define STOP_MAX_MS (DOCKER_STOP_MAX_S * 1000.0)
+/* A hook runs at most an hour: longer is a stuck replica, not a hook. */
+#define HOOK_TIMEOUT_MAX_MS (3600.0 * 1000)
 /* The access log's socket is bound at that path: sun_path holds it with its NUL. */
 #define ACCESS_LOG_PATH_MAX 107
 /* doc/sleeping.md: a day is the longest idle time; an ignore entry longer than what the
@@ -113,6 +115,12 @@ static const struct keydef svc_keys[] = {
 	KEY("start_timeout", K_DUR, S(start_timeout_ms), 0, INF, F_OPEN_LO),
 	KEY("drain", K_DUR, S(drain_ms), 0, INF, 0),
 	KEY("stop_timeout", K_DUR, S(stop_timeout_ms), 1000, STOP_MAX_MS, F_WHOLE_S),
+	/* lifecycle hooks (doc/replicas.md, "Lifecycle hooks") */
+	KEY("post_start", K_ARGV, S(post_start), 0, 0, F_NONEMPTY),
+	KEY("post_start_timeout", K_DUR, S(post_start_timeout_ms), 0, HOOK_TIMEOUT_MAX_MS, F_OPEN_LO),
+	KEY("pre_stop", K_ARGV, S(pre_stop), 0, 0, F_NONEMPTY),
+	KEY("pre_stop_http", K_HTTPPATH, S(pre_stop_http), 0, CONFIG_HEALTH_PATH_MAX, 0),
+	KEY("pre_stop_timeout", K_DUR, S(pre_stop_timeout_ms), 0, HOOK_TIMEOUT_MAX_MS, F_OPEN_LO),
 	KEY("rollout_surge", K_INT, S(rollout_surge), 0, REPLICAS_MAX, 0),
 	KEY("rollout_min_healthy", K_DUR, S(rollout_min_healthy_ms), 0, INF, 0),
 	KEY("rollout_max_failures", K_INT, S(rollout_max_failures), 1, REPLICAS_MAX, 0),

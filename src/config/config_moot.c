@@ -170,6 +170,9 @@ static const struct config_moot moots[] = {
 	ALWAYS("compose_project"), ALWAYS("compose_service"), ALWAYS("pull"),
 	ALWAYS("idle_after"), ALWAYS("depends_on"), ALWAYS("wake_listen"), ALWAYS("balancer"),
 	ALWAYS("runtime"), ALWAYS("readiness"),
+	ALWAYS("post_start"), ALWAYS("pre_stop"), ALWAYS("pre_stop_http"),
+	ELSEWHERE("post_start_timeout", "config_hooks.c (without post_start)"),
+	ELSEWHERE("pre_stop_timeout", "config_hooks.c (without pre_stop or pre_stop_http)"),
 	/* bounds by the time of the week (doc/scaling.md, "Scheduled bounds"): in force
 	 * with any metric, none included */
 	ALWAYS("schedule"),

@@ -19,6 +19,7 @@ _Static_assert(NKEYS(swarm_keys) <= KIND_KEYS_MAX, "KIND_KEYS_MAX too small");
 /* The keys of our own replicas' life that a Swarm service does not use, and who owns
  * that part instead (the container-definition keys, flag F_CTR, are the definition's;
  * the routing keys, flag F_ROUTE, its routing mesh's or DNS's). */
+#define HOOKS_OWNER "the tasks' lifecycle (Swarm runs its own tasks, without dockscale's hooks)"
 static const struct { const char *key, *owner; } swarm_owns[] = {
 	{ "readiness", "the tasks' readiness (the service's own health check)" },
 	{ "rollout_surge", "the rolling updates (docker service update --update-*)" },
@@ -33,6 +34,11 @@ static const struct { const char *key, *owner; } swarm_owns[] = {
 	{ "start_timeout", "the tasks' lifecycle (the health check's start period)" },
 	{ "drain", "the tasks' lifecycle (--stop-grace-period)" },
 	{ "stop_timeout", "the tasks' lifecycle (--stop-grace-period)" },
+	{ "post_start", HOOKS_OWNER },
+	{ "post_start_timeout", HOOKS_OWNER },
+	{ "pre_stop", HOOKS_OWNER },
+	{ "pre_stop_http", HOOKS_OWNER },
+	{ "pre_stop_timeout", HOOKS_OWNER },
 };
 /* clang-format on */
 

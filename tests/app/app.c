@@ -629,8 +629,26 @@ int main(int argc, char **argv)
                 spin++;
         return 0;
     }
+    /* --touch PATH: write the wall clock in ms to PATH; --sleep S: sleep S seconds (run with
+       docker exec: the lifecycle hooks' tests, a marker with its time and a hook that hangs) */
+    if (argc >= 3 && strcmp(argv[1], "--touch") == 0) {
+        char t[32];
+        int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        int n = snprintf(t, sizeof t, "%lld\n", now_ms(CLOCK_REALTIME));
+        if (fd < 0 || n < 0 || write(fd, t, (size_t)n) != n)
+            return 1;
+        return close(fd) == 0 ? 0 : 1;
+    }
+    if (argc >= 3 && strcmp(argv[1], "--sleep") == 0) {
+        long secs = strtol(argv[2], NULL, 10);
+        struct timespec ts = { secs > 0 && secs < 86400 ? secs : 10, 0 };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+        return 0;
+    }
     if (argc >= 2) {
-        fprintf(stderr, "usage: %s [--health [port]] [--burn SECONDS]   (listens on $PORT, default 8080; "
+        fprintf(stderr, "usage: %s [--health [port]] [--burn SECONDS] [--touch PATH] "
+                "[--sleep SECONDS]   (listens on $PORT, default 8080; "
                 "/wait's pool: $APP_WAIT_SLOTS slots, default 4)\n", argv[0]);
         return 2;
     }

@@ -580,6 +580,121 @@ test_scale_down_marks_stops_removes(void **state)
 	assert_int_equal(svc_current(f->s), 0);
 }
 
+/* ---- lifecycle hooks (doc/replicas.md, "Lifecycle hooks") --------------------------- */
+
+#define EXEC_ID ID("eeee")
+
+/* The exec API for container A: the command's stream (empty), then its inspect. */
+static void
+route_exec(struct fx *f, const char *inspect)
+{
+	fake_docker_route(f->fake, "POST", "/v1.41/containers/" ID_A "/exec", 201,
+	    "{\"Id\":\"" EXEC_ID "\"}");
+	fake_docker_route(f->fake, "POST", "/v1.41/exec/" EXEC_ID "/start", 200, "");
+	fake_docker_route(f->fake, "GET", "/v1.41/exec/" EXEC_ID "/json", 200, inspect);
+}
+
+static char *hook_argv[] = { "/app", "--hook" };
+
+/* Never READY on the way: a post_start that fails gates the join to the end. */
+static bool
+failed_never_ready(struct fx *f)
+{
+	for (size_t i = 0; i < f->s->nreps; i++)
+		if (f->s->reps[i]->state == REP_READY)
+			fail_msg("%s became ready before its post_start passed", f->s->reps[i]->name);
+	return start_failed(f) && fake_docker_seen(f->fake, "DELETE", "/v1.41/containers/") > 0;
+}
+
+/* post_start exits 1: Docker says healthy at once, yet the replica never joins; it is a
+ * failed start, removed (with force: it never served) and backed off. */
+static void
+test_failing_post_start_is_a_failed_start(void **state)
+{
+	struct fx *f = *state;
+
+	f->conf.post_start = (struct strv){ hook_argv, 2 };
+	f->conf.post_start_timeout_ms = 5000;
+	fake_docker_route(f->fake, "POST", "/v1.41/containers/create", 201,
+	    "{\"Id\":\"" ID_A "\",\"Warnings\":[]}");
+	fake_docker_route(f->fake, "POST", "/v1.41/containers/" ID_A "/start", 204, "");
+	route_healthy(f, "web-1");
+	route_leaving(f);
+	route_exec(f, "{\"Running\":false,\"ExitCode\":1}");
+	observe(f, NULL, 0);
+	svc_set_desired(f->s, 1, "test");
+	run_until(f, failed_never_ready, "the failed post_start, removed");
+	assert_int_equal(f->s->launch.failed_starts, 1);
+	assert_string_equal(f->s->launch.last_start_error, "post_start failed");
+	assert_int_equal(f->s->hooks.runs[HOOK_POST_START - 1][HOOK_FAILED], 1);
+	/* never READY, so never a member: failed_never_ready checked it all along */
+	assert_true(req_at(f, "POST /v1.41/containers/" ID_A "/start") <
+	    req_at(f, "POST /v1.41/containers/" ID_A "/exec"));
+	assert_true(req_at(f, "GET /v1.41/exec/" EXEC_ID "/json") <
+	    req_at(f, "DELETE /v1.41/containers/" ID_A "?"));
+	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/" ID_A "/stop"),
+	    0);
+}
+
+/* post_start exits 0: the replica joins once readiness says so too. */
+static void
+test_passing_post_start_joins(void **state)
+{
+	struct fx *f = *state;
+
+	f->conf.post_start = (struct strv){ hook_argv, 2 };
+	f->conf.post_start_timeout_ms = 5000;
+	fake_docker_route(f->fake, "POST", "/v1.41/containers/create", 201,
+	    "{\"Id\":\"" ID_A "\",\"Warnings\":[]}");
+	fake_docker_route(f->fake, "POST", "/v1.41/containers/" ID_A "/start", 204, "");
+	route_healthy(f, "web-1");
+	route_exec(f, "{\"Running\":false,\"ExitCode\":0}");
+	observe(f, NULL, 0);
+	svc_set_desired(f->s, 1, "test");
+	run_until(f, one_ready, "web-1 ready");
+	assert_int_equal(f->s->hooks.runs[HOOK_POST_START - 1][HOOK_OK], 1);
+	assert_int_equal(hook_running(f->s->reps[0]), HOOK_NONE);
+	assert_int_equal(f->s->launch.failed_starts, 0);
+	assert_true(members_changed > 0);
+}
+
+static int64_t stop_seen_ms;
+
+static bool
+stop_seen(struct fx *f)
+{
+	if (fake_docker_seen(f->fake, "POST", "/v1.41/containers/" ID_A "/stop") == 0)
+		return false;
+	stop_seen_ms = loop_now(&f->d.loop);
+	return true;
+}
+
+/* A pre_stop that never ends (its exec still running): the stop comes at
+ * pre_stop_timeout, counted as a timeout, and not before it. */
+static void
+test_hung_pre_stop_holds_the_stop_until_its_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct docker_ctr c = ctr(ID_A, "web-1", "running");
+	int64_t t0;
+
+	f->conf.pre_stop = (struct strv){ hook_argv, 2 };
+	f->conf.pre_stop_timeout_ms = 300;
+	route_healthy(f, "web-1");
+	route_leaving(f);
+	route_exec(f, "{\"Running\":true,\"ExitCode\":null}");
+	observe(f, &c, 1); /* adopted: no post_start */
+	run_until(f, one_ready, "web-1 adopted and ready");
+	t0 = loop_now(&f->d.loop);
+	svc_set_desired(f->s, 0, "test");
+	run_until(f, stop_seen, "the stop");
+	assert_true(stop_seen_ms - t0 >= 300);
+	assert_int_equal(f->s->hooks.runs[HOOK_PRE_STOP - 1][HOOK_TIMEOUT], 1);
+	assert_true(fake_docker_seen(f->fake, "GET", "/v1.41/exec/" EXEC_ID "/json") >= 2);
+	assert_true(req_at(f, "POST /v1.41/containers/" ID_A "/exec") <
+	    req_at(f, "POST /v1.41/containers/" ID_A "/stop"));
+}
+
 /* A create the engine refuses is a failed start: counted, its reason kept, the next
  * creation backed off; the record goes with the next pass. */
 static void
@@ -766,6 +881,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_adopted_paused_is_not_counted_and_unpaused_first,
 		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(test_paused_under_stop_is_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failing_post_start_is_a_failed_start, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_passing_post_start_joins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hung_pre_stop_holds_the_stop_until_its_timeout,
+		                                setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("replica", tests, NULL, NULL);
