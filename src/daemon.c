@@ -207,7 +207,7 @@ out:
 		    d->config_path);
 	} else {
 		d->stats.reloads_failed++;
-		events_add(&d->events, EV_RELOAD, NULL,
+		events_fail(&d->events, LOG_ERR, EV_RELOAD, NULL,
 		    "reload of %s refused: the running configuration is kept", d->config_path);
 	}
 	config_free(&next);
