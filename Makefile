@@ -138,6 +138,7 @@ TEST_lines_EXTRA  :=
 TEST_docker_image_EXTRA := docker docker_ctr docker_json docker_stats docker_events lines httpc loop log json text
 TEST_regauth_EXTRA := json text
 TEST_events_EXTRA := log text
+TEST_notify_msg_EXTRA := events log text
 TEST_events_query_EXTRA := events config_value log text
 TEST_explain_EXTRA :=
 TEST_history_EXTRA :=
