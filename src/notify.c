@@ -160,6 +160,7 @@ send_cur(struct target *t)
 		.bearer = n->token,
 		.timeout_ms = n->timeout_ms,
 		.max_body = ANSWER_MAX,
+		.secret_url = true,
 		.done = on_done,
 		.arg = t,
 	};
