@@ -194,7 +194,7 @@ dsd_reload(struct dsd *d)
 	/* Services point into the new config before the old one goes. */
 	if (control_apply(d) == -1)
 		log_err("reload: out of memory while applying services");
-	/* Queues of the urls kept stay (doc/notifications.md, "Reload"). */
+	/* Queues of the urls kept stay (doc/notifications.md, "Reload and shutdown"). */
 	if (notify_apply(d->notify, &d->cfg.notify) == -1)
 		log_err("reload: out of memory while applying [notify]");
 	config_free(&old);
