@@ -112,7 +112,10 @@ attempt_failed(struct target *t, const char *why, bool final)
 		log_warning("notify: url %zu (%s): %s; given up after %d attempt(s)", t->index,
 		    t->where, why, t->attempts);
 		done_with_cur(t);
-		pump(t);
+		/* The next one on the next turn, not from here: with retries = 0 and requests
+		 * that cannot even start, a whole queue would fail inside one call chain. */
+		if (!loop_timer_armed(&n->kick))
+			loop_timer_start(n->loop, &n->kick, 0);
 		return;
 	}
 	for (int i = 1; i < t->attempts && delay < RETRY_MAX_MS; i++)

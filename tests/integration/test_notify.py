@@ -22,7 +22,8 @@ TOKEN = "n0tify-s3cret"
 
 
 class Receiver:
-    """POSTs to /ok are recorded and answered 200; to /hang are held until stop (or 60 s)."""
+    """POSTs to /ok are recorded and answered 200, to /gone recorded and answered 404; to
+    /hang held until stop (or 60 s)."""
 
     def __init__(self):
         self.got = []
@@ -44,7 +45,7 @@ class Receiver:
                     return
                 with outer.lock:
                     outer.got.append((self.path, dict(self.headers), json.loads(body)))
-                self.send_response(200)
+                self.send_response(404 if self.path.startswith("/gone") else 200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
@@ -198,6 +199,22 @@ def test_dead_receiver_retried_then_failed(daemon_factory, svc):
     assert sent(d, "sent") == 0
     assert "given up after 3 attempt(s)" in d.log()
     assert "/hook" not in d.log(), "the url's path is never logged"
+
+
+def test_a_4xx_fails_at_once_and_urls_are_independent(daemon_factory, svc, recv):
+    """A 404 (a revoked hook) is not retried; the other url gets every notification."""
+    d = daemon_factory(conf(svc, f"url = {recv.url('/gone')}\nurl = {recv.url('/ok')}\n"
+                            "retries = 3\nevents = decision\n"), args=["--dry-run"]).start()
+    d.wait_passes(1)
+    scale(d, svc, 1)
+    scale(d, svc, 2)
+    wait_for(lambda: sent(d, "failed") == 2 and sent(d, "sent") == 2, timeout=10,
+             what="two failed (404) and two sent")
+    d.wait_passes(2)
+    assert len(recv.bodies("/gone")) == 2, "no retry of a 404"
+    assert metric(d, "dockscale_notification_retries_total") == 0
+    assert [b["message"] for b in recv.bodies("/ok")] == \
+        [b["message"] for b in recv.bodies("/gone")]
 
 
 def rss_kib(pid):
