@@ -130,6 +130,25 @@ void config_check_daemon(struct pstate *ps, const struct config *cfg);
 void config_idle_check(struct pstate *ps, const struct svc_conf *s);
 void config_idle_check_services(struct pstate *ps, const struct config *cfg);
 
+/* config_moot.c: the [service] keys that have no effect given the rest of their service
+ * (doc/configuration.md, "Keys that do nothing"). One row per key: why (the rule: NULL
+ * when the key has an effect in s, else the reason), or elsewhere (the file whose check
+ * covers it), or neither (always in effect). */
+struct config_moot {
+	const char *key;
+	const char *(*why)(const struct svc_conf *s);
+	const char *elsewhere;
+};
+const struct config_moot *config_moot_rows(size_t *n);
+/* Warn about each key of the finished [service] s set to something other than its
+ * default that has no effect (on the key's line). */
+void config_moot_check(struct pstate *ps, const struct svc_conf *s);
+
+/* config.c: a [service]'s defaults (name and header line given), and its fields freed:
+ * 0, or -1 when out of memory (free it anyway). */
+int config_svc_defaults(struct svc_conf *s, const char *name, int line);
+void config_svc_free(struct svc_conf *s);
+
 /* config_ctr.c: the container-definition keys of [service] beyond svc_keys. */
 
 /* config_ctr.c's table (*n keys); its key j is pstate.seen[NKEYS(svc_keys) + j]. */

@@ -236,6 +236,18 @@ conf_svc_init(struct svc_conf *s, const char *name, int line)
 	           : -1;
 }
 
+int
+config_svc_defaults(struct svc_conf *s, const char *name, int line)
+{
+	return conf_svc_init(s, name, line);
+}
+
+void
+config_svc_free(struct svc_conf *s)
+{
+	conf_svc_free(s);
+}
+
 static void
 end_section(struct pstate *ps)
 {

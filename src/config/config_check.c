@@ -92,6 +92,12 @@ foreign(const struct svc_conf *s)
 	return k != NULL && k->foreign;
 }
 
+static bool
+reads_upstream(const struct svc_conf *s)
+{
+	return s->balancer == NULL || strcmp(s->balancer, "nginx") == 0;
+}
+
 /* The line a service key was set on, or dflt when it was not (or was bad). */
 static int
 svc_key_line_or(const struct pstate *ps, const char *name, int dflt)
@@ -106,14 +112,6 @@ svc_key_line_or(const struct pstate *ps, const char *name, int dflt)
 static void
 check_traffic(struct pstate *ps, const struct svc_conf *s)
 {
-	static const struct {
-		const char *key;
-		enum metric_kind metric;
-	} targets[] = {
-		{ "requests_target", METRIC_REQUESTS },
-		{ "concurrency_target", METRIC_CONCURRENCY },
-		{ "latency_target", METRIC_LATENCY },
-	};
 	const struct config_kind *kind = config_kind_find(CONFIG_BALANCER, s->balancer);
 	enum config_traffic src = kind != NULL ? kind->traffic : CONFIG_TRAFFIC_NONE;
 	int lm = svc_key_line_or(ps, "metric", s->line), l;
@@ -127,11 +125,6 @@ check_traffic(struct pstate *ps, const struct svc_conf *s)
 				    config_metric_name((enum metric_kind)k), s->balancer);
 				break;
 			}
-	for (size_t i = 0; i < NKEYS(targets); i++)
-		if ((l = config_key_line(ps, targets[i].key, false)) > 0 &&
-		    !(s->metrics & METRIC_BIT(targets[i].metric)))
-			config_pwarn(ps, l, "service %s: %s has no effect without metric %s",
-			    s->name, targets[i].key, config_metric_name(targets[i].metric));
 	if ((l = config_key_line(ps, "latency_percentile", false)) > 0 &&
 	    src == CONFIG_TRAFFIC_COUNTERS)
 		config_pwarn(ps, l, "service %s: latency_percentile has no effect with balancer = "
@@ -201,6 +194,7 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 	config_kinds_check(ps, s, CONFIG_BALANCER);
 	config_lb_check(ps, s);
 	config_idle_check(ps, s);
+	config_moot_check(ps, s);
 }
 
 /* [nginx] access_log_socket and the services that read it: the section may follow them. */
@@ -248,8 +242,9 @@ config_check_services(struct pstate *ps, struct config *cfg)
 	config_idle_check_services(ps, cfg);
 	for (size_t i = 0; i < cfg->nsvcs; i++) {
 		const struct svc_conf *s = &cfg->svcs[i];
-		for (size_t j = 0; j < i && !foreign(s); j++) {
-			if (!foreign(&cfg->svcs[j]) && /* such a runtime routes its own */
+		/* only nginx reads the file (a runtime of another system routes its own) */
+		for (size_t j = 0; j < i && !foreign(s) && reads_upstream(s); j++) {
+			if (!foreign(&cfg->svcs[j]) && reads_upstream(&cfg->svcs[j]) &&
 			    strcmp(s->upstream_file, cfg->svcs[j].upstream_file) == 0) {
 				config_perr(
 				    ps, s->line,

@@ -158,15 +158,44 @@ config_notify_set_value(struct pstate *ps, const struct keydef *kd, void *p, con
 	}
 }
 
+/* Does key i of notify_keys hold other than its default? */
+static bool
+not_default(const struct notify_conf *n, const struct notify_conf *def, size_t i)
+{
+	switch (notify_keys[i].type) {
+	case K_NEVENTS:
+		return n->sel.types != def->sel.types || n->sel.failures != def->sel.failures;
+	case K_NFORMAT:
+		return n->format != def->format;
+	case K_NTOKEN:
+		return n->token_file != NULL && n->token_file[0] != '\0';
+	case K_DUR:
+		return n->timeout_ms != def->timeout_ms;
+	default: /* queue, retries */
+		return *(const int *)((const char *)n + notify_keys[i].off -
+		    offsetof(struct config, notify)) != *(const int *)((const char *)def +
+		    notify_keys[i].off - offsetof(struct config, notify));
+	}
+}
+
 /* Called when [notify] ends: ps->seen holds its keys' lines. Without a url nothing is
- * sent, so every other key given is a warning (issue 25, "Keys that do nothing"). */
+ * sent, so every other key set to other than its default is a warning (issue 25, "Keys
+ * that do nothing"; written out at its default, as the example file does, it says
+ * nothing either way: doc/configuration.md, "Keys that do nothing"). */
 void
 config_notify_check(struct pstate *ps, const struct config *cfg)
 {
+	struct notify_conf def;
+
 	if (cfg->notify.urls.n > 0 || ps->seen[0] < 0)
 		return; /* urls, or a bad one already reported */
+	if (config_notify_defaults(&def) == -1) {
+		ps->oom = true;
+		return;
+	}
 	for (size_t i = 1; i < NKEYS(notify_keys); i++)
-		if (ps->seen[i] > 0)
+		if (ps->seen[i] > 0 && not_default(&cfg->notify, &def, i))
 			config_pwarn(ps, ps->seen[i], "[notify] %s has no effect without url: "
 			    "nothing is sent", notify_keys[i].name);
+	config_notify_free(&def);
 }

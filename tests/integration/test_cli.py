@@ -21,6 +21,44 @@ def test_shipped_example_config_is_valid():
     r = run(["--check-config", "-c", os.path.join(ROOT, "conf", "dockscale.conf")])
     assert r.returncode == 0, r.stderr
     assert "ok" in r.stdout
+    # it writes every key out, at its default: not one of them is a warning
+    assert "(warning)" not in r.stderr, r.stderr
+
+
+# Keys that do nothing given the rest of the service (doc/configuration.md, "Keys that
+# do nothing"): each warned on its own line, the file still valid.
+MOOT = {
+    "scale_up_threshold = 90": "metric = docker_memory\nmemory = 256m",
+    "target = 50": "",
+    "memory_target = 60": "",
+    "query = up": "",
+    "horizon = 30s": "",
+    "wake_queue = 10": "",
+    "upstream_name = up_x": "balancer = none",
+}
+
+
+def test_check_config_warns_about_keys_that_do_nothing(tmp_path):
+    lines, want, out = [], [], []
+    for key, ctx in MOOT.items():
+        name = f"s{len(want)}"
+        block = [f"[service {name}]", "image = app"] + (ctx.split("\n") if ctx else [])
+        if "balancer = none" not in ctx:  # each nginx service its own file
+            block.append(f"upstream_file = /tmp/{name}.conf")
+        lines.append("\n".join(block) + "\n")
+        out += block + [key]
+        want.append((name, key.split(" = ")[0], len(out)))
+        lines[-1] += key + "\n"
+    text = "\n".join(out) + "\n"
+    r = run(["--check-config", "-c", write(tmp_path, text)])
+    assert r.returncode == 0, r.stderr
+    for name, key, line in want:
+        assert re.search(rf":{line}: service {name}: {key} has no effect: .* \(warning\)",
+                         r.stderr), (name, key, line, r.stderr)
+    assert r.stderr.count("(warning)") == len(want), r.stderr
+    clean = "".join(x.replace(k + "\n", "") for x, k in zip(lines, MOOT))
+    r = run(["--check-config", "-c", write(tmp_path, clean, "clean.conf")])
+    assert r.returncode == 0 and "(warning)" not in r.stderr, r.stderr
 
 
 def test_check_config_ok(tmp_path):

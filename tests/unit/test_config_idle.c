@@ -56,8 +56,7 @@ test_good(void **state)
 	const char *text = LOG WEB "idle_after = 5s\nidle_cpu_below = 5\n"
 	    "idle_ignore_user_agent = Uptime-Kuma, UptimeRobot\n"
 	    "idle_ignore_path = /health /status/*\ndepends_on = db\n"
-	    "[service db]\nimage = db:1\nmin_replicas = 0\nbalancer = none\nidle_after = 10s\n"
-	    "upstream_file = /etc/nginx/conf.d/db.conf\n";
+	    "[service db]\nimage = db:1\nmin_replicas = 0\nbalancer = none\nidle_after = 10s\n";
 
 	(void)state;
 	if (load(text, &c, &e) != 0)
