@@ -121,7 +121,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_docker_json_EXTRA := docker_stats json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := docker_ctr docker_image docker_json docker_stats docker_events lines httpc loop log json text tests/unit/fake_docker
-TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause idle netconn idlematch history replica probe readiness pull docker_image regauth ctrdef ctrdef_host rollout compose compose_source plan metric scale decide predict traffic reqstat reqwin accesslog accesslog_parse lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_share wake_status upstream upstream_file proc nginx buf config_value \
+TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause idle headroom headroom_calc hostmem netconn idlematch history replica probe readiness pull docker_image regauth ctrdef ctrdef_host rollout compose compose_source plan metric scale decide predict traffic reqstat reqwin accesslog accesslog_parse lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_share wake_status upstream upstream_file proc nginx buf config_value \
 	prom docker docker_ctr docker_json docker_stats docker_events lines httpc loop log json text tests/unit/fake_docker \
 	runtime_swarm swarm swarm_leader swarm_tasks swarm_json runtime
 # the containers runtime and a replica's life against the fake engine: 15 sources of src/
@@ -145,6 +145,8 @@ TEST_explain_EXTRA :=
 TEST_history_EXTRA :=
 TEST_readiness_EXTRA := $(filter-out readiness,$(CONFIG_PARTS))
 TEST_cgroup_EXTRA := docker_stats docker_json json text
+TEST_hostmem_EXTRA :=
+TEST_headroom_calc_EXTRA :=
 TEST_accesslog_EXTRA := accesslog_parse loop log text
 TEST_lb_haproxy_EXTRA := haproxy_cli haproxy_parse events loop log text
 

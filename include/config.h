@@ -168,6 +168,7 @@ struct svc_conf {
 	struct strv depends_on;   /* services woken first and kept awake while this one is */
 	int depends_on_line;      /* the line of depends_on (0: none), for the checks across
 	                           * services */
+	int priority;             /* host headroom: higher starts first (doc/headroom.md) */
 	const char *runtime;      /* its runtime's name (static; NULL: the default, containers
 	                           * of our own) */
 	struct config_ext kinds[CONFIG_KINDS_MAX]; /* each kind's own [service] keys */
@@ -196,6 +197,9 @@ struct config {
 	int log_level;            /* syslog priority: LOG_DEBUG .. LOG_ERR */
 	bool dry_run;
 	char *lock_file;
+	int64_t reserve_memory;   /* bytes the host keeps for itself; 0 = no memory check
+	                           * (doc/headroom.md) */
+	double reserve_cpus;      /* cores the host keeps; 0 = no CPU check */
 	/* [docker] */
 	char *docker_socket;
 	int64_t docker_timeout_ms;

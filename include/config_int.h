@@ -60,6 +60,8 @@ enum ktype {
 #define F_REPEAT 256u /* may be given more than once, each line adds a value */
 #define F_ROUTE 512u  /* about routing requests to the replicas: a runtime that routes
                        * its own (config_kind.foreign) refuses it */
+#define F_RESERVE 1024u /* a size the host keeps for itself (doc/headroom.md): any size, not
+                         * Docker's minimum; a warning when not below this host's memory */
 
 struct keydef {
 	const char *name;

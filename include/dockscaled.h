@@ -19,6 +19,7 @@ struct cgroup_host;
 struct reqstat_host;
 struct wake_pool;
 struct notify;
+struct headroom_host;
 
 #ifndef DOCKSCALE_VERSION
 #define DOCKSCALE_VERSION "0.0.0"
@@ -74,6 +75,7 @@ struct dsd {
 	struct dsd_stats stats;
 	struct events events;       /* the event history (owner: events.c) */
 	struct wake_pool *wake;     /* what the wake listeners share (owner: wake.c) */
+	struct headroom_host *headroom; /* host headroom, daemon-wide (owner: headroom.c) */
 	struct svc_features features; /* the optional features' hooks (owner: svc.c) */
 	struct runtime_states runtimes; /* each runtime's own (include/runtime.h) */
 	struct cgroup_host *cgroups; /* the host's cgroups, NULL when unreadable (owner: metric.c) */

@@ -35,6 +35,8 @@ struct explain_in {
 	const char *traffic;      /* the balancer's figures in words (doc/traffic.md), NULL:
 	                           * none */
 	const char *sleep;        /* asleep or awake, and why (doc/sleeping.md), NULL: none */
+	const char *headroom;     /* a start blocked for host headroom, in words
+	                           * (doc/headroom.md), NULL: none */
 };
 
 struct explain_out {

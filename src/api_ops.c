@@ -6,6 +6,7 @@
 #include "api_ops.h"
 #include "dockscaled.h"
 #include "explain.h"
+#include "headroom.h"
 #include "idle.h"
 #include "pause.h"
 #include "rollout.h"
@@ -41,7 +42,7 @@ held(int64_t since, int64_t now)
 
 static void
 fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size_t mlen,
-    char *tbuf, size_t tlen, char *sbuf, size_t slen)
+    char *tbuf, size_t tlen, char *sbuf, size_t slen, char *hbuf, size_t hlen)
 {
 	const struct svc_conf *c = s->conf;
 	const struct decide_state *st = &s->pol.ds;
@@ -95,6 +96,7 @@ fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size
 	in->last_reason = s->pol.have_decision ? s->pol.last.reason : NULL;
 	in->traffic = reqstat_words(s, tbuf, tlen) == 0 ? tbuf : NULL;
 	in->sleep = idle_words(s, now, sbuf, slen) == 0 ? sbuf : NULL;
+	in->headroom = headroom_blocked_words(s, hbuf, hlen) == 0 ? hbuf : NULL;
 }
 
 static void
@@ -104,11 +106,12 @@ route_explain(struct dsd *d, struct svc *s, const struct http_req *req,
 	struct explain_in in;
 	struct explain_out out;
 	char manual[EXPLAIN_LINE_MAX], traffic[EXPLAIN_LINE_MAX - 16], sleep[EXPLAIN_LINE_MAX - 16];
+	char headroom[EXPLAIN_LINE_MAX];
 
 	if (!api_allowed(req, resp, "GET, HEAD"))
 		return;
 	fill(s, loop_now(&d->loop), &in, manual, sizeof manual, traffic, sizeof traffic,
-	    sleep, sizeof sleep);
+	    sleep, sizeof sleep, headroom, sizeof headroom);
 	explain_build(&in, &out);
 	api_reply_json(resp, 200, explain_json(s->name, &in, &out));
 }

@@ -11,6 +11,7 @@
 
 #include "cgroup.h"
 #include "dockscaled.h"
+#include "headroom.h"
 #include "lock.h"
 #include "log.h"
 #include "notify.h"
@@ -258,7 +259,8 @@ dsd_init(struct dsd *d, const char *config_path, bool dry_run, bool once)
 	d->sigfd = d->lock_fd = -1;
 	d->loop.epfd = -1;
 	d->config_path = config_path;
-	if (wake_pool_init(d) == -1) { /* first: everything after may fail, and dsd_fini frees it */
+	if (wake_pool_init(d) == -1 || headroom_host_init(d) == -1) { /* first: everything after
+	                                  * may fail, and dsd_fini frees them */
 		log_err("out of memory");
 		return 1;
 	}
@@ -332,6 +334,7 @@ dsd_fini(struct dsd *d)
 	d->notify = NULL;
 	control_stop(d);
 	wake_pool_fini(d);
+	headroom_host_fini(d);
 	http_stop(d->http);
 	d->http = NULL;
 	free(d->http_listen);

@@ -85,6 +85,11 @@ judge(const struct explain_in *in, struct explain_out *out)
 		    in->paused_replicas);
 		return;
 	}
+	/* Even toward min_replicas: only the top priority's floor is never refused. */
+	if (in->headroom != NULL && in->current < in->desired) {
+		block(out, "%s", in->headroom);
+		return;
+	}
 	if (in->current < in->min || in->current > in->max) {
 		out->next = in->current < in->min ? DECIDE_UP : DECIDE_DOWN;
 		return; /* bounds are restored whatever else holds */
@@ -137,6 +142,8 @@ explain_build(const struct explain_in *in, struct explain_out *out)
 		line(out, "sleep: %s", in->sleep);
 	if (in->traffic != NULL)
 		line(out, "traffic: %s", in->traffic);
+	if (in->headroom != NULL)
+		line(out, "%s", in->headroom);
 	if (in->metric != NULL) {
 		window_line(out, "scale_up_for", in->up_held_ms, in->up_for_ms);
 		window_line(out, "scale_down_for", in->down_held_ms, in->down_for_ms);

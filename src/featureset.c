@@ -2,6 +2,7 @@
  * one line each (doc/architecture.md). Their hooks run in this order. */
 #include "compose_source.h"
 #include "featureset.h"
+#include "headroom.h"
 #include "idle.h"
 #include "pause.h"
 #include "pull.h"
@@ -19,6 +20,8 @@ featureset_register(struct dsd *d)
 		&pause_feature,
 		&wake_feature,
 		&idle_feature,
+		/* last: asked only once every other feature lets a start go */
+		&headroom_feature,
 	};
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/sysinfo.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -52,6 +53,8 @@ static const struct keydef daemon_keys[] = {
 	KEY("log_level", K_LOGLEVEL, C(log_level), 0, 0, 0),
 	KEY("dry_run", K_BOOL, C(dry_run), 0, 0, 0),
 	KEY("lock_file", K_ABSPATH, C(lock_file), 0, PATH_LEN_MAX, 0),
+	KEY("reserve_memory", K_MEMORY, C(reserve_memory), 0, 0, F_RESERVE),
+	KEY("reserve_cpus", K_DBL, C(reserve_cpus), 0, 1024, 0),
 };
 static const struct keydef docker_keys[] = {
 	KEY("socket", K_SOCKET, C(docker_socket), 0, 0, 0),
@@ -126,6 +129,7 @@ static const struct keydef svc_keys[] = {
 	KEY("idle_ignore_user_agent", K_LIST, S(idle_ignore_agents), 0, IDLE_AGENT_MAX, 0),
 	KEY("idle_ignore_path", K_LIST, S(idle_ignore_paths), 0, IDLE_PATH_MAX, 0),
 	KEY("depends_on", K_LIST, S(depends_on), 0, CONFIG_NAME_MAX, 0),
+	KEY("priority", K_INT, S(priority), -1000, 1000, 0),
 };
 
 _Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX +
@@ -432,6 +436,24 @@ set_address(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
 	}
 }
 
+/* doc/headroom.md: a reserve as large as the host's memory would refuse every start.
+ * A warning, not an error: the file may be checked on another host than the one it
+ * runs on (--check-config in CI). */
+static void
+reserve_vs_host(struct pstate *ps, const char *k, int64_t b)
+{
+	struct sysinfo si;
+	double total;
+
+	if (b == 0 || sysinfo(&si) != 0)
+		return;
+	total = (double)si.totalram * si.mem_unit;
+	if ((double)b >= total)
+		config_pwarn(ps, ps->line, "%s: %.0f MiB is not below this host's memory (%.0f "
+		    "MiB): no replica could be started here", k, (double)b / 1048576.0,
+		    total / 1048576.0);
+}
+
 /* A number, a duration, a size, a boolean, within the key's bounds. */
 static bool
 set_number(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
@@ -492,6 +514,11 @@ set_number(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
 		if (config_parse_size(v, &b) < 0)
 			return bad(ps, "%s: '%s' is not a size (e.g. 512M, 1G; 0 = unlimited)",
 			           k, v);
+		if (kd->flags & F_RESERVE) {
+			*(int64_t *)p = b;
+			reserve_vs_host(ps, k, b);
+			return true;
+		}
 		if (b > 0 && b < MEMORY_MIN)
 			return bad(
 			    ps, "%s: must be 0 (unlimited) or at least 6M (Docker's minimum)",

@@ -150,6 +150,9 @@ static const struct config_moot moots[] = {
 	ELSEWHERE("rollout_max_failures", "swarm_config.c (an error under runtime = swarm)"),
 	ELSEWHERE("haproxy_backend", "config_kinds.c (an error beside another balancer)"),
 	ELSEWHERE("swarm_service", "swarm_config.c (read only with runtime = swarm)"),
+	/* Read only with [daemon] reserve_memory or reserve_cpus (doc/headroom.md); not warned
+	 * without them: a row sees one service, and the reserves are the daemon's. */
+	ELSEWHERE("priority", "headroom.c (read only with a [daemon] reserve_*)"),
 	/* what a replica is, how many, how it joins and leaves: always read */
 	ALWAYS("image"), ALWAYS("command"), ALWAYS("env"), ALWAYS("port"), ALWAYS("network"),
 	ALWAYS("cpus"), ALWAYS("memory"), ALWAYS("init"), ALWAYS("health_path"),

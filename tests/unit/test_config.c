@@ -1170,6 +1170,62 @@ test_notify(void **state)
 	config_errors_free(&e);
 }
 
+/* doc/headroom.md: the keys' defaults, their values, each bad value an error on its line,
+ * and a reserve as large as the host a warning, not an error. */
+static void
+test_headroom_keys(void **state)
+{
+	struct fx *f = *state;
+	struct config c;
+	struct config_errors e = { 0 };
+	static const struct {
+		const char *text;
+		int line;
+		const char *want;
+	} bad[] = {
+		{ "[daemon]\nreserve_memory = lots\n", 2, "reserve_memory: 'lots' is not a size" },
+		{ "[daemon]\nreserve_memory = -1m\n", 2, "reserve_memory: '-1m' is not a size" },
+		{ "[daemon]\nreserve_memory = 5x\n", 2, "reserve_memory: '5x' is not a size" },
+		{ "[daemon]\nreserve_cpus = -1\n", 2, "reserve_cpus: must be >= 0" },
+		{ "[daemon]\nreserve_cpus = two\n", 2, "reserve_cpus: 'two' is not a number" },
+		{ "[daemon]\nreserve_cpus = 2000\n", 2, "reserve_cpus: must be >= 0 and <= 1024" },
+		{ "[service web]\nimage = app\npriority = high\n", 3,
+		  "priority: 'high' is not an integer in -1000..1000" },
+		{ "[service web]\nimage = app\npriority = 1.5\n", 3,
+		  "priority: '1.5' is not an integer" },
+		{ "[service web]\nimage = app\npriority = 1001\n", 3,
+		  "priority: '1001' is not an integer in -1000..1000" },
+	};
+
+	assert_int_equal(load_text(f, "[service web]\nimage = app\n", &c, &e), 0);
+	assert_int_equal(c.reserve_memory, 0);
+	assert_true(c.reserve_cpus == 0);
+	assert_int_equal(c.svcs[0].priority, 0);
+	config_free(&c);
+
+	assert_int_equal(load_text(f, "[daemon]\nreserve_memory = 1m\nreserve_cpus = 0.5\n"
+	    "[service web]\nimage = app\npriority = -3\n", &c, &e), 0);
+	assert_int_equal(c.reserve_memory, MiB); /* below Docker's 6M minimum: fine here */
+	assert_true(c.reserve_cpus == 0.5);
+	assert_int_equal(c.svcs[0].priority, -3);
+	assert_int_equal(c.warnings.n, 0); /* one service with a priority: nothing to say */
+	config_free(&c);
+
+	assert_int_equal(load_text(f, "[daemon]\nreserve_memory = 1048576g\n", &c, &e), 0);
+	assert_int_equal(c.warnings.n, 1);
+	if (strstr(c.warnings.v[0], ":2: reserve_memory: 1073741824 MiB is not below this "
+	    "host's memory") == NULL)
+		fail_msg("warning: %s", c.warnings.v[0]);
+	config_free(&c);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(load_text(f, bad[i].text, &c, &e), -1);
+		if (e.n != 1 || !check_error(f, &e, 0, bad[i].line, bad[i].want))
+			fail_msg("case %zu: %s", i, bad[i].text);
+		config_errors_free(&e);
+	}
+}
+
 static void
 test_error_cases(void **state)
 {
@@ -1397,6 +1453,7 @@ main(void)
 	    cmocka_unit_test(test_cannot_open),
 	    cmocka_unit_test(test_errors_are_appended),
 	    cmocka_unit_test(test_error_cases),
+	    cmocka_unit_test(test_headroom_keys),
 	    cmocka_unit_test(test_warnings),
 	    cmocka_unit_test(test_notify),
 	    cmocka_unit_test(test_metric_list),

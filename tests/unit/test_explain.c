@@ -64,6 +64,17 @@ static void missing(struct explain_in *in)
 }
 static void below_min(struct explain_in *in) { in->current = 0; in->paused = false; }
 static void no_metric(struct explain_in *in) { in->metric = NULL; }
+/* doc/headroom.md: a start the host cannot hold is the blocking factor, even below min */
+static void headroom(struct explain_in *in)
+{
+	in->current = 0;
+	in->desired = 3;
+	in->headroom = "blocked: host headroom, needs 256 MiB, 180 MiB available";
+}
+static void headroom_met(struct explain_in *in)
+{
+	in->headroom = "blocked: host headroom, needs 256 MiB, 180 MiB available";
+}
 
 static const struct row rows[] = {
 	{ "inside the band", none, DECIDE_HOLD, NULL },
@@ -80,6 +91,9 @@ static const struct row rows[] = {
 	{ "missing data", missing, DECIDE_HOLD, "missing data (stale sample 4s old)" },
 	{ "below min", below_min, DECIDE_UP, NULL },
 	{ "metric none", no_metric, DECIDE_HOLD, NULL },
+	{ "host headroom", headroom, DECIDE_HOLD,
+	  "blocked: host headroom, needs 256 MiB, 180 MiB available" },
+	{ "host headroom, desired reached", headroom_met, DECIDE_HOLD, NULL },
 };
 
 static void
