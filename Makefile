@@ -101,16 +101,18 @@ $(BUILD)/obj/gen_statuspage.o: $(BUILD)/gen/statuspage.c | $(BUILD)/obj
 # ---- unit tests: tests/unit/test_X.c links X.c (in whichever folder) plus TEST_X_EXTRA --
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 # every test of the configuration links all of its key tables
-CONFIG_PARTS := config config_notify notify_msg events cgroup config_keys config_list config_check config_idle config_moot config_ctr config_ctr_proc config_envfile readiness config_lb config_kinds haproxy_config swarm_config regauth json config_value log text
+CONFIG_PARTS := config config_notify notify_msg events cgroup config_keys config_list config_check config_idle config_moot config_ctr config_ctr_proc config_envfile readiness config_lb config_kinds config_schedule schedule_calc haproxy_config swarm_config regauth json config_value log text
 TEST_config_EXTRA := $(filter-out config,$(CONFIG_PARTS))
 TEST_config_ctr_EXTRA := $(filter-out config_ctr,$(CONFIG_PARTS)) ctrdef ctrdef_host
 TEST_config_lb_EXTRA := $(filter-out config_lb,$(CONFIG_PARTS))
 TEST_config_idle_EXTRA := $(filter-out config_idle,$(CONFIG_PARTS)) idlematch
 TEST_config_moot_EXTRA := $(filter-out config_moot,$(CONFIG_PARTS))
+TEST_config_schedule_EXTRA := $(filter-out config_schedule,$(CONFIG_PARTS))
 TEST_swarm_config_EXTRA := $(filter-out swarm_config,$(CONFIG_PARTS))
 TEST_decide_EXTRA := predict
 TEST_plan_EXTRA   :=
 TEST_reqwin_EXTRA :=
+TEST_schedule_calc_EXTRA :=
 TEST_wake_share_EXTRA :=
 TEST_ctl_EXTRA    := ctl_print ctl_conf ctl_http
 TEST_ctrdef_EXTRA := ctrdef_host docker_json docker_stats json log text
@@ -121,7 +123,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_docker_json_EXTRA := docker_stats json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := docker_ctr docker_image docker_json docker_stats docker_events lines httpc loop log json text tests/unit/fake_docker
-TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause idle headroom headroom_calc hostmem netconn idlematch history replica probe readiness pull docker_image regauth ctrdef ctrdef_host rollout compose compose_source plan metric scale decide predict traffic reqstat reqwin accesslog accesslog_parse lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_share wake_status upstream upstream_file proc nginx buf config_value \
+TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause idle headroom headroom_calc hostmem schedule schedule_calc netconn idlematch history replica probe readiness pull docker_image regauth ctrdef ctrdef_host rollout compose compose_source plan metric scale decide predict traffic reqstat reqwin accesslog accesslog_parse lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_share wake_status upstream upstream_file proc nginx buf config_value \
 	prom docker docker_ctr docker_json docker_stats docker_events lines httpc loop log json text tests/unit/fake_docker \
 	runtime_swarm swarm swarm_leader swarm_tasks swarm_json runtime
 # the containers runtime and a replica's life against the fake engine: 15 sources of src/

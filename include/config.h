@@ -12,9 +12,11 @@
 #include "notify_msg.h"
 #include "readiness.h"
 #include "regauth.h"
+#include "schedule_calc.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/dockscale/dockscale.conf"
 #define CONFIG_NAME_MAX 48
+#define CONFIG_TZ_MAX 64 /* an IANA zone name, e.g. America/Argentina/Buenos_Aires */
 /* wake_queue: at most what the wake listeners take from one address (a balancer is
  * one; doc/waking.md). */
 #define CONFIG_WAKE_QUEUE_MAX 512
@@ -111,6 +113,12 @@ struct ctr_conf {
 	struct strv networks;     /* connected after create, besides `network` */
 };
 
+/* A service's scheduled bounds (config_schedule.c; doc/scaling.md, "Scheduled bounds"). */
+struct svc_schedule {
+	struct sched_window *w;   /* in the order given, each with its line */
+	size_t n;
+};
+
 struct svc_conf {
 	char name[CONFIG_NAME_MAX + 1];
 	int line;                 /* line of the [service NAME] header */
@@ -169,6 +177,8 @@ struct svc_conf {
 	int depends_on_line;      /* the line of depends_on (0: none), for the checks across
 	                           * services */
 	int priority;             /* host headroom: higher starts first (doc/headroom.md) */
+	struct svc_schedule schedule; /* `schedule` lines: bounds by time of the week */
+	char *timezone;           /* their IANA zone; "" = the host's local time */
 	const char *runtime;      /* its runtime's name (static; NULL: the default, containers
 	                           * of our own) */
 	struct config_ext kinds[CONFIG_KINDS_MAX]; /* each kind's own [service] keys */

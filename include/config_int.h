@@ -39,6 +39,7 @@ enum ktype {
 	K_HEALTHCHECK, K_NETLIST, K_SIZE, K_SYSCTL, K_DOMAIN, K_WORD, K_GROUP,
 	K_READINESS, /* the readiness table's (config_ready_set_value, config_keys.c) */
 	K_SLEEP,     /* the same table's `sleep` (config_ready_set_value) */
+	K_SCHEDULE, K_TZ, /* config_schedule.c's (config_schedule_set_value) */
 	/* config_lb.c's values (config_lb_set_value) */
 	K_WAKELISTEN, K_WAKEPAGE,
 	/* config_kinds.c's: the kind `balancer` or `runtime` picks, and a value of a kind's
@@ -131,6 +132,13 @@ void config_check_daemon(struct pstate *ps, const struct config *cfg);
  * the sleep keys of a finished [service] (on their own lines), and across services. */
 void config_idle_check(struct pstate *ps, const struct svc_conf *s);
 void config_idle_check_services(struct pstate *ps, const struct config *cfg);
+
+/* config_schedule.c: scheduled bounds (doc/scaling.md, "Scheduled bounds"): a schedule
+ * line and the timezone, and the checks across a finished [service]'s windows. */
+bool config_schedule_set_value(struct pstate *ps, const struct keydef *kd, void *p,
+    const char *v);
+void config_schedule_check(struct pstate *ps, const struct svc_conf *s);
+void config_schedule_free(struct svc_schedule *sc);
 
 /* config_moot.c: the [service] keys that have no effect given the rest of their service
  * (doc/configuration.md, "Keys that do nothing"). One row per key: why (the rule: NULL

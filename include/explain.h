@@ -34,6 +34,8 @@ struct explain_in {
 	const char *last_reason;  /* the last decision's, NULL: none */
 	const char *traffic;      /* the balancer's figures in words (doc/traffic.md), NULL:
 	                           * none */
+	const char *schedule;     /* the scheduled window in force and the next change
+	                           * (doc/scaling.md, "Scheduled bounds"), NULL: none */
 	const char *sleep;        /* asleep or awake, and why (doc/sleeping.md), NULL: none */
 	const char *headroom;     /* a start blocked for host headroom, in words
 	                           * (doc/headroom.md), NULL: none */

@@ -44,7 +44,7 @@ struct svc_fp { /* owner: alerts.c */
 	int64_t at;
 };
 
-#define SVC_FEATURES_MAX 8
+#define SVC_FEATURES_MAX 12
 struct svc_feature;
 /* The optional features' hooks, in registration order: the order they run in (owner:
  * svc.c; featureset.c registers them at start-up, in struct dsd). */
@@ -107,7 +107,10 @@ void svc_kick(struct svc *s);
 void svc_wake_at(struct svc *s, int64_t at, int64_t now);
 /* A reconcile is due (kicked or waiting for a wake_at). */
 bool svc_kick_pending(const struct svc *s);
-/* Set desired (manual scale, decisions); clamps to [min,max]. */
+/* The bounds in force: the service's min_replicas/max_replicas unless a feature's bounds
+ * hook replaces them (the first that does). */
+void svc_bounds(const struct svc *s, int *min, int *max);
+/* Set desired (manual scale, decisions); clamps to svc_bounds. */
 void svc_set_desired(struct svc *s, int n, const char *why);
 /* For a runtime that reads what runs elsewhere: it has been read once. */
 void svc_mark_observed(struct svc *s);
@@ -195,6 +198,11 @@ struct svc_feature {
 	bool (*policy_hold)(struct svc *s, int64_t now, char *why, size_t len);
 	/* Must an alert (why: its name) be held? out says so. */
 	bool (*alert_hold)(struct svc *s, const char *why, struct decide_result *out);
+	/* The bounds in force now, when not the service's min_replicas/max_replicas (e.g.
+	 * a scheduled window, doc/scaling.md "Scheduled bounds"): true and *min, *max set.
+	 * svc_bounds runs it for the policy's parameters (scale.c), desired's clamp
+	 * (svc_set_desired), the planner's max and explain. */
+	bool (*bounds)(const struct svc *s, int *min, int *max);
 	/* The feature's part of the status API's service object. */
 	void (*status)(const struct svc *s, struct cJSON *o, int64_t now);
 };

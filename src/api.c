@@ -110,10 +110,10 @@ route_services(struct dsd *d, const struct http_req *req, struct http_resp *resp
 static void
 route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct http_resp *resp)
 {
-	const struct svc_conf *c = s->conf;
 	cJSON *body, *n, *o;
 	char why[128], act[320];
 	double v;
+	int lo, hi;
 
 	if (!api_allowed(req, resp, "POST") || !api_authorized(d, req, resp))
 		return;
@@ -149,9 +149,9 @@ route_scale(struct dsd *d, struct svc *s, const struct http_req *req, struct htt
 		    "change the held count, or resume", s->name, pause_of(s)->replicas);
 		return;
 	}
-	if (v != floor(v) || v < c->dp.min_replicas || v > c->dp.max_replicas) {
-		http_resp_error(resp, 400, "replicas must be a whole number in [%d, %d]",
-		    c->dp.min_replicas, c->dp.max_replicas);
+	svc_bounds(s, &lo, &hi); /* a scheduled window's, or the service's */
+	if (v != floor(v) || v < lo || v > hi) {
+		http_resp_error(resp, 400, "replicas must be a whole number in [%d, %d]", lo, hi);
 		return;
 	}
 	svc_set_desired(s, (int)v, "manual scale request");

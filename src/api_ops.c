@@ -10,6 +10,7 @@
 #include "idle.h"
 #include "pause.h"
 #include "rollout.h"
+#include "schedule.h"
 #include "service.h"
 #include "status.h"
 
@@ -42,7 +43,8 @@ held(int64_t since, int64_t now)
 
 static void
 fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size_t mlen,
-    char *tbuf, size_t tlen, char *sbuf, size_t slen, char *hbuf, size_t hlen)
+    char *tbuf, size_t tlen, char *sbuf, size_t slen, char *hbuf, size_t hlen,
+    char *schbuf, size_t schlen)
 {
 	const struct svc_conf *c = s->conf;
 	const struct decide_state *st = &s->pol.ds;
@@ -54,8 +56,7 @@ fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size
 	in->desired = s->desired;
 	in->ready = svc_count(s, REP_READY);
 	in->starting = svc_count(s, REP_CREATING) + svc_count(s, REP_STARTING);
-	in->min = c->dp.min_replicas;
-	in->max = c->dp.max_replicas;
+	svc_bounds(s, &in->min, &in->max); /* a scheduled window's, or the service's */
 	in->smoothed = NAN;
 	in->value = NAN;
 	if (k >= 0) {
@@ -97,6 +98,7 @@ fill(const struct svc *s, int64_t now, struct explain_in *in, char *manual, size
 	in->traffic = reqstat_words(s, tbuf, tlen) == 0 ? tbuf : NULL;
 	in->sleep = idle_words(s, now, sbuf, slen) == 0 ? sbuf : NULL;
 	in->headroom = headroom_blocked_words(s, hbuf, hlen) == 0 ? hbuf : NULL;
+	in->schedule = schedule_words(s, schbuf, schlen) == 0 ? schbuf : NULL;
 }
 
 static void
@@ -107,11 +109,12 @@ route_explain(struct dsd *d, struct svc *s, const struct http_req *req,
 	struct explain_out out;
 	char manual[EXPLAIN_LINE_MAX], traffic[EXPLAIN_LINE_MAX - 16], sleep[EXPLAIN_LINE_MAX - 16];
 	char headroom[EXPLAIN_LINE_MAX];
+	char sched[EXPLAIN_LINE_MAX - 16];
 
 	if (!api_allowed(req, resp, "GET, HEAD"))
 		return;
 	fill(s, loop_now(&d->loop), &in, manual, sizeof manual, traffic, sizeof traffic,
-	    sleep, sizeof sleep, headroom, sizeof headroom);
+	    sleep, sizeof sleep, headroom, sizeof headroom, sched, sizeof sched);
 	explain_build(&in, &out);
 	api_reply_json(resp, 200, explain_json(s->name, &in, &out));
 }

@@ -138,6 +138,8 @@ explain_build(const struct explain_in *in, struct explain_out *out)
 	line(out, "replicas: %d current (%d ready, %d starting), desired %d, bounds [%d, %d]",
 	    in->current, in->ready, in->starting, in->desired, in->min, in->max);
 	value_lines(in, out);
+	if (in->schedule != NULL)
+		line(out, "schedule: %s", in->schedule);
 	if (in->sleep != NULL)
 		line(out, "sleep: %s", in->sleep);
 	if (in->traffic != NULL)

@@ -7,6 +7,7 @@
 #include "pause.h"
 #include "pull.h"
 #include "rollout.h"
+#include "schedule.h"
 #include "wake.h"
 #include "service.h"
 
@@ -20,6 +21,7 @@ featureset_register(struct dsd *d)
 		&pause_feature,
 		&wake_feature,
 		&idle_feature,
+		&schedule_feature,
 		/* last: asked only once every other feature lets a start go */
 		&headroom_feature,
 	};

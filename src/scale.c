@@ -212,6 +212,8 @@ scale_evaluate(struct svc *s)
 			continue;
 		x->name = config_metric_name((enum metric_kind)k);
 		scale_metric_params(c, (enum metric_kind)k, &x->p);
+		/* e.g. a scheduled window's (doc/scaling.md, "Scheduled bounds") */
+		svc_bounds(s, &x->p.min_replicas, &x->p.max_replicas);
 		/* Going to zero is idle_after's, not the policy's (doc/sleeping.md). */
 		if (c->idle_after_ms > 0 && s->desired > 0 && x->p.min_replicas < 1)
 			x->p.min_replicas = 1;
@@ -246,14 +248,17 @@ int
 scale_alert(struct svc *s, enum decide_dir dir, const char *why, struct decide_result *out)
 {
 	const struct svc_conf *c = s->conf;
+	struct decide_params dp;
 
 	if (c == NULL)
 		return -1;
+	dp = c->dp;
+	svc_bounds(s, &dp.min_replicas, &dp.max_replicas);
 	if (svc_runtime(s)->refuse_alert(s, out))
 		return 0;
 	if (svc_alert_hold(s, why, out)) /* e.g. paused */
 		return 0;
-	decide_alert(&c->dp, &s->pol.ds, loop_now(&s->d->loop), svc_policy_count(s), starting(s), dir,
+	decide_alert(&dp, &s->pol.ds, loop_now(&s->d->loop), svc_policy_count(s), starting(s), dir,
 	    out);
 	/* An alert step restarts the opposite window: the metric sampled right after it must
 	 * show the other condition anew before undoing the step. */

@@ -111,6 +111,15 @@ function trafficText(svc) {
   return s;
 }
 
+// The scheduled window in force and the next change, as explain says it (doc/scaling.md,
+// "Scheduled bounds").
+function scheduleText(ex) {
+  if (!ex || !ex.lines) return null;
+  for (var i = 0; i < ex.lines.length; i++)
+    if (ex.lines[i].indexOf("schedule: ") === 0) return ex.lines[i];
+  return null;
+}
+
 function card(svc, ex, hist) {
   var c = el("div", { "class": "svc", "data-service": svc.name });
   var h = el("h2");
@@ -127,12 +136,19 @@ function card(svc, ex, hist) {
   h.appendChild(b);
   c.appendChild(h);
   var r = el("div", { "class": "row" });
-  r.appendChild(el("span", {}, "bounds [" + svc.min_replicas + ", " + svc.max_replicas + "]"));
+  var sch = svc.schedule;
+  if (sch && sch.active)
+    r.appendChild(el("span", {}, "bounds [" + sch.min + ", " + sch.max + "] (scheduled; the service's [" +
+      svc.min_replicas + ", " + svc.max_replicas + "])"));
+  else
+    r.appendChild(el("span", {}, "bounds [" + svc.min_replicas + ", " + svc.max_replicas + "]"));
   r.appendChild(el("span", { "class": "metric" }, metricText(svc, ex)));
   if (ex) r.appendChild(el("span", {}, "next: " + ex.next));
   var tt = trafficText(svc);
   if (tt) r.appendChild(el("span", { "class": "traffic" }, tt));
   c.appendChild(r);
+  var st = scheduleText(ex);
+  if (st) c.appendChild(el("div", { "class": "why" }, st));
   if (ex && ex.blocking) c.appendChild(el("div", { "class": "why" }, "blocked by: " + ex.blocking));
   else if (svc.last_decision && svc.last_decision.reason)
     c.appendChild(el("div", { "class": "why" }, svc.last_decision.reason));

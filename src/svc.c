@@ -247,6 +247,18 @@ svc_alert_hold(struct svc *s, const char *why, struct decide_result *out)
 }
 
 void
+svc_bounds(const struct svc *s, int *min, int *max)
+{
+	const struct svc_feature *F;
+
+	*min = s->conf != NULL ? s->conf->dp.min_replicas : 0;
+	*max = s->conf != NULL ? s->conf->dp.max_replicas : 0;
+	EACH(s->d, bounds)
+		if (F->bounds(s, min, max))
+			return;
+}
+
+void
 svc_status_hooks(const struct svc *s, struct cJSON *o, int64_t now)
 {
 	const struct svc_feature *F;
@@ -345,14 +357,15 @@ void
 svc_set_desired(struct svc *s, int n, const char *why)
 {
 	const struct svc_conf *c = s->conf;
-	int old = s->desired;
+	int old = s->desired, lo, hi;
 
 	if (c == NULL)
 		return;
-	if (n < c->dp.min_replicas)
-		n = c->dp.min_replicas;
-	if (n > c->dp.max_replicas)
-		n = c->dp.max_replicas;
+	svc_bounds(s, &lo, &hi);
+	if (n < lo)
+		n = lo;
+	if (n > hi)
+		n = hi;
 	s->desired = n;
 	s->desired_set = true;
 	if (n > svc_current(s) && s->react.trigger_us == 0)

@@ -166,6 +166,8 @@ conf_svc_free(struct svc_conf *s)
 	strv_free(&s->idle_ignore_agents);
 	strv_free(&s->idle_ignore_paths);
 	strv_free(&s->depends_on);
+	config_schedule_free(&s->schedule);
+	free(s->timezone);
 	config_ctr_free(&s->ctr);
 	config_kinds_svc_free(s->kinds);
 	memset(s, 0, sizeof(*s));
@@ -230,8 +232,9 @@ conf_svc_init(struct svc_conf *s, const char *name, int line)
 	s->wake_timeout_ms = 60000;
 	s->wake_replicas = 1;
 	s->wake_page.path = strdup("");
+	s->timezone = strdup("");
 	return s->network && s->health_path && s->query && s->upstream_file && s->upstream_name &&
-	               s->wake_listen && s->wake_page.path && config_kinds_svc_defaults(s->kinds) == 0
+	               s->wake_listen && s->wake_page.path && s->timezone && config_kinds_svc_defaults(s->kinds) == 0
 	           ? 0
 	           : -1;
 }

@@ -194,6 +194,7 @@ config_check_service(struct pstate *ps, const struct svc_conf *s)
 	config_kinds_check(ps, s, CONFIG_BALANCER);
 	config_lb_check(ps, s);
 	config_idle_check(ps, s);
+	config_schedule_check(ps, s);
 	config_moot_check(ps, s);
 }
 

@@ -130,6 +130,8 @@ static const struct keydef svc_keys[] = {
 	KEY("idle_ignore_path", K_LIST, S(idle_ignore_paths), 0, IDLE_PATH_MAX, 0),
 	KEY("depends_on", K_LIST, S(depends_on), 0, CONFIG_NAME_MAX, 0),
 	KEY("priority", K_INT, S(priority), -1000, 1000, 0),
+	KEY("schedule", K_SCHEDULE, S(schedule), 0, 0, F_REPEAT),
+	KEY("timezone", K_TZ, S(timezone), 0, CONFIG_TZ_MAX, 0),
 };
 
 _Static_assert(NKEYS(svc_keys) + CTR_KEYS_MAX + READY_KEYS_MAX + LB_KEYS_MAX +
@@ -720,6 +722,9 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 	case K_PULL:
 	case K_STATSSRC:
 		return set_choice(ps, kd, p, v);
+	case K_SCHEDULE:
+	case K_TZ:
+		return config_schedule_set_value(ps, kd, p, v);
 	default:
 		if (kd->type >= K_NURL)
 			return config_notify_set_value(ps, kd, p, v);

@@ -104,6 +104,12 @@ wake(const struct svc_conf *s)
 }
 
 static const char *
+zone(const struct svc_conf *s)
+{
+	return s->schedule.n > 0 ? NULL : "the service has no schedule";
+}
+
+static const char *
 nginx_only(const struct svc_conf *s)
 {
 	return s->balancer == NULL || strcmp(s->balancer, "nginx") == 0 ? NULL :
@@ -137,6 +143,7 @@ static const struct config_moot moots[] = {
 	RULE("wake_timeout", wake),
 	RULE("upstream_file", nginx_only),
 	RULE("upstream_name", nginx_only),
+	RULE("timezone", zone),
 	ELSEWHERE("latency_percentile", "config_check.c (with balancer = haproxy)"),
 	ELSEWHERE("scale_down_victim", "config_check.c (least_busy without traffic)"),
 	ELSEWHERE("wake_replicas", "config_lb.c (without wake_listen)"),
@@ -163,6 +170,9 @@ static const struct config_moot moots[] = {
 	ALWAYS("compose_project"), ALWAYS("compose_service"), ALWAYS("pull"),
 	ALWAYS("idle_after"), ALWAYS("depends_on"), ALWAYS("wake_listen"), ALWAYS("balancer"),
 	ALWAYS("runtime"), ALWAYS("readiness"),
+	/* bounds by the time of the week (doc/scaling.md, "Scheduled bounds"): in force
+	 * with any metric, none included */
+	ALWAYS("schedule"),
 	/* the rest of the container definition (config_ctr.c): always in the create body */
 	ALWAYS("volume"), ALWAYS("tmpfs"), ALWAYS("label"), ALWAYS("env_file"), ALWAYS("user"),
 	ALWAYS("working_dir"), ALWAYS("entrypoint"), ALWAYS("hostname"), ALWAYS("read_only"),
@@ -204,7 +214,8 @@ at_default(const struct keydef *kd, const struct svc_conf *s, const struct svc_c
 		return *(const double *)(const void *)a == *(const double *)(const void *)b;
 	case K_STR:
 	case K_ABSPATH:
-	case K_UPNAME: {
+	case K_UPNAME:
+	case K_TZ: {
 		const char *x = *(char *const *)(const void *)a, *y = *(char *const *)(const void *)b;
 
 		return (x == NULL ? "" : x)[0] == '\0' || (y != NULL && strcmp(x, y) == 0);

@@ -299,6 +299,7 @@ plan_and_act(struct svc *s)
 	struct plan_replica *view = calloc(s->nreps + 1, sizeof(*view));
 	struct plan_action *acts = calloc(s->nreps + 1, sizeof(*acts));
 	struct plan_input in = { 0 };
+	int lo;
 	struct plan_result res;
 	size_t n = s->nreps;
 
@@ -327,7 +328,7 @@ plan_and_act(struct svc *s)
 	in.reps = view;
 	in.nreps = n;
 	in.desired = s->desired;
-	in.max_replicas = s->conf->dp.max_replicas;
+	svc_bounds(s, &lo, &in.max_replicas); /* a scheduled window's, or the service's */
 	in.op_busy = s->launch.op_busy;
 	in.now_ms = loop_now(&d->loop);
 	in.backoff_until = s->launch.backoff_until;

@@ -142,6 +142,10 @@ static const struct {
 	{ SVC "upstream_name = up\nupstream_file = /tmp/moot.conf\n", NULL },
 	{ SVC "balancer = haproxy\nhaproxy_backend = be\nupstream_file = /tmp/moot.conf\n",
 	  "upstream_file has no effect: only balancer = nginx" },
+	/* the schedule's zone */
+	{ SVC "timezone = UTC\n", ":3: service web: timezone has no effect: the service has no "
+	  "schedule" },
+	{ SVC "timezone = UTC\nschedule = Mon-Fri 08:00-19:00 min=2\n", NULL },
 	/* a key at its default says nothing either way */
 	{ SVC "metric = none\nscale_up_threshold = 75\nquery =\nwake_queue = 100\n"
 	  "requests_target = 50\n", NULL },

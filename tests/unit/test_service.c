@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "dockscaled.h"
 #include "fake_docker.h"
 #include "featureset.h"
@@ -477,6 +479,58 @@ test_kick_brings_a_far_wake_forward(void **state)
 	assert_true(f->s->kick.when <= loop_clock_ms() + 20);
 }
 
+/* ---- scheduled bounds (doc/scaling.md, "Scheduled bounds") -------------------- */
+
+/* A window in force replaces the bounds of desired's clamp (the bounds hook, run by
+ * svc_bounds); entering it raises desired at once; leaving it (here: a reload without
+ * it) gives a metric-less service back its min. */
+static void
+test_schedule_window_bounds_desired(void **state)
+{
+	struct fx *f = *state;
+	struct sched_window w;
+	char err[128];
+	cJSON *o, *sch;
+	int lo, hi;
+
+	assert_int_equal(sched_parse("daily 00:00-24:00 min=3", &w, err, sizeof err), 0);
+	svc_set_desired(f->s, 1, NULL);
+	assert_int_equal(f->s->desired, 1);
+	f->conf.schedule = (struct svc_schedule){ &w, 1 };
+	f->conf.timezone = "UTC";
+	svc_set_conf(f->s, &f->conf);
+	svc_bounds(f->s, &lo, &hi);
+	assert_int_equal(lo, 3);
+	assert_int_equal(hi, 4); /* max= not given: the service's */
+	assert_int_equal(f->s->desired, 3);
+	svc_set_desired(f->s, 2, "test");
+	assert_int_equal(f->s->desired, 3);
+	svc_set_desired(f->s, 9, "test");
+	assert_int_equal(f->s->desired, 4);
+	assert_non_null(o = cJSON_CreateObject());
+	svc_status_hooks(f->s, o, 0);
+	assert_non_null(sch = cJSON_GetObjectItem(o, "schedule"));
+	assert_string_equal(cJSON_GetObjectItem(sch, "active")->valuestring,
+	    "daily 00:00-24:00 min=3");
+	assert_int_equal(cJSON_GetObjectItem(sch, "min")->valueint, 3);
+	assert_string_equal(cJSON_GetObjectItem(sch, "timezone")->valuestring, "UTC");
+	/* next midnight UTC, where the next day's window begins */
+	assert_int_equal((int64_t)cJSON_GetObjectItem(sch, "next_change_unix_ms")->valuedouble %
+	    86400000, 0);
+	cJSON_Delete(o);
+	svc_set_desired(f->s, 3, "test");
+	f->conf.schedule = (struct svc_schedule){ NULL, 0 };
+	svc_set_conf(f->s, &f->conf);
+	svc_bounds(f->s, &lo, &hi);
+	assert_int_equal(lo, 1);
+	assert_int_equal(hi, 4);
+	assert_int_equal(f->s->desired, 1);
+	assert_non_null(o = cJSON_CreateObject());
+	svc_status_hooks(f->s, o, 0);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "schedule")));
+	cJSON_Delete(o);
+}
+
 /* ---- images (doc/registry.md) ---------------------------------- */
 
 #define IMG_CHECK "/v1.41/images/img/json"
@@ -593,6 +647,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_docker_restart_is_no_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restarting_container_is_adopted, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(test_schedule_window_bounds_desired, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_kick_brings_a_far_wake_forward, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_missing_image_checked_pulled_then_created,
