@@ -101,7 +101,7 @@ $(BUILD)/obj/gen_statuspage.o: $(BUILD)/gen/statuspage.c | $(BUILD)/obj
 # ---- unit tests: tests/unit/test_X.c links X.c (in whichever folder) plus TEST_X_EXTRA --
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 # every test of the configuration links all of its key tables
-CONFIG_PARTS := config cgroup config_keys config_list config_check config_idle config_hooks config_moot config_ctr config_ctr_proc config_envfile readiness config_lb config_kinds config_schedule schedule_calc haproxy_config swarm_config regauth json config_value log text
+CONFIG_PARTS := config config_notify notify_msg events cgroup config_keys config_list config_check config_idle config_hooks config_moot config_ctr config_ctr_proc config_envfile readiness config_lb config_kinds config_schedule schedule_calc haproxy_config swarm_config regauth json config_value log text
 TEST_config_EXTRA := $(filter-out config,$(CONFIG_PARTS))
 TEST_config_ctr_EXTRA := $(filter-out config_ctr,$(CONFIG_PARTS)) ctrdef ctrdef_host
 TEST_config_lb_EXTRA := $(filter-out config_lb,$(CONFIG_PARTS))
@@ -143,6 +143,7 @@ TEST_docker_exec_EXTRA := docker docker_ctr docker_image docker_json docker_stat
 TEST_docker_image_EXTRA := docker docker_ctr docker_exec docker_json docker_stats docker_events lines httpc loop log json text
 TEST_regauth_EXTRA := json text
 TEST_events_EXTRA := log text
+TEST_notify_msg_EXTRA := events log text
 TEST_events_query_EXTRA := events config_value log text
 TEST_explain_EXTRA :=
 TEST_history_EXTRA :=

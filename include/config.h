@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "decide.h"
+#include "notify_msg.h"
 #include "readiness.h"
 #include "regauth.h"
 #include "schedule_calc.h"
@@ -189,6 +190,18 @@ struct svc_conf {
 	struct config_ext kinds[CONFIG_KINDS_MAX]; /* each kind's own [service] keys */
 };
 
+/* [notify] (config_notify.c; doc/notifications.md). */
+struct notify_conf {
+	struct strv urls;         /* http:// or https://, one per url line; none = off */
+	struct notify_select sel; /* events */
+	enum notify_format format;
+	char *token_file;         /* "" = no Authorization header */
+	char *token;              /* read from token_file at load time; NULL = none */
+	int64_t timeout_ms;       /* one request, connection included */
+	int queue;                /* waiting notifications per url at most */
+	int retries;              /* after the first attempt */
+};
+
 struct config {
 	char *path;
 	/* [daemon] */
@@ -220,6 +233,7 @@ struct config {
 	char *nginx_pid_file;     /* the master's pid file: confirms a reload landed; "" off */
 	char *nginx_access_log;   /* the access log's datagram socket (doc/traffic.md); "" off */
 	struct config_ext kinds[CONFIG_KINDS_MAX]; /* each kind's own [section] */
+	struct notify_conf notify; /* [notify] */
 	/* [service NAME] ... */
 	struct svc_conf *svcs;
 	size_t nsvcs;

@@ -23,9 +23,10 @@
  * config_keys.c's key tables. A kind's own section is SEC_KIND + its place in
  * config_kinds.c's list. */
 enum section {
-	SEC_NONE, SEC_DAEMON, SEC_DOCKER, SEC_PROM, SEC_NGINX, SEC_SERVICE, SEC_BAD, SEC_KIND
+	SEC_NONE, SEC_DAEMON, SEC_DOCKER, SEC_PROM, SEC_NGINX, SEC_NOTIFY, SEC_SERVICE, SEC_BAD,
+	SEC_KIND
 };
-#define GLOBAL_SECTIONS (SEC_SERVICE - SEC_DAEMON) /* daemon .. nginx */
+#define GLOBAL_SECTIONS (SEC_SERVICE - SEC_DAEMON) /* daemon .. notify */
 
 /* clang-format off */
 enum ktype {
@@ -44,6 +45,8 @@ enum ktype {
 	/* config_kinds.c's: the kind `balancer` or `runtime` picks, and a value of a kind's
 	 * own that its set_value parses (config_kinds_set_value) */
 	K_BALANCER, K_RUNTIME, K_OWN,
+	/* config_notify.c's values (config_notify_set_value) */
+	K_NURL, K_NEVENTS, K_NFORMAT, K_NTOKEN,
 };
 
 #define F_OPEN_LO 1u  /* the lower bound is exclusive */
@@ -269,6 +272,18 @@ int config_kinds_svc_defaults(struct config_ext *v);
 void config_kinds_svc_free(struct config_ext *v);
 /* The kind whose section is name (its place in the list), or -1. */
 int config_kind_section(const char *name);
+
+/* config_notify.c: the [notify] section (doc/notifications.md). */
+const struct keydef *config_notify_keys(size_t *n);
+bool config_notify_set_value(struct pstate *ps, const struct keydef *kd, void *p,
+    const char *v);
+/* Keys of a finished [notify] that do nothing given the others: warnings. */
+void config_notify_check(struct pstate *ps, const struct config *cfg);
+int config_notify_defaults(struct notify_conf *n);
+void config_notify_free(struct notify_conf *n);
+/* Read the bearer token of a token_file at path into *dst (replaced); the token never
+ * appears in a message. False after reporting. */
+bool config_read_token(struct pstate *ps, const char *path, char **dst);
 
 /* config_list.c */
 

@@ -18,6 +18,7 @@ struct svc;
 struct cgroup_host;
 struct reqstat_host;
 struct wake_pool;
+struct notify;
 struct headroom_host;
 
 #ifndef DOCKSCALE_VERSION
@@ -80,6 +81,8 @@ struct dsd {
 	struct cgroup_host *cgroups; /* the host's cgroups, NULL when unreadable (owner: metric.c) */
 	bool cgroups_probed;
 	struct reqstat_host *reqstat; /* the access log's reader (owner: reqstat.c) */
+	struct notify *notify;      /* [notify]: events sent out (owner: daemon.c; its
+	                             * insides notify.c's) */
 
 	/* peers */
 	struct httpc *httpc;        /* every outgoing HTTP call, on the loop */

@@ -50,6 +50,8 @@ struct httpc_req {
 	int64_t connect_timeout_ms; /* 0 = min(timeout, 10s) */
 	size_t max_body;          /* larger responses fail; 0 = 16 MiB */
 	bool no_reuse;            /* close the connection after the answer (not cached) */
+	bool secret_url;          /* the url holds a secret (a webhook's path, notify.c): no
+	                           * log line names it */
 	httpc_done_cb done;
 	httpc_data_cb data;       /* optional streaming */
 	void *arg;

@@ -29,6 +29,8 @@ struct waiters {
 	struct loop_timer flush;  /* new events: answer whoever they match, once per turn */
 };
 
+static void on_event(void *arg, const struct event *ev);
+
 /* Unlink w and free it; the list goes with its last waiter. */
 static void
 waiter_free(struct waiter *w)
@@ -46,7 +48,7 @@ waiter_free(struct waiter *w)
 	free(w);
 	if (--ws->n == 0) {
 		loop_timer_stop(&d->loop, &ws->flush);
-		(void)events_listen(&d->events, NULL, NULL);
+		events_unlisten(&d->events, on_event);
 		free(ws);
 	}
 }
@@ -133,7 +135,7 @@ wait_for(struct dsd *d, const struct http_req *req, struct http_resp *resp,
 	struct waiter *w;
 
 	if (!events_may_listen(&d->events, on_event)) {
-		http_resp_error(resp, 500, "the event hook is taken");
+		http_resp_error(resp, 500, "every event hook is taken");
 		return;
 	}
 	w = calloc(1, sizeof(*w));
@@ -147,7 +149,7 @@ wait_for(struct dsd *d, const struct http_req *req, struct http_resp *resp,
 	}
 	if ((w->df = http_defer_begin(req, resp, on_gone, w)) == NULL)
 		goto fail; /* refused or out of memory: resp says which */
-	(void)events_listen(&d->events, on_event, ws); /* free or ours: checked above */
+	(void)events_listen(&d->events, on_event, ws); /* ours or free: checked above */
 	w->all = ws;
 	w->q = *q;
 	w->next = ws->head;

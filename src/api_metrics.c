@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "dockscaled.h"
+#include "notify.h"
 #include "pause.h"
 #include "pull.h"
 #include "rollout.h"
@@ -327,6 +328,30 @@ render_services(struct buf *b, const struct dsd *d)
 	    d->docker_up ? 1 : 0, (unsigned long long)d->passes);
 }
 
+/* [notify] (doc/notifications.md, "Metrics"): totals only; a url is a secret, so no
+ * label names one. */
+static void
+render_notify(struct buf *b, const struct dsd *d)
+{
+	struct notify_stats st;
+
+	notify_get_stats(d->notify, &st);
+	buf_printf(b, "# HELP dockscale_notifications_total Notifications by result: sent (a "
+	    "2xx answer), failed (given up), dropped (pushed out of a full queue or its url "
+	    "removed).\n# TYPE dockscale_notifications_total counter\n"
+	    "dockscale_notifications_total{result=\"sent\"} %llu\n"
+	    "dockscale_notifications_total{result=\"failed\"} %llu\n"
+	    "dockscale_notifications_total{result=\"dropped\"} %llu\n"
+	    "# HELP dockscale_notification_retries_total Notification attempts after the first.\n"
+	    "# TYPE dockscale_notification_retries_total counter\n"
+	    "dockscale_notification_retries_total %llu\n"
+	    "# HELP dockscale_notifications_queued Notifications waiting to be sent, in flight "
+	    "included.\n# TYPE dockscale_notifications_queued gauge\n"
+	    "dockscale_notifications_queued %zu\n",
+	    (unsigned long long)st.sent, (unsigned long long)st.failed,
+	    (unsigned long long)st.dropped, (unsigned long long)st.retries, st.queued);
+}
+
 char *
 metrics_render(const struct dsd *d, size_t *len)
 {
@@ -356,6 +381,7 @@ metrics_render(const struct dsd *d, size_t *len)
 	    (unsigned long long)d->stats.reloads_failed,
 	    d->cfg.nsvcs);
 	render_webhooks(&b, d);
+	render_notify(&b, d);
 	render_services(&b, d);
 	metrics_render_containers(&b, d);
 	metrics_render_traffic(&b, d);

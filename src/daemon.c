@@ -14,6 +14,7 @@
 #include "headroom.h"
 #include "lock.h"
 #include "log.h"
+#include "notify.h"
 #include "runtime.h"
 #include "sdnotify.h"
 #include "wake.h"
@@ -194,6 +195,9 @@ dsd_reload(struct dsd *d)
 	/* Services point into the new config before the old one goes. */
 	if (control_apply(d) == -1)
 		log_err("reload: out of memory while applying services");
+	/* Queues of the urls kept stay (doc/notifications.md, "Reload and shutdown"). */
+	if (notify_apply(d->notify, &d->cfg.notify) == -1)
+		log_err("reload: out of memory while applying [notify]");
 	config_free(&old);
 	log_set_level(d->cfg.log_level);
 	config_warnings_log(&d->cfg);
@@ -208,7 +212,7 @@ out:
 		    d->config_path);
 	} else {
 		d->stats.reloads_failed++;
-		events_add(&d->events, EV_RELOAD, NULL,
+		events_fail(&d->events, LOG_ERR, EV_RELOAD, NULL,
 		    "reload of %s refused: the running configuration is kept", d->config_path);
 	}
 	config_free(&next);
@@ -289,6 +293,10 @@ dsd_init(struct dsd *d, const char *config_path, bool dry_run, bool once)
 		return 1;
 	if (control_start(d) == -1)
 		return 1;
+	/* After control_start: it makes the HTTP client notifications go through. */
+	if ((d->notify = notify_new(&d->loop, d->httpc, &d->events)) == NULL ||
+	    notify_apply(d->notify, &d->cfg.notify) == -1)
+		return 1;
 	loop_timer_init(&d->tick, on_tick, d);
 	loop_timer_start(&d->loop, &d->tick, 0);
 	/* A runtime may have to answer first (e.g. whether this instance acts). */
@@ -322,6 +330,8 @@ dsd_run(struct dsd *d)
 void
 dsd_fini(struct dsd *d)
 {
+	notify_free(d->notify); /* before control_stop frees the HTTP client */
+	d->notify = NULL;
 	control_stop(d);
 	wake_pool_fini(d);
 	headroom_host_fini(d);

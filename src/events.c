@@ -30,26 +30,61 @@ events_fini(struct events *e)
 	e->n = e->next = 0;
 }
 
+/* cb's slot, or -1. */
+static int
+slot_of(const struct events *e, events_cb cb)
+{
+	for (int i = 0; i < EVENTS_LISTENERS; i++)
+		if (cb != NULL && e->listeners[i].cb == cb)
+			return i;
+	return -1;
+}
+
 int
 events_listen(struct events *e, events_cb cb, void *arg)
 {
-	if (cb != NULL && e->on_add != NULL && e->on_add != cb)
+	int i = slot_of(e, cb);
+
+	if (cb == NULL)
 		return -1;
-	e->on_add = cb;
-	e->on_add_arg = cb != NULL ? arg : NULL;
+	for (int j = 0; i < 0 && j < EVENTS_LISTENERS; j++)
+		if (e->listeners[j].cb == NULL)
+			i = j;
+	if (i < 0)
+		return -1;
+	e->listeners[i].cb = cb;
+	e->listeners[i].arg = arg;
 	return 0;
+}
+
+void
+events_unlisten(struct events *e, events_cb cb)
+{
+	int i = slot_of(e, cb);
+
+	if (i >= 0) {
+		e->listeners[i].cb = NULL;
+		e->listeners[i].arg = NULL;
+	}
 }
 
 void *
 events_listener(const struct events *e, events_cb cb)
 {
-	return cb != NULL && e->on_add == cb ? e->on_add_arg : NULL;
+	int i = slot_of(e, cb);
+
+	return i >= 0 ? e->listeners[i].arg : NULL;
 }
 
 bool
 events_may_listen(const struct events *e, events_cb cb)
 {
-	return e->on_add == NULL || e->on_add == cb;
+	if (slot_of(e, cb) >= 0)
+		return true;
+	for (int i = 0; i < EVENTS_LISTENERS; i++)
+		if (e->listeners[i].cb == NULL)
+			return true;
+	return false;
 }
 
 const char *
@@ -77,7 +112,8 @@ wall_ms(void)
 }
 
 static uint64_t
-store(struct events *e, enum event_type t, const char *service, const char *text)
+store(struct events *e, enum event_type t, const char *service, const char *text,
+    bool failure)
 {
 	struct event *ev;
 
@@ -90,13 +126,17 @@ store(struct events *e, enum event_type t, const char *service, const char *text
 	ev->id = ++e->last_id;
 	ev->unix_ms = wall_ms();
 	ev->type = t;
+	ev->failure = failure;
 	log_escape(ev->service, sizeof(ev->service), service != NULL ? service : "");
 	log_escape(ev->msg, sizeof(ev->msg), text);
 	e->next = (e->next + 1) % e->cap;
 	if (e->n < e->cap)
 		e->n++;
-	if (e->on_add != NULL)
-		e->on_add(e->on_add_arg, ev);
+	/* A listener may take itself off (the long polls' last one goes): read each slot
+	 * as it comes. */
+	for (int i = 0; i < EVENTS_LISTENERS; i++)
+		if (e->listeners[i].cb != NULL)
+			e->listeners[i].cb(e->listeners[i].arg, ev);
 	return ev->id;
 }
 
@@ -108,7 +148,7 @@ events_vadd(struct events *e, enum event_type t, const char *service, const char
 
 	/* Truncation is fine here: log_escape cuts the stored text anyway. */
 	(void)vsnprintf(text, sizeof(text), fmt, ap);
-	return store(e, t, service, text);
+	return store(e, t, service, text, false);
 }
 
 uint64_t
@@ -123,18 +163,42 @@ events_add(struct events *e, enum event_type t, const char *service, const char 
 	return id;
 }
 
+static uint64_t
+vlog(struct events *e, int prio, enum event_type t, const char *service, bool failure,
+    const char *fmt, va_list ap)
+{
+	char text[1024];
+
+	/* Truncation is fine here too: the line is cut, not lost. */
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	log_msg(prio, "%s", text);
+	return store(e, t, service, text, failure);
+}
+
 uint64_t
 events_log(struct events *e, int prio, enum event_type t, const char *service,
     const char *fmt, ...)
 {
-	char text[1024];
 	va_list ap;
+	uint64_t id;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	id = vlog(e, prio, t, service, false, fmt, ap);
 	va_end(ap);
-	log_msg(prio, "%s", text);
-	return store(e, t, service, text);
+	return id;
+}
+
+uint64_t
+events_fail(struct events *e, int prio, enum event_type t, const char *service,
+    const char *fmt, ...)
+{
+	va_list ap;
+	uint64_t id;
+
+	va_start(ap, fmt);
+	id = vlog(e, prio, t, service, true, fmt, ap);
+	va_end(ap);
+	return id;
 }
 
 size_t

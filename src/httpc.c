@@ -37,6 +37,7 @@ struct httpc_xfer {
 	bool pending, cancelled;
 	const char *fail; /* our own reason for aborting the transfer */
 	int too_large;    /* the body passed max_body */
+	bool secret_url;  /* httpc_req's: logs withhold the url */
 	char *body;
 	size_t len, cap, max_body;
 	httpc_done_cb done;
@@ -118,7 +119,8 @@ xfer_finish(struct httpc *c, struct httpc_xfer *x, CURLcode rc)
 		/* A data callback asking to stop is not a failure worth logging. */
 		curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url);
 		if (x->data == NULL || strcmp(why, "aborted") != 0)
-			log_debug("http %s: %s", url != NULL ? url : "?", err);
+			log_debug("http %s: %s", x->secret_url ? "(url withheld)" :
+			    url != NULL ? url : "?", err);
 	}
 	x->body = NULL;
 	xfer_destroy(c, x);
@@ -223,7 +225,8 @@ xfer_setup(struct httpc_xfer *x, const struct httpc_req *req)
 		cto = to > 0 && to < HTTPC_CONNECT_TIMEOUT_MS ? to : HTTPC_CONNECT_TIMEOUT_MS;
 	/* curl takes a long: where that is 32 bits, 25 days would wrap. */
 	if (to > LONG_MAX || cto > LONG_MAX) {
-		log_err("http %s %s: timeout of %lldms is more than curl takes", method, req->url,
+		log_err("http %s %s: timeout of %lldms is more than curl takes", method,
+		    req->secret_url ? "(url withheld)" : req->url,
 		    (long long)to);
 		return -1;
 	}
@@ -278,7 +281,8 @@ xfer_setup(struct httpc_xfer *x, const struct httpc_req *req)
 		rc |= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 	}
 	if (rc != CURLE_OK) {
-		log_err("http %s %s: curl_easy_setopt failed", method, req->url);
+		log_err("http %s %s: curl_easy_setopt failed", method,
+		    req->secret_url ? "(url withheld)" : req->url);
 		return -1;
 	}
 	return 0;
@@ -502,6 +506,7 @@ httpc_start(struct httpc *c, const struct httpc_req *req)
 	x->data = req->data;
 	x->arg = req->arg;
 	x->max_body = req->max_body != 0 ? req->max_body : HTTPC_MAX_BODY;
+	x->secret_url = req->secret_url;
 	x->start_ms = loop_clock_ms();
 	if (c->nspare > 0) {
 		x->easy = c->spare[--c->nspare];

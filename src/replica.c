@@ -167,7 +167,7 @@ replica_start_failed(struct svc *s, const char *name, const char *why)
 		delay = BACKOFF_MAX_MS;
 	s->launch.backoff_until = loop_now(&s->d->loop) + delay;
 	snprintf(s->launch.last_start_error, sizeof(s->launch.last_start_error), "%s", why);
-	events_log(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: %s%s failed to start "
+	events_fail(&s->d->events, LOG_WARNING, EV_REPLICA, s->name, "%s: %s%s failed to start "
 	    "(%s); %d failure(s) in a row, next attempt in %llds", s->name,
 	    name != NULL ? "replica " : "a replica", name != NULL ? name : "", why,
 	    s->launch.start_failures, (long long)delay / 1000);

@@ -30,7 +30,7 @@ failed(struct svc *s, bool latest)
 	tr->failures_in_row++;
 	tr->retry_at = loop_now(&s->d->loop) + delay;
 	loop_timer_start(&s->d->loop, &tr->retry, delay);
-	events_log(&s->d->events, LOG_ERR, EV_BALANCER, s->name, "%s: the balancer does not "
+	events_fail(&s->d->events, LOG_ERR, EV_BALANCER, s->name, "%s: the balancer does not "
 	    "run the current replicas (see above); replicas leaving it keep running until it "
 	    "does; retrying in %llds", s->name,
 	    (long long)delay / 1000);

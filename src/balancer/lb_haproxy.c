@@ -209,7 +209,7 @@ done(struct hap *h, bool ok, const char *why)
 	} else {
 		h->st.failed++;
 		if (!h->failing && h->ev != NULL)
-			events_log(h->ev, LOG_ERR, EV_BALANCER, h->service,
+			events_fail(h->ev, LOG_ERR, EV_BALANCER, h->service,
 			    "haproxy backend %s: %s", r->backend, why);
 		else
 			log_err("%s: haproxy backend %s: %s", h->service, r->backend, why);

@@ -14,7 +14,8 @@
 #include "config_int.h"
 
 /* indexed by enum section - SEC_DAEMON; the kinds' own sections follow (config_kinds.c) */
-static const char *const global_names[] = { "daemon", "docker", "prometheus", "nginx" };
+static const char *const global_names[] = { "daemon", "docker", "prometheus", "nginx",
+	"notify" };
 _Static_assert(NKEYS(global_names) == GLOBAL_SECTIONS, "a global section has no name");
 
 void
@@ -266,6 +267,8 @@ end_section(struct pstate *ps)
 		if (ps->in_scratch)
 			conf_svc_free(&ps->scratch);
 	}
+	if (ps->sec == SEC_NOTIFY)
+		config_notify_check(ps, ps->cfg);
 	ps->in_scratch = false;
 	ps->cur = NULL;
 	ps->sec = SEC_NONE;
@@ -474,7 +477,8 @@ config_defaults(struct config *c, const char *path)
 	    !c->registry_auth_file ||
 	    !c->prom_url || !c->nginx_pid_file || !c->nginx_access_log || config_kinds_defaults(c->kinds) == -1 ||
 	    config_split_argv("nginx -t", &c->nginx_test) < 0 ||
-	    config_split_argv("nginx -s reload", &c->nginx_reload) < 0)
+	    config_split_argv("nginx -s reload", &c->nginx_reload) < 0 ||
+	    config_notify_defaults(&c->notify) == -1)
 		return -1;
 	return 0;
 }
@@ -583,6 +587,7 @@ config_free(struct config *cfg)
 	free(cfg->nginx_access_log);
 	strv_free(&cfg->warnings);
 	config_kinds_free(cfg->kinds);
+	config_notify_free(&cfg->notify);
 	for (size_t i = 0; i < cfg->nsvcs; i++)
 		conf_svc_free(&cfg->svcs[i]);
 	free(cfg->svcs);

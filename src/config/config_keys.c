@@ -157,6 +157,7 @@ static const struct {
 } sections[] = {
 	{ daemon_keys, NKEYS(daemon_keys) }, { docker_keys, NKEYS(docker_keys) },
 	{ prom_keys, NKEYS(prom_keys) },     { nginx_keys, NKEYS(nginx_keys) },
+	{ NULL, 0 }, /* [notify]: config_notify.c's table (config_keys) */
 	{ svc_keys, NKEYS(svc_keys) },
 };
 _Static_assert(NKEYS(sections) == SEC_SERVICE - SEC_DAEMON + 1, "a section lacks keys");
@@ -276,8 +277,8 @@ valid_listen(const char *s)
 }
 
 /* Read the bearer token at load time; the token itself never appears in a message. */
-static bool
-read_token(struct pstate *ps, const char *path)
+bool
+config_read_token(struct pstate *ps, const char *path, char **dst)
 {
 	char buf[TOKEN_MAX + 1];
 	size_t n = 0;
@@ -315,9 +316,12 @@ read_token(struct pstate *ps, const char *path)
 		config_perr(ps, ps->line,
 		            "token_file %s: the token must be one line without spaces", path);
 	} else {
-		free(ps->cfg->token);
-		ps->cfg->token = strdup(buf + skip);
-		ok = ps->cfg->token != NULL;
+		if (*dst != NULL) {
+			explicit_bzero(*dst, strlen(*dst));
+			free(*dst);
+		}
+		*dst = strdup(buf + skip);
+		ok = *dst != NULL;
 		ps->oom |= !ok;
 	}
 out:
@@ -423,7 +427,7 @@ set_address(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
 		return true;
 	}
 	case K_TOKEN:
-		return set_str(ps, p, v) && (!*v || read_token(ps, v));
+		return set_str(ps, p, v) && (!*v || config_read_token(ps, v, &ps->cfg->token));
 	case K_REGAUTH: {
 		/* Read now, like token_file: a broken file is an error at load, not at a pull. */
 		char why[256];
@@ -730,6 +734,8 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 	case K_TZ:
 		return config_schedule_set_value(ps, kd, p, v);
 	default:
+		if (kd->type >= K_NURL)
+			return config_notify_set_value(ps, kd, p, v);
 		if (kd->type >= K_BALANCER)
 			return config_kinds_set_value(ps, kd, p, v);
 		if (kd->type == K_READINESS || kd->type == K_SLEEP)
@@ -744,6 +750,8 @@ config_keys(enum section sec, size_t *n)
 {
 	const struct config_kind *k;
 
+	if (sec == SEC_NOTIFY)
+		return config_notify_keys(n);
 	if (sec >= SEC_DAEMON && sec <= SEC_SERVICE) {
 		*n = sections[sec - SEC_DAEMON].n;
 		return sections[sec - SEC_DAEMON].keys;

@@ -11,7 +11,7 @@
 #include "config_int.h"
 
 static const char *const section_names[] = { "daemon", "docker", "prometheus", "nginx",
-	"service" }; /* indexed by enum section - SEC_DAEMON */
+	"notify", "service" }; /* indexed by enum section - SEC_DAEMON */
 _Static_assert(NKEYS(section_names) == SEC_SERVICE - SEC_DAEMON + 1,
                "a section has no name here: add it (and its key tables below)");
 

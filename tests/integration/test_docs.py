@@ -17,7 +17,7 @@ from conftest import BINARY, ROOT
 
 MAN = os.path.join(ROOT, "conf", "man")
 PAGES = ["dockscaled.8", "dockscale.conf.5", "dockscalectl.1"]
-GLOBAL = {"daemon", "docker", "prometheus", "nginx", "haproxy"}
+GLOBAL = {"daemon", "docker", "prometheus", "nginx", "notify", "haproxy"}
 README_MAX_LINES = 400
 # where the sources cite doc pages (code comments, test docstrings, the example config)
 CITING = ["src", "include", "tests", "conf", "systemd", "Makefile"]

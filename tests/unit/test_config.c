@@ -813,6 +813,21 @@ struct err_case {
 #define SVC "[service web]\nimage = app\n"
 
 static const struct err_case err_cases[] = {
+	/* doc/notifications.md: each bad value of [notify] on its line */
+	{ "notify", "[notify]\nurl = ftp://x\nurl = https://\nurl = http://h/a b\n"
+	    "url = http://h/hook\nurl = http://h/hook\nevents = decision, scaling\n"
+	    "format = xml\ntoken_file = /no/such/token\ntoken_file = rel\ntimeout = 0\n"
+	    "queue = 0\nretries = 21\n",
+	    { { 2, "url: not an http:// or https:// URL" }, { 3, "url: the URL has no host" },
+	      { 4, "url: a space or control character in the URL" },
+	      { 6, "url: the same URL twice" },
+	      { 7, "events: 'scaling' is not an event type" },
+	      { 8, "format: 'xml' is not one of json, slack" },
+	      { 9, "token_file /no/such/token: No such file or directory" },
+	      { 10, "duplicate key 'token_file' (first on line 9)" },
+	      { 11, "timeout: must be greater than 0" },
+	      { 12, "queue: '0' is not an integer in 1..100000" },
+	      { 13, "retries: '21' is not an integer in 0..20" } } },
 	/* doc/configuration.md, "Choices the spec left open": every bound a lower layer has
 	 * (Docker's stop timeout, the inspect and probe buffers, the webhook's field size, PATH)
 	 * is a load error. */
@@ -845,7 +860,7 @@ static const struct err_case err_cases[] = {
 	      { 4, "duplicate section [nginx]" },
 	      { 5, "reload_command: /no/such/nginx: No such file or directory" } } },
 	{ "unknown section", "[daemon]\n[deamon]\ninterval = 1s\nbogus = 1\n[daemon]\n",
-	    { { 2, "unknown section [deamon] (expected daemon, docker, prometheus, nginx, haproxy or service NAME)" },
+	    { { 2, "unknown section [deamon] (expected daemon, docker, prometheus, nginx, notify, haproxy or service NAME)" },
 	      { 5, "duplicate section [daemon] (first on line 1)" } } },
 	{ "unknown key", "[daemon]\nintervall = 5s\n" SVC "replicas = 3\n",
 	    { { 2, "unknown key 'intervall' in [daemon]" }, { 5, "unknown key 'replicas' in [service web]" } } },
@@ -1106,6 +1121,51 @@ test_warnings(void **state)
 		if (!found)
 			fail_msg("no warning says \"%s\"", want[i]);
 	}
+	config_free(&c);
+	config_errors_free(&e);
+}
+
+/* [notify]: defaults, every key read, and the keys that do nothing without a url. */
+static void
+test_notify(void **state)
+{
+	struct fx *f = *state;
+	struct config c;
+	struct config_errors e = { 0 };
+	char tok[sizeof(f->path)], text[1024];
+	struct event rep = { .type = EV_REPLICA, .failure = true };
+
+	write_file(f, "tok", "s3cret\n", tok, sizeof(tok));
+	assert_int_equal(load_text(f, "[daemon]\n", &c, &e), 0);
+	assert_int_equal(c.notify.urls.n, 0);
+	assert_int_equal(c.notify.timeout_ms, 5000);
+	assert_int_equal(c.notify.queue, 1000);
+	assert_int_equal(c.notify.retries, 3);
+	assert_int_equal(c.notify.format, NOTIFY_JSON);
+	assert_true(notify_selected(&c.notify.sel, &rep)); /* failed_start by default */
+	rep.failure = false;
+	assert_false(notify_selected(&c.notify.sel, &rep));
+	config_free(&c);
+	snprintf(text, sizeof(text), "[notify]\nurl = https://hooks.example/a/\n"
+	    "url = http://127.0.0.1:9/x\nevents = all\nformat = slack\ntoken_file = %s\n"
+	    "timeout = 2s\nqueue = 10\nretries = 0\n", tok);
+	assert_int_equal(load_text(f, text, &c, &e), 0);
+	dump_errors(&e);
+	assert_int_equal(c.notify.urls.n, 2);
+	assert_string_equal(c.notify.urls.v[0], "https://hooks.example/a/"); /* kept as is */
+	assert_string_equal(c.notify.token, "s3cret");
+	assert_int_equal(c.notify.format, NOTIFY_SLACK);
+	assert_int_equal(c.notify.timeout_ms, 2000);
+	assert_int_equal(c.notify.queue, 10);
+	assert_int_equal(c.notify.retries, 0);
+	assert_true(notify_selected(&c.notify.sel, &rep));
+	assert_int_equal(c.warnings.n, 0);
+	config_free(&c);
+	/* format = json is the default: written out, it says nothing either way */
+	assert_int_equal(load_text(f, "[notify]\nevents = all\nretries = 1\nformat = json\n", &c, &e), 0);
+	assert_int_equal(c.warnings.n, 2);
+	assert_non_null(strstr(c.warnings.v[0], ":2: [notify] events has no effect without url"));
+	assert_non_null(strstr(c.warnings.v[1], ":3: [notify] retries has no effect without url"));
 	config_free(&c);
 	config_errors_free(&e);
 }
@@ -1395,6 +1455,7 @@ main(void)
 	    cmocka_unit_test(test_error_cases),
 	    cmocka_unit_test(test_headroom_keys),
 	    cmocka_unit_test(test_warnings),
+	    cmocka_unit_test(test_notify),
 	    cmocka_unit_test(test_metric_list),
 	    cmocka_unit_test(test_long_lines),
 	    cmocka_unit_test(test_token_file),

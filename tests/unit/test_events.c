@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "events.h"
 
@@ -101,13 +102,67 @@ test_hook_and_types(void **state)
 
 	(void)state;
 	events_init(&e, 2);
-	e.on_add = on_add;
-	e.on_add_arg = &seen;
+	assert_int_equal(events_listen(&e, on_add, &seen), 0);
 	events_add(&e, EV_WAKE, "web", "woken");
 	assert_int_equal(seen, 1);
 	for (int t = 0; t < EV_TYPES; t++)
 		assert_int_equal(events_type_parse(events_type_name(t)), t);
 	assert_int_equal(events_type_parse("nope"), -1);
+	events_fini(&e);
+}
+
+static void
+on_none(void *arg, const struct event *ev)
+{
+	(void)arg;
+	(void)ev;
+}
+
+static void
+on_add2(void *arg, const struct event *ev)
+{
+	uint64_t *seen = arg;
+
+	*seen += ev->failure ? 100 : 1;
+}
+
+/* Several listeners each get every event; a slot is freed by events_unlisten; the
+ * failure flag comes with events_fail only. */
+static void
+test_listeners(void **state)
+{
+	struct events e;
+	uint64_t a = 0, b = 0;
+
+	(void)state;
+	events_init(&e, 4);
+	assert_true(events_may_listen(&e, on_add2));
+	assert_int_equal(events_listen(&e, on_add, &a), 0);
+	assert_int_equal(events_listen(&e, on_add2, &b), 0);
+	assert_ptr_equal(events_listener(&e, on_add2), &b);
+	events_add(&e, EV_RELOAD, NULL, "reloaded");
+	assert_int_equal(a, 1);
+	assert_int_equal(b, 1);
+	events_fail(&e, LOG_ERR, EV_RELOAD, NULL, "reload refused");
+	assert_int_equal(a, 2);
+	assert_int_equal(b, 101);
+	events_unlisten(&e, on_add);
+	assert_null(events_listener(&e, on_add));
+	events_add(&e, EV_RELOAD, NULL, "again");
+	assert_int_equal(a, 2);
+	assert_int_equal(b, 102);
+	/* the same cb again keeps its one slot; the slots run out at EVENTS_LISTENERS */
+	assert_int_equal(events_listen(&e, on_add2, &a), 0);
+	assert_ptr_equal(events_listener(&e, on_add2), &a);
+	for (int i = 0; i < EVENTS_LISTENERS; i++) {
+		if (e.listeners[i].cb == NULL) {
+			e.listeners[i].cb = on_add;
+			e.listeners[i].arg = &a;
+		}
+	}
+	assert_false(events_may_listen(&e, on_none));
+	assert_int_equal(events_listen(&e, on_none, NULL), -1);
+	assert_true(events_may_listen(&e, on_add2));
 	events_fini(&e);
 }
 
@@ -119,6 +174,7 @@ main(void)
 		cmocka_unit_test(test_wrap),
 		cmocka_unit_test(test_escape_and_cut),
 		cmocka_unit_test(test_hook_and_types),
+		cmocka_unit_test(test_listeners),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

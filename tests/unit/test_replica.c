@@ -112,6 +112,14 @@ events_log(struct events *e, int prio, enum event_type t, const char *service,
 	return (uint64_t)++events_said;
 }
 
+uint64_t
+events_fail(struct events *e, int prio, enum event_type t, const char *service,
+    const char *fmt, ...)
+{
+	(void)e, (void)prio, (void)t, (void)service, (void)fmt;
+	return (uint64_t)++events_said;
+}
+
 /* The definition: one network (no connect calls), the same body for every replica. */
 char *
 ctrdef_replica_body(const cJSON *def, const char *service, uint64_t generation,
