@@ -23,5 +23,8 @@ void headroom_host_fini(struct dsd *d);
 /* The blocked start's words ("blocked: host headroom, needs ...") into buf: 0, or -1
  * when the service's starts are not blocked (explain, doc/api.md). */
 int headroom_blocked_words(const struct svc *s, char *buf, size_t len);
+/* dockscale_headroom_blocked and dockscale_headroom_blocked_total for every service. */
+struct buf;
+void headroom_metrics(struct buf *b, const struct dsd *d);
 
 #endif

@@ -12,6 +12,7 @@
 #include "pull.h"
 #include "rollout.h"
 #include "service.h"
+#include "headroom.h"
 #include "idle.h"
 #include "wake.h"
 #include "lb.h"
@@ -168,6 +169,7 @@ render_nginx(struct buf *b, const struct dsd *d)
 	render_balancer(b, d);
 	wake_metrics(b, d);
 	idle_metrics(b, d);
+	headroom_metrics(b, d);
 	/* test_failed: test_command rejected the file, which was restored. */
 	buf_printf(b, "# HELP dockscale_nginx_reloads_total nginx reloads by result.\n"
 	    "# TYPE dockscale_nginx_reloads_total counter\n"

@@ -1,12 +1,14 @@
 /* headroom.c: host headroom: a replica is started (created or unpaused) only if the
  * host's memory and CPUs less what it keeps for itself can hold it, higher priorities
  * first (doc/headroom.md). A feature: the core asks it through may_create/may_unpause. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
+#include "buf.h"
 #include "dockscaled.h"
 #include "headroom.h"
 #include "headroom_calc.h"
@@ -261,6 +263,21 @@ headroom_blocked_words(const struct svc *s, char *buf, size_t len)
 }
 
 /* doc/api.md: "headroom" in a service's status. */
+void
+headroom_metrics(struct buf *b, const struct dsd *d)
+{
+	buf_printf(b, "# HELP dockscale_headroom_blocked 1 while the service's starts wait for "
+	    "host headroom.\n# TYPE dockscale_headroom_blocked gauge\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_headroom_blocked{service=\"%s\"} %d\n", d->svcs[i]->name,
+		    hs_of(d->svcs[i])->blocked ? 1 : 0);
+	buf_printf(b, "# HELP dockscale_headroom_blocked_total Times the service's starts began "
+	    "to wait for host headroom.\n# TYPE dockscale_headroom_blocked_total counter\n");
+	for (size_t i = 0; i < d->nsvcs; i++)
+		buf_printf(b, "dockscale_headroom_blocked_total{service=\"%s\"} %" PRIu64 "\n",
+		    d->svcs[i]->name, hs_of(d->svcs[i])->episodes);
+}
+
 static void
 on_status(const struct svc *s, cJSON *o, int64_t now)
 {

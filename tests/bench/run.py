@@ -27,6 +27,7 @@ from common import HERE, PY, ROOT, dk, remove_bench_containers
 BENCHES = [("decide_cpu.py", 90), ("reaction.py", 240), ("drops.py", 300),
            ("intake.py", 300), ("footprint.py", 420),
            ("rollout.py", 360), ("readiness.py", 420), ("pause_wake.py", 240),
+           ("notify_delay.py", 180),
            ("haproxy.py", 420),
            ("swarm.py", 240), ("traffic_cost.py", 480), ("seedtable.py", 1800),
            ("iobound.py", 1500)]

@@ -114,6 +114,9 @@ def test_priority_first_blocked_explained_scale_down_free(daemon_factory, svc):
         h = status(d, lo)["headroom"]
         assert h["priority"] == 0 and h["blocked"].startswith("blocked: host headroom")
         assert h["blocked_total"] == 1
+        m = d.get("/metrics")[1]
+        assert f'dockscale_headroom_blocked{{service="{lo}"}} 1' in m
+        assert f'dockscale_headroom_blocked_total{{service="{lo}"}} 1' in m
 
         # Phase 2: exactly three more slots: all three to the higher priority.
         reload(d, mem_available() - 2 * MEM - 3 * MEM - MARGIN, watch)

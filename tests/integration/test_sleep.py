@@ -261,6 +261,8 @@ def test_depends_on_wakes_the_database_first_and_keeps_it_awake(daemon_factory, 
     finally:
         stop.set()
         th.join(10)
+        d.stop()
+        dk.cleanup(db)  # its name is not one the session's cleanup knows
     assert not bad, bad
 
 
