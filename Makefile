@@ -181,7 +181,7 @@ FUZZ_units   := config_value
 FUZZ_compose := compose json text
 FUZZ_wake    := wake_http
 FUZZ_accesslog := accesslog_parse
-FUZZ_pull    := docker_image regauth docker docker_ctr docker_json docker_stats docker_events lines httpc loop log json text
+FUZZ_pull    := docker_image regauth docker docker_ctr docker_exec docker_json docker_stats docker_events lines httpc loop log json text
 FUZZ_RUNS    ?= 100000
 # a file per input: ~5,000 exec/s where the others run 50,000+
 FUZZ_CONFIG_RUNS ?= 10000
