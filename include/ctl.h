@@ -58,6 +58,10 @@ struct ctl_target {
 int ctl_args_parse(int argc, char **argv, struct ctl_args *a, char *err, size_t errlen);
 const char *ctl_usage(void);
 
+/* ctl.c: seconds to wait before following the events again after the n-th failure in a
+ * row (0 first): 1, 2, 4 ... at most 30. */
+int ctl_follow_wait_s(int n);
+
 /* ctl_conf.c: flag > environment > config file > default. A listen address becomes a URL;
  * returns 0, or -1 with err set when a file the user named cannot be read. */
 int ctl_conf_resolve(const struct ctl_args *a, struct ctl_target *t, char *err, size_t errlen);

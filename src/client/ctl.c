@@ -188,3 +188,13 @@ ctl_args_parse(int argc, char **argv, struct ctl_args *a, char *err, size_t errl
 		return -1;
 	return check_options(a, since_given, err, errlen);
 }
+
+int
+ctl_follow_wait_s(int n)
+{
+	int s = 1;
+
+	while (n-- > 0 && s < 30)
+		s *= 2;
+	return s < 30 ? s : 30;
+}

@@ -30,10 +30,11 @@ now_ms(void)
 }
 
 /* One request; on success *out is the parsed answer (the caller frees it) and, with
- * --json, the answer was printed as received. Returns the exit code. */
+ * --json, the answer was printed as received; *status is the HTTP status (0: no
+ * answer). Returns the exit code. */
 static int
-call(const struct ctl_args *a, const struct ctl_target *t, const char *method,
-    const char *path, const char *body, long timeout_s, cJSON **out)
+call_st(const struct ctl_args *a, const struct ctl_target *t, const char *method,
+    const char *path, const char *body, long timeout_s, cJSON **out, long *status)
 {
 	char err[512], tok[4100];
 	const char *token = NULL;
@@ -41,6 +42,7 @@ call(const struct ctl_args *a, const struct ctl_target *t, const char *method,
 	int rc, tr = 0;
 
 	*out = NULL;
+	*status = 0;
 	if (strcmp(method, "POST") == 0) {
 		tr = ctl_conf_token(t, tok, sizeof(tok), err, sizeof(err));
 		if (tr < 0) {
@@ -58,6 +60,7 @@ call(const struct ctl_args *a, const struct ctl_target *t, const char *method,
 		fprintf(stderr, "dockscalectl: %s\n", err);
 		return CTL_EXIT_UNREACHABLE;
 	}
+	*status = r.status;
 	if (r.status < 200 || r.status > 299) {
 		ctl_error_text(err, sizeof(err), r.status, r.body);
 		fprintf(stderr, "dockscalectl: %s\n", err);
@@ -75,6 +78,15 @@ call(const struct ctl_args *a, const struct ctl_target *t, const char *method,
 		printf("%s%s", r.body, r.len > 0 && r.body[r.len - 1] == '\n' ? "" : "\n");
 	ctl_resp_free(&r);
 	return CTL_EXIT_OK;
+}
+
+static int
+call(const struct ctl_args *a, const struct ctl_target *t, const char *method,
+    const char *path, const char *body, long timeout_s, cJSON **out)
+{
+	long status;
+
+	return call_st(a, t, method, path, body, timeout_s, out, &status);
 }
 
 /* path = /api/v1/services/NAME[suffix], the name percent-encoded. */
@@ -147,6 +159,14 @@ cmd_explain(const struct ctl_args *a, const struct ctl_target *t)
 
 /* Prints the events of one answer (unless --json printed it); returns the id to ask
  * after next. */
+/* Following, a daemon that restarts or turns a long poll away for now (429, 503) is
+ * waited for, not given up on (doc/operating.md, "dockscalectl"). */
+static bool
+follow_retries(int rc, long status)
+{
+	return rc == CTL_EXIT_UNREACHABLE || status == 429;
+}
+
 static long long
 print_events(const cJSON *o, long long since, bool print)
 {
@@ -173,7 +193,8 @@ cmd_events(const struct ctl_args *a, const struct ctl_target *t)
 	long long since = a->since >= 0 ? a->since : 0;
 	const cJSON *last;
 	cJSON *o = NULL;
-	int rc, n;
+	int rc, n, failures = 0;
+	long status;
 
 	if (a->service != NULL && ctl_http_escape(a->service, svc, sizeof(svc)) < 0) {
 		fprintf(stderr, "dockscalectl: service name too long\n");
@@ -191,9 +212,21 @@ cmd_events(const struct ctl_args *a, const struct ctl_target *t)
 		    EVENTS_LIMIT, since, svc[0] != '\0' ? "&service=" : "", svc, wait);
 		if (n < 0 || (size_t)n >= sizeof(path))
 			return CTL_EXIT_USAGE;
-		rc = call(a, t, "GET", path, NULL, CTL_FOLLOW_WAIT_S + 15, &o);
+		rc = call_st(a, t, "GET", path, NULL, CTL_FOLLOW_WAIT_S + 15, &o, &status);
+		if (rc != CTL_EXIT_OK && a->follow && !interrupted && follow_retries(rc, status)) {
+			int s = ctl_follow_wait_s(failures++);
+
+			fprintf(stderr, "dockscalectl: following again in %d s\n", s);
+			for (int i = 0; i < s * 10 && !interrupted; i++) {
+				struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+				nanosleep(&ts, NULL);
+			}
+			continue;
+		}
 		if (rc != CTL_EXIT_OK || o == NULL)
 			break;
+		failures = 0;
 		last = cJSON_GetObjectItemCaseSensitive(o, "last_id");
 		/* Ids start again at 1 when the daemon restarts: follow the new run from its
 		 * start rather than wait for ids it will not reach for a long time. */

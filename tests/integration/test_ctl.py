@@ -280,3 +280,37 @@ def test_explain(env):
     assert shape(out[-1]) == shape(f"blocking: {api['blocking'] or 'nothing'}")
     r = ctl("-c", d.path, "--json", "explain", name)
     assert json.loads(r.stdout)["service"] == name
+
+
+def test_events_follow_outlives_a_daemon_restart(tmp_path):
+    """-f waits for a daemon that went away and follows the new run from its start."""
+    name = "t" + uuid.uuid4().hex[:8]
+    d = Daemon(str(tmp_path), f"[service {name}]\nimage = dockscale-demo:latest\n"
+               f"min_replicas = 0\nbalancer = none\n", name="follow").start()
+    p = subprocess.Popen([CTL, "-c", d.path, "events", "-f", "--since",
+                          str(d.get("/api/v1/events")[1]["last_id"])],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        d.proc.kill()
+        d.proc.wait()
+        d.logf.close()
+        # it says it waits, and does not exit (polled over 3 s)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 3:
+            assert p.poll() is None, p.stderr.read()
+            time.sleep(0.1)
+        d.start()
+        d.signal(signal.SIGHUP)  # a reload: an event of the new run
+        ready, _, _ = select.select([p.stdout], [], [], 45)
+        assert ready, "no event line after the restart"
+        got = p.stdout.readline()
+        assert " reload " in got, got
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=5) == 0
+        assert "following again in" in p.stderr.read()
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        d.stop()
+        dk.cleanup(name)

@@ -475,10 +475,23 @@ test_error_text(void **state)
 	assert_string_equal(b, "HTTP 502 from dockscaled");
 }
 
+/* Following the events: the waits after failures in a row double up to 30 s. */
+static void
+test_follow_wait(void **state)
+{
+	static const int want[] = { 1, 2, 4, 8, 16, 30, 30, 30 };
+
+	(void)state;
+	for (int n = 0; n < 8; n++)
+		assert_int_equal(ctl_follow_wait_s(n), want[n]);
+	assert_int_equal(ctl_follow_wait_s(1000), 30);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_follow_wait),
 		cmocka_unit_test(test_args_commands),
 		cmocka_unit_test(test_args_usage_errors),
 		cmocka_unit_test(test_listen_url),
