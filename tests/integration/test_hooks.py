@@ -12,32 +12,8 @@ import urllib.parse
 import pytest
 
 import dockerapi as dk
-from conftest import ROOT, http, wait_for
-
-# The demo app built from this tree under a tag of its own: --touch and --sleep are its
-# hook modes, and a parallel rebuild of :latest from another tree cannot take them away.
-IMAGE = "dockscale-demo:hooks"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def hooks_image():
-    subprocess.run([os.path.join(ROOT, "tests", "app", "build-image"), IMAGE], check=True,
-                   stdout=subprocess.DEVNULL)
-
-
-def service_conf(name, **kw):
-    opts = {"image": IMAGE, "min_replicas": 1, "max_replicas": 4, "metric": "none",
-            "cpus": 0, "memory": 0, "start_timeout": "20s", "drain": "0s",
-            "stop_timeout": "2s", "upstream_file": f"/tmp/dockscale-test-{name}.conf"}
-    opts.update(kw)
-    return f"[service {name}]\n" + "".join(f"{k} = {v}\n" for k, v in opts.items())
-
-
-def status(d, name):
-    code, body, _ = d.get(f"/api/v1/services/{name}")
-    assert code == 200, body
-    return body
-
+from conftest import http, wait_for
+from test_replicas import service_conf, status
 
 def members(name):
     """The server lines of the service's upstream file: what nginx would route to."""

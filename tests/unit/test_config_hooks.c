@@ -12,24 +12,11 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_testutil.h"
 
 /* lines 1..2; a key after it is on line 3 */
 #define SWARM "[service web]\nruntime = swarm\nswarm_service = web\nmetric = none\n"
 #define WEB "[service web]\nimage = app:1\n"
-
-static int
-load(const char *text, struct config *c, struct config_errors *e)
-{
-	FILE *fp = fmemopen((void *)text, strlen(text), "r");
-	int rc;
-
-	assert_non_null(fp);
-	memset(e, 0, sizeof(*e));
-	memset(c, 0, sizeof(*c));
-	rc = config_load_stream(fp, "m.conf", c, e);
-	fclose(fp);
-	return rc;
-}
 
 static void
 test_defaults(void **state)

@@ -12,25 +12,12 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_testutil.h"
 #include "idlematch.h"
 
 #define LOG "[nginx]\naccess_log_socket = /run/dockscale-test.sock\n"
 /* lines 3..7 */
 #define WEB "[service web]\nimage = app:1\nmin_replicas = 0\nwake_listen = 127.0.0.1:9901\n"
-
-static int
-load(const char *text, struct config *c, struct config_errors *e)
-{
-	FILE *fp = fmemopen((void *)text, strlen(text), "r");
-	int rc;
-
-	assert_non_null(fp);
-	memset(e, 0, sizeof(*e));
-	memset(c, 0, sizeof(*c));
-	rc = config_load_stream(fp, "m.conf", c, e);
-	fclose(fp);
-	return rc;
-}
 
 static void
 test_defaults(void **state)

@@ -12,22 +12,10 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config_testutil.h"
 #include "haproxy_config.h"
 
 #define SVC "[service web]\nimage = app:1\n"
-
-static int
-load(const char *text, struct config *c, struct config_errors *e)
-{
-	FILE *fp = fmemopen((void *)text, strlen(text), "r");
-	int rc;
-
-	assert_non_null(fp);
-	memset(e, 0, sizeof(*e));
-	rc = config_load_stream(fp, "m.conf", c, e);
-	fclose(fp);
-	return rc;
-}
 
 /* The only error is "m.conf:LINE: ...want..." */
 static void

@@ -13,21 +13,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_testutil.h"
 #include "config_int.h"
-
-static int
-load(const char *text, struct config *c, struct config_errors *e)
-{
-	FILE *fp = fmemopen((void *)text, strlen(text), "r");
-	int rc;
-
-	assert_non_null(fp);
-	memset(e, 0, sizeof(*e));
-	memset(c, 0, sizeof(*c));
-	rc = config_load_stream(fp, "m.conf", c, e);
-	fclose(fp);
-	return rc;
-}
 
 static const struct config_moot *
 row(const char *key)

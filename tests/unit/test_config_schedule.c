@@ -13,22 +13,9 @@
 #include <string.h>
 
 #include "config.h"
+#include "config_testutil.h"
 
 #define SVC "[service web]\nimage = app\n"
-
-static int
-load(const char *text, struct config *c, struct config_errors *e)
-{
-	FILE *fp = fmemopen((void *)text, strlen(text), "r");
-	int rc;
-
-	assert_non_null(fp);
-	memset(e, 0, sizeof(*e));
-	memset(c, 0, sizeof(*c));
-	rc = config_load_stream(fp, "s.conf", c, e);
-	fclose(fp);
-	return rc;
-}
 
 static void
 test_good(void **state)
@@ -38,7 +25,7 @@ test_good(void **state)
 	const struct svc_conf *s;
 
 	(void)state;
-	assert_int_equal(load(SVC "max_replicas = 10\ntimezone = Europe/Berlin\n"
+	assert_int_equal(load_as("s.conf", SVC "max_replicas = 10\ntimezone = Europe/Berlin\n"
 	    "schedule = Mon-Fri 08:00-19:00 min=4 max=10\n"
 	    "schedule = Sat,Sun 10:00-16:00 min=1\n"
 	    "schedule = Sun 22:00-06:00 min=2\n", &c, &e), 0);
@@ -53,7 +40,7 @@ test_good(void **state)
 	assert_int_equal(c.warnings.n, 0);
 	config_free(&c);
 	/* the defaults: no window, the host's zone */
-	assert_int_equal(load(SVC, &c, &e), 0);
+	assert_int_equal(load_as("s.conf", SVC, &c, &e), 0);
 	s = config_service(&c, "web");
 	assert_int_equal(s->schedule.n, 0);
 	assert_string_equal(s->timezone, "");
@@ -102,7 +89,7 @@ test_bad(void **state)
 		bool found = false;
 
 		print_message("case %zu: %s\n", i, bad[i].err);
-		assert_int_equal(load(bad[i].text, &c, &e), -1);
+		assert_int_equal(load_as("s.conf", bad[i].text, &c, &e), -1);
 		for (size_t j = 0; j < e.n; j++) {
 			print_message("  error: %s\n", e.msg[j]);
 			found |= strstr(e.msg[j], bad[i].err) != NULL;
@@ -122,7 +109,7 @@ test_window_replaces(void **state)
 	struct config_errors e;
 
 	(void)state;
-	assert_int_equal(load(SVC "max_replicas = 5\nschedule = Mon 08:00-09:00 min=6 max=8\n",
+	assert_int_equal(load_as("s.conf", SVC "max_replicas = 5\nschedule = Mon 08:00-09:00 min=6 max=8\n",
 	    &c, &e), 0);
 	config_free(&c);
 }
