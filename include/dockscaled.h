@@ -112,7 +112,6 @@ int control_start(struct dsd *d);
 int control_apply(struct dsd *d);
 void control_stop(struct dsd *d);
 void control_pass(struct dsd *d);
-struct svc *control_find(const struct dsd *d, const char *name);
 /* --once: exit when the pass has finished everything it started. */
 void control_once_check(struct dsd *d);
 

@@ -90,6 +90,8 @@ struct svc { /* owner: service.c */
 /* ---- service.c: a service's life ---------------------------------------------------- */
 
 struct svc *svc_new(struct dsd *d, const struct svc_conf *conf);
+/* The service of that name in d's table, or NULL. */
+struct svc *svc_find(const struct dsd *d, const char *name);
 void svc_free(struct svc *s);
 /* Apply a (re)loaded configuration entry: new limits take effect at once. */
 void svc_set_conf(struct svc *s, const struct svc_conf *conf);

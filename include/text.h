@@ -10,6 +10,8 @@
  * not part of a well-formed sequence become '?'. */
 void text_vformat(char *dst, size_t n, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
+void text_format(char *dst, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* src for a message, in dst (n bytes): printable ASCII only, so that a log line stays
  * one line whatever a peer sent; bytes that are not, and those in drop (may be NULL),
  * become '?'. Cut with "..." when too long: size dst for what a message can afford to

@@ -55,7 +55,7 @@ match(struct dsd *d, const struct webhook_alert *a, enum decide_dir *dir)
 {
 	*dir = a->action;
 	if (a->service[0] != '\0') {
-		struct svc *s = control_find(d, a->service);
+		struct svc *s = svc_find(d, a->service);
 
 		if (s == NULL || s->conf == NULL)
 			return NULL;

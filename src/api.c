@@ -221,7 +221,7 @@ route_service(struct dsd *d, const char *rest, const struct http_req *req,
 	}
 	memcpy(name, rest, len);
 	name[len] = '\0';
-	s = control_find(d, name);
+	s = svc_find(d, name);
 	if (s == NULL || s->conf == NULL) {
 		http_resp_error(resp, 404, "no such service: %s", name);
 		return;

@@ -182,7 +182,7 @@ api_events(struct dsd *d, const struct http_req *req, struct http_resp *resp)
 		http_resp_error(resp, 400, "%s", err);
 		return;
 	}
-	if (!q.any_service && control_find(d, q.service) == NULL) {
+	if (!q.any_service && svc_find(d, q.service) == NULL) {
 		http_resp_error(resp, 404, "no such service: %s", q.service);
 		return;
 	}

@@ -13,15 +13,6 @@
 
 static void on_once_timer(struct loop *l, struct loop_timer *t);
 
-struct svc *
-control_find(const struct dsd *d, const char *name)
-{
-	for (size_t i = 0; i < d->nsvcs; i++)
-		if (strcmp(d->svcs[i]->name, name) == 0)
-			return d->svcs[i];
-	return NULL;
-}
-
 /* Containers labelled for a service the file no longer has: left running, said once. */
 static void
 note_unmanaged(struct dsd *d, const struct docker_ctr *c)
@@ -68,7 +59,7 @@ on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, 
 	}
 	free(mine);
 	for (size_t j = 0; j < n; j++)
-		if (control_find(d, ctrs[j].service) == NULL)
+		if (svc_find(d, ctrs[j].service) == NULL)
 			note_unmanaged(d, &ctrs[j]);
 	metric_collect(d);
 	/* What a test waits on before it says "nothing happened" (doc/testing.md). */
@@ -93,7 +84,7 @@ static void
 on_event(void *arg, const struct docker_event *ev)
 {
 	struct dsd *d = arg;
-	struct svc *s = control_find(d, ev->service);
+	struct svc *s = svc_find(d, ev->service);
 
 	log_debug("docker event: %s %s (%.12s)", ev->action, ev->name, ev->id);
 	if (s != NULL)
@@ -187,7 +178,7 @@ control_apply(struct dsd *d)
 		struct svc **v;
 		struct svc *s;
 
-		if (control_find(d, c->name) != NULL)
+		if (svc_find(d, c->name) != NULL)
 			continue;
 		v = realloc(d->svcs, (d->nsvcs + 1) * sizeof(*v));
 		if (v == NULL)

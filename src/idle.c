@@ -2,7 +2,6 @@
  * wakes what it depends on first (depends_on); doc/sleeping.md. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,15 +41,6 @@ wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static struct svc *
-find(const struct dsd *d, const char *name)
-{
-	for (size_t i = 0; i < d->nsvcs; i++)
-		if (strcmp(d->svcs[i]->name, name) == 0)
-			return d->svcs[i];
-	return NULL;
 }
 
 static bool
@@ -99,19 +89,6 @@ track(struct svc *s, struct idle *st, int64_t now)
 	}
 }
 
-static void
-say(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void
-say(char *why, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	text_vformat(why, len, fmt, ap);
-	va_end(ap);
-}
-
 /* Requests in flight at its replicas now: the balancer's counters say so, and with an
  * access log (a line only at a request's end) the kernel's table of each replica's
  * connections does. true when some are, or when it cannot be known. */
@@ -125,12 +102,12 @@ in_flight(const struct svc *s, char *why, size_t len)
 	/* Its wake listener relays them while the balancer still lists it (HAProxy counts
 	 * those at the wake server, not at a replica). */
 	if (relayed > 0) {
-		say(why, len, "%zu request(s) at its wake listener", relayed);
+		text_format(why, len, "%zu request(s) at its wake listener", relayed);
 		return true;
 	}
 	if (!lb_reads_log(s->tr.lb)) {
 		if (s->rq.in_flight_total > 0) {
-			say(why, len, "%.0f request(s) in flight at the balancer",
+			text_format(why, len, "%.0f request(s) in flight at the balancer",
 			    s->rq.in_flight_total);
 			return true;
 		}
@@ -143,14 +120,14 @@ in_flight(const struct svc *s, char *why, size_t len)
 		if (r->state != REP_READY && r->state != REP_STARTING)
 			continue;
 		if (r->pid <= 0 || netconn_count("/proc", r->pid, c->port, &n) == -1) {
-			say(why, len, "the open connections of %s cannot be read (%s)", r->name,
+			text_format(why, len, "the open connections of %s cannot be read (%s)", r->name,
 			    r->pid <= 0 ? "no process yet" : strerror(errno));
 			return true;
 		}
 		total += n;
 	}
 	if (total > 0) {
-		say(why, len, "%u connection(s) open at its replicas", total);
+		text_format(why, len, "%u connection(s) open at its replicas", total);
 		return true;
 	}
 	return false;
@@ -165,23 +142,23 @@ busy(const struct svc *s, char *why, size_t len)
 	struct lb *b = s->tr.lb;
 
 	if (pause_of(s)->paused) {
-		say(why, len, "paused: the policy and sleeping are off until resume");
+		text_format(why, len, "paused: the policy and sleeping are off until resume");
 		return true;
 	}
 	for (size_t i = 0; i < d->nsvcs; i++)
 		if (d->svcs[i] != s && depends_on(d->svcs[i], s) && awake(d->svcs[i])) {
-			say(why, len, "%s depends on it and is awake", d->svcs[i]->name);
+			text_format(why, len, "%s depends on it and is awake", d->svcs[i]->name);
 			return true;
 		}
 	/* A service without traffic of its own (balancer = none) is idle when the services
 	 * that need it are. No traffic data never counts as idle. */
 	if (b != NULL && (lb_reads_log(b) || lb_has_traffic(b))) {
 		if (lb_reads_log(b) && !reqstat_log_heard(d) && !s->rq.flowing) {
-			say(why, len, "no traffic data: no line from nginx's access log yet");
+			text_format(why, len, "no traffic data: no line from nginx's access log yet");
 			return true;
 		}
 		if (!lb_reads_log(b) && !s->rq.fig.have) {
-			say(why, len, "no traffic data: %s", s->rq.why[0] != '\0' ? s->rq.why :
+			text_format(why, len, "no traffic data: %s", s->rq.why[0] != '\0' ? s->rq.why :
 			    "the balancer's counters");
 			return true;
 		}
@@ -198,11 +175,11 @@ busy(const struct svc *s, char *why, size_t len)
 				n++;
 			}
 		if (n == 0 && svc_count(s, REP_READY) > 0) {
-			say(why, len, "no CPU sample yet (idle_cpu_below)");
+			text_format(why, len, "no CPU sample yet (idle_cpu_below)");
 			return true;
 		}
 		if (n > 0 && sum / n >= c->idle_cpu_below) {
-			say(why, len, "CPU %.1f%% is not below idle_cpu_below %g%%", sum / n,
+			text_format(why, len, "CPU %.1f%% is not below idle_cpu_below %g%%", sum / n,
 			    c->idle_cpu_below);
 			return true;
 		}
@@ -231,15 +208,15 @@ last_request(const struct svc *s, int64_t now, char *buf, size_t len)
 	const struct svc_reqs *q = &s->rq;
 
 	if (q->last_req_ms == 0) {
-		say(buf, len, "no request since the daemon started");
+		text_format(buf, len, "no request since the daemon started");
 		return;
 	}
 	if (q->last_path[0] != '\0')
-		say(buf, len, "last request %.1f s ago (%s, %s)",
+		text_format(buf, len, "last request %.1f s ago (%s, %s)",
 		    (double)(now - q->last_req_ms) / 1000.0, q->last_path,
 		    q->last_agent[0] != '\0' ? q->last_agent : "no User-Agent");
 	else
-		say(buf, len, "last request %.1f s ago", (double)(now - q->last_req_ms) / 1000.0);
+		text_format(buf, len, "last request %.1f s ago", (double)(now - q->last_req_ms) / 1000.0);
 }
 
 static void
@@ -279,7 +256,7 @@ deps_ready(struct svc *s, bool wake)
 	if (c == NULL)
 		return true;
 	for (size_t i = 0; i < c->depends_on.n; i++) {
-		struct svc *dep = find(s->d, c->depends_on.v[i]);
+		struct svc *dep = svc_find(s->d, c->depends_on.v[i]);
 
 		if (dep == NULL || svc_count(dep, REP_READY) > 0)
 			continue;
@@ -358,11 +335,11 @@ static void
 fmt_dur(char *buf, size_t len, int64_t ms)
 {
 	if (ms < 60000)
-		say(buf, len, "%.1f s", (double)ms / 1000.0);
+		text_format(buf, len, "%.1f s", (double)ms / 1000.0);
 	else if (ms < 3600000)
-		say(buf, len, "%.1f min", (double)ms / 60000.0);
+		text_format(buf, len, "%.1f min", (double)ms / 60000.0);
 	else
-		say(buf, len, "%.1f h", (double)ms / 3600000.0);
+		text_format(buf, len, "%.1f h", (double)ms / 3600000.0);
 }
 
 int
@@ -384,20 +361,20 @@ idle_words(const struct svc *s, int64_t now, char *buf, size_t len)
 		(void)snprintf(since, sizeof since, "?");
 	if (a) {
 		fmt_dur(dur, sizeof dur, wall_ms() - since_ms);
-		say(buf, len, "asleep since %s, for %s; a request wakes it", since, dur);
+		text_format(buf, len, "asleep since %s, for %s; a request wakes it", since, dur);
 		return 0;
 	}
 	last_request(s, now, last, sizeof last);
 	if (c->idle_after_ms == 0) {
-		say(buf, len, "awake: %s", last);
+		text_format(buf, len, "awake: %s", last);
 		return 0;
 	}
 	if (st->busy_why[0] != '\0') {
-		say(buf, len, "awake: %s; kept awake: %s", last, st->busy_why);
+		text_format(buf, len, "awake: %s; kept awake: %s", last, st->busy_why);
 		return 0;
 	}
 	fmt_dur(dur, sizeof dur, now - quiet_from(s, st));
-	say(buf, len, "awake: %s; idle for %s of idle_after %.0f s", last, dur,
+	text_format(buf, len, "awake: %s; idle for %s of idle_after %.0f s", last, dur,
 	    (double)c->idle_after_ms / 1000.0);
 	return 0;
 }

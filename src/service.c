@@ -49,6 +49,15 @@ fail:
 	return NULL;
 }
 
+struct svc *
+svc_find(const struct dsd *d, const char *name)
+{
+	for (size_t i = 0; i < d->nsvcs; i++)
+		if (strcmp(d->svcs[i]->name, name) == 0)
+			return d->svcs[i];
+	return NULL;
+}
+
 void
 svc_free(struct svc *s)
 {

@@ -68,6 +68,16 @@ text_vformat(char *dst, size_t n, const char *fmt, va_list ap)
 	}
 }
 
+void
+text_format(char *dst, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	text_vformat(dst, n, fmt, ap);
+	va_end(ap);
+}
+
 const char *
 text_echo(char *dst, size_t n, const char *src, const char *drop)
 {
