@@ -9,6 +9,7 @@
 #include "config.h"
 #include "loop.h"
 
+struct docker;
 struct events;
 
 /* One member of a service's pool. A draining member gets no new requests once the
@@ -74,7 +75,10 @@ struct lb_row {
 /* One balancer kind. A new kind is one file defining its ops, plus a line in lb.c. */
 struct lb_ops {
 	const char *kind;
-	void *(*create)(struct loop *l, const char *service, lb_cb cb, void *arg);
+	/* docker: the Engine, for a kind that reaches its balancer through it (nginx in a
+	 * container, doc/balancers.md) */
+	void *(*create)(struct loop *l, struct docker *docker, const char *service, lb_cb cb,
+	    void *arg);
 	/* Stops what runs (no callback) and frees. What the balancer serves stays. */
 	void (*destroy)(void *impl);
 	/* Make the balancer serve exactly members, read settings from cfg and sc (copied:
@@ -110,8 +114,8 @@ struct lb_ops {
 
 struct lb;
 /* The balancer the service's `balancer` key names. */
-struct lb *lb_new(struct loop *l, const struct config *cfg, const char *service, lb_cb cb,
-    void *arg);
+struct lb *lb_new(struct loop *l, struct docker *docker, const struct config *cfg,
+    const char *service, lb_cb cb, void *arg);
 void lb_set_events(struct lb *b, struct events *ev);
 bool lb_drains(const struct lb *b);
 bool lb_every_pass(const struct lb *b);

@@ -137,6 +137,7 @@ status_ok(enum call_kind kind, long st)
 		return st == 204 || st == 304;
 	case CALL_PAUSE:
 	case CALL_RENAME:
+	case CALL_KILL:
 		return st == 204;
 	case CALL_REMOVE:
 		return st == 204 || st == 404;

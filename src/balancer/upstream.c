@@ -1,4 +1,5 @@
-/* upstream.c: one service's nginx upstream: render the file, replace it, test, reload, confirm. */
+/* upstream.c: one service's nginx upstream: render the file, replace it, test, reload, confirm;
+ * nginx on this host (commands, /proc) or in a container (the Engine API). */
 #include "upstream.h"
 
 #include <ctype.h>
@@ -33,6 +34,8 @@ struct job {
 	size_t prevlen;
 	bool had_prev, wrote;
 	char *pidfile;         /* nginx's pid file ("" = do not confirm reloads) */
+	char *container;       /* nginx's container; NULL: nginx runs on this host */
+	bool confirm;          /* the reload is confirmed (a master to watch) */
 	pid_t master;          /* the master and its children before the reload */
 	pid_t old[NGINX_WORKERS_MAX];
 	int nold;
@@ -58,7 +61,26 @@ struct upstream {
 	struct proc *proc;
 	char *last_path;        /* the file the previous sync wrote: removed if the path moves */
 	bool blind_said;        /* "cannot see nginx's workers" was logged */
+	struct docker *docker;  /* for nginx in a container */
+	struct nginx_ctr *ctr;  /* nginx in a container: its calls (made at first use) */
 };
+
+/* How nginx is tested, reloaded and watched taking a reload (doc/balancers.md, "nginx in
+ * a container"): each op ends in on_test_done, on_reload_done, confirm_seen. */
+struct nginx_way {
+	void (*test)(struct upstream *u, struct job *j);
+	/* takes who serves now, then reloads; sets j->confirm and j->blind */
+	void (*reload)(struct upstream *u, struct job *j);
+	void (*confirm)(struct upstream *u, struct job *j);
+	const char *blind; /* why the workers may not be seen, for the log */
+};
+static const struct nginx_way host_way, ctr_way;
+
+static const struct nginx_way *
+way(const struct job *j)
+{
+	return j->container != NULL ? &ctr_way : &host_way;
+}
 
 /* Addresses and names go into nginx syntax: a short token of safe characters only
  * (ASCII letters, digits and those in extra). */
@@ -175,6 +197,7 @@ job_free(struct job *j)
 	free(j->data);
 	free(j->prev);
 	free(j->pidfile);
+	free(j->container);
 	free(j);
 }
 
@@ -205,11 +228,14 @@ static void
 log_failure(struct upstream *u, const char *what, char *const *argv,
     const struct proc_result *res)
 {
+	const struct job *j = u->cur;
 	size_t n = strlen(res->output);
 
 	while (n > 0 && strchr(" \t\r\n", res->output[n - 1]) != NULL)
 		n--;
-	log_err("service %s: %s (%s) %s %d%s%s%.*s", u->service, what, argv[0],
+	log_err("service %s: %s (%s%s) %s %d%s%s%.*s", u->service, what,
+	    j->container != NULL ? "in container " : argv[0],
+	    j->container != NULL ? j->container : "",
 	    res->exited ? "exited" : "killed by signal", res->code,
 	    res->timed_out ? " (timed out)" : "", n > 0 ? ": " : "", (int)n, res->output);
 }
@@ -235,10 +261,8 @@ say_blind(struct upstream *u, const struct job *j)
 	if (u->blind_said)
 		return;
 	u->blind_said = true;
-	log_warning("service %s: /proc shows nginx master %ld but not its workers (hidden by "
-	    "ProtectProc=invisible or hidepid, workers of another user?); each reload counts "
-	    "as applied only %lldms (nginx timeout) after it", u->service, (long)j->master,
-	    (long long)j->timeout_ms);
+	log_warning("service %s: %s; each reload counts as applied only %lldms (nginx timeout) "
+	    "after it", u->service, way(j)->blind, (long long)j->timeout_ms);
 }
 
 static void
@@ -263,7 +287,7 @@ on_reload_done(void *arg, const struct proc_result *res)
 	/* `nginx -s reload` returns once the signal is sent. Replicas taken out may only
 	 * drain once the master runs the new file: new workers started and the old ones
 	 * told to stop (which comes about 100 ms later). */
-	if (j->master > 0) {
+	if (j->confirm) {
 		j->confirm_deadline = loop_now(u->l) + j->timeout_ms;
 		if (j->blind)
 			say_blind(u, j);
@@ -273,36 +297,30 @@ on_reload_done(void *arg, const struct proc_result *res)
 	finish(u, true);
 }
 
+/* What the last look at nginx's workers said: 1 the reload landed, 0 not yet, -1 they
+ * cannot be seen. */
 static void
-on_confirm(struct loop *l, struct loop_timer *t)
+confirm_seen(struct upstream *u, int landed)
 {
-	struct upstream *u = t->arg;
 	struct job *j = u->cur;
-	pid_t now[NGINX_WORKERS_MAX];
-	pid_t master = nginx_master(j->pidfile);
-	int n = !j->blind && master == j->master ? nginx_children(master, now,
-	    NGINX_WORKERS_MAX) : -1;
-	int retired = n > 0 && nginx_new_generation(j->old, (size_t)j->nold, now, (size_t)n) ?
-	    nginx_old_retired(j->old, (size_t)j->nold) : 0;
 
-	/* A new master (restarted) runs the new file too. */
-	if (master != j->master || retired == 1) {
+	if (landed == 1) {
 		log_debug("service %s: nginx runs the new upstream %lldms after the reload",
 		    u->service, (long long)(loop_clock_ms() - j->reload_ms));
 		finish(u, true);
 		return;
 	}
-	if (retired == -1) {
+	if (landed == -1) {
 		j->blind = true;
 		say_blind(u, j);
 	}
-	if (loop_now(l) >= j->confirm_deadline) {
+	if (loop_now(u->l) >= j->confirm_deadline) {
 		if (!j->blind) {
 			/* The master did not take the file (it may have failed to apply it):
 			 * its old workers still route to the old upstream. */
-			log_err("service %s: nginx master %ld started no new workers within %lldms "
-			    "of the reload: it may still run the previous upstream", u->service,
-			    (long)j->master, (long long)j->timeout_ms);
+			log_err("service %s: nginx started no new workers within %lldms of the "
+			    "reload: it may still run the previous upstream", u->service,
+			    (long long)j->timeout_ms);
 			u->need_reload = true;
 			finish(u, false);
 			return;
@@ -313,8 +331,45 @@ on_confirm(struct loop *l, struct loop_timer *t)
 		finish(u, true);
 		return;
 	}
-	loop_timer_start(l, &u->confirm, j->blind ? j->confirm_deadline - loop_now(l) :
+	loop_timer_start(u->l, &u->confirm, j->blind ? j->confirm_deadline - loop_now(u->l) :
 	    CONFIRM_POLL_MS);
+}
+
+static void
+on_confirm(struct loop *l, struct loop_timer *t)
+{
+	struct upstream *u = t->arg;
+
+	way(u->cur)->confirm(u, u->cur);
+}
+
+static void
+host_confirm(struct upstream *u, struct job *j)
+{
+	pid_t now[NGINX_WORKERS_MAX];
+	pid_t master = nginx_master(j->pidfile);
+	int n = !j->blind && master == j->master ? nginx_children(master, now,
+	    NGINX_WORKERS_MAX) : -1;
+	int retired = n > 0 && nginx_new_generation(j->old, (size_t)j->nold, now, (size_t)n) ?
+	    nginx_old_retired(j->old, (size_t)j->nold) : 0;
+
+	/* A new master (restarted) runs the new file too. */
+	confirm_seen(u, master != j->master ? 1 : retired);
+}
+
+static void
+host_reload(struct upstream *u, struct job *j)
+{
+	/* Who serves now, to recognise the workers the reload starts. */
+	j->master = nginx_master(j->pidfile);
+	j->confirm = j->master > 0;
+	j->nold = j->master > 0 ? nginx_children(j->master, j->old, NGINX_WORKERS_MAX) : -1;
+	/* A master with no worker we can see: /proc hides them, and their absence
+	 * must not read as "retired". */
+	j->blind = j->master > 0 && (j->nold <= 0 ||
+	    nginx_old_retired(j->old, (size_t)j->nold) == -1);
+	j->reload_ms = loop_clock_ms();
+	run(u, j->reload, on_reload_done);
 }
 
 static void
@@ -325,15 +380,7 @@ on_test_done(void *arg, const struct proc_result *res)
 
 	u->proc = NULL;
 	if (cmd_ok(res)) {
-		/* Who serves now, to recognise the workers the reload starts. */
-		j->master = nginx_master(j->pidfile);
-		j->nold = j->master > 0 ? nginx_children(j->master, j->old, NGINX_WORKERS_MAX) : -1;
-		/* A master with no worker we can see: /proc hides them, and their absence
-		 * must not read as "retired". */
-		j->blind = j->master > 0 && (j->nold <= 0 ||
-		    nginx_old_retired(j->old, (size_t)j->nold) == -1);
-		j->reload_ms = loop_clock_ms();
-		run(u, j->reload, on_reload_done);
+		way(j)->reload(u, j);
 		return;
 	}
 	u->st.tests_failed++;
@@ -412,11 +459,96 @@ on_kick(struct loop *l, struct loop_timer *t)
 		u->st.writes++;
 		j->wrote = true;
 	}
+	way(j)->test(u, j);
+}
+
+static void
+host_test(struct upstream *u, struct job *j)
+{
 	run(u, j->test, on_test_done);
 }
 
+static const struct nginx_way host_way = {
+	.test = host_test,
+	.reload = host_reload,
+	.confirm = host_confirm,
+	.blind = "/proc shows nginx's master but not its workers (hidden by "
+	    "ProtectProc=invisible or hidepid, workers of another user?)",
+};
+
+/* ---- nginx in a container (doc/balancers.md, "nginx in a container") ---------------- */
+
+/* The engine call could not be sent: like a command that could not start. */
+static void
+ctr_not_sent(struct upstream *u, proc_cb done)
+{
+	static const struct proc_result nostart = {
+		.exited = 1, .code = 127, .spawn_failed = 1,
+		.output = "the Docker Engine call could not be made",
+	};
+
+	done(u, &nostart);
+}
+
+static bool
+ctr_ready(struct upstream *u)
+{
+	if (u->ctr == NULL && u->docker != NULL)
+		u->ctr = nginx_ctr_new(u->l, u->docker);
+	return u->ctr != NULL;
+}
+
+static void
+ctr_test(struct upstream *u, struct job *j)
+{
+	static char *const test[] = { "nginx", "-t", NULL };
+
+	if (!ctr_ready(u) || nginx_ctr_test(u->ctr, j->container, test, j->timeout_ms,
+	    on_test_done, u) == -1)
+		ctr_not_sent(u, on_test_done);
+}
+
+static void
+ctr_reloaded(void *arg, const struct proc_result *res)
+{
+	struct upstream *u = arg;
+
+	u->cur->confirm = true;
+	u->cur->blind = nginx_ctr_blind(u->ctr);
+	on_reload_done(u, res);
+}
+
+static void
+ctr_reload(struct upstream *u, struct job *j)
+{
+	j->reload_ms = loop_clock_ms();
+	if (nginx_ctr_reload(u->ctr, j->container, ctr_reloaded, u) == -1)
+		ctr_not_sent(u, on_reload_done);
+}
+
+static void
+ctr_seen(void *arg, int landed)
+{
+	confirm_seen(arg, landed);
+}
+
+static void
+ctr_confirm(struct upstream *u, struct job *j)
+{
+	if (nginx_ctr_landed(u->ctr, ctr_seen, u) == -1)
+		confirm_seen(u, -1);
+}
+
+static const struct nginx_way ctr_way = {
+	.test = ctr_test,
+	.reload = ctr_reload,
+	.confirm = ctr_confirm,
+	.blind = "the Engine's process list of nginx's container shows no worker of it",
+};
+
 struct upstream *
-upstream_new(struct loop *l, const char *service, upstream_cb cb, void *arg)
+upstream_new(struct loop *l, struct docker *docker, const char *service, upstream_cb cb,
+    void *arg)
 {
 	struct upstream *u = l && service ? calloc(1, sizeof(*u)) : NULL;
 
@@ -426,6 +558,7 @@ upstream_new(struct loop *l, const char *service, upstream_cb cb, void *arg)
 		return NULL;
 	}
 	u->l = l;
+	u->docker = docker;
 	u->cb = cb;
 	u->arg = arg;
 	/* Whether nginx runs what the file holds is unknown at start (a daemon killed
@@ -444,6 +577,7 @@ upstream_free(struct upstream *u)
 	loop_timer_stop(u->l, &u->kick);
 	loop_timer_stop(u->l, &u->confirm);
 	proc_cancel(u->proc);
+	nginx_ctr_free(u->ctr);
 	job_free(u->cur);
 	job_free(u->next);
 	free(u->last_path);
@@ -470,6 +604,9 @@ upstream_sync(struct upstream *u, const struct upstream_target *t, const char *c
 	j->test = copy_argv(t->test);
 	j->reload = copy_argv(t->reload);
 	j->pidfile = strdup(t->pid_file != NULL ? t->pid_file : "");
+	if (t->container != NULL && t->container[0] != '\0' &&
+	    (j->container = strdup(t->container)) == NULL)
+		goto fail;
 	if (!j->data || !j->path || !j->test || !j->reload || !j->pidfile)
 		goto fail;
 	if (u->cur == NULL) {

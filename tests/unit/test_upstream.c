@@ -116,7 +116,7 @@ setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/backend.conf", f->dir);
 	assert_int_equal(loop_init(&f->l), 0);
-	f->u = upstream_new(&f->l, "web", on_sync, f);
+	f->u = upstream_new(&f->l, NULL, "web", on_sync, f);
 	assert_non_null(f->u);
 	strcpy(f->sc.name, "web");
 	f->sc.upstream_file = f->path;
