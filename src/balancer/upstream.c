@@ -15,7 +15,9 @@
 #include "nginx.h"
 #include "proc.h"
 
-#define CONFIRM_POLL_MS 5 /* how often to look for the master's new workers */
+#define CONFIRM_POLL_MS 5 /* how often to look for the master's new workers in /proc */
+/* ... in a container's process list: each look is an Engine call that runs ps */
+#define CONFIRM_POLL_CTR_MS 50
 
 #define UPSTREAM_TOKEN_MAX 255
 /* The start of the file's first line: what marks a file as this daemon's. */
@@ -73,6 +75,7 @@ struct nginx_way {
 	void (*reload)(struct upstream *u, struct job *j);
 	void (*confirm)(struct upstream *u, struct job *j);
 	const char *blind; /* why the workers may not be seen, for the log */
+	int64_t poll_ms;   /* between two looks at the workers after a reload */
 };
 static const struct nginx_way host_way, ctr_way;
 
@@ -332,7 +335,7 @@ confirm_seen(struct upstream *u, int landed)
 		return;
 	}
 	loop_timer_start(u->l, &u->confirm, j->blind ? j->confirm_deadline - loop_now(u->l) :
-	    CONFIRM_POLL_MS);
+	    way(j)->poll_ms);
 }
 
 static void
@@ -474,6 +477,7 @@ static const struct nginx_way host_way = {
 	.confirm = host_confirm,
 	.blind = "/proc shows nginx's master but not its workers (hidden by "
 	    "ProtectProc=invisible or hidepid, workers of another user?)",
+	.poll_ms = CONFIRM_POLL_MS,
 };
 
 /* ---- nginx in a container (doc/balancers.md, "nginx in a container") ---------------- */
@@ -544,6 +548,7 @@ static const struct nginx_way ctr_way = {
 	.reload = ctr_reload,
 	.confirm = ctr_confirm,
 	.blind = "the Engine's process list of nginx's container shows no worker of it",
+	.poll_ms = CONFIRM_POLL_CTR_MS,
 };
 
 struct upstream *

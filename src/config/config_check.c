@@ -247,6 +247,11 @@ config_check_services(struct pstate *ps, struct config *cfg)
 	/* The default nginx commands (no [nginx] key) are found in PATH like set ones;
 	 * missing, they are an error only when a service will run them. */
 	struct strv *cmds[] = { &cfg->nginx_test, &cfg->nginx_reload };
+	bool runs = false; /* a service has balancer = nginx (a daemon in a container
+	                    * behind HAProxy has no nginx: doc/container.md) */
+
+	for (size_t i = 0; i < cfg->nsvcs; i++)
+		runs |= !foreign(&cfg->svcs[i]) && reads_upstream(&cfg->svcs[i]);
 	/* nginx in a container (doc/balancers.md): they are not run here */
 	for (size_t i = 0; i < NKEYS(cmds) && !ps->oom && cfg->nginx_container[0] == '\0'; i++) {
 		if (cmds[i]->n > 0 && strchr(cmds[i]->v[0], '/') == NULL) {
@@ -254,7 +259,7 @@ config_check_services(struct pstate *ps, struct config *cfg)
 			ps->line = 0;
 			(void)config_resolve_program(ps, i == 0 ? "test_command (default)"
 			                                 : "reload_command (default)",
-			                      cmds[i], cfg->nsvcs > 0);
+			                      cmds[i], runs);
 			ps->line = line;
 		}
 	}
