@@ -268,6 +268,15 @@ say_blind(struct upstream *u, const struct job *j)
 	    "after it", u->service, way(j)->blind, (long long)j->timeout_ms);
 }
 
+/* nginx runs the job's file: its servers are the ones serving (struct lb_stats.serving)
+ * only from now, not from the signal, which the master may not have taken yet. */
+static void
+applied(struct upstream *u)
+{
+	u->size = u->cur->nservers;
+	finish(u, true);
+}
+
 static void
 on_reload_done(void *arg, const struct proc_result *res)
 {
@@ -284,7 +293,6 @@ on_reload_done(void *arg, const struct proc_result *res)
 		return;
 	}
 	u->st.reloads_ok++;
-	u->size = j->nservers;
 	log_info("service %s: %s holds %zu server(s), nginx reloaded", u->service, j->path,
 	    j->nservers);
 	/* `nginx -s reload` returns once the signal is sent. Replicas taken out may only
@@ -297,7 +305,7 @@ on_reload_done(void *arg, const struct proc_result *res)
 		loop_timer_start(u->l, &u->confirm, j->blind ? j->timeout_ms : 0);
 		return;
 	}
-	finish(u, true);
+	applied(u);
 }
 
 /* What the last look at nginx's workers said: 1 the reload landed, 0 not yet, -1 they
@@ -310,7 +318,7 @@ confirm_seen(struct upstream *u, int landed)
 	if (landed == 1) {
 		log_debug("service %s: nginx runs the new upstream %lldms after the reload",
 		    u->service, (long long)(loop_clock_ms() - j->reload_ms));
-		finish(u, true);
+		applied(u);
 		return;
 	}
 	if (landed == -1) {
@@ -331,7 +339,7 @@ confirm_seen(struct upstream *u, int landed)
 		log_info("service %s: nginx assumed to run the new upstream %lldms after the "
 		    "reload (its workers are not visible)", u->service,
 		    (long long)(loop_clock_ms() - j->reload_ms));
-		finish(u, true);
+		applied(u);
 		return;
 	}
 	loop_timer_start(u->l, &u->confirm, j->blind ? j->confirm_deadline - loop_now(u->l) :
