@@ -84,7 +84,7 @@ class ImageDaemon:
         return http("POST", self.url + path, body=body, **kw)
 
     def log(self):
-        r = docker("logs", "-t", self.name, check=False)
+        r = docker("logs", "-t", self.name, check=False)  # with the time of each line
         return r.stdout + r.stderr
 
     def stop(self):
@@ -111,7 +111,7 @@ def daemons(svc):
         d.remove()
 
 
-def scale_cycle_under_load(d, svc, url, serving):
+def scale_cycle_under_load(d, svc, url, serving, diag=None):
     """1 -> 3 -> 1 through the daemon's API with keep-alive clients through the balancer all
     along; serving(want) says the balancer routes to exactly those replicas."""
     wait_ready(d, svc, 1)
@@ -129,13 +129,9 @@ def scale_cycle_under_load(d, svc, url, serving):
     finally:
         ok, bad, errors = load.finish()
     print(f"\n{url}: {ok} 200, {bad} non-200, {errors} errors {load.samples[:5]}")
-    if bad or errors:
+    if bad or errors:  # what the daemon did around them, and the balancer's own view
         print("\n".join(x for x in d.log().splitlines() if svc in x and "docker event" not in x))
-        r = docker("logs", f"dockscale-nginx-{svc}", check=False)
-        lines = (r.stdout + r.stderr).splitlines()
-        errs = [x for x in lines if "[error]" in x]
-        print("\n".join(errs[:5] + errs[-3:]))
-        print("\n".join(x for x in lines if "[error]" not in x and "SIG" not in x and "exiting" not in x))
+        print(diag() if diag else "")
     assert ok > 100
     assert (bad, errors) == (0, 0), load.samples[:10]
 
@@ -179,7 +175,8 @@ def test_scale_cycle_behind_haproxy_socket_on_a_volume(image, svc, daemons, tmp_
         print(f"\ndocker run -> /healthz 200: {t_ready:.2f}s")
         pid = hap.proc.pid
         scale_cycle_under_load(d, svc, hap.url + "/",
-                               lambda want: enabled(hap, svc) == want)
+                               lambda want: enabled(hap, svc) == want,
+                               diag=lambda: "".join(hap.failed_requests()))
         assert hap.proc.pid == pid and hap.proc.poll() is None
         assert f"haproxy backend {hap.backend}: added {svc}-2" in d.log()
         assert d.stop() == 0
@@ -244,6 +241,13 @@ http {{
         with open(self.upstream_file) as f:
             return f.read()
 
+    def errors(self):
+        """nginx's error log (stderr): its first and last errors, its reloads."""
+        r = docker("logs", self.name, check=False)
+        lines = (r.stdout + r.stderr).splitlines()
+        errs = [x for x in lines if "[error]" in x]
+        return "\n".join(errs[:5] + errs[-3:] + [x for x in lines if "reconfiguring" in x])
+
     def remove(self):
         docker("rm", "-f", self.name, check=False)
         subprocess.run(["rm", "-rf", self.dir], check=False)
@@ -272,7 +276,7 @@ def test_scale_cycle_behind_nginx_in_a_container(image, svc, daemons, nginx_ctr)
         return (len(addrs) == len(want) and all(f"server {a};" in text for a in addrs) and
                 text.count("server ") == len(want) and s["balancer"]["in_sync"] and
                 s["balancer"]["serving"] == len(want))
-    scale_cycle_under_load(d, svc, n.url, serving)
+    scale_cycle_under_load(d, svc, n.url, serving, diag=n.errors)
     log = d.log()
     # no nginx on the daemon's side: tested, signalled and watched through the Engine API
     assert "nginx reloaded" in log and "nginx config test" not in log
