@@ -163,7 +163,8 @@ def test_without_the_socket_group_the_log_says_why(image, svc, daemons):
 
 def test_scale_cycle_behind_haproxy_socket_on_a_volume(image, svc, daemons, tmp_path):
     # the admin socket belongs to the daemon's user; its directory is mounted at the same
-    # path and must be searchable by that user (doc/container.md, "HAProxy")
+    # path and must be searchable by that user (doc/container.md, "Balancers from a
+    # container")
     hap = HAProxy(str(tmp_path), f"be_{svc}", socket_opts=f"uid {UID} mode 600")
     try:
         os.chmod(hap.sockdir, 0o755)
