@@ -107,11 +107,11 @@ on_exec_ended(void *arg, const struct docker_reply *rep, const struct docker_exe
 {
 	struct nginx_ctr *c = arg;
 
-	(void)snprintf(c->out, sizeof(c->out), "%s", out != NULL ? out->buf : "");
-	if (!rep->ok) {
-		report(c, -1, true); /* the stream did not end within the timeout */
+	if (!rep->ok) { /* the stream failed, or did not end within the timeout */
+		engine_failed(c, "exec start", rep->error);
 		return;
 	}
+	(void)snprintf(c->out, sizeof(c->out), "%s", out != NULL ? out->buf : "");
 	on_retry(c->l, &c->retry);
 }
 
