@@ -149,7 +149,8 @@ on_applied(void *arg, enum nginx_apply_result res, const char *output)
 			/* its file out, the others tested again as they are */
 			struct upstream_member *m = b->running;
 
-			for (int i = 0; i < k; i++)
+			/* k < n: the blamed one is in the list */
+			for (int i = 0; i < k && m->next != NULL; i++)
 				m = m->next;
 			unlink_from(&b->running, m);
 			m->queued = false;
