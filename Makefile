@@ -131,7 +131,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_docker_json_EXTRA := docker_stats json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := docker_ctr docker_exec docker_image docker_json docker_stats docker_events lines httpc loop log json text tests/unit/fake_docker
-TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause idle headroom headroom_calc hostmem schedule schedule_calc netconn idlematch history replica replica_hook probe readiness pull docker_image regauth ctrdef ctrdef_host rollout compose compose_source plan metric scale decide predict traffic reqstat reqwin accesslog accesslog_parse lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_share wake_status upstream upstream_file proc nginx buf config_value \
+TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause idle headroom headroom_calc hostmem schedule schedule_calc netconn idlematch history replica replica_hook probe readiness pull docker_image regauth ctrdef ctrdef_host rollout compose compose_source plan metric scale decide predict traffic reqstat reqwin accesslog accesslog_parse lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_share wake_status upstream upstream_file upstream_batch nginx_apply proc nginx buf config_value \
 	prom docker docker_ctr docker_exec docker_json docker_stats docker_events lines httpc loop log json text tests/unit/fake_docker \
 	runtime_swarm swarm swarm_leader swarm_tasks swarm_json runtime
 # the containers runtime and a replica's life against the fake engine: 15 sources of src/
@@ -141,7 +141,7 @@ TEST_swarm_json_EXTRA := json text
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
 TEST_proc_EXTRA   := loop log text
-TEST_upstream_EXTRA := upstream_file proc loop log buf nginx config_value text
+TEST_upstream_EXTRA := upstream_file upstream_batch nginx_apply proc loop log buf nginx config_value text
 TEST_nginx_EXTRA  :=
 TEST_text_EXTRA   :=
 TEST_reqcheck_EXTRA :=

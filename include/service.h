@@ -106,6 +106,10 @@ void svc_set_def(struct svc *s, struct cJSON *def);
 void svc_reconcile(struct svc *s);
 /* Reconcile soon (coalesces bursts of events). */
 void svc_kick(struct svc *s);
+/* The same, without the 20 ms that coalesces bursts of Docker events: for a replica that
+ * turned ready, whose balancer sync is the reaction's last step (doc/balancers.md,
+ * "Reaction"). */
+void svc_kick_now(struct svc *s);
 /* Reconcile at loop time at (the planner's wake_at; 0: no need), unless sooner. */
 void svc_wake_at(struct svc *s, int64_t at, int64_t now);
 /* A reconcile is due (kicked or waiting for a wake_at). */

@@ -208,8 +208,7 @@ became_ready(struct replica *r, enum ready_by by)
 	events_add(&s->d->events, EV_REPLICA, s->name, "%s: replica %s healthy at %s after "
 	    "%lldms (ready by %s)", s->name, r->name, r->addr[0] != '\0' ? r->addr : "?",
 	    (long long)(r->ready_ms - r->born_ms), readiness_by_name(by));
-	traffic_members_changed(s);
-	svc_kick(s);
+	traffic_ready(s);
 }
 
 /* ---- health ----------------------------------------------------------------------- */
