@@ -1,4 +1,5 @@
 /* control.c: the reconcile pass: list containers, hand them to services, act. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,7 @@ on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, 
 		log_notice("Docker Engine answers (API %s)", docker_api_version(d->docker));
 	d->docker_up = true;
 	d->listed_ms = loop_now(&d->loop);
+	d->trim_due = true;
 	/* Without memory for the split, skip the pass: observing a partial list would
 	 * take missing replicas for removed ones. */
 	mine = malloc((n ? n : 1) * sizeof(*mine));
@@ -110,6 +112,14 @@ control_pass(struct dsd *d)
 {
 	if (d->list_busy || d->stopping)
 		return;
+	/* A list, and the inspect of every replica it brings, is the daemon's one burst of
+	 * short-lived memory (hundreds of answers at once): the heap it left free goes back
+	 * to the kernel, else it stays dirty until the next burst reuses it
+	 * (doc/benchmarks.md, "Idle cost at hundreds of replicas"). */
+	if (d->trim_due) {
+		d->trim_due = false;
+		(void)malloc_trim(0);
+	}
 	runtime_pass(d);
 	if (!list_due(d)) {
 		observe_tables(d);
