@@ -96,7 +96,9 @@ void svc_free(struct svc *s);
 /* Apply a (re)loaded configuration entry: new limits take effect at once. */
 void svc_set_conf(struct svc *s, const struct svc_conf *conf);
 /* A Docker event about one of this service's containers. */
-void svc_event(struct svc *s, const struct docker_event *ev);
+/* A Docker event about one of s's containers; false when the replica table has no place
+ * for it (a container s did not create and has not listed yet). */
+bool svc_event(struct svc *s, const struct docker_event *ev);
 /* Replace the definition new replicas are created from; takes def (NULL: none). */
 void svc_set_def(struct svc *s, struct cJSON *def);
 

@@ -328,8 +328,9 @@ render_services(struct buf *b, const struct dsd *d)
 	    "# HELP dockscale_docker_up 1 when the last container list succeeded.\n"
 	    "# TYPE dockscale_docker_up gauge\n"
 	    "dockscale_docker_up %d\n"
-	    "# HELP dockscale_passes_total Reconcile passes completed: container lists "
-	    "handed to the services.\n# TYPE dockscale_passes_total counter\n"
+	    "# HELP dockscale_passes_total Reconcile passes completed: a container list, or "
+	    "between lists the tables the event stream keeps, handed to the services.\n"
+	    "# TYPE dockscale_passes_total counter\n"
 	    "dockscale_passes_total %llu\n",
 	    (unsigned long long)(d->docker != NULL ? docker_errors(d->docker) : 0),
 	    d->docker_up ? 1 : 0, (unsigned long long)d->passes);
