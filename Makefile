@@ -9,6 +9,8 @@
 #   make chaos      fault injection against the real peers (tests/chaos; not in check)
 #   make image      the container image dockscale:latest and :VERSION (doc/container.md)
 #   make deps       install the Debian packages below (no-op when present)
+#   make deb        build/dockscale_VERSION_ARCH.deb with debhelper, checked by lintian
+#   make deb-test   that .deb installed, run and purged in a booted Debian 12 root (not in check)
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -27,7 +29,12 @@ DEB_PACKAGES := gcc make pkg-config libc6-dev curl ca-certificates procps \
 	docker.io nginx prometheus prometheus-alertmanager wrk docker-compose docker-registry \
 	python3-pytest python3-pytest-xdist python3-requests jq bc \
 	cppcheck clang-tidy clang libclang-rt-14-dev valgrind \
-	haproxy chromium man-db bash-completion iproute2
+	haproxy chromium man-db bash-completion iproute2 \
+	debhelper dpkg-dev lintian
+# debhelper, dpkg-dev and lintian are in the list because `make check` builds the .deb
+# (tests/integration/test_packaging.py). `make deb-test` alone boots a Debian root:
+# its packages are installed by that target, not by `make deps` (doc/packaging.md).
+DEB_TEST_PACKAGES := debootstrap systemd-container
 
 CC       ?= gcc
 PKGS     := libcurl libcjson libmicrohttpd inih
@@ -67,7 +74,7 @@ DEPS     := $(OBJS:.o=.d)
 STATUSPAGE := src/statuspage.html src/statuspage.css src/statuspage.js
 OBJS     += $(BUILD)/obj/gen_statuspage.o
 
-.PHONY: all check unit integration asan lint deps install clean demo bench chaos test-image image fuzz fuzz-long dockerd swarm-test
+.PHONY: all check unit integration asan lint deps install clean demo bench chaos test-image image fuzz fuzz-long dockerd swarm-test deb deb-test
 all: $(BUILD)/dockscaled
 
 $(BUILD)/dockscaled: $(OBJS)
@@ -125,7 +132,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_docker_json_EXTRA := docker_stats json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := docker_ctr docker_exec docker_image docker_json docker_stats docker_events lines httpc loop log json text tests/unit/fake_docker
-TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause idle headroom headroom_calc hostmem schedule schedule_calc netconn idlematch history replica replica_hook probe readiness pull docker_image regauth ctrdef ctrdef_host rollout compose compose_source plan metric scale decide predict traffic reqstat reqwin accesslog accesslog_parse lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_share wake_status upstream upstream_file proc nginx nginx_ctr buf config_value \
+TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause idle headroom headroom_calc hostmem schedule schedule_calc netconn idlematch history replica replica_hook probe readiness pull docker_image regauth ctrdef ctrdef_host rollout compose compose_source plan metric scale decide predict traffic reqstat reqwin accesslog accesslog_parse lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_share wake_status upstream upstream_file upstream_batch nginx_apply proc nginx nginx_ctr buf config_value \
 	prom docker docker_ctr docker_exec docker_json docker_stats docker_events lines httpc loop log json text tests/unit/fake_docker \
 	runtime_swarm swarm swarm_leader swarm_tasks swarm_json runtime
 # the containers runtime and a replica's life against the fake engine: 15 sources of src/
@@ -135,7 +142,7 @@ TEST_swarm_json_EXTRA := json text
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
 TEST_proc_EXTRA   := loop log text
-TEST_upstream_EXTRA := upstream_file proc loop log buf nginx nginx_ctr config_value text \
+TEST_upstream_EXTRA := upstream_file upstream_batch nginx_apply proc loop log buf nginx nginx_ctr config_value text \
 	docker docker_ctr docker_exec docker_image docker_json docker_stats docker_events lines httpc json
 TEST_nginx_EXTRA  := json text
 TEST_text_EXTRA   :=
@@ -246,14 +253,17 @@ check: deps
 asan:
 	$(MAKE) BUILD=build/asan SAN=1 all unit integration
 
-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+# $(call apt_install,PACKAGES): install those of PACKAGES that are missing.
+apt_install = @missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+
+deps:
+	$(call apt_install,$(DEB_PACKAGES))
 
 dockerd:
 	@tests/dockerd-up
@@ -306,6 +316,36 @@ install: $(BUILD)/dockscaled $(BUILD)/dockscalectl
 	install -m 0644 doc/*.md $(DESTDIR)$(DOCDIR)/doc/
 	sed 's|@SBINDIR@|$(PREFIX)/sbin|g; s|@DOCDIR@|$(DOCDIR)|g' systemd/dockscale.service > $(BUILD)/dockscale.service
 	install -D -m 0644 $(BUILD)/dockscale.service $(DESTDIR)$(UNITDIR)/dockscale.service
+
+# The Debian package (doc/packaging.md): a source tree assembled under
+# $(BUILD)/deb/dockscale-VERSION (what the build needs, and conf/debian as debian/: the
+# repository keeps no top-level debian/), built there by dpkg-buildpackage with dh
+# (compat 13, no network); the .deb, its -dbgsym and the .changes/.buildinfo are moved to
+# $(BUILD)/, then lintian must report no error and no warning. MAKEFLAGS is dropped so
+# that this make's command line (BUILD=...) does not reach the package's own make.
+DEB_SRC  := src include conf systemd doc Makefile README.md LICENSE
+DEB_TREE := $(BUILD)/deb/dockscale-$(VERSION)
+DEB_ARCH  = $(shell dpkg-architecture -qDEB_HOST_ARCH)
+deb:
+	@v=$$(dpkg-parsechangelog -l conf/debian/changelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+		{ echo "conf/debian/changelog is at $$v, the Makefile's VERSION at $(VERSION)" >&2; exit 1; }
+	rm -rf $(BUILD)/deb
+	mkdir -p $(DEB_TREE)
+	cp -a $(DEB_SRC) $(DEB_TREE)/
+	cp -a conf/debian $(DEB_TREE)/debian
+	cd $(DEB_TREE) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		dpkg-buildpackage -us -uc -b -J$(CHECK_JOBS)
+	mv $(BUILD)/deb/dockscale*_$(VERSION)_* $(BUILD)/
+	lintian --fail-on error,warning $(BUILD)/dockscale_$(VERSION)_$(DEB_ARCH).changes
+	@ls -l $(BUILD)/dockscale_$(VERSION)_$(DEB_ARCH).deb
+
+# The .deb on a fresh Debian 12 booted with systemd-nspawn (tests/packaging/deb-test):
+# install, start, reload, dockscalectl, man, purge leaving nothing. Not in `make check`:
+# needs the network for debootstrap (the root is cached in $(BUILD)/deb-test) and takes
+# minutes.
+deb-test: deb
+	$(call apt_install,$(DEB_TEST_PACKAGES))
+	tests/packaging/deb-test $(BUILD)/dockscale_$(VERSION)_$(DEB_ARCH).deb $(BUILD)/deb-test
 
 clean:
 	rm -rf build

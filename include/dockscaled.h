@@ -89,7 +89,13 @@ struct dsd {
 	struct docker *docker;
 	bool docker_up;             /* the last container list succeeded */
 	bool list_busy;
-	uint64_t passes;            /* container lists handed to the services (control.c) */
+	/* The event stream keeps the replica tables between full lists (control.c;
+	 * doc/architecture.md, "The loop and the pass"). */
+	bool events_up;             /* the stream is following the engine */
+	bool resync_due;            /* the next pass lists: an event the tables cannot place */
+	int64_t listed_ms;          /* loop time of the last container list that answered */
+	bool trim_due;              /* a list's burst of answers is over by the next pass */
+	uint64_t passes;            /* passes handed to the services (control.c) */
 	bool stopping;              /* SIGTERM: take no new work */
 
 	/* services, in configuration order */

@@ -36,6 +36,15 @@ struct lb_stats {
 	                    * balancer, none: the serving members; 0: not counted) */
 };
 
+/* A kind's counts across all its services (struct lb_ops' totals). */
+struct lb_totals {
+	uint64_t applies;  /* applies started (nginx: test + reload runs) */
+	uint64_t applied;  /* applies the balancer took (nginx: reloads it runs) */
+	uint64_t failed;   /* applies that failed after the test (nginx: reload failed) */
+	uint64_t rejected; /* applies refused before applying (nginx: test_command said no) */
+	uint64_t syncs;    /* services' syncs the applied ones carried */
+};
+
 /* One member's traffic as the balancer counts it (doc/balancers.md, "Traffic counters"):
  * keyed by its address. */
 struct lb_traffic {
@@ -75,6 +84,9 @@ struct lb_row {
 /* One balancer kind. A new kind is one file defining its ops, plus a line in lb.c. */
 struct lb_ops {
 	const char *kind;
+	/* Optional: the kind's daemon-wide counts on loop l (nginx: one reload serves every
+	 * service due at once, so its reloads are no service's own). */
+	void (*totals)(const struct loop *l, struct lb_totals *out);
 	/* docker: the Engine, for a kind that reaches its balancer through it (nginx in a
 	 * container, doc/balancers.md) */
 	void *(*create)(struct loop *l, struct docker *docker, const char *service, lb_cb cb,
@@ -132,6 +144,8 @@ const char *lb_kind(const struct lb *b);
 /* Read the members' traffic (struct lb_ops' traffic); -1 for a kind without it (nginx,
  * none) or when b is NULL. */
 int lb_traffic(struct lb *b, lb_traffic_cb cb, void *arg);
+/* The kind's daemon-wide counts on l (struct lb_ops' totals); zeros for a kind without. */
+void lb_kind_totals(const struct loop *l, const char *kind, struct lb_totals *out);
 /* The kind has the traffic op. */
 bool lb_has_traffic(const struct lb *b);
 /* The kinds' own numbers: the i-th distinct row of all kinds (NULL past the last). */

@@ -116,6 +116,9 @@ struct replica *replica_new(struct svc *s, const char *id, const char *name, int
 struct replica *replica_launch(struct svc *s, int index, int target);
 /* Adopted or observed replica: inspect it and track its health. */
 void replica_refresh(struct replica *r);
+/* A pass that did not inspect it: probe a ready replica whose readiness is the probe's
+ * (no HEALTHCHECK, or readiness = probe or both), as the inspect would have. */
+void replica_watch(struct replica *r);
 /* Take it out of service: upstream, drain, stop, remove. */
 void replica_retire(struct replica *r);
 /* Put a ready replica to sleep (sleep = pause): out of the upstream, drained, then

@@ -80,8 +80,11 @@ struct runtime_ops {
 	 * s->rt; NULL: out of memory, logged) and freed. */
 	void *(*svc_init)(struct svc *s);
 	void (*svc_fini)(struct svc *s);
-	/* Each pass, with the service's containers from the engine's list. */
+	/* A pass with the engine's container list: the service's containers. */
 	void (*observe)(struct svc *s, const struct docker_ctr *mine, size_t n);
+	/* A pass without one: the event stream kept what the last list said up to date
+	 * (control.c, doc/architecture.md "The loop and the pass"). */
+	void (*watch)(struct svc *s);
 	/* Bring what runs towards s->desired (one step at a time). */
 	void (*reconcile)(struct svc *s);
 	int (*count)(const struct svc *s, enum replica_state st);

@@ -8,5 +8,7 @@ struct replica;
 
 /* The replica of s whose container has this id, or NULL. */
 struct replica *runtime_containers_find(const struct svc *s, const char *id);
+/* A replica of this name whose create call has not answered yet. */
+bool runtime_containers_creating(const struct svc *s, const char *name);
 
 #endif

@@ -96,7 +96,9 @@ void svc_free(struct svc *s);
 /* Apply a (re)loaded configuration entry: new limits take effect at once. */
 void svc_set_conf(struct svc *s, const struct svc_conf *conf);
 /* A Docker event about one of this service's containers. */
-void svc_event(struct svc *s, const struct docker_event *ev);
+/* A Docker event about one of s's containers; false when the replica table has no place
+ * for it (a container s did not create and has not listed yet). */
+bool svc_event(struct svc *s, const struct docker_event *ev);
 /* Replace the definition new replicas are created from; takes def (NULL: none). */
 void svc_set_def(struct svc *s, struct cJSON *def);
 
@@ -106,6 +108,10 @@ void svc_set_def(struct svc *s, struct cJSON *def);
 void svc_reconcile(struct svc *s);
 /* Reconcile soon (coalesces bursts of events). */
 void svc_kick(struct svc *s);
+/* The same, without the 20 ms that coalesces bursts of Docker events: for a replica that
+ * turned ready, whose balancer sync is the reaction's last step (doc/balancers.md,
+ * "Reaction"). */
+void svc_kick_now(struct svc *s);
 /* Reconcile at loop time at (the planner's wake_at; 0: no need), unless sooner. */
 void svc_wake_at(struct svc *s, int64_t at, int64_t now);
 /* A reconcile is due (kicked or waiting for a wake_at). */

@@ -39,6 +39,8 @@ void traffic_fini(struct svc *s);
 void traffic_changed(struct svc *s);
 /* The set of READY replicas changed: the next pass syncs, and it comes soon. */
 void traffic_members_changed(struct svc *s);
+/* A replica turned READY: the pass that syncs it runs at once. */
+void traffic_ready(struct svc *s);
 /* Every pass: sync a change at once, and a failed sync when its retry is due. */
 void traffic_pass(struct svc *s);
 void traffic_sync(struct svc *s);

@@ -138,7 +138,7 @@ render_balancer(struct buf *b, const struct dsd *d)
 static void
 render_nginx(struct buf *b, const struct dsd *d)
 {
-	uint64_t ok = 0, failed = 0, rejected = 0;
+	struct lb_totals t;
 
 	buf_printf(b, "# HELP dockscale_upstream_servers Replicas in the service's nginx "
 	    "upstream.\n# TYPE dockscale_upstream_servers gauge\n");
@@ -148,9 +148,6 @@ render_nginx(struct buf *b, const struct dsd *d)
 		if (d->svcs[i]->tr.lb == NULL)
 			continue;
 		lb_stats(d->svcs[i]->tr.lb, &st);
-		ok += st.applied;
-		failed += st.failed;
-		rejected += st.rejected;
 		buf_printf(b, "dockscale_upstream_servers{service=\"%s\"} %zu\n", d->svcs[i]->name,
 		    st.serving);
 	}
@@ -170,13 +167,21 @@ render_nginx(struct buf *b, const struct dsd *d)
 	wake_metrics(b, d);
 	idle_metrics(b, d);
 	headroom_metrics(b, d);
-	/* test_failed: test_command rejected the file, which was restored. */
+	/* Counted once per run of the commands, whichever services' files it carried
+	 * (doc/balancers.md, "One reload for many services"). test_failed: test_command
+	 * rejected the files, which were restored. */
+	lb_kind_totals(&d->loop, "nginx", &t);
 	buf_printf(b, "# HELP dockscale_nginx_reloads_total nginx reloads by result.\n"
 	    "# TYPE dockscale_nginx_reloads_total counter\n"
 	    "dockscale_nginx_reloads_total{result=\"success\"} %llu\n"
 	    "dockscale_nginx_reloads_total{result=\"failure\"} %llu\n"
-	    "dockscale_nginx_reloads_total{result=\"test_failed\"} %llu\n",
-	    (unsigned long long)ok, (unsigned long long)failed, (unsigned long long)rejected);
+	    "dockscale_nginx_reloads_total{result=\"test_failed\"} %llu\n"
+	    "# HELP dockscale_nginx_reload_syncs_total Services' upstream changes that the "
+	    "successful reloads carried (one reload may carry several).\n"
+	    "# TYPE dockscale_nginx_reload_syncs_total counter\n"
+	    "dockscale_nginx_reload_syncs_total %llu\n",
+	    (unsigned long long)t.applied, (unsigned long long)t.failed,
+	    (unsigned long long)t.rejected, (unsigned long long)t.syncs);
 }
 
 /* Per-service counters that are one uint64_t field of struct svc each. */
@@ -323,8 +328,9 @@ render_services(struct buf *b, const struct dsd *d)
 	    "# HELP dockscale_docker_up 1 when the last container list succeeded.\n"
 	    "# TYPE dockscale_docker_up gauge\n"
 	    "dockscale_docker_up %d\n"
-	    "# HELP dockscale_passes_total Reconcile passes completed: container lists "
-	    "handed to the services.\n# TYPE dockscale_passes_total counter\n"
+	    "# HELP dockscale_passes_total Reconcile passes completed: a container list, or "
+	    "between lists the tables the event stream keeps, handed to the services.\n"
+	    "# TYPE dockscale_passes_total counter\n"
 	    "dockscale_passes_total %llu\n",
 	    (unsigned long long)(d->docker != NULL ? docker_errors(d->docker) : 0),
 	    d->docker_up ? 1 : 0, (unsigned long long)d->passes);

@@ -1,4 +1,5 @@
 /* control.c: the reconcile pass: list containers, hand them to services, act. */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,13 @@
 #include "service.h"
 
 #define EVENTS_RETRY_MS 2000
+/* How old the last container list may grow while the event stream follows the engine.
+ * The list only catches what the stream could have missed (it replays from the last
+ * event after a drop, and a reconnect lists at once), so this is a safety net, not a
+ * knob: at 300 replicas a list and the inspect of every replica cost about as much as
+ * all the other passes of a minute together (doc/architecture.md, "The loop and the
+ * pass"). An interval longer than this lists every pass. */
+#define RESYNC_MS 60000
 
 static void on_once_timer(struct loop *l, struct loop_timer *t);
 
@@ -45,6 +53,8 @@ on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, 
 	if (!d->docker_up)
 		log_notice("Docker Engine answers (API %s)", docker_api_version(d->docker));
 	d->docker_up = true;
+	d->listed_ms = loop_now(&d->loop);
+	d->trim_due = true;
 	/* Without memory for the split, skip the pass: observing a partial list would
 	 * take missing replicas for removed ones. */
 	mine = malloc((n ? n : 1) * sizeof(*mine));
@@ -69,13 +79,53 @@ out:
 		control_once_check(d);
 }
 
-/* Start a pass: one container list for all services. */
+/* A full list this pass? Unless the event stream has kept every table since the last
+ * one answered, and that one is younger than RESYNC_MS. */
+static bool
+list_due(struct dsd *d)
+{
+	if (!d->events_up || !d->docker_up || d->resync_due ||
+	    loop_now(&d->loop) - d->listed_ms >= RESYNC_MS)
+		return true;
+	for (size_t i = 0; i < d->nsvcs; i++)
+		if (!d->svcs[i]->observed)
+			return true; /* a new service adopts from a list (restart safety) */
+	return false;
+}
+
+/* A pass without a list: each service observes its table as the events left it. */
+static void
+observe_tables(struct dsd *d)
+{
+	for (size_t i = 0; i < d->nsvcs; i++)
+		svc_runtime(d->svcs[i])->watch(d->svcs[i]);
+	metric_collect(d);
+	d->passes++; /* as on_list's (doc/testing.md) */
+	if (d->once)
+		control_once_check(d);
+}
+
+/* Start a pass: the container list for all services when one is due, else the tables
+ * the event stream keeps. */
 void
 control_pass(struct dsd *d)
 {
 	if (d->list_busy || d->stopping)
 		return;
+	/* A list, and the inspect of every replica it brings, is the daemon's one burst of
+	 * short-lived memory (hundreds of answers at once): the heap it left free goes back
+	 * to the kernel, else it stays dirty until the next burst reuses it
+	 * (doc/benchmarks.md, "Idle cost at hundreds of replicas"). */
+	if (d->trim_due) {
+		d->trim_due = false;
+		(void)malloc_trim(0);
+	}
 	runtime_pass(d);
+	if (!list_due(d)) {
+		observe_tables(d);
+		return;
+	}
+	d->resync_due = false;
 	if (docker_list(d->docker, on_list, d) == 0)
 		d->list_busy = true;
 }
@@ -87,8 +137,10 @@ on_event(void *arg, const struct docker_event *ev)
 	struct svc *s = svc_find(d, ev->service);
 
 	log_debug("docker event: %s %s (%.12s)", ev->action, ev->name, ev->id);
-	if (s != NULL)
-		svc_event(s, ev);
+	/* A container of ours the table has no place for (created by hand, or by a
+	 * daemon before us): the next pass lists, and adopts it. */
+	if (s != NULL && !svc_event(s, ev))
+		d->resync_due = true;
 }
 
 static void
@@ -96,8 +148,10 @@ on_stream(void *arg, bool up)
 {
 	struct dsd *d = arg;
 
+	d->events_up = up;
 	if (up) {
 		log_info("following Docker events");
+		d->resync_due = true;
 		control_pass(d); /* catch up on what happened while the stream was down */
 	} else {
 		log_warning("Docker event stream lost; reconnecting");
@@ -141,6 +195,7 @@ follow_socket(struct dsd *d)
 		return;
 	docker_events_stop(d->docker);
 	d->docker_up = false;
+	d->events_up = false;
 	if (docker_events_start(d->docker, on_event, on_stream, d, EVENTS_RETRY_MS) == -1)
 		log_warning("cannot follow Docker events on %s; relying on the %lldms pass",
 		    d->cfg.docker_socket, (long long)d->cfg.interval_ms);
@@ -189,6 +244,8 @@ control_apply(struct dsd *d)
 			return -1;
 		d->svcs[d->nsvcs++] = s;
 	}
+	/* The next pass lists: what the new file manages, as it runs now. */
+	d->resync_due = true;
 	/* Forget the unmanaged notes: a re-added service adopts its replicas again. */
 	free(d->unmanaged);
 	d->unmanaged = NULL;

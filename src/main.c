@@ -1,5 +1,6 @@
 /* main.c: command line (SPEC §2), then hand over to the daemon's lifecycle. */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,11 @@ main(int argc, char **argv)
 	if (check)
 		return check_config(path);
 
+	/* glibc raises its mmap threshold to the largest block freed, so one /metrics text
+	 * of a few MiB at hundreds of replicas would stay in the heap, dirty, for good:
+	 * pinned at the default, blocks that large come and go as mappings
+	 * (doc/benchmarks.md, "Idle cost at hundreds of replicas"). */
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	rc = dsd_init(&d, path, dry, once);
 	if (rc == 0)
 		rc = dsd_run(&d);

@@ -165,17 +165,37 @@ paused_sample(struct replica *r, const struct docker_stats *base)
 		r->smp.stats_busy = true;
 }
 
+#define NOFILE_PER_REPLICA 8 /* its kept counter files (cgroup v1; 5 on v2) */
+#define NOFILE_BASE 256      /* the API's connections, curl's, the logs, the balancer */
+
 /* Kept counter files are up to 8 descriptors a replica: systemd's soft limit of 1024 is
- * kept low for select(), which nothing here uses (epoll, poll); the hard one is ample. */
+ * kept low for select(), which nothing here uses (epoll, poll), so the soft limit goes up
+ * to the hard one; a configured total of max_replicas the hard one cannot hold is said
+ * once, with the figure (doc/benchmarks.md, "Idle cost at hundreds of replicas"). */
 static void
-raise_nofile(void)
+raise_nofile(const struct dsd *d)
 {
+	unsigned long long need = NOFILE_BASE, was;
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	for (size_t i = 0; i < d->cfg.nsvcs; i++)
+		need += (unsigned long long)d->cfg.svcs[i].dp.max_replicas * NOFILE_PER_REPLICA;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			rl.rlim_cur = was;
 	}
+	if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur)
+		log_warning("open files: the services' max_replicas need about %llu descriptors "
+		    "(%d a replica for its counters, %d besides) but the limit is %llu: raise "
+		    "LimitNOFILE (past it, opening a descriptor fails)", need,
+		    NOFILE_PER_REPLICA, NOFILE_BASE, (unsigned long long)rl.rlim_cur);
+	else
+		log_info("open files: limit %llu (was %llu); max_replicas need about %llu",
+		    (unsigned long long)rl.rlim_cur, was, need);
 }
 
 /* The host's cgroups, looked for once (doc/scaling.md, "Counters from the kernel"). */
@@ -192,7 +212,7 @@ host_cgroups(struct dsd *d)
 		d->cgroups = NULL;
 	}
 	if (d->cgroups != NULL)
-		raise_nofile();
+		raise_nofile(d);
 	if (d->cgroups != NULL)
 		log_info("replica counters: cgroup v%d under " CGROUP_SYS " (stats_source %s)",
 		    d->cgroups->version, cgroup_source_name(d->cfg.stats_source));

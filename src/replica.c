@@ -208,8 +208,7 @@ became_ready(struct replica *r, enum ready_by by)
 	events_add(&s->d->events, EV_REPLICA, s->name, "%s: replica %s healthy at %s after "
 	    "%lldms (ready by %s)", s->name, r->name, r->addr[0] != '\0' ? r->addr : "?",
 	    (long long)(r->ready_ms - r->born_ms), readiness_by_name(by));
-	traffic_members_changed(s);
-	svc_kick(s);
+	traffic_ready(s);
 }
 
 /* ---- health ----------------------------------------------------------------------- */
@@ -383,6 +382,14 @@ replica_refresh(struct replica *r)
 		return;
 	if (docker_inspect(r->svc->d->docker, r->id, c->port, c->network, on_inspect, r) == 0)
 		r->busy = true;
+}
+
+void
+replica_watch(struct replica *r)
+{
+	if (r->state == REP_READY && !r->busy &&
+	    readiness_probes_ready(svc_readiness_mode(r->svc), r->has_healthcheck))
+		probe_ready(r);
 }
 
 /* While starting: poll health often, and give up at start_timeout. */
@@ -1058,8 +1065,11 @@ replica_event(struct replica *r, const char *action)
 	/* container_oom_events_total: the engine's own count, one event per OOM kill. */
 	if (strcmp(action, "oom") == 0)
 		r->oom_events++;
+	/* Between container lists these are how a ready replica's change is seen
+	 * (control.c): "start" and "restart" too, Docker's restart policy at work. */
 	if (strncmp(action, "health_status", 13) == 0 || strcmp(action, "die") == 0 ||
-	    strcmp(action, "oom") == 0 || strcmp(action, "stop") == 0)
+	    strcmp(action, "oom") == 0 || strcmp(action, "stop") == 0 ||
+	    strcmp(action, "start") == 0 || strcmp(action, "restart") == 0)
 		replica_refresh(r);
 	else if (strcmp(action, "destroy") == 0 && !r->busy && r->state != REP_CREATING) {
 		if (r->state == REP_READY)

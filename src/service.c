@@ -2,6 +2,7 @@
  * definition, freed; its features' state with it. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -116,12 +117,16 @@ svc_set_def(struct svc *s, cJSON *def)
 		svc_kick(s); /* a creation may have been waiting for it */
 }
 
-void
+bool
 svc_event(struct svc *s, const struct docker_event *ev)
 {
 	struct replica *r = runtime_containers_find(s, ev->id);
 
-	if (r != NULL)
+	if (r != NULL) {
 		replica_event(r, ev->action);
+		return true;
+	}
+	/* Our own create, its answer not in yet; a destroy needs no place. */
+	return runtime_containers_creating(s, ev->name) || strcmp(ev->action, "destroy") == 0;
 }
 

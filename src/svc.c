@@ -416,6 +416,14 @@ svc_kick(struct svc *s)
 }
 
 void
+svc_kick_now(struct svc *s)
+{
+	/* The next loop turn: whatever else turned ready in this one rides along. */
+	if (!loop_timer_armed(&s->kick) || s->kick.when > loop_clock_ms())
+		loop_timer_start(&s->d->loop, &s->kick, 0);
+}
+
+void
 svc_wake_at(struct svc *s, int64_t at, int64_t now)
 {
 	if (at != 0 && (!loop_timer_armed(&s->kick) || s->kick.when > at))

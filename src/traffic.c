@@ -125,6 +125,16 @@ traffic_members_changed(struct svc *s)
 	svc_kick(s);
 }
 
+void
+traffic_ready(struct svc *s)
+{
+	s->tr.changed = true;
+	/* The pass runs at the next loop turn (not 20 ms later): the planner's own step on
+	 * it (a rollout drains an old replica) goes into the same sync, and replicas that
+	 * turn ready while a sync runs go into the next one (doc/balancers.md, "Reaction"). */
+	svc_kick_now(s);
+}
+
 /* Called at every pass: a change is synced at once, a failed sync when its retry is due. */
 void
 traffic_pass(struct svc *s)

@@ -183,3 +183,13 @@ lb_traffic(struct lb *b, lb_traffic_cb cb, void *arg)
 		return -1;
 	return b->ops->traffic(b->impl, cb, arg);
 }
+
+void
+lb_kind_totals(const struct loop *l, const char *kind, struct lb_totals *out)
+{
+	const struct lb_ops *ops = find(kind);
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(ops->kind, kind) == 0 && ops->totals != NULL)
+		ops->totals(l, out);
+}

@@ -95,6 +95,7 @@ struct hap {
 	bool failing;            /* the last sync failed: the next success is an event */
 	struct lb_stats st;
 	uint64_t changes;        /* syncs that added or removed a server */
+	uint64_t commands;       /* runtime API commands sent, each its own connection */
 	int64_t last_drain_ms;   /* the last drain: drain state to deletion; -1 none yet */
 	struct tread t;
 };
@@ -239,6 +240,7 @@ send_cmd(struct hap *h, const char *cmd)
 	if (strncmp(cmd, "show ", 5) != 0)
 		log_debug("%s: haproxy: %s", h->service, cmd);
 	h->cmd = haproxy_cmd_start(h->l, h->run->socket, cmd, h->run->timeout_ms, on_answer, h);
+	h->commands += h->cmd != NULL;
 	if (h->cmd == NULL) {
 		if (h->t.pending) /* it waited for this command */
 			traffic_send(h);
@@ -621,6 +623,7 @@ traffic_send(struct hap *h)
 	/* 4: servers only; -1: all of them */
 	if (snprintf(cmd, sizeof(cmd), "show stat %s 4 -1", m->backend) < (int)sizeof(cmd))
 		h->t.cmd = haproxy_cmd_start(h->l, m->socket, cmd, m->timeout_ms, on_traffic, h);
+	h->commands += h->t.cmd != NULL;
 	if (h->t.cmd == NULL) {
 		h->t.answer_ok = false;
 		loop_timer_start(h->l, &h->t.report, 0);
@@ -804,6 +807,9 @@ static const struct lb_row hap_rows[] = {
 	  "Balancer syncs that added or removed a server (HAProxy).", LB_ROW_COUNT, false },
 	{ "last_drain_ms", "balancer_drain_seconds_last", "gauge",
 	  "The last drain: drain state to deletion, observed (HAProxy).", LB_ROW_MS, true },
+	{ "commands_total", "balancer_commands_total", "counter",
+	  "Runtime API commands sent, each on its own connection: syncs, every pass's `show "
+	  "servers state`, drain polls, traffic reads (HAProxy).", LB_ROW_COUNT, true },
 };
 
 static bool
@@ -811,6 +817,10 @@ hap_row(const void *impl, size_t i, double *v)
 {
 	const struct hap *h = impl;
 
+	if (i == 2) {
+		*v = (double)h->commands;
+		return true;
+	}
 	*v = i == 0 ? (double)h->changes : (double)h->last_drain_ms;
 	return i == 0 || h->last_drain_ms >= 0;
 }

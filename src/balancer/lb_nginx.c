@@ -4,6 +4,7 @@
 #include "lb.h"
 #include "log.h"
 #include "upstream.h"
+#include "upstream_batch.h"
 
 static void *
 nginx_create(struct loop *l, struct docker *docker, const char *service, lb_cb cb,
@@ -70,8 +71,24 @@ nginx_stats(const void *impl, struct lb_stats *out)
 	out->serving = upstream_size(impl);
 }
 
+/* One reload serves every service due at once (doc/balancers.md, "One reload for many
+ * services"): the reloads are counted once, daemon-wide. */
+static void
+nginx_totals(const struct loop *l, struct lb_totals *out)
+{
+	struct upstream_totals t;
+
+	upstream_batch_totals(l, &t);
+	out->applies = t.applies;
+	out->applied = t.reloads_ok;
+	out->failed = t.reloads_failed;
+	out->rejected = t.tests_failed;
+	out->syncs = t.members;
+}
+
 const struct lb_ops lb_nginx_ops = {
 	.kind = "nginx",
+	.totals = nginx_totals,
 	.access_log = true,
 	.create = nginx_create,
 	.destroy = nginx_destroy,

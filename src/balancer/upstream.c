@@ -1,9 +1,10 @@
-/* upstream.c: one service's nginx upstream: render the file, replace it, test, reload, confirm;
- * nginx on this host (commands, /proc) or in a container (the Engine API). */
+/* upstream.c: one service's nginx upstream: render the file, replace it, have nginx apply it
+ * (on this host or in a container: nginx_apply.c). */
 #include "upstream.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,8 @@
 #include "buf.h"
 #include "config.h"
 #include "log.h"
-#include "nginx.h"
-#include "proc.h"
-
-#define CONFIRM_POLL_MS 5 /* how often to look for the master's new workers in /proc */
-/* ... in a container's process list: each look is an Engine call that runs ps */
-#define CONFIRM_POLL_CTR_MS 50
+#include "nginx_apply.h"
+#include "upstream_batch.h"
 
 #define UPSTREAM_TOKEN_MAX 255
 /* The start of the file's first line: what marks a file as this daemon's. */
@@ -37,12 +34,6 @@ struct job {
 	bool had_prev, wrote;
 	char *pidfile;         /* nginx's pid file ("" = do not confirm reloads) */
 	char *container;       /* nginx's container; NULL: nginx runs on this host */
-	bool confirm;          /* the reload is confirmed (a master to watch) */
-	pid_t master;          /* the master and its children before the reload */
-	pid_t old[NGINX_WORKERS_MAX];
-	int nold;
-	bool blind;            /* /proc does not show the master's workers */
-	int64_t reload_ms, confirm_deadline;
 };
 
 struct upstream {
@@ -59,31 +50,16 @@ struct upstream {
 	struct job *cur, *next; /* running (or about to start) and queued */
 	bool started;           /* cur has begun: a new request must queue behind it */
 	struct loop_timer kick; /* starts cur from the loop, never from upstream_sync */
-	struct loop_timer confirm; /* polls for the master's new workers after a reload */
-	struct proc *proc;
 	char *last_path;        /* the file the previous sync wrote: removed if the path moves */
-	bool blind_said;        /* "cannot see nginx's workers" was logged */
+	/* cur's write and apply, with every other service's due the same turn (one nginx
+	 * test and reload for all: doc/balancers.md, "One reload for many services") */
+	struct upstream_batch *batch;
+	struct upstream_member member;
 	struct docker *docker;  /* for nginx in a container */
-	struct nginx_ctr *ctr;  /* nginx in a container: its calls (made at first use) */
 };
 
-/* How nginx is tested, reloaded and watched taking a reload (doc/balancers.md, "nginx in
- * a container"): each op ends in on_test_done, on_reload_done, confirm_seen. */
-struct nginx_way {
-	void (*test)(struct upstream *u, struct job *j);
-	/* takes who serves now, then reloads; sets j->confirm and j->blind */
-	void (*reload)(struct upstream *u, struct job *j);
-	void (*confirm)(struct upstream *u, struct job *j);
-	const char *blind; /* why the workers may not be seen, for the log */
-	int64_t poll_ms;   /* between two looks at the workers after a reload */
-};
-static const struct nginx_way host_way, ctr_way;
-
-static const struct nginx_way *
-way(const struct job *j)
-{
-	return j->container != NULL ? &ctr_way : &host_way;
-}
+#define MEMBER_OWNER(m) ((struct upstream *)(void *)((char *)(m) - \
+	offsetof(struct upstream, member)))
 
 /* Addresses and names go into nginx syntax: a short token of safe characters only
  * (ASCII letters, digits and those in extra). */
@@ -164,38 +140,12 @@ upstream_render(const char *name, const char *const *addrs, size_t n, size_t *le
 
 
 static void
-free_argv(char **v)
-{
-	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
-static char **
-copy_argv(const char *const *argv)
-{
-	size_t n = 0;
-	char **v;
-
-	while (argv != NULL && argv[n] != NULL)
-		n++;
-	if (n == 0 || (v = calloc(n + 1, sizeof(*v))) == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if ((v[i] = strdup(argv[i])) == NULL) {
-			free_argv(v);
-			return NULL;
-		}
-	return v;
-}
-
-static void
 job_free(struct job *j)
 {
 	if (j == NULL)
 		return;
-	free_argv(j->test);
-	free_argv(j->reload);
+	nginx_argv_free(j->test);
+	nginx_argv_free(j->reload);
 	free(j->path);
 	free(j->data);
 	free(j->prev);
@@ -220,188 +170,21 @@ finish(struct upstream *u, bool ok)
 		u->cb(u->arg, gen, ok);
 }
 
-static bool
-cmd_ok(const struct proc_result *res)
-{
-	return res->exited && res->code == 0 && !res->timed_out;
-}
-
-/* The log turns the output's newlines into spaces: one journal entry per failure. */
+/* The test refused the batch: put back what was there, and a file that did not exist is
+ * removed (a placeholder would be a file nginx never had). */
 static void
-log_failure(struct upstream *u, const char *what, char *const *argv,
-    const struct proc_result *res)
+member_restore(struct upstream_member *m)
 {
-	const struct job *j = u->cur;
-	size_t n = strlen(res->output);
-
-	while (n > 0 && strchr(" \t\r\n", res->output[n - 1]) != NULL)
-		n--;
-	log_err("service %s: %s (%s%s) %s %d%s%s%.*s", u->service, what,
-	    j->container != NULL ? "in container " : argv[0],
-	    j->container != NULL ? j->container : "",
-	    res->exited ? "exited" : "killed by signal", res->code,
-	    res->timed_out ? " (timed out)" : "", n > 0 ? ": " : "", (int)n, res->output);
-}
-
-/* proc_run failing to start at all is reported like a command that failed. */
-static void
-run(struct upstream *u, char **argv, proc_cb done)
-{
-	static const struct proc_result nostart = {
-		.exited = 1, .code = 127, .spawn_failed = 1, .output = "could not start",
-	};
-
-	u->proc = proc_run(u->l, argv, u->cur->timeout_ms, done, u);
-	if (u->proc == NULL)
-		done(u, &nostart);
-}
-
-/* Without the workers in view, a reload is only trusted after the whole timeout: the
- * drain clock must not start while old workers may still take requests. */
-static void
-say_blind(struct upstream *u, const struct job *j)
-{
-	if (u->blind_said)
-		return;
-	u->blind_said = true;
-	log_warning("service %s: %s; each reload counts as applied only %lldms (nginx timeout) "
-	    "after it", u->service, way(j)->blind, (long long)j->timeout_ms);
-}
-
-/* nginx runs the job's file: its servers are the ones serving (struct lb_stats.serving)
- * only from now, not from the signal, which the master may not have taken yet. */
-static void
-applied(struct upstream *u)
-{
-	u->size = u->cur->nservers;
-	finish(u, true);
-}
-
-static void
-on_reload_done(void *arg, const struct proc_result *res)
-{
-	struct upstream *u = arg;
+	struct upstream *u = MEMBER_OWNER(m);
 	struct job *j = u->cur;
 
-	u->proc = NULL;
-	u->need_reload = !cmd_ok(res);
-	if (u->need_reload) {
-		/* The file passed the test, so it stays; the next sync retries the reload. */
-		u->st.reloads_failed++;
-		log_failure(u, "nginx reload", j->reload, res);
-		finish(u, false);
+	if (!j->wrote)
 		return;
-	}
-	u->st.reloads_ok++;
-	log_info("service %s: %s holds %zu server(s), nginx reloaded", u->service, j->path,
-	    j->nservers);
-	/* `nginx -s reload` returns once the signal is sent. Replicas taken out may only
-	 * drain once the master runs the new file: new workers started and the old ones
-	 * told to stop (which comes about 100 ms later). */
-	if (j->confirm) {
-		j->confirm_deadline = loop_now(u->l) + j->timeout_ms;
-		if (j->blind)
-			say_blind(u, j);
-		loop_timer_start(u->l, &u->confirm, j->blind ? j->timeout_ms : 0);
-		return;
-	}
-	applied(u);
-}
-
-/* What the last look at nginx's workers said: 1 the reload landed, 0 not yet, -1 they
- * cannot be seen. */
-static void
-confirm_seen(struct upstream *u, int landed)
-{
-	struct job *j = u->cur;
-
-	if (landed == 1) {
-		log_debug("service %s: nginx runs the new upstream %lldms after the reload",
-		    u->service, (long long)(loop_clock_ms() - j->reload_ms));
-		applied(u);
-		return;
-	}
-	if (landed == -1) {
-		j->blind = true;
-		say_blind(u, j);
-	}
-	if (loop_now(u->l) >= j->confirm_deadline) {
-		if (!j->blind) {
-			/* The master did not take the file (it may have failed to apply it):
-			 * its old workers still route to the old upstream. */
-			log_err("service %s: nginx started no new workers within %lldms of the "
-			    "reload: it may still run the previous upstream", u->service,
-			    (long long)j->timeout_ms);
-			u->need_reload = true;
-			finish(u, false);
-			return;
-		}
-		log_info("service %s: nginx assumed to run the new upstream %lldms after the "
-		    "reload (its workers are not visible)", u->service,
-		    (long long)(loop_clock_ms() - j->reload_ms));
-		applied(u);
-		return;
-	}
-	loop_timer_start(u->l, &u->confirm, j->blind ? j->confirm_deadline - loop_now(u->l) :
-	    way(j)->poll_ms);
-}
-
-static void
-on_confirm(struct loop *l, struct loop_timer *t)
-{
-	struct upstream *u = t->arg;
-
-	way(u->cur)->confirm(u, u->cur);
-}
-
-static void
-host_confirm(struct upstream *u, struct job *j)
-{
-	pid_t now[NGINX_WORKERS_MAX];
-	pid_t master = nginx_master(j->pidfile);
-	int n = !j->blind && master == j->master ? nginx_children(master, now,
-	    NGINX_WORKERS_MAX) : -1;
-	int retired = n > 0 && nginx_new_generation(j->old, (size_t)j->nold, now, (size_t)n) ?
-	    nginx_old_retired(j->old, (size_t)j->nold) : 0;
-
-	/* A new master (restarted) runs the new file too. */
-	confirm_seen(u, master != j->master ? 1 : retired);
-}
-
-static void
-host_reload(struct upstream *u, struct job *j)
-{
-	/* Who serves now, to recognise the workers the reload starts. */
-	j->master = nginx_master(j->pidfile);
-	j->confirm = j->master > 0;
-	j->nold = j->master > 0 ? nginx_children(j->master, j->old, NGINX_WORKERS_MAX) : -1;
-	/* A master with no worker we can see: /proc hides them, and their absence
-	 * must not read as "retired". */
-	j->blind = j->master > 0 && (j->nold <= 0 ||
-	    nginx_old_retired(j->old, (size_t)j->nold) == -1);
-	j->reload_ms = loop_clock_ms();
-	run(u, j->reload, on_reload_done);
-}
-
-static void
-on_test_done(void *arg, const struct proc_result *res)
-{
-	struct upstream *u = arg;
-	struct job *j = u->cur;
-
-	u->proc = NULL;
-	if (cmd_ok(res)) {
-		way(j)->reload(u, j);
-		return;
-	}
-	u->st.tests_failed++;
-	log_failure(u, "nginx config test", j->test, res);
-	/* Never leave the rejected file: put back what was there, and a file that did not
-	 * exist is removed (a placeholder would be a file nginx never had). */
-	if (j->wrote && j->had_prev && upstream_write_file(j->path, j->prev, j->prevlen) == 0) {
+	j->wrote = false;
+	if (j->had_prev && upstream_write_file(j->path, j->prev, j->prevlen) == 0) {
 		u->st.writes++;
 		log_warning("service %s: restored %s", u->service, j->path);
-	} else if (j->wrote && !j->had_prev) {
+	} else if (!j->had_prev) {
 		if (unlink(j->path) == 0 || errno == ENOENT)
 			log_warning("service %s: removed %s (it did not exist before)", u->service,
 			    j->path);
@@ -409,7 +192,74 @@ on_test_done(void *arg, const struct proc_result *res)
 			log_err("service %s: removing rejected %s: %s", u->service, j->path,
 			    strerror(errno));
 	}
+}
+
+static void
+member_verdict(struct upstream_member *m, enum upstream_verdict v)
+{
+	struct upstream *u = MEMBER_OWNER(m);
+	struct job *j = u->cur;
+
+	switch (v) {
+	case UPSTREAM_APPLIED:
+		u->st.reloads_ok++;
+		u->need_reload = false;
+		u->size = j->nservers;
+		log_info("service %s: %s holds %zu server(s), nginx reloaded", u->service, j->path,
+		    j->nservers);
+		finish(u, true);
+		return;
+	case UPSTREAM_FAILED:
+		/* The file passed the test, so it stays; the next sync retries the reload. */
+		u->st.reloads_failed++;
+		u->need_reload = true;
+		break;
+	case UPSTREAM_REJECTED:
+		u->st.tests_failed++;
+		break;
+	}
 	finish(u, false);
+}
+
+/* The file's previous bytes; 1 when they already are cur's. -1: unreadable (logged). */
+static int
+read_prev(struct job *j)
+{
+	int r;
+
+	free(j->prev);
+	j->prev = NULL;
+	j->prevlen = 0;
+	r = upstream_read_file(j->path, &j->prev, &j->prevlen);
+	j->had_prev = r == 1;
+	if (r == -1)
+		return -1;
+	return r == 1 && j->prevlen == j->len && memcmp(j->prev, j->data, j->len) == 0;
+}
+
+/* The batch starts: write the file (an apply is needed: 1), or finish without one (0). */
+static int
+member_prepare(struct upstream_member *m)
+{
+	struct upstream *u = MEMBER_OWNER(m);
+	struct job *j = u->cur;
+	int same = read_prev(j);
+
+	if (same == 1 && !u->need_reload) {
+		u->size = j->nservers;
+		finish(u, true);
+		return 0;
+	}
+	/* Same bytes after a failed reload: apply them again. */
+	if (same == 1)
+		return 1;
+	if (same == -1 || upstream_write_file(j->path, j->data, j->len) == -1) {
+		finish(u, false);
+		return 0;
+	}
+	u->st.writes++;
+	j->wrote = true;
+	return 1;
 }
 
 /* upstream_file moved (reload): the file this daemon wrote at the old path would declare
@@ -446,118 +296,36 @@ on_kick(struct loop *l, struct loop_timer *t)
 {
 	struct upstream *u = t->arg;
 	struct job *j = u->cur;
-	int r;
+	int same;
 
+	(void)l;
 	u->started = true;
 	if (u->last_path != NULL && strcmp(u->last_path, j->path) != 0 &&
 	    remove_moved(u, u->last_path) == 0)
 		u->need_reload = true; /* nginx must drop the old file's upstream */
 	free(u->last_path);
 	u->last_path = strdup(j->path); /* NULL (out of memory): the next move keeps it */
-	r = upstream_read_file(j->path, &j->prev, &j->prevlen);
-	j->had_prev = r == 1;
-	if (r == 1 && j->prevlen == j->len && memcmp(j->prev, j->data, j->len) == 0) {
-		if (!u->need_reload) {
-			u->size = j->nservers;
-			finish(u, true);
-			return;
-		}
-		/* Same bytes, but the last reload failed: test and reload them again. */
-	} else if (r == -1 || upstream_write_file(j->path, j->data, j->len) == -1) {
+	/* An unchanged file that nginx runs waits for no other service's apply. */
+	same = read_prev(j);
+	if (same == 1 && !u->need_reload) {
+		u->size = j->nservers;
+		finish(u, true);
+		return;
+	}
+	if (same == -1) {
 		finish(u, false);
 		return;
-	} else {
-		u->st.writes++;
-		j->wrote = true;
 	}
-	way(j)->test(u, j);
+	u->member.service = u->service;
+	u->member.path = j->path;
+	u->member.test = (const char *const *)j->test;
+	u->member.reload = (const char *const *)j->reload;
+	u->member.pid_file = j->pidfile;
+	u->member.timeout_ms = j->timeout_ms;
+	u->member.container = j->container;
+	u->member.docker = u->docker;
+	upstream_batch_join(u->batch, &u->member);
 }
-
-static void
-host_test(struct upstream *u, struct job *j)
-{
-	run(u, j->test, on_test_done);
-}
-
-static const struct nginx_way host_way = {
-	.test = host_test,
-	.reload = host_reload,
-	.confirm = host_confirm,
-	.blind = "/proc shows nginx's master but not its workers (hidden by "
-	    "ProtectProc=invisible or hidepid, workers of another user?)",
-	.poll_ms = CONFIRM_POLL_MS,
-};
-
-/* ---- nginx in a container (doc/balancers.md, "nginx in a container") ---------------- */
-
-/* The engine call could not be sent: like a command that could not start. */
-static void
-ctr_not_sent(struct upstream *u, proc_cb done)
-{
-	static const struct proc_result nostart = {
-		.exited = 1, .code = 127, .spawn_failed = 1,
-		.output = "the Docker Engine call could not be made",
-	};
-
-	done(u, &nostart);
-}
-
-static bool
-ctr_ready(struct upstream *u)
-{
-	if (u->ctr == NULL && u->docker != NULL)
-		u->ctr = nginx_ctr_new(u->l, u->docker);
-	return u->ctr != NULL;
-}
-
-static void
-ctr_test(struct upstream *u, struct job *j)
-{
-	static char *const test[] = { "nginx", "-t", NULL };
-
-	if (!ctr_ready(u) || nginx_ctr_test(u->ctr, j->container, test, j->timeout_ms,
-	    on_test_done, u) == -1)
-		ctr_not_sent(u, on_test_done);
-}
-
-static void
-ctr_reloaded(void *arg, const struct proc_result *res)
-{
-	struct upstream *u = arg;
-
-	u->cur->confirm = true;
-	u->cur->blind = nginx_ctr_blind(u->ctr);
-	on_reload_done(u, res);
-}
-
-static void
-ctr_reload(struct upstream *u, struct job *j)
-{
-	j->reload_ms = loop_clock_ms();
-	if (nginx_ctr_reload(u->ctr, j->container, ctr_reloaded, u) == -1)
-		ctr_not_sent(u, on_reload_done);
-}
-
-static void
-ctr_seen(void *arg, int landed)
-{
-	confirm_seen(arg, landed);
-}
-
-static void
-ctr_confirm(struct upstream *u, struct job *j)
-{
-	if (nginx_ctr_landed(u->ctr, ctr_seen, u) == -1)
-		confirm_seen(u, -1);
-}
-
-static const struct nginx_way ctr_way = {
-	.test = ctr_test,
-	.reload = ctr_reload,
-	.confirm = ctr_confirm,
-	.blind = "the Engine's process list of nginx's container shows no worker of it",
-	.poll_ms = CONFIRM_POLL_CTR_MS,
-};
 
 struct upstream *
 upstream_new(struct loop *l, struct docker *docker, const char *service, upstream_cb cb,
@@ -565,11 +333,17 @@ upstream_new(struct loop *l, struct docker *docker, const char *service, upstrea
 {
 	struct upstream *u = l && service ? calloc(1, sizeof(*u)) : NULL;
 
-	if (u == NULL || (u->service = strdup(service)) == NULL) {
+	if (u == NULL || (u->service = strdup(service)) == NULL ||
+	    (u->batch = upstream_batch_get(l)) == NULL) {
 		log_err("upstream %s: bad argument or out of memory", service ? service : "");
+		if (u != NULL)
+			free(u->service);
 		free(u);
 		return NULL;
 	}
+	u->member.prepare = member_prepare;
+	u->member.restore = member_restore;
+	u->member.verdict = member_verdict;
 	u->l = l;
 	u->docker = docker;
 	u->cb = cb;
@@ -578,7 +352,6 @@ upstream_new(struct loop *l, struct docker *docker, const char *service, upstrea
 	 * between write and reload): the first sync tests and reloads even unchanged bytes. */
 	u->need_reload = true;
 	loop_timer_init(&u->kick, on_kick, u);
-	loop_timer_init(&u->confirm, on_confirm, u);
 	return u;
 }
 
@@ -588,9 +361,8 @@ upstream_free(struct upstream *u)
 	if (u == NULL)
 		return;
 	loop_timer_stop(u->l, &u->kick);
-	loop_timer_stop(u->l, &u->confirm);
-	proc_cancel(u->proc);
-	nginx_ctr_free(u->ctr);
+	upstream_batch_leave(u->batch, &u->member);
+	upstream_batch_put(u->batch);
 	job_free(u->cur);
 	job_free(u->next);
 	free(u->last_path);
@@ -614,8 +386,8 @@ upstream_sync(struct upstream *u, const struct upstream_target *t, const char *c
 	j->timeout_ms = t->timeout_ms;
 	j->data = render(u->service, t->name, addrs, n, &j->len, &j->nservers);
 	j->path = strdup(t->path);
-	j->test = copy_argv(t->test);
-	j->reload = copy_argv(t->reload);
+	j->test = nginx_argv_dup(t->test);
+	j->reload = nginx_argv_dup(t->reload);
 	j->pidfile = strdup(t->pid_file != NULL ? t->pid_file : "");
 	if (t->container != NULL && t->container[0] != '\0' &&
 	    (j->container = strdup(t->container)) == NULL)

@@ -68,6 +68,14 @@ find_by_name(const struct svc *s, const char *name)
 	return NULL;
 }
 
+bool
+runtime_containers_creating(const struct svc *s, const char *name)
+{
+	const struct replica *r = find_by_name(s, name);
+
+	return r != NULL && r->state == REP_CREATING;
+}
+
 /* n of "<service>-<n>", or 0 when the name is not ours in form. */
 static int
 name_index(const struct svc *s, const char *name)
@@ -375,6 +383,26 @@ out:
 
 /* ---- the containers runtime ------------------------------------------------------- */
 
+/* A pass without a container list: the event stream kept the table (replica_event), so
+ * only what the list's pass did besides merging it: a stop carried on, a starting replica
+ * inspected, a ready one probed when its readiness is the probe's. No inspect of a ready
+ * replica: Docker's health_status, die, oom and stop events bring one. */
+static void
+observe_table(struct svc *s)
+{
+	for (size_t i = 0; i < s->nreps; i++) {
+		struct replica *r = s->reps[i];
+
+		if (r->state == REP_STOPPING)
+			replica_advance(r);
+		else if (r->state == REP_STARTING)
+			replica_refresh(r);
+		else if (r->state == REP_READY)
+			replica_watch(r);
+	}
+	svc_kick(s);
+}
+
 static void
 replicas_observe(struct svc *s, const struct docker_ctr *mine, size_t n)
 {
@@ -382,6 +410,15 @@ replicas_observe(struct svc *s, const struct docker_ctr *mine, size_t n)
 		return;
 	svc_observe_hooks(s); /* e.g. compose may have recreated its container */
 	observe(s, mine, n);
+}
+
+static void
+replicas_watch(struct svc *s)
+{
+	if (s->conf == NULL || !s->observed)
+		return;
+	svc_observe_hooks(s);
+	observe_table(s);
 }
 
 static bool
@@ -434,6 +471,7 @@ replicas_nth(const struct svc *s, size_t k, struct runtime_sample *out)
 const struct runtime_ops runtime_containers_ops = {
 	.kind = "containers",
 	.observe = replicas_observe,
+	.watch = replicas_watch,
 	.reconcile = replicas_reconcile,
 	.count = replicas_count,
 	.defer = replicas_never,

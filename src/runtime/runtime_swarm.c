@@ -368,6 +368,12 @@ swarm_observe(struct svc *s, const struct docker_ctr *mine, size_t n)
 	svc_swarm_pass(s);
 }
 
+static void
+swarm_watch(struct svc *s)
+{
+	svc_swarm_pass(s); /* no container list either way */
+}
+
 static void *
 swarm_init(struct dsd *d)
 {
@@ -466,6 +472,7 @@ const struct runtime_ops runtime_swarm_ops = {
 	.svc_init = svc_swarm_init,
 	.svc_fini = svc_swarm_fini,
 	.observe = swarm_observe,
+	.watch = swarm_watch,
 	.reconcile = svc_swarm_reconcile,
 	.count = svc_swarm_count,
 	.defer = svc_swarm_defer,

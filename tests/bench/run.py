@@ -24,7 +24,8 @@ from common import HERE, PY, ROOT, dk, remove_bench_containers
 # (script, time budget in seconds): about 10 minutes in all on a 2-core machine, plus
 # about 20 for the seed table and 15 for its I/O-bound profile (BENCH_SEED_SHORT=1: about
 # 6 and 4), and 3 for the cost of reading traffic (BENCH_COST_SHORT=1: 2).
-BENCHES = [("decide_cpu.py", 90), ("reaction.py", 240), ("drops.py", 300),
+BENCHES = [("decide_cpu.py", 90), ("reaction.py", 240), ("reaction_lb.py", 240),
+           ("drops.py", 300),
            ("intake.py", 300), ("footprint.py", 420),
            ("rollout.py", 360), ("readiness.py", 420), ("pause_wake.py", 240),
            ("notify_delay.py", 180),

@@ -53,6 +53,13 @@ traffic_members_changed(struct svc *s)
 }
 
 void
+traffic_ready(struct svc *s)
+{
+	members_changed++;
+	svc_kick_now(s);
+}
+
+void
 traffic_created(struct replica *r, int64_t trigger_us)
 {
 	(void)r;

@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "proc.h"
 #include "upstream.h"
+#include "upstream_batch.h"
 
 #define SAFETY_MS 8000
 #define NGINX "/usr/sbin/nginx"
@@ -623,12 +624,14 @@ test_sync_reload_not_applied_fails(void **state)
 	assert_true(upstream_sync(f->u, tgt(f, 300), TWO, 2) > 0);
 	run_until(f, 1);
 	assert_false(f->oks[0]);
-	assert_int_equal(upstream_get_stats(f->u)->reloads_ok, 1);
+	/* the command ran, but nginx does not run it: a failed reload, not an applied one */
+	assert_int_equal(upstream_get_stats(f->u)->reloads_ok, 0);
+	assert_int_equal(upstream_get_stats(f->u)->reloads_failed, 1);
 	/* the same set again: reloaded again, not taken as already applied */
 	assert_true(upstream_sync(f->u, tgt(f, 300), TWO, 2) > 0);
 	run_until(f, 2);
 	assert_false(f->oks[1]);
-	assert_int_equal(upstream_get_stats(f->u)->reloads_ok, 2);
+	assert_int_equal(upstream_get_stats(f->u)->reloads_failed, 2);
 	kill(-master, SIGKILL);
 	kill(master, SIGKILL);
 	waitpid(master, NULL, 0);
@@ -785,11 +788,286 @@ test_real_nginx_rejects_empty_upstream(void **state)
 	assert_int_equal(f->calls, 1);
 }
 
+
+/* ---- one reload for many services (doc/balancers.md, "One reload for many services") -- */
+
+static void
+test_blame(void **state)
+{
+	static const char *const paths[] = { "/etc/nginx/conf.d/web.conf",
+	    "/etc/nginx/conf.d/api.conf", "/etc/nginx/conf.d/web.conf.d" };
+	static const struct {
+		const char *out;
+		int want;
+	} cases[] = {
+		{ "nginx: [emerg] invalid host in upstream \"x\" in /etc/nginx/conf.d/api.conf:3\n"
+		  "nginx: configuration file /etc/nginx/nginx.conf test failed\n", 1 },
+		{ "nginx: [emerg] unexpected \"}\" in /etc/nginx/conf.d/web.conf:4\n", 0 },
+		{ "in /etc/nginx/conf.d/web.conf.d:2", 2 },          /* the longer name only */
+		{ "nginx: [emerg] bind() failed (98: Address in use)\n", -1 }, /* nobody named */
+		{ "/etc/nginx/conf.d/web.conf:1 and /etc/nginx/conf.d/api.conf:2", -1 }, /* two */
+		{ "/etc/nginx/conf.d/api.conf is fine", -1 },        /* named, not as a location */
+		{ "", -1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(upstream_blame(cases[i].out, paths, 3), cases[i].want);
+	assert_int_equal(upstream_blame(NULL, paths, 3), -1);
+}
+
+/* A second service on the fixture's loop (and so in its batch). */
+struct peer {
+	struct fx *f;
+	struct upstream *u;
+	char path[160];
+	bool ok;
+	int calls;
+};
+
+static void
+on_peer(void *arg, uint64_t gen, bool ok)
+{
+	struct peer *p = arg;
+
+	(void)gen;
+	p->ok = ok;
+	p->calls++;
+	p->f->gens[p->f->calls] = 0; /* a peer's slot: the fixture's own have gen > 0 */
+	p->f->oks[p->f->calls] = ok;
+	if (++p->f->calls >= p->f->want_calls)
+		loop_break(&p->f->l);
+}
+
+static void
+peer_init(struct peer *p, struct fx *f)
+{
+	memset(p, 0, sizeof(*p));
+	p->f = f;
+	snprintf(p->path, sizeof(p->path), "%s/api.conf", f->dir);
+	p->u = upstream_new(&f->l, NULL, "api", on_peer, p);
+	assert_non_null(p->u);
+}
+
+static uint64_t
+peer_sync(struct peer *p, const char *const *addrs, size_t n)
+{
+	struct upstream_target t = *tgt(p->f, 2000);
+
+	t.path = p->path;
+	t.name = "api";
+	return upstream_sync(p->u, &t, addrs, n);
+}
+
+/* test_command as `sh -c test_script` (filled by the test), reload_command appends a line
+ * to DIR/reloads. */
+static char test_script[512], reload_script[512];
+
+static void
+sh_cmds(struct fx *f)
+{
+	static const char *testv[4], *reloadv[4];
+
+	snprintf(reload_script, sizeof(reload_script), "echo r >> %s/reloads", f->dir);
+	testv[0] = reloadv[0] = "sh";
+	testv[1] = reloadv[1] = "-c";
+	testv[2] = test_script;
+	reloadv[2] = reload_script;
+	testv[3] = reloadv[3] = NULL;
+	set_cmds(f, testv, reloadv);
+}
+
+static int
+reloads_run(struct fx *f)
+{
+	char path[160];
+	const char *data;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/reloads", f->dir);
+	data = slurp(path);
+	for (; data != NULL && *data != '\0'; data++)
+		n += *data == '\n';
+	return n;
+}
+
+static const char *const BAD[] = { "10.0.0.9:80" };
+
+/* The fixture's own service's one result among its peers'. */
+static bool
+web_ok(const struct fx *f)
+{
+	for (int i = 0; i < f->calls; i++)
+		if (f->gens[i] != 0)
+			return f->oks[i];
+	fail_msg("no result for the fixture's service");
+	return false;
+}
+
+static void
+test_batch_two_services_one_reload(void **state)
+{
+	struct fx *f = *state;
+	struct peer p;
+	struct upstream_totals tot;
+
+	peer_init(&p, f);
+	snprintf(test_script, sizeof(test_script), "true");
+	sh_cmds(f);
+	/* due in the same loop turn: written both, tested and reloaded once */
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
+	assert_true(peer_sync(&p, TWO, 1) > 0);
+	run_until(f, 2);
+	assert_true(web_ok(f));
+	assert_true(p.ok);
+	assert_int_equal(reloads_run(f), 1);
+	upstream_batch_totals(&f->l, &tot);
+	assert_int_equal(tot.reloads_ok, 1);
+	assert_int_equal(tot.members, 2);
+	/* each service still counts its own applied sync */
+	assert_int_equal(upstream_get_stats(f->u)->reloads_ok, 1);
+	assert_int_equal(upstream_get_stats(p.u)->reloads_ok, 1);
+	upstream_free(p.u);
+}
+
+/* One apply serves one nginx: a sync bound for nginx in a container (here one that cannot
+ * be reached: no engine) is never applied with the host's, which still reloads alone
+ * (doc/balancers.md, "nginx in a container"). */
+static void
+test_batch_container_apart(void **state)
+{
+	struct fx *f = *state;
+	struct peer p;
+	struct upstream_target t;
+	struct upstream_totals tot;
+
+	peer_init(&p, f);
+	snprintf(test_script, sizeof(test_script), "true");
+	sh_cmds(f);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
+	t = *tgt(f, 2000);
+	t.path = p.path;
+	t.name = "api";
+	t.container = "nginx-elsewhere";
+	assert_true(upstream_sync(p.u, &t, TWO, 1) > 0);
+	run_until(f, 2);
+	assert_true(web_ok(f));
+	assert_false(p.ok);
+	assert_int_equal(reloads_run(f), 1);
+	upstream_batch_totals(&f->l, &tot);
+	assert_int_equal(tot.applies, 2);
+	assert_int_equal(tot.reloads_ok, 1);
+	assert_int_equal(tot.members, 1);
+	upstream_free(p.u);
+}
+
+static void
+test_batch_blamed_file_restored_others_applied(void **state)
+{
+	struct fx *f = *state;
+	struct peer p;
+	struct upstream_totals tot;
+	const char *before = "# the api's previous file\n";
+
+	peer_init(&p, f);
+	put(p.path, before);
+	/* the check names the file it stopped in, as nginx does */
+	snprintf(test_script, sizeof(test_script), "if grep -q 10.0.0.9 %s/api.conf; then echo "
+	    "\"nginx: [emerg] bad in %s/api.conf:3\"; exit 1; fi", f->dir, f->dir);
+	sh_cmds(f);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
+	assert_true(peer_sync(&p, BAD, 1) > 0);
+	run_until(f, 2);
+	assert_true(web_ok(f));
+	assert_string_equal(slurp(f->path), TWO_FILE);
+	assert_false(p.ok);
+	assert_string_equal(slurp(p.path), before);
+	assert_int_equal(reloads_run(f), 1);
+	upstream_batch_totals(&f->l, &tot);
+	assert_int_equal(tot.tests_failed, 1);
+	assert_int_equal(tot.reloads_ok, 1);
+	assert_int_equal(upstream_get_stats(p.u)->tests_failed, 1);
+	assert_int_equal(upstream_get_stats(f->u)->tests_failed, 0);
+	upstream_free(p.u);
+}
+
+static void
+test_batch_unblamed_failure_tries_each_alone(void **state)
+{
+	struct fx *f = *state;
+	struct peer p;
+	struct upstream_totals tot;
+
+	peer_init(&p, f);
+	/* refuses while the api's file holds the bad address, naming no file */
+	snprintf(test_script, sizeof(test_script), "! grep -q 10.0.0.9 %s/api.conf 2>/dev/null "
+	    "|| { echo refused; exit 1; }", f->dir);
+	sh_cmds(f);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
+	assert_true(peer_sync(&p, BAD, 1) > 0);
+	run_until(f, 2);
+	assert_true(web_ok(f));
+	assert_string_equal(slurp(f->path), TWO_FILE);
+	assert_false(p.ok);
+	assert_int_equal(access(p.path, F_OK), -1); /* it did not exist before */
+	assert_int_equal(reloads_run(f), 1);
+	upstream_batch_totals(&f->l, &tot);
+	/* the batch, then the api alone; web alone passed */
+	assert_int_equal(tot.tests_failed, 2);
+	assert_int_equal(tot.reloads_ok, 1);
+	upstream_free(p.u);
+}
+
+static struct peer *late[2];
+
+/* Mid-apply (the first batch's test sleeps 300 ms): two more services come due. */
+static void
+on_late(struct loop *l, struct loop_timer *t)
+{
+	(void)l;
+	(void)t;
+	assert_true(peer_sync(late[0], TWO, 1) > 0);
+	assert_true(peer_sync(late[1], TWO, 2) > 0);
+}
+
+static void
+test_batch_joins_while_apply_runs(void **state)
+{
+	struct fx *f = *state;
+	struct peer p, q;
+	struct loop_timer later;
+
+	peer_init(&p, f);
+	peer_init(&q, f);
+	snprintf(q.path, sizeof(q.path), "%s/third.conf", f->dir);
+	snprintf(test_script, sizeof(test_script), "sleep 0.3");
+	sh_cmds(f);
+	late[0] = &p;
+	late[1] = &q;
+	loop_timer_init(&later, on_late, NULL);
+	assert_true(upstream_sync(f->u, tgt(f, 5000), TWO, 2) > 0);
+	assert_int_equal(loop_timer_start(&f->l, &later, 100), 0);
+	run_until(f, 3);
+	assert_true(web_ok(f) && p.ok && q.ok);
+	/* the first apply, then ONE for the two that came due while it ran */
+	assert_int_equal(reloads_run(f), 2);
+	upstream_free(p.u);
+	upstream_free(q.u);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render_sorted_unique),
+		cmocka_unit_test(test_blame),
+		cmocka_unit_test_setup_teardown(test_batch_two_services_one_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_container_apart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_blamed_file_restored_others_applied,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_unblamed_failure_tries_each_alone, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_batch_joins_while_apply_runs, setup, teardown),
 		cmocka_unit_test(test_render_empty_is_placeholder),
 		cmocka_unit_test(test_render_rejects_injection),
 		cmocka_unit_test_setup_teardown(test_write_file, setup, teardown),
