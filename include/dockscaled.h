@@ -11,6 +11,7 @@
 #include "http.h"
 #include "httpc.h"
 #include "loop.h"
+#include "passtime.h"
 #include "runtime.h"
 #include "service.h"
 
@@ -90,6 +91,7 @@ struct dsd {
 	bool docker_up;             /* the last container list succeeded */
 	bool list_busy;
 	uint64_t passes;            /* container lists handed to the services (control.c) */
+	struct passtime pass_time;  /* how long those passes took (dockscale_pass_seconds) */
 	bool stopping;              /* SIGTERM: take no new work */
 
 	/* services, in configuration order */

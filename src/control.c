@@ -13,6 +13,20 @@
 
 static void on_once_timer(struct loop *l, struct loop_timer *t);
 
+/* A pass's duration for dockscale_pass_seconds (doc/api.md, "Metrics"): from the list
+ * request to the end of the services' observe loop. */
+static void
+pass_clock_start(struct dsd *d)
+{
+	passtime_begin(&d->pass_time, loop_clock_us());
+}
+
+static void
+pass_clock_stop(struct dsd *d)
+{
+	passtime_end(&d->pass_time, loop_clock_us());
+}
+
 /* Containers labelled for a service the file no longer has: left running, said once. */
 static void
 note_unmanaged(struct dsd *d, const struct docker_ctr *c)
@@ -58,6 +72,7 @@ on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, 
 		svc_runtime(s)->observe(s, mine, k);
 	}
 	free(mine);
+	pass_clock_stop(d);
 	for (size_t j = 0; j < n; j++)
 		if (svc_find(d, ctrs[j].service) == NULL)
 			note_unmanaged(d, &ctrs[j]);
@@ -76,6 +91,7 @@ control_pass(struct dsd *d)
 	if (d->list_busy || d->stopping)
 		return;
 	runtime_pass(d);
+	pass_clock_start(d);
 	if (docker_list(d->docker, on_list, d) == 0)
 		d->list_busy = true;
 }
