@@ -42,7 +42,7 @@ test_quantiles(void **state)
 		{ "ten: p99 is the largest", 10, 0.99, 0.010 },
 		{ "ten: q 0 is the smallest", 10, 0.0, 0.001 },
 		{ "ten: q 1 is the largest", 10, 1.0, 0.010 },
-		{ "a full ring", PASSTIME_RING, 0.5, PASSTIME_RING / 2 * 0.001 },
+		{ "a full ring", PASSTIME_RING, 0.5, PASSTIME_RING * 0.0005 },
 		{ "past the ring: the oldest are forgotten", PASSTIME_RING + 100, 0.0, 0.101 },
 		{ "past the ring: the newest is the largest", PASSTIME_RING + 100, 1.0,
 		  (PASSTIME_RING + 100) * 0.001 },
