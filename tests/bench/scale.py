@@ -306,8 +306,17 @@ def create_body(svc, image):
 
 
 def answers(cid, deadline):
-    port = dk.inspect(cid)["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"]
-    while time.monotonic() < deadline:
+    """The container's host port once it answers 200; an engine that fails the inspect
+    (a timeout under load) is asked again until the deadline."""
+    port = None
+    while port is None and time.monotonic() < deadline:
+        code, ins = dk.call("GET", f"/containers/{cid}/json")
+        if code == 200:
+            port = ins["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"]
+        else:
+            print(f"  engine: inspect {cid[:12]} answered {code}: {ins}", flush=True)
+            time.sleep(0.5)
+    while port is not None and time.monotonic() < deadline:
         try:
             if get_text(f"http://127.0.0.1:{port}/", timeout=1)[0] == 200:
                 return port
@@ -482,7 +491,12 @@ def point(S, R, tmp, image):
     """Every measure of one grid point (a dict); raises when the point does not hold."""
     res = {"S": S, "R": R, "N": S * R}
     print(f"\n--- {S} x {R}: the engine's own create+start", flush=True)
-    eng = engine_baseline(S, R, image)
+    try:
+        eng = engine_baseline(S, R, image)
+    except Exception as e:  # noqa: BLE001 - the engine gave out before the daemon ran
+        res["failed"] = f"engine baseline: {type(e).__name__}: {e}"
+        res["gave_out"] = "the engine (its own create+start+inspect, no daemon running)"
+        raise PointFailed(res) from e
     res["engine_flat_s"], res["engine_flat_answer_s"] = eng["flat"]
     res["engine_shaped_s"], res["engine_shaped_answer_s"] = eng["shaped"]
     print(f"  engine: {ENGINE_CONNS}-way {eng['flat'][0]:.2f} s (answering "
@@ -599,7 +613,15 @@ def gave_out(d, names, res):
     if mem_available_mib() < 1024:
         said.append(f"memory (MemAvailable {mem_available_mib()} MiB)")
     log = d.log() if d else ""
-    errs = re.findall(r"(?:create|start)[^\n]*(?:failed|error)[^\n]*", log)
+    setup = log.count("curl_easy_setopt failed")
+    if setup:
+        said.append(f"the daemon's HTTP client ({setup} calls it could not start: "
+                    "curl_easy_setopt failed)")
+    unhealthy = log.count("reports unhealthy; replacing it")
+    if unhealthy:
+        said.append(f"the engine's health checks ({unhealthy} replicas reported unhealthy "
+                    "and replaced)")
+    errs = re.findall(r"warning: docker: [^\n]*(?:timed out|error|[45]\d\d)[^\n]*", log)
     if errs:
         said.append(f"the engine ({len(errs)} failed calls; last: {errs[-1][:200]})")
     return "; ".join(said) or "nothing visible: slower than the time allowed"
@@ -788,6 +810,8 @@ def main():
     ap.add_argument("--max", action="store_true",
                     default=os.environ.get("BENCH_SCALE_MAX") == "1")
     ap.add_argument("--no-reaction", action="store_true")
+    ap.add_argument("--reaction-only", action="store_true",
+                    help="only the reaction (figures to build/scale-reaction.json)")
     ap.add_argument("--points", help="S x R list instead of the grid, e.g. 10x10,1x300")
     ap.add_argument("--tables", metavar="JSON", help="print the tables and write the SVG of "
                     "a run's build/scale.json instead of measuring")
@@ -800,6 +824,9 @@ def main():
         return 0
     grid = ([tuple(int(x) for x in p.split("x")) for p in args.points.split(",")]
             if args.points else GRIDS[args.grid])
+    if args.reaction_only:
+        grid, args.max, args.no_reaction = [], False, False
+    out_json = "scale-reaction.json" if args.reaction_only else "scale.json"
     tmp = tempfile.mkdtemp(prefix="bench-scale-")
     remove_bench_containers(f"bench-{TAG}")
     if IMAGE == BENCH_IMAGE:
@@ -833,12 +860,13 @@ def main():
     finally:
         if IMAGE == BENCH_IMAGE:
             dk.call("DELETE", f"/images/{BENCH_IMAGE}")
-        with open(os.path.join(build, "scale.json"), "w") as f:
+        with open(os.path.join(build, out_json), "w") as f:
             json.dump({"points": points, "largest": largest, "gave_out": gave,
                        "reaction": react}, f, indent=1)
     shutil.rmtree(tmp, ignore_errors=True)
 
-    svg(points, os.path.join(build, "scale.svg"))
+    if points:
+        svg(points, os.path.join(build, "scale.svg"))
     t1, t2, t3, t4 = table(points)
     load = os.getloadavg()
     print(f"\nScale curves ({IMAGE}, interval 5s, idle window {WINDOW_S:.0f} s, {API_N} "
