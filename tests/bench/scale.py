@@ -777,7 +777,7 @@ def svg(points, path):
         pts = [(p["N"], p[key], f"{p['S']}x{p['R']}") for p in ok
                if isinstance(p.get(key), (int, float)) and p[key] == p[key]]
         ymax = max([v for _, v, _ in pts] or [1]) or 1
-        x0, y0, pw, ph = ox + 45, oy + H - 30, W - 60, H - 55
+        x0, y0, pw, ph = ox + 55, oy + H - 30, W - 75, H - 55
 
         def X(x):
             return x0 + pw * x / xmax
@@ -795,8 +795,10 @@ def svg(points, path):
             out.append('<polyline fill="none" stroke="#36c" points="' + " ".join(
                 f"{X(x):.1f},{Y(y):.1f}" for x, y, _ in pts) + '"/>')
         for x, y, name in pts:
+            right = X(x) > x0 + pw / 2  # the label inside the panel
             out.append(f'<circle cx="{X(x):.1f}" cy="{Y(y):.1f}" r="3" fill="#36c"/>'
-                       f'<text x="{X(x) + 4:.1f}" y="{Y(y) - 4:.1f}">{name}: {y:.3g}</text>')
+                       f'<text x="{X(x) + (-4 if right else 4):.1f}" y="{Y(y) + 14:.1f}" '
+                       f'text-anchor="{"end" if right else "start"}">{name}: {y:.3g}</text>')
     out.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(out) + "\n")
