@@ -11,6 +11,7 @@
 #include "http.h"
 #include "httpc.h"
 #include "loop.h"
+#include "passtime.h"
 #include "runtime.h"
 #include "service.h"
 
@@ -96,6 +97,7 @@ struct dsd {
 	int64_t listed_ms;          /* loop time of the last container list that answered */
 	bool trim_due;              /* a list's burst of answers is over by the next pass */
 	uint64_t passes;            /* passes handed to the services (control.c) */
+	struct passtime pass_time;  /* how long those passes took (dockscale_pass_seconds) */
 	bool stopping;              /* SIGTERM: take no new work */
 
 	/* services, in configuration order */
