@@ -60,6 +60,7 @@ struct label_kv {
 struct label_src {
 	char id[DOCKER_ID_MAX + 1];
 	char name[DOCKER_NAME_MAX + 1];  /* without the leading '/' */
+	double created;                  /* unix seconds */
 	char *project;                   /* com.docker.compose.project; NULL: none */
 	char *service;                   /* com.docker.compose.service; NULL: none */
 	struct label_kv *kv;             /* its dockscale.* labels, sorted by key */
@@ -68,7 +69,8 @@ struct label_src {
 
 /* From a GET /containers/json answer, the sources: containers labelled
  * dockscale.enable=true that are neither dockscale's own replicas (DOCKER_LABEL) nor
- * compose one-offs (`docker-compose run`), sorted by name. 0 with *out (free it with
+ * compose one-offs (`docker-compose run`), sorted by compose project and service (the
+ * newest container of one first: a recreate in progress), then by name. 0 with *out (free it with
  * compose_label_sources_free) and *n, or -1 when body is not a container list or out of
  * memory. */
 int compose_label_sources(const char *body, struct label_src **out, size_t *n);

@@ -339,12 +339,26 @@ kv_cmp(const void *a, const void *b)
 	return strcmp(((const struct label_kv *)a)->key, ((const struct label_kv *)b)->key);
 }
 
+static const char *
+or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+/* By compose project and service, the newest first within one (a recreate in progress),
+ * then by name. */
 static int
 src_cmp(const void *a, const void *b)
 {
 	const struct label_src *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
+	int c = strcmp(or_empty(x->project), or_empty(y->project));
 
+	if (c == 0)
+		c = strcmp(or_empty(x->service), or_empty(y->service));
+	if (c == 0 && x->project != NULL && x->service != NULL && x->created != y->created)
+		return x->created > y->created ? -1 : 1;
+	if (c == 0)
+		c = strcmp(x->name, y->name);
 	return c != 0 ? c : strcmp(x->id, y->id);
 }
 
@@ -395,6 +409,7 @@ src_from(const cJSON *e, struct label_src *out)
 	    (oneoff != NULL && strcmp(oneoff, "True") == 0))
 		return 0;
 	memcpy(out->id, id, strlen(id) + 1);
+	out->created = cJSON_IsNumber(json_get(e, "Created")) ? json_get(e, "Created")->valuedouble : 0;
 	snprintf(out->name, sizeof(out->name), "%s", name0->valuestring +
 	    (name0->valuestring[0] == '/')); /* a name cut short still names it */
 	if (dup_opt(&out->project, json_get_str(labels, COMPOSE_LABEL_PROJECT)) == -1 ||

@@ -171,7 +171,10 @@ read_source(struct config *cfg, const struct label_src *src, const char *name, i
 		set_label(&ps, &src->kv[i], (int)i + 1);
 	ps.line = 0;
 	sc.depends_on_line = config_key_line(&ps, "depends_on", false);
-	config_check_service(&ps, &sc);
+	/* Without compose's labels there is no definition: said once, not as "image is
+	 * required". */
+	if (src->project != NULL && src->service != NULL)
+		config_check_service(&ps, &sc);
 	if (ps.nerr > 0 || ps.oom)
 		goto out;
 	if ((v = realloc(cfg->svcs, (cfg->nsvcs + 1) * sizeof(*v))) == NULL)
@@ -192,24 +195,19 @@ out:
 	if (ps.oom)
 		config_perr(&ps, 0, "out of memory");
 	config_svc_free(&sc);
+	free(ps.err_lines);
 	where_free(where, src->n + 2);
 	return rc;
 }
 
-/* src a declares the same service as b: the same compose service with the same labels
- * (`docker-compose up --scale`: one service, several containers). */
+/* a and b are containers of one compose service: with `--scale` they carry the same
+ * labels, during a recreate the newest (first in the sources' order) is the service's. */
 static bool
 same_service(const struct label_src *a, const struct label_src *b)
 {
-	if (a->project == NULL || b->project == NULL || a->service == NULL || b->service == NULL ||
-	    strcmp(a->project, b->project) != 0 || strcmp(a->service, b->service) != 0 ||
-	    a->n != b->n)
-		return false;
-	for (size_t k = 0; k < a->n; k++)
-		if (strcmp(a->kv[k].key, b->kv[k].key) != 0 ||
-		    strcmp(a->kv[k].value, b->kv[k].value) != 0)
-			return false;
-	return true;
+	return a->project != NULL && b->project != NULL && a->service != NULL &&
+	    b->service != NULL && strcmp(a->project, b->project) == 0 &&
+	    strcmp(a->service, b->service) == 0;
 }
 
 static int
@@ -264,9 +262,9 @@ config_labels_merge(struct config *cfg, const struct label_src *src, size_t n,
 			size_t j = from[other - cfg->svcs - nfile];
 
 			if (same_service(&src[i], &src[j]))
-				continue; /* managed, as src[j] */
+				continue; /* src[j]'s service (doc/labels.md, "Conflicts") */
 			rc = note(&res[i], CONFIG_LABEL_DUPLICATE, "container %s (%.12s): service %s "
-			    "is also declared by container %s (%.12s): the first by name wins, these "
+			    "is also declared by container %s (%.12s): the first listed wins, these "
 			    "labels are not used", src[i].name, src[i].id, name, src[j].name,
 			    src[j].id);
 			continue;
