@@ -365,7 +365,7 @@ src_cmp(const void *a, const void *b)
 static void
 src_free(struct label_src *s)
 {
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = 0; s->kv != NULL && i < s->n; i++) {
 		free(s->kv[i].key);
 		free(s->kv[i].value);
 	}

@@ -24,6 +24,7 @@ struct labels {
 	struct docker *docker;      /* its own client: its own event stream */
 	bool busy, again;           /* a list in flight; another wanted after it */
 	bool have;                  /* a list has answered since the stream started */
+	bool said_once;             /* the --once warning */
 	struct loop_timer settle;   /* events coalesced into one list */
 	struct loop_timer apply;    /* labels_apply's work, from the loop */
 	struct label_src *src;      /* the sources of the running configuration */
@@ -178,6 +179,11 @@ on_apply(struct loop *lp, struct loop_timer *t)
 void
 labels_apply(struct dsd *d)
 {
+	if (d->labels != NULL && d->once && d->cfg.labels && !d->labels->said_once) {
+		d->labels->said_once = true;
+		log_warning("[daemon] labels = on has no effect with --once: a one-shot pass "
+		    "does not wait for the labelled containers (doc/labels.md)");
+	}
 	if (d->labels != NULL && !loop_timer_armed(&d->labels->apply))
 		(void)loop_timer_start(&d->loop, &d->labels->apply, 0);
 }
