@@ -39,8 +39,10 @@ class Project:
         os.makedirs(self.dir)
 
     def compose(self, *args, check=True):
-        p = subprocess.run([COMPOSE, "-p", self.name, *args], cwd=self.dir,
-                           capture_output=True, text=True, timeout=120)
+        # The shared engine can be slow to answer under load: compose's own 60 s is short.
+        env = dict(os.environ, COMPOSE_HTTP_TIMEOUT="240")
+        p = subprocess.run([COMPOSE, "-p", self.name, *args], cwd=self.dir, env=env,
+                           capture_output=True, text=True, timeout=300)
         if check:
             assert p.returncode == 0, p.stdout + p.stderr
         return p
