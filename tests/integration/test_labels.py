@@ -132,7 +132,7 @@ def test_two_label_services_scale_and_relabel_applies_live(daemon_factory, proje
     # Scaled by the daemon within the labels' bounds; above max_replicas refused.
     code, body, _ = d.post(f"/api/v1/services/{a}/scale", {"replicas": 3})
     assert code == 200, body
-    ids_a = wait_for(ready_ids(d, a, 3), timeout=60, what=f"3 ready replicas of {a}")
+    wait_for(ready_ids(d, a, 3), timeout=60, what=f"3 ready replicas of {a}")
     wait_for(upstream_has(str(tmp_path), a, 3), timeout=20, what=f"{a} served by 3")
     code, body, _ = d.post(f"/api/v1/services/{a}/scale", {"replicas": 6})
     assert code != 200, body
@@ -140,13 +140,22 @@ def test_two_label_services_scale_and_relabel_applies_live(daemon_factory, proje
     # A label changed by `docker-compose up -d` (compose recreates web's container):
     # applied live, without a restart; the services keep their replicas.
     pid = d.proc.pid
+    before = {a: wait_for(ready_ids(d, a, 3), timeout=60, what=f"3 ready of {a}"),
+              b: wait_for(ready_ids(d, b, 2), timeout=60, what=f"2 ready of {b}")}
+    log_at = len(d.log())
     project.up(a_max="6")
     wait_for(lambda: status(d, a)["max_replicas"] == 6, timeout=30,
              what="max_replicas 6 from the new label")
     assert d.proc.poll() is None and d.proc.pid == pid
-    assert "reload: " in d.log() and "labels: " in d.log()
-    assert ready_ids(d, a, 3)() == ids_a
-    assert ready_ids(d, b, 2)() == ids_b
+    since = d.log()[log_at:]
+    assert "labels: " in since and "reload: " in since, since
+    assert "removed from the configuration" not in since, since
+    # Both services kept their replicas through the reload (one that Docker's own health
+    # check failed under load is replaced, and says so).
+    for name, n in ((a, 3), (b, 2)):
+        now = wait_for(ready_ids(d, name, n), timeout=60, what=f"{n} ready of {name}")
+        assert now == before[name] or f"{name}: replica" in since and "replacing it" in since, \
+            since
     code, body, _ = d.post(f"/api/v1/services/{a}/scale", {"replicas": 5})
     assert code == 200, body
     wait_for(ready_ids(d, a, 5), timeout=90, what=f"5 ready replicas of {a}")
