@@ -21,6 +21,7 @@ struct reqstat_host;
 struct wake_pool;
 struct notify;
 struct headroom_host;
+struct labels;
 
 #ifndef DOCKSCALE_VERSION
 #define DOCKSCALE_VERSION "0.0.0"
@@ -47,6 +48,19 @@ struct dsd_stats {
 	uint64_t webhooks[WEBHOOK_CODES];
 	uint64_t alerts[ALERT_OUTCOMES];
 	uint64_t stats_reads[2];    /* replica samples by source: [0] stats API, [1] cgroup */
+};
+
+/* What became of one container labelled dockscale.enable=true at the last load
+ * (doc/labels.md): the status API's "labels". */
+struct labels_entry {
+	char container[DOCKER_NAME_MAX + 1];
+	char id[DOCKER_ID_MAX + 1];
+	struct config_label_result r;
+};
+struct labels_report { /* owner: labels.c */
+	struct labels_entry *v;
+	size_t n;
+	bool following;             /* the labelled containers' event stream is up */
 };
 
 /* Everything the daemon knows, passed explicitly to every module. */
@@ -84,6 +98,8 @@ struct dsd {
 	struct reqstat_host *reqstat; /* the access log's reader (owner: reqstat.c) */
 	struct notify *notify;      /* [notify]: events sent out (owner: daemon.c; its
 	                             * insides notify.c's) */
+	struct labels *labels;      /* the labelled containers followed (owner: labels.c) */
+	struct labels_report labels_report; /* what became of them (owner: labels.c) */
 
 	/* peers */
 	struct httpc *httpc;        /* every outgoing HTTP call, on the loop */
