@@ -109,12 +109,13 @@ $(BUILD)/obj/gen_statuspage.o: $(BUILD)/gen/statuspage.c | $(BUILD)/obj
 # ---- unit tests: tests/unit/test_X.c links X.c (in whichever folder) plus TEST_X_EXTRA --
 UNIT_TESTS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_*.c))
 # every test of the configuration links all of its key tables
-CONFIG_PARTS := config config_notify notify_msg events cgroup config_keys config_list config_check config_idle config_hooks config_moot config_ctr config_ctr_proc config_envfile readiness config_lb config_kinds config_schedule schedule_calc haproxy_config swarm_config regauth json config_value log text
+CONFIG_PARTS := config config_notify notify_msg events cgroup config_keys config_list config_check config_idle config_hooks config_moot config_ctr config_ctr_proc config_envfile readiness config_lb config_kinds config_schedule config_labels schedule_calc haproxy_config swarm_config regauth json config_value log text
 TEST_config_EXTRA := $(filter-out config,$(CONFIG_PARTS))
 TEST_config_ctr_EXTRA := $(filter-out config_ctr,$(CONFIG_PARTS)) ctrdef ctrdef_host
 TEST_config_lb_EXTRA := $(filter-out config_lb,$(CONFIG_PARTS))
 TEST_config_idle_EXTRA := $(filter-out config_idle,$(CONFIG_PARTS)) idlematch
 TEST_config_moot_EXTRA := $(filter-out config_moot,$(CONFIG_PARTS))
+TEST_config_labels_EXTRA := $(filter-out config_labels,$(CONFIG_PARTS)) compose
 TEST_config_schedule_EXTRA := $(filter-out config_schedule,$(CONFIG_PARTS))
 TEST_config_hooks_EXTRA := $(filter-out config_hooks,$(CONFIG_PARTS))
 TEST_swarm_config_EXTRA := $(filter-out swarm_config,$(CONFIG_PARTS))

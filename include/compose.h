@@ -44,4 +44,39 @@ int compose_pick(const char *body, const char *project, const char *service,
 struct cJSON *compose_def(const char *body, const char *network, char *net, size_t netlen,
     int *extra, char *why, size_t whylen);
 
+/* ---- services declared by labels (doc/labels.md) ------------------------------------ */
+
+#define LABELS_PREFIX "dockscale."
+#define LABELS_ENABLE LABELS_PREFIX "enable"   /* =true: the container is a source */
+#define LABELS_SERVICE LABELS_PREFIX "service" /* the service's name */
+
+/* One label of a source. */
+struct label_kv {
+	char *key;
+	char *value;
+};
+
+/* A container labelled dockscale.enable=true: what a label service is made from. */
+struct label_src {
+	char id[DOCKER_ID_MAX + 1];
+	char name[DOCKER_NAME_MAX + 1];  /* without the leading '/' */
+	double created;                  /* unix seconds */
+	char *project;                   /* com.docker.compose.project; NULL: none */
+	char *service;                   /* com.docker.compose.service; NULL: none */
+	struct label_kv *kv;             /* its dockscale.* labels, sorted by key */
+	size_t n;
+};
+
+/* From a GET /containers/json answer, the sources: containers labelled
+ * dockscale.enable=true that are neither dockscale's own replicas (DOCKER_LABEL) nor
+ * compose one-offs (`docker-compose run`), sorted by compose project and service (the
+ * newest container of one first: a recreate in progress), then by name. 0 with *out (free it with
+ * compose_label_sources_free) and *n, or -1 when body is not a container list or out of
+ * memory. */
+int compose_label_sources(const char *body, struct label_src **out, size_t *n);
+void compose_label_sources_free(struct label_src *v, size_t n);
+/* The same containers with the same labels (a change of which is a reload). */
+bool compose_label_sources_same(const struct label_src *a, size_t na,
+    const struct label_src *b, size_t nb);
+
 #endif

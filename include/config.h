@@ -216,6 +216,8 @@ struct config {
 	int64_t reserve_memory;   /* bytes the host keeps for itself; 0 = no memory check
 	                           * (doc/headroom.md) */
 	double reserve_cpus;      /* cores the host keeps; 0 = no CPU check */
+	bool labels;              /* services declared by containers' dockscale.* labels
+	                           * (doc/labels.md) */
 	/* [docker] */
 	char *docker_socket;
 	int64_t docker_timeout_ms;
@@ -264,6 +266,32 @@ void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
 
 const struct svc_conf *config_service(const struct config *cfg, const char *name);
+
+/* config_labels.c: services declared by containers' dockscale.* labels (doc/labels.md). */
+struct label_src;
+enum config_label_state {
+	CONFIG_LABEL_MANAGED = 0, /* a service of the configuration */
+	CONFIG_LABEL_BAD,         /* a label (or the labels together) refused: not managed */
+	CONFIG_LABEL_SHADOWED,    /* the file has a service of that name: the file's wins */
+	CONFIG_LABEL_DUPLICATE,   /* an earlier container declares another of that name */
+};
+/* What became of one source. */
+struct config_label_result {
+	char service[CONFIG_NAME_MAX + 1]; /* the name it declares (cut when too long) */
+	enum config_label_state state;
+	struct strv msgs;         /* why it is not managed: "container NAME (ID) label
+	                           * dockscale.KEY=VALUE: reason", or the conflict */
+};
+/* Add to cfg (a loaded file) a service for each of the n sources, in order: its
+ * dockscale.* labels read as the keys of a [service] section by the same tables and
+ * checks as the file's, its definition the container's compose service; res[i] (n of
+ * them; free with config_labels_results_free) says what became of src[i]. Moot keys are
+ * warnings in cfg->warnings. 0, or -1 when out of memory. */
+int config_labels_merge(struct config *cfg, const struct label_src *src, size_t n,
+    struct config_label_result *res);
+void config_labels_results_free(struct config_label_result *res, size_t n);
+/* "managed", "error", "shadowed", "duplicate". */
+const char *config_label_state_name(enum config_label_state st);
 
 /* config_kinds.c */
 

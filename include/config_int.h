@@ -96,6 +96,10 @@ struct pstate {
 	int *err_lines;   /* line of each of our messages, for sorting */
 	size_t nerr;
 	bool oom;
+	/* Labels (config_labels.c): what "line" N names instead of a line of the file, e.g.
+	 * "label dockscale.max_replicas=lots"; a message reads "PATH WHERE: message". */
+	const char *const *where;
+	size_t nwhere;
 };
 
 /* config.c: error collection, shared so that value and cross-key checks report
@@ -159,6 +163,8 @@ const struct config_moot *config_moot_rows(size_t *n);
  * default that has no effect (on the key's line). */
 void config_moot_check(struct pstate *ps, const struct svc_conf *s);
 
+/* config.c: whether name may not name a service, with why ("bad service name 'X': ..."). */
+bool config_svc_name_bad(const char *name, char *why, size_t len);
 /* config.c: a [service]'s defaults (name and header line given), and its fields freed:
  * 0, or -1 when out of memory (free it anyway). */
 int config_svc_defaults(struct svc_conf *s, const char *name, int line);
@@ -293,6 +299,8 @@ bool config_read_token(struct pstate *ps, const char *path, char **dst);
  * the last. */
 const struct keydef *config_service_table(size_t t, size_t *n);
 
+/* The section (daemon, docker ... or a kind's) of a key no [service] takes, or NULL. */
+const char *config_key_section(const char *name);
 /* Where the value of key idx of the section being read goes: struct config, the
  * [service]'s svc_conf, or a kind's own struct; NULL when that could not be made. */
 void *config_key_base(const struct pstate *ps, int idx);

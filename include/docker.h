@@ -219,6 +219,10 @@ void docker_cancel_arg(struct docker *d, const void *arg);
 int docker_events_start(struct docker *d, docker_event_cb ev, docker_stream_cb st,
     void *arg, int64_t retry_ms);
 void docker_events_stop(struct docker *d);
+/* The stream's filters from the next docker_events_start on: a JSON object for the
+ * filters= parameter (static, at most ~400 bytes); NULL: the lifecycle events of
+ * dockscale's own containers (the default). */
+void docker_events_filter(struct docker *d, const char *filter);
 
 /* docker_exec.c: a command run inside a running container through the exec API (the
  * lifecycle hooks; doc/replicas.md, "Lifecycle hooks"). */
@@ -257,6 +261,9 @@ int docker_exec_inspect(struct docker *d, const char *exec_id, docker_body_cb cb
  * docker-compose; the body is compose_pick's input. */
 int docker_compose_list(struct docker *d, const char *project, const char *service,
     docker_body_cb cb, void *arg);
+/* GET /containers/json?all=1 of the containers carrying label (KEY=VALUE, a literal
+ * needing no escaping in JSON): the body is compose_label_sources' input (doc/labels.md). */
+int docker_label_list(struct docker *d, const char *label, docker_body_cb cb, void *arg);
 /* GET /containers/{id}/json, the whole answer (compose_def's input). */
 int docker_inspect_body(struct docker *d, const char *id, docker_body_cb cb, void *arg);
 

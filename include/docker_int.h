@@ -71,6 +71,7 @@ struct docker {
 
 	/* The event stream (docker_events.c). */
 	bool ev_on;             /* docker_events_start called and not stopped */
+	const char *ev_filter;  /* the stream's filters (static); NULL: our replicas' */
 	bool ev_up;             /* the caller was told "up" */
 	bool ev_failing;        /* a failure was logged; quiet until it works again */
 	bool ev_overflow;       /* we aborted the stream ourselves (queue full) */

@@ -11,6 +11,7 @@
 #include "http.h"
 #include "httpc.h"
 #include "loop.h"
+#include "passtime.h"
 #include "runtime.h"
 #include "service.h"
 
@@ -20,6 +21,7 @@ struct reqstat_host;
 struct wake_pool;
 struct notify;
 struct headroom_host;
+struct labels;
 
 #ifndef DOCKSCALE_VERSION
 #define DOCKSCALE_VERSION "0.0.0"
@@ -46,6 +48,19 @@ struct dsd_stats {
 	uint64_t webhooks[WEBHOOK_CODES];
 	uint64_t alerts[ALERT_OUTCOMES];
 	uint64_t stats_reads[2];    /* replica samples by source: [0] stats API, [1] cgroup */
+};
+
+/* What became of one container labelled dockscale.enable=true at the last load
+ * (doc/labels.md): the status API's "labels". */
+struct labels_entry {
+	char container[DOCKER_NAME_MAX + 1];
+	char id[DOCKER_ID_MAX + 1];
+	struct config_label_result r;
+};
+struct labels_report { /* owner: labels.c */
+	struct labels_entry *v;
+	size_t n;
+	bool following;             /* the labelled containers' event stream is up */
 };
 
 /* Everything the daemon knows, passed explicitly to every module. */
@@ -83,6 +98,8 @@ struct dsd {
 	struct reqstat_host *reqstat; /* the access log's reader (owner: reqstat.c) */
 	struct notify *notify;      /* [notify]: events sent out (owner: daemon.c; its
 	                             * insides notify.c's) */
+	struct labels *labels;      /* the labelled containers followed (owner: labels.c) */
+	struct labels_report labels_report; /* what became of them (owner: labels.c) */
 
 	/* peers */
 	struct httpc *httpc;        /* every outgoing HTTP call, on the loop */
@@ -96,6 +113,7 @@ struct dsd {
 	int64_t listed_ms;          /* loop time of the last container list that answered */
 	bool trim_due;              /* a list's burst of answers is over by the next pass */
 	uint64_t passes;            /* passes handed to the services (control.c) */
+	struct passtime pass_time;  /* how long those passes took (dockscale_pass_seconds) */
 	bool stopping;              /* SIGTERM: take no new work */
 
 	/* services, in configuration order */

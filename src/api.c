@@ -90,6 +90,39 @@ api_reply_json(struct http_resp *resp, int status, cJSON *o)
 	http_resp_take(resp, status, "application/json", s, strlen(s));
 }
 
+/* The containers labelled dockscale.enable=true and what became of each (doc/labels.md,
+ * "Status"); every message of theirs again in "errors". */
+static void
+add_labels(cJSON *o, const struct dsd *d)
+{
+	cJSON *l = cJSON_AddObjectToObject(o, "labels"), *srcs, *errs;
+
+	if (l == NULL)
+		return;
+	cJSON_AddBoolToObject(l, "enabled", d->cfg.labels);
+	cJSON_AddBoolToObject(l, "following", d->labels_report.following);
+	srcs = cJSON_AddArrayToObject(l, "sources");
+	errs = cJSON_AddArrayToObject(l, "errors");
+	for (size_t i = 0; i < d->labels_report.n && srcs != NULL && errs != NULL; i++) {
+		const struct labels_entry *e = &d->labels_report.v[i];
+		cJSON *x = cJSON_CreateObject(), *msgs;
+
+		if (x == NULL || !cJSON_AddItemToArray(srcs, x)) {
+			cJSON_Delete(x);
+			return;
+		}
+		cJSON_AddStringToObject(x, "container", e->container);
+		cJSON_AddStringToObject(x, "container_id", e->id);
+		cJSON_AddStringToObject(x, "service", e->r.service);
+		cJSON_AddStringToObject(x, "state", config_label_state_name(e->r.state));
+		msgs = cJSON_AddArrayToObject(x, "messages");
+		for (size_t k = 0; k < e->r.msgs.n && msgs != NULL; k++) {
+			cJSON_AddItemToArray(msgs, cJSON_CreateString(e->r.msgs.v[k]));
+			cJSON_AddItemToArray(errs, cJSON_CreateString(e->r.msgs.v[k]));
+		}
+	}
+}
+
 static void
 route_services(struct dsd *d, const struct http_req *req, struct http_resp *resp)
 {
@@ -103,6 +136,7 @@ route_services(struct dsd *d, const struct http_req *req, struct http_resp *resp
 		cJSON_AddItemToArray(arr, status_service(d->svcs[i], loop_now(&d->loop)));
 	cJSON_AddBoolToObject(o, "docker_up", d->docker_up);
 	cJSON_AddBoolToObject(o, "dry_run", d->dry_run);
+	add_labels(o, d);
 	api_reply_json(resp, 200, o);
 }
 

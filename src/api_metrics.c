@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "dockscaled.h"
 #include "notify.h"
+#include "passtime.h"
 #include "pause.h"
 #include "pull.h"
 #include "rollout.h"
@@ -24,6 +25,24 @@ num(char *buf, size_t len, double v)
 		return "NaN";
 	snprintf(buf, len, "%.6g", v);
 	return buf;
+}
+
+/* doc/api.md, "Metrics": the reconcile passes' durations, a summary over the last
+ * PASSTIME_RING of them. */
+static void
+pass_seconds(struct buf *b, const struct passtime *p)
+{
+	static const double qs[] = { 0.5, 0.9, 0.99 };
+	char v[32];
+
+	buf_printf(b, "# HELP dockscale_pass_seconds Reconcile passes: the pass's start (a container list request, when it lists) "
+	    "to the services having observed the answer (quantiles over the last %d).\n"
+	    "# TYPE dockscale_pass_seconds summary\n", PASSTIME_RING);
+	for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)
+		buf_printf(b, "dockscale_pass_seconds{quantile=\"%g\"} %s\n", qs[i],
+		    num(v, sizeof(v), passtime_quantile(p, qs[i])));
+	buf_printf(b, "dockscale_pass_seconds_sum %s\ndockscale_pass_seconds_count %llu\n",
+	    num(v, sizeof(v), p->sum), (unsigned long long)p->count);
 }
 
 /* doc/api.md, "API limits": the long polls held, refused and let go by their clients. */
@@ -334,6 +353,7 @@ render_services(struct buf *b, const struct dsd *d)
 	    "dockscale_passes_total %llu\n",
 	    (unsigned long long)(d->docker != NULL ? docker_errors(d->docker) : 0),
 	    d->docker_up ? 1 : 0, (unsigned long long)d->passes);
+	pass_seconds(b, &d->pass_time);
 }
 
 /* [notify] (doc/notifications.md, "Metrics"): totals only; a url is a secret, so no

@@ -185,7 +185,9 @@ integers_raw(cJSON *node)
 }
 
 /* Config.Labels without compose's (its project, service, number, config-hash: a
- * `docker-compose up` must never take a replica for its own) and dockscale's. */
+ * `docker-compose up` must never take a replica for its own) and dockscale's (its
+ * own, and the dockscale.* ones that declare a service: a replica is never a source,
+ * doc/labels.md). */
 static int
 copy_labels(cJSON *root, const cJSON *labels)
 {
@@ -194,7 +196,8 @@ copy_labels(cJSON *root, const cJSON *labels)
 
 	cJSON_ArrayForEach(l, labels) {
 		if (!cJSON_IsString(l) || l->string == NULL ||
-		    has_prefix(l->string, COMPOSE_LABEL_PREFIX) || has_prefix(l->string, "io.dockscale."))
+		    has_prefix(l->string, COMPOSE_LABEL_PREFIX) || has_prefix(l->string, "io.dockscale.") ||
+		    has_prefix(l->string, LABELS_PREFIX))
 			continue;
 		if (out == NULL && (out = cJSON_AddObjectToObject(root, "Labels")) == NULL)
 			return -1;
@@ -326,4 +329,166 @@ fail:
 	cJSON_Delete(in);
 	cJSON_Delete(root);
 	return NULL;
+}
+
+/* ---- services declared by labels (doc/labels.md) ------------------------------------ */
+
+static int
+kv_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct label_kv *)a)->key, ((const struct label_kv *)b)->key);
+}
+
+static const char *
+or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+/* By compose project and service, the newest first within one (a recreate in progress),
+ * then by name. */
+static int
+src_cmp(const void *a, const void *b)
+{
+	const struct label_src *x = a, *y = b;
+	int c = strcmp(or_empty(x->project), or_empty(y->project));
+
+	if (c == 0)
+		c = strcmp(or_empty(x->service), or_empty(y->service));
+	if (c == 0 && x->project != NULL && x->service != NULL && x->created != y->created)
+		return x->created > y->created ? -1 : 1;
+	if (c == 0)
+		c = strcmp(x->name, y->name);
+	return c != 0 ? c : strcmp(x->id, y->id);
+}
+
+static void
+src_free(struct label_src *s)
+{
+	for (size_t i = 0; s->kv != NULL && i < s->n; i++) {
+		free(s->kv[i].key);
+		free(s->kv[i].value);
+	}
+	free(s->kv);
+	free(s->project);
+	free(s->service);
+	memset(s, 0, sizeof(*s));
+}
+
+void
+compose_label_sources_free(struct label_src *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		src_free(&v[i]);
+	free(v);
+}
+
+/* NULL stays NULL; -1 when out of memory. */
+static int
+dup_opt(char **dst, const char *s)
+{
+	*dst = s != NULL ? strdup(s) : NULL;
+	return s != NULL && *dst == NULL ? -1 : 0;
+}
+
+/* The source one list entry describes: 1, 0 when it is none, -1 out of memory. */
+static int
+src_from(const cJSON *e, struct label_src *out)
+{
+	const cJSON *labels = json_get(e, "Labels"), *l;
+	const cJSON *name0 = cJSON_GetArrayItem(json_get(e, "Names"), 0);
+	const char *id = json_get_str(e, "Id"), *enable = json_get_str(labels, LABELS_ENABLE);
+	const char *oneoff = json_get_str(labels, COMPOSE_LABEL_ONEOFF);
+	size_t k = 0;
+
+	memset(out, 0, sizeof(*out));
+	/* A replica carries its source's labels only if someone put them there by hand:
+	 * never a source itself (doc/labels.md, "Replicas"). */
+	if (id == NULL || strlen(id) > DOCKER_ID_MAX || !cJSON_IsString(name0) ||
+	    enable == NULL || strcmp(enable, "true") != 0 || json_get(labels, DOCKER_LABEL) != NULL ||
+	    (oneoff != NULL && strcmp(oneoff, "True") == 0))
+		return 0;
+	memcpy(out->id, id, strlen(id) + 1);
+	out->created = cJSON_IsNumber(json_get(e, "Created")) ? json_get(e, "Created")->valuedouble : 0;
+	snprintf(out->name, sizeof(out->name), "%s", name0->valuestring +
+	    (name0->valuestring[0] == '/')); /* a name cut short still names it */
+	if (dup_opt(&out->project, json_get_str(labels, COMPOSE_LABEL_PROJECT)) == -1 ||
+	    dup_opt(&out->service, json_get_str(labels, COMPOSE_LABEL_SERVICE)) == -1)
+		goto oom;
+	cJSON_ArrayForEach(l, labels)
+		k += cJSON_IsString(l) && l->string != NULL && has_prefix(l->string, LABELS_PREFIX);
+	if ((out->kv = calloc(k ? k : 1, sizeof(*out->kv))) == NULL)
+		goto oom;
+	cJSON_ArrayForEach(l, labels) {
+		if (!cJSON_IsString(l) || l->string == NULL || !has_prefix(l->string, LABELS_PREFIX))
+			continue;
+		out->kv[out->n].key = strdup(l->string);
+		out->kv[out->n].value = strdup(l->valuestring);
+		out->n++;
+		if (out->kv[out->n - 1].key == NULL || out->kv[out->n - 1].value == NULL)
+			goto oom;
+	}
+	qsort(out->kv, out->n, sizeof(*out->kv), kv_cmp);
+	return 1;
+oom:
+	src_free(out);
+	return -1;
+}
+
+int
+compose_label_sources(const char *body, struct label_src **out, size_t *n)
+{
+	cJSON *root;
+	const cJSON *e;
+	struct label_src *v;
+	size_t k = 0;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if ((root = json_parse_array(body)) == NULL)
+		return -1;
+	if ((v = calloc((size_t)cJSON_GetArraySize(root) + 1, sizeof(*v))) == NULL)
+		goto out;
+	cJSON_ArrayForEach(e, root) {
+		int r = src_from(e, &v[k]);
+
+		if (r == -1) {
+			compose_label_sources_free(v, k);
+			goto out;
+		}
+		k += (size_t)r;
+	}
+	qsort(v, k, sizeof(*v), src_cmp);
+	*out = v;
+	*n = k;
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+bool
+compose_label_sources_same(const struct label_src *a, size_t na, const struct label_src *b,
+    size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		if (strcmp(a[i].id, b[i].id) != 0 || strcmp(a[i].name, b[i].name) != 0 ||
+		    !same_str(a[i].project, b[i].project) || !same_str(a[i].service, b[i].service) ||
+		    a[i].n != b[i].n)
+			return false;
+		for (size_t j = 0; j < a[i].n; j++)
+			if (strcmp(a[i].kv[j].key, b[i].kv[j].key) != 0 ||
+			    strcmp(a[i].kv[j].value, b[i].kv[j].value) != 0)
+				return false;
+	}
+	return true;
 }

@@ -21,6 +21,20 @@
 
 static void on_once_timer(struct loop *l, struct loop_timer *t);
 
+/* A pass's duration for dockscale_pass_seconds (doc/api.md, "Metrics"): from the list
+ * request to the end of the services' observe loop. */
+static void
+pass_clock_start(struct dsd *d)
+{
+	passtime_begin(&d->pass_time, loop_clock_us());
+}
+
+static void
+pass_clock_stop(struct dsd *d)
+{
+	passtime_end(&d->pass_time, loop_clock_us());
+}
+
 /* Containers labelled for a service the file no longer has: left running, said once. */
 static void
 note_unmanaged(struct dsd *d, const struct docker_ctr *c)
@@ -68,6 +82,7 @@ on_list(void *arg, const struct docker_reply *r, const struct docker_ctr *ctrs, 
 		svc_runtime(s)->observe(s, mine, k);
 	}
 	free(mine);
+	pass_clock_stop(d);
 	for (size_t j = 0; j < n; j++)
 		if (svc_find(d, ctrs[j].service) == NULL)
 			note_unmanaged(d, &ctrs[j]);
@@ -99,6 +114,7 @@ observe_tables(struct dsd *d)
 {
 	for (size_t i = 0; i < d->nsvcs; i++)
 		svc_runtime(d->svcs[i])->watch(d->svcs[i]);
+	pass_clock_stop(d);
 	metric_collect(d);
 	d->passes++; /* as on_list's (doc/testing.md) */
 	if (d->once)
@@ -121,6 +137,7 @@ control_pass(struct dsd *d)
 		(void)malloc_trim(0);
 	}
 	runtime_pass(d);
+	pass_clock_start(d);
 	if (!list_due(d)) {
 		observe_tables(d);
 		return;

@@ -12,6 +12,7 @@
 #include "cgroup.h"
 #include "dockscaled.h"
 #include "headroom.h"
+#include "labels.h"
 #include "lock.h"
 #include "log.h"
 #include "notify.h"
@@ -173,6 +174,13 @@ dsd_reload(struct dsd *d)
 		    d->config_path, errs.n);
 		goto out;
 	}
+	/* The label services join the file's before anything is checked against the
+	 * running configuration (doc/labels.md, "Live"). */
+	if (labels_merge(d, &next) == -1) {
+		log_err("reload: out of memory adding the label services; keeping the running "
+		    "configuration");
+		goto out;
+	}
 	if ((key = restart_key(&d->cfg, &next, why, sizeof(why))) != NULL) {
 		log_err("reload: %s changed; that needs a restart; keeping the running "
 		    "configuration", key);
@@ -201,6 +209,8 @@ dsd_reload(struct dsd *d)
 	config_free(&old);
 	log_set_level(d->cfg.log_level);
 	config_warnings_log(&d->cfg);
+	labels_commit(d);
+	labels_apply(d);
 	if (d->cfg.nsvcs == 0)
 		log_warning("%s: no [service] section; serving the API only", d->config_path);
 	log_notice("reload: %s applied (%zu service(s))", d->config_path, d->cfg.nsvcs);
@@ -215,6 +225,7 @@ out:
 		events_fail(&d->events, LOG_ERR, EV_RELOAD, NULL,
 		    "reload of %s refused: the running configuration is kept", d->config_path);
 	}
+	labels_discard(d); /* a refused reload's label results (none after a commit) */
 	config_free(&next);
 	config_errors_free(&errs);
 	/* Not ready yet: READY=1 comes with readiness, not with the reload. */
@@ -259,7 +270,7 @@ dsd_init(struct dsd *d, const char *config_path, bool dry_run, bool once)
 	d->sigfd = d->lock_fd = -1;
 	d->loop.epfd = -1;
 	d->config_path = config_path;
-	if (wake_pool_init(d) == -1 || headroom_host_init(d) == -1) { /* first: everything after
+	if (wake_pool_init(d) == -1 || headroom_host_init(d) == -1 || labels_init(d) == -1) { /* first: everything after
 	                                  * may fail, and dsd_fini frees them */
 		log_err("out of memory");
 		return 1;
@@ -293,6 +304,7 @@ dsd_init(struct dsd *d, const char *config_path, bool dry_run, bool once)
 		return 1;
 	if (control_start(d) == -1)
 		return 1;
+	labels_apply(d); /* [daemon] labels: its first list is a reload (doc/labels.md) */
 	/* After control_start: it makes the HTTP client notifications go through. */
 	if ((d->notify = notify_new(&d->loop, d->httpc, &d->events)) == NULL ||
 	    notify_apply(d->notify, &d->cfg.notify) == -1)
@@ -332,6 +344,7 @@ dsd_fini(struct dsd *d)
 {
 	notify_free(d->notify); /* before control_stop frees the HTTP client */
 	d->notify = NULL;
+	labels_fini(d); /* its Docker client too */
 	control_stop(d);
 	wake_pool_fini(d);
 	headroom_host_fini(d);

@@ -206,6 +206,20 @@ docker_compose_list(struct docker *d, const char *project, const char *service,
 }
 
 int
+docker_label_list(struct docker *d, const char *label, docker_body_cb cb, void *arg)
+{
+	char filt[256], esc[3 * sizeof(filt)];
+	int n;
+
+	n = snprintf(filt, sizeof(filt), "{\"label\":[\"%s\"]}", label);
+	if (n < 0 || (size_t)n >= sizeof(filt) || httpc_escape(filt, esc, sizeof(esc)) < 0) {
+		log_err("docker: cannot build the container list request of label %s", label);
+		return -1;
+	}
+	return docker_call_body(d, "GET", "/containers/json?all=1&filters=", esc, "", cb, arg);
+}
+
+int
 docker_inspect_body(struct docker *d, const char *id, docker_body_cb cb, void *arg)
 {
 	if (!docker_id_ok(id)) {

@@ -254,7 +254,7 @@ ev_connect(struct docker *d)
 	char filt[512], url[768];
 	int n;
 
-	if (httpc_escape(EVENTS_FILTER, filt, sizeof(filt)) < 0)
+	if (httpc_escape(d->ev_filter != NULL ? d->ev_filter : EVENTS_FILTER, filt, sizeof(filt)) < 0)
 		return;
 	n = snprintf(url, sizeof(url), "http://localhost/v%s/events?filters=%s&since=%lld.%09lld",
 	    d->version, filt, (long long)(d->since_ns / 1000000000),
@@ -311,6 +311,12 @@ docker_events_start(struct docker *d, docker_event_cb ev, docker_stream_cb st, v
 	}
 	d->ev_on = true;
 	return 0;
+}
+
+void
+docker_events_filter(struct docker *d, const char *filter)
+{
+	d->ev_filter = filter;
 }
 
 void

@@ -35,6 +35,10 @@ struct httpc_xfer {
 	struct curl_slist *headers;
 	/* Set from inside a curl callback, acted on once curl returns (run_deferred). */
 	bool pending, cancelled;
+	/* Finished with an answer: only then is the handle kept for reuse. curl leaves one
+	 * that failed (e.g. queued behind HTTPC_MAX_CONNS past its timeout) refusing
+	 * CURLOPT_BUFFERSIZE, and every start that reused it failed. */
+	bool reusable;
 	const char *fail; /* our own reason for aborting the transfer */
 	int too_large;    /* the body passed max_body */
 	bool secret_url;  /* httpc_req's: logs withhold the url */
@@ -67,7 +71,7 @@ static void
 xfer_destroy(struct httpc *c, struct httpc_xfer *x)
 {
 	curl_multi_remove_handle(c->multi, x->easy); /* a no-op if never added */
-	if (x->easy != NULL && c->nspare < HTTPC_SPARE)
+	if (x->easy != NULL && x->reusable && c->nspare < HTTPC_SPARE)
 		c->spare[c->nspare++] = x->easy;
 	else
 		curl_easy_cleanup(x->easy);
@@ -123,6 +127,7 @@ xfer_finish(struct httpc *c, struct httpc_xfer *x, CURLcode rc)
 			    url != NULL ? url : "?", err);
 	}
 	x->body = NULL;
+	x->reusable = res.ok;
 	xfer_destroy(c, x);
 	if (done != NULL)
 		done(arg, &res);

@@ -18,6 +18,17 @@ static const char *const global_names[] = { "daemon", "docker", "prometheus", "n
 	"notify" };
 _Static_assert(NKEYS(global_names) == GLOBAL_SECTIONS, "a global section has no name");
 
+/* "FILE:LINE: msg", "FILE: msg", or for labels "CONTAINER label K=V: msg" (pstate.where). */
+static int
+where(const struct pstate *ps, int line, const char *msg, char **full)
+{
+	if (line > 0 && ps->where != NULL && (size_t)line <= ps->nwhere)
+		return asprintf(full, "%s %s: %s", ps->path, ps->where[line - 1], msg);
+	if (line > 0 && ps->where == NULL)
+		return asprintf(full, "%s:%d: %s", ps->path, line, msg);
+	return asprintf(full, "%s: %s", ps->path, msg);
+}
+
 void
 config_vperr(struct pstate *ps, int line, const char *fmt, va_list ap)
 {
@@ -29,10 +40,7 @@ config_vperr(struct pstate *ps, int line, const char *fmt, va_list ap)
 		ps->oom = true;
 		return;
 	}
-	if (line > 0)
-		r = asprintf(&full, "%s:%d: %s", ps->path, line, msg);
-	else
-		r = asprintf(&full, "%s: %s", ps->path, msg);
+	r = where(ps, line, msg, &full);
 	free(msg);
 	if (r < 0) {
 		ps->oom = true;
@@ -67,8 +75,7 @@ config_pwarn(struct pstate *ps, int line, const char *fmt, ...)
 		ps->oom = true;
 		return;
 	}
-	r = line > 0 ? asprintf(&full, "%s:%d: %s", ps->path, line, msg)
-	             : asprintf(&full, "%s: %s", ps->path, msg);
+	r = where(ps, line, msg, &full);
 	free(msg);
 	if (r < 0 || strv_push(&ps->cfg->warnings, full) < 0)
 		ps->oom = true;
@@ -277,24 +284,36 @@ end_section(struct pstate *ps)
 	memset(ps->seen, 0, sizeof(ps->seen));
 }
 
+bool
+config_svc_name_bad(const char *name, char *why, size_t len)
+{
+	int r;
+
+	if (strlen(name) > CONFIG_NAME_MAX)
+		r = snprintf(why, len, "service name '%s' is longer than %d characters", name,
+		             CONFIG_NAME_MAX);
+	else if (!config_valid_chars(name, "_-") || !isalnum((unsigned char)name[0]) ||
+	         strpbrk(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+		r = snprintf(why, len, "bad service name '%s': use [a-z0-9_-], starting with a "
+		             "letter or digit", name);
+	else
+		return false;
+	if (r < 0 || (size_t)r >= len) /* a reason cut short is still a reason */
+		why[len > 0 ? len - 1 : 0] = '\0';
+	return true;
+}
+
 /* "[service NAME]": start a new service, or check a rejected one in scratch. */
 static void
 begin_service(struct pstate *ps, const char *name)
 {
-	size_t n = strlen(name);
+	char why[1200]; /* a longer name is cut in the message */
 	bool ok = false;
 
 	if (!*name)
 		config_perr(ps, ps->line, "[service] needs a name: [service NAME]");
-	else if (n > CONFIG_NAME_MAX)
-		config_perr(ps, ps->line, "service name '%s' is longer than %d characters",
-		            name, CONFIG_NAME_MAX);
-	else if (!config_valid_chars(name, "_-") || !isalnum((unsigned char)name[0]) ||
-	         strpbrk(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-		config_perr(
-		    ps, ps->line,
-		    "bad service name '%s': use [a-z0-9_-], starting with a letter or digit",
-		    name);
+	else if (config_svc_name_bad(name, why, sizeof(why)))
+		config_perr(ps, ps->line, "%s", why);
 	else if (config_service(ps->cfg, name))
 		config_perr(ps, ps->line, "duplicate service '%s' (first on line %d)", name,
 		            config_service(ps->cfg, name)->line);

@@ -57,6 +57,7 @@ static const struct keydef daemon_keys[] = {
 	KEY("lock_file", K_ABSPATH, C(lock_file), 0, PATH_LEN_MAX, 0),
 	KEY("reserve_memory", K_MEMORY, C(reserve_memory), 0, 0, F_RESERVE),
 	KEY("reserve_cpus", K_DBL, C(reserve_cpus), 0, 1024, 0),
+	KEY("labels", K_BOOL, C(labels), 0, 0, 0),
 };
 static const struct keydef docker_keys[] = {
 	KEY("socket", K_SOCKET, C(docker_socket), 0, 0, 0),

@@ -85,6 +85,22 @@ config_key_find(enum section sec, const char *name, int *idx)
 	return NULL;
 }
 
+const char *
+config_key_section(const char *name)
+{
+	const struct config_kind *k;
+	int idx;
+
+	for (int sec = SEC_DAEMON; sec < SEC_SERVICE; sec++)
+		if (config_key_find((enum section)sec, name, &idx) != NULL)
+			return section_names[sec - SEC_DAEMON];
+	for (size_t j = 0; (k = config_kind_at(j)) != NULL; j++)
+		if (k->section != NULL && config_key_find((enum section)(SEC_KIND + (int)j), name,
+		    &idx) != NULL)
+			return k->section;
+	return NULL;
+}
+
 void *
 config_key_base(const struct pstate *ps, int idx)
 {

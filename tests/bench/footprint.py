@@ -41,10 +41,11 @@ BENCH_IMAGE = "dockscale-demo:bench-hc30s"
 IMAGE = os.environ.get("BENCH_FOOTPRINT_IMAGE", BENCH_IMAGE)
 
 
-def build_image():
+def build_image(tag=BENCH_IMAGE):
+    """The demo image with a 30 s HEALTHCHECK as `tag` (scale.py builds its own tag)."""
     dockerfile = ("FROM dockscale-demo:latest\nHEALTHCHECK --interval=30s --timeout=2s "
                   "--start-period=10s --retries=3 CMD [\"/app\",\"--health\"]\n")
-    subprocess.run(["docker", "build", "-q", "-t", BENCH_IMAGE, "-"], input=dockerfile,
+    subprocess.run(["docker", "build", "-q", "-t", tag, "-"], input=dockerfile,
                    text=True, check=True, capture_output=True,
                    env=dict(os.environ, DOCKER_BUILDKIT="0"))
 

@@ -23,13 +23,15 @@ from common import HERE, PY, ROOT, dk, remove_bench_containers
 
 # (script, time budget in seconds): about 10 minutes in all on a 2-core machine, plus
 # about 20 for the seed table and 15 for its I/O-bound profile (BENCH_SEED_SHORT=1: about
-# 6 and 4), and 3 for the cost of reading traffic (BENCH_COST_SHORT=1: 2).
+# 6 and 4), 3 for the cost of reading traffic (BENCH_COST_SHORT=1: 2), and about 8 for the
+# scale curves' small grid (1x10, 10x10 and the reaction; the full grid is by hand:
+# doc/benchmarks.md, "Scale curves").
 BENCHES = [("decide_cpu.py", 90), ("reaction.py", 240), ("reaction_lb.py", 240),
            ("drops.py", 300),
            ("intake.py", 300), ("footprint.py", 420),
            ("rollout.py", 360), ("readiness.py", 420), ("pause_wake.py", 240),
            ("notify_delay.py", 180),
-           ("haproxy.py", 420),
+           ("haproxy.py", 420), ("scale.py", 720),
            ("swarm.py", 240), ("traffic_cost.py", 480), ("seedtable.py", 1800),
            ("iobound.py", 1500)]
 

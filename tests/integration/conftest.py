@@ -231,7 +231,7 @@ REFUSED_MOVE = "not a move a replica makes"
 ALONE_WHY = "marked alone: `make integration` runs it after the parallel pass (pytest -m alone)"
 # Modules whose module-scoped fixture takes seconds (a daemon with its replicas, a
 # registry with pushed images): each one's tests stay on one worker, so it is made once.
-GROUPED_MODULES = ("test_ctl", "test_registry")
+GROUPED_MODULES = ("test_ctl", "test_registry", "test_labels")
 
 
 def pytest_configure(config):

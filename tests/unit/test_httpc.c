@@ -549,6 +549,59 @@ test_timeout_does_not_block_others(void **state)
 	assert_true(loop_clock_ms() - t0 < 2000);
 }
 
+/* Transfers queued behind HTTPC_MAX_CONNS past their timeout fail when they get a
+ * connection ("Failed to resolve host ... after 0 ms"), and curl keeps such a handle in a
+ * state where it refuses CURLOPT_BUFFERSIZE: reused, it made later starts fail with
+ * "curl_easy_setopt failed" (doc/benchmarks.md, "Scale curves", 30 x 10). Here, as in
+ * the daemon, each answer starts the next requests. */
+static struct chain {
+	struct fx *f;
+	char url[256];
+	int started, refused, done;
+} chain;
+
+static void
+on_chain_done(void *arg, const struct httpc_result *res)
+{
+	(void)arg;
+	(void)res;
+	chain.done++;
+	for (int k = 0; k < 2 && chain.started < 400; k++) {
+		struct httpc_req q = { .method = "GET", .url = chain.url, .done = on_chain_done,
+		    .timeout_ms = 300 };
+
+		chain.started++;
+		if (httpc_start(chain.f->c, &q) == NULL)
+			chain.refused++;
+	}
+	if (chain.done >= chain.started - chain.refused)
+		loop_break(&chain.f->l);
+}
+
+static void
+test_start_after_queued_timeouts(void **state)
+{
+	struct fx *f = *state;
+	int n = snprintf(chain.url, sizeof(chain.url), "%s/slow/200", f->srv->url);
+
+	assert_true(n > 0 && (size_t)n < sizeof(chain.url));
+	chain.f = f;
+	chain.started = chain.refused = chain.done = 0;
+	for (int i = 0; i < 40; i++) {
+		struct httpc_req q = { .method = "GET", .url = chain.url, .done = on_chain_done,
+		    .timeout_ms = 300 };
+
+		chain.started++;
+		assert_non_null(httpc_start(f->c, &q));
+	}
+	loop_timer_start(&f->l, &f->safety, 20000);
+	loop_run(&f->l);
+	loop_timer_stop(&f->l, &f->safety);
+	assert_false(f->expired);
+	assert_int_equal(chain.started, 400);
+	assert_int_equal(chain.refused, 0);
+}
+
 static int
 on_chunk(void *arg, const char *data, size_t len)
 {
@@ -792,6 +845,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_50_concurrent, setup_tcp, teardown),
 		cmocka_unit_test_setup_teardown(test_free_with_transfers_in_flight, setup_tcp, teardown),
 		cmocka_unit_test_setup_teardown(test_unix_socket, setup_unix, teardown),
+		cmocka_unit_test_setup_teardown(test_start_after_queued_timeouts, setup_tcp, teardown),
 		cmocka_unit_test(test_escape),
 	};
 
