@@ -7,6 +7,7 @@
 #   make demo       the main job end to end (see README.md)
 #   make bench      benchmarks in tests/bench
 #   make chaos      fault injection against the real peers (tests/chaos; not in check)
+#   make image      the container image dockscale:latest and :VERSION (doc/container.md)
 #   make deps       install the Debian packages below (no-op when present)
 #   make deb        build/dockscale_VERSION_ARCH.deb with debhelper, checked by lintian
 #   make deb-test   that .deb installed, run and purged in a booted Debian 12 root (not in check)
@@ -73,7 +74,7 @@ DEPS     := $(OBJS:.o=.d)
 STATUSPAGE := src/statuspage.html src/statuspage.css src/statuspage.js
 OBJS     += $(BUILD)/obj/gen_statuspage.o
 
-.PHONY: all check unit integration asan lint deps install clean demo bench chaos test-image fuzz fuzz-long dockerd swarm-test deb deb-test
+.PHONY: all check unit integration asan lint deps install clean demo bench chaos test-image image fuzz fuzz-long dockerd swarm-test deb deb-test
 all: $(BUILD)/dockscaled
 
 $(BUILD)/dockscaled: $(OBJS)
@@ -132,7 +133,7 @@ TEST_httpc_EXTRA  := loop log text
 TEST_docker_json_EXTRA := docker_stats json text
 TEST_json_EXTRA   := text
 TEST_docker_EXTRA := docker_ctr docker_exec docker_image docker_json docker_stats docker_events lines httpc loop log json text tests/unit/fake_docker
-TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause idle headroom headroom_calc hostmem schedule schedule_calc netconn idlematch history replica replica_hook probe readiness pull docker_image regauth ctrdef ctrdef_host rollout compose compose_source plan metric scale decide predict traffic reqstat reqwin accesslog accesslog_parse lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_share wake_status upstream upstream_file upstream_batch nginx_apply proc nginx buf config_value \
+TEST_service_EXTRA := svc runtime_containers featureset cgroup events pause idle headroom headroom_calc hostmem schedule schedule_calc netconn idlematch history replica replica_hook probe readiness pull docker_image regauth ctrdef ctrdef_host rollout compose compose_source plan metric scale decide predict traffic reqstat reqwin accesslog accesslog_parse lb lb_nginx lb_haproxy lb_none haproxy_cli haproxy_parse wake wake_http wake_relay wake_share wake_status upstream upstream_file upstream_batch nginx_apply proc nginx nginx_ctr buf config_value \
 	prom docker docker_ctr docker_exec docker_json docker_stats docker_events lines httpc loop log json text tests/unit/fake_docker \
 	runtime_swarm swarm swarm_leader swarm_tasks swarm_json runtime
 # the containers runtime and a replica's life against the fake engine: 15 sources of src/
@@ -142,8 +143,9 @@ TEST_swarm_json_EXTRA := json text
 TEST_webhook_EXTRA := json text
 TEST_prom_EXTRA := httpc loop log json text
 TEST_proc_EXTRA   := loop log text
-TEST_upstream_EXTRA := upstream_file upstream_batch nginx_apply proc loop log buf nginx config_value text
-TEST_nginx_EXTRA  :=
+TEST_upstream_EXTRA := upstream_file upstream_batch nginx_apply proc loop log buf nginx nginx_ctr config_value text \
+	docker docker_ctr docker_exec docker_image docker_json docker_stats docker_events lines httpc json
+TEST_nginx_EXTRA  := json text
 TEST_text_EXTRA   :=
 TEST_reqcheck_EXTRA :=
 TEST_lines_EXTRA  :=
@@ -273,6 +275,13 @@ test-image: dockerd
 	printf 'FROM dockscale-demo:latest\nHEALTHCHECK NONE\n' | \
 		DOCKER_BUILDKIT=0 docker build -q -t dockscale-demo:nohc - >/dev/null 2>&1 || \
 		{ echo "building dockscale-demo:nohc failed" >&2; exit 1; }
+
+# The daemon's image (doc/container.md): FROM scratch, the two binaries, their shared
+# libraries, CA certificates, time zones, a non-root user; no registry, no base image.
+image: $(BUILD)/dockscaled $(BUILD)/dockscalectl dockerd
+	BUILD=$(abspath $(BUILD)) conf/image/build-image -v $(VERSION) dockscale:latest \
+		dockscale:$(VERSION) >/dev/null
+	@docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' dockscale:$(VERSION)
 
 # The main job end to end: nginx in front of the autoscaled `demo` service, a load ramp
 # through it, live view and summary (tests/demo/demo.py; DEMO_FAST=1 for a ~50 s run).

@@ -19,7 +19,7 @@ _dockscalectl_services()
 _dockscalectl()
 {
     local cur prev cmd i nops=0
-    local commands="status explain events scale pause resume rollout version help"
+    local commands="status explain events scale pause resume rollout health version help"
     local opts="-H --url --token-file -c --config --json --help --version"
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD - 1]}

@@ -234,6 +234,8 @@ struct config {
 	int64_t nginx_timeout_ms; /* per command; a hung nginx is killed after it */
 	char *nginx_pid_file;     /* the master's pid file: confirms a reload landed; "" off */
 	char *nginx_access_log;   /* the access log's datagram socket (doc/traffic.md); "" off */
+	char *nginx_container;    /* nginx's container, driven through the Engine API
+	                           * (doc/balancers.md, "nginx in a container"); "" off */
 	struct config_ext kinds[CONFIG_KINDS_MAX]; /* each kind's own [section] */
 	struct notify_conf notify; /* [notify] */
 	/* [service NAME] ... */

@@ -32,7 +32,7 @@ enum section {
 enum ktype {
 	K_STR, K_IMAGE, K_ABSPATH, K_SOCKET, K_LISTEN, K_URL, K_TOKEN, K_LOGLEVEL, K_DUR,
 	K_INT, K_DBL, K_MEMORY, K_BOOL, K_ARGV, K_ENV, K_LIST, K_METRIC, K_POLICY,
-	K_HTTPPATH, K_UPNAME, K_NETWORK, K_HOSTS, K_CPROJECT, K_CSERVICE, K_PULL, K_REGAUTH, K_STATSSRC, K_VICTIM,
+	K_HTTPPATH, K_UPNAME, K_NETWORK, K_CONTAINER, K_HOSTS, K_CPROJECT, K_CSERVICE, K_PULL, K_REGAUTH, K_STATSSRC, K_VICTIM,
 	/* config_ctr.c's values (config_ctr_set_value) */
 	K_VOLUME, K_TMPFS, K_LABEL, K_ENVFILE, K_USER, K_CTRPATH, K_HOSTNAME, K_CAPS,
 	K_SECOPT, K_ULIMIT, K_EXTRAHOST, K_DNS, K_NAME, K_KV, K_SIGNAL, K_RESTART,
@@ -129,6 +129,8 @@ bool config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const
 void config_check_service(struct pstate *ps, const struct svc_conf *s);
 /* Checks across services, once the whole file has been read. */
 void config_check_services(struct pstate *ps, struct config *cfg);
+/* The end of [nginx]: the keys [nginx] container makes moot (doc/balancers.md). */
+void config_check_nginx(struct pstate *ps, const struct config *cfg);
 /* Checks across the [daemon] keys, once the whole file has been read. */
 void config_check_daemon(struct pstate *ps, const struct config *cfg);
 

@@ -29,6 +29,7 @@ enum ctl_cmd {
 	CTL_PAUSE,
 	CTL_RESUME,
 	CTL_ROLLOUT,
+	CTL_HEALTH,
 	CTL_VERSION,
 	CTL_HELP,
 };

@@ -205,6 +205,12 @@ int docker_connect(struct docker *d, const char *network, const char *id, docker
 int docker_rename(struct docker *d, const char *id, const char *name, docker_cb cb,
     void *arg);
 int docker_stats(struct docker *d, const char *id, docker_stats_cb cb, void *arg);
+/* POST /containers/{id}/kill?signal=SIG (SIG: letters, e.g. HUP): 204; 404 no such
+ * container, 409 not running. */
+int docker_kill(struct docker *d, const char *id, const char *sig, docker_cb cb, void *arg);
+/* GET /containers/{id}/top: the processes as the host's ps lists them (the body is
+ * nginx_top_parse's input). */
+int docker_top(struct docker *d, const char *id, docker_body_cb cb, void *arg);
 /* Follow /events for our label; reconnects with since= after a drop, every
  * retry_ms at most. */
 /* Cancel, silently, every call in flight whose callback argument is arg (its owner is

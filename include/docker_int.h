@@ -27,6 +27,7 @@ enum call_kind {
 	CALL_IMAGE,             /* docker_image.c */
 	CALL_PULL,
 	CALL_PAUSE,             /* pause and unpause (doc/waking.md, "Sleeping: stop or pause") */
+	CALL_KILL,              /* a signal to a container (doc/balancers.md, "nginx in a container") */
 	CALL_EXEC_CREATE,       /* docker_exec.c (doc/replicas.md, "Lifecycle hooks") */
 	CALL_EXEC_START,
 };

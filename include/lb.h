@@ -9,6 +9,7 @@
 #include "config.h"
 #include "loop.h"
 
+struct docker;
 struct events;
 
 /* One member of a service's pool. A draining member gets no new requests once the
@@ -86,7 +87,10 @@ struct lb_ops {
 	/* Optional: the kind's daemon-wide counts on loop l (nginx: one reload serves every
 	 * service due at once, so its reloads are no service's own). */
 	void (*totals)(const struct loop *l, struct lb_totals *out);
-	void *(*create)(struct loop *l, const char *service, lb_cb cb, void *arg);
+	/* docker: the Engine, for a kind that reaches its balancer through it (nginx in a
+	 * container, doc/balancers.md) */
+	void *(*create)(struct loop *l, struct docker *docker, const char *service, lb_cb cb,
+	    void *arg);
 	/* Stops what runs (no callback) and frees. What the balancer serves stays. */
 	void (*destroy)(void *impl);
 	/* Make the balancer serve exactly members, read settings from cfg and sc (copied:
@@ -122,8 +126,8 @@ struct lb_ops {
 
 struct lb;
 /* The balancer the service's `balancer` key names. */
-struct lb *lb_new(struct loop *l, const struct config *cfg, const char *service, lb_cb cb,
-    void *arg);
+struct lb *lb_new(struct loop *l, struct docker *docker, const struct config *cfg,
+    const char *service, lb_cb cb, void *arg);
 void lb_set_events(struct lb *b, struct events *ev);
 bool lb_drains(const struct lb *b);
 bool lb_every_pass(const struct lb *b);

@@ -7,6 +7,8 @@
 
 #include "loop.h"
 
+struct docker;
+
 /* How nginx is tested and reloaded (plain values: copied by nginx_apply_start). */
 struct nginx_apply_conf {
 	const char *const *test;   /* test_command argv, NULL-terminated, non-empty */
@@ -14,6 +16,11 @@ struct nginx_apply_conf {
 	const char *pid_file;      /* nginx's pid file; NULL or "" = do not confirm reloads */
 	int64_t timeout_ms;        /* per command, and for the new workers to take over */
 	const char *who;           /* what the log names: the services whose files changed */
+	/* nginx's container (doc/balancers.md, "nginx in a container"): `nginx -t` runs in
+	 * it by exec, the reload is its SIGHUP, its process list confirms it (test, reload
+	 * and pid_file unused). NULL or "": nginx on this host. */
+	const char *container;
+	struct docker *docker;     /* the Engine, for container (unused without) */
 };
 
 enum nginx_apply_result {

@@ -37,6 +37,9 @@ struct upstream_target {
 	const char *const *reload; /* reload_command argv */
 	const char *pid_file;      /* nginx's pid file; NULL or "" = do not confirm reloads */
 	int64_t timeout_ms;        /* per command */
+	const char *container;     /* nginx's container (the test runs in it by exec, the
+	                            * reload is its SIGHUP, its process list confirms it;
+	                            * reload and pid_file unused); NULL or "": this host */
 };
 
 /* A sync finished. gen is the generation it applied (see upstream_sync); ok = the file
@@ -51,7 +54,10 @@ struct upstream_stats {
 	uint64_t writes;         /* files written */
 };
 
-struct upstream *upstream_new(struct loop *l, const char *service, upstream_cb cb, void *arg);
+struct docker;
+/* docker: the Engine, for nginx in a container (may be NULL when none is used). */
+struct upstream *upstream_new(struct loop *l, struct docker *docker, const char *service,
+    upstream_cb cb, void *arg);
 /* Kills a running command (no callback) and frees. The file stays as it is. */
 void upstream_free(struct upstream *u);
 

@@ -8,6 +8,8 @@
 
 #include "loop.h"
 
+struct docker;
+
 /* What a member's apply ends in (doc/balancers.md, "One reload for many services"). */
 enum upstream_verdict {
 	UPSTREAM_APPLIED,  /* nginx was reloaded with its file and runs it */
@@ -24,6 +26,8 @@ struct upstream_member {
 	const char *const *test, *const *reload;
 	const char *pid_file;
 	int64_t timeout_ms;
+	const char *container;  /* nginx's container; NULL: this host */
+	struct docker *docker;  /* the Engine, for nginx in a container */
 	/* Write the file now: 1 written (an apply is needed), 0 the member is done without
 	 * one (nothing changed, or the write failed: it reported that itself). */
 	int (*prepare)(struct upstream_member *m);

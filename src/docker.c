@@ -3,9 +3,12 @@
 #include "docker_int.h"
 #include "docker_json_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -137,6 +140,7 @@ status_ok(enum call_kind kind, long st)
 		return st == 204 || st == 304;
 	case CALL_PAUSE:
 	case CALL_RENAME:
+	case CALL_KILL:
 		return st == 204;
 	case CALL_REMOVE:
 		return st == 204 || st == 404;
@@ -167,6 +171,23 @@ parse_list(const char *body, int *n)
 	}
 }
 
+/* A connect that failed because this user may not use the socket says so, with the
+ * socket's group to add (doc/container.md, "The socket's group"): curl only says it
+ * could not connect. "" otherwise. */
+static const char *
+socket_denied(const char *path, char *buf, size_t len)
+{
+	struct stat st;
+	int n;
+
+	if (access(path, R_OK | W_OK) == 0 || errno != EACCES || stat(path, &st) == -1)
+		return "";
+	n = snprintf(buf, len, ": permission denied: uid %ld gid %ld may not use the socket "
+	    "(group %ld): run with that group (docker run --group-add %ld)", (long)getuid(),
+	    (long)getgid(), (long)st.st_gid, (long)st.st_gid);
+	return n < 0 || (size_t)n >= len ? ": permission denied" : buf;
+}
+
 static void
 call_done(void *arg, const struct httpc_result *res)
 {
@@ -176,7 +197,7 @@ call_done(void *arg, const struct httpc_result *res)
 	struct docker_inspect in;
 	struct docker_stats st;
 	struct docker_ctr *ctrs = NULL;
-	char id[DOCKER_ID_MAX + 8] = "", v[sizeof(d->version)];
+	char id[DOCKER_ID_MAX + 8] = "", v[sizeof(d->version)], why[160];
 	int n = 0;
 	const char *bad = NULL;
 
@@ -189,7 +210,8 @@ call_done(void *arg, const struct httpc_result *res)
 	if (!res->ok) {
 		/* Transport failure: refused, timed out, connection reset. */
 		d->errors++;
-		snprintf(r.error, sizeof(r.error), "%s", res->error != NULL ? res->error : "failed");
+		snprintf(r.error, sizeof(r.error), "%s%s", res->error != NULL ? res->error : "failed",
+		    socket_denied(d->socket, why, sizeof(why)));
 		/* curl names "localhost port 80" in its text: say which socket it was. A
 		 * failed pull is its caller's to report (a failed start). */
 		log_msg(c->kind == CALL_PULL ? LOG_DEBUG : LOG_WARNING, "docker: %s %s: %s "

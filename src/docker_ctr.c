@@ -1,5 +1,5 @@
 /* docker_ctr.c: the Engine calls on one existing container (start, inspect, stop,
- * remove, pause, rename, connect, stats), on docker.c's call machinery. */
+ * remove, pause, rename, connect, stats, kill, top), on docker.c's call machinery. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +153,35 @@ docker_stats(struct docker *d, const char *id, docker_stats_cb cb, void *arg)
 		return -1;
 	c->cb.stats = cb;
 	return docker_call_start(d, c, "GET", true, NULL, d->timeout_ms);
+}
+
+int
+docker_kill(struct docker *d, const char *id, const char *sig, docker_cb cb, void *arg)
+{
+	struct call *c;
+	size_t n;
+
+	/* The signal goes into the query string: a name of letters only (HUP, SIGHUP). */
+	if (cb == NULL || sig == NULL || sig[0] == '\0' || strlen(sig) > 16 ||
+	    strspn(sig, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(sig) ||
+	    (c = id_call(CALL_KILL, "POST", id, "/kill?signal=", arg)) == NULL)
+		return -1;
+	n = strlen(c->path);
+	if (n + strlen(sig) >= sizeof(c->path)) {
+		free(c);
+		return -1;
+	}
+	memcpy(c->path + n, sig, strlen(sig) + 1);
+	c->cb.plain = cb;
+	return docker_call_start(d, c, "POST", true, NULL, d->timeout_ms);
+}
+
+int
+docker_top(struct docker *d, const char *id, docker_body_cb cb, void *arg)
+{
+	if (!docker_id_ok(id))
+		return -1;
+	return docker_call_body(d, "GET", "/containers/", id, "/top", cb, arg);
 }
 
 /* ---- a docker-compose service's containers (doc/compose.md) -------------------------- */

@@ -97,7 +97,7 @@ int
 traffic_init(struct svc *s)
 {
 	loop_timer_init(&s->tr.retry, on_retry, s);
-	s->tr.lb = lb_new(&s->d->loop, &s->d->cfg, s->name, on_synced, s);
+	s->tr.lb = lb_new(&s->d->loop, s->d->docker, &s->d->cfg, s->name, on_synced, s);
 	lb_set_events(s->tr.lb, &s->d->events);
 	return s->tr.lb != NULL ? 0 : -1;
 }

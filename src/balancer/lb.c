@@ -28,7 +28,8 @@ find(const char *name)
 }
 
 struct lb *
-lb_new(struct loop *l, const struct config *cfg, const char *service, lb_cb cb, void *arg)
+lb_new(struct loop *l, struct docker *docker, const struct config *cfg, const char *service,
+    lb_cb cb, void *arg)
 {
 	struct lb *b = calloc(1, sizeof(*b));
 
@@ -42,7 +43,7 @@ lb_new(struct loop *l, const struct config *cfg, const char *service, lb_cb cb, 
 		return NULL;
 	}
 	b->ops = find(sc != NULL ? sc->balancer : NULL);
-	if ((b->impl = b->ops->create(l, service, cb, arg)) == NULL) {
+	if ((b->impl = b->ops->create(l, docker, service, cb, arg)) == NULL) {
 		free(b);
 		return NULL;
 	}

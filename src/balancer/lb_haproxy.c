@@ -673,7 +673,8 @@ hap_traffic(void *impl, lb_traffic_cb cb, void *arg)
 }
 
 static void *
-hap_create(struct loop *l, const char *service, lb_cb cb, void *arg)
+hap_create(struct loop *l, struct docker *docker, const char *service, lb_cb cb,
+    void *arg)
 {
 	struct hap *h = calloc(1, sizeof(*h));
 

@@ -7,9 +7,10 @@
 #include "upstream_batch.h"
 
 static void *
-nginx_create(struct loop *l, const char *service, lb_cb cb, void *arg)
+nginx_create(struct loop *l, struct docker *docker, const char *service, lb_cb cb,
+    void *arg)
 {
-	return upstream_new(l, service, cb, arg);
+	return upstream_new(l, docker, service, cb, arg);
 }
 
 static void
@@ -31,6 +32,7 @@ nginx_sync(void *impl, const struct config *cfg, const struct svc_conf *sc,
 		.reload = (const char *const *)cfg->nginx_reload.v,
 		.pid_file = cfg->nginx_pid_file,
 		.timeout_ms = cfg->nginx_timeout_ms,
+		.container = cfg->nginx_container,
 	};
 	const char **addrs = calloc(n + 1, sizeof(*addrs));
 	size_t k = 0;

@@ -29,7 +29,8 @@ on_timer(struct loop *l, struct loop_timer *t)
 }
 
 static void *
-none_create(struct loop *l, const char *service, lb_cb cb, void *arg)
+none_create(struct loop *l, struct docker *docker, const char *service, lb_cb cb,
+    void *arg)
 {
 	struct none *b = calloc(1, sizeof(*b));
 

@@ -1,4 +1,5 @@
-/* nginx.c: reads which worker processes the nginx master runs, to see a reload land. */
+/* nginx.c: reads which worker processes the nginx master runs, to see a reload land: from
+ * /proc on this host, or from a container's process list (parsed here, fetched elsewhere). */
 #include "nginx.h"
 
 #include <errno.h>
@@ -7,6 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "json.h"
 
 /* Small files of decimal pids: read whole, then strtol, which reports bad input. */
 static int
@@ -100,4 +105,72 @@ nginx_old_retired(const pid_t *pids, size_t n)
 			return 0;
 	}
 	return hidden ? -1 : 1;
+}
+
+/* The column titled one of names, or -1. */
+static int
+column(const cJSON *titles, const char *a, const char *b)
+{
+	int i = 0;
+	const cJSON *t;
+
+	cJSON_ArrayForEach(t, titles) {
+		if (cJSON_IsString(t) && (strcmp(t->valuestring, a) == 0 ||
+		    (b != NULL && strcmp(t->valuestring, b) == 0)))
+			return i;
+		i++;
+	}
+	return -1;
+}
+
+int
+nginx_top_workers(const char *body, size_t len, pid_t *out, size_t max)
+{
+	cJSON *o = json_parse_whole(body, len);
+	const cJSON *titles = json_get(o, "Titles"), *procs = json_get(o, "Processes"), *row;
+	int ipid = -1, icmd = -1, n = -1;
+
+	if (!cJSON_IsArray(titles) || !cJSON_IsArray(procs))
+		goto out;
+	ipid = column(titles, "PID", NULL);
+	icmd = column(titles, "CMD", "COMMAND");
+	if (ipid < 0 || icmd < 0)
+		goto out;
+	n = 0;
+	cJSON_ArrayForEach(row, procs) {
+		const cJSON *p = cJSON_GetArrayItem(row, ipid), *c = cJSON_GetArrayItem(row, icmd);
+		char *end;
+		long pid;
+
+		if (!cJSON_IsArray(row) || !cJSON_IsString(p) || !cJSON_IsString(c)) {
+			n = -1;
+			goto out;
+		}
+		errno = 0;
+		pid = strtol(p->valuestring, &end, 10);
+		if (errno != 0 || end == p->valuestring || *end != '\0' || pid <= 0 ||
+		    pid > INT_MAX) {
+			n = -1;
+			goto out;
+		}
+		if (strncmp(c->valuestring, "nginx: worker process", 21) == 0 &&
+		    strstr(c->valuestring, "shutting down") == NULL && (size_t)n < max)
+			out[n++] = (pid_t)pid;
+	}
+out:
+	cJSON_Delete(o);
+	return n;
+}
+
+int
+nginx_top_landed(const pid_t *before, size_t nbefore, const pid_t *now, size_t nnow)
+{
+	if (!nginx_new_generation(before, nbefore, now, nnow))
+		return 0;
+	/* every worker of before is gone or shutting down: none is among now's serving */
+	for (size_t i = 0; i < nbefore; i++)
+		for (size_t k = 0; k < nnow; k++)
+			if (before[i] == now[k])
+				return 0;
+	return 1;
 }

@@ -1,4 +1,5 @@
-/* nginx_apply.c: one application of nginx's configuration: test, reload, confirm the new workers. */
+/* nginx_apply.c: one application of nginx's configuration: test, reload, confirm the new workers;
+ * nginx on this host (commands, /proc) or in a container (the Engine API: nginx_ctr.c). */
 #include "nginx_apply.h"
 
 #include <stdio.h>
@@ -9,7 +10,9 @@
 #include "nginx.h"
 #include "proc.h"
 
-#define CONFIRM_POLL_MS 5 /* how often to look for the master's new workers */
+#define CONFIRM_POLL_MS 5 /* how often to look for the master's new workers in /proc */
+/* ... in a container's process list: each look is an Engine call that runs ps */
+#define CONFIRM_POLL_CTR_MS 50
 
 enum phase { PH_START, PH_TEST, PH_RELOAD, PH_CONFIRM };
 
@@ -18,6 +21,9 @@ struct nginx_apply {
 	char **test, **reload;
 	char *pidfile;         /* "" = do not confirm reloads */
 	char *who;
+	char *container;         /* nginx's container; NULL: nginx runs on this host */
+	struct docker *docker;
+	struct nginx_ctr *ctr;   /* the container's Engine calls (made at the test) */
 	int64_t timeout_ms;
 	bool *blind_said;
 	nginx_apply_cb cb;
@@ -29,8 +35,28 @@ struct nginx_apply {
 	pid_t old[NGINX_WORKERS_MAX];
 	int nold;
 	bool blind;              /* /proc does not show the master's workers */
+	bool confirm;            /* the reload is confirmed (a master to watch) */
 	int64_t reload_ms, confirm_deadline;
 };
+
+/* How nginx is tested, reloaded and watched taking a reload (doc/balancers.md, "nginx in
+ * a container"): each op ends in on_test_done, on_reload_done, confirm_seen. */
+struct nginx_way {
+	void (*test)(struct nginx_apply *a);
+	/* takes who serves now, then reloads; sets a->confirm and a->blind */
+	void (*reload)(struct nginx_apply *a);
+	void (*confirm)(struct nginx_apply *a);
+	const char *blind; /* why the workers may not be seen, for the log */
+	int64_t poll_ms;   /* between two looks at the workers after a reload */
+};
+static const struct nginx_way host_way, ctr_way;
+static void on_test_done(void *arg, const struct proc_result *res);
+
+static const struct nginx_way *
+way(const struct nginx_apply *a)
+{
+	return a->container != NULL ? &ctr_way : &host_way;
+}
 
 void
 nginx_argv_free(char **v)
@@ -63,10 +89,12 @@ apply_free(struct nginx_apply *a)
 {
 	loop_timer_stop(a->l, &a->timer);
 	proc_cancel(a->proc);
+	nginx_ctr_free(a->ctr);
 	nginx_argv_free(a->test);
 	nginx_argv_free(a->reload);
 	free(a->pidfile);
 	free(a->who);
+	free(a->container);
 	free(a);
 }
 
@@ -97,8 +125,9 @@ log_failure(const struct nginx_apply *a, const char *what, char *const *argv,
 
 	while (n > 0 && strchr(" \t\r\n", res->output[n - 1]) != NULL)
 		n--;
-	log_err("%s: %s (%s) %s %d%s%s%.*s", a->who, what, argv[0],
-	    res->exited ? "exited" : "killed by signal", res->code,
+	log_err("%s: %s (%s%s) %s %d%s%s%.*s", a->who, what,
+	    a->container != NULL ? "in container " : argv[0],
+	    a->container != NULL ? a->container : "", res->exited ? "exited" : "killed by signal", res->code,
 	    res->timed_out ? " (timed out)" : "", n > 0 ? ": " : "", (int)n, res->output);
 }
 
@@ -123,10 +152,8 @@ say_blind(struct nginx_apply *a)
 	if (*a->blind_said)
 		return;
 	*a->blind_said = true;
-	log_warning("%s: /proc shows nginx master %ld but not its workers (hidden by "
-	    "ProtectProc=invisible or hidepid, workers of another user?); each reload counts "
-	    "as applied only %lldms (nginx timeout) after it", a->who, (long)a->master,
-	    (long long)a->timeout_ms);
+	log_warning("%s: %s; each reload counts as applied only %lldms (nginx timeout) after "
+	    "it", a->who, way(a)->blind, (long long)a->timeout_ms);
 }
 
 static void
@@ -144,7 +171,7 @@ on_reload_done(void *arg, const struct proc_result *res)
 	/* `nginx -s reload` returns once the signal is sent. Replicas taken out may only
 	 * drain once the master runs the new files: new workers started and the old ones
 	 * told to stop (which comes about 100 ms later). */
-	if (a->master > 0) {
+	if (a->confirm) {
 		a->phase = PH_CONFIRM;
 		a->confirm_deadline = loop_now(a->l) + a->timeout_ms;
 		if (a->blind)
@@ -155,24 +182,18 @@ on_reload_done(void *arg, const struct proc_result *res)
 	finish(a, NGINX_APPLIED, NULL);
 }
 
+/* What the last look at nginx's workers said: 1 the reload landed, 0 not yet, -1 they
+ * cannot be seen. */
 static void
-confirm(struct nginx_apply *a)
+confirm_seen(struct nginx_apply *a, int landed)
 {
-	pid_t now[NGINX_WORKERS_MAX];
-	pid_t master = nginx_master(a->pidfile);
-	int n = !a->blind && master == a->master ? nginx_children(master, now,
-	    NGINX_WORKERS_MAX) : -1;
-	int retired = n > 0 && nginx_new_generation(a->old, (size_t)a->nold, now, (size_t)n) ?
-	    nginx_old_retired(a->old, (size_t)a->nold) : 0;
-
-	/* A new master (restarted) runs the new files too. */
-	if (master != a->master || retired == 1) {
+	if (landed == 1) {
 		log_debug("%s: nginx runs the new upstream %lldms after the reload", a->who,
 		    (long long)(loop_clock_ms() - a->reload_ms));
 		finish(a, NGINX_APPLIED, NULL);
 		return;
 	}
-	if (retired == -1) {
+	if (landed == -1) {
 		a->blind = true;
 		say_blind(a);
 	}
@@ -180,9 +201,8 @@ confirm(struct nginx_apply *a)
 		if (!a->blind) {
 			/* The master did not take the files (it may have failed to apply them):
 			 * its old workers still route to the old upstreams. */
-			log_err("%s: nginx master %ld started no new workers within %lldms of the "
-			    "reload: it may still run the previous upstream", a->who,
-			    (long)a->master, (long long)a->timeout_ms);
+			log_err("%s: nginx started no new workers within %lldms of the reload: it "
+			    "may still run the previous upstream", a->who, (long long)a->timeout_ms);
 			finish(a, NGINX_NOT_APPLIED, NULL);
 			return;
 		}
@@ -192,8 +212,117 @@ confirm(struct nginx_apply *a)
 		return;
 	}
 	loop_timer_start(a->l, &a->timer, a->blind ? a->confirm_deadline - loop_now(a->l) :
-	    CONFIRM_POLL_MS);
+	    way(a)->poll_ms);
 }
+
+static void
+host_confirm(struct nginx_apply *a)
+{
+	pid_t now[NGINX_WORKERS_MAX];
+	pid_t master = nginx_master(a->pidfile);
+	int n = !a->blind && master == a->master ? nginx_children(master, now,
+	    NGINX_WORKERS_MAX) : -1;
+	int retired = n > 0 && nginx_new_generation(a->old, (size_t)a->nold, now, (size_t)n) ?
+	    nginx_old_retired(a->old, (size_t)a->nold) : 0;
+
+	/* A new master (restarted) runs the new files too. */
+	confirm_seen(a, master != a->master ? 1 : retired);
+}
+
+static void
+host_reload(struct nginx_apply *a)
+{
+	/* Who serves now, to recognise the workers the reload starts. */
+	a->master = nginx_master(a->pidfile);
+	a->confirm = a->master > 0;
+	a->nold = a->master > 0 ? nginx_children(a->master, a->old, NGINX_WORKERS_MAX) : -1;
+	/* A master with no worker we can see: /proc hides them, and their absence must not
+	 * read as "retired". */
+	a->blind = a->master > 0 && (a->nold <= 0 ||
+	    nginx_old_retired(a->old, (size_t)a->nold) == -1);
+	a->reload_ms = loop_clock_ms();
+	run(a, a->reload, on_reload_done);
+}
+
+static void
+host_test(struct nginx_apply *a)
+{
+	run(a, a->test, on_test_done);
+}
+
+static const struct nginx_way host_way = {
+	.test = host_test,
+	.reload = host_reload,
+	.confirm = host_confirm,
+	.blind = "/proc shows nginx's master but not its workers (hidden by "
+	    "ProtectProc=invisible or hidepid, workers of another user?)",
+	.poll_ms = CONFIRM_POLL_MS,
+};
+
+/* ---- nginx in a container (doc/balancers.md, "nginx in a container") ---------------- */
+
+/* The engine call could not be sent: like a command that could not start. */
+static void
+ctr_not_sent(struct nginx_apply *a, proc_cb done)
+{
+	static const struct proc_result nostart = {
+		.exited = 1, .code = 127, .spawn_failed = 1,
+		.output = "the Docker Engine call could not be made",
+	};
+
+	done(a, &nostart);
+}
+
+static void
+ctr_test(struct nginx_apply *a)
+{
+	static char *const test[] = { "nginx", "-t", NULL };
+
+	if (a->ctr == NULL && a->docker != NULL)
+		a->ctr = nginx_ctr_new(a->l, a->docker);
+	if (a->ctr == NULL || nginx_ctr_test(a->ctr, a->container, test, a->timeout_ms,
+	    on_test_done, a) == -1)
+		ctr_not_sent(a, on_test_done);
+}
+
+static void
+ctr_reloaded(void *arg, const struct proc_result *res)
+{
+	struct nginx_apply *a = arg;
+
+	a->confirm = true;
+	a->blind = nginx_ctr_blind(a->ctr);
+	on_reload_done(a, res);
+}
+
+static void
+ctr_reload(struct nginx_apply *a)
+{
+	a->reload_ms = loop_clock_ms();
+	if (nginx_ctr_reload(a->ctr, a->container, ctr_reloaded, a) == -1)
+		ctr_not_sent(a, on_reload_done);
+}
+
+static void
+ctr_seen(void *arg, int landed)
+{
+	confirm_seen(arg, landed);
+}
+
+static void
+ctr_confirm(struct nginx_apply *a)
+{
+	if (nginx_ctr_landed(a->ctr, ctr_seen, a) == -1)
+		confirm_seen(a, -1);
+}
+
+static const struct nginx_way ctr_way = {
+	.test = ctr_test,
+	.reload = ctr_reload,
+	.confirm = ctr_confirm,
+	.blind = "the Engine's process list of nginx's container shows no worker of it",
+	.poll_ms = CONFIRM_POLL_CTR_MS,
+};
 
 static void
 on_test_done(void *arg, const struct proc_result *res)
@@ -206,16 +335,8 @@ on_test_done(void *arg, const struct proc_result *res)
 		finish(a, NGINX_TEST_FAILED, res->output);
 		return;
 	}
-	/* Who serves now, to recognise the workers the reload starts. */
-	a->master = nginx_master(a->pidfile);
-	a->nold = a->master > 0 ? nginx_children(a->master, a->old, NGINX_WORKERS_MAX) : -1;
-	/* A master with no worker we can see: /proc hides them, and their absence must not
-	 * read as "retired". */
-	a->blind = a->master > 0 && (a->nold <= 0 ||
-	    nginx_old_retired(a->old, (size_t)a->nold) == -1);
-	a->reload_ms = loop_clock_ms();
 	a->phase = PH_RELOAD;
-	run(a, a->reload, on_reload_done);
+	way(a)->reload(a);
 }
 
 static void
@@ -225,11 +346,11 @@ on_timer(struct loop *l, struct loop_timer *t)
 
 	(void)l;
 	if (a->phase == PH_CONFIRM) {
-		confirm(a);
+		way(a)->confirm(a);
 		return;
 	}
 	a->phase = PH_TEST;
-	run(a, a->test, on_test_done);
+	way(a)->test(a);
 }
 
 struct nginx_apply *
@@ -250,8 +371,12 @@ nginx_apply_start(struct loop *l, const struct nginx_apply_conf *c, bool *blind_
 	a->reload = nginx_argv_dup(c->reload);
 	a->pidfile = strdup(c->pid_file != NULL ? c->pid_file : "");
 	a->who = strdup(c->who != NULL ? c->who : "nginx");
+	a->docker = c->docker;
+	if (c->container != NULL && c->container[0] != '\0')
+		a->container = strdup(c->container);
 	loop_timer_init(&a->timer, on_timer, a);
 	if (a->test == NULL || a->reload == NULL || a->pidfile == NULL || a->who == NULL ||
+	    (c->container != NULL && c->container[0] != '\0' && a->container == NULL) ||
 	    loop_timer_start(l, &a->timer, 0) == -1) {
 		apply_free(a);
 		goto fail;

@@ -1,4 +1,5 @@
-/* upstream.c: one service's nginx upstream: render the file, replace it, have nginx apply it. */
+/* upstream.c: one service's nginx upstream: render the file, replace it, have nginx apply it
+ * (on this host or in a container: nginx_apply.c). */
 #include "upstream.h"
 
 #include <ctype.h>
@@ -32,6 +33,7 @@ struct job {
 	size_t prevlen;
 	bool had_prev, wrote;
 	char *pidfile;         /* nginx's pid file ("" = do not confirm reloads) */
+	char *container;       /* nginx's container; NULL: nginx runs on this host */
 };
 
 struct upstream {
@@ -53,6 +55,7 @@ struct upstream {
 	 * test and reload for all: doc/balancers.md, "One reload for many services") */
 	struct upstream_batch *batch;
 	struct upstream_member member;
+	struct docker *docker;  /* for nginx in a container */
 };
 
 #define MEMBER_OWNER(m) ((struct upstream *)(void *)((char *)(m) - \
@@ -147,6 +150,7 @@ job_free(struct job *j)
 	free(j->data);
 	free(j->prev);
 	free(j->pidfile);
+	free(j->container);
 	free(j);
 }
 
@@ -318,11 +322,14 @@ on_kick(struct loop *l, struct loop_timer *t)
 	u->member.reload = (const char *const *)j->reload;
 	u->member.pid_file = j->pidfile;
 	u->member.timeout_ms = j->timeout_ms;
+	u->member.container = j->container;
+	u->member.docker = u->docker;
 	upstream_batch_join(u->batch, &u->member);
 }
 
 struct upstream *
-upstream_new(struct loop *l, const char *service, upstream_cb cb, void *arg)
+upstream_new(struct loop *l, struct docker *docker, const char *service, upstream_cb cb,
+    void *arg)
 {
 	struct upstream *u = l && service ? calloc(1, sizeof(*u)) : NULL;
 
@@ -338,6 +345,7 @@ upstream_new(struct loop *l, const char *service, upstream_cb cb, void *arg)
 	u->member.restore = member_restore;
 	u->member.verdict = member_verdict;
 	u->l = l;
+	u->docker = docker;
 	u->cb = cb;
 	u->arg = arg;
 	/* Whether nginx runs what the file holds is unknown at start (a daemon killed
@@ -381,6 +389,9 @@ upstream_sync(struct upstream *u, const struct upstream_target *t, const char *c
 	j->test = nginx_argv_dup(t->test);
 	j->reload = nginx_argv_dup(t->reload);
 	j->pidfile = strdup(t->pid_file != NULL ? t->pid_file : "");
+	if (t->container != NULL && t->container[0] != '\0' &&
+	    (j->container = strdup(t->container)) == NULL)
+		goto fail;
 	if (!j->data || !j->path || !j->test || !j->reload || !j->pidfile)
 		goto fail;
 	if (u->cur == NULL) {

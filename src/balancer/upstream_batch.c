@@ -67,13 +67,21 @@ argv_equal(const char *const *a, const char *const *b)
 	return a[i] == NULL && b[i] == NULL;
 }
 
-/* One apply serves members that ask for the same test, reload and pid file. */
+static bool
+str_equal(const char *a, const char *b)
+{
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+/* One apply serves members that ask for the same test, reload, pid file and container.
+ * [nginx] is daemon-wide, so all of them do, but a member queued before a configuration
+ * reload may still carry the previous settings: it goes in an apply of its own. */
 static bool
 same_apply(const struct upstream_member *a, const struct upstream_member *b)
 {
 	return argv_equal(a->test, b->test) && argv_equal(a->reload, b->reload) &&
-	    strcmp(a->pid_file != NULL ? a->pid_file : "", b->pid_file != NULL ?
-	    b->pid_file : "") == 0 && a->timeout_ms == b->timeout_ms;
+	    str_equal(a->pid_file, b->pid_file) && a->timeout_ms == b->timeout_ms &&
+	    str_equal(a->container, b->container) && a->docker == b->docker;
 }
 
 static void
@@ -195,7 +203,8 @@ start_apply(struct upstream_batch *b)
 	const struct upstream_member *first = b->running;
 	struct nginx_apply_conf c = {
 		.test = first->test, .reload = first->reload, .pid_file = first->pid_file,
-		.timeout_ms = first->timeout_ms,
+		.timeout_ms = first->timeout_ms, .container = first->container,
+		.docker = first->docker,
 	};
 	struct buf who;
 

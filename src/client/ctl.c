@@ -18,7 +18,7 @@ static const struct {
 	{ "events", CTL_EVENTS, 0, 1 },   { "scale", CTL_SCALE, 2, 2 },
 	{ "pause", CTL_PAUSE, 1, 2 },     { "resume", CTL_RESUME, 1, 1 },
 	{ "rollout", CTL_ROLLOUT, 1, 1 }, { "version", CTL_VERSION, 0, 0 },
-	{ "help", CTL_HELP, 0, 0 },
+	{ "help", CTL_HELP, 0, 0 },       { "health", CTL_HEALTH, 0, 0 },
 };
 
 const char *
@@ -34,6 +34,8 @@ ctl_usage(void)
 	       "  pause SERVICE [N]             stop the policy, hold at N or the current count\n"
 	       "  resume SERVICE                hand the service back to its policy\n"
 	       "  rollout SERVICE [--restart]   retry a rollout, or replace every replica\n"
+	       "  health                        exit 0 when GET /healthz answers 200 (the\n"
+	       "                                container image's HEALTHCHECK)\n"
 	       "  version                       print the version\n"
 	       "  help                          this text\n"
 	       "options:\n"

@@ -297,10 +297,24 @@ cmd_post(const struct ctl_args *a, const struct ctl_target *t)
 	return CTL_EXIT_OK;
 }
 
+/* GET /healthz: 200 once the daemon is ready (doc/api.md, "Routes"); the image's
+ * HEALTHCHECK (doc/container.md), where there is no shell and no curl. Quiet on success. */
+static int
+cmd_health(const struct ctl_args *a, const struct ctl_target *t)
+{
+	cJSON *o = NULL;
+	int rc = call(a, t, "GET", "/healthz", NULL, 5, &o);
+
+	cJSON_Delete(o);
+	return rc;
+}
+
 int
 ctl_run(const struct ctl_args *a, const struct ctl_target *t)
 {
 	switch (a->cmd) {
+	case CTL_HEALTH:
+		return cmd_health(a, t);
 	case CTL_STATUS:
 		return cmd_status(a, t);
 	case CTL_EXPLAIN:

@@ -276,6 +276,8 @@ end_section(struct pstate *ps)
 	}
 	if (ps->sec == SEC_NOTIFY)
 		config_notify_check(ps, ps->cfg);
+	if (ps->sec == SEC_NGINX)
+		config_check_nginx(ps, ps->cfg);
 	ps->in_scratch = false;
 	ps->cur = NULL;
 	ps->sec = SEC_NONE;
@@ -492,9 +494,10 @@ config_defaults(struct config *c, const char *path)
 	c->nginx_timeout_ms = 10000;
 	c->nginx_pid_file = strdup("/run/nginx.pid");
 	c->nginx_access_log = strdup("");
+	c->nginx_container = strdup("");
 	if (!c->path || !c->listen || !c->token_file || !c->lock_file || !c->docker_socket ||
 	    !c->registry_auth_file ||
-	    !c->prom_url || !c->nginx_pid_file || !c->nginx_access_log || config_kinds_defaults(c->kinds) == -1 ||
+	    !c->prom_url || !c->nginx_pid_file || !c->nginx_access_log || !c->nginx_container || config_kinds_defaults(c->kinds) == -1 ||
 	    config_split_argv("nginx -t", &c->nginx_test) < 0 ||
 	    config_split_argv("nginx -s reload", &c->nginx_reload) < 0 ||
 	    config_notify_defaults(&c->notify) == -1)
@@ -604,6 +607,7 @@ config_free(struct config *cfg)
 	strv_free(&cfg->nginx_reload);
 	free(cfg->nginx_pid_file);
 	free(cfg->nginx_access_log);
+	free(cfg->nginx_container);
 	strv_free(&cfg->warnings);
 	config_kinds_free(cfg->kinds);
 	config_notify_free(&cfg->notify);

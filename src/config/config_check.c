@@ -222,6 +222,24 @@ check_access_log(struct pstate *ps, const struct config *cfg)
 		    "balancer = nginx");
 }
 
+void
+config_check_nginx(struct pstate *ps, const struct config *cfg)
+{
+	static const char *const moot[] = { "test_command", "reload_command", "pid_file" };
+	int idx;
+
+	if (cfg->nginx_container[0] == '\0')
+		return;
+	/* doc/balancers.md, "nginx in a container": the Engine API tests, signals and
+	 * watches it; nothing runs or reads on the daemon's side. */
+	for (size_t i = 0; i < NKEYS(moot); i++)
+		if (config_key_find(SEC_NGINX, moot[i], &idx) != NULL && ps->seen[idx] > 0)
+			config_pwarn(ps, ps->seen[idx], "[nginx] %s has no effect with container "
+			    "set (the test is `nginx -t` run in container %s, the reload its "
+			    "SIGHUP, both through the Docker Engine API)", moot[i],
+			    cfg->nginx_container);
+}
+
 /* Separate from config_check_service: it needs every service, so it runs at the end. */
 void
 config_check_services(struct pstate *ps, struct config *cfg)
@@ -229,13 +247,19 @@ config_check_services(struct pstate *ps, struct config *cfg)
 	/* The default nginx commands (no [nginx] key) are found in PATH like set ones;
 	 * missing, they are an error only when a service will run them. */
 	struct strv *cmds[] = { &cfg->nginx_test, &cfg->nginx_reload };
-	for (size_t i = 0; i < NKEYS(cmds) && !ps->oom; i++) {
+	bool runs = false; /* a service has balancer = nginx (a daemon in a container
+	                    * behind HAProxy has no nginx: doc/container.md) */
+
+	for (size_t i = 0; i < cfg->nsvcs; i++)
+		runs |= !foreign(&cfg->svcs[i]) && reads_upstream(&cfg->svcs[i]);
+	/* nginx in a container (doc/balancers.md): they are not run here */
+	for (size_t i = 0; i < NKEYS(cmds) && !ps->oom && cfg->nginx_container[0] == '\0'; i++) {
 		if (cmds[i]->n > 0 && strchr(cmds[i]->v[0], '/') == NULL) {
 			int line = ps->line;
 			ps->line = 0;
 			(void)config_resolve_program(ps, i == 0 ? "test_command (default)"
 			                                 : "reload_command (default)",
-			                      cmds[i], cfg->nsvcs > 0);
+			                      cmds[i], runs);
 			ps->line = line;
 		}
 	}

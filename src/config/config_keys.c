@@ -76,6 +76,7 @@ static const struct keydef nginx_keys[] = {
 	KEY("timeout", K_DUR, C(nginx_timeout_ms), 0, INF, F_OPEN_LO),
 	KEY("pid_file", K_ABSPATH, C(nginx_pid_file), 0, PATH_LEN_MAX, F_EMPTY_OK),
 	KEY("access_log_socket", K_ABSPATH, C(nginx_access_log), 0, ACCESS_LOG_PATH_MAX, F_EMPTY_OK),
+	KEY("container", K_CONTAINER, C(nginx_container), 0, 128, 0),
 };
 static const struct keydef svc_keys[] = {
 	KEY("image", K_IMAGE, S(image), 0, DOCKER_IMAGE_MAX, F_CTR),
@@ -355,6 +356,12 @@ set_word(struct pstate *ps, const struct keydef *kd, void *p, const char *v)
 			           "%s: '%s' is not a Docker network name "
 			           "([A-Za-z0-9][A-Za-z0-9_.-]*)",
 			           k, v);
+		return !too_long(ps, kd, v) && set_str(ps, p, v);
+	case K_CONTAINER:
+		/* The Engine's rule for names (a 64-hex id passes too); "" = off. */
+		if (*v && (!config_valid_chars(v, "_.-") || !isalnum((unsigned char)v[0])))
+			return bad(ps, "%s: '%s' is not a container name or id "
+			           "([A-Za-z0-9][A-Za-z0-9_.-]*)", k, v);
 		return !too_long(ps, kd, v) && set_str(ps, p, v);
 	case K_ABSPATH:
 	case K_SOCKET: {
@@ -701,6 +708,7 @@ config_set_value(struct pstate *ps, const struct keydef *kd, void *p, const char
 	case K_STR:
 	case K_IMAGE:
 	case K_NETWORK:
+	case K_CONTAINER:
 	case K_ABSPATH:
 	case K_SOCKET:
 	case K_HTTPPATH:

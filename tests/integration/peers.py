@@ -174,9 +174,10 @@ class HAProxy:
     """An HAProxy of the test's own in the foreground (-db): a frontend on its own port, one
     empty backend with a dynamic algorithm, and an admin socket (doc/balancers.md, "Choosing a
     balancer"). stop() + start() is a restart with the same configuration; `defaults`
-    adds lines to its defaults section."""
+    adds lines to its defaults section; `socket_opts` are the admin socket's (who may use
+    it: a daemon in a container runs as its image's user, doc/container.md)."""
 
-    def __init__(self, tmp, backend, defaults=()):
+    def __init__(self, tmp, backend, defaults=(), socket_opts="mode 600"):
         import tempfile
         self.port = free_port()
         self.backend = backend
@@ -189,7 +190,7 @@ class HAProxy:
         extra = "".join(f"    {x}\n" for x in defaults)
         with open(self.conf, "w") as f:
             f.write(f"""global
-    stats socket {self.socket} mode 600 level admin
+    stats socket {self.socket} {socket_opts} level admin
     log stdout format raw local0
 defaults
     mode http

@@ -281,7 +281,7 @@ def complete(words, env=None):
 @pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
 def test_completion_of_commands_and_options():
     assert complete(["dockscalectl", ""]) == ["status", "explain", "events", "scale", "pause",
-                                              "resume", "rollout", "version", "help"]
+                                              "resume", "rollout", "health", "version", "help"]
     assert complete(["dockscalectl", "--json", "re"]) == ["resume"]
     assert "--follow" in complete(["dockscalectl", "events", "--"])
     assert "--follow" not in complete(["dockscalectl", "status", "--"])

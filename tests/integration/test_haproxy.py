@@ -40,11 +40,12 @@ def enabled(hap, svc):
 
 
 class Load(threading.Thread):
-    """Keep-alive clients through HAProxy until stopped: counts answers and errors."""
+    """Keep-alive clients through HAProxy until stopped: counts answers and errors
+    (close: a connection per request instead)."""
 
-    def __init__(self, url, clients=4, post=False):
+    def __init__(self, url, clients=4, post=False, close=False):
         super().__init__(daemon=True)
-        self.url, self.clients, self.post = url, clients, post
+        self.url, self.clients, self.post, self.close = url, clients, post, close
         self.ok = self.bad = self.errors = 0
         self.stopping = threading.Event()
         self.lock = threading.Lock()
@@ -52,6 +53,8 @@ class Load(threading.Thread):
 
     def client(self):
         s = requests.Session()
+        if self.close:
+            s.headers["Connection"] = "close"
         while not self.stopping.is_set():
             try:
                 r = s.post(self.url, data=b"x" * 512) if self.post else s.get(self.url)

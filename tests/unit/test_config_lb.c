@@ -194,6 +194,44 @@ test_values(void **state)
 	config_free(&c);
 }
 
+/* [nginx] container (doc/balancers.md, "nginx in a container"): the keys it makes moot
+ * warn, and the nginx commands need not be on the daemon's host. */
+static void
+test_nginx_container(void **state)
+{
+	struct config c;
+	struct config_errors e;
+	char *path = strdup(getenv("PATH"));
+
+	(void)state;
+	assert_non_null(path);
+	assert_int_equal(load(SVC, &c, &e), 0);
+	assert_string_equal(c.nginx_container, "");
+	config_free(&c);
+	assert_int_equal(load("[nginx]\ncontainer = edge-nginx.1\n" SVC, &c, &e), 0);
+	assert_string_equal(c.nginx_container, "edge-nginx.1");
+	assert_int_equal(c.warnings.n, 0);
+	config_free(&c);
+	assert_int_equal(load("[nginx]\nreload_command = /bin/true\npid_file = /run/n.pid\n"
+	                      "container = edge\n" SVC, &c, &e), 0);
+	assert_int_equal(c.warnings.n, 2);
+	assert_non_null(strstr(c.warnings.v[0], "m.conf:2: [nginx] reload_command has no effect "
+	                                         "with container set"));
+	assert_non_null(strstr(c.warnings.v[1], "m.conf:3: [nginx] pid_file has no effect"));
+	config_free(&c);
+	/* the default commands are looked up only for a service that runs them */
+	assert_int_equal(setenv("PATH", "/nonexistent", 1), 0);
+	assert_int_equal(load("[nginx]\ncontainer = edge\n" SVC, &c, &e), 0);
+	config_free(&c);
+	assert_int_equal(load("[haproxy]\nsocket = /tmp/h.sock\n" SVC "balancer = haproxy\n"
+	                      "haproxy_backend = be\n", &c, &e), 0);
+	config_free(&c);
+	assert_int_equal(load(SVC, &c, &e), -1);
+	config_errors_free(&e);
+	assert_int_equal(setenv("PATH", path, 1), 0);
+	free(path);
+}
+
 static void
 test_errors(void **state)
 {
@@ -213,6 +251,10 @@ test_errors(void **state)
 	    "path longer than 107 bytes");
 	assert_one_error("[haproxy]\ntimeout = 0\n" SVC, 2, "timeout: must be greater than 0");
 	assert_one_error("[haproxy]\nbogus = 1\n" SVC, 2, "unknown key 'bogus' in [haproxy]");
+	assert_one_error("[nginx]\ncontainer = -x\n" SVC, 2,
+	    "container: '-x' is not a container name or id");
+	assert_one_error("[nginx]\ncontainer = a/b\n" SVC, 2,
+	    "container: 'a/b' is not a container name or id");
 	assert_one_error("[haproxy]\n[haproxy]\n" SVC, 2, "duplicate section [haproxy]");
 	assert_one_error(SVC "min_replicas = 0\nwake_listen = localhost:80\n", 4,
 	    "is not IPV4:PORT");
@@ -242,6 +284,7 @@ main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_nginx_container),
 		cmocka_unit_test(test_wake_spread_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

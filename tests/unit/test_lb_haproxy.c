@@ -279,7 +279,7 @@ setup(void **state)
 	snprintf(s->sc.name, sizeof(s->sc.name), "web");
 	s->sc.drain_ms = 1000;
 	s->sc.kinds[0] = (struct config_ext){ "haproxy", &s->hs };
-	s->impl = lb_haproxy_ops.create(&s->l, "web", on_sync, s);
+	s->impl = lb_haproxy_ops.create(&s->l, NULL, "web", on_sync, s);
 	assert_non_null(s->impl);
 	*state = s;
 	return 0;
@@ -482,7 +482,7 @@ test_destroy_in_flight(void **state)
 	run(s, 50);
 	assert_int_equal(count_prefix(&s->f, "show stat"), 1);
 	lb_haproxy_ops.destroy(s->impl);
-	s->impl = lb_haproxy_ops.create(&s->l, "web", on_sync, s);
+	s->impl = lb_haproxy_ops.create(&s->l, NULL, "web", on_sync, s);
 	release(&s->f);
 	run(s, 50);
 	assert_int_equal(s->reads, 0);

@@ -1,4 +1,5 @@
-/* test_nginx.c: recognising a landed reload from the master's children. */
+/* test_nginx.c: recognising a landed reload from the master's children, on this host or in a
+ * container's process list (doc/balancers.md, "nginx in a container"). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "nginx.h"
@@ -33,6 +35,77 @@ test_new_generation(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		assert_int_equal(nginx_new_generation(cases[i].before, cases[i].nb, cases[i].now,
+		    cases[i].nn), cases[i].want);
+}
+
+#define TOP_TITLES "\"Titles\":[\"UID\",\"PID\",\"PPID\",\"C\",\"STIME\",\"TTY\",\"TIME\",\"CMD\"]"
+#define ROW(pid, cmd) "[\"101\",\"" pid "\",\"7\",\"0\",\"21:00\",\"?\",\"00:00:00\",\"" cmd "\"]"
+
+/* GET /containers/{id}/top: the serving workers out of the engine's ps listing. */
+static void
+test_top_workers(void **state)
+{
+	static const struct {
+		const char *body;
+		int want;          /* the count, or -1 */
+		pid_t pids[3];
+	} cases[] = {
+		{ "{" TOP_TITLES ",\"Processes\":[" ROW("7", "nginx: master process nginx -g daemon off;")
+		  "," ROW("20", "nginx: worker process") "," ROW("21", "nginx: worker process") "]}",
+		  2, { 20, 21 } },
+		/* after a HUP: the old ones finish what they hold, the new ones serve */
+		{ "{" TOP_TITLES ",\"Processes\":[" ROW("20", "nginx: worker process is shutting down")
+		  "," ROW("30", "nginx: worker process") "]}", 1, { 30 } },
+		/* ps_args that title the command COMMAND, in another column order */
+		{ "{\"Titles\":[\"COMMAND\",\"PID\"],\"Processes\":[[\"nginx: worker process\",\"9\"],"
+		  "[\"nginx: cache manager process\",\"10\"]]}", 1, { 9 } },
+		{ "{" TOP_TITLES ",\"Processes\":[]}", 0, { 0 } },
+		{ "{" TOP_TITLES ",\"Processes\":null}", -1, { 0 } },
+		{ "{\"Titles\":[\"UID\",\"CMD\"],\"Processes\":[]}", -1, { 0 } },       /* no PID */
+		{ "{" TOP_TITLES ",\"Processes\":[" ROW("x9", "nginx: worker process") "]}", -1, { 0 } },
+		{ "{" TOP_TITLES ",\"Processes\":[" ROW("0", "nginx: worker process") "]}", -1, { 0 } },
+		{ "{" TOP_TITLES ",\"Processes\":[[\"101\",\"5\"]]}", -1, { 0 } },       /* short row */
+		{ "{" TOP_TITLES ",\"Processes\":[" ROW("99999999999", "nginx: worker process") "]}",
+		  -1, { 0 } },
+		{ "not json", -1, { 0 } },
+	};
+	pid_t out[4];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int n = nginx_top_workers(cases[i].body, strlen(cases[i].body), out, 4);
+
+		assert_int_equal(n, cases[i].want);
+		for (int k = 0; k < n; k++)
+			assert_int_equal(out[k], cases[i].pids[k]);
+	}
+	/* more workers than room: the first max, counted as such */
+	assert_int_equal(nginx_top_workers("{" TOP_TITLES ",\"Processes\":["
+	    ROW("1", "nginx: worker process") "," ROW("2", "nginx: worker process") "]}",
+	    strlen("{" TOP_TITLES ",\"Processes\":[" ROW("1", "nginx: worker process") ","
+	    ROW("2", "nginx: worker process") "]}"), out, 1), 1);
+}
+
+/* The container's mirror of new generation + old retired. */
+static void
+test_top_landed(void **state)
+{
+	static const struct {
+		pid_t before[2];
+		size_t nb;
+		pid_t now[3];
+		size_t nn;
+		int want;
+	} cases[] = {
+		{ { 20, 21 }, 2, { 20, 21 }, 2, 0 },     /* the signal not taken yet */
+		{ { 20, 21 }, 2, { 20, 21, 30 }, 3, 0 }, /* new workers, old ones still serving */
+		{ { 20, 21 }, 2, { 21, 30 }, 2, 0 },     /* one old one still serving */
+		{ { 20, 21 }, 2, { 30, 31 }, 2, 1 },     /* old ones gone or shutting down */
+		{ { 20, 21 }, 2, { 0 }, 0, 0 },          /* no serving worker at all yet */
+		{ { 0 }, 0, { 30 }, 1, 1 },              /* none before: any worker is new */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(nginx_top_landed(cases[i].before, cases[i].nb, cases[i].now,
 		    cases[i].nn), cases[i].want);
 }
 
@@ -119,6 +192,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_generation),
+		cmocka_unit_test(test_top_workers),
+		cmocka_unit_test(test_top_landed),
 		cmocka_unit_test(test_master_and_children),
 		cmocka_unit_test(test_bad_pid_files),
 	};

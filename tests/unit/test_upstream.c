@@ -117,7 +117,7 @@ setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/backend.conf", f->dir);
 	assert_int_equal(loop_init(&f->l), 0);
-	f->u = upstream_new(&f->l, "web", on_sync, f);
+	f->u = upstream_new(&f->l, NULL, "web", on_sync, f);
 	assert_non_null(f->u);
 	strcpy(f->sc.name, "web");
 	f->sc.upstream_file = f->path;
@@ -845,7 +845,7 @@ peer_init(struct peer *p, struct fx *f)
 	memset(p, 0, sizeof(*p));
 	p->f = f;
 	snprintf(p->path, sizeof(p->path), "%s/api.conf", f->dir);
-	p->u = upstream_new(&f->l, "api", on_peer, p);
+	p->u = upstream_new(&f->l, NULL, "api", on_peer, p);
 	assert_non_null(p->u);
 }
 
@@ -927,6 +927,37 @@ test_batch_two_services_one_reload(void **state)
 	/* each service still counts its own applied sync */
 	assert_int_equal(upstream_get_stats(f->u)->reloads_ok, 1);
 	assert_int_equal(upstream_get_stats(p.u)->reloads_ok, 1);
+	upstream_free(p.u);
+}
+
+/* One apply serves one nginx: a sync bound for nginx in a container (here one that cannot
+ * be reached: no engine) is never applied with the host's, which still reloads alone
+ * (doc/balancers.md, "nginx in a container"). */
+static void
+test_batch_container_apart(void **state)
+{
+	struct fx *f = *state;
+	struct peer p;
+	struct upstream_target t;
+	struct upstream_totals tot;
+
+	peer_init(&p, f);
+	snprintf(test_script, sizeof(test_script), "true");
+	sh_cmds(f);
+	assert_true(upstream_sync(f->u, tgt(f, 2000), TWO, 2) > 0);
+	t = *tgt(f, 2000);
+	t.path = p.path;
+	t.name = "api";
+	t.container = "nginx-elsewhere";
+	assert_true(upstream_sync(p.u, &t, TWO, 1) > 0);
+	run_until(f, 2);
+	assert_true(web_ok(f));
+	assert_false(p.ok);
+	assert_int_equal(reloads_run(f), 1);
+	upstream_batch_totals(&f->l, &tot);
+	assert_int_equal(tot.applies, 2);
+	assert_int_equal(tot.reloads_ok, 1);
+	assert_int_equal(tot.members, 1);
 	upstream_free(p.u);
 }
 
@@ -1031,6 +1062,7 @@ main(void)
 		cmocka_unit_test(test_render_sorted_unique),
 		cmocka_unit_test(test_blame),
 		cmocka_unit_test_setup_teardown(test_batch_two_services_one_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_container_apart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_blamed_file_restored_others_applied,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_unblamed_failure_tries_each_alone, setup,
