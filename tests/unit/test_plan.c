@@ -302,6 +302,13 @@ test_create_blocked(void **state)
 	in.create_blocked = NULL;
 	plan_reconcile(&in, out, N_OF(out), &res);
 	assert_int_equal(out[0].kind, PLAN_CREATE);
+	/* create_parallel: a blocked creation holds every slot */
+	in.create_parallel = 4;
+	in.desired = 5;
+	in.create_blocked = "definition: waiting for compose container shop/web";
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(res.nacts, 1);
+	assert_int_equal(out[0].kind, PLAN_HOLD);
 }
 
 /* doc/replicas.md, "Restart safety": while which replicas are a rollout's surge is not known
