@@ -16,6 +16,7 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/dockscale/dockscale.conf"
 #define CONFIG_NAME_MAX 48
+#define CREATE_PARALLEL_MAX 64 /* create_parallel: creates in flight per service */
 #define CONFIG_TZ_MAX 64 /* an IANA zone name, e.g. America/Argentina/Buenos_Aires */
 /* wake_queue: at most what the wake listeners take from one address (a balancer is
  * one; doc/waking.md). */
@@ -152,6 +153,8 @@ struct svc_conf {
 	struct strv pre_stop;     /* argv run as a replica starts draining; empty = none */
 	char *pre_stop_http;      /* or a POST of this path at it; "" = none */
 	int64_t pre_stop_timeout_ms;
+	int create_parallel;      /* creates + starts in flight at once, 1..CREATE_PARALLEL_MAX
+	                           * (doc/replicas.md) */
 	int rollout_surge;        /* new replicas beyond desired while rolling; 0 stop-first */
 	int64_t rollout_min_healthy_ms; /* a new replica serves this long before an old leaves */
 	int rollout_max_failures; /* failed new replicas before the rollout rolls back */

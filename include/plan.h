@@ -50,7 +50,8 @@ struct plan_input {
 	size_t nreps;
 	int desired;            /* already within [min, max] */
 	int max_replicas;       /* containers of the service at once, leaving ones included */
-	bool op_busy;           /* a create + start is in flight: one at a time */
+	int creating;           /* creates + starts in flight */
+	int create_parallel;    /* at most this many at once (doc/replicas.md); 0 = 1 */
 	int64_t now_ms;         /* the caller's clock; the planner has none */
 	int64_t backoff_until;  /* no creation before this (after failed starts); 0 = none */
 	const int *taken;       /* indices whose name a container we do not own holds */

@@ -35,10 +35,10 @@ enum replica_state {
 };
 #define REP_STATES (REP_UNPAUSING + 1)
 
-/* A service's creations: one Docker operation at a time, and the failed starts that back
- * the next creation off (doc/replicas.md). */
+/* A service's creations: up to create_parallel creates + starts in flight, and the failed
+ * starts that back the next creation off (doc/replicas.md). */
 struct launch { /* owner: replica.c */
-	bool op_busy;              /* one create or one removal at a time */
+	int creating;              /* creates + starts in flight (create_parallel at most) */
 	int start_failures;        /* consecutive failed starts */
 	int64_t backoff_until;     /* no creation before this (loop clock) */
 	char last_start_error[256]; /* why the last start failed */

@@ -294,7 +294,7 @@ svc_idle(const struct svc *s)
 {
 	if (s->conf == NULL)
 		return true;
-	if (s->launch.op_busy || loop_timer_armed(&s->kick) || svc_current(s) != s->desired ||
+	if (s->launch.creating > 0 || loop_timer_armed(&s->kick) || svc_current(s) != s->desired ||
 	    compose_source_pending(s))
 		return false;
 	/* The policy must have run once (a CPU rate needs two samples). */

@@ -204,6 +204,8 @@ plan_up(const struct plan_input *in, struct plan_action *out, size_t cap,
     struct plan_result *res)
 {
 	int leaving_n = res->total - res->current - res->paused;
+	size_t before = res->nacts;
+	int slots, cur, total, made = 0;
 
 	if (plan_unpause(in, out, cap, res))
 		return;
@@ -212,9 +214,13 @@ plan_up(const struct plan_input *in, struct plan_action *out, size_t cap,
 		    in->desired, in->create_blocked);
 		return;
 	}
-	if (in->op_busy) {
-		add(out, cap, res, PLAN_HOLD, 0, 0, "scale up %d -> %d: a create is in flight",
-		    res->current, in->desired);
+	/* Up to create_parallel creates + starts in flight (doc/replicas.md, "Parallel
+	 * creates"); 1 = one after another. */
+	slots = (in->create_parallel > 1 ? in->create_parallel : 1) - in->creating;
+	if (slots <= 0) {
+		add(out, cap, res, PLAN_HOLD, 0, 0, "scale up %d -> %d: %s in flight",
+		    res->current, in->desired, in->creating > 1 ? "create_parallel creates are" :
+		    "a create is");
 		return;
 	}
 	if (in->now_ms < in->backoff_until) {
@@ -232,16 +238,25 @@ plan_up(const struct plan_input *in, struct plan_action *out, size_t cap,
 		    res->paused > 0 ? ", some paused" : "");
 		return;
 	}
-	for (int n = 1; n <= PLAN_MAX_INDEX; n++) {
-		if (index_free(in, n)) {
-			add(out, cap, res, PLAN_CREATE, 0, n,
-			    "scale up %d -> %d: create at the lowest free index %d", res->current,
-			    in->desired, n);
+	/* Each create takes the next lowest free index: the ones planned here are not in
+	 * the table yet, so n only goes up. The caller wants the first (a rollout's step
+	 * counts its own way); the next ones only up to desired. */
+	cur = res->current + (int)(res->nacts - before); /* the ones woken above */
+	total = res->total;
+	for (int n = 1; n <= PLAN_MAX_INDEX && made < slots && (made == 0 || cur < in->desired) &&
+	    total < in->max_replicas; n++) {
+		if (!index_free(in, n))
+			continue;
+		if (!add(out, cap, res, PLAN_CREATE, 0, n,
+		    "scale up %d -> %d: create at the lowest free index %d", cur, in->desired, n))
 			return;
-		}
+		made++;
+		cur++;
+		total++;
 	}
-	add(out, cap, res, PLAN_HOLD, 0, 0, "scale up %d -> %d: no free name up to %d",
-	    res->current, in->desired, PLAN_MAX_INDEX);
+	if (made == 0)
+		add(out, cap, res, PLAN_HOLD, 0, 0, "scale up %d -> %d: no free name up to %d",
+		    res->current, in->desired, PLAN_MAX_INDEX);
 }
 
 static bool
@@ -359,7 +374,7 @@ plan_roll(const struct plan_input *in, struct plan_action *out, size_t cap,
 		present_n--;
 	}
 	/* Stop-first: one outdated replica leaves before each new one starts. */
-	if (in->surge == 0 && old > 0 && unstable == 0 && present_n >= d && !in->op_busy &&
+	if (in->surge == 0 && old > 0 && unstable == 0 && present_n >= d && in->creating == 0 &&
 	    (res->nacts == 0 || out[res->nacts - 1].kind != PLAN_RETIRE)) {
 		if ((v = victim(in, out, res, true)) != in->nreps &&
 		    add(out, cap, res, PLAN_RETIRE, v, 0, "rolling (stop-first): retire an %s "
@@ -375,6 +390,7 @@ plan_roll(const struct plan_input *in, struct plan_action *out, size_t cap,
 		 * updates"). A retirement planned above still counts toward that bound. */
 		up.max_replicas = in->max_replicas + in->surge;
 		up.desired = d + in->surge;
+		up.create_parallel = 1; /* a rollout's steps: one new replica at a time */
 		plan_up(&up, out, cap, res);
 		/* After a retirement, a hold says nothing the retirement did not. */
 		if (res->nacts == before + 1 && out[before].kind == PLAN_HOLD && before > 0 &&

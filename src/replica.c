@@ -454,6 +454,14 @@ hook_done(struct replica *r, enum hook_kind k, enum hook_result res)
 
 /* ---- creation ------------------------------------------------------------------------ */
 
+/* One create + start is over, however it ended: room for the next (create_parallel). */
+static void
+launch_done(struct svc *s)
+{
+	if (s->launch.creating > 0)
+		s->launch.creating--;
+}
+
 static void
 on_started(void *arg, const struct docker_reply *rep)
 {
@@ -461,7 +469,7 @@ on_started(void *arg, const struct docker_reply *rep)
 	struct svc *s = r->svc;
 
 	r->busy = false;
-	s->launch.op_busy = false;
+	launch_done(s);
 	if (r->state != REP_CREATING) {
 		replica_advance(r); /* retired while the start ran */
 		return;
@@ -500,7 +508,7 @@ on_connected(void *arg, const struct docker_reply *rep)
 		    ctrdef_extra_network(s->def, r->net_next) != NULL ?
 		    ctrdef_extra_network(s->def, r->net_next) : "?", rep->error);
 		r->busy = false;
-		s->launch.op_busy = false;
+		launch_done(s);
 		replica_failed(r, why);
 		replica_discard(r);
 		svc_kick(s);
@@ -519,7 +527,7 @@ join_networks(struct replica *r)
 	if (r->state != REP_CREATING) {
 		/* Retired while the create or a connect ran: remove it instead of starting. */
 		r->busy = false;
-		s->launch.op_busy = false;
+		launch_done(s);
 		r->stopped = true;
 		replica_advance(r);
 		return;
@@ -530,7 +538,7 @@ join_networks(struct replica *r)
 	}
 	if (s->d->stopping || docker_connect(s->d->docker, net, r->id, on_connected, r) == -1) {
 		r->busy = false;
-		s->launch.op_busy = false;
+		launch_done(s);
 		return; /* left created-never-started: the next pass (or start-up) removes it */
 	}
 	log_debug("%s: replica %s joins network %s", s->name, r->name, net);
@@ -546,7 +554,7 @@ on_created(void *arg, const struct docker_reply *rep, const char *id)
 		/* Nothing was created: the record goes at the next sweep. Left busy, it would
 		 * never go, and would count against max_replicas for good. */
 		r->busy = false;
-		s->launch.op_busy = false;
+		launch_done(s);
 		if (rep->status == 409) {
 			/* A container we do not own holds the name: never touch it, use another. */
 			log_notice("%s: name %s is taken by a container dockscale does not own; "
@@ -574,7 +582,7 @@ start(struct replica *r)
 
 	if (s->d->stopping || docker_start(s->d->docker, r->id, on_started, r) == -1) {
 		r->busy = false;
-		s->launch.op_busy = false;
+		launch_done(s);
 		return; /* left created-never-started: the next pass (or start-up) removes it */
 	}
 }
@@ -606,11 +614,11 @@ replica_launch(struct svc *s, int index, int target)
 	r->generation = lab.generation;
 	r->restart = lab.restart;
 	r->busy = true;
-	s->launch.op_busy = true;
+	s->launch.creating++;
 	rc = docker_create(s->d->docker, name, body, on_created, r);
 	free(body);
 	if (rc == -1) {
-		s->launch.op_busy = false;
+		launch_done(s);
 		replica_free(r); /* nothing in flight for it */
 		return NULL;
 	}

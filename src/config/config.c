@@ -225,6 +225,7 @@ conf_svc_init(struct svc_conf *s, const char *name, int line)
 	    .max_replicas = 5,
 	};
 	s->start_timeout_ms = 60000;
+	s->create_parallel = 1;
 	s->rollout_surge = 1;
 	s->rollout_min_healthy_ms = 5000;
 	s->rollout_max_failures = 1;

@@ -123,6 +123,7 @@ static const struct keydef svc_keys[] = {
 	KEY("pre_stop", K_ARGV, S(pre_stop), 0, 0, F_NONEMPTY),
 	KEY("pre_stop_http", K_HTTPPATH, S(pre_stop_http), 0, CONFIG_HEALTH_PATH_MAX, 0),
 	KEY("pre_stop_timeout", K_DUR, S(pre_stop_timeout_ms), 0, HOOK_TIMEOUT_MAX_MS, F_OPEN_LO),
+	KEY("create_parallel", K_INT, S(create_parallel), 1, CREATE_PARALLEL_MAX, 0),
 	KEY("rollout_surge", K_INT, S(rollout_surge), 0, REPLICAS_MAX, 0),
 	KEY("rollout_min_healthy", K_DUR, S(rollout_min_healthy_ms), 0, INF, 0),
 	KEY("rollout_max_failures", K_INT, S(rollout_max_failures), 1, REPLICAS_MAX, 0),

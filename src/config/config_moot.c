@@ -152,6 +152,7 @@ static const struct config_moot moots[] = {
 	ELSEWHERE("idle_cpu_below", "config_idle.c (without idle_after)"),
 	ELSEWHERE("idle_ignore_user_agent", "config_idle.c (without idle_after, or HAProxy)"),
 	ELSEWHERE("idle_ignore_path", "config_idle.c (without idle_after, or HAProxy)"),
+	ELSEWHERE("create_parallel", "swarm_config.c (an error under runtime = swarm)"),
 	ELSEWHERE("rollout_surge", "swarm_config.c (an error under runtime = swarm)"),
 	ELSEWHERE("rollout_min_healthy", "swarm_config.c (an error under runtime = swarm)"),
 	ELSEWHERE("rollout_max_failures", "swarm_config.c (an error under runtime = swarm)"),

@@ -305,7 +305,8 @@ plan_and_act(struct svc *s)
 {
 	struct dsd *d = s->d;
 	struct plan_replica *view = calloc(s->nreps + 1, sizeof(*view));
-	struct plan_action *acts = calloc(s->nreps + 1, sizeof(*acts));
+	/* Each replica once, and up to create_parallel creates. */
+	struct plan_action *acts = calloc(s->nreps + (size_t)CREATE_PARALLEL_MAX, sizeof(*acts));
 	struct plan_input in = { 0 };
 	int lo;
 	struct plan_result res;
@@ -337,7 +338,8 @@ plan_and_act(struct svc *s)
 	in.nreps = n;
 	in.desired = s->desired;
 	svc_bounds(s, &lo, &in.max_replicas); /* a scheduled window's, or the service's */
-	in.op_busy = s->launch.op_busy;
+	in.creating = s->launch.creating;
+	in.create_parallel = s->conf->create_parallel;
 	in.now_ms = loop_now(&d->loop);
 	in.backoff_until = s->launch.backoff_until;
 	in.taken = s->taken;
@@ -345,7 +347,7 @@ plan_and_act(struct svc *s)
 	in.create_blocked = svc_create_blocked(s);
 	in.sleep_pause = s->conf->sleep == SLEEP_PAUSE; /* doc/waking.md, "Sleeping: stop or pause" */
 	svc_plan_hooks(s, &in, view); /* e.g. a rollout's generation and steps */
-	plan_reconcile(&in, acts, n + 1, &res);
+	plan_reconcile(&in, acts, n + (size_t)CREATE_PARALLEL_MAX, &res);
 	/* Positions stay valid: only a create (always last) adds to s->reps. */
 	for (size_t i = 0; i < res.nacts; i++)
 		carry_out(s, &acts[i]);

@@ -22,6 +22,7 @@ _Static_assert(NKEYS(swarm_keys) <= KIND_KEYS_MAX, "KIND_KEYS_MAX too small");
 #define HOOKS_OWNER "the tasks' lifecycle (Swarm runs its own tasks, without dockscale's hooks)"
 static const struct { const char *key, *owner; } swarm_owns[] = {
 	{ "readiness", "the tasks' readiness (the service's own health check)" },
+	{ "create_parallel", "the task creation (Swarm creates the tasks itself)" },
 	{ "rollout_surge", "the rolling updates (docker service update --update-*)" },
 	{ "rollout_min_healthy", "the rolling updates (docker service update --update-*)" },
 	{ "rollout_max_failures", "the rolling updates (docker service update --update-*)" },

@@ -53,6 +53,19 @@ def test_min_replicas_held_healthy_and_serving(daemon_factory, svc):
     assert f'dockscale_replicas{{service="{svc}",state="ready"}} 2' in d.get("/metrics")[1]
 
 
+def test_create_parallel_has_several_creates_in_flight(daemon_factory, svc):
+    """create_parallel = 4 (doc/replicas.md, "Parallel creates"): one pass asks for four
+    creates before any of them has started, and the service converges to 8 ready."""
+    d = daemon_factory(service_conf(svc, min_replicas=8, max_replicas=8,
+                                    create_parallel=4)).start()
+    s = wait_ready(d, svc, 8, timeout=90)
+    assert sorted(r["name"] for r in s["replicas"]) == sorted(f"{svc}-{i}" for i in range(1, 9))
+    lines = [ln for ln in d.log().splitlines() if f"{svc}: " in ln]
+    first_started = next(i for i, ln in enumerate(lines) if "started (" in ln)
+    creating = [ln for ln in lines[:first_started] if "creating replica" in ln]
+    assert len(creating) == 4, lines[:first_started + 1]
+
+
 def test_http_probe_when_image_has_no_healthcheck(daemon_factory, svc):
     d = daemon_factory(service_conf(svc, image=NOHC, health_path="/health")).start()
     s = wait_ready(d, svc, 1)

@@ -434,6 +434,7 @@ assert_service_defaults(const struct svc_conf *s)
 	assert_int_equal(s->start_timeout_ms, 60000);
 	assert_int_equal(s->drain_ms, 5000);
 	assert_int_equal(s->stop_timeout_ms, 10000);
+	assert_int_equal(s->create_parallel, 1);
 	assert_int_equal(s->rollout_surge, 1);
 	assert_int_equal(s->rollout_min_healthy_ms, 5000);
 	assert_int_equal(s->rollout_max_failures, 1);
@@ -853,6 +854,12 @@ static const struct err_case err_cases[] = {
 	    { { 3, "rollout_surge" }, { 4, "rollout_surge" }, { 5, "rollout_min_healthy" },
 	      { 6, "rollout_max_failures" }, { 7, "rollout_min_healthy" },
 	      { 8, "rollout_surge" } } },
+	{ "create_parallel 0", SVC "create_parallel = 0\n",
+	    { { 3, "create_parallel: '0' is not an integer in 1..64" } } },
+	{ "create_parallel 65", SVC "create_parallel = 65\n",
+	    { { 3, "create_parallel: '65' is not an integer in 1..64" } } },
+	{ "create_parallel 1.5", SVC "create_parallel = 1.5\n",
+	    { { 3, "create_parallel: '1.5' is not an integer in 1..64" } } },
 	{ "programs", "[nginx]\ntest_command = no-such-prog -t\nreload_command = ./nginx -s reload\n"
 	    "[nginx]\nreload_command = /no/such/nginx\n",
 	    { { 2, "test_command: no-such-prog: not found in PATH" },

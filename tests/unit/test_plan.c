@@ -43,7 +43,7 @@ struct plan_case {
 	struct plan_replica reps[MAXREPS];
 	size_t nreps;
 	int desired, max;
-	bool op_busy;
+	int creating;       /* creates in flight */
 	int64_t backoff_until;
 	int taken[4];
 	size_t ntaken;
@@ -52,7 +52,7 @@ struct plan_case {
 	int64_t wake_at;
 };
 
-/* Table rows: replicas, then desired, max, op_busy, backoff_until. */
+/* Table rows: replicas, then desired, max, creates in flight, backoff_until. */
 #define REPS(...) { __VA_ARGS__ }, N_OF(((struct plan_replica[]){ __VA_ARGS__ }))
 #define NOREPS { { 0 } }, 0
 
@@ -136,7 +136,7 @@ static const struct plan_case cases[] = {
 	  false, 0, { 0 }, 0, "retire #1", "outdated starting", 0 },
 	{ "leaving replicas are no victims and not counted", REPS(RD(1, 100), RD(2, 200),
 	  DR(3, 300), SPB(0, 400)), 2, 4, false, 0, { 0 }, 0, "hold", "at desired 2", 0 },
-	{ "scale down ignores op_busy and backoff", REPS(RD(1, 100), CR(2, 200)), 1, 4, true,
+	{ "scale down ignores creates in flight and backoff", REPS(RD(1, 100), CR(2, 200)), 1, 4, true,
 	  T0 + 9000, { 0 }, 0, "retire #1", NULL, 0 },
 	{ "scale down to 0", REPS(RD(1, 100), RD(2, 200)), 0, 4, false, 0, { 0 }, 0,
 	  "retire #1; retire #0", "scale down 1 -> 0", 0 },
@@ -198,7 +198,7 @@ input_of(const struct plan_case *c, struct plan_input *in)
 	in->nreps = c->nreps;
 	in->desired = c->desired;
 	in->max_replicas = c->max;
-	in->op_busy = c->op_busy;
+	in->creating = c->creating;
 	in->now_ms = T0;
 	in->backoff_until = c->backoff_until;
 	in->taken = c->taken;
@@ -208,14 +208,15 @@ input_of(const struct plan_case *c, struct plan_input *in)
 
 /* One row: the actions, their reasons and the wake, with scale_down_victim = victim. */
 static void
-check(const struct plan_case *c, enum plan_victim victim, bool sleep_pause)
+check(const struct plan_case *c, enum plan_victim victim, bool sleep_pause, int parallel)
 {
 	struct plan_input in;
-	struct plan_action out[MAXREPS + 1];
+	struct plan_action out[MAXREPS + 8];
 	struct plan_result res;
 	char got[512];
 
 	input_of(c, &in);
+	in.create_parallel = parallel;
 	in.victim = victim;
 	in.sleep_pause = sleep_pause;
 	memset(out, 0x5a, sizeof(out));
@@ -226,7 +227,7 @@ check(const struct plan_case *c, enum plan_victim victim, bool sleep_pause)
 		fail_msg("%s: got \"%s\", want \"%s\" (last reason: %s)", c->name, got, c->want,
 		         res.nacts ? out[res.nacts - 1].reason : "-");
 	if (res.truncated)
-		fail_msg("%s: truncated with room for nreps + 1", c->name);
+		fail_msg("%s: truncated with room for nreps + 8", c->name);
 	for (size_t i = 0; i < res.nacts; i++)
 		if (memchr(out[i].reason, '\0', sizeof(out[i].reason)) == NULL ||
 		    out[i].reason[0] == '\0')
@@ -242,7 +243,7 @@ check(const struct plan_case *c, enum plan_victim victim, bool sleep_pause)
 static void
 run_case(void **state)
 {
-	check(*state, PLAN_VICTIM_NEWEST, false);
+	check(*state, PLAN_VICTIM_NEWEST, false, 1);
 }
 
 /* ---- edges that do not fit a row ----------------------------------------------------- */
@@ -301,6 +302,13 @@ test_create_blocked(void **state)
 	in.create_blocked = NULL;
 	plan_reconcile(&in, out, N_OF(out), &res);
 	assert_int_equal(out[0].kind, PLAN_CREATE);
+	/* create_parallel: a blocked creation holds every slot */
+	in.create_parallel = 4;
+	in.desired = 5;
+	in.create_blocked = "definition: waiting for compose container shop/web";
+	plan_reconcile(&in, out, N_OF(out), &res);
+	assert_int_equal(res.nacts, 1);
+	assert_int_equal(out[0].kind, PLAN_HOLD);
 }
 
 /* doc/replicas.md, "Restart safety": while which replicas are a rollout's surge is not known
@@ -400,9 +408,10 @@ test_invariants(void **state)
 
 	for (int round = 0; round < 20000; round++) {
 		struct plan_replica reps[MAXREPS];
-		struct plan_action out[MAXREPS + 1];
+		struct plan_action out[MAXREPS + 4];
 		struct plan_result res;
 		struct plan_input in = { 0 };
+		int slots;
 		int taken[2] = { (int)(lcg(&seed) % 6), (int)(lcg(&seed) % 6) };
 		size_t n = lcg(&seed) % (MAXREPS + 1);
 		int present = 0, total = 0, creates = 0, retires = 0, holds = 0;
@@ -425,12 +434,13 @@ test_invariants(void **state)
 		in.nreps = n;
 		in.desired = (int)(lcg(&seed) % 7);
 		in.max_replicas = (int)(lcg(&seed) % 8);
-		in.op_busy = lcg(&seed) % 4 == 0;
-		in.now_ms = T0;
+		in.creating = lcg(&seed) % 4 == 0 ? 1 + (int)(lcg(&seed) % 3) : 0;
+		in.create_parallel = 1 + (int)(lcg(&seed) % 4);
+		slots = in.create_parallel - in.creating;		in.now_ms = T0;
 		in.backoff_until = lcg(&seed) % 4 == 0 ? T0 + 1 : 0;
 		in.taken = taken;
 		in.ntaken = lcg(&seed) % 3;
-		plan_reconcile(&in, out, n + 1, &res);
+		plan_reconcile(&in, out, n + 4, &res);
 
 		assert_false(res.truncated);
 		assert_true(res.nacts >= 1);
@@ -455,9 +465,9 @@ test_invariants(void **state)
 				retires++;
 				break;
 			case PLAN_CREATE:
-				assert_false(in.op_busy);
-				assert_true(total < in.max_replicas); /* never above max */
-				assert_true(present < in.desired);
+				assert_true(creates < slots);
+				assert_true(total + creates < in.max_replicas); /* never above max */
+				assert_true(present + creates < in.desired);
 				assert_in_range(a->index, 1, PLAN_MAX_INDEX);
 				assert_int_equal(a->target, 0); /* not a rollout's */
 				for (size_t j = 0; j < n; j++)
@@ -465,10 +475,12 @@ test_invariants(void **state)
 					             reps[j].index == a->index);
 				for (size_t j = 0; j < in.ntaken; j++)
 					assert_int_not_equal(taken[j], a->index);
-				/* the lowest free one */
+				/* the lowest free one, after the creates planned before it */
 				for (int m = 1; m < a->index; m++) {
 					bool used = false;
 
+					for (size_t j = 0; j < k; j++)
+						used |= out[j].kind == PLAN_CREATE && out[j].index == m;
 					for (size_t j = 0; j < n; j++)
 						used |= reps[j].state != PLAN_GONE && reps[j].index == m;
 					for (size_t j = 0; j < in.ntaken; j++)
@@ -483,15 +495,16 @@ test_invariants(void **state)
 			}
 		}
 		assert_int_equal(advances, want_adv);
-		assert_true(creates <= 1);                /* one create at a time */
+		assert_true(creates <= (slots > 0 ? slots : 0)); /* create_parallel at most */
 		assert_false(creates && retires);
 		assert_int_equal(retires, present > in.desired ? present - in.desired : 0);
 		assert_int_equal(holds, creates || retires ? 0 : 1);
-		if (creates == 0 && present < in.desired && !in.op_busy &&
-		    in.backoff_until <= in.now_ms)
-			assert_true(total >= in.max_replicas);
+		if (slots > 0 && present < in.desired && in.backoff_until <= in.now_ms)
+			/* as many as allowed: up to desired, max_replicas or the free slots */
+			assert_true(creates == slots || present + creates == in.desired ||
+			            total + creates >= in.max_replicas);
 		assert_int_equal(res.wake_at != 0,
-		                 present < in.desired && !in.op_busy && in.backoff_until > T0);
+		                 present < in.desired && slots > 0 && in.backoff_until > T0);
 	}
 }
 
@@ -617,7 +630,7 @@ test_roll(void **state)
 		in.max_replicas = c->max;
 		in.surge = c->surge;
 		in.min_healthy_ms = c->min_healthy;
-		in.op_busy = c->op_busy;
+		in.creating = c->op_busy; /* a rollout creates one at a time */
 		in.rollback = c->rollback;
 		in.now_ms = T0;
 		plan_reconcile(&in, out, N_OF(out), &res);
@@ -828,12 +841,50 @@ static const struct {
 };
 /* clang-format on */
 
+/* create_parallel (doc/replicas.md, "Parallel creates"): several creates in flight. */
+/* clang-format off */
+static const struct {
+	struct plan_case c;
+	int parallel;
+} par_cases[] = {
+	{ { "parallel 1 from empty: one create", NOREPS, 8, 8, 0, 0, { 0 }, 0,
+	  "create 1", NULL, 0 }, 1 },
+	{ { "parallel 4, none in flight: four at the lowest free indices", NOREPS, 8, 8, 0, 0,
+	  { 0 }, 0, "create 1; create 2; create 3; create 4", "scale up 3 -> 8", 0 }, 4 },
+	{ { "parallel 4, two in flight: two more", REPS(CR(1, 10), CR(2, 20)), 8, 8, 2, 0, { 0 },
+	  0, "create 3; create 4", "index 4", 0 }, 4 },
+	{ { "parallel 4, four in flight: hold", REPS(CR(1, 10), CR(2, 20), CR(3, 30), CR(4, 40)),
+	  8, 8, 4, 0, { 0 }, 0, "hold", "create_parallel creates are in flight", 0 }, 4 },
+	{ { "parallel 2, two in flight (a reload lowered it from 4): hold",
+	  REPS(CR(1, 10), CR(2, 20)), 8, 8, 2, 0, { 0 }, 0, "hold", "in flight", 0 }, 2 },
+	{ { "parallel 4: never above desired", REPS(RD(1, 10)), 3, 8, 0, 0, { 0 }, 0,
+	  "create 2; create 3", "scale up 2 -> 3", 0 }, 4 },
+	{ { "parallel 4: never above max_replicas, leaving ones included",
+	  REPS(RD(1, 10), DR(2, 20)), 8, 4, 0, 0, { 0 }, 0, "create 3; create 4", NULL, 0 }, 4 },
+	{ { "parallel 4: distinct indices around gaps and taken names",
+	  REPS(RD(2, 10), RD(5, 20)), 8, 8, 0, 0, { 1, 4 }, 2,
+	  "create 3; create 6; create 7; create 8", "index 8", 0 }, 4 },
+	{ { "parallel 4: backoff still holds", NOREPS, 8, 8, 0, T0 + 3000, { 0 }, 0,
+	  "hold", "backing off 3000ms", T0 + 3000 }, 4 },
+	{ { "parallel 4: advances, then the creates", REPS(SP(0, 5), RD(1, 100)), 4, 8, 1, 0,
+	  { 0 }, 0, "advance #0; create 2; create 3; create 4", NULL, 0 }, 4 },
+};
+/* clang-format on */
+
+static void
+test_parallel(void **state)
+{
+	(void)state;
+	for (size_t k = 0; k < N_OF(par_cases); k++)
+		check(&par_cases[k].c, PLAN_VICTIM_NEWEST, false, par_cases[k].parallel);
+}
+
 static void
 test_sleep(void **state)
 {
 	(void)state;
 	for (size_t k = 0; k < N_OF(sleep_cases); k++)
-		check(&sleep_cases[k].c, PLAN_VICTIM_NEWEST, sleep_cases[k].pause);
+		check(&sleep_cases[k].c, PLAN_VICTIM_NEWEST, sleep_cases[k].pause, 1);
 }
 
 static void
@@ -841,13 +892,13 @@ test_victims(void **state)
 {
 	(void)state;
 	for (size_t k = 0; k < N_OF(victim_cases); k++)
-		check(&victim_cases[k].c, victim_cases[k].rule, false);
+		check(&victim_cases[k].c, victim_cases[k].rule, false, 1);
 }
 
 int
 main(void)
 {
-	static struct CMUnitTest tests[N_OF(cases) + 11];
+	static struct CMUnitTest tests[N_OF(cases) + 12];
 	size_t n = 0;
 
 	for (size_t i = 0; i < N_OF(cases); i++)
@@ -864,5 +915,6 @@ main(void)
 	tests[n++] = (struct CMUnitTest){ "desired after a start", test_adopt, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "scale-down victims", test_victims, NULL, NULL, NULL };
 	tests[n++] = (struct CMUnitTest){ "sleep: pause and unpause", test_sleep, NULL, NULL, NULL };
+	tests[n++] = (struct CMUnitTest){ "create_parallel", test_parallel, NULL, NULL, NULL };
 	return _cmocka_run_group_tests("plan", tests, n, NULL, NULL);
 }

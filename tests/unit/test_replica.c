@@ -566,7 +566,7 @@ test_scale_up_creates_starts_and_gates(void **state)
 	assert_string_equal(f->s->reps[0]->addr, "127.0.0.1:40123");
 	assert_int_equal(f->s->reps[0]->ready_by, READY_BY_HEALTH);
 	assert_int_equal(svc_count(f->s, REP_READY), 1);
-	assert_false(f->s->launch.op_busy);
+	assert_int_equal(f->s->launch.creating, 0);
 	assert_int_equal(f->s->launch.start_failures, 0);
 	assert_true(members_changed > 0); /* it joined the balancer */
 }
@@ -725,7 +725,7 @@ test_refused_create_backs_off(void **state)
 	assert_int_equal(f->s->launch.failed_starts, 1);
 	assert_string_equal(f->s->launch.last_start_error, "no space left");
 	assert_true(f->s->launch.backoff_until > 0);
-	assert_false(f->s->launch.op_busy);
+	assert_int_equal(f->s->launch.creating, 0);
 	assert_int_equal(fake_docker_seen(f->fake, "POST", "/v1.41/containers/" ID_A), 0);
 	svc_reconcile(f->s); /* a pass: the gone record is swept, none is created */
 	assert_int_equal(f->s->nreps, 0);

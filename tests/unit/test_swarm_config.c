@@ -132,7 +132,7 @@ test_keys_swarm_owns(void **state)
 		"upstream_name = u", "rollout_surge = 1", "rollout_min_healthy = 1s",
 		"rollout_max_failures = 2", "pull = always", "port = 80", "health_path = /h",
 		"drain = 1s", "stop_timeout = 5s", "start_timeout = 5s", "network = n",
-		"compose_project = p", "compose_service = s",
+		"compose_project = p", "compose_service = s", "create_parallel = 4",
 	};
 	char text[2048] = "[service web]\nruntime = swarm\nmetric = none\n";
 
