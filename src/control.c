@@ -21,8 +21,8 @@
 
 static void on_once_timer(struct loop *l, struct loop_timer *t);
 
-/* A pass's duration for dockscale_pass_seconds (doc/api.md, "Metrics"): from the list
- * request to the end of the services' observe loop. */
+/* A pass's duration for dockscale_pass_seconds (doc/api.md, "Metrics"): from its start
+ * (the list request, when it lists) to the end of the services' observe loop. */
 static void
 pass_clock_start(struct dsd *d)
 {
