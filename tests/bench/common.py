@@ -10,6 +10,8 @@ import os
 import signal
 import statistics
 import sys
+import time
+import urllib.parse
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -204,3 +206,39 @@ def wrk_latency(out):
         if m:
             res[key] = float(m.group(1)) * _UNIT_MS[m.group(2)]
     return res
+
+
+# Shared by reaction_lb.py and readiness.py: the raw baseline, create + start -> first 200.
+def ms(t0, t1):
+    return (t1 - t0) * 1000.0
+
+
+def first_200(url, old=(), deadline_s=40.0):
+    """Poll until a 200 whose body (the replica's short id) is not in `old`."""
+    deadline = time.perf_counter() + deadline_s
+    while time.perf_counter() < deadline:
+        try:
+            code, body = get_text(url, timeout=1)
+        except OSError:
+            code, body = 0, ""
+        if code == 200 and body.strip() and body.strip() not in old:
+            return time.perf_counter(), body.strip()
+        time.sleep(0.002)
+    raise AssertionError(f"no new 200 from {url} within {deadline_s}s")
+
+
+def raw_run(svc, i, image=NOHC):
+    """create + start -> the container's first 200, straight to its published port."""
+    t0 = time.perf_counter()
+    code, out = dk.call("POST", "/containers/create?name=" +
+                        urllib.parse.quote(f"{svc}-{i}"), create_body(svc, image))
+    assert code == 201, out
+    cid = out["Id"]
+    try:
+        assert dk.start(cid) == 204
+        port = host_port(dk.inspect(cid))
+        t1, body = first_200(f"http://127.0.0.1:{port}/")
+        assert body == cid[:12], (body, cid)
+        return ms(t0, t1)
+    finally:
+        dk.remove(cid)

@@ -16,10 +16,9 @@ import shutil
 import sys
 import tempfile
 import time
-import urllib.parse
 
-from common import (NOHC, BenchDaemon, command, create_body, dk, emit, fmt_ratio,
-                    get_text, host_port, median, on_sigterm, ratio, remove_bench_containers,
+from common import (NOHC, BenchDaemon, first_200, ms, raw_run, command, dk, emit, fmt_ratio,
+                    get_text, median, on_sigterm, ratio, remove_bench_containers,
                     service_name, wait_for)
 from peers import HAProxy, Nginx
 from test_replicas import service_conf, status
@@ -28,41 +27,6 @@ from test_webhook import alert, payload
 N = int(os.environ.get("BENCH_RLB_N", "5"))
 SCRIPT = "reaction_lb.py"
 PREFIX = "bench-scalelb"
-
-
-def ms(t0, t1):
-    return (t1 - t0) * 1000.0
-
-
-def first_200(url, old=(), deadline_s=40.0):
-    """Poll until a 200 whose body (the replica's short id) is not in `old`."""
-    deadline = time.perf_counter() + deadline_s
-    while time.perf_counter() < deadline:
-        try:
-            code, body = get_text(url, timeout=1)
-        except OSError:
-            code, body = 0, ""
-        if code == 200 and body.strip() and body.strip() not in old:
-            return time.perf_counter(), body.strip()
-        time.sleep(0.002)
-    raise AssertionError(f"no new 200 from {url} within {deadline_s}s")
-
-
-def raw_run(svc, i):
-    """create + start -> the container's first 200, straight to its published port."""
-    t0 = time.perf_counter()
-    code, out = dk.call("POST", "/containers/create?name=" +
-                        urllib.parse.quote(f"{svc}-{i}"), create_body(svc, NOHC))
-    assert code == 201, out
-    cid = out["Id"]
-    try:
-        assert dk.start(cid) == 204
-        port = host_port(dk.inspect(cid))
-        t1, body = first_200(f"http://127.0.0.1:{port}/")
-        assert body == cid[:12], (body, cid)
-        return ms(t0, t1)
-    finally:
-        dk.remove(cid)
 
 
 def settle(d, svc, url, n):
